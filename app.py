@@ -1,0 +1,163 @@
+"""create_app(settings) -> Starlette: mounts /graphql and, in sandbox mode, /sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from sandbox.routes import routes as sandbox_routes
+from schema.context import Context
+from schema.schema import build_schema
+from services.clock import Clock, SystemClock
+from services.database import Database, run_write
+from services.notify.notifier import OutboxNotifier
+from services.providers.botcheck import SandboxBotCheck
+from services.security import PasswordHasher
+from services.sweeper import sweep
+from services.uow import Deps
+from settings import Settings
+
+log = logging.getLogger("account_center")
+
+
+class BodyLimit:
+    """Refuse request bodies over the cap with 413, counting while streaming (no Content-Length trust)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _TooLarge:
+            if not started:
+                await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    async def get_context(self, request: Any, response: Any) -> Context:
+        ctx = Context(request, request.app.state.db, request.app.state.deps)
+        request.state.graphql_context = ctx
+        return ctx
+
+
+class ClosingContext:
+    """Close the request's read session once the GraphQL response is sent."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            ctx = scope.get("state", {}).get("graphql_context")
+            if isinstance(ctx, Context):
+                await ctx.close()
+
+
+def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
+    return Deps(
+        settings=settings,
+        clock=clock or SystemClock(),
+        notifier=OutboxNotifier(),
+        hasher=PasswordHasher(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism),
+        bot_check=SandboxBotCheck(),
+    )
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None, db: Database | None = None) -> Starlette:
+    settings = settings or Settings.from_env()
+    database = db or Database(settings.database_url)
+    deps = build_deps(settings, clock)
+    schema = build_schema(settings)
+    graphql = GraphQLApp(
+        schema,
+        graphql_ide="graphiql" if settings.is_development else None,
+        allow_queries_via_get=True,
+    )
+
+    async def health(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def index(_: Request) -> Response:
+        return RedirectResponse("/graphql")
+
+    routes: list[Route | Mount] = [
+        Route("/", index),
+        Route("/healthz", health),
+        Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
+    ]
+    if settings.sandbox:
+        routes.append(Mount("/sandbox", routes=sandbox_routes))
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        task = None
+        if settings.sweep_interval_seconds > 0:
+            task = asyncio.create_task(_sweep_forever(database, deps, settings.sweep_interval_seconds))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await database.dispose()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.db = database
+    app.state.deps = deps
+    app.state.settings = settings
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+async def _sweep_forever(db: Database, deps: Deps, interval: int) -> None:
+    while True:
+        await asyncio.sleep(interval)
+        try:
+            result = await run_write(db, deps, sweep)
+            log.info("sweep: %s", result)
+        except Exception:  # the sweeper must outlive a failed round
+            log.exception("sweep failed")

@@ -1,0 +1,132 @@
+"""The `account-center` command: serve, migrate, seed-demo, sweep, export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def migrate(database_url: str | None = None, revision: str = "head") -> None:
+    """Bring the database to `revision` with Alembic."""
+    from alembic import command
+    from alembic.config import Config
+
+    from settings import Settings
+
+    cfg = Config(str(HERE / "alembic.ini"))
+    cfg.set_main_option("script_location", str(HERE / "migrations"))
+    cfg.attributes["database_url"] = database_url or Settings.from_env().database_url
+    cfg.attributes["configure_logger"] = False
+    command.upgrade(cfg, revision)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app import create_app
+    from settings import Settings
+
+    settings = Settings.from_env()
+    host = args.host or settings.host
+    port = args.port or settings.port
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=args.access_log,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def _migrate(_: argparse.Namespace) -> int:
+    migrate()
+    print("database is at the latest migration")
+    return 0
+
+
+def _seed(_: argparse.Namespace) -> int:
+    from app import build_deps
+    from services.database import Database, run_write
+    from services.demo import seed
+    from services.errors import ServiceError
+    from settings import Settings
+
+    async def main() -> int:
+        settings = Settings.from_env()
+        db = Database(settings.database_url)
+        try:
+            result = await run_write(db, build_deps(settings), seed)
+        finally:
+            await db.dispose()
+        if isinstance(result, ServiceError):
+            print(f"seed failed: {result.message}", file=sys.stderr)
+            return 1
+        print("Demo data (sandbox):")
+        for line in result:
+            print("  " + line)
+        return 0
+
+    return asyncio.run(main())
+
+
+def _sweep(_: argparse.Namespace) -> int:
+    from app import build_deps
+    from services.database import Database, run_write
+    from services.sweeper import sweep
+    from settings import Settings
+
+    async def main() -> int:
+        settings = Settings.from_env()
+        db = Database(settings.database_url)
+        try:
+            result = await run_write(db, build_deps(settings), sweep)
+        finally:
+            await db.dispose()
+        print(result)
+        return 0
+
+    return asyncio.run(main())
+
+
+def _export_schema(args: argparse.Namespace) -> int:
+    from schema.schema import export_sdl
+
+    sdl = export_sdl()
+    if args.check:
+        current = (HERE / "schema.graphql").read_text() if (HERE / "schema.graphql").exists() else ""
+        if current != sdl:
+            print("schema.graphql is out of date: run `make schema`", file=sys.stderr)
+            return 1
+        print("schema.graphql is up to date")
+        return 0
+    (HERE / "schema.graphql").write_text(sdl)
+    print("wrote schema.graphql")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="account-center", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help="serve /graphql and the sandbox pages")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--no-access-log", dest="access_log", action="store_false")
+    p.set_defaults(func=_serve)
+    sub.add_parser("migrate", help="apply the Alembic migrations").set_defaults(func=_migrate)
+    sub.add_parser("seed-demo", help="create the demo accounts (idempotent)").set_defaults(func=_seed)
+    sub.add_parser("sweep", help="expire what the clock has passed").set_defaults(func=_sweep)
+    p = sub.add_parser("export-schema", help="write schema.graphql (or --check it)")
+    p.add_argument("--check", action="store_true")
+    p.set_defaults(func=_export_schema)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

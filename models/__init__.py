@@ -1,0 +1,23 @@
+"""SQLAlchemy ORM models only; no business rules live here."""
+
+from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUsername
+from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
+from models.base import Base
+from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
+
+__all__ = [
+    "Account",
+    "AgreementAcceptance",
+    "AuthSession",
+    "Base",
+    "CodeDailyCount",
+    "CodeSendWindow",
+    "LoginThrottle",
+    "OneTimeCode",
+    "OutboxMessage",
+    "PhoneQuota",
+    "QrLoginTicket",
+    "RecoveryTicket",
+    "RetiredUsername",
+    "StepUpGrant",
+]

@@ -1,0 +1,63 @@
+"""One-time codes (CODE-1..3) and the notifier outbox (CODE-4)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigIntPK
+
+
+class OneTimeCode(Base):
+    __tablename__ = "one_time_codes"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(8))  # sms | email
+    destination: Mapped[str] = mapped_column(String(254))
+    purpose: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))  # HMAC-SHA256, never the code
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    consumed_at: Mapped[datetime | None]
+    voided_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("ix_one_time_codes_lookup", "destination", "purpose", "created_at"),)
+
+
+class CodeSendWindow(Base):
+    """CODE-3: the last send per destination and purpose (60 s gap)."""
+
+    __tablename__ = "code_send_windows"
+
+    destination: Mapped[str] = mapped_column(String(254), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(32), primary_key=True)
+    last_sent_at: Mapped[datetime]
+
+
+class CodeDailyCount(Base):
+    """CODE-3: sends per destination per Asia/Shanghai day."""
+
+    __tablename__ = "code_daily_counts"
+
+    destination: Mapped[str] = mapped_column(String(254), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class OutboxMessage(Base):
+    """CODE-4: every SMS and email the notifier 'sends'."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(8))
+    destination: Mapped[str] = mapped_column(String(254))
+    purpose: Mapped[str] = mapped_column(String(48))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_outbox_destination_id", "destination", "id"),)

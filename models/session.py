@@ -1,0 +1,60 @@
+"""Engine and session factory.
+
+SQLite (aiosqlite) is the embedded default: WAL, a busy timeout, foreign keys on, and we take
+control of BEGIN (SQLAlchemy's documented pysqlite/aiosqlite recipe) so that write transactions
+start with BEGIN IMMEDIATE and never fail with "database is locked" when a read turns into a
+write. Read-only transactions begin DEFERRED so readers never wait for the writer (WAL).
+PostgreSQL (asyncpg) is the scale-out engine; nothing special is needed there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+WRITE_OPTION = "account_center_write"
+
+
+def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
+    is_sqlite = database_url.startswith("sqlite")
+    kwargs: dict[str, Any] = {"echo": echo}
+    if is_sqlite:
+        kwargs["connect_args"] = {"timeout": 30}
+    else:
+        kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=False)
+    engine = create_async_engine(database_url, **kwargs)
+    if is_sqlite:
+        _install_sqlite_recipe(engine)
+    return engine
+
+
+def _install_sqlite_recipe(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Driver-level autocommit: pysqlite/aiosqlite must not emit BEGIN on its own.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        write = conn.get_execution_options().get(WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def create_sessionmakers(
+    engine: AsyncEngine,
+) -> tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]]:
+    """(read, write) session factories sharing one pool."""
+    read = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+    write_bind = engine.execution_options(**{WRITE_OPTION: True})
+    write = async_sessionmaker(write_bind, expire_on_commit=False, autoflush=True)
+    return read, write

@@ -1,0 +1,93 @@
+"""Account mutations: input -> one service call -> payload."""
+
+from __future__ import annotations
+
+import strawberry
+
+from models.accounts import Account
+from schema.context import Context
+from schema.errors import AccountError
+from schema.inputs.accounts import (
+    AccountActivateInput,
+    AccountEmailBindInput,
+    AccountIdleTimeoutSetInput,
+    AccountPasswordChangeInput,
+    AccountPhoneChangeInput,
+    AccountProfileInput,
+    AccountRegisterInput,
+    AccountUsernameSetInput,
+)
+from schema.types.account import AccountType
+from schema.types.payloads import AccountPasswordChangePayload, AccountRegisterPayload, AccountUpdatePayload
+from services.accounts import service as accounts
+from services.accounts.errors import AccountErrorCode
+from services.accounts.service import ProfileChanges
+from services.errors import ServiceError
+
+Info = strawberry.Info[Context, None]
+NO_SESSION = AccountErrorCode.AUTHENTICATION_REQUIRED
+
+
+def _update(result: Account | ServiceError) -> AccountUpdatePayload:
+    if isinstance(result, ServiceError):
+        return AccountUpdatePayload(errors=[AccountError.from_service(result)])
+    return AccountUpdatePayload(account=AccountType.of(result), errors=[])
+
+
+async def account_register(info: Info, input: AccountRegisterInput) -> AccountRegisterPayload:
+    result = await info.context.write(accounts.register_cloud, input.to_command())
+    if isinstance(result, ServiceError):
+        return AccountRegisterPayload(errors=[AccountError.from_service(result)])
+    return AccountRegisterPayload(account=AccountType.of(result), errors=[])
+
+
+async def account_activate(info: Info, input: AccountActivateInput) -> AccountUpdatePayload:
+    profile = input.profile.to_changes() if input.profile else ProfileChanges()
+    agreements = [a.to_acceptance() for a in input.agreements]
+    return _update(await info.context.write_viewer(NO_SESSION, accounts.activate_portal, agreements, profile))
+
+
+async def account_profile_update(info: Info, input: AccountProfileInput) -> AccountUpdatePayload:
+    return _update(await info.context.write_viewer(NO_SESSION, accounts.update_profile, input.to_changes()))
+
+
+async def account_idle_timeout_set(info: Info, input: AccountIdleTimeoutSetInput) -> AccountUpdatePayload:
+    return _update(await info.context.write_viewer(NO_SESSION, accounts.set_idle_timeout, input.minutes))
+
+
+async def account_username_set(info: Info, input: AccountUsernameSetInput) -> AccountUpdatePayload:
+    return _update(await info.context.write_viewer(NO_SESSION, accounts.set_username, input.username))
+
+
+async def account_password_change(info: Info, input: AccountPasswordChangeInput) -> AccountPasswordChangePayload:
+    result = await info.context.write_viewer(
+        NO_SESSION,
+        accounts.change_password,
+        current_password=input.current_password,
+        new_password=input.new_password,
+        step_up_token=input.step_up_token,
+    )
+    if isinstance(result, ServiceError):
+        return AccountPasswordChangePayload(errors=[AccountError.from_service(result)])
+    ended, account = result
+    return AccountPasswordChangePayload(account=AccountType.of(account), ended_session_count=ended, errors=[])
+
+
+async def account_phone_change(info: Info, input: AccountPhoneChangeInput) -> AccountUpdatePayload:
+    return _update(
+        await info.context.write_viewer(
+            NO_SESSION,
+            accounts.change_phone,
+            new_phone=input.new_phone,
+            new_phone_code=input.new_phone_code,
+            step_up_token=input.step_up_token,
+        )
+    )
+
+
+async def account_email_bind(info: Info, input: AccountEmailBindInput) -> AccountUpdatePayload:
+    return _update(
+        await info.context.write_viewer(
+            NO_SESSION, accounts.bind_email, email=input.email, code=input.code, step_up_token=input.step_up_token
+        )
+    )

@@ -1,0 +1,134 @@
+"""Sign-in, sessions, QR login, one-time codes and step-up grants."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.context import Context
+from schema.enums import QrLoginTicketStatus, SecondFactor
+from schema.errors import AuthError, MfaError, VerificationCodeError
+from schema.inputs.auth import (
+    OperationChallengeVerifyInput,
+    QrLoginTicketConfirmInput,
+    SessionCreateByPasswordInput,
+    SessionCreateByQrTicketInput,
+    SessionCreateBySmsCodeInput,
+    SessionRevokeInput,
+    VerificationCodeSendInput,
+)
+from schema.types.account import AccountType, SessionType
+from schema.types.payloads import (
+    OperationChallengeVerifyPayload,
+    QrLoginTicket,
+    QrLoginTicketConfirmPayload,
+    QrLoginTicketCreatePayload,
+    QrLoginTicketState,
+    SessionCreatePayload,
+    SessionEndPayload,
+    VerificationCodeSendPayload,
+)
+from services.auth import service as auth
+from services.auth.errors import AuthErrorCode
+from services.auth.service import IssuedSession
+from services.codes.requests import request_code
+from services.errors import ServiceError
+from services.identifiers import mask_email, mask_phone
+from services.mfa import service as mfa
+from services.mfa.errors import MfaErrorCode
+
+Info = strawberry.Info[Context, None]
+
+
+def _session_payload(result: IssuedSession | ServiceError) -> SessionCreatePayload:
+    if isinstance(result, ServiceError):
+        return SessionCreatePayload(errors=[AuthError.from_service(result)])
+    return SessionCreatePayload(
+        token=result.token,
+        session=SessionType.from_model(result.session, result.account, result.session.id),
+        account=AccountType.of(result.account),
+        account_created=result.account_created,
+        errors=[],
+    )
+
+
+async def verification_code_send(info: Info, input: VerificationCodeSendInput) -> VerificationCodeSendPayload:
+    result = await info.context.write_maybe_viewer(request_code, input.purpose, input.phone, input.email)
+    if isinstance(result, ServiceError):
+        return VerificationCodeSendPayload(errors=[VerificationCodeError.from_service(result)])
+    masked = mask_phone(result.destination) if result.channel == "sms" else mask_email(result.destination)
+    return VerificationCodeSendPayload(
+        purpose=result.purpose,
+        sent_to=masked,
+        expires_at=result.expires_at,
+        resend_available_at=result.resend_available_at,
+        daily_remaining=result.daily_remaining,
+        errors=[],
+    )
+
+
+async def session_create_by_password(info: Info, input: SessionCreateByPasswordInput) -> SessionCreatePayload:
+    ctx = info.context
+    return _session_payload(await ctx.write(auth.sign_in_with_password, input.login_name, input.password, ctx.client))
+
+
+async def session_create_by_sms_code(info: Info, input: SessionCreateBySmsCodeInput) -> SessionCreatePayload:
+    ctx = info.context
+    return _session_payload(await ctx.write(auth.sign_in_with_sms, input.phone, input.code, ctx.client))
+
+
+async def session_create_by_qr_ticket(info: Info, input: SessionCreateByQrTicketInput) -> SessionCreatePayload:
+    ctx = info.context
+    return _session_payload(await ctx.write(auth.qr_ticket_redeem, input.token, ctx.client))
+
+
+async def qr_login_ticket_create(info: Info) -> QrLoginTicketCreatePayload:
+    result = await info.context.write(auth.qr_ticket_create)
+    if isinstance(result, ServiceError):
+        return QrLoginTicketCreatePayload(errors=[AuthError.from_service(result)])
+    return QrLoginTicketCreatePayload(
+        ticket=QrLoginTicket(code=result.code, token=result.token, expires_at=result.expires_at), errors=[]
+    )
+
+
+async def qr_login_ticket_confirm(info: Info, input: QrLoginTicketConfirmInput) -> QrLoginTicketConfirmPayload:
+    result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.qr_ticket_confirm, input.code)
+    if isinstance(result, ServiceError):
+        return QrLoginTicketConfirmPayload(confirmed=False, errors=[AuthError.from_service(result)])
+    return QrLoginTicketConfirmPayload(confirmed=True, errors=[])
+
+
+async def qr_login_ticket(info: Info, token: str) -> QrLoginTicketState | None:
+    found = await info.context.read(auth.qr_ticket_status, token)
+    if found is None:
+        return None
+    status, expires_at = found
+    return QrLoginTicketState(status=QrLoginTicketStatus(status), expires_at=expires_at)
+
+
+async def session_delete(info: Info) -> SessionEndPayload:
+    result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.sign_out)
+    if isinstance(result, ServiceError):
+        return SessionEndPayload(ended=False, errors=[AuthError.from_service(result)])
+    return SessionEndPayload(ended=True, errors=[])
+
+
+async def session_revoke(info: Info, input: SessionRevokeInput) -> SessionEndPayload:
+    try:
+        session_id = int(input.id.node_id) if input.id.type_name == "Session" else -1
+    except ValueError:
+        session_id = -1
+    result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.revoke, session_id)
+    if isinstance(result, ServiceError):
+        return SessionEndPayload(ended=False, errors=[AuthError.from_service(result)])
+    return SessionEndPayload(ended=True, errors=[])
+
+
+async def operation_challenge_verify(
+    info: Info, input: OperationChallengeVerifyInput
+) -> OperationChallengeVerifyPayload:
+    result = await info.context.write_viewer(MfaErrorCode.AUTHENTICATION_REQUIRED, mfa.grant_by_sms, input.code)
+    if isinstance(result, ServiceError):
+        return OperationChallengeVerifyPayload(errors=[MfaError.from_service(result)])
+    return OperationChallengeVerifyPayload(
+        step_up_token=result.token, factor=SecondFactor(result.factor), expires_at=result.expires_at, errors=[]
+    )

@@ -1,0 +1,84 @@
+"""Forgot password (REC-1) and forgot account (REC-2)."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.context import Context
+from schema.enums import AccountKind
+from schema.errors import RecoveryError
+from schema.inputs.auth import (
+    AccountRecoveryLookupInput,
+    AccountRecoveryRevealInput,
+    PasswordResetCompleteInput,
+    PasswordResetStartInput,
+)
+from schema.types.payloads import (
+    AccountRecoveryLookupPayload,
+    AccountRecoveryRevealPayload,
+    PasswordResetCompletePayload,
+    PasswordResetStartPayload,
+    RecoveredAccount,
+)
+from services.errors import ServiceError
+from services.recovery import service as recovery
+from services.recovery.service import FoundAccount
+
+Info = strawberry.Info[Context, None]
+
+
+def _recovered(found: FoundAccount, reveal: bool) -> RecoveredAccount:
+    return RecoveredAccount(
+        kind=AccountKind(found.kind),
+        login_name_masked=found.masked_login_name,
+        login_name=found.login_name if reveal else None,
+        phone_masked=found.masked_phone,
+        email_masked=found.masked_email,
+    )
+
+
+async def password_reset_start(info: Info, input: PasswordResetStartInput) -> PasswordResetStartPayload:
+    ctx = info.context
+    result = await ctx.write(recovery.password_reset_start, input.login_name, input.bot_token, ctx.client.ip)
+    if isinstance(result, ServiceError):
+        return PasswordResetStartPayload(errors=[RecoveryError.from_service(result)])
+    return PasswordResetStartPayload(
+        ticket=result.ticket,
+        phone_masked=result.masked_phone,
+        expires_at=result.expires_at,
+        code_expires_at=result.code_expires_at,
+        errors=[],
+    )
+
+
+async def password_reset_complete(info: Info, input: PasswordResetCompleteInput) -> PasswordResetCompletePayload:
+    result = await info.context.write(recovery.password_reset_complete, input.ticket, input.code, input.new_password)
+    if isinstance(result, ServiceError):
+        return PasswordResetCompletePayload(success=False, errors=[RecoveryError.from_service(result)])
+    return PasswordResetCompletePayload(success=True, errors=[])
+
+
+async def account_recovery_lookup(info: Info, input: AccountRecoveryLookupInput) -> AccountRecoveryLookupPayload:
+    ctx = info.context
+    result = await ctx.write(
+        recovery.account_lookup,
+        bot_token=input.bot_token,
+        client_ip=ctx.client.ip,
+        phone=input.phone,
+        account_id=input.account_id,
+    )
+    if isinstance(result, ServiceError):
+        return AccountRecoveryLookupPayload(errors=[RecoveryError.from_service(result)])
+    return AccountRecoveryLookupPayload(
+        ticket=result.ticket,
+        accounts=[_recovered(a, reveal=False) for a in result.accounts],
+        code_expires_at=result.code_expires_at,
+        errors=[],
+    )
+
+
+async def account_recovery_reveal(info: Info, input: AccountRecoveryRevealInput) -> AccountRecoveryRevealPayload:
+    result = await info.context.write(recovery.account_reveal, input.ticket, input.code)
+    if isinstance(result, ServiceError):
+        return AccountRecoveryRevealPayload(errors=[RecoveryError.from_service(result)])
+    return AccountRecoveryRevealPayload(accounts=[_recovered(a, reveal=True) for a in result], errors=[])

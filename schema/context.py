@@ -1,0 +1,128 @@
+"""The per-request GraphQL context: who is asking, and the transactions a resolver may open.
+
+Reads share one session per request behind a lock (graphql-core resolves siblings concurrently);
+each mutation runs its use case in its own write transaction that commits once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from enum import Enum
+from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+
+from services.auth import service as auth
+from services.auth.service import ClientInfo
+from services.database import Database, run_write
+from services.errors import ServiceError
+from services.uow import Deps, Uow
+from services.viewer import Viewer
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+def client_ip(request: Request, trusted_proxies: int) -> str | None:
+    if trusted_proxies > 0:
+        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
+        if len(forwarded) >= trusted_proxies:
+            return forwarded[-trusted_proxies]
+    return request.client.host if request.client else None
+
+
+class Context:
+    def __init__(self, request: Request, db: Database, deps: Deps) -> None:
+        self.request = request
+        self.db = db
+        self.deps = deps
+        self._session: AsyncSession | None = None
+        self._uow: Uow | None = None
+        self._lock = asyncio.Lock()
+        self._auth: Viewer | None = None
+        self._auth_loaded = False
+        self.client = ClientInfo(
+            ip=client_ip(request, deps.settings.trusted_proxy_count),
+            user_agent=request.headers.get("user-agent"),
+        )
+
+    # --- reads -------------------------------------------------------------------------------
+
+    async def read(self, fn: Callable[Concatenate[Uow, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Run a read in the request's one read session, one coroutine at a time."""
+        async with self._lock:
+            if self._uow is None:
+                self._session = self.db.read_sessions()
+                self._uow = Uow(self._session, self.deps)
+            return await fn(self._uow, *args, **kwargs)
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+            self._uow = None
+
+    # --- writes ------------------------------------------------------------------------------
+
+    async def write(
+        self, fn: Callable[Concatenate[Uow, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T | ServiceError:
+        # End the read transaction first: on SQLite a reader holding a snapshot is fine, but there
+        # is no reason to keep it open across a write.
+        await self.close()
+        return await run_write(self.db, self.deps, fn, *args, **kwargs)
+
+    async def write_viewer(
+        self,
+        unauthenticated: Enum,
+        fn: Callable[Concatenate[Uow, Viewer, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | ServiceError:
+        """Run a use case for the signed-in caller, authenticated inside the same transaction."""
+        bearer = self.bearer
+
+        async def call(uow: Uow) -> T:
+            viewer = await auth.authenticate(uow, bearer)
+            if viewer is None:
+                raise ServiceError(unauthenticated, "Sign in first: the session is missing or has expired.", None)
+            if viewer.needs_touch:
+                await auth.touch(uow, viewer.session_id)
+            return await fn(uow, viewer, *args, **kwargs)
+
+        return await self.write(call)
+
+    async def write_maybe_viewer(
+        self,
+        fn: Callable[Concatenate[Uow, Viewer | None, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | ServiceError:
+        bearer = self.bearer
+
+        async def call(uow: Uow) -> T:
+            viewer = await auth.authenticate(uow, bearer)
+            if viewer is not None and viewer.needs_touch:
+                await auth.touch(uow, viewer.session_id)
+            return await fn(uow, viewer, *args, **kwargs)
+
+        return await self.write(call)
+
+    # --- who is asking -----------------------------------------------------------------------
+
+    @property
+    def bearer(self) -> str | None:
+        header = self.request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+    async def auth(self) -> Viewer | None:
+        """The live session of the bearer token, or None (AUTH-3: idle sessions are not live)."""
+        if not self._auth_loaded:
+            found = await self.read(auth.authenticate, self.bearer)
+            if found is not None and found.needs_touch:
+                await self.write(auth.touch, found.session.id)
+            self._auth, self._auth_loaded = found, True
+        return self._auth

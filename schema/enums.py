@@ -1,0 +1,147 @@
+"""Service enums exposed as GraphQL enums, each value described for client authors."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TypeVar
+
+import strawberry
+from strawberry.types.enum import has_enum_definition
+
+from services.accounts.agreements import AgreementKind
+from services.accounts.errors import AccountErrorCode
+from services.auth.errors import AuthErrorCode
+from services.codes.errors import CodeErrorCode
+from services.codes.purposes import CodePurpose
+from services.mfa.errors import MfaErrorCode
+from services.recovery.errors import RecoveryErrorCode
+
+E = TypeVar("E", bound=type[Enum])
+
+COMMON = {
+    "AUTHENTICATION_REQUIRED": "No live session: sign in (the session may have expired after inactivity, AUTH-3).",
+    "CODE_FORMAT_INVALID": "A code is 6 digits; nothing was counted.",
+    "CODE_INVALID": "Wrong code, or no code was sent; `attemptsRemaining` tells how many tries are left (CODE-2).",
+    "CODE_EXPIRED": "The code has expired (SMS codes live 5 minutes, CODE-1); request a new one.",
+    "CODE_ATTEMPTS_EXHAUSTED": "The code was entered wrongly 5 times and is void (CODE-2); request a new one.",
+    "RESEND_TOO_SOON": "At most one code per destination and purpose every 60 seconds (CODE-3); see `retryAfter`.",
+    "DAILY_LIMIT_REACHED": "The daily number of codes for this destination is used up (CODE-3).",
+    "INVALID_PHONE": "Not a mainland mobile number (11 digits starting with 1, second digit 3-9).",
+    "INVALID_EMAIL": "Not a valid e-mail address.",
+    "STEP_UP_REQUIRED": "Operation protection is on (MFA-3): pass a second factor with `operationChallengeVerify` "
+    "and send its `stepUpToken`.",
+    "STEP_UP_INVALID": "The step-up token is unknown, already used, expired or from another session.",
+    "STEP_UP_FACTOR_NOT_ALLOWED": "This operation needs the step-up grant obtained with an SMS code to the bound "
+    "phone (PROF-2).",
+    "PASSWORD_TOO_SHORT": "Passwords have at least 8 characters (REG-7).",
+    "PASSWORD_TOO_LONG": "Passwords have at most 128 characters (REG-7).",
+    "PASSWORD_SAME_AS_USERNAME": "The password may not equal the username (REG-7).",
+    "PASSWORD_SAME_AS_PHONE": "The password may not equal the phone number (REG-7).",
+    "PASSWORD_TOO_COMMON": "The password is on the list of common passwords (REG-7).",
+}
+
+SPECIFIC = {
+    "INVALID_USERNAME": "4 to 32 characters: a letter first, then letters, digits, '_', '-' or '.'.",
+    "USERNAME_TAKEN": "The username is used by another account, or was used by a cancelled one (REG-2).",
+    "USERNAME_IMMUTABLE": "A username, once set, can never be changed (PROF-4).",
+    "WRONG_PASSWORD": "The current password is wrong.",
+    "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3).",
+    "PHONE_UNCHANGED": "The new phone equals the bound phone.",
+    "PHONE_HAS_PORTAL_ACCOUNT": "The phone already has a portal account (REG-4).",
+    "EMAIL_TAKEN": "The e-mail address is bound to another account.",
+    "AGREEMENTS_REQUIRED": "All three agreements must be accepted (REG-5, REG-6).",
+    "AGREEMENT_VERSION_OUTDATED": "An accepted agreement version is not the current one; see `agreements`.",
+    "ALREADY_ACTIVATED": "The portal account is already activated (REG-6).",
+    "NOT_A_PORTAL_ACCOUNT": "Only portal accounts need activation (REG-6).",
+    "TIMEOUT_OUT_OF_RANGE": "The idle timeout is between 15 and 1439 minutes (AUTH-3).",
+    "VALUE_TOO_LONG": "The value is longer than the field allows.",
+    "INVALID_CREDENTIALS": "The login name or the password is wrong; the same answer whether or not the account "
+    "exists (AUTH-5). `attemptsRemaining` tells the tries left before a lock.",
+    "TOO_MANY_ATTEMPTS": "Too many wrong passwords for this login name or from this address (AUTH-5); "
+    "see `retryAfter`.",
+    "SESSION_NOT_FOUND": "No such session among the viewer's live sessions.",
+    "QR_TICKET_NOT_FOUND": "The QR login ticket or code is not known.",
+    "QR_TICKET_EXPIRED": "The QR login ticket expired (it lives 2 minutes); create a new one.",
+    "QR_TICKET_PENDING": "Not confirmed yet by a signed-in client; keep polling.",
+    "QR_TICKET_USED": "The QR login ticket was already confirmed or redeemed.",
+    "QR_LOGIN_NOT_AVAILABLE": "QR login is for portal accounts only (AUTH-2).",
+    "DESTINATION_REQUIRED": "This purpose needs a destination (phone or email).",
+    "DESTINATION_NOT_ALLOWED": "This purpose has a fixed destination; leave this field empty.",
+    "PURPOSE_NOT_ALLOWED": "Codes for this purpose are sent by their own mutation (see the message).",
+    "BOT_CHECK_FAILED": "The bot check did not pass (REC-1).",
+    "LOGIN_NAME_REQUIRED": "Enter the login name.",
+    "LOOKUP_CRITERIA_REQUIRED": "Give exactly one of phone or accountId (REC-2).",
+    "INVALID_ACCOUNT_ID": "An account ID is 16 digits.",
+    "TICKET_INVALID": "The recovery ticket is unknown, used or expired (15 minutes); start again.",
+}
+
+
+def gql_enum(cls: E, description: str, values: dict[str, str] | None = None) -> E:
+    """`strawberry.enum` for an enum defined in services/, with a description on every value."""
+    registered = strawberry.enum(cls, description=description)
+    descriptions = values if values is not None else COMMON | SPECIFIC
+    if has_enum_definition(registered):
+        for value in registered.__strawberry_definition__.values:
+            value.description = descriptions.get(value.name, value.description)
+    return registered
+
+
+AccountErrorCodeType = gql_enum(AccountErrorCode, "Why an account operation was refused.")
+AuthErrorCodeType = gql_enum(AuthErrorCode, "Why a sign-in, session or QR login step was refused.")
+CodeErrorCodeType = gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
+MfaErrorCodeType = gql_enum(MfaErrorCode, "Why a second-factor challenge was refused.")
+RecoveryErrorCodeType = gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
+
+
+@strawberry.enum(description="The kind of login account (REG-1).")
+class AccountKind(Enum):
+    CLOUD = strawberry.enum_value("cloud", description="Signs in with username + password only (AUTH-1).")
+    PORTAL = strawberry.enum_value(
+        "portal", description="Keyed by a phone; signs in by SMS code, login name + password, or QR (AUTH-2)."
+    )
+
+
+@strawberry.enum(description="How a session was created.")
+class SignInMethod(Enum):
+    PASSWORD = strawberry.enum_value("password", description="Login name + password.")
+    SMS = strawberry.enum_value("sms", description="Phone + SMS code.")
+    QR = strawberry.enum_value("qr", description="QR login confirmed from a signed-in client.")
+
+
+@strawberry.enum(description="A second factor (MFA-1).")
+class SecondFactor(Enum):
+    SMS = strawberry.enum_value("sms", description="A 6-digit code sent to the bound phone.")
+    TOTP = strawberry.enum_value("totp", description="A code from a virtual MFA device (RFC 6238).")
+
+
+@strawberry.enum(description="Where a QR login ticket stands.")
+class QrLoginTicketStatus(Enum):
+    PENDING = strawberry.enum_value("PENDING", description="Shown, waiting for a signed-in client to confirm.")
+    CONFIRMED = strawberry.enum_value("CONFIRMED", description="Confirmed: redeem it with `sessionCreateByQrTicket`.")
+    REDEEMED = strawberry.enum_value("REDEEMED", description="Already exchanged for a session.")
+    EXPIRED = strawberry.enum_value("EXPIRED", description="Expired (2 minutes); create a new ticket.")
+
+
+CodePurposeType = gql_enum(
+    CodePurpose,
+    "What a one-time code is for; a code only works for its purpose and destination (CODE-2).",
+    {
+        "REGISTRATION": "Cloud-account registration; to `phone`; no sign-in needed.",
+        "LOGIN": "Portal sign-in by SMS; to `phone`; no sign-in needed.",
+        "PHONE_CHANGE_NEW": "The new phone in a phone change (PROF-2); to `phone`; signed in.",
+        "EMAIL_BIND": "Binding an e-mail address (PROF-3); to `email`; signed in; valid 30 minutes.",
+        "OPERATION": "The SMS second factor for a protected operation (MFA-3); always to the bound phone.",
+        "PASSWORD_RESET": "Sent by `passwordResetStart` only.",
+        "ACCOUNT_REVEAL": "Sent by `accountRecoveryLookup` only.",
+    },
+)
+
+AgreementKindType = gql_enum(
+    AgreementKind,
+    "The agreements accepted at sign-up (REG-5).",
+    {
+        "USER_SERVICE": "User service agreement (用户服务协议).",
+        "ONLINE_ORDERING": "Online ordering agreement (线上订购协议).",
+        "PRIVACY_POLICY": "Privacy policy (隐私政策).",
+    },
+)

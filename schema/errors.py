@@ -1,0 +1,65 @@
+"""Payload errors: every expected failure is one of these, never a top-level GraphQL error."""
+
+from __future__ import annotations
+
+from typing import Self
+
+import strawberry
+
+from schema.enums import (
+    AccountErrorCodeType,
+    AuthErrorCodeType,
+    CodeErrorCodeType,
+    MfaErrorCodeType,
+    RecoveryErrorCodeType,
+)
+from services.errors import ServiceError
+
+
+@strawberry.interface(description="An expected failure of a mutation: switch on `code`, show `message`.")
+class Error:
+    field: str | None = strawberry.field(
+        description="The input field (camelCase) the error is about; null when it is about the whole input."
+    )
+    message: str = strawberry.field(description="A human-readable explanation; do not parse it.")
+    retry_after: int | None = strawberry.field(
+        default=None, description="Seconds to wait before trying again, when waiting helps."
+    )
+    attempts_remaining: int | None = strawberry.field(
+        default=None, description="Tries left before the code, ticket or account is locked, when counted."
+    )
+
+    @classmethod
+    def from_service(cls, err: ServiceError) -> Self:
+        return cls(
+            field=err.field,
+            message=err.message,
+            code=err.code,  # type: ignore[call-arg]  # `code` is declared by each concrete error type
+            retry_after=err.retry_after,
+            attempts_remaining=err.attempts_remaining,
+        )
+
+
+@strawberry.type(description="Why an account operation was refused.")
+class AccountError(Error):
+    code: AccountErrorCodeType
+
+
+@strawberry.type(description="Why a sign-in, session or QR login step was refused.")
+class AuthError(Error):
+    code: AuthErrorCodeType
+
+
+@strawberry.type(description="Why a one-time code was not sent.")
+class VerificationCodeError(Error):
+    code: CodeErrorCodeType
+
+
+@strawberry.type(description="Why a second-factor challenge was refused.")
+class MfaError(Error):
+    code: MfaErrorCodeType
+
+
+@strawberry.type(description="Why a recovery step was refused.")
+class RecoveryError(Error):
+    code: RecoveryErrorCodeType

@@ -1,0 +1,107 @@
+"""Inputs of the account mutations."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.enums import AgreementKindType
+from services.accounts.agreements import Acceptance
+from services.accounts.service import ProfileChanges, RegisterCommand
+
+
+@strawberry.input(description="One accepted agreement: its kind and the version shown to the user.")
+class AgreementAcceptanceInput:
+    kind: AgreementKindType
+    version: str = strawberry.field(description="The version from the `agreements` query.")
+
+    def to_acceptance(self) -> Acceptance:
+        return Acceptance(kind=self.kind, version=self.version)
+
+
+@strawberry.input(description="Register a cloud account (REG-2, REG-3, REG-5, REG-7).")
+class AccountRegisterInput:
+    username: str = strawberry.field(
+        description="4 to 32 characters, a letter first; unique case-insensitively, forever (REG-2)."
+    )
+    password: str = strawberry.field(
+        description="8 to 128 characters, not the username or phone, not a common password (REG-7)."
+    )
+    phone: str = strawberry.field(description="Mainland mobile number; at most 10 cloud accounts each (REG-3).")
+    code: str = strawberry.field(description="The 6-digit code sent to `phone` for REGISTRATION (REG-5).")
+    agreements: list[AgreementAcceptanceInput] = strawberry.field(
+        description="All three agreements of the `agreements` query, current versions (REG-5)."
+    )
+
+    def to_command(self) -> RegisterCommand:
+        return RegisterCommand(
+            username=self.username,
+            password=self.password,
+            phone=self.phone,
+            code=self.code,
+            agreements=[a.to_acceptance() for a in self.agreements],
+        )
+
+
+@strawberry.input(description="Basic information (PROF-1). Omitted fields stay; an empty string clears.")
+class AccountProfileInput:
+    contact_name: str | None = strawberry.field(default=None, description="At most 64 characters.")
+    company_name: str | None = strawberry.field(default=None, description="At most 128 characters.")
+    industry: str | None = strawberry.field(default=None, description="At most 64 characters.")
+    address: str | None = strawberry.field(default=None, description="At most 256 characters.")
+
+    def to_changes(self) -> ProfileChanges:
+        return ProfileChanges(
+            contact_name=self.contact_name,
+            company_name=self.company_name,
+            industry=self.industry,
+            address=self.address,
+        )
+
+
+@strawberry.input(description="Activate a portal account on first entry to the console (REG-6).")
+class AccountActivateInput:
+    agreements: list[AgreementAcceptanceInput] = strawberry.field(
+        description="All three agreements, current versions."
+    )
+    profile: AccountProfileInput | None = strawberry.field(
+        default=None, description="Basic information given at activation (PROF-1)."
+    )
+
+
+@strawberry.input(description="Set the idle timeout of sessions (AUTH-3).")
+class AccountIdleTimeoutSetInput:
+    minutes: int = strawberry.field(description="15 to 1439 (23 h 59 min).")
+
+
+@strawberry.input(description="Choose a username for a portal account; it can never change afterwards (PROF-4).")
+class AccountUsernameSetInput:
+    username: str
+
+
+@strawberry.input(description="Change (or, for a portal account without one, set) the password.")
+class AccountPasswordChangeInput:
+    current_password: str | None = strawberry.field(
+        default=None, description="Required when the account has a password."
+    )
+    new_password: str = strawberry.field(description="The REG-7 rules apply.")
+    step_up_token: str | None = strawberry.field(
+        default=None, description="From `operationChallengeVerify`, when operation protection is on (MFA-3)."
+    )
+
+
+@strawberry.input(description="Change the bound phone (PROF-2).")
+class AccountPhoneChangeInput:
+    step_up_token: str = strawberry.field(
+        description="From `operationChallengeVerify` with an SMS code sent to the current phone (PROF-2, MFA-3)."
+    )
+    new_phone: str
+    new_phone_code: str = strawberry.field(description="The code sent to `newPhone` for PHONE_CHANGE_NEW.")
+
+
+@strawberry.input(description="Bind or change the e-mail address (PROF-3).")
+class AccountEmailBindInput:
+    email: str
+    code: str = strawberry.field(description="The code sent to `email` for EMAIL_BIND (valid 30 minutes).")
+    step_up_token: str | None = strawberry.field(
+        default=None, description="From `operationChallengeVerify`, when operation protection is on (MFA-3)."
+    )

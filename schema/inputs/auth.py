@@ -1,0 +1,80 @@
+"""Inputs of sign-in, sessions, codes, step-up and recovery."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from schema.enums import CodePurposeType, SecondFactor
+
+
+@strawberry.input(description="Send a one-time code (CODE-1..3).")
+class VerificationCodeSendInput:
+    purpose: CodePurposeType
+    phone: str | None = strawberry.field(
+        default=None, description="For REGISTRATION, LOGIN and PHONE_CHANGE_NEW."
+    )
+    email: str | None = strawberry.field(default=None, description="For EMAIL_BIND.")
+
+
+@strawberry.input(description="Sign in with a login name and password (AUTH-1, AUTH-2).")
+class SessionCreateByPasswordInput:
+    login_name: str = strawberry.field(
+        description="Cloud accounts: the username only (AUTH-1). Portal accounts: username, phone or e-mail."
+    )
+    password: str
+
+
+@strawberry.input(description="Sign in to (or create) the phone's portal account with an SMS code (REG-4, AUTH-2).")
+class SessionCreateBySmsCodeInput:
+    phone: str
+    code: str = strawberry.field(description="The code sent to `phone` for LOGIN.")
+
+
+@strawberry.input(description="Redeem a confirmed QR login ticket (AUTH-2).")
+class SessionCreateByQrTicketInput:
+    token: str = strawberry.field(description="The `token` returned by `qrLoginTicketCreate` to this client.")
+
+
+@strawberry.input(description="Confirm, from a signed-in portal client, the QR code shown on another screen.")
+class QrLoginTicketConfirmInput:
+    code: str = strawberry.field(description="The content of the scanned QR code.")
+
+
+@strawberry.input(description="End one of the viewer's sessions.")
+class SessionRevokeInput:
+    id: relay.GlobalID = strawberry.field(description="A `Session` ID from `viewer.sessions`.")
+
+
+@strawberry.input(description="Pass a second factor to obtain a step-up grant (MFA-3).")
+class OperationChallengeVerifyInput:
+    factor: SecondFactor = strawberry.field(
+        default=SecondFactor.SMS, description="SMS: the OPERATION code sent to the bound phone."
+    )
+    code: str
+
+
+@strawberry.input(description="Start a password reset (REC-1).")
+class PasswordResetStartInput:
+    login_name: str = strawberry.field(description="Username, or a portal account's phone or e-mail.")
+    bot_token: str = strawberry.field(description="The bot-check token (sandbox: `sandbox-pass`).")
+
+
+@strawberry.input(description="Finish a password reset (REC-1).")
+class PasswordResetCompleteInput:
+    ticket: str = strawberry.field(description="From `passwordResetStart`.")
+    code: str = strawberry.field(description="The SMS code sent to the bound phone.")
+    new_password: str = strawberry.field(description="The REG-7 rules apply.")
+
+
+@strawberry.input(description="Look accounts up (REC-2): give exactly one of `phone` and `accountId`.")
+class AccountRecoveryLookupInput:
+    bot_token: str = strawberry.field(description="The bot-check token (sandbox: `sandbox-pass`).")
+    phone: str | None = None
+    account_id: str | None = strawberry.field(default=None, description="16 digits.")
+
+
+@strawberry.input(description="Reveal the login names found by `accountRecoveryLookup` (REC-2).")
+class AccountRecoveryRevealInput:
+    ticket: str
+    code: str = strawberry.field(description="The SMS code sent to the accounts' bound phone.")

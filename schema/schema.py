@@ -1,0 +1,179 @@
+"""Assembles the Strawberry schema: root fields from resolvers/, guards from settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql.validation import NoSchemaIntrospectionCustomRule
+from strawberry import relay
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+
+from resolvers import accounts, auth, recovery
+from resolvers import viewer as viewer_resolvers
+from schema.types.account import Agreement, AccountType, SessionType
+from schema.types.payloads import (
+    AccountPasswordChangePayload,
+    AccountRecoveryLookupPayload,
+    AccountRecoveryRevealPayload,
+    AccountRegisterPayload,
+    AccountUpdatePayload,
+    OperationChallengeVerifyPayload,
+    PasswordResetCompletePayload,
+    PasswordResetStartPayload,
+    QrLoginTicketConfirmPayload,
+    QrLoginTicketCreatePayload,
+    QrLoginTicketState,
+    SessionCreatePayload,
+    SessionEndPayload,
+    VerificationCodeSendPayload,
+)
+from settings import Settings
+
+
+@strawberry.type(description="Read the signed-in account and public reference data.")
+class Query:
+    viewer: AccountType | None = strawberry.field(
+        resolver=viewer_resolvers.viewer,
+        description="The signed-in account, or null without a live session (send `Authorization: Bearer <token>`).",
+    )
+    agreements: list[Agreement] = strawberry.field(
+        resolver=viewer_resolvers.agreements, description="The agreements in force, with the versions to accept (REG-5)."
+    )
+    qr_login_ticket: QrLoginTicketState | None = strawberry.field(
+        resolver=auth.qr_login_ticket,
+        description="Poll a QR login ticket with the `token` from `qrLoginTicketCreate`; null when unknown.",
+    )
+    node: relay.Node | None = relay.node(
+        description="Fetch an object of the viewer by global ID; another account's ID behaves as unknown."
+    )
+
+
+@strawberry.type(description="Every change goes through a mutation with one `input` and a payload with `errors`.")
+class Mutation:
+    verification_code_send: VerificationCodeSendPayload = strawberry.mutation(
+        resolver=auth.verification_code_send,
+        description="Send a 6-digit code (CODE-1..4): SMS codes live 5 minutes, e-mail codes 30; one per "
+        "destination and purpose every 60 s; a daily cap per destination. A new code voids the previous one.",
+    )
+    account_register: AccountRegisterPayload = strawberry.mutation(
+        resolver=accounts.account_register,
+        description="Register a cloud account with an SMS code and the three agreements (REG-2, 3, 5, 6, 7). "
+        "At most 10 cloud accounts per phone. Sign in afterwards with `sessionCreateByPassword`.",
+    )
+    account_activate: AccountUpdatePayload = strawberry.mutation(
+        resolver=accounts.account_activate,
+        description="Activate a portal account: accept the three agreements, get the account ID (REG-6).",
+    )
+    account_profile_update: AccountUpdatePayload = strawberry.mutation(
+        resolver=accounts.account_profile_update, description="Edit the basic information (PROF-1)."
+    )
+    account_idle_timeout_set: AccountUpdatePayload = strawberry.mutation(
+        resolver=accounts.account_idle_timeout_set,
+        description="Set the session idle timeout, 15 to 1439 minutes (AUTH-3).",
+    )
+    account_username_set: AccountUpdatePayload = strawberry.mutation(
+        resolver=accounts.account_username_set,
+        description="Give a portal account a username to sign in with; once set it never changes (PROF-4).",
+    )
+    account_password_change: AccountPasswordChangePayload = strawberry.mutation(
+        resolver=accounts.account_password_change,
+        description="Change the password; protected (MFA-3); ends every other session (AUTH-4).",
+    )
+    account_phone_change: AccountUpdatePayload = strawberry.mutation(
+        resolver=accounts.account_phone_change,
+        description="Change the bound phone with a code to the current phone (the SMS step-up grant) and a code "
+        "to the new phone (PROF-2). The old phone is told by SMS.",
+    )
+    account_email_bind: AccountUpdatePayload = strawberry.mutation(
+        resolver=accounts.account_email_bind,
+        description="Bind or change the e-mail address with a code sent to it (PROF-3); protected (MFA-3).",
+    )
+    operation_challenge_verify: OperationChallengeVerifyPayload = strawberry.mutation(
+        resolver=auth.operation_challenge_verify,
+        description="Pass a second factor (SMS: the OPERATION code from `verificationCodeSend`) and receive a "
+        "step-up token for one protected operation of this session, valid 5 minutes (MFA-3).",
+    )
+    session_create_by_password: SessionCreatePayload = strawberry.mutation(
+        resolver=auth.session_create_by_password,
+        description="Sign in with login name + password (AUTH-1, AUTH-2). Wrong passwords are throttled per "
+        "login name (5 per 15 minutes) and per address (20), with the same answer for unknown accounts (AUTH-5).",
+    )
+    session_create_by_sms_code: SessionCreatePayload = strawberry.mutation(
+        resolver=auth.session_create_by_sms_code,
+        description="Sign in to the phone's portal account with a LOGIN code; creates it on first use (REG-4).",
+    )
+    qr_login_ticket_create: QrLoginTicketCreatePayload = strawberry.mutation(
+        resolver=auth.qr_login_ticket_create,
+        description="Start a QR login on a signed-out client (AUTH-2): show `code` as a QR code, keep `token`.",
+    )
+    qr_login_ticket_confirm: QrLoginTicketConfirmPayload = strawberry.mutation(
+        resolver=auth.qr_login_ticket_confirm,
+        description="Confirm a scanned QR code from a client signed in to a portal account (AUTH-2).",
+    )
+    session_create_by_qr_ticket: SessionCreatePayload = strawberry.mutation(
+        resolver=auth.session_create_by_qr_ticket,
+        description="Exchange a confirmed QR login ticket for a session, once (AUTH-2).",
+    )
+    session_delete: SessionEndPayload = strawberry.mutation(
+        resolver=auth.session_delete, description="Sign out: end the current session at once (AUTH-4)."
+    )
+    session_revoke: SessionEndPayload = strawberry.mutation(
+        resolver=auth.session_revoke, description="End another of the viewer's sessions."
+    )
+    password_reset_start: PasswordResetStartPayload = strawberry.mutation(
+        resolver=recovery.password_reset_start,
+        description="Forgot password (REC-1): pass the bot check; a code goes to the bound phone. The answer "
+        "is the same whether or not the account exists.",
+    )
+    password_reset_complete: PasswordResetCompletePayload = strawberry.mutation(
+        resolver=recovery.password_reset_complete,
+        description="Set a new password with the code; ends every session of the account (AUTH-4).",
+    )
+    account_recovery_lookup: AccountRecoveryLookupPayload = strawberry.mutation(
+        resolver=recovery.account_recovery_lookup,
+        description="Forgot account (REC-2): find accounts by phone or account ID; masked login names; a code "
+        "goes to the bound phone.",
+    )
+    account_recovery_reveal: AccountRecoveryRevealPayload = strawberry.mutation(
+        resolver=recovery.account_recovery_reveal,
+        description="Reveal the login names in full with the code (REC-2).",
+    )
+
+
+TYPES: list[Any] = [SessionType]
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
+    extensions: list[SchemaExtension | type[SchemaExtension]] = [
+        QueryDepthLimiter(max_depth=settings.max_query_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+    ]
+    if not settings.is_development:
+        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    extensions += [ParserCache(maxsize=256), ValidationCache(maxsize=256)]
+    if settings.is_production:
+        extensions.append(MaskErrors())
+    return strawberry.Schema(
+        query=Query,
+        mutation=Mutation,
+        types=TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
+    )
+
+
+def export_sdl() -> str:
+    """The SDL, the same in every environment (the guards do not change the types)."""
+    return build_schema(Settings(environment="test")).as_str() + "\n"

@@ -1,0 +1,243 @@
+"""The account, its sessions and security settings as the signed-in owner sees them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+
+from models.accounts import Account as AccountModel
+from models.accounts import AgreementAcceptance as AcceptanceModel
+from models.auth import AuthSession
+from schema.context import Context
+from schema.enums import AccountKind, AgreementKindType, SecondFactor, SignInMethod
+from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
+from services.accounts import repository as accounts_repo
+from services.accounts.agreements import CURRENT, AgreementKind
+from services.auth import service as auth
+from services.identifiers import mask_phone, national
+from services.mfa.service import operation_protection_factors
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.type(description="An agreement in force, with the version a client must send when accepting it.")
+class Agreement:
+    kind: AgreementKindType
+    version: str = strawberry.field(description="The version to accept; older versions are refused.")
+    title: str
+
+
+def current_agreements() -> list[Agreement]:
+    return [Agreement(kind=a.kind, version=a.version, title=a.title) for a in CURRENT.values()]
+
+
+@strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6).")
+class AgreementAcceptance:
+    kind: AgreementKindType
+    version: str
+    context: str = strawberry.field(description="Where it was accepted: `registration` or `activation`.")
+    accepted_at: datetime
+
+    @classmethod
+    def from_model(cls, row: AcceptanceModel) -> Self:
+        return cls(kind=AgreementKind(row.agreement), version=row.version, context=row.context, accepted_at=row.accepted_at)
+
+
+@strawberry.type(description="A protection and the second factors that satisfy it (MFA-1, MFA-2).")
+class Protection:
+    enabled: bool = strawberry.field(description="Whether a second factor is asked.")
+    factors: list[SecondFactor] = strawberry.field(description="Either enabled factor passes (MFA-1).")
+
+
+@strawberry.type(description="Second-factor settings.")
+class SecuritySettings:
+    operation_protection: Protection = strawberry.field(
+        description="Asked before changing password, phone or e-mail (MFA-2). On with SMS for new accounts (MFA-3)."
+    )
+    login_protection: Protection = strawberry.field(description="Asked after the password (AUTH-6).")
+
+
+@strawberry.type(name="Session", description="A signed-in session of the viewer (AUTH-3, AUTH-4).")
+class SessionType(relay.Node):
+    id: relay.NodeID[int]
+    current: bool = strawberry.field(description="This is the session making the request.")
+    method: SignInMethod
+    client_ip: str | None
+    user_agent: str | None
+    created_at: datetime
+    last_seen_at: datetime = strawberry.field(description="Last activity, recorded to the minute.")
+    expires_at: datetime = strawberry.field(
+        description="When the session ends without further activity (last activity + idle timeout)."
+    )
+
+    @classmethod
+    def from_model(cls, row: AuthSession, account: AccountModel, current_id: int | None) -> Self:
+        return cls(
+            id=row.id,
+            current=row.id == current_id,
+            method=SignInMethod(row.method),
+            client_ip=row.client_ip,
+            user_agent=row.user_agent,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            expires_at=auth.idle_deadline(row, account),
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        viewer = await info.context.auth()
+        ids = list(node_ids)
+        if viewer is None:
+            return [None] * len(ids)
+        sessions, _ = await info.context.read(auth.list_sessions, viewer.account, 100, None)
+        by_id = {str(s.id): s for s in sessions}
+        return [
+            cls.from_model(by_id[i], viewer.account, viewer.session_id) if i in by_id else None for i in ids
+        ]
+
+
+@strawberry.type(description="An edge of `SessionConnection`.")
+class SessionEdge:
+    cursor: str
+    node: SessionType
+
+
+@strawberry.type(description="The viewer's live sessions, newest first.")
+class SessionConnection:
+    edges: list[SessionEdge]
+    page_info: PageInfo
+    total_count: int = strawberry.field(description="All live sessions, not only this page.")
+
+
+@strawberry.type(name="Account", description="The signed-in account (REG-1). Only ever the viewer's own.")
+class AccountType(relay.Node):
+    id: relay.NodeID[int]
+    model: strawberry.Private[AccountModel]
+
+    @classmethod
+    def of(cls, model: AccountModel) -> Self:
+        return cls(id=model.id, model=model)
+
+    @strawberry.field(description="Cloud or portal account (REG-1).")
+    def kind(self) -> AccountKind:
+        return AccountKind(self.model.kind)
+
+    @strawberry.field(
+        description="The unique numeric account ID (16 digits, as a string), visible to the owner at any time "
+        "(PROF-4). A cloud account has it from registration; a portal account from activation (REG-6), "
+        "null before."
+    )
+    def account_id(self) -> str | None:
+        return None if self.model.account_number is None else str(self.model.account_number)
+
+    @strawberry.field(
+        description="True for a portal account that has not accepted the three agreements yet: show the "
+        "activation step (`accountActivate`) before the console (REG-6)."
+    )
+    def activation_required(self) -> bool:
+        return self.model.kind == "portal" and self.model.account_number is None
+
+    @strawberry.field(description="The username. A cloud account's username can never be changed (PROF-4).")
+    def username(self) -> str | None:
+        return self.model.username
+
+    @strawberry.field(description="The bound phone in E.164 (`+8613800000000`), used for codes (PROF-2).")
+    def phone(self) -> str:
+        return self.model.phone
+
+    @strawberry.field(description="The bound phone masked as `138****0000`.")
+    def phone_masked(self) -> str:
+        return mask_phone(self.model.phone)
+
+    @strawberry.field(description="The bound phone in national form (`13800000000`).")
+    def phone_national(self) -> str:
+        return national(self.model.phone)
+
+    @strawberry.field(description="The bound e-mail address (PROF-3), if any.")
+    def email(self) -> str | None:
+        return self.model.email
+
+    @strawberry.field(description="Contact name (PROF-1).")
+    def contact_name(self) -> str | None:
+        return self.model.contact_name
+
+    @strawberry.field(description="Company name (PROF-1).")
+    def company_name(self) -> str | None:
+        return self.model.company_name
+
+    @strawberry.field(description="Industry (PROF-1).")
+    def industry(self) -> str | None:
+        return self.model.industry
+
+    @strawberry.field(description="Postal address (PROF-1).")
+    def address(self) -> str | None:
+        return self.model.address
+
+    @strawberry.field(description="Whether a password is set (portal accounts created by SMS have none).")
+    def has_password(self) -> bool:
+        return self.model.password_hash is not None
+
+    @strawberry.field
+    def created_at(self) -> datetime:
+        return self.model.created_at
+
+    @strawberry.field(description="When the account was activated (REG-6).")
+    def activated_at(self) -> datetime | None:
+        return self.model.activated_at
+
+    @strawberry.field(
+        description="Minutes without activity after which a session ends (AUTH-3): default 60, "
+        "settable from 15 to 1439 with `accountIdleTimeoutSet`."
+    )
+    def idle_timeout_minutes(self) -> int:
+        return self.model.idle_timeout_minutes
+
+    @strawberry.field(description="Second-factor settings (MFA-2, MFA-3).")
+    def security(self) -> SecuritySettings:
+        op = [SecondFactor(f) for f in operation_protection_factors(self.model)]
+        login = [
+            SecondFactor(f)
+            for f, on in (("sms", self.model.login_protection_sms), ("totp", self.model.login_protection_totp))
+            if on
+        ]
+        return SecuritySettings(
+            operation_protection=Protection(enabled=bool(op), factors=op),
+            login_protection=Protection(enabled=bool(login), factors=login),
+        )
+
+    @strawberry.field(description="The agreements this account accepted, with versions and times (REG-5).")
+    async def agreement_acceptances(self, info: Info) -> list[AgreementAcceptance]:
+        rows = await info.context.read(accounts_repo.acceptances, self.model.id)
+        return [AgreementAcceptance.from_model(r) for r in rows]
+
+    @strawberry.field(description="The viewer's live sessions, newest first (at most 100 per page).")
+    async def sessions(self, info: Info, first: int = 20, after: str | None = None) -> SessionConnection:
+        check_first(first)
+        after_id = decode_cursor("Session", after)
+        viewer = await info.context.auth()
+        current = viewer.session_id if viewer else None
+        rows, total = await info.context.read(auth.list_sessions, self.model, first + 1, after_id)
+        page = rows[:first]
+        edges = [
+            SessionEdge(
+                cursor=encode_cursor("Session", r.id), node=SessionType.from_model(r, self.model, current)
+            )
+            for r in page
+        ]
+        return SessionConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        viewer = await info.context.auth()
+        return [
+            cls.of(viewer.account) if viewer is not None and i == str(viewer.account.id) else None
+            for i in node_ids
+        ]

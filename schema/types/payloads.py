@@ -1,0 +1,144 @@
+"""Mutation payloads: the result fields (null on failure) and `errors` (empty on success)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+
+from schema.enums import AccountKind, CodePurposeType, QrLoginTicketStatus, SecondFactor
+from schema.errors import AccountError, AuthError, MfaError, RecoveryError, VerificationCodeError
+from schema.types.account import AccountType, SessionType
+
+
+@strawberry.type(description="Result of `verificationCodeSend`.")
+class VerificationCodeSendPayload:
+    purpose: CodePurposeType | None = None
+    sent_to: str | None = strawberry.field(default=None, description="The destination, masked.")
+    expires_at: datetime | None = strawberry.field(
+        default=None, description="When the code expires (SMS 5 minutes, e-mail 30; CODE-1)."
+    )
+    resend_available_at: datetime | None = strawberry.field(
+        default=None, description="The earliest time a new code can be requested (60 s; CODE-3)."
+    )
+    daily_remaining: int | None = strawberry.field(
+        default=None, description="Codes this destination may still receive today (CODE-3)."
+    )
+    errors: list[VerificationCodeError]
+
+
+@strawberry.type(description="Result of `accountRegister`.")
+class AccountRegisterPayload:
+    account: AccountType | None = None
+    errors: list[AccountError]
+
+
+@strawberry.type(description="Result of a mutation that changes the viewer's account.")
+class AccountUpdatePayload:
+    account: AccountType | None = None
+    errors: list[AccountError]
+
+
+@strawberry.type(description="Result of `accountPasswordChange`.")
+class AccountPasswordChangePayload:
+    account: AccountType | None = None
+    ended_session_count: int | None = strawberry.field(
+        default=None, description="Other sessions that were ended (AUTH-4)."
+    )
+    errors: list[AccountError]
+
+
+@strawberry.type(description="A new session. Send `token` as `Authorization: Bearer <token>`.")
+class SessionCreatePayload:
+    token: str | None = strawberry.field(default=None, description="The bearer token; shown once, stored hashed.")
+    session: SessionType | None = None
+    account: AccountType | None = None
+    account_created: bool | None = strawberry.field(
+        default=None, description="True when SMS sign-in created the phone's portal account (REG-4)."
+    )
+    errors: list[AuthError]
+
+
+@strawberry.type(description="Result of a session operation.")
+class SessionEndPayload:
+    ended: bool = strawberry.field(description="True when a session was ended.")
+    errors: list[AuthError]
+
+
+@strawberry.type(description="A QR login ticket for a signed-out client (AUTH-2).")
+class QrLoginTicket:
+    code: str = strawberry.field(description="Render this string as the QR code; the signed-in phone confirms it.")
+    token: str = strawberry.field(
+        description="Keep this secret on the creating client: poll `qrLoginTicket(token:)`, then redeem it."
+    )
+    expires_at: datetime = strawberry.field(description="Tickets live 2 minutes.")
+
+
+@strawberry.type(description="Result of `qrLoginTicketCreate`.")
+class QrLoginTicketCreatePayload:
+    ticket: QrLoginTicket | None = None
+    errors: list[AuthError]
+
+
+@strawberry.type(description="Result of `qrLoginTicketConfirm`.")
+class QrLoginTicketConfirmPayload:
+    confirmed: bool
+    errors: list[AuthError]
+
+
+@strawberry.type(description="Where a QR login ticket stands.")
+class QrLoginTicketState:
+    status: QrLoginTicketStatus
+    expires_at: datetime
+
+
+@strawberry.type(description="Result of `operationChallengeVerify`: a single-use grant for one sensitive operation.")
+class OperationChallengeVerifyPayload:
+    step_up_token: str | None = strawberry.field(
+        default=None, description="Pass as `stepUpToken` to one protected mutation of this session."
+    )
+    factor: SecondFactor | None = None
+    expires_at: datetime | None = strawberry.field(default=None, description="Grants live 5 minutes.")
+    errors: list[MfaError]
+
+
+@strawberry.type(description="Result of `passwordResetStart`. The same shape whether or not the account exists.")
+class PasswordResetStartPayload:
+    ticket: str | None = strawberry.field(default=None, description="Pass to `passwordResetComplete`.")
+    phone_masked: str | None = strawberry.field(
+        default=None, description="Where the code went, masked (`138****0000`)."
+    )
+    expires_at: datetime | None = strawberry.field(default=None, description="The ticket lives 15 minutes.")
+    code_expires_at: datetime | None = None
+    errors: list[RecoveryError]
+
+
+@strawberry.type(description="Result of `passwordResetComplete`. All sessions of the account were ended (AUTH-4).")
+class PasswordResetCompletePayload:
+    success: bool
+    errors: list[RecoveryError]
+
+
+@strawberry.type(description="An account found by `accountRecoveryLookup` (REC-2).")
+class RecoveredAccount:
+    kind: AccountKind
+    login_name_masked: str
+    login_name: str | None = strawberry.field(
+        default=None, description="In full, only after `accountRecoveryReveal`."
+    )
+    phone_masked: str
+    email_masked: str | None
+
+
+@strawberry.type(description="Result of `accountRecoveryLookup`. A code goes to the bound phone when accounts are found.")
+class AccountRecoveryLookupPayload:
+    ticket: str | None = strawberry.field(default=None, description="Pass to `accountRecoveryReveal`.")
+    accounts: list[RecoveredAccount] = strawberry.field(default_factory=list)
+    code_expires_at: datetime | None = None
+    errors: list[RecoveryError]
+
+
+@strawberry.type(description="Result of `accountRecoveryReveal`.")
+class AccountRecoveryRevealPayload:
+    accounts: list[RecoveredAccount] = strawberry.field(default_factory=list)
+    errors: list[RecoveryError]

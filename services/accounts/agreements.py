@@ -1,0 +1,37 @@
+"""The agreements a user accepts (REG-5, REG-6), with the versions in force."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+class AgreementKind(Enum):
+    USER_SERVICE = "USER_SERVICE"
+    ONLINE_ORDERING = "ONLINE_ORDERING"
+    PRIVACY_POLICY = "PRIVACY_POLICY"
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    kind: AgreementKind
+    version: str
+    title: str
+
+
+CURRENT: dict[AgreementKind, Agreement] = {
+    AgreementKind.USER_SERVICE: Agreement(AgreementKind.USER_SERVICE, "2026-06", "用户服务协议 / User service agreement"),
+    AgreementKind.ONLINE_ORDERING: Agreement(
+        AgreementKind.ONLINE_ORDERING, "2026-06", "线上订购协议 / Online ordering agreement"
+    ),
+    AgreementKind.PRIVACY_POLICY: Agreement(AgreementKind.PRIVACY_POLICY, "2026-09", "隐私政策 / Privacy policy"),
+}
+
+# REG-5 / REG-6: the three agreements accepted at registration and at portal activation.
+SIGN_UP_AGREEMENTS = (AgreementKind.USER_SERVICE, AgreementKind.ONLINE_ORDERING, AgreementKind.PRIVACY_POLICY)
+
+
+@dataclass(frozen=True, slots=True)
+class Acceptance:
+    kind: AgreementKind
+    version: str

@@ -1,0 +1,128 @@
+"""All SQL of accounts."""
+
+from __future__ import annotations
+
+from sqlalchemy import exists, select, update
+
+from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUsername
+from services.sql import insert
+from services.uow import Uow
+
+MAX_CLOUD_ACCOUNTS_PER_PHONE = 10  # REG-3
+
+
+async def get(uow: Uow, account_id: int) -> Account | None:
+    return await uow.session.get(Account, account_id)
+
+
+async def username_in_use(uow: Uow, username_key: str) -> bool:
+    """REG-2: live, cancelled and retired usernames alike."""
+    taken = await uow.session.scalar(select(exists().where(Account.username_key == username_key)))
+    retired = await uow.session.scalar(select(exists().where(RetiredUsername.username_key == username_key)))
+    return bool(taken or retired)
+
+
+async def email_in_use(uow: Uow, email_key: str, except_account_id: int | None = None) -> bool:
+    q = exists().where(Account.email_key == email_key)
+    if except_account_id is not None:
+        q = q.where(Account.id != except_account_id)
+    return bool(await uow.session.scalar(select(q)))
+
+
+async def account_number_exists(uow: Uow, number: int) -> bool:
+    return bool(await uow.session.scalar(select(exists().where(Account.account_number == number))))
+
+
+async def take_cloud_slot(uow: Uow, phone: str) -> bool:
+    """REG-3: count one more cloud account on this phone, atomically, never past 10."""
+    await uow.session.execute(
+        insert(uow, PhoneQuota)
+        .values(phone=phone, cloud_accounts=0)
+        .on_conflict_do_nothing(index_elements=[PhoneQuota.phone])
+    )
+    result = await uow.session.execute(
+        update(PhoneQuota)
+        .where(PhoneQuota.phone == phone, PhoneQuota.cloud_accounts < MAX_CLOUD_ACCOUNTS_PER_PHONE)
+        .values(cloud_accounts=PhoneQuota.cloud_accounts + 1)
+        .returning(PhoneQuota.cloud_accounts)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def release_cloud_slot(uow: Uow, phone: str) -> None:
+    await uow.session.execute(
+        update(PhoneQuota)
+        .where(PhoneQuota.phone == phone, PhoneQuota.cloud_accounts > 0)
+        .values(cloud_accounts=PhoneQuota.cloud_accounts - 1)
+    )
+
+
+async def cloud_accounts_on_phone(uow: Uow, phone: str) -> int:
+    value = await uow.session.scalar(select(PhoneQuota.cloud_accounts).where(PhoneQuota.phone == phone))
+    return value or 0
+
+
+async def lock_phone(uow: Uow, phone: str) -> None:
+    """Serialise work on one phone: the quota row, locked FOR UPDATE (SQLite: BEGIN IMMEDIATE already)."""
+    await uow.session.execute(
+        insert(uow, PhoneQuota)
+        .values(phone=phone, cloud_accounts=0)
+        .on_conflict_do_nothing(index_elements=[PhoneQuota.phone])
+    )
+    await uow.session.execute(select(PhoneQuota.phone).where(PhoneQuota.phone == phone).with_for_update())
+
+
+async def portal_account_by_phone(uow: Uow, phone: str) -> Account | None:
+    return await uow.session.scalar(
+        select(Account).where(Account.phone == phone, Account.kind == "portal", Account.status == "active")
+    )
+
+
+async def by_username_key(uow: Uow, key: str) -> Account | None:
+    return await uow.session.scalar(select(Account).where(Account.username_key == key, Account.status == "active"))
+
+
+async def by_email_key(uow: Uow, key: str) -> Account | None:
+    return await uow.session.scalar(
+        select(Account).where(Account.email_key == key, Account.kind == "portal", Account.status == "active")
+    )
+
+
+async def by_account_number(uow: Uow, number: int) -> Account | None:
+    return await uow.session.scalar(
+        select(Account).where(Account.account_number == number, Account.status == "active")
+    )
+
+
+async def accounts_on_phone(uow: Uow, phone: str) -> list[Account]:
+    rows = await uow.session.scalars(
+        select(Account).where(Account.phone == phone, Account.status == "active").order_by(Account.id)
+    )
+    return list(rows)
+
+
+async def accounts_by_ids(uow: Uow, ids: list[int]) -> list[Account]:
+    if not ids:
+        return []
+    rows = await uow.session.scalars(select(Account).where(Account.id.in_(ids)).order_by(Account.id))
+    return list(rows)
+
+
+async def add(uow: Uow, account: Account) -> Account:
+    uow.session.add(account)
+    await uow.session.flush()
+    return account
+
+
+async def add_acceptances(uow: Uow, rows: list[AgreementAcceptance]) -> None:
+    uow.session.add_all(rows)
+    await uow.session.flush()
+
+
+async def acceptances(uow: Uow, account_id: int) -> list[AgreementAcceptance]:
+    rows = await uow.session.scalars(
+        select(AgreementAcceptance)
+        .where(AgreementAcceptance.account_id == account_id)
+        .order_by(AgreementAcceptance.id)
+    )
+    return list(rows)

@@ -1,0 +1,160 @@
+"""All SQL of sessions, throttles and QR tickets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, select, update
+
+from models.accounts import Account
+from models.auth import AuthSession, LoginThrottle, QrLoginTicket
+from services.sql import insert
+from services.uow import Uow
+
+
+async def add_session(uow: Uow, session: AuthSession) -> AuthSession:
+    uow.session.add(session)
+    await uow.session.flush()
+    return session
+
+
+async def session_with_account(uow: Uow, token_digest: str) -> tuple[AuthSession, Account] | None:
+    row = (
+        await uow.session.execute(
+            select(AuthSession, Account)
+            .join(Account, Account.id == AuthSession.account_id)
+            .where(AuthSession.token_hash == token_digest, AuthSession.ended_at.is_(None))
+        )
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
+async def touch(uow: Uow, session_id: int, now: datetime) -> None:
+    await uow.session.execute(update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now))
+
+
+async def end_session(uow: Uow, session_id: int, account_id: int, now: datetime, reason: str) -> bool:
+    result = await uow.session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.account_id == account_id, AuthSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+        .returning(AuthSession.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def end_all_sessions(
+    uow: Uow, account_id: int, now: datetime, reason: str, except_session_id: int | None = None
+) -> int:
+    stmt = (
+        update(AuthSession)
+        .where(AuthSession.account_id == account_id, AuthSession.ended_at.is_(None))
+        .values(ended_at=now, end_reason=reason)
+    )
+    if except_session_id is not None:
+        stmt = stmt.where(AuthSession.id != except_session_id)
+    result = await uow.session.execute(stmt.returning(AuthSession.id))
+    return len(result.all())
+
+
+async def live_sessions(
+    uow: Uow, account_id: int, idle_cutoff: datetime, limit: int, after_id: int | None
+) -> tuple[list[AuthSession], int]:
+    base = select(AuthSession).where(
+        AuthSession.account_id == account_id,
+        AuthSession.ended_at.is_(None),
+        AuthSession.last_seen_at > idle_cutoff,
+    )
+    total = await uow.session.scalar(select(func.count()).select_from(base.subquery()))
+    page = base.order_by(AuthSession.id.desc()).limit(limit)
+    if after_id is not None:
+        page = page.where(AuthSession.id < after_id)
+    rows = await uow.session.scalars(page)
+    return list(rows), int(total or 0)
+
+
+# --- AUTH-5 throttling -------------------------------------------------------------------------
+
+
+async def locked_until(uow: Uow, keys: list[str], now: datetime) -> datetime | None:
+    value = await uow.session.scalar(
+        select(func.max(LoginThrottle.locked_until)).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
+        )
+    )
+    return value
+
+
+async def record_failure(uow: Uow, key: str, now: datetime, window: timedelta) -> int:
+    """One more failure in the current window, atomically; returns the failures in the window."""
+    table = LoginThrottle.__table__
+    stale = table.c.window_started_at <= now - window
+    stmt = insert(uow, LoginThrottle).values(key=key, failures=1, window_started_at=now, locked_until=None)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={
+            "failures": case((stale, 1), else_=table.c.failures + 1),
+            "window_started_at": case((stale, now), else_=table.c.window_started_at),
+        },
+    ).returning(LoginThrottle.failures)
+    result = await uow.session.execute(stmt)
+    return int(result.scalar_one())
+
+
+async def lock(uow: Uow, key: str, until: datetime, now: datetime) -> None:
+    await uow.session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(locked_until=until, failures=0, window_started_at=now)
+    )
+
+
+async def clear(uow: Uow, key: str) -> None:
+    await uow.session.execute(
+        update(LoginThrottle).where(LoginThrottle.key == key).values(failures=0, locked_until=None)
+    )
+
+
+# --- QR login ------------------------------------------------------------------------------------
+
+
+async def add_qr_ticket(uow: Uow, ticket: QrLoginTicket) -> None:
+    uow.session.add(ticket)
+    await uow.session.flush()
+
+
+async def qr_ticket_by_code(uow: Uow, code_digest: str) -> QrLoginTicket | None:
+    return await uow.session.scalar(select(QrLoginTicket).where(QrLoginTicket.code_hash == code_digest))
+
+
+async def qr_ticket_by_token(uow: Uow, token_digest: str) -> QrLoginTicket | None:
+    return await uow.session.scalar(select(QrLoginTicket).where(QrLoginTicket.token_hash == token_digest))
+
+
+async def confirm_qr_ticket(uow: Uow, ticket_id: int, account_id: int, now: datetime) -> bool:
+    result = await uow.session.execute(
+        update(QrLoginTicket)
+        .where(
+            QrLoginTicket.id == ticket_id,
+            QrLoginTicket.confirmed_at.is_(None),
+            QrLoginTicket.expires_at > now,
+        )
+        .values(confirmed_account_id=account_id, confirmed_at=now)
+        .returning(QrLoginTicket.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def redeem_qr_ticket(uow: Uow, ticket_id: int, now: datetime) -> bool:
+    result = await uow.session.execute(
+        update(QrLoginTicket)
+        .where(
+            QrLoginTicket.id == ticket_id,
+            QrLoginTicket.confirmed_at.is_not(None),
+            QrLoginTicket.redeemed_at.is_(None),
+            QrLoginTicket.expires_at > now,
+        )
+        .values(redeemed_at=now)
+        .returning(QrLoginTicket.id)
+    )
+    return result.scalar_one_or_none() is not None

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import Enum
+
+
+class CodePurpose(Enum):
+    """What a code may be used for (CODE-2: a code is bound to its purpose and destination)."""
+
+    REGISTRATION = "REGISTRATION"
+    LOGIN = "LOGIN"
+    PHONE_CHANGE_NEW = "PHONE_CHANGE_NEW"
+    EMAIL_BIND = "EMAIL_BIND"
+    OPERATION = "OPERATION"
+    PASSWORD_RESET = "PASSWORD_RESET"
+    ACCOUNT_REVEAL = "ACCOUNT_REVEAL"
+
+
+LABELS = {
+    CodePurpose.REGISTRATION: ("注册", "registration"),
+    CodePurpose.LOGIN: ("登录", "sign-in"),
+    CodePurpose.PHONE_CHANGE_NEW: ("绑定新手机", "binding a new phone"),
+    CodePurpose.EMAIL_BIND: ("绑定邮箱", "binding an e-mail address"),
+    CodePurpose.OPERATION: ("身份验证", "confirming a sensitive operation"),
+    CodePurpose.PASSWORD_RESET: ("重置密码", "resetting your password"),
+    CodePurpose.ACCOUNT_REVEAL: ("找回账号", "recovering your account name"),
+}
+
+CODE_LENGTH = 6  # CODE-1
+MAX_WRONG_ENTRIES = 5  # CODE-2
+RESEND_GAP = timedelta(seconds=60)  # CODE-3
+SMS_TTL = timedelta(minutes=5)  # CODE-1
+EMAIL_TTL = timedelta(minutes=30)  # CODE-1 / STU-3

@@ -1,0 +1,64 @@
+"""The public "send me a code" use case: which purposes go where, and who may ask (CODE-2)."""
+
+from __future__ import annotations
+
+from services.codes import service as codes
+from services.codes.errors import CodeErrorCode
+from services.codes.purposes import CodePurpose
+from services.errors import ServiceError
+from services.identifiers import normalize_email, normalize_phone
+from services.uow import Uow
+from services.viewer import Viewer
+
+ANONYMOUS_PHONE = {CodePurpose.REGISTRATION, CodePurpose.LOGIN}
+SIGNED_IN_PHONE = {CodePurpose.PHONE_CHANGE_NEW}
+SIGNED_IN_EMAIL = {CodePurpose.EMAIL_BIND}
+BOUND_PHONE = {CodePurpose.OPERATION}
+# These go to the bound phone of an account the user names; they have their own mutations with a
+# bot check and never reveal the phone (REC-1, REC-2).
+OWN_FLOW = {CodePurpose.PASSWORD_RESET: "passwordResetStart", CodePurpose.ACCOUNT_REVEAL: "accountRecoveryLookup"}
+
+
+async def request_code(
+    uow: Uow, viewer: Viewer | None, purpose: CodePurpose, phone: str | None, email: str | None
+) -> codes.SentCode:
+    if purpose in OWN_FLOW:
+        raise ServiceError(
+            CodeErrorCode.PURPOSE_NOT_ALLOWED,
+            f"Codes for {purpose.value} are sent by {OWN_FLOW[purpose]}.",
+            "purpose",
+        )
+    if purpose not in ANONYMOUS_PHONE and viewer is None:
+        raise ServiceError(CodeErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None)
+    if purpose in BOUND_PHONE:
+        if phone or email:
+            raise ServiceError(
+                CodeErrorCode.DESTINATION_NOT_ALLOWED,
+                "This code always goes to the bound phone; leave phone and email empty.",
+                "phone" if phone else "email",
+            )
+        assert viewer is not None
+        return await codes.send(
+            uow, channel="sms", destination=viewer.account.phone, purpose=purpose, account_id=viewer.account.id
+        )
+    if purpose in SIGNED_IN_EMAIL:
+        if phone:
+            raise ServiceError(CodeErrorCode.DESTINATION_NOT_ALLOWED, "This code goes to an e-mail address.", "phone")
+        if not email:
+            raise ServiceError(CodeErrorCode.DESTINATION_REQUIRED, "Enter the e-mail address.", "email")
+        address = normalize_email(email)
+        if address is None:
+            raise ServiceError(CodeErrorCode.INVALID_EMAIL, "Enter a valid e-mail address.", "email")
+        return await codes.send(
+            uow, channel="email", destination=address, purpose=purpose, account_id=viewer.account.id if viewer else None
+        )
+    if email:
+        raise ServiceError(CodeErrorCode.DESTINATION_NOT_ALLOWED, "This code goes to a phone.", "email")
+    if not phone:
+        raise ServiceError(CodeErrorCode.DESTINATION_REQUIRED, "Enter the phone number.", "phone")
+    number = normalize_phone(phone)
+    if number is None:
+        raise ServiceError(CodeErrorCode.INVALID_PHONE, "Enter a mainland mobile number (11 digits).", "phone")
+    return await codes.send(
+        uow, channel="sms", destination=number, purpose=purpose, account_id=viewer.account.id if viewer else None
+    )

@@ -1,0 +1,66 @@
+"""The process-wide database handle and the transaction helpers every edge uses.
+
+`write()` runs one use case in a write transaction (BEGIN IMMEDIATE on SQLite) and commits once;
+a `ServiceError` rolls back unless the error says its side effect must persist (a counted try).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from models.session import create_engine, create_sessionmakers
+from services.errors import ServiceError
+from services.uow import Deps, Uow
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_engine(url, echo=echo)
+        self.read_sessions: async_sessionmaker[AsyncSession]
+        self.write_sessions: async_sessionmaker[AsyncSession]
+        self.read_sessions, self.write_sessions = create_sessionmakers(self.engine)
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+async def run_write(
+    db: Database,
+    deps: Deps,
+    fn: Callable[Concatenate[Uow, P], Awaitable[T]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T | ServiceError:
+    async with db.write_sessions() as session:
+        uow = Uow(session, deps)
+        try:
+            result = await fn(uow, *args, **kwargs)
+        except ServiceError as err:
+            if err.persist:
+                await session.commit()
+            else:
+                await session.rollback()
+            return err
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
+        return result
+
+
+async def run_read(
+    db: Database,
+    deps: Deps,
+    fn: Callable[Concatenate[Uow, P], Awaitable[T]],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    async with db.read_sessions() as session:
+        return await fn(Uow(session, deps), *args, **kwargs)

@@ -1,0 +1,100 @@
+"""`account-center seed-demo`: one cloud account and one portal account, credentials printed.
+
+Idempotent: running it again prints the same credentials and creates nothing new.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models.accounts import Account, AgreementAcceptance
+from services.accounts import repository as accounts_repo
+from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS
+from services.uow import Uow
+
+DEMO_CLOUD_USERNAME = "demo-cloud"
+DEMO_CLOUD_PASSWORD = "Demo-Cloud-2026!"
+DEMO_CLOUD_PHONE = "+8613800138000"
+DEMO_PORTAL_PHONE = "+8613900139000"
+DEMO_PORTAL_USERNAME = "demo-portal"
+DEMO_PORTAL_PASSWORD = "Demo-Portal-2026!"
+
+
+async def seed(uow: Uow) -> list[str]:
+    """Create what is missing; return the lines to print."""
+    lines: list[str] = []
+    now = uow.now()
+    cloud = await uow.session.scalar(select(Account).where(Account.username_key == DEMO_CLOUD_USERNAME))
+    if cloud is None:
+        await accounts_repo.take_cloud_slot(uow, DEMO_CLOUD_PHONE)
+        cloud = await accounts_repo.add(
+            uow,
+            Account(
+                kind="cloud",
+                status="active",
+                account_number=1000000000000001,
+                username=DEMO_CLOUD_USERNAME,
+                username_key=DEMO_CLOUD_USERNAME,
+                phone=DEMO_CLOUD_PHONE,
+                password_hash=await uow.deps.hasher.hash(DEMO_CLOUD_PASSWORD),
+                idle_timeout_minutes=60,
+                op_protection_sms=True,
+                op_protection_totp=False,
+                login_protection_sms=False,
+                login_protection_totp=False,
+                contact_name="Demo Cloud",
+                created_at=now,
+                activated_at=now,
+                password_changed_at=now,
+            ),
+        )
+        await _accept(uow, cloud.id, "registration")
+    portal = await uow.session.scalar(select(Account).where(Account.username_key == DEMO_PORTAL_USERNAME))
+    if portal is None:
+        portal = await accounts_repo.add(
+            uow,
+            Account(
+                kind="portal",
+                status="active",
+                account_number=1000000000000002,
+                username=DEMO_PORTAL_USERNAME,
+                username_key=DEMO_PORTAL_USERNAME,
+                phone=DEMO_PORTAL_PHONE,
+                password_hash=await uow.deps.hasher.hash(DEMO_PORTAL_PASSWORD),
+                idle_timeout_minutes=60,
+                op_protection_sms=True,
+                op_protection_totp=False,
+                login_protection_sms=False,
+                login_protection_totp=False,
+                contact_name="Demo Portal",
+                created_at=now,
+                activated_at=now,
+                password_changed_at=now,
+            ),
+        )
+        await _accept(uow, portal.id, "activation")
+    lines.append(
+        f"cloud account:  username {DEMO_CLOUD_USERNAME}  password {DEMO_CLOUD_PASSWORD}  "
+        f"phone {DEMO_CLOUD_PHONE[3:]}  account ID {cloud.account_number}"
+    )
+    lines.append(
+        f"portal account: phone {DEMO_PORTAL_PHONE[3:]} (SMS sign-in) or login name {DEMO_PORTAL_USERNAME}  "
+        f"password {DEMO_PORTAL_PASSWORD}  account ID {portal.account_number}"
+    )
+    return lines
+
+
+async def _accept(uow: Uow, account_id: int, context: str) -> None:
+    uow.session.add_all(
+        [
+            AgreementAcceptance(
+                account_id=account_id,
+                agreement=k.value,
+                version=CURRENT[k].version,
+                context=context,
+                accepted_at=uow.now(),
+            )
+            for k in SIGN_UP_AGREEMENTS
+        ]
+    )
+    await uow.session.flush()

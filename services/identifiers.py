@@ -1,0 +1,62 @@
+"""Phone numbers and e-mail addresses: normalise, validate, mask (CHECKSUMS.md "Phone numbers")."""
+
+from __future__ import annotations
+
+import re
+
+_PHONE_STRIP = re.compile(r"[\s\-()]")
+_MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@([A-Za-z0-9\-]{1,63}\.)+[A-Za-z]{2,63}$")
+
+
+def normalize_phone(raw: str) -> str | None:
+    """A mainland mobile number as E.164 (`+8613800000000`), or None when it is not one."""
+    s = _PHONE_STRIP.sub("", raw or "")
+    if s.startswith("+86"):
+        s = s[3:]
+    elif s.startswith("0086"):
+        s = s[4:]
+    if not _MAINLAND_MOBILE.match(s):
+        return None
+    return "+86" + s
+
+
+def looks_like_phone(raw: str) -> bool:
+    return normalize_phone(raw) is not None
+
+
+def national(phone_e164: str) -> str:
+    return phone_e164[3:] if phone_e164.startswith("+86") else phone_e164
+
+
+def mask_phone(phone_e164: str) -> str:
+    """`138****0000`."""
+    n = national(phone_e164)
+    return f"{n[:3]}****{n[-4:]}"
+
+
+def normalize_email(raw: str) -> str | None:
+    s = (raw or "").strip()
+    if len(s) > 254 or not _EMAIL.match(s):
+        return None
+    local, _, domain = s.partition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def mask_email(email: str) -> str:
+    local, _, domain = email.partition("@")
+    shown = local[:1] if len(local) <= 2 else local[:2]
+    return f"{shown}***@{domain}"
+
+
+def mask_login_name(name: str) -> str:
+    """`al***ce` style: enough to recognise, not enough to use (REC-2)."""
+    if "@" in name:
+        return mask_email(name)
+    if looks_like_phone(name):
+        return mask_phone(normalize_phone(name) or name)
+    if len(name) <= 2:
+        return name[:1] + "*"
+    if len(name) <= 4:
+        return name[:1] + "**" + name[-1:]
+    return name[:2] + "***" + name[-2:]

@@ -1,0 +1,16 @@
+from __future__ import annotations
+
+from enum import Enum
+
+
+class MfaErrorCode(Enum):
+    """Why a second-factor challenge or a step-up grant was refused."""
+
+    AUTHENTICATION_REQUIRED = "AUTHENTICATION_REQUIRED"
+    STEP_UP_REQUIRED = "STEP_UP_REQUIRED"
+    STEP_UP_INVALID = "STEP_UP_INVALID"
+    STEP_UP_FACTOR_NOT_ALLOWED = "STEP_UP_FACTOR_NOT_ALLOWED"
+    CODE_FORMAT_INVALID = "CODE_FORMAT_INVALID"
+    CODE_INVALID = "CODE_INVALID"
+    CODE_EXPIRED = "CODE_EXPIRED"
+    CODE_ATTEMPTS_EXHAUSTED = "CODE_ATTEMPTS_EXHAUSTED"

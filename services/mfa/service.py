@@ -1,0 +1,131 @@
+"""Second factors and step-up grants.
+
+MFA-3: a new account has operation protection on, with SMS. A sensitive operation (password,
+phone or e-mail change; later MFA and protection changes, real-name changes, cancellation) consumes
+a short-lived, single-use step-up grant obtained by passing a second factor with
+`operationChallengeVerify`. A grant is bound to the account and the session that obtained it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+
+from sqlalchemy import update
+
+from models.accounts import Account
+from models.auth import StepUpGrant
+from services.codes import service as codes
+from services.codes.errors import CodeErrorCode
+from services.codes.purposes import CodePurpose
+from services.errors import ServiceError
+from services.mfa.errors import MfaErrorCode
+from services.security import new_token, token_hash
+from services.uow import Uow
+from services.viewer import Viewer
+
+GRANT_TTL = timedelta(minutes=5)
+
+
+class Operation(Enum):
+    PASSWORD_CHANGE = "PASSWORD_CHANGE"
+    PHONE_CHANGE = "PHONE_CHANGE"
+    EMAIL_CHANGE = "EMAIL_CHANGE"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedGrant:
+    token: str
+    factor: str
+    expires_at: datetime
+
+
+def operation_protection_factors(account: Account) -> list[str]:
+    factors = []
+    if account.op_protection_sms:
+        factors.append("sms")
+    if account.op_protection_totp:
+        factors.append("totp")
+    return factors
+
+
+async def send_operation_code(uow: Uow, viewer: Viewer) -> codes.SentCode:
+    """The SMS factor: a code to the bound phone (never to a phone the client names)."""
+    account = viewer.account
+    return await codes.send(
+        uow, channel="sms", destination=account.phone, purpose=CodePurpose.OPERATION, account_id=account.id
+    )
+
+
+async def grant_by_sms(uow: Uow, viewer: Viewer, code: str) -> IssuedGrant:
+    account, session_id = viewer.account, viewer.session_id
+    try:
+        await codes.verify(uow, destination=account.phone, purpose=CodePurpose.OPERATION, code=code)
+    except ServiceError as err:
+        if isinstance(err.code, CodeErrorCode):
+            raise err.recode(MfaErrorCode) from None
+        raise
+    token = new_token("sug")
+    now = uow.now()
+    uow.session.add(
+        StepUpGrant(
+            token_hash=token_hash(token),
+            account_id=account.id,
+            session_id=session_id,
+            factor="sms",
+            created_at=now,
+            expires_at=now + GRANT_TTL,
+        )
+    )
+    await uow.session.flush()
+    return IssuedGrant(token=token, factor="sms", expires_at=now + GRANT_TTL)
+
+
+async def require_step_up(
+    uow: Uow,
+    account: Account,
+    session_id: int,
+    token: str | None,
+    *,
+    require_sms: bool = False,
+    field: str = "stepUpToken",
+) -> None:
+    """Consume a grant when operation protection asks for one (MFA-3), or when `require_sms`.
+
+    `require_sms` is for operations whose own rule needs proof of the bound phone (PROF-2: a phone
+    change needs a code sent to the current phone), whatever the protection settings are.
+    """
+    needed = require_sms or bool(operation_protection_factors(account))
+    if not needed and not token:
+        return
+    if not token:
+        raise ServiceError(
+            MfaErrorCode.STEP_UP_REQUIRED,
+            "This operation is protected: pass a second factor with operationChallengeVerify first.",
+            field,
+        )
+    now = uow.now()
+    result = await uow.session.execute(
+        update(StepUpGrant)
+        .where(
+            StepUpGrant.token_hash == token_hash(token),
+            StepUpGrant.account_id == account.id,
+            StepUpGrant.session_id == session_id,
+            StepUpGrant.consumed_at.is_(None),
+            StepUpGrant.expires_at > now,
+        )
+        .values(consumed_at=now)
+        .returning(StepUpGrant.factor)
+    )
+    factor = result.scalar_one_or_none()
+    if factor is None:
+        raise ServiceError(
+            MfaErrorCode.STEP_UP_INVALID, "The step-up grant is unknown, used or expired; verify again.", field
+        )
+    if require_sms and factor != "sms":
+        raise ServiceError(
+            MfaErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
+            "This operation needs a code sent to the current phone (PROF-2).",
+            field,
+        )

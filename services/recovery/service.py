@@ -1,0 +1,243 @@
+"""Recovery.
+
+REC-1 Forgot password: name the account, pass the bot check, receive an SMS code on the bound phone,
+      set a new password. The answer never tells whether the account exists; the phone is shown
+      masked only (an unknown name gets a stable, made-up masked phone and no SMS).
+REC-2 Forgot account: look up by phone or account ID; results show masked login names; an SMS
+      code sent to the bound phone reveals them in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+
+from models.accounts import Account
+from models.auth import RecoveryTicket
+from services.accounts import repository as accounts_repo
+from services.accounts import service as accounts
+from services.accounts.errors import AccountErrorCode
+from services.auth import repository as auth_repo
+from services.auth import service as auth
+from services.codes import repository as codes_repo
+from services.codes import service as codes
+from services.codes.errors import CodeErrorCode
+from services.codes.purposes import MAX_WRONG_ENTRIES, SMS_TTL, CodePurpose
+from services.errors import ServiceError
+from services.identifiers import mask_email, mask_login_name, mask_phone, national, normalize_phone
+from services.recovery.errors import RecoveryErrorCode
+from services.security import new_token, token_hash
+from services.uow import Uow
+
+TICKET_TTL = timedelta(minutes=15)
+
+
+def _recode(err: ServiceError) -> ServiceError:
+    if isinstance(err.code, (CodeErrorCode, AccountErrorCode)) and err.code.name in RecoveryErrorCode.__members__:
+        return err.recode(RecoveryErrorCode)
+    return err
+
+
+async def _bot_check(uow: Uow, token: str, client_ip: str | None) -> None:
+    if not await uow.deps.bot_check.verify(token or "", client_ip):
+        raise ServiceError(RecoveryErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
+
+
+async def _new_ticket(uow: Uow, kind: str, account_ids: list[int], phone: str | None) -> tuple[str, datetime]:
+    token = new_token("rct")
+    now = uow.now()
+    uow.session.add(
+        RecoveryTicket(
+            token_hash=token_hash(token),
+            kind=kind,
+            account_ids=account_ids,
+            phone=phone,
+            attempts=0,
+            created_at=now,
+            expires_at=now + TICKET_TTL,
+        )
+    )
+    await uow.session.flush()
+    return token, now + TICKET_TTL
+
+
+async def _ticket(uow: Uow, token: str, kind: str) -> RecoveryTicket:
+    ticket = await uow.session.scalar(
+        select(RecoveryTicket).where(RecoveryTicket.token_hash == token_hash(token or ""), RecoveryTicket.kind == kind)
+    )
+    if ticket is None or ticket.consumed_at is not None or ticket.expires_at <= uow.now():
+        raise ServiceError(RecoveryErrorCode.TICKET_INVALID, "Start again: this recovery step expired.", "ticket")
+    return ticket
+
+
+def _fake_masked_phone(uow: Uow, canonical: str) -> str:
+    """A stable, plausible masked phone for a login name that matches no account."""
+    digest = uow.keyed(f"fake-phone:{canonical}")
+    digits = "".join(str(int(c, 16) % 10) for c in digest[:4])
+    return f"1{3 + int(digest[4], 16) % 7}{int(digest[5], 16) % 10}****{digits}"
+
+
+# --- REC-1 ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ResetStarted:
+    ticket: str
+    masked_phone: str
+    expires_at: datetime
+    code_expires_at: datetime
+
+
+async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client_ip: str | None) -> ResetStarted:
+    if not (login_name or "").strip():
+        raise ServiceError(RecoveryErrorCode.LOGIN_NAME_REQUIRED, "Enter the login name.", "loginName")
+    await _bot_check(uow, bot_token, client_ip)
+    canonical, account = await auth.resolve_login_name(uow, login_name)
+    now = uow.now()
+    # CODE-3 per login name, whether or not it exists, so the limit tells nothing either.
+    name_key = "reset:" + uow.keyed(f"login:{canonical}")[:48]
+    if await codes_repo.claim_send_window(uow, name_key, CodePurpose.PASSWORD_RESET.value, now) is None:
+        raise ServiceError(
+            RecoveryErrorCode.RESEND_TOO_SOON, "A code was sent less than 60 seconds ago.", "loginName", retry_after=60
+        )
+    if account is None:
+        token, expires = await _new_ticket(uow, "password_reset", [], None)
+        return ResetStarted(token, _fake_masked_phone(uow, canonical), expires, now + SMS_TTL)
+    try:
+        async with uow.session.begin_nested():
+            await codes.send(
+                uow, channel="sms", destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, account_id=account.id
+            )
+    except ServiceError:
+        pass  # the phone's own limit: answer the same way, send nothing (REC-1 tells nothing)
+    token, expires = await _new_ticket(uow, "password_reset", [account.id], account.phone)
+    return ResetStarted(token, mask_phone(account.phone), expires, now + SMS_TTL)
+
+
+async def password_reset_complete(uow: Uow, ticket_token: str, code: str, new_password: str) -> Account | None:
+    """Set the new password and end every session (AUTH-4). Returns None for an unknown name."""
+    ticket = await _ticket(uow, ticket_token, "password_reset")
+    account = (await accounts_repo.accounts_by_ids(uow, ticket.account_ids) or [None])[0]
+    try:
+        accounts.check_password(
+            new_password,
+            username=account.username if account else None,
+            phone=account.phone if account else None,
+            field="newPassword",
+        )
+        codes.check_format(code)
+    except ServiceError as err:
+        raise _recode(err) from None
+    if account is None or account.status != "active":
+        # Behave like a wrong code on a real account: count the try, same messages.
+        result = await uow.session.execute(
+            update(RecoveryTicket)
+            .where(RecoveryTicket.id == ticket.id, RecoveryTicket.attempts < MAX_WRONG_ENTRIES)
+            .values(attempts=RecoveryTicket.attempts + 1)
+            .returning(RecoveryTicket.attempts)
+        )
+        attempts = result.scalar_one_or_none()
+        if attempts is None:
+            raise ServiceError(
+                RecoveryErrorCode.CODE_ATTEMPTS_EXHAUSTED,
+                "This code was entered wrongly 5 times and is void; request a new one.",
+                "code",
+                attempts_remaining=0,
+            )
+        remaining = MAX_WRONG_ENTRIES - attempts
+        raise ServiceError(
+            RecoveryErrorCode.CODE_INVALID,
+            f"The code is not correct; {remaining} tries left." if remaining else "The code is not correct; request a new one.",
+            "code",
+            persist=True,
+            attempts_remaining=remaining,
+        )
+    try:
+        await codes.verify(uow, destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, code=code)
+    except ServiceError as err:
+        raise _recode(err) from None
+    now = uow.now()
+    account.password_hash = await uow.deps.hasher.hash(new_password)
+    account.password_changed_at = now
+    ticket.consumed_at = now
+    await uow.session.flush()
+    await auth_repo.end_all_sessions(uow, account.id, now, "password_reset")  # AUTH-4
+    for name in filter(None, [account.username, account.email, account.phone]):
+        await auth.clear_login_throttle(uow, name)
+    return account
+
+
+# --- REC-2 ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class FoundAccount:
+    login_name: str
+    masked_login_name: str
+    kind: str
+    masked_phone: str
+    masked_email: str | None
+
+
+def _found(account: Account) -> FoundAccount:
+    name = account.username or account.email or national(account.phone)
+    return FoundAccount(
+        login_name=name,
+        masked_login_name=mask_login_name(name),
+        kind=account.kind,
+        masked_phone=mask_phone(account.phone),
+        masked_email=mask_email(account.email) if account.email else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LookupResult:
+    ticket: str | None
+    accounts: list[FoundAccount]
+    code_expires_at: datetime | None
+
+
+async def account_lookup(
+    uow: Uow, *, bot_token: str, client_ip: str | None, phone: str | None, account_id: str | None
+) -> LookupResult:
+    if bool(phone) == bool(account_id):
+        raise ServiceError(
+            RecoveryErrorCode.LOOKUP_CRITERIA_REQUIRED, "Look up by exactly one of phone or account ID.", None
+        )
+    number = normalize_phone(phone) if phone else None
+    if phone and number is None:
+        raise ServiceError(RecoveryErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "phone")
+    raw = (account_id or "").strip()
+    if account_id and (not raw.isdigit() or len(raw) != 16):
+        raise ServiceError(RecoveryErrorCode.INVALID_ACCOUNT_ID, "An account ID is 16 digits.", "accountId")
+    await _bot_check(uow, bot_token, client_ip)
+    if number is not None:
+        found = await accounts_repo.accounts_on_phone(uow, number)
+    else:
+        one = await accounts_repo.by_account_number(uow, int(raw))
+        found = [one] if one else []
+    if not found:
+        return LookupResult(ticket=None, accounts=[], code_expires_at=None)
+    bound_phone = found[0].phone
+    try:
+        sent = await codes.send(
+            uow, channel="sms", destination=bound_phone, purpose=CodePurpose.ACCOUNT_REVEAL, account_id=found[0].id
+        )
+    except ServiceError as err:
+        raise _recode(err) from None
+    token, _ = await _new_ticket(uow, "account_reveal", [a.id for a in found], bound_phone)
+    return LookupResult(ticket=token, accounts=[_found(a) for a in found], code_expires_at=sent.expires_at)
+
+
+async def account_reveal(uow: Uow, ticket_token: str, code: str) -> list[FoundAccount]:
+    ticket = await _ticket(uow, ticket_token, "account_reveal")
+    assert ticket.phone is not None
+    try:
+        await codes.verify(uow, destination=ticket.phone, purpose=CodePurpose.ACCOUNT_REVEAL, code=code)
+    except ServiceError as err:
+        raise _recode(err) from None
+    ticket.consumed_at = uow.now()
+    await uow.session.flush()
+    return [_found(a) for a in await accounts_repo.accounts_by_ids(uow, ticket.account_ids)]
