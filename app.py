@@ -106,7 +106,9 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
     )
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None, db: Database | None = None) -> Starlette:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, db: Database | None = None
+) -> Starlette:
     settings = settings or Settings.from_env()
     database = db or Database(settings.database_url)
     deps = build_deps(settings, clock)

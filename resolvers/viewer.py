@@ -5,7 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.context import Context
-from schema.types.account import Agreement, AccountType, current_agreements
+from schema.types.account import AccountType, Agreement, current_agreements
 
 Info = strawberry.Info[Context, None]
 

@@ -7,8 +7,8 @@ each mutation runs its use case in its own write transaction that commits once.
 from __future__ import annotations
 
 import asyncio
-from enum import Enum
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession

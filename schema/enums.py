@@ -86,11 +86,11 @@ def gql_enum(cls: E, description: str, values: dict[str, str] | None = None) -> 
     return registered
 
 
-AccountErrorCodeType = gql_enum(AccountErrorCode, "Why an account operation was refused.")
-AuthErrorCodeType = gql_enum(AuthErrorCode, "Why a sign-in, session or QR login step was refused.")
-CodeErrorCodeType = gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
-MfaErrorCodeType = gql_enum(MfaErrorCode, "Why a second-factor challenge was refused.")
-RecoveryErrorCodeType = gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
+gql_enum(AccountErrorCode, "Why an account operation was refused.")
+gql_enum(AuthErrorCode, "Why a sign-in, session or QR login step was refused.")
+gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
+gql_enum(MfaErrorCode, "Why a second-factor challenge was refused.")
+gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
 
 
 @strawberry.enum(description="The kind of login account (REG-1).")
@@ -122,7 +122,7 @@ class QrLoginTicketStatus(Enum):
     EXPIRED = strawberry.enum_value("EXPIRED", description="Expired (2 minutes); create a new ticket.")
 
 
-CodePurposeType = gql_enum(
+gql_enum(
     CodePurpose,
     "What a one-time code is for; a code only works for its purpose and destination (CODE-2).",
     {
@@ -136,7 +136,7 @@ CodePurposeType = gql_enum(
     },
 )
 
-AgreementKindType = gql_enum(
+gql_enum(
     AgreementKind,
     "The agreements accepted at sign-up (REG-5).",
     {
@@ -145,3 +145,17 @@ AgreementKindType = gql_enum(
         "PRIVACY_POLICY": "Privacy policy (隐私政策).",
     },
 )
+
+__all__ = [
+    "AccountErrorCode",
+    "AccountKind",
+    "AgreementKind",
+    "AuthErrorCode",
+    "CodeErrorCode",
+    "CodePurpose",
+    "MfaErrorCode",
+    "QrLoginTicketStatus",
+    "RecoveryErrorCode",
+    "SecondFactor",
+    "SignInMethod",
+]

@@ -7,11 +7,11 @@ from typing import Self
 import strawberry
 
 from schema.enums import (
-    AccountErrorCodeType,
-    AuthErrorCodeType,
-    CodeErrorCodeType,
-    MfaErrorCodeType,
-    RecoveryErrorCodeType,
+    AccountErrorCode,
+    AuthErrorCode,
+    CodeErrorCode,
+    MfaErrorCode,
+    RecoveryErrorCode,
 )
 from services.errors import ServiceError
 
@@ -42,24 +42,24 @@ class Error:
 
 @strawberry.type(description="Why an account operation was refused.")
 class AccountError(Error):
-    code: AccountErrorCodeType
+    code: AccountErrorCode
 
 
 @strawberry.type(description="Why a sign-in, session or QR login step was refused.")
 class AuthError(Error):
-    code: AuthErrorCodeType
+    code: AuthErrorCode
 
 
 @strawberry.type(description="Why a one-time code was not sent.")
 class VerificationCodeError(Error):
-    code: CodeErrorCodeType
+    code: CodeErrorCode
 
 
 @strawberry.type(description="Why a second-factor challenge was refused.")
 class MfaError(Error):
-    code: MfaErrorCodeType
+    code: MfaErrorCode
 
 
 @strawberry.type(description="Why a recovery step was refused.")
 class RecoveryError(Error):
-    code: RecoveryErrorCodeType
+    code: RecoveryErrorCode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import strawberry
@@ -21,7 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from resolvers import accounts, auth, recovery
 from resolvers import viewer as viewer_resolvers
-from schema.types.account import Agreement, AccountType, SessionType
+from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.payloads import (
     AccountPasswordChangePayload,
     AccountRecoveryLookupPayload,
@@ -48,7 +49,8 @@ class Query:
         description="The signed-in account, or null without a live session (send `Authorization: Bearer <token>`).",
     )
     agreements: list[Agreement] = strawberry.field(
-        resolver=viewer_resolvers.agreements, description="The agreements in force, with the versions to accept (REG-5)."
+        resolver=viewer_resolvers.agreements,
+        description="The agreements in force, with the versions to accept (REG-5).",
     )
     qr_login_ticket: QrLoginTicketState | None = strawberry.field(
         resolver=auth.qr_login_ticket,
@@ -154,22 +156,36 @@ class Mutation:
 TYPES: list[Any] = [SessionType]
 
 
-def build_schema(settings: Settings) -> strawberry.Schema:
-    extensions: list[SchemaExtension | type[SchemaExtension]] = [
-        QueryDepthLimiter(max_depth=settings.max_query_depth),
-        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
-        MaxTokensLimiter(max_token_count=settings.max_tokens),
+def _guards(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    """Query depth, alias and token limits; introspection off outside development.
+
+    Validation rules are built once: ValidationCache keys on the rule classes, so a rule class
+    made per request would defeat the cache.
+    """
+    rules = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     if not settings.is_development:
-        extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
-    extensions += [ParserCache(maxsize=256), ValidationCache(maxsize=256)]
+        rules.append(NoSchemaIntrospectionCustomRule)
+    max_tokens = settings.max_tokens
+    factories: list[Callable[[], SchemaExtension]] = [
+        lambda: AddValidationRules(rules),
+        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: ParserCache(maxsize=256),
+        lambda: ValidationCache(maxsize=256),
+    ]
     if settings.is_production:
-        extensions.append(MaskErrors())
+        factories.append(MaskErrors)
+    return factories
+
+
+def build_schema(settings: Settings) -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         types=TYPES,
-        extensions=extensions,
+        extensions=_guards(settings),
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
     )
 

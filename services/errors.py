@@ -35,7 +35,7 @@ class ServiceError(Exception):
 
     def recode(self, enum_cls: type[E], field: str | None = None) -> ServiceError:
         """The same error in another domain's code enum (members share names)."""
-        err = ServiceError(
+        return ServiceError(
             enum_cls[self.code.name],
             self.message,
             field if field is not None else self.field,
@@ -43,4 +43,3 @@ class ServiceError(Exception):
             retry_after=self.retry_after,
             attempts_remaining=self.attempts_remaining,
         )
-        return err

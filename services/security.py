@@ -35,9 +35,7 @@ class PasswordHasher:
     """argon2id in a worker thread, so the event loop never waits on a hash (DESIGN)."""
 
     def __init__(self, memory_kib: int, time_cost: int, parallelism: int) -> None:
-        self._ph = _Argon2(
-            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
-        )
+        self._ph = _Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID)
         # A real hash to verify against when the account does not exist (AUTH-5: same answer,
         # same time).
         self._dummy = self._ph.hash(secrets.token_urlsafe(16))

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import AgreementKindType
+from schema.enums import AgreementKind
 from services.accounts.agreements import Acceptance
 from services.accounts.service import ProfileChanges, RegisterCommand
 
 
 @strawberry.input(description="One accepted agreement: its kind and the version shown to the user.")
 class AgreementAcceptanceInput:
-    kind: AgreementKindType
+    kind: AgreementKind
     version: str = strawberry.field(description="The version from the `agreements` query.")
 
     def to_acceptance(self) -> Acceptance:
@@ -60,9 +60,7 @@ class AccountProfileInput:
 
 @strawberry.input(description="Activate a portal account on first entry to the console (REG-6).")
 class AccountActivateInput:
-    agreements: list[AgreementAcceptanceInput] = strawberry.field(
-        description="All three agreements, current versions."
-    )
+    agreements: list[AgreementAcceptanceInput] = strawberry.field(description="All three agreements, current versions.")
     profile: AccountProfileInput | None = strawberry.field(
         default=None, description="Basic information given at activation (PROF-1)."
     )

@@ -5,15 +5,13 @@ from __future__ import annotations
 import strawberry
 from strawberry import relay
 
-from schema.enums import CodePurposeType, SecondFactor
+from schema.enums import CodePurpose, SecondFactor
 
 
 @strawberry.input(description="Send a one-time code (CODE-1..3).")
 class VerificationCodeSendInput:
-    purpose: CodePurposeType
-    phone: str | None = strawberry.field(
-        default=None, description="For REGISTRATION, LOGIN and PHONE_CHANGE_NEW."
-    )
+    purpose: CodePurpose
+    phone: str | None = strawberry.field(default=None, description="For REGISTRATION, LOGIN and PHONE_CHANGE_NEW.")
     email: str | None = strawberry.field(default=None, description="For EMAIL_BIND.")
 
 

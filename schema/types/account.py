@@ -13,10 +13,10 @@ from models.accounts import Account as AccountModel
 from models.accounts import AgreementAcceptance as AcceptanceModel
 from models.auth import AuthSession
 from schema.context import Context
-from schema.enums import AccountKind, AgreementKindType, SecondFactor, SignInMethod
+from schema.enums import AccountKind, AgreementKind, SecondFactor, SignInMethod
 from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
 from services.accounts import repository as accounts_repo
-from services.accounts.agreements import CURRENT, AgreementKind
+from services.accounts.agreements import CURRENT
 from services.auth import service as auth
 from services.identifiers import mask_phone, national
 from services.mfa.service import operation_protection_factors
@@ -26,7 +26,7 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="An agreement in force, with the version a client must send when accepting it.")
 class Agreement:
-    kind: AgreementKindType
+    kind: AgreementKind
     version: str = strawberry.field(description="The version to accept; older versions are refused.")
     title: str
 
@@ -37,14 +37,16 @@ def current_agreements() -> list[Agreement]:
 
 @strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6).")
 class AgreementAcceptance:
-    kind: AgreementKindType
+    kind: AgreementKind
     version: str
     context: str = strawberry.field(description="Where it was accepted: `registration` or `activation`.")
     accepted_at: datetime
 
     @classmethod
     def from_model(cls, row: AcceptanceModel) -> Self:
-        return cls(kind=AgreementKind(row.agreement), version=row.version, context=row.context, accepted_at=row.accepted_at)
+        return cls(
+            kind=AgreementKind(row.agreement), version=row.version, context=row.context, accepted_at=row.accepted_at
+        )
 
 
 @strawberry.type(description="A protection and the second factors that satisfy it (MFA-1, MFA-2).")
@@ -95,9 +97,7 @@ class SessionType(relay.Node):
             return [None] * len(ids)
         sessions, _ = await info.context.read(auth.list_sessions, viewer.account, 100, None)
         by_id = {str(s.id): s for s in sessions}
-        return [
-            cls.from_model(by_id[i], viewer.account, viewer.session_id) if i in by_id else None for i in ids
-        ]
+        return [cls.from_model(by_id[i], viewer.account, viewer.session_id) if i in by_id else None for i in ids]
 
 
 @strawberry.type(description="An edge of `SessionConnection`.")
@@ -223,9 +223,7 @@ class AccountType(relay.Node):
         rows, total = await info.context.read(auth.list_sessions, self.model, first + 1, after_id)
         page = rows[:first]
         edges = [
-            SessionEdge(
-                cursor=encode_cursor("Session", r.id), node=SessionType.from_model(r, self.model, current)
-            )
+            SessionEdge(cursor=encode_cursor("Session", r.id), node=SessionType.from_model(r, self.model, current))
             for r in page
         ]
         return SessionConnection(
@@ -238,6 +236,5 @@ class AccountType(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
         viewer = await info.context.auth()
         return [
-            cls.of(viewer.account) if viewer is not None and i == str(viewer.account.id) else None
-            for i in node_ids
+            cls.of(viewer.account) if viewer is not None and i == str(viewer.account.id) else None for i in node_ids
         ]

@@ -6,14 +6,14 @@ from datetime import datetime
 
 import strawberry
 
-from schema.enums import AccountKind, CodePurposeType, QrLoginTicketStatus, SecondFactor
+from schema.enums import AccountKind, CodePurpose, QrLoginTicketStatus, SecondFactor
 from schema.errors import AccountError, AuthError, MfaError, RecoveryError, VerificationCodeError
 from schema.types.account import AccountType, SessionType
 
 
 @strawberry.type(description="Result of `verificationCodeSend`.")
 class VerificationCodeSendPayload:
-    purpose: CodePurposeType | None = None
+    purpose: CodePurpose | None = None
     sent_to: str | None = strawberry.field(default=None, description="The destination, masked.")
     expires_at: datetime | None = strawberry.field(
         default=None, description="When the code expires (SMS 5 minutes, e-mail 30; CODE-1)."
@@ -123,14 +123,14 @@ class PasswordResetCompletePayload:
 class RecoveredAccount:
     kind: AccountKind
     login_name_masked: str
-    login_name: str | None = strawberry.field(
-        default=None, description="In full, only after `accountRecoveryReveal`."
-    )
+    login_name: str | None = strawberry.field(default=None, description="In full, only after `accountRecoveryReveal`.")
     phone_masked: str
     email_masked: str | None
 
 
-@strawberry.type(description="Result of `accountRecoveryLookup`. A code goes to the bound phone when accounts are found.")
+@strawberry.type(
+    description="Result of `accountRecoveryLookup`. A code goes to the bound phone when accounts are found."
+)
 class AccountRecoveryLookupPayload:
     ticket: str | None = strawberry.field(default=None, description="Pass to `accountRecoveryReveal`.")
     accounts: list[RecoveredAccount] = strawberry.field(default_factory=list)

@@ -20,7 +20,9 @@ class Agreement:
 
 
 CURRENT: dict[AgreementKind, Agreement] = {
-    AgreementKind.USER_SERVICE: Agreement(AgreementKind.USER_SERVICE, "2026-06", "用户服务协议 / User service agreement"),
+    AgreementKind.USER_SERVICE: Agreement(
+        AgreementKind.USER_SERVICE, "2026-06", "用户服务协议 / User service agreement"
+    ),
     AgreementKind.ONLINE_ORDERING: Agreement(
         AgreementKind.ONLINE_ORDERING, "2026-06", "线上订购协议 / Online ordering agreement"
     ),

@@ -89,9 +89,7 @@ async def by_email_key(uow: Uow, key: str) -> Account | None:
 
 
 async def by_account_number(uow: Uow, number: int) -> Account | None:
-    return await uow.session.scalar(
-        select(Account).where(Account.account_number == number, Account.status == "active")
-    )
+    return await uow.session.scalar(select(Account).where(Account.account_number == number, Account.status == "active"))
 
 
 async def accounts_on_phone(uow: Uow, phone: str) -> list[Account]:
@@ -121,8 +119,6 @@ async def add_acceptances(uow: Uow, rows: list[AgreementAcceptance]) -> None:
 
 async def acceptances(uow: Uow, account_id: int) -> list[AgreementAcceptance]:
     rows = await uow.session.scalars(
-        select(AgreementAcceptance)
-        .where(AgreementAcceptance.account_id == account_id)
-        .order_by(AgreementAcceptance.id)
+        select(AgreementAcceptance).where(AgreementAcceptance.account_id == account_id).order_by(AgreementAcceptance.id)
     )
     return list(rows)

@@ -82,9 +82,7 @@ def check_password(password: str, *, username: str | None, phone: str | None, fi
             AccountErrorCode.PASSWORD_SAME_AS_PHONE, "The password must differ from the phone number.", field
         )
     if password.lower() in _common_passwords():
-        raise ServiceError(
-            AccountErrorCode.PASSWORD_TOO_COMMON, "This password is too common; choose another.", field
-        )
+        raise ServiceError(AccountErrorCode.PASSWORD_TOO_COMMON, "This password is too common; choose another.", field)
 
 
 def check_agreements(accepted: list[Acceptance], field: str = "agreements") -> list[Acceptance]:
@@ -236,9 +234,7 @@ def _apply_profile(account: Account, changes: ProfileChanges) -> None:
             continue
         value = value.strip()
         if len(value) > limit:
-            raise ServiceError(
-                AccountErrorCode.VALUE_TOO_LONG, f"At most {limit} characters.", _camel(name)
-            )
+            raise ServiceError(AccountErrorCode.VALUE_TOO_LONG, f"At most {limit} characters.", _camel(name))
         values[name] = value or None
     for name, value in values.items():
         setattr(account, name, value)
@@ -249,9 +245,7 @@ def _camel(name: str) -> str:
     return head + "".join(p.title() for p in rest)
 
 
-async def activate_portal(
-    uow: Uow, viewer: Viewer, agreements: list[Acceptance], profile: ProfileChanges
-) -> Account:
+async def activate_portal(uow: Uow, viewer: Viewer, agreements: list[Acceptance], profile: ProfileChanges) -> Account:
     """REG-6: accept the three agreements on first entry; the account ID is bound for life."""
     account = viewer.account
     if account.kind != "portal":
@@ -267,8 +261,7 @@ async def activate_portal(
     return account
 
 
-async def update_profile(
-    uow: Uow, viewer: Viewer, changes: ProfileChanges) -> Account:
+async def update_profile(uow: Uow, viewer: Viewer, changes: ProfileChanges) -> Account:
     """PROF-1: the owner edits the basic information."""
     account = viewer.account
     _apply_profile(account, changes)
@@ -276,8 +269,7 @@ async def update_profile(
     return account
 
 
-async def set_idle_timeout(
-    uow: Uow, viewer: Viewer, minutes: int) -> Account:
+async def set_idle_timeout(uow: Uow, viewer: Viewer, minutes: int) -> Account:
     """AUTH-3: 15 minutes to 23 h 59 min."""
     account = viewer.account
     if not IDLE_TIMEOUT_MIN <= minutes <= IDLE_TIMEOUT_MAX:
@@ -291,8 +283,7 @@ async def set_idle_timeout(
     return account
 
 
-async def set_username(
-    uow: Uow, viewer: Viewer, raw: str) -> Account:
+async def set_username(uow: Uow, viewer: Viewer, raw: str) -> Account:
     """A portal account may choose a username once, to sign in with it; it never changes (PROF-4)."""
     account = viewer.account
     if account.username is not None:
@@ -395,9 +386,7 @@ def check_email_for_binding(raw: str) -> str:
     return _required_email(raw)
 
 
-async def bind_email(
-    uow: Uow, viewer: Viewer, *, email: str, code: str, step_up_token: str | None
-) -> Account:
+async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up_token: str | None) -> Account:
     """PROF-3: a code sent to that e-mail; MFA-3: the change is a protected operation."""
     account, session_id = viewer.account, viewer.session_id
     address = _required_email(email)

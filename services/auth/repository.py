@@ -77,12 +77,11 @@ async def live_sessions(
 
 
 async def locked_until(uow: Uow, keys: list[str], now: datetime) -> datetime | None:
-    value = await uow.session.scalar(
+    return await uow.session.scalar(
         select(func.max(LoginThrottle.locked_until)).where(
             LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
         )
     )
-    return value
 
 
 async def record_failure(uow: Uow, key: str, now: datetime, window: timedelta) -> int:

@@ -211,9 +211,7 @@ async def revoke(uow: Uow, auth: Viewer, session_id: int) -> None:
         raise ServiceError(AuthErrorCode.SESSION_NOT_FOUND, "No such session.", "id")
 
 
-async def list_sessions(
-    uow: Uow, account: Account, first: int, after_id: int | None
-) -> tuple[list[AuthSession], int]:
+async def list_sessions(uow: Uow, account: Account, first: int, after_id: int | None) -> tuple[list[AuthSession], int]:
     cutoff = uow.now() - timedelta(minutes=account.idle_timeout_minutes)
     return await repo.live_sessions(uow, account.id, cutoff, first, after_id)
 
@@ -259,9 +257,7 @@ async def qr_ticket_status(uow: Uow, token: str) -> tuple[str, datetime] | None:
 async def qr_ticket_confirm(uow: Uow, auth: Viewer, code: str) -> None:
     """A client signed in to a portal account approves the ticket shown on the other screen."""
     if auth.account.kind != "portal":
-        raise ServiceError(
-            AuthErrorCode.QR_LOGIN_NOT_AVAILABLE, "QR login is for portal accounts (AUTH-2).", "code"
-        )
+        raise ServiceError(AuthErrorCode.QR_LOGIN_NOT_AVAILABLE, "QR login is for portal accounts (AUTH-2).", "code")
     ticket = await repo.qr_ticket_by_code(uow, token_hash(code or ""))
     if ticket is None:
         raise ServiceError(AuthErrorCode.QR_TICKET_NOT_FOUND, "This QR code is not known.", "code")

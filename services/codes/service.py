@@ -8,7 +8,6 @@ CODE-4 delivered through the notifier.
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -144,7 +143,9 @@ async def verify(uow: Uow, *, destination: str, purpose: CodePurpose, code: str,
     remaining = MAX_WRONG_ENTRIES - attempts
     raise ServiceError(
         CodeErrorCode.CODE_INVALID,
-        f"The code is not correct; {remaining} tries left." if remaining else "The code is not correct; request a new one.",
+        f"The code is not correct; {remaining} tries left."
+        if remaining
+        else "The code is not correct; request a new one.",
         field,
         persist=True,
         attempts_remaining=remaining,

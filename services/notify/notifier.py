@@ -22,8 +22,6 @@ class Notifier(Protocol):
 class OutboxNotifier:
     async def send(self, uow: Uow, *, channel: str, destination: str, purpose: str, text: str) -> None:
         uow.session.add(
-            OutboxMessage(
-                channel=channel, destination=destination, purpose=purpose, text=text, created_at=uow.now()
-            )
+            OutboxMessage(channel=channel, destination=destination, purpose=purpose, text=text, created_at=uow.now())
         )
         await uow.session.flush()

@@ -119,7 +119,8 @@ async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client
 async def password_reset_complete(uow: Uow, ticket_token: str, code: str, new_password: str) -> Account | None:
     """Set the new password and end every session (AUTH-4). Returns None for an unknown name."""
     ticket = await _ticket(uow, ticket_token, "password_reset")
-    account = (await accounts_repo.accounts_by_ids(uow, ticket.account_ids) or [None])[0]
+    found = await accounts_repo.accounts_by_ids(uow, ticket.account_ids)
+    account = found[0] if found else None
     try:
         accounts.check_password(
             new_password,
@@ -149,7 +150,9 @@ async def password_reset_complete(uow: Uow, ticket_token: str, code: str, new_pa
         remaining = MAX_WRONG_ENTRIES - attempts
         raise ServiceError(
             RecoveryErrorCode.CODE_INVALID,
-            f"The code is not correct; {remaining} tries left." if remaining else "The code is not correct; request a new one.",
+            f"The code is not correct; {remaining} tries left."
+            if remaining
+            else "The code is not correct; request a new one.",
             "code",
             persist=True,
             attempts_remaining=remaining,
