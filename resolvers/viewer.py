@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import strawberry
+from strawberry import relay
 
 from schema.context import Context
 from schema.types.account import AccountType, Agreement, current_agreements
@@ -13,6 +14,14 @@ Info = strawberry.Info[Context, None]
 async def viewer(info: Info) -> AccountType | None:
     found = await info.context.auth()
     return None if found is None else AccountType.of(found.account)
+
+
+async def node(info: Info, id: relay.GlobalID) -> relay.Node | None:
+    """Any Node type resolves only the viewer's own objects (see each type's `resolve_nodes`)."""
+    try:
+        return await id.resolve_node(info, required=False)
+    except (ValueError, KeyError):  # an ID of no known type behaves as unknown
+        return None
 
 
 def agreements() -> list[Agreement]:

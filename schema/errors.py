@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Self
+from enum import Enum
+from typing import ClassVar, Self
 
 import strawberry
 
@@ -29,12 +30,17 @@ class Error:
         default=None, description="Tries left before the code, ticket or account is locked, when counted."
     )
 
+    code_enum: ClassVar[type[Enum]]
+
     @classmethod
     def from_service(cls, err: ServiceError) -> Self:
+        """The payload error for a service error. A code raised by a lower service (a code check inside
+        registration, say) maps by name onto this payload's enum; a missing name is a bug tests catch."""
+        code = err.code if isinstance(err.code, cls.code_enum) else cls.code_enum[err.code.name]
         return cls(
             field=err.field,
             message=err.message,
-            code=err.code,  # type: ignore[call-arg]  # `code` is declared by each concrete error type
+            code=code,  # type: ignore[call-arg]  # `code` is declared by each concrete error type
             retry_after=err.retry_after,
             attempts_remaining=err.attempts_remaining,
         )
@@ -42,24 +48,29 @@ class Error:
 
 @strawberry.type(description="Why an account operation was refused.")
 class AccountError(Error):
+    code_enum = AccountErrorCode
     code: AccountErrorCode
 
 
 @strawberry.type(description="Why a sign-in, session or QR login step was refused.")
 class AuthError(Error):
+    code_enum = AuthErrorCode
     code: AuthErrorCode
 
 
 @strawberry.type(description="Why a one-time code was not sent.")
 class VerificationCodeError(Error):
+    code_enum = CodeErrorCode
     code: CodeErrorCode
 
 
 @strawberry.type(description="Why a second-factor challenge was refused.")
 class MfaError(Error):
+    code_enum = MfaErrorCode
     code: MfaErrorCode
 
 
 @strawberry.type(description="Why a recovery step was refused.")
 class RecoveryError(Error):
+    code_enum = RecoveryErrorCode
     code: RecoveryErrorCode

@@ -56,8 +56,9 @@ class Query:
         resolver=auth.qr_login_ticket,
         description="Poll a QR login ticket with the `token` from `qrLoginTicketCreate`; null when unknown.",
     )
-    node: relay.Node | None = relay.node(
-        description="Fetch an object of the viewer by global ID; another account's ID behaves as unknown."
+    node: relay.Node | None = strawberry.field(
+        resolver=viewer_resolvers.node,
+        description="Fetch an object of the viewer by global ID; another account's ID behaves as unknown.",
     )
 
 

@@ -44,8 +44,8 @@ def _message(code: str, purpose: CodePurpose, channel: str) -> str:
     minutes = int((SMS_TTL if channel == "sms" else EMAIL_TTL).total_seconds() // 60)
     # SANDBOX.md: the code is the only 6-digit number in the text.
     return (
-        f"【账号中心】验证码 {code}，用于{zh}，{minutes}分钟内有效，请勿告诉他人。"
-        f" Account center: your code for {en} is {code}; it expires in {minutes} minutes."
+        f"【账号中心 Account center】验证码 / code: {code}。用于{zh} / for {en}；"
+        f"{minutes}分钟内有效 / valid for {minutes} minutes；请勿告诉他人 / do not share it."
     )
 
 

@@ -1,0 +1,143 @@
+"""Test fixtures: a migrated database (SQLite by default, PostgreSQL when DATABASE_URL says so), the app
+with a clock the tests move, an in-process HTTP client, and GraphQL helpers.
+
+With DATABASE_URL=postgresql+asyncpg://user:pass@host/db the suite creates a throw-away database on
+that server, migrates it once and empties it between tests. Without it, each test gets a copy of a
+migrated SQLite file. Under CI=true a PostgreSQL URL that cannot be reached fails the run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+
+from app import create_app
+from cli import migrate
+from models import Base
+from services.clock import ManualClock
+from services.database import Database
+from settings import Settings
+
+DB_URL = os.environ.get("DATABASE_URL", "")
+IS_PG = DB_URL.startswith("postgresql")
+TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]
+
+
+def _admin_url(url: str) -> str:
+    return make_url(url).set(database="postgres").render_as_string(hide_password=False)
+
+
+async def _pg_admin(url: str, sql: str) -> None:
+    import asyncpg
+
+    u = make_url(url)
+    conn = await asyncpg.connect(
+        user=u.username, password=u.password, host=u.host or "127.0.0.1", port=u.port or 5432, database="postgres"
+    )
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(scope="session")
+def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database: the SQLite template file, or a fresh PostgreSQL database."""
+    if IS_PG:
+        name = f"ac_test_{uuid.uuid4().hex[:10]}"
+        try:
+            asyncio.run(_pg_admin(DB_URL, f'CREATE DATABASE "{name}"'))
+        except OSError as exc:  # pragma: no cover - only when the server is missing
+            pytest.fail(f"PostgreSQL at DATABASE_URL is not reachable: {exc}")
+        url = make_url(DB_URL).set(database=name).render_as_string(hide_password=False)
+        migrate(url)
+        yield url
+        asyncio.run(_pg_admin(DB_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    else:
+        path = tmp_path_factory.mktemp("db") / "template.db"
+        migrate(f"sqlite+aiosqlite:///{path}")
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(template_database: str, tmp_path: Path) -> str:
+    if IS_PG:
+        return template_database
+    path = tmp_path / "test.db"
+    shutil.copyfile(template_database, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        environment="test",
+        sandbox=True,
+        secret_key="test-secret-key",
+        argon2_memory_kib=1024,  # argon2id still; cheap parameters keep the suite fast
+        argon2_time_cost=1,
+        sweep_interval_seconds=0,
+    )
+
+
+@dataclass
+class SqlCounter:
+    statements: list[str] = field(default_factory=list)
+
+    def reset(self) -> None:
+        self.statements.clear()
+
+    @property
+    def count(self) -> int:
+        return len([s for s in self.statements if not re.match(r"\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)", s)])
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    database = Database(settings.database_url)
+    if IS_PG:
+        async with database.engine.begin() as conn:
+            await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    yield database
+    await database.dispose()
+
+
+@pytest.fixture
+def sql(db: Database) -> SqlCounter:
+    counter = SqlCounter()
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        counter.statements.append(statement)
+
+    return counter
+
+
+@pytest.fixture
+def app(settings: Settings, clock: ManualClock, db: Database) -> Any:
+    return create_app(settings, clock=clock, db=db)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c

@@ -1,0 +1,126 @@
+"""GraphQL and sandbox helpers shared by the API tests."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+from services.accounts.agreements import CURRENT
+
+AGREEMENTS = [{"kind": a.kind.value, "version": a.version} for a in CURRENT.values()]
+PASSWORD = "Blue-Kettle-42!"
+
+
+async def gql(
+    client: httpx.AsyncClient,
+    query: str,
+    variables: dict[str, Any] | None = None,
+    token: str | None = None,
+    *,
+    expect_errors: bool = False,
+) -> dict[str, Any]:
+    headers = {"authorization": f"Bearer {token}"} if token else {}
+    response = await client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+    body = response.json()
+    if expect_errors:
+        return body
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def mutate(
+    client: httpx.AsyncClient, name: str, input: dict[str, Any] | None, selection: str, token: str | None = None
+) -> dict[str, Any]:
+    """Run `name(input: $input) { selection errors { field message code retryAfter attemptsRemaining } }`."""
+    if input is None:
+        query = f"mutation {{ {name} {{ {selection} errors {{ field message code retryAfter attemptsRemaining }} }} }}"
+        data = await gql(client, query, None, token)
+    else:
+        type_name = name[0].upper() + name[1:] + "Input"
+        query = (
+            f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ {selection} "
+            "errors { field message code retryAfter attemptsRemaining } } }"
+        )
+        data = await gql(client, query, {"input": input}, token)
+    return data[name]
+
+
+async def outbox(client: httpx.AsyncClient, destination: str) -> list[dict[str, Any]]:
+    response = await client.get("/sandbox/outbox.json", params={"to": destination})
+    assert response.status_code == 200
+    return response.json()
+
+
+async def last_code(client: httpx.AsyncClient, destination: str) -> str:
+    messages = await outbox(client, destination)
+    assert messages, f"no message for {destination}"
+    match = re.search(r"\b\d{6}\b", messages[0]["text"])
+    assert match
+    return match.group()
+
+
+async def send_code(
+    client: httpx.AsyncClient,
+    purpose: str,
+    *,
+    phone: str | None = None,
+    email: str | None = None,
+    token: str | None = None,
+) -> dict[str, Any]:
+    payload = await mutate(
+        client,
+        "verificationCodeSend",
+        {"purpose": purpose, "phone": phone, "email": email},
+        "sentTo expiresAt resendAvailableAt dailyRemaining",
+        token,
+    )
+    return payload
+
+
+async def register(client: httpx.AsyncClient, username: str, phone: str, password: str = PASSWORD) -> dict[str, Any]:
+    sent = await send_code(client, "REGISTRATION", phone=phone)
+    assert sent["errors"] == [], sent
+    code = await last_code(client, phone)
+    return await mutate(
+        client,
+        "accountRegister",
+        {"username": username, "password": password, "phone": phone, "code": code, "agreements": AGREEMENTS},
+        "account { id accountId username kind }",
+    )
+
+
+async def sign_in(client: httpx.AsyncClient, login_name: str, password: str = PASSWORD) -> str:
+    payload = await mutate(client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, "token")
+    assert payload["errors"] == [], payload
+    return str(payload["token"])
+
+
+async def registered_and_signed_in(
+    client: httpx.AsyncClient, username: str = "alice01", phone: str = "13700000001"
+) -> str:
+    result = await register(client, username, phone)
+    assert result["errors"] == [], result
+    return await sign_in(client, username)
+
+
+async def sms_sign_in(client: httpx.AsyncClient, phone: str) -> dict[str, Any]:
+    sent = await send_code(client, "LOGIN", phone=phone)
+    assert sent["errors"] == [], sent
+    code = await last_code(client, phone)
+    return await mutate(
+        client,
+        "sessionCreateBySmsCode",
+        {"phone": phone, "code": code},
+        "token accountCreated account { id kind accountId activationRequired }",
+    )
+
+
+async def step_up(client: httpx.AsyncClient, token: str, phone: str) -> str:
+    sent = await send_code(client, "OPERATION", token=token)
+    assert sent["errors"] == [], sent
+    code = await last_code(client, phone)
+    payload = await mutate(client, "operationChallengeVerify", {"code": code}, "stepUpToken", token)
+    assert payload["errors"] == [], payload
+    return str(payload["stepUpToken"])
