@@ -69,14 +69,13 @@ async def send_code(
     email: str | None = None,
     token: str | None = None,
 ) -> dict[str, Any]:
-    payload = await mutate(
+    return await mutate(
         client,
         "verificationCodeSend",
         {"purpose": purpose, "phone": phone, "email": email},
         "sentTo expiresAt resendAvailableAt dailyRemaining",
         token,
     )
-    return payload
 
 
 async def register(client: httpx.AsyncClient, username: str, phone: str, password: str = PASSWORD) -> dict[str, Any]:
