@@ -6,6 +6,8 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(CURDIR)/.tools/bin/uv)
 RUN := $(UV) run --frozen
 export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON := $(PYTHON)
+# Trust the platform certificate store too (machines behind a TLS-inspecting proxy).
+export UV_SYSTEM_CERTS := 1
 
 .PHONY: run serve test lint typecheck schema schema-check pytest migrate seed bench clean
 
