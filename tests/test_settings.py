@@ -1,0 +1,34 @@
+"""Settings come from the environment and refuse unsafe production set-ups."""
+
+from __future__ import annotations
+
+import pytest
+
+from settings import DEV_SECRET_KEY, Settings
+
+
+def test_defaults_serve_sqlite_in_development_with_the_sandbox() -> None:
+    s = Settings.from_env({})
+    assert s.database_url.startswith("sqlite+aiosqlite:///")
+    assert s.is_development
+    assert s.sandbox
+
+
+def test_environment_variables_are_read() -> None:
+    s = Settings.from_env(
+        {"DATABASE_URL": "postgresql+asyncpg://u:p@h/db", "PORT": "9000", "CODE_DAILY_CAP": "3", "SANDBOX": "false"}
+    )
+    assert (s.database_url, s.port, s.code_daily_cap, s.sandbox) == ("postgresql+asyncpg://u:p@h/db", 9000, 3, False)
+
+
+def test_production_needs_a_secret_key_and_no_sandbox() -> None:
+    with pytest.raises(ValueError, match="SECRET_KEY"):
+        Settings.from_env({"ENVIRONMENT": "production", "SANDBOX": "false", "SECRET_KEY": DEV_SECRET_KEY})
+    with pytest.raises(ValueError, match="SANDBOX"):
+        Settings.from_env({"ENVIRONMENT": "production", "SECRET_KEY": "k" * 32})
+    assert Settings.from_env({"ENVIRONMENT": "production", "SANDBOX": "0", "SECRET_KEY": "k" * 32}).is_production
+
+
+def test_unknown_environment_is_refused() -> None:
+    with pytest.raises(ValueError, match="ENVIRONMENT"):
+        Settings.from_env({"ENVIRONMENT": "staging"})
