@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import copy
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -38,10 +41,34 @@ def _serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         log_level="info",
+        log_config=_log_config(),
         access_log=args.access_log,
         proxy_headers=False,
     )
     return 0
+
+
+class _PathOnly(logging.Filter):
+    """Access log lines without query strings: `?to=13800000000` or `?query=...` stay out of logs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3:
+            args = list(record.args)
+            path = args[2]
+            if isinstance(path, str):
+                args[2] = path.split("?", 1)[0]
+                record.args = tuple(args)
+        return True
+
+
+def _log_config() -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["filters"] = {"path_only": {"()": _PathOnly}}
+    config["handlers"]["access"]["filters"] = ["path_only"]
+    config["loggers"]["account_center"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
+    return config
 
 
 def _migrate(_: argparse.Namespace) -> int:

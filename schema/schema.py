@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 import strawberry
+from graphql import GraphQLError
 from graphql.validation import NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
@@ -19,6 +21,7 @@ from strawberry.extensions import (
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
 
 from resolvers import accounts, auth, recovery
 from resolvers import viewer as viewer_resolvers
@@ -40,6 +43,8 @@ from schema.types.payloads import (
     VerificationCodeSendPayload,
 )
 from settings import Settings
+
+log = logging.getLogger("account_center.graphql")
 
 
 @strawberry.type(description="Read the signed-in account and public reference data.")
@@ -181,8 +186,20 @@ def _guards(settings: Settings) -> list[Callable[[], SchemaExtension]]:
     return factories
 
 
+class Schema(strawberry.Schema):
+    """Logs errors without the query text: a document may carry a password or a code inline."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        for error in errors:
+            path = ".".join(str(p) for p in error.path or [])
+            if error.original_error is not None and not isinstance(error.original_error, ValueError):
+                log.error("GraphQL error at %s", path or "?", exc_info=error.original_error)
+            else:  # a malformed request: the client's problem, not the server's
+                log.debug("GraphQL request refused: %s", error.message.splitlines()[0][:200])
+
+
 def build_schema(settings: Settings) -> strawberry.Schema:
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         types=TYPES,
