@@ -194,8 +194,8 @@ class Schema(strawberry.Schema):
             path = ".".join(str(p) for p in error.path or [])
             if error.original_error is not None and not isinstance(error.original_error, ValueError):
                 log.error("GraphQL error at %s", path or "?", exc_info=error.original_error)
-            else:  # a malformed request: the client's problem, not the server's
-                log.debug("GraphQL request refused: %s", error.message.splitlines()[0][:200])
+            else:  # a malformed request: the client's problem; its message may quote the input
+                log.debug("GraphQL request refused at %s", path or "the document")
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
