@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
@@ -278,6 +279,9 @@ async def set_idle_timeout(uow: Uow, viewer: Viewer, minutes: int) -> Account:
             f"The idle timeout is between {IDLE_TIMEOUT_MIN} and {IDLE_TIMEOUT_MAX} minutes.",
             "minutes",
         )
+    # Sessions already idle past the old timeout have ended; a longer timeout must not revive them.
+    now = uow.now()
+    await auth_repo.end_idle_sessions(uow, account.id, now - timedelta(minutes=account.idle_timeout_minutes), now)
     account.idle_timeout_minutes = minutes
     await uow.session.flush()
     return account
@@ -349,10 +353,13 @@ async def change_phone(
     elif await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
         raise _phone_quota_error().recode(AccountErrorCode, "newPhone")
     try:
-        await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True)
+        # Check the grant, verify the code, then consume the grant: a wrong code is committed
+        # (counted, CODE-2) and must not use up the grant.
+        await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True, consume=False)
         await codes.verify(
             uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
         )
+        await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True)
     except ServiceError as err:
         raise _recode(err) from None
     if account.kind == "cloud":  # REG-3 follows the bound phone
@@ -394,8 +401,10 @@ async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up
     if await repo.email_in_use(uow, address.lower(), except_account_id=account.id):
         raise ServiceError(AccountErrorCode.EMAIL_TAKEN, "This e-mail address is bound to another account.", "email")
     try:
-        await mfa.require_step_up(uow, account, session_id, step_up_token)
+        # As for the phone: a counted wrong code must not use up the grant.
+        await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
         await codes.verify(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
+        await mfa.require_step_up(uow, account, session_id, step_up_token)
     except ServiceError as err:
         raise _recode(err) from None
     account.email = address

@@ -57,6 +57,21 @@ async def end_all_sessions(
     return len(result.all())
 
 
+async def end_idle_sessions(uow: Uow, account_id: int, idle_cutoff: datetime, now: datetime) -> int:
+    """AUTH-3: mark ended the account's sessions whose last activity is at or before `idle_cutoff`."""
+    result = await uow.session.execute(
+        update(AuthSession)
+        .where(
+            AuthSession.account_id == account_id,
+            AuthSession.ended_at.is_(None),
+            AuthSession.last_seen_at <= idle_cutoff,
+        )
+        .values(ended_at=now, end_reason="idle")
+        .returning(AuthSession.id)
+    )
+    return len(result.all())
+
+
 async def live_sessions(
     uow: Uow, account_id: int, idle_cutoff: datetime, limit: int, after_id: int | None
 ) -> tuple[list[AuthSession], int]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from models.accounts import Account
 from models.auth import StepUpGrant
@@ -90,11 +90,15 @@ async def require_step_up(
     *,
     require_sms: bool = False,
     field: str = "stepUpToken",
+    consume: bool = True,
 ) -> None:
     """Consume a grant when operation protection asks for one (MFA-3), or when `require_sms`.
 
     `require_sms` is for operations whose own rule needs proof of the bound phone (PROF-2: a phone
     change needs a code sent to the current phone), whatever the protection settings are.
+    `consume=False` only checks the grant: an operation that also verifies a code checks first and
+    consumes after the code is accepted, because a wrong code is committed (counted) and must not
+    use the grant up.
     """
     needed = require_sms or bool(operation_protection_factors(account))
     if not needed and not token:
@@ -106,19 +110,20 @@ async def require_step_up(
             field,
         )
     now = uow.now()
-    result = await uow.session.execute(
-        update(StepUpGrant)
-        .where(
-            StepUpGrant.token_hash == token_hash(token),
-            StepUpGrant.account_id == account.id,
-            StepUpGrant.session_id == session_id,
-            StepUpGrant.consumed_at.is_(None),
-            StepUpGrant.expires_at > now,
-        )
-        .values(consumed_at=now)
-        .returning(StepUpGrant.factor)
+    live = (
+        StepUpGrant.token_hash == token_hash(token),
+        StepUpGrant.account_id == account.id,
+        StepUpGrant.session_id == session_id,
+        StepUpGrant.consumed_at.is_(None),
+        StepUpGrant.expires_at > now,
     )
-    factor = result.scalar_one_or_none()
+    if consume:
+        result = await uow.session.execute(
+            update(StepUpGrant).where(*live).values(consumed_at=now).returning(StepUpGrant.factor)
+        )
+        factor = result.scalar_one_or_none()
+    else:
+        factor = await uow.session.scalar(select(StepUpGrant.factor).where(*live))
     if factor is None:
         raise ServiceError(
             MfaErrorCode.STEP_UP_INVALID, "The step-up grant is unknown, used or expired; verify again.", field

@@ -24,7 +24,7 @@ from services.auth import service as auth
 from services.codes import repository as codes_repo
 from services.codes import service as codes
 from services.codes.errors import CodeErrorCode
-from services.codes.purposes import MAX_WRONG_ENTRIES, SMS_TTL, CodePurpose
+from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, CodePurpose
 from services.errors import ServiceError
 from services.identifiers import mask_email, mask_login_name, mask_phone, national, normalize_phone
 from services.recovery.errors import RecoveryErrorCode
@@ -99,8 +99,13 @@ async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client
     # CODE-3 per login name, whether or not it exists, so the limit tells nothing either.
     name_key = "reset:" + uow.keyed(f"login:{canonical}")[:48]
     if await codes_repo.claim_send_window(uow, name_key, CodePurpose.PASSWORD_RESET.value, now) is None:
+        last = await codes_repo.last_sent_at(uow, name_key, CodePurpose.PASSWORD_RESET.value)
+        retry = max(1, int(((last or now) + RESEND_GAP - now).total_seconds() + 0.999))
         raise ServiceError(
-            RecoveryErrorCode.RESEND_TOO_SOON, "A code was sent less than 60 seconds ago.", "loginName", retry_after=60
+            RecoveryErrorCode.RESEND_TOO_SOON,
+            f"A code was sent less than 60 seconds ago; try again in {retry} s.",
+            "loginName",
+            retry_after=retry,
         )
     if account is None:
         token, expires = await _new_ticket(uow, "password_reset", [], None)

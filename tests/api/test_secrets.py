@@ -19,10 +19,13 @@ async def test_password_and_session_token_are_stored_hashed(client, db) -> None:
     async with db.read_sessions() as s:
         account = await s.scalar(select(Account))
         session = await s.scalar(select(AuthSession))
-    assert account is not None and session is not None
-    assert account.password_hash is not None and account.password_hash.startswith("$argon2id$")
+    assert account is not None
+    assert session is not None
+    assert account.password_hash is not None
+    assert account.password_hash.startswith("$argon2id$")
     assert PASSWORD not in account.password_hash
-    assert token not in session.token_hash and len(session.token_hash) == 64
+    assert token not in session.token_hash
+    assert len(session.token_hash) == 64
 
 
 async def test_a_malformed_request_with_an_inline_password_is_not_logged(client, caplog) -> None:
