@@ -77,6 +77,8 @@ class RecoveryTicket(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     kind: Mapped[str] = mapped_column(String(24))  # password_reset | account_reveal
     account_ids: Mapped[list[int]] = mapped_column(JSON, default=list)  # empty: unknown account
+    # REC-1: the canonical login name typed, so an unknown name gets the same password checks.
+    login_name: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime]

@@ -96,6 +96,7 @@ def upgrade() -> None:
     sa.Column('token_hash', sa.String(length=64), nullable=False),
     sa.Column('kind', sa.String(length=24), nullable=False),
     sa.Column('account_ids', sa.JSON(), nullable=False),
+    sa.Column('login_name', sa.String(length=254), nullable=True),
     sa.Column('phone', sa.String(length=20), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),

@@ -89,8 +89,10 @@ class AccountPasswordChangeInput:
 
 @strawberry.input(description="Change the bound phone (PROF-2).")
 class AccountPhoneChangeInput:
-    step_up_token: str = strawberry.field(
-        description="From `operationChallengeVerify` with an SMS code sent to the current phone (PROF-2, MFA-3)."
+    step_up_token: str | None = strawberry.field(
+        default=None,
+        description="From `operationChallengeVerify` with an SMS code sent to the current phone (PROF-2, MFA-3); "
+        "always required, whatever the protection settings.",
     )
     new_phone: str
     new_phone_code: str = strawberry.field(description="The code sent to `newPhone` for PHONE_CHANGE_NEW.")

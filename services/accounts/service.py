@@ -17,6 +17,8 @@ from datetime import timedelta
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy.exc import IntegrityError
+
 from models.accounts import Account, AgreementAcceptance
 from services.accounts import repository as repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance
@@ -161,26 +163,29 @@ async def register_cloud(uow: Uow, cmd: RegisterCommand) -> Account:
         raise _phone_quota_error()
     password_hash = await uow.deps.hasher.hash(cmd.password)
     now = uow.now()
-    account = await repo.add(
-        uow,
-        Account(
-            kind="cloud",
-            status="active",
-            account_number=await _new_account_number(uow),  # REG-6: at registration
-            username=username,
-            username_key=key,
-            phone=phone,
-            password_hash=password_hash,
-            idle_timeout_minutes=60,
-            op_protection_sms=True,  # MFA-3
-            op_protection_totp=False,
-            login_protection_sms=False,
-            login_protection_totp=False,
-            created_at=now,
-            activated_at=now,
-            password_changed_at=now,
-        ),
+    new_account = Account(
+        kind="cloud",
+        status="active",
+        account_number=await _new_account_number(uow),  # REG-6: at registration
+        username=username,
+        username_key=key,
+        phone=phone,
+        password_hash=password_hash,
+        idle_timeout_minutes=60,
+        op_protection_sms=True,  # MFA-3
+        op_protection_totp=False,
+        login_protection_sms=False,
+        login_protection_totp=False,
+        created_at=now,
+        activated_at=now,
+        password_changed_at=now,
     )
+    try:
+        account = await repo.add(uow, new_account)
+    except IntegrityError as err:  # REG-2: a concurrent registration took the username first
+        if "username_key" not in str(err.orig):
+            raise
+        raise ServiceError(AccountErrorCode.USERNAME_TAKEN, "This username is not available.", "username") from None
     await _record_acceptances(uow, account.id, accepted, "registration")
     return account
 
@@ -342,6 +347,8 @@ async def change_phone(
     if phone == account.phone:
         raise ServiceError(AccountErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
     codes.check_format(new_phone_code, "newPhoneCode")
+    # The grant first (checked, not yet used): without it nothing below is revealed or counted.
+    await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True, consume=False)
     if account.kind == "portal":
         await repo.lock_phone(uow, phone)
         if await repo.portal_account_by_phone(uow, phone) is not None:  # REG-4
@@ -352,16 +359,11 @@ async def change_phone(
             )
     elif await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
         raise _phone_quota_error().recode(AccountErrorCode, "newPhone")
-    try:
-        # Check the grant, verify the code, then consume the grant: a wrong code is committed
-        # (counted, CODE-2) and must not use up the grant.
-        await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True, consume=False)
-        await codes.verify(
-            uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
-        )
-        await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True)
-    except ServiceError as err:
-        raise _recode(err) from None
+    # A wrong code is committed (counted, CODE-2), so the grant is used only once the code is right.
+    await codes.verify(
+        uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
+    )
+    await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True)
     if account.kind == "cloud":  # REG-3 follows the bound phone
         if not await repo.take_cloud_slot(uow, phone):
             raise _phone_quota_error().recode(AccountErrorCode, "newPhone")
@@ -398,15 +400,13 @@ async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up
     account, session_id = viewer.account, viewer.session_id
     address = _required_email(email)
     codes.check_format(code)
+    # The grant first (checked, not yet used): without it nothing below is revealed or counted.
+    await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
     if await repo.email_in_use(uow, address.lower(), except_account_id=account.id):
         raise ServiceError(AccountErrorCode.EMAIL_TAKEN, "This e-mail address is bound to another account.", "email")
-    try:
-        # As for the phone: a counted wrong code must not use up the grant.
-        await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
-        await codes.verify(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
-        await mfa.require_step_up(uow, account, session_id, step_up_token)
-    except ServiceError as err:
-        raise _recode(err) from None
+    # As for the phone: a counted wrong code must not use up the grant.
+    await codes.verify(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
+    await mfa.require_step_up(uow, account, session_id, step_up_token)
     account.email = address
     account.email_key = address.lower()
     await uow.session.flush()

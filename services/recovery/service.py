@@ -45,7 +45,9 @@ async def _bot_check(uow: Uow, token: str, client_ip: str | None) -> None:
         raise ServiceError(RecoveryErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
 
 
-async def _new_ticket(uow: Uow, kind: str, account_ids: list[int], phone: str | None) -> tuple[str, datetime]:
+async def _new_ticket(
+    uow: Uow, kind: str, account_ids: list[int], phone: str | None, login_name: str | None = None
+) -> tuple[str, datetime]:
     token = new_token("rct")
     now = uow.now()
     uow.session.add(
@@ -53,6 +55,7 @@ async def _new_ticket(uow: Uow, kind: str, account_ids: list[int], phone: str | 
             token_hash=token_hash(token),
             kind=kind,
             account_ids=account_ids,
+            login_name=login_name,
             phone=phone,
             attempts=0,
             created_at=now,
@@ -74,6 +77,10 @@ async def _ticket(uow: Uow, token: str, kind: str) -> RecoveryTicket:
 
 def _fake_masked_phone(uow: Uow, canonical: str) -> str:
     """A stable, plausible masked phone for a login name that matches no account."""
+    if normalize_phone(canonical) is not None:
+        # The user typed this phone: a made-up mask would differ from it and tell that no portal
+        # account has it (REC-1).
+        return mask_phone(canonical)
     digest = uow.keyed(f"fake-phone:{canonical}")
     digits = "".join(str(int(c, 16) % 10) for c in digest[:4])
     return f"1{3 + int(digest[4], 16) % 7}{int(digest[5], 16) % 10}****{digits}"
@@ -108,7 +115,7 @@ async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client
             retry_after=retry,
         )
     if account is None:
-        token, expires = await _new_ticket(uow, "password_reset", [], None)
+        token, expires = await _new_ticket(uow, "password_reset", [], None, canonical)
         return ResetStarted(token, _fake_masked_phone(uow, canonical), expires, now + SMS_TTL)
     try:
         async with uow.session.begin_nested():
@@ -117,7 +124,7 @@ async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client
             )
     except ServiceError:
         pass  # the phone's own limit: answer the same way, send nothing (REC-1 tells nothing)
-    token, expires = await _new_ticket(uow, "password_reset", [account.id], account.phone)
+    token, expires = await _new_ticket(uow, "password_reset", [account.id], account.phone, canonical)
     return ResetStarted(token, mask_phone(account.phone), expires, now + SMS_TTL)
 
 
@@ -126,11 +133,15 @@ async def password_reset_complete(uow: Uow, ticket_token: str, code: str, new_pa
     ticket = await _ticket(uow, ticket_token, "password_reset")
     found = await accounts_repo.accounts_by_ids(uow, ticket.account_ids)
     account = found[0] if found else None
+    # An unknown name is checked as if it named an account, so the refusals tell nothing (REC-1).
+    typed = ticket.login_name or ""
+    typed_phone = normalize_phone(typed)
+    typed_username = typed if typed and typed_phone is None and "@" not in typed else None
     try:
         accounts.check_password(
             new_password,
-            username=account.username if account else None,
-            phone=account.phone if account else None,
+            username=account.username if account else typed_username,
+            phone=account.phone if account else typed_phone,
             field="newPassword",
         )
         codes.check_format(code)

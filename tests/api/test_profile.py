@@ -1,0 +1,686 @@
+"""PROF-1..4 account information, MFA-3 operation protection (and AUTH-4 from a password change)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import graphql
+import httpx
+import pytest
+from sqlalchemy import select
+
+from models.accounts import Account, PhoneQuota
+from models.auth import AuthSession, StepUpGrant
+from models.codes import OneTimeCode
+from schema.schema import export_sdl
+from services.clock import ManualClock
+from services.database import Database
+from services.identifiers import normalize_phone
+from tests.helpers import (
+    AGREEMENTS,
+    PASSWORD,
+    gql,
+    last_code,
+    mutate,
+    outbox,
+    register,
+    registered_and_signed_in,
+    send_code,
+    sign_in,
+    sms_sign_in,
+    step_up,
+)
+
+PHONE = "13700000001"
+NEW_PHONE = "13900000002"
+NEW_PASSWORD = "Green-Teapot-77!"
+VIEWER = """
+query {
+  viewer {
+    accountId kind username phone phoneNational email contactName companyName industry address
+    security { operationProtection { enabled factors } loginProtection { enabled factors } }
+  }
+}
+"""
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _errors(payload: dict) -> list[tuple[str, str | None]]:
+    return [(e["code"], e["field"]) for e in payload["errors"]]
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+async def _viewer(client: httpx.AsyncClient, token: str) -> dict | None:
+    return (await gql(client, VIEWER, token=token))["viewer"]
+
+
+PROFILE_UPDATE = """
+mutation($input: AccountProfileInput!) {
+  accountProfileUpdate(input: $input) {
+    account { contactName companyName industry address }
+    errors { field message code retryAfter attemptsRemaining }
+  }
+}
+"""
+
+
+async def _update_profile(client: httpx.AsyncClient, token: str, changes: dict) -> dict:
+    # The input type is shared with accountActivate, so `mutate` cannot derive its name.
+    return (await gql(client, PROFILE_UPDATE, {"input": changes}, token))["accountProfileUpdate"]
+
+
+async def _new_phone_code(client: httpx.AsyncClient, token: str, phone: str) -> str:
+    sent = await send_code(client, "PHONE_CHANGE_NEW", phone=phone, token=token)
+    assert sent["errors"] == [], sent
+    return await last_code(client, phone)
+
+
+async def _change_phone(client: httpx.AsyncClient, token: str, new_phone: str, code: str, step_up_token: str) -> dict:
+    return await mutate(
+        client,
+        "accountPhoneChange",
+        {"stepUpToken": step_up_token, "newPhone": new_phone, "newPhoneCode": code},
+        "account { phone phoneNational }",
+        token,
+    )
+
+
+async def _email_code(client: httpx.AsyncClient, token: str, email: str) -> str:
+    sent = await send_code(client, "EMAIL_BIND", email=email, token=token)
+    assert sent["errors"] == [], sent
+    return await last_code(client, email)
+
+
+async def _bind_email(client: httpx.AsyncClient, token: str, email: str, code: str, step_up_token: str | None) -> dict:
+    return await mutate(
+        client,
+        "accountEmailBind",
+        {"email": email, "code": code, "stepUpToken": step_up_token},
+        "account { email }",
+        token,
+    )
+
+
+async def _change_password(client: httpx.AsyncClient, token: str, step_up_token: str | None) -> dict:
+    return await mutate(
+        client,
+        "accountPasswordChange",
+        {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD, "stepUpToken": step_up_token},
+        "endedSessionCount account { hasPassword }",
+        token,
+    )
+
+
+async def _password_works(client: httpx.AsyncClient, login_name: str, password: str) -> bool:
+    payload = await mutate(client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, "token")
+    return payload["token"] is not None
+
+
+async def _account(db: Database, username_or_phone: str) -> Account:
+    phone = normalize_phone(username_or_phone)
+    where = Account.phone == phone if phone else Account.username_key == username_or_phone.lower()
+    async with db.read_sessions() as s:
+        found = await s.scalar(select(Account).where(where))
+        assert found is not None
+        return found
+
+
+async def _grants(db: Database) -> list[StepUpGrant]:
+    async with db.read_sessions() as s:
+        return list(await s.scalars(select(StepUpGrant).order_by(StepUpGrant.id)))
+
+
+async def _codes(db: Database, destination: str, purpose: str) -> list[OneTimeCode]:
+    async with db.read_sessions() as s:
+        return list(
+            await s.scalars(
+                select(OneTimeCode)
+                .where(OneTimeCode.destination == destination, OneTimeCode.purpose == purpose)
+                .order_by(OneTimeCode.id)
+            )
+        )
+
+
+async def _purposes(client: httpx.AsyncClient, destination: str) -> list[str]:
+    return [m["purpose"] for m in await outbox(client, destination)]
+
+
+# --- PROF-1 -------------------------------------------------------------------------------------
+
+
+async def test_prof_1_owner_edits_contact_name_company_industry_and_address(client) -> None:
+    # Given a signed-in account
+    token = await registered_and_signed_in(client)
+    # When the owner fills in the basic information
+    result = await _update_profile(
+        client,
+        token,
+        {
+            "contactName": "张三",
+            "companyName": "示例科技有限公司",
+            "industry": "互联网",
+            "address": "杭州市西湖区 1 号",
+        },
+    )
+    # Then it is saved and shown
+    assert result["errors"] == []
+    expected = {
+        "contactName": "张三",
+        "companyName": "示例科技有限公司",
+        "industry": "互联网",
+        "address": "杭州市西湖区 1 号",
+    }
+    assert result["account"] == expected
+    viewer = await _viewer(client, token)
+    assert {k: viewer[k] for k in expected} == expected
+
+    # When only the industry is sent, the other fields stay
+    result = await _update_profile(client, token, {"industry": "制造业"})
+    assert result["errors"] == []
+    assert result["account"] == {**expected, "industry": "制造业"}
+
+    # When an empty string is sent, that field is cleared and the others stay
+    result = await _update_profile(client, token, {"address": ""})
+    assert result["account"] == {**expected, "industry": "制造业", "address": None}
+
+
+@pytest.mark.parametrize(
+    ("field", "limit"), [("contactName", 64), ("companyName", 128), ("industry", 64), ("address", 256)]
+)
+async def test_prof_1_too_long_value_is_refused_with_its_field_and_nothing_changes(client, field, limit) -> None:
+    # Given an account with basic information
+    token = await registered_and_signed_in(client)
+    before = {"contactName": "张三", "companyName": "示例公司", "industry": "互联网", "address": "杭州"}
+    assert (await _update_profile(client, token, before))["errors"] == []
+    # When one field is one character too long, sent together with a valid change of another field
+    other = "industry" if field != "industry" else "address"
+    result = await _update_profile(client, token, {field: "x" * (limit + 1), other: "changed"})
+    # Then the whole update is refused, naming the field, and nothing changed
+    assert _errors(result) == [("VALUE_TOO_LONG", field)]
+    assert result["account"] is None
+    viewer = await _viewer(client, token)
+    assert {k: viewer[k] for k in before} == before
+    # And exactly the limit is accepted
+    ok = await _update_profile(client, token, {field: "x" * limit})
+    assert ok["errors"] == []
+    assert ok["account"][field] == "x" * limit
+
+
+async def test_prof_1_profile_update_needs_a_session(client) -> None:
+    # Given no live session
+    # When the profile is updated with an unknown bearer token
+    result = await _update_profile(client, "acs_not-a-session", {"contactName": "张三"})
+    # Then it is refused about the whole input
+    assert _errors(result) == [("AUTHENTICATION_REQUIRED", None)]
+    assert result["account"] is None
+
+
+# --- PROF-2 -------------------------------------------------------------------------------------
+
+
+async def test_prof_2_phone_change_needs_codes_to_both_phones(client, db: Database) -> None:
+    # Given a cloud account bound to PHONE
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    # When the owner passes an OPERATION code sent to the current phone ...
+    step_up_token = await step_up(client, token, PHONE)
+    assert (await _purposes(client, PHONE))[0] == "OPERATION"
+    # ... and a PHONE_CHANGE_NEW code sent to the new phone
+    code = await _new_phone_code(client, token, NEW_PHONE)
+    assert await _purposes(client, NEW_PHONE) == ["PHONE_CHANGE_NEW"]
+    result = await _change_phone(client, token, NEW_PHONE, code, step_up_token)
+    # Then the new phone is bound
+    assert result["errors"] == []
+    assert result["account"] == {"phone": "+8613900000002", "phoneNational": NEW_PHONE}
+    assert (await _viewer(client, token))["phone"] == "+8613900000002"
+    # And the old phone is told by SMS (a notice, no code)
+    [notice, *_] = await outbox(client, PHONE)
+    assert notice["purpose"] == "PHONE_CHANGED"
+    assert not re.search(r"\b\d{6}\b", notice["text"])
+    # And the REG-3 count follows the bound phone
+    async with db.read_sessions() as s:
+        quotas = {q.phone: q.cloud_accounts for q in await s.scalars(select(PhoneQuota))}
+    assert quotas["+8613700000001"] == 0
+    assert quotas["+8613900000002"] == 1
+    # And the next OPERATION code goes to the new phone
+    assert await step_up(client, token, NEW_PHONE)
+
+
+async def test_prof_2_missing_step_up_token_is_refused_and_nothing_is_consumed(client, db: Database) -> None:
+    # Given a code sent to the new phone, but no step-up
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    code = await _new_phone_code(client, token, NEW_PHONE)
+    # When the phone change is sent without a step-up token
+    result = await _change_phone(client, token, NEW_PHONE, code, "")
+    # Then it is refused, the phone is unchanged, the old phone got no notice
+    assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert result["account"] is None
+    assert (await _account(db, "alice01")).phone == "+8613700000001"
+    assert "PHONE_CHANGED" not in await _purposes(client, PHONE)
+    # And the new-phone code was not consumed: with a step-up it still works
+    [row] = await _codes(db, "+8613900000002", "PHONE_CHANGE_NEW")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    step_up_token = await step_up(client, token, PHONE)
+    assert (await _change_phone(client, token, NEW_PHONE, code, step_up_token))["errors"] == []
+
+
+async def test_prof_2_used_step_up_token_is_refused(client, db: Database) -> None:
+    # Given a step-up token already used for a phone change
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    step_up_token = await step_up(client, token, PHONE)
+    code = await _new_phone_code(client, token, NEW_PHONE)
+    assert (await _change_phone(client, token, NEW_PHONE, code, step_up_token))["errors"] == []
+    # When it is sent again for another change
+    third = "13600000003"
+    code = await _new_phone_code(client, token, third)
+    result = await _change_phone(client, token, third, code, step_up_token)
+    # Then it is refused and the phone stays the one bound first
+    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert (await _account(db, "alice01")).phone == "+8613900000002"
+    # And the third phone's code was not consumed
+    [row] = await _codes(db, "+8613600000003", "PHONE_CHANGE_NEW")
+    assert (row.attempts, row.consumed_at) == (0, None)
+
+
+async def test_prof_2_expired_step_up_token_is_refused(client, db: Database, clock: ManualClock) -> None:
+    # Given a step-up token obtained 5 minutes ago
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    step_up_token = await step_up(client, token, PHONE)
+    clock.advance(minutes=5)
+    code = await _new_phone_code(client, token, NEW_PHONE)
+    # When it is used for a phone change
+    result = await _change_phone(client, token, NEW_PHONE, code, step_up_token)
+    # Then it is refused, nothing changed, and the new-phone code still works with a fresh grant
+    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert (await _account(db, "alice01")).phone == "+8613700000001"
+    assert "PHONE_CHANGED" not in await _purposes(client, PHONE)
+    fresh = await step_up(client, token, PHONE)
+    assert (await _change_phone(client, token, NEW_PHONE, code, fresh))["errors"] == []
+
+
+async def test_prof_2_wrong_new_phone_code_is_counted_and_keeps_the_step_up(client, db: Database) -> None:
+    # Given a valid step-up and a code sent to the new phone
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    step_up_token = await step_up(client, token, PHONE)
+    code = await _new_phone_code(client, token, NEW_PHONE)
+    # When a wrong new-phone code is entered
+    result = await _change_phone(client, token, NEW_PHONE, _wrong(code), step_up_token)
+    # Then it is refused on newPhoneCode and counted against the code
+    assert _errors(result) == [("CODE_INVALID", "newPhoneCode")]
+    assert result["errors"][0]["attemptsRemaining"] == 4
+    [row] = await _codes(db, "+8613900000002", "PHONE_CHANGE_NEW")
+    assert row.attempts == 1
+    # And the phone is unchanged, the old phone got no notice
+    assert (await _account(db, "alice01")).phone == "+8613700000001"
+    assert "PHONE_CHANGED" not in await _purposes(client, PHONE)
+    # And the step-up grant was not consumed: it still works with the right code
+    [grant] = await _grants(db)
+    assert grant.consumed_at is None
+    assert (await _change_phone(client, token, NEW_PHONE, code, step_up_token))["errors"] == []
+
+
+@pytest.mark.parametrize(
+    ("new_phone", "new_phone_code", "expected"),
+    [
+        (PHONE, None, ("PHONE_UNCHANGED", "newPhone")),
+        ("+86 137 0000 0001", None, ("PHONE_UNCHANGED", "newPhone")),
+        ("12345", None, ("INVALID_PHONE", "newPhone")),
+        (NEW_PHONE, "12ab", ("CODE_FORMAT_INVALID", "newPhoneCode")),
+    ],
+)
+async def test_prof_2_refused_phone_change_keeps_phone_and_step_up(
+    client, db: Database, new_phone, new_phone_code, expected
+) -> None:
+    # Given a valid step-up and a code sent to the new phone
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    step_up_token = await step_up(client, token, PHONE)
+    code = await _new_phone_code(client, token, NEW_PHONE)
+    # When the change is refused before any code is checked
+    result = await _change_phone(client, token, new_phone, new_phone_code or code, step_up_token)
+    # Then the error names the field, the phone is unchanged, nothing was counted or consumed
+    assert _errors(result) == [expected]
+    assert (await _account(db, "alice01")).phone == "+8613700000001"
+    [row] = await _codes(db, "+8613900000002", "PHONE_CHANGE_NEW")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert "PHONE_CHANGED" not in await _purposes(client, PHONE)
+    # And the same step-up token still works
+    assert (await _change_phone(client, token, NEW_PHONE, code, step_up_token))["errors"] == []
+
+
+async def test_prof_2_portal_account_cannot_move_to_a_phone_with_a_portal_account(client, db: Database) -> None:
+    # Given two portal accounts on two phones
+    taken, mine = "13800000011", "13800000022"
+    assert (await sms_sign_in(client, taken))["errors"] == []
+    signed_in = await sms_sign_in(client, mine)
+    assert signed_in["errors"] == []
+    token = signed_in["token"]
+    step_up_token = await step_up(client, token, mine)
+    code = await _new_phone_code(client, token, taken)
+    # When the second moves to the first one's phone
+    result = await _change_phone(client, token, taken, code, step_up_token)
+    # Then it is refused (REG-4) and both phones stay as they were
+    assert _errors(result) == [("PHONE_HAS_PORTAL_ACCOUNT", "newPhone")]
+    async with db.read_sessions() as s:
+        phones = sorted(a.phone for a in await s.scalars(select(Account).where(Account.kind == "portal")))
+    assert phones == ["+8613800000011", "+8613800000022"]
+    [row] = await _codes(db, "+8613800000011", "PHONE_CHANGE_NEW")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    # And the step-up token still works for a free phone
+    free = "13800000033"
+    code = await _new_phone_code(client, token, free)
+    assert (await _change_phone(client, token, free, code, step_up_token))["errors"] == []
+    assert (await _viewer(client, token))["phone"] == "+8613800000033"
+
+
+# --- PROF-3 -------------------------------------------------------------------------------------
+
+
+async def test_prof_3_email_is_bound_with_a_code_sent_to_it(client, db: Database) -> None:
+    # Given a signed-in account with a step-up and an EMAIL_BIND code sent to the address
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    code = await _email_code(client, token, "alice@example.com")
+    [message] = await outbox(client, "alice@example.com")
+    assert (message["channel"], message["purpose"]) == ("email", "EMAIL_BIND")
+    # When the address is bound with that code
+    result = await _bind_email(client, token, "alice@Example.COM", code, step_up_token)
+    # Then it is bound (domain lower-cased) and shown
+    assert result["errors"] == []
+    assert result["account"]["email"] == "alice@example.com"
+    assert (await _viewer(client, token))["email"] == "alice@example.com"
+
+
+async def test_prof_3_code_sent_to_another_address_does_not_bind(client, db: Database) -> None:
+    # Given a code sent to one address
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    code = await _email_code(client, token, "alice@example.com")
+    # When it is used to bind another address
+    result = await _bind_email(client, token, "mallory@example.com", code, step_up_token)
+    # Then it is refused on the code and nothing was bound
+    assert _errors(result) == [("CODE_INVALID", "code")]
+    assert (await _account(db, "alice01")).email is None
+    # And the step-up still works with the right address
+    assert (await _bind_email(client, token, "alice@example.com", code, step_up_token))["errors"] == []
+
+
+async def test_prof_3_wrong_email_code_is_counted_and_keeps_the_step_up(client, db: Database) -> None:
+    # Given a valid step-up and a code sent to the address
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    code = await _email_code(client, token, "alice@example.com")
+    # When a wrong code is entered
+    result = await _bind_email(client, token, "alice@example.com", _wrong(code), step_up_token)
+    # Then it is refused, counted, nothing bound, and the step-up is not consumed
+    assert _errors(result) == [("CODE_INVALID", "code")]
+    assert result["errors"][0]["attemptsRemaining"] == 4
+    [row] = await _codes(db, "alice@example.com", "EMAIL_BIND")
+    assert row.attempts == 1
+    assert (await _account(db, "alice01")).email is None
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert (await _bind_email(client, token, "alice@example.com", code, step_up_token))["errors"] == []
+
+
+async def test_prof_3_email_of_another_account_is_taken(client, db: Database) -> None:
+    # Given alice bound alice@example.com
+    alice = await registered_and_signed_in(client, "alice01", PHONE)
+    code = await _email_code(client, alice, "alice@example.com")
+    assert (await _bind_email(client, alice, "alice@example.com", code, await step_up(client, alice, PHONE)))[
+        "errors"
+    ] == []
+    # When bob, with his own step-up and a code sent to the address in another case, binds it
+    bob = await registered_and_signed_in(client, "bob0001", "13900000009")
+    step_up_token = await step_up(client, bob, "13900000009")
+    code = await _email_code(client, bob, "Alice@example.com")
+    result = await _bind_email(client, bob, "Alice@example.com", code, step_up_token)
+    # Then it is taken, bob has no e-mail, alice keeps hers, and bob's step-up is not consumed
+    assert _errors(result) == [("EMAIL_TAKEN", "email")]
+    assert (await _account(db, "bob0001")).email is None
+    assert (await _account(db, "alice01")).email == "alice@example.com"
+    assert [g.consumed_at for g in await _grants(db)][-1] is None
+    code = await _email_code(client, bob, "bob@example.com")
+    assert (await _bind_email(client, bob, "bob@example.com", code, step_up_token))["errors"] == []
+
+
+@pytest.mark.parametrize("email", ["not-an-email", "alice@", "@example.com", "alice@example"])
+async def test_prof_3_invalid_email_is_refused(client, db: Database, email) -> None:
+    # Given a valid step-up
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    # When an invalid address is bound
+    result = await _bind_email(client, token, email, "123456", step_up_token)
+    # Then it is refused on email, nothing bound, and the step-up is kept
+    assert _errors(result) == [("INVALID_EMAIL", "email")]
+    assert (await _account(db, "alice01")).email is None
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    # And no code can even be sent to it
+    sent = await send_code(client, "EMAIL_BIND", email=email, token=token)
+    assert [(e["code"], e["field"]) for e in sent["errors"]] == [("INVALID_EMAIL", "email")]
+
+
+# --- PROF-4 -------------------------------------------------------------------------------------
+
+
+async def test_prof_4_owner_sees_the_account_id(client) -> None:
+    # Given a registered cloud account
+    registered = await register(client, "alice01", PHONE)
+    account_id = registered["account"]["accountId"]
+    assert re.fullmatch(r"[1-9]\d{15}", account_id)
+    # When the owner signs in and looks
+    token = await sign_in(client, "alice01")
+    # Then the same 16-digit account ID is shown
+    assert (await _viewer(client, token))["accountId"] == account_id
+
+
+async def test_prof_4_no_mutation_changes_a_cloud_username(client, db: Database) -> None:
+    # Given the API: the only mutation inputs with a username are registration and the portal username set
+    sdl = graphql.build_schema(export_sdl())
+    mutation = sdl.mutation_type
+    assert mutation is not None
+    with_username = sorted(
+        name
+        for name, f in mutation.fields.items()
+        for arg in f.args.values()
+        if "username" in getattr(graphql.get_named_type(arg.type), "fields", {})
+    )
+    assert with_username == ["accountRegister", "accountUsernameSet"]
+    # When a cloud account tries accountUsernameSet
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    result = await mutate(client, "accountUsernameSet", {"username": "alice02"}, "account { username }", token)
+    # Then it is immutable, the username stays, and the new name is still free
+    assert _errors(result) == [("USERNAME_IMMUTABLE", "username")]
+    assert (await _viewer(client, token))["username"] == "alice01"
+    assert (await _account(db, "alice01")).username_key == "alice01"
+    assert await _password_works(client, "alice01", PASSWORD)
+    assert (await register(client, "alice02", "13900000009"))["errors"] == []
+
+
+async def test_prof_4_portal_account_sets_its_username_once(client, db: Database) -> None:
+    # Given a portal account signed in by SMS, not yet activated: no account ID yet
+    portal_phone = "13800000011"
+    signed_in = await sms_sign_in(client, portal_phone)
+    token = signed_in["token"]
+    assert signed_in["account"]["accountId"] is None
+    # When it is activated, the account ID appears
+    activated = await mutate(client, "accountActivate", {"agreements": AGREEMENTS}, "account { accountId }", token)
+    assert activated["errors"] == []
+    assert re.fullmatch(r"\d{16}", activated["account"]["accountId"])
+    assert (await _viewer(client, token))["accountId"] == activated["account"]["accountId"]
+    # When it chooses a username
+    first = await mutate(client, "accountUsernameSet", {"username": "carol01"}, "account { username }", token)
+    assert first["errors"] == []
+    assert first["account"]["username"] == "carol01"
+    # Then a second choice is refused and the first stays
+    second = await mutate(client, "accountUsernameSet", {"username": "carol02"}, "account { username }", token)
+    assert _errors(second) == [("USERNAME_IMMUTABLE", "username")]
+    assert (await _viewer(client, token))["username"] == "carol01"
+    assert (await _account(db, portal_phone)).username_key == "carol01"
+
+
+# --- MFA-3 --------------------------------------------------------------------------------------
+
+
+async def test_mfa_3_new_accounts_have_operation_protection_with_sms(client) -> None:
+    # Given a new cloud account and a new portal account
+    cloud = await registered_and_signed_in(client, "alice01", PHONE)
+    portal = (await sms_sign_in(client, "13800000011"))["token"]
+    # Then both have operation protection on with SMS, and login protection off
+    for token in (cloud, portal):
+        security = (await _viewer(client, token))["security"]
+        assert security == {
+            "operationProtection": {"enabled": True, "factors": ["SMS"]},
+            "loginProtection": {"enabled": False, "factors": []},
+        }
+
+
+async def test_mfa_3_password_phone_and_email_changes_need_a_step_up(client, db: Database) -> None:
+    # Given a signed-in account with a second session, codes sent to a new phone and an address
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    other = await sign_in(client, "alice01")
+    phone_code = await _new_phone_code(client, token, NEW_PHONE)
+    email_code = await _email_code(client, token, "alice@example.com")
+    before = await _account(db, "alice01")
+
+    # When the password is changed without a step-up token
+    password = await _change_password(client, token, None)
+    # Then it is refused, the old password still works and no session ended
+    assert _errors(password) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert password["endedSessionCount"] is None
+    assert await _viewer(client, other) is not None
+
+    # When the phone is changed without one
+    phone = await _change_phone(client, token, NEW_PHONE, phone_code, "")
+    assert _errors(phone) == [("STEP_UP_REQUIRED", "stepUpToken")]
+
+    # When the e-mail is bound without one
+    email = await _bind_email(client, token, "alice@example.com", email_code, None)
+    assert _errors(email) == [("STEP_UP_REQUIRED", "stepUpToken")]
+
+    # Then the account row is exactly as before, no code was used, the old phone got no notice
+    after = await _account(db, "alice01")
+    assert (after.password_hash, after.password_changed_at, after.phone, after.email) == (
+        before.password_hash,
+        before.password_changed_at,
+        before.phone,
+        before.email,
+    )
+    for destination, purpose in (("+8613900000002", "PHONE_CHANGE_NEW"), ("alice@example.com", "EMAIL_BIND")):
+        [row] = await _codes(db, destination, purpose)
+        assert (row.attempts, row.consumed_at) == (0, None)
+    assert "PHONE_CHANGED" not in await _purposes(client, PHONE)
+    assert await _password_works(client, "alice01", PASSWORD)
+
+
+async def test_mfa_3_step_up_token_is_single_use(client, db: Database) -> None:
+    # Given a step-up token used for a password change
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    assert (await _change_password(client, token, step_up_token))["errors"] == []
+    # When it is used again for an e-mail binding
+    code = await _email_code(client, token, "alice@example.com")
+    result = await _bind_email(client, token, "alice@example.com", code, step_up_token)
+    # Then it is refused and nothing was bound
+    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert (await _account(db, "alice01")).email is None
+
+
+async def test_mfa_3_step_up_token_expires_after_five_minutes(client, clock: ManualClock, db: Database) -> None:
+    # Given a step-up token: it says it lives 5 minutes
+    token = await registered_and_signed_in(client)
+    await send_code(client, "OPERATION", token=token)
+    verified = await mutate(
+        client,
+        "operationChallengeVerify",
+        {"code": await last_code(client, PHONE)},
+        "stepUpToken factor expiresAt",
+        token,
+    )
+    assert verified["factor"] == "SMS"
+    assert verified["expiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
+    # When it is used 4 min 59 s later, it works
+    clock.advance(minutes=4, seconds=59)
+    assert (await _change_password(client, token, verified["stepUpToken"]))["errors"] == []
+    # Given another token
+    second = await step_up(client, token, PHONE)
+    # When it is used exactly 5 minutes later
+    clock.advance(minutes=5)
+    result = await mutate(
+        client,
+        "accountPasswordChange",
+        {"currentPassword": NEW_PASSWORD, "newPassword": "Third-Lantern-19!", "stepUpToken": second},
+        "endedSessionCount",
+        token,
+    )
+    # Then it has expired and the password was not changed
+    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert await _password_works(client, "alice01", NEW_PASSWORD)
+
+
+async def test_mfa_3_step_up_token_is_bound_to_the_session_that_obtained_it(client, db: Database) -> None:
+    # Given two sessions of one account; the first obtains a step-up token
+    first = await registered_and_signed_in(client)
+    second = await sign_in(client, "alice01")
+    step_up_token = await step_up(client, first, PHONE)
+    # When the second session uses it
+    result = await _change_password(client, second, step_up_token)
+    # Then it is refused, the password is unchanged and the grant is not consumed
+    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert await _viewer(client, first) is not None
+    # And the first session can still use it
+    assert (await _change_password(client, first, step_up_token))["errors"] == []
+
+
+async def test_mfa_3_step_up_token_of_another_account_is_refused(client, db: Database) -> None:
+    # Given alice's step-up token
+    alice = await registered_and_signed_in(client, "alice01", PHONE)
+    bob = await registered_and_signed_in(client, "bob0001", "13900000009")
+    alice_grant = await step_up(client, alice, PHONE)
+    # When bob uses it to change his password
+    result = await _change_password(client, bob, alice_grant)
+    # Then it is refused, bob's password is unchanged and alice's grant is not consumed
+    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert await _password_works(client, "bob0001", PASSWORD)
+
+
+async def test_auth_4_password_change_ends_the_other_sessions_and_counts_them(client, db: Database) -> None:
+    # Given three sessions of one account
+    current = await registered_and_signed_in(client)
+    others = [await sign_in(client, "alice01"), await sign_in(client, "alice01")]
+    step_up_token = await step_up(client, current, PHONE)
+    # When the password is changed in one of them
+    result = await _change_password(client, current, step_up_token)
+    # Then the two others are ended and counted, the current one lives on
+    assert result["errors"] == []
+    assert result["endedSessionCount"] == 2
+    for token in others:
+        assert await _viewer(client, token) is None
+    assert await _viewer(client, current) is not None
+    async with db.read_sessions() as s:
+        reasons = sorted((r or "") for r in await s.scalars(select(AuthSession.end_reason)))
+    assert reasons == ["", "password_changed", "password_changed"]
+    # And only the new password signs in
+    assert not await _password_works(client, "alice01", PASSWORD)
+    assert await _password_works(client, "alice01", NEW_PASSWORD)
+
+
+async def test_mfa_3_without_a_step_up_a_taken_email_is_not_revealed(client, db: Database) -> None:
+    # Given alice bound alice@example.com
+    alice = await registered_and_signed_in(client, "alice01", PHONE)
+    code = await _email_code(client, alice, "alice@example.com")
+    assert (await _bind_email(client, alice, "alice@example.com", code, await step_up(client, alice, PHONE)))[
+        "errors"
+    ] == []
+    # When bob, signed in but without a step-up, tries the address
+    bob = await registered_and_signed_in(client, "bob0001", "13900000009")
+    result = await _bind_email(client, bob, "alice@example.com", "123456", None)
+    # Then he learns only that a step-up is needed, not that the address is taken
+    assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert (await _account(db, "bob0001")).email is None

@@ -1,0 +1,476 @@
+"""REC-1 forgot password and REC-2 forgot account (with AUTH-4: a reset ends every session)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from models.auth import AuthSession, RecoveryTicket
+from models.codes import OneTimeCode, OutboxMessage
+from services.clock import ManualClock
+from services.database import Database
+from tests.helpers import (
+    PASSWORD,
+    gql,
+    last_code,
+    mutate,
+    outbox,
+    register,
+    registered_and_signed_in,
+    sign_in,
+    sms_sign_in,
+)
+
+PHONE = "13700000001"
+OTHER_PHONE = "13900000009"
+NEW_PASSWORD = "Green-Teapot-77!"
+BOT_PASS = "sandbox-pass"
+MASKED_PHONE = re.compile(r"1[3-9]\d\*{4}\d{4}")
+FOUND = "accounts { kind loginNameMasked loginName phoneMasked emailMasked }"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _errors(payload: dict) -> list[tuple[str, str | None]]:
+    return [(e["code"], e["field"]) for e in payload["errors"]]
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
+
+
+async def _reset_start(client: httpx.AsyncClient, login_name: str, bot_token: str = BOT_PASS) -> dict:
+    return await mutate(
+        client,
+        "passwordResetStart",
+        {"loginName": login_name, "botToken": bot_token},
+        "ticket phoneMasked expiresAt codeExpiresAt",
+    )
+
+
+async def _reset_complete(client: httpx.AsyncClient, ticket: str, code: str, new_password: str = NEW_PASSWORD) -> dict:
+    return await mutate(
+        client, "passwordResetComplete", {"ticket": ticket, "code": code, "newPassword": new_password}, "success"
+    )
+
+
+async def _lookup(client: httpx.AsyncClient, bot_token: str = BOT_PASS, **criteria: str | None) -> dict:
+    return await mutate(
+        client,
+        "accountRecoveryLookup",
+        {"botToken": bot_token, "phone": criteria.get("phone"), "accountId": criteria.get("account_id")},
+        f"ticket codeExpiresAt {FOUND}",
+    )
+
+
+async def _reveal(client: httpx.AsyncClient, ticket: str, code: str) -> dict:
+    return await mutate(client, "accountRecoveryReveal", {"ticket": ticket, "code": code}, FOUND)
+
+
+async def _password_works(client: httpx.AsyncClient, login_name: str, password: str) -> bool:
+    payload = await mutate(client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, "token")
+    return payload["token"] is not None
+
+
+async def _viewer(client: httpx.AsyncClient, token: str) -> dict | None:
+    return (await gql(client, "query { viewer { username } }", token=token))["viewer"]
+
+
+async def _sent(db: Database) -> list[tuple[str, str]]:
+    """Every message the notifier wrote, anywhere: (destination, purpose), oldest first."""
+    async with db.read_sessions() as s:
+        rows = await s.execute(select(OutboxMessage.destination, OutboxMessage.purpose).order_by(OutboxMessage.id))
+        return [tuple(r) for r in rows.all()]
+
+
+async def _codes(db: Database, purpose: str) -> list[OneTimeCode]:
+    async with db.read_sessions() as s:
+        return list(await s.scalars(select(OneTimeCode).where(OneTimeCode.purpose == purpose).order_by(OneTimeCode.id)))
+
+
+async def _tickets(db: Database) -> list[RecoveryTicket]:
+    async with db.read_sessions() as s:
+        return list(await s.scalars(select(RecoveryTicket).order_by(RecoveryTicket.id)))
+
+
+# --- REC-1 --------------------------------------------------------------------------------------
+
+
+async def test_rec_1_reset_start_sends_a_code_to_the_bound_phone_shown_masked(client, clock: ManualClock) -> None:
+    # Given a cloud account bound to PHONE
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    # When its owner starts a reset and passes the bot check
+    started = await _reset_start(client, "alice01")
+    # Then the answer shows the phone masked only, with a 15-minute ticket and a 5-minute code
+    assert started["errors"] == []
+    assert started["ticket"]
+    assert started["phoneMasked"] == "137****0001"
+    assert started["expiresAt"] == (clock.now() + timedelta(minutes=15)).isoformat()
+    assert started["codeExpiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
+    # And a PASSWORD_RESET code went to the bound phone
+    [message, registration] = await outbox(client, PHONE)
+    assert (message["purpose"], registration["purpose"]) == ("PASSWORD_RESET", "REGISTRATION")
+    assert re.search(r"\b\d{6}\b", message["text"])
+
+
+@pytest.mark.parametrize("login_name", ["alice01", "nobody99"])
+async def test_rec_1_failed_bot_check_is_refused_and_sends_nothing(client, db: Database, login_name) -> None:
+    # Given a cloud account
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    sent_before = await _sent(db)
+    # When a reset is started with a token that fails the bot check (for a real or an unknown name)
+    started = await _reset_start(client, login_name, bot_token="not-a-human")
+    # Then it is refused on botToken, the same for both, and nothing was sent or stored
+    assert _errors(started) == [("BOT_CHECK_FAILED", "botToken")]
+    assert (started["ticket"], started["phoneMasked"]) == (None, None)
+    assert await _sent(db) == sent_before
+    assert await _codes(db, "PASSWORD_RESET") == []
+    assert await _tickets(db) == []
+    # And no resend window was taken: passing the check right away works
+    assert (await _reset_start(client, login_name))["errors"] == []
+
+
+async def test_rec_1_unknown_login_name_gets_the_same_answer_and_no_sms(
+    client, db: Database, clock: ManualClock
+) -> None:
+    # Given a real account, and what a reset for it answers
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    real = await _reset_start(client, "alice01")
+    sent_before = await _sent(db)
+    # When a reset is started for a login name that matches no account
+    unknown = await _reset_start(client, "nobody99")
+    # Then the answer has the same shape: a ticket, a plausible masked phone, the same lifetimes
+    assert unknown["errors"] == []
+    assert unknown.keys() == real.keys()
+    assert unknown["ticket"]
+    assert MASKED_PHONE.fullmatch(unknown["phoneMasked"])
+    assert (unknown["expiresAt"], unknown["codeExpiresAt"]) == (real["expiresAt"], real["codeExpiresAt"])
+    # And no SMS went anywhere, and no code was issued
+    assert await _sent(db) == sent_before
+    assert len(await _codes(db, "PASSWORD_RESET")) == 1
+    # And the made-up masked phone is stable for that name
+    clock.advance(seconds=61)
+    assert (await _reset_start(client, "nobody99"))["phoneMasked"] == unknown["phoneMasked"]
+    assert await _sent(db) == sent_before
+
+
+async def test_rec_1_phone_as_login_name_answers_alike_with_or_without_a_portal_account(client, db: Database) -> None:
+    # Given a portal account on one phone, and a phone with no portal account
+    portal, free = "13800000011", "13800000022"
+    assert (await sms_sign_in(client, portal))["errors"] == []
+    sent_before = await _sent(db)
+    # When resets are started by phone number for both
+    real = await _reset_start(client, portal)
+    unknown = await _reset_start(client, "+86 138 0000 0022")
+    # Then both show the typed phone masked, so the answer does not tell which has an account
+    assert real["phoneMasked"] == "138****0011"
+    assert unknown["phoneMasked"] == "138****0022"
+    assert unknown["errors"] == []
+    # And only the real one received a code
+    assert await _sent(db) == [*sent_before, ("+8613800000011", "PASSWORD_RESET")]
+    assert await outbox(client, free) == []
+
+
+@pytest.mark.parametrize("login_name", ["alice01", "nobody99"])
+async def test_rec_1_wrong_codes_count_down_alike_for_real_and_unknown_names(client, db: Database, login_name) -> None:
+    # Given a reset started for a real or an unknown login name
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    started = await _reset_start(client, login_name)
+    right = await last_code(client, PHONE)  # for the unknown name: the registration code, never sent for it
+    # When a wrong code is entered five times, the tries count down the same way
+    results = [await _reset_complete(client, started["ticket"], _wrong(right)) for _ in range(5)]
+    assert [_errors(r) for r in results] == [[("CODE_INVALID", "code")]] * 5
+    assert [r["errors"][0]["attemptsRemaining"] for r in results] == [4, 3, 2, 1, 0]
+    assert not any(r["success"] for r in results)
+    # Then the code is void, even the right one
+    exhausted = await _reset_complete(client, started["ticket"], right)
+    assert _errors(exhausted) == [("CODE_ATTEMPTS_EXHAUSTED", "code")]
+    assert exhausted["errors"][0]["attemptsRemaining"] == 0
+    assert exhausted["success"] is False
+    # And the password is unchanged
+    assert await _password_works(client, "alice01", PASSWORD)
+
+
+async def test_rec_1_right_code_sets_the_new_password_and_ends_every_session(client, db: Database) -> None:
+    # Given an account with two live sessions and a reset started
+    first = await registered_and_signed_in(client, "alice01", PHONE)
+    second = await sign_in(client, "alice01")
+    started = await _reset_start(client, "alice01")
+    code = await last_code(client, PHONE)
+    # When the right code and a new password are sent
+    done = await _reset_complete(client, started["ticket"], code)
+    # Then it succeeds
+    assert done == {"success": True, "errors": []}
+    # And every session of the account has ended (AUTH-4)
+    assert await _viewer(client, first) is None
+    assert await _viewer(client, second) is None
+    async with db.read_sessions() as s:
+        assert list(await s.scalars(select(AuthSession.end_reason))) == ["password_reset", "password_reset"]
+    # And only the new password signs in
+    assert not await _password_works(client, "alice01", PASSWORD)
+    assert await _password_works(client, "alice01", NEW_PASSWORD)
+    # And the ticket cannot be used twice
+    again = await _reset_complete(client, started["ticket"], code, "Third-Lantern-19!")
+    assert _errors(again) == [("TICKET_INVALID", "ticket")]
+    assert await _password_works(client, "alice01", NEW_PASSWORD)
+
+
+@pytest.mark.parametrize(
+    ("new_password", "expected"),
+    [
+        ("Sh0rt!", "PASSWORD_TOO_SHORT"),
+        ("x" * 129, "PASSWORD_TOO_LONG"),
+        ("AliceLiddell", "PASSWORD_SAME_AS_USERNAME"),
+        (PHONE, "PASSWORD_SAME_AS_PHONE"),
+        ("password123", "PASSWORD_TOO_COMMON"),
+    ],
+)
+async def test_rec_1_weak_new_password_is_a_payload_error_on_new_password(
+    client, db: Database, new_password, expected
+) -> None:
+    # Given a reset started with the right code at hand
+    assert (await register(client, "aliceliddell", PHONE))["errors"] == []
+    started = await _reset_start(client, "aliceliddell")
+    code = await last_code(client, PHONE)
+    # When the new password breaks a REG-7 rule
+    result = await _reset_complete(client, started["ticket"], code, new_password)
+    # Then it is refused on newPassword, and neither the code nor the ticket counted a try
+    assert _errors(result) == [(expected, "newPassword")]
+    assert result["success"] is False
+    [row] = await _codes(db, "PASSWORD_RESET")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    [ticket] = await _tickets(db)
+    assert (ticket.attempts, ticket.consumed_at) == (0, None)
+    # And the old password still works; the same code then sets a good password
+    assert await _password_works(client, "aliceliddell", PASSWORD)
+    assert (await _reset_complete(client, started["ticket"], code))["success"] is True
+
+
+async def test_rec_1_ticket_expires_after_fifteen_minutes(client, clock: ManualClock) -> None:
+    # Given a reset started now
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    started = await _reset_start(client, "alice01")
+    code = await last_code(client, PHONE)
+    # When 14 min 59 s have passed, the ticket lives but the 5-minute code has expired
+    clock.advance(minutes=14, seconds=59)
+    assert _errors(await _reset_complete(client, started["ticket"], code)) == [("CODE_EXPIRED", "code")]
+    # When 15 minutes have passed, the ticket itself is void
+    clock.advance(seconds=1)
+    result = await _reset_complete(client, started["ticket"], code)
+    # Then it is refused on the ticket and the password is unchanged
+    assert _errors(result) == [("TICKET_INVALID", "ticket")]
+    assert result["success"] is False
+    assert await _password_works(client, "alice01", PASSWORD)
+
+
+@pytest.mark.parametrize("login_name", ["alice01", "nobody99"])
+async def test_rec_1_resend_within_sixty_seconds_is_refused_for_real_and_unknown_names(
+    client, db: Database, clock: ManualClock, login_name
+) -> None:
+    # Given a reset started for a real or an unknown login name
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    assert (await _reset_start(client, login_name))["errors"] == []
+    sent_before = await _sent(db)
+    tickets_before = len(await _tickets(db))
+    # When another is asked 59 seconds later
+    clock.advance(seconds=59)
+    again = await _reset_start(client, login_name)
+    # Then it is refused with the wait left, the same for both, and nothing was sent or stored
+    assert _errors(again) == [("RESEND_TOO_SOON", "loginName")]
+    assert again["errors"][0]["retryAfter"] == 1
+    assert (again["ticket"], again["phoneMasked"]) == (None, None)
+    assert await _sent(db) == sent_before
+    assert len(await _tickets(db)) == tickets_before
+    # And at 60 seconds a new reset can start
+    clock.advance(seconds=1)
+    assert (await _reset_start(client, login_name))["errors"] == []
+
+
+async def test_rec_1_login_name_is_required(client, db: Database) -> None:
+    # Given nothing; When a reset is started with a blank login name
+    result = await _reset_start(client, "   ")
+    # Then it is refused on loginName and nothing is stored or sent
+    assert _errors(result) == [("LOGIN_NAME_REQUIRED", "loginName")]
+    assert await _tickets(db) == []
+    assert await _sent(db) == []
+
+
+# --- REC-2 --------------------------------------------------------------------------------------
+
+
+async def test_rec_2_lookup_by_phone_lists_every_account_masked_and_sends_a_code(
+    client, db: Database, clock: ManualClock
+) -> None:
+    # Given two cloud accounts and the portal account on one phone, and an account on another phone
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    clock.advance(seconds=61)
+    assert (await register(client, "bob0001", PHONE))["errors"] == []
+    assert (await sms_sign_in(client, PHONE))["errors"] == []
+    assert (await register(client, "carol01", OTHER_PHONE))["errors"] == []
+    # When accounts are looked up by the phone
+    found = await _lookup(client, phone=PHONE)
+    # Then all three on that phone are listed, with masked login names only
+    assert found["errors"] == []
+    assert found["ticket"]
+    assert found["codeExpiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
+    assert found["accounts"] == [
+        {"kind": kind, "loginNameMasked": masked, "loginName": None, "phoneMasked": "137****0001", "emailMasked": None}
+        for kind, masked in [("CLOUD", "al***01"), ("CLOUD", "bo***01"), ("PORTAL", "137****0001")]
+    ]
+    # And an ACCOUNT_REVEAL code went to that phone, nothing to the other
+    assert (await outbox(client, PHONE))[0]["purpose"] == "ACCOUNT_REVEAL"
+    assert [m["purpose"] for m in await outbox(client, OTHER_PHONE)] == ["REGISTRATION"]
+    # When the code is entered
+    revealed = await _reveal(client, found["ticket"], await last_code(client, PHONE))
+    # Then the login names are shown in full
+    assert revealed["errors"] == []
+    assert [a["loginName"] for a in revealed["accounts"]] == ["alice01", "bob0001", "13700000001"]
+    assert [a["loginNameMasked"] for a in revealed["accounts"]] == ["al***01", "bo***01", "137****0001"]
+    # And the ticket is used up
+    again = await _reveal(client, found["ticket"], "123456")
+    assert _errors(again) == [("TICKET_INVALID", "ticket")]
+
+
+async def test_rec_2_lookup_by_account_id(client) -> None:
+    # Given two accounts on two phones
+    alice = await register(client, "alice01", PHONE)
+    assert (await register(client, "bob0001", OTHER_PHONE))["errors"] == []
+    # When alice's account ID is looked up
+    found = await _lookup(client, account_id=alice["account"]["accountId"])
+    # Then only her account is listed, masked, and the code went to her phone only
+    assert found["errors"] == []
+    assert [(a["kind"], a["loginNameMasked"], a["loginName"]) for a in found["accounts"]] == [
+        ("CLOUD", "al***01", None)
+    ]
+    assert (await outbox(client, PHONE))[0]["purpose"] == "ACCOUNT_REVEAL"
+    assert [m["purpose"] for m in await outbox(client, OTHER_PHONE)] == ["REGISTRATION"]
+    revealed = await _reveal(client, found["ticket"], await last_code(client, PHONE))
+    assert [a["loginName"] for a in revealed["accounts"]] == ["alice01"]
+
+
+@pytest.mark.parametrize(
+    "criteria",
+    [
+        {},
+        {"phone": "", "account_id": ""},
+        {"phone": PHONE, "account_id": "1234567890123456"},
+    ],
+)
+async def test_rec_2_lookup_needs_exactly_one_criterion(client, db: Database, criteria) -> None:
+    # Given an account on PHONE
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    sent_before = await _sent(db)
+    # When the lookup gives no criterion, or both
+    result = await _lookup(client, **criteria)
+    # Then it is refused about the whole input, and nothing was sent or stored
+    assert _errors(result) == [("LOOKUP_CRITERIA_REQUIRED", None)]
+    assert (result["ticket"], result["accounts"]) == (None, [])
+    assert await _sent(db) == sent_before
+    assert await _tickets(db) == []
+
+
+@pytest.mark.parametrize(
+    ("criteria", "expected"),
+    [
+        ({"phone": "12345"}, ("INVALID_PHONE", "phone")),
+        ({"phone": "+1 555 0100"}, ("INVALID_PHONE", "phone")),
+        ({"account_id": "123456789012345"}, ("INVALID_ACCOUNT_ID", "accountId")),
+        ({"account_id": "12345678901234567"}, ("INVALID_ACCOUNT_ID", "accountId")),
+        ({"account_id": "12345678901234ab"}, ("INVALID_ACCOUNT_ID", "accountId")),
+    ],
+)
+async def test_rec_2_bad_phone_or_account_id_is_refused(client, db: Database, criteria, expected) -> None:
+    # Given nothing; When the lookup criterion is malformed
+    result = await _lookup(client, **criteria)
+    # Then it is refused on that field and nothing is stored or sent
+    assert _errors(result) == [expected]
+    assert (result["ticket"], result["accounts"]) == (None, [])
+    assert await _sent(db) == []
+    assert await _tickets(db) == []
+
+
+@pytest.mark.parametrize("criteria", [{"phone": OTHER_PHONE}, {"account_id": "1000000000000001"}])
+async def test_rec_2_lookup_without_accounts_gives_an_empty_list_and_no_sms(client, db: Database, criteria) -> None:
+    # Given an account on PHONE only
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    sent_before = await _sent(db)
+    # When a phone or account ID with no account is looked up
+    result = await _lookup(client, **criteria)
+    # Then the list is empty, there is no ticket, and no SMS was sent
+    assert result == {"ticket": None, "codeExpiresAt": None, "accounts": [], "errors": []}
+    assert await _sent(db) == sent_before
+    assert await _codes(db, "ACCOUNT_REVEAL") == []
+
+
+async def test_rec_2_failed_bot_check_is_refused_and_sends_nothing(client, db: Database) -> None:
+    # Given an account on PHONE
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    sent_before = await _sent(db)
+    # When it is looked up with a token that fails the bot check
+    result = await _lookup(client, bot_token="not-a-human", phone=PHONE)
+    # Then it is refused on botToken, nothing is listed and no code was sent
+    assert _errors(result) == [("BOT_CHECK_FAILED", "botToken")]
+    assert (result["ticket"], result["accounts"]) == (None, [])
+    assert await _sent(db) == sent_before
+    assert await _codes(db, "ACCOUNT_REVEAL") == []
+
+
+async def test_rec_2_wrong_reveal_code_is_refused_and_counted(client, db: Database) -> None:
+    # Given a lookup that sent a code
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    found = await _lookup(client, phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When a wrong code is entered
+    result = await _reveal(client, found["ticket"], _wrong(code))
+    # Then nothing is revealed, the try is counted, the ticket stays open
+    assert _errors(result) == [("CODE_INVALID", "code")]
+    assert result["errors"][0]["attemptsRemaining"] == 4
+    assert result["accounts"] == []
+    [row] = await _codes(db, "ACCOUNT_REVEAL")
+    assert (row.attempts, row.consumed_at) == (1, None)
+    [ticket] = await _tickets(db)
+    assert ticket.consumed_at is None
+    # And the right code still reveals the name
+    assert [a["loginName"] for a in (await _reveal(client, found["ticket"], code))["accounts"]] == ["alice01"]
+
+
+async def test_rec_2_reveal_ticket_expires_after_fifteen_minutes(client, clock: ManualClock) -> None:
+    # Given a lookup that sent a code
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    found = await _lookup(client, phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When the code is entered 15 minutes later
+    clock.advance(minutes=15)
+    result = await _reveal(client, found["ticket"], code)
+    # Then the ticket is void and nothing is revealed
+    assert _errors(result) == [("TICKET_INVALID", "ticket")]
+    assert result["accounts"] == []
+
+
+@pytest.mark.parametrize(
+    ("kind", "real_name", "unknown_name", "expected"),
+    [
+        ("username", "alice0123", "bobby0123", "PASSWORD_SAME_AS_USERNAME"),
+        ("phone", PHONE, OTHER_PHONE, "PASSWORD_SAME_AS_PHONE"),
+    ],
+)
+async def test_rec_1_password_refusals_are_alike_for_real_and_unknown_names(
+    client, kind, real_name, unknown_name, expected
+) -> None:
+    # Given a reset started for a real login name and one for an unknown name of the same kind
+    if kind == "username":
+        assert (await register(client, real_name, PHONE))["errors"] == []
+    else:
+        assert (await sms_sign_in(client, PHONE))["errors"] == []  # a portal account signs in by phone
+    real = await _reset_start(client, real_name)
+    unknown = await _reset_start(client, unknown_name)
+    # When each new password equals the login name typed
+    real_result = await _reset_complete(client, real["ticket"], "123456", real_name)
+    unknown_result = await _reset_complete(client, unknown["ticket"], "123456", unknown_name)
+    # Then both are refused alike, so the refusal does not tell whether the account exists
+    assert _errors(real_result) == _errors(unknown_result) == [(expected, "newPassword")]
