@@ -1,0 +1,647 @@
+"""REG-1..7: account kinds, registration, portal accounts and activation, through GraphQL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUsername
+from models.codes import OneTimeCode
+from services.clock import ManualClock
+from services.database import Database
+from services.security import keyed_hash
+from settings import Settings
+from tests.helpers import (
+    AGREEMENTS,
+    PASSWORD,
+    gql,
+    last_code,
+    mutate,
+    outbox,
+    register,
+    send_code,
+    sign_in,
+    sms_sign_in,
+    step_up,
+)
+
+PHONE = "13700000001"
+PHONE_E164 = "+8613700000001"
+OTHER_PHONE = "13900000002"
+
+VIEWER = """
+query {
+  viewer {
+    id kind accountId activationRequired username phone hasPassword activatedAt
+    agreementAcceptances { kind version context acceptedAt }
+  }
+}
+"""
+ACCOUNT = "account { id accountId username kind activationRequired hasPassword activatedAt }"
+
+
+# --- local helpers -----------------------------------------------------------------------------
+
+
+async def _insert_codes(
+    db: Database, settings: Settings, clock: ManualClock, phone_e164: str, purpose: str, n: int
+) -> list[str]:
+    """n valid, distinct codes for one phone and purpose, written straight into `one_time_codes`.
+
+    Sending is rate-limited (60 s gap, daily cap, a new code voids the last), so tests that need many
+    live codes at once create them here, hashed the way services/codes/service.py hashes them.
+    """
+    codes = [f"{100000 + i * 7919 % 900000:06d}" for i in range(n)]
+    assert len(set(codes)) == n
+    now = clock.now()
+    async with db.write_sessions() as s:
+        s.add_all(
+            OneTimeCode(
+                channel="sms",
+                destination=phone_e164,
+                purpose=purpose,
+                code_hash=keyed_hash(settings.secret_key, f"code:{code}"),
+                attempts=0,
+                created_at=now,
+                expires_at=now + timedelta(minutes=5),
+            )
+            for code in codes
+        )
+        await s.commit()
+    return codes
+
+
+async def _register_with(
+    client: httpx.AsyncClient,
+    username: str,
+    code: str,
+    *,
+    phone: str = PHONE,
+    password: str = PASSWORD,
+    agreements: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    return await mutate(
+        client,
+        "accountRegister",
+        {
+            "username": username,
+            "password": password,
+            "phone": phone,
+            "code": code,
+            "agreements": AGREEMENTS if agreements is None else agreements,
+        },
+        ACCOUNT,
+    )
+
+
+def _errors(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [(e["code"], e["field"]) for e in payload["errors"]]
+
+
+async def _accounts(db: Database) -> list[Account]:
+    async with db.read_sessions() as s:
+        return list(await s.scalars(select(Account).order_by(Account.id)))
+
+
+async def _cloud_quota(db: Database, phone_e164: str = PHONE_E164) -> int | None:
+    async with db.read_sessions() as s:
+        return await s.scalar(select(PhoneQuota.cloud_accounts).where(PhoneQuota.phone == phone_e164))
+
+
+async def _consumed_codes(db: Database) -> int:
+    async with db.read_sessions() as s:
+        return int(
+            await s.scalar(select(func.count()).select_from(OneTimeCode).where(OneTimeCode.consumed_at.is_not(None)))
+            or 0
+        )
+
+
+async def _viewer(client: httpx.AsyncClient, token: str) -> dict[str, Any] | None:
+    return (await gql(client, VIEWER, token=token))["viewer"]
+
+
+async def _activate(client: httpx.AsyncClient, token: str, agreements: list[dict[str, str]]) -> dict[str, Any]:
+    return await mutate(client, "accountActivate", {"agreements": agreements}, ACCOUNT, token)
+
+
+# --- REG-1: two kinds of login account ----------------------------------------------------------
+
+
+async def test_reg_1_registration_creates_a_cloud_account_that_signs_in_with_username_and_password(client) -> None:
+    # Given a cloud account registered with a username, a password and a phone
+    result = await register(client, "alice01", PHONE)
+    assert result["errors"] == []
+    assert result["account"]["kind"] == "CLOUD"
+    assert result["account"]["username"] == "alice01"
+    # When it signs in with the username and the password
+    token = await sign_in(client, "alice01")
+    # Then the session belongs to the cloud account, which has a password
+    viewer = await _viewer(client, token)
+    assert viewer is not None
+    assert (viewer["kind"], viewer["username"], viewer["hasPassword"], viewer["phone"]) == (
+        "CLOUD",
+        "alice01",
+        True,
+        PHONE_E164,
+    )
+    assert viewer["id"] == result["account"]["id"]
+
+
+async def test_reg_1_sms_sign_in_gives_a_portal_account_keyed_by_the_phone(client, db: Database) -> None:
+    # Given a phone with no account
+    # When it signs in with an SMS code
+    result = await sms_sign_in(client, PHONE)
+    # Then a portal account keyed by that phone exists, without username or password
+    assert result["errors"] == []
+    assert result["accountCreated"] is True
+    assert result["account"]["kind"] == "PORTAL"
+    viewer = await _viewer(client, result["token"])
+    assert viewer is not None
+    assert (viewer["kind"], viewer["username"], viewer["hasPassword"], viewer["phone"]) == (
+        "PORTAL",
+        None,
+        False,
+        PHONE_E164,
+    )
+    [account] = await _accounts(db)
+    assert (account.kind, account.phone, account.username, account.password_hash) == (
+        "portal",
+        PHONE_E164,
+        None,
+        None,
+    )
+
+
+async def test_reg_1_one_phone_can_hold_a_cloud_and_a_portal_account_which_stay_separate(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given a cloud account on a phone
+    cloud = await register(client, "alice01", PHONE)
+    assert cloud["errors"] == []
+    # When the same phone signs in by SMS
+    portal = await sms_sign_in(client, PHONE)
+    # Then a separate portal account is created; the cloud account is untouched
+    assert portal["errors"] == []
+    assert portal["accountCreated"] is True
+    assert portal["account"]["id"] != cloud["account"]["id"]
+    assert sorted(a.kind for a in await _accounts(db)) == ["cloud", "portal"]
+    assert (await _viewer(client, await sign_in(client, "alice01")))["kind"] == "CLOUD"
+
+
+# --- REG-2: unique usernames, forever -------------------------------------------------------------
+
+
+async def test_reg_2_username_is_unique_case_insensitively(client, clock: ManualClock, db: Database) -> None:
+    # Given alice01 registered on one phone, and a registration code for another phone
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    await send_code(client, "REGISTRATION", phone=OTHER_PHONE)
+    code = await last_code(client, OTHER_PHONE)
+    # When ALICE01 and Alice01 are asked for
+    for name in ("alice01", "ALICE01", "Alice01"):
+        refused = await _register_with(client, name, code, phone=OTHER_PHONE)
+        # Then each is refused as taken, and nothing was created
+        assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+        assert refused["account"] is None
+    assert len(await _accounts(db)) == 1
+    assert await _cloud_quota(db, "+8613900000002") is None
+    # And the refusals consumed no code: the same code registers another name
+    assert (await _register_with(client, "bob0001", code, phone=OTHER_PHONE))["errors"] == []
+
+
+async def test_reg_2_username_of_a_cancelled_account_can_never_be_registered_again(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given the username OldName1 was retired when its account was cancelled (CAN-5)
+    async with db.write_sessions() as s:
+        s.add(RetiredUsername(username_key="oldname1", retired_at=clock.now() - timedelta(days=400)))
+        await s.commit()
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When it is registered again, in any case
+    for name in ("oldname1", "OldName1", "OLDNAME1"):
+        refused = await _register_with(client, name, code)
+        # Then it is refused as taken and no account exists
+        assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+        assert refused["account"] is None
+    assert await _accounts(db) == []
+    assert await _consumed_codes(db) == 0
+
+
+async def test_reg_2_username_chosen_by_a_portal_account_is_taken_for_registration(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given a portal account that chose the username carol01
+    portal = await sms_sign_in(client, OTHER_PHONE)
+    chosen = await mutate(client, "accountUsernameSet", {"username": "carol01"}, ACCOUNT, portal["token"])
+    assert chosen["errors"] == []
+    # When a cloud account asks for Carol01
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    refused = await _register_with(client, "Carol01", await last_code(client, PHONE))
+    # Then it is taken across account kinds
+    assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+    assert [a.kind for a in await _accounts(db)] == ["portal"]
+
+
+async def test_reg_2_concurrent_registrations_of_one_username_create_one_account(
+    client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given valid registration codes for two phones
+    [first_code] = await _insert_codes(db, settings, clock, PHONE_E164, "REGISTRATION", 1)
+    [second_code] = await _insert_codes(db, settings, clock, "+8613900000002", "REGISTRATION", 1)
+    # When both register the same username (in different cases) at once
+    results = await asyncio.gather(
+        _register_with(client, "alice01", first_code),
+        _register_with(client, "ALICE01", second_code, phone=OTHER_PHONE),
+    )
+    # Then exactly one account is created; the other is refused as taken
+    assert sorted(len(r["errors"]) for r in results) == [0, 1]
+    [refused] = [r for r in results if r["errors"]]
+    assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+    assert refused["account"] is None
+    [account] = await _accounts(db)
+    assert account.username_key == "alice01"
+    assert await _consumed_codes(db) == 1
+
+
+@pytest.mark.parametrize("username", ["abc", "1abcdef", "a" * 33, "ab cd", "al!ce01", ""])
+async def test_reg_2_malformed_username_is_refused_before_anything_is_counted(
+    client, db: Database, username: str
+) -> None:
+    # Given a registration code
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When a malformed username is asked for
+    refused = await _register_with(client, username, code)
+    # Then it is refused on the username field, and the code still works
+    assert _errors(refused) == [("INVALID_USERNAME", "username")]
+    assert await _accounts(db) == []
+    assert (await _register_with(client, "alice01", code))["errors"] == []
+
+
+# --- REG-3: at most 10 cloud accounts per phone ---------------------------------------------------
+
+
+async def test_reg_3_eleventh_cloud_account_on_a_phone_is_refused(
+    client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given ten cloud accounts registered on one phone
+    codes = await _insert_codes(db, settings, clock, PHONE_E164, "REGISTRATION", 11)
+    for i, code in enumerate(codes[:10]):
+        assert (await _register_with(client, f"user{i:04d}", code))["errors"] == [], i
+    assert await _cloud_quota(db) == 10
+    # When an eleventh is registered with a valid code
+    refused = await _register_with(client, "user0010", codes[10])
+    # Then it is refused on the phone, nothing was created, and the code was not consumed
+    assert _errors(refused) == [("PHONE_QUOTA_REACHED", "phone")]
+    assert refused["account"] is None
+    assert len(await _accounts(db)) == 10
+    assert await _cloud_quota(db) == 10
+    assert await _consumed_codes(db) == 10
+    # And another phone is not affected
+    assert (await register(client, "user0010", OTHER_PHONE))["errors"] == []
+
+
+async def test_reg_3_portal_account_does_not_count_against_the_cloud_quota(
+    client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given a portal account on the phone
+    assert (await sms_sign_in(client, PHONE))["errors"] == []
+    # When ten cloud accounts are registered on it
+    for i, code in enumerate(await _insert_codes(db, settings, clock, PHONE_E164, "REGISTRATION", 10)):
+        assert (await _register_with(client, f"user{i:04d}", code))["errors"] == [], i
+    # Then all ten were accepted
+    assert await _cloud_quota(db) == 10
+    assert sorted(a.kind for a in await _accounts(db)).count("cloud") == 10
+
+
+@pytest.mark.slow
+async def test_reg_3_twenty_concurrent_registrations_on_one_phone_create_exactly_ten(
+    client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given 20 valid registration codes for one phone
+    codes = await _insert_codes(db, settings, clock, PHONE_E164, "REGISTRATION", 20)
+    # When 20 registrations with different usernames arrive at once
+    results = await asyncio.gather(*[_register_with(client, f"user{i:04d}", code) for i, code in enumerate(codes)])
+    # Then exactly ten succeed and ten are refused on the quota
+    succeeded = [r for r in results if r["errors"] == []]
+    refused = [r for r in results if r["errors"]]
+    assert len(succeeded) == 10
+    assert len(refused) == 10
+    assert [_errors(r) for r in refused] == [[("PHONE_QUOTA_REACHED", "phone")]] * 10
+    assert [r["account"] for r in refused] == [None] * 10
+    # And the database holds exactly ten cloud accounts on the phone, counted ten times
+    accounts = await _accounts(db)
+    assert [a.kind for a in accounts] == ["cloud"] * 10
+    assert {a.phone for a in accounts} == {PHONE_E164}
+    assert await _cloud_quota(db) == 10
+    assert await _consumed_codes(db) == 10
+    assert len({a.account_number for a in accounts}) == 10
+
+
+# --- REG-4: one portal account per phone, created by SMS sign-in ----------------------------------
+
+
+async def test_reg_4_sms_sign_in_creates_the_portal_account_once_then_signs_in_to_it(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given a first SMS sign-in that created the phone's portal account
+    first = await sms_sign_in(client, PHONE)
+    assert first["errors"] == []
+    assert first["accountCreated"] is True
+    # When the phone signs in by SMS again (a minute later, with a new code)
+    clock.advance(seconds=61)
+    second = await sms_sign_in(client, "+86 137 0000 0001")
+    # Then it signs in to the same account and creates none
+    assert second["errors"] == []
+    assert second["accountCreated"] is False
+    assert second["account"]["id"] == first["account"]["id"]
+    assert [(a.kind, a.phone) for a in await _accounts(db)] == [("portal", PHONE_E164)]
+
+
+async def test_reg_4_concurrent_sms_sign_ins_on_a_new_phone_create_one_portal_account(
+    client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given ten valid LOGIN codes for a phone that has no account
+    codes = await _insert_codes(db, settings, clock, PHONE_E164, "LOGIN", 10)
+    # When ten SMS sign-ins arrive at once
+    results = await asyncio.gather(
+        *[
+            mutate(
+                client,
+                "sessionCreateBySmsCode",
+                {"phone": PHONE, "code": code},
+                "token accountCreated account { id kind }",
+            )
+            for code in codes
+        ]
+    )
+    # Then all are signed in to one portal account, created exactly once
+    assert all(r["errors"] == [] for r in results)
+    assert [r["accountCreated"] for r in results].count(True) == 1
+    assert len({r["account"]["id"] for r in results}) == 1
+    assert [(a.kind, a.phone) for a in await _accounts(db)] == [("portal", PHONE_E164)]
+
+
+async def test_reg_4_portal_account_cannot_move_to_a_phone_that_has_one(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given portal accounts on two phones
+    assert (await sms_sign_in(client, PHONE))["errors"] == []
+    other = await sms_sign_in(client, OTHER_PHONE)
+    token = other["token"]
+    # When the second asks to change its phone to the first phone, with valid codes
+    grant = await step_up(client, token, OTHER_PHONE)
+    assert (await send_code(client, "PHONE_CHANGE_NEW", phone=PHONE, token=token))["errors"] == []
+    code = await last_code(client, PHONE)
+    refused = await mutate(
+        client,
+        "accountPhoneChange",
+        {"stepUpToken": grant, "newPhone": PHONE, "newPhoneCode": code},
+        "account { phone }",
+        token,
+    )
+    # Then it is refused and both accounts keep their phones
+    assert _errors(refused) == [("PHONE_HAS_PORTAL_ACCOUNT", "newPhone")]
+    assert sorted(a.phone for a in await _accounts(db)) == [PHONE_E164, "+8613900000002"]
+    assert (await _viewer(client, token))["phone"] == "+8613900000002"
+
+
+# --- REG-5: SMS code and the three agreements, recorded ---------------------------------------------
+
+
+async def test_reg_5_acceptances_are_recorded_with_versions_and_time(client, clock: ManualClock, db: Database) -> None:
+    # Given the agreements in force
+    listed = (await gql(client, "query { agreements { kind version } }"))["agreements"]
+    assert sorted((a["kind"], a["version"]) for a in listed) == sorted((a["kind"], a["version"]) for a in AGREEMENTS)
+    # When an account registers accepting them
+    registered_at = clock.now()
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    clock.advance(minutes=1)
+    viewer = await _viewer(client, await sign_in(client, "alice01"))
+    # Then the three acceptances are recorded with their versions, context and time
+    assert viewer is not None
+    assert sorted(
+        (a["kind"], a["version"], a["context"], a["acceptedAt"]) for a in viewer["agreementAcceptances"]
+    ) == sorted((a["kind"], a["version"], "registration", registered_at.isoformat()) for a in AGREEMENTS)
+
+
+@pytest.mark.parametrize(
+    ("agreements", "expected"),
+    [
+        ([], "AGREEMENTS_REQUIRED"),
+        (AGREEMENTS[:2], "AGREEMENTS_REQUIRED"),
+        ([a for a in AGREEMENTS if a["kind"] != "PRIVACY_POLICY"], "AGREEMENTS_REQUIRED"),
+        (
+            [a if a["kind"] != "PRIVACY_POLICY" else {**a, "version": "2020-01"} for a in AGREEMENTS],
+            "AGREEMENT_VERSION_OUTDATED",
+        ),
+        ([{**a, "version": "2026-05"} for a in AGREEMENTS], "AGREEMENT_VERSION_OUTDATED"),
+    ],
+)
+async def test_reg_5_registration_without_the_current_agreements_is_refused_and_changes_nothing(
+    client, db: Database, agreements: list[dict[str, str]], expected: str
+) -> None:
+    # Given a registration code
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When the agreements are missing or outdated
+    refused = await _register_with(client, "alice01", code, agreements=agreements)
+    # Then it is refused on the agreements field, with no account, acceptance or consumed code
+    assert _errors(refused) == [(expected, "agreements")]
+    assert refused["account"] is None
+    assert await _accounts(db) == []
+    async with db.read_sessions() as s:
+        assert list(await s.scalars(select(AgreementAcceptance))) == []
+    assert await _consumed_codes(db) == 0
+    assert len(await outbox(client, PHONE)) == 1
+    # And the same code then registers with the current agreements
+    assert (await _register_with(client, "alice01", code))["errors"] == []
+
+
+async def test_reg_5_registration_needs_a_code_sent_to_that_phone(client, db: Database) -> None:
+    # Given no code was ever sent to the phone
+    # When a made-up code is given
+    none_sent = await _register_with(client, "alice01", "123456")
+    # Then it is refused, with no tries left to count
+    assert _errors(none_sent) == [("CODE_INVALID", "code")]
+    assert none_sent["errors"][0]["attemptsRemaining"] == 0
+    # Given a registration code sent to another phone
+    await send_code(client, "REGISTRATION", phone=OTHER_PHONE)
+    other_code = await last_code(client, OTHER_PHONE)
+    # When it is used for this phone
+    wrong_phone = await _register_with(client, "alice01", other_code)
+    # Then it is refused as well, and nothing was created or sent
+    assert _errors(wrong_phone) == [("CODE_INVALID", "code")]
+    assert await _accounts(db) == []
+    assert await outbox(client, PHONE) == []
+    # And the code still works for its own phone
+    assert (await _register_with(client, "alice01", other_code, phone=OTHER_PHONE))["errors"] == []
+
+
+# --- REG-6: account IDs and portal activation ----------------------------------------------------
+
+
+async def test_reg_6_cloud_account_has_a_sixteen_digit_account_id_at_registration(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given / When a cloud account registers
+    result = await register(client, "alice01", PHONE)
+    # Then it has a 16-digit account ID at once and needs no activation
+    account = result["account"]
+    assert re.fullmatch(r"[1-9]\d{15}", account["accountId"])
+    viewer = await _viewer(client, await sign_in(client, "alice01"))
+    assert viewer is not None
+    assert viewer["accountId"] == account["accountId"]
+    assert viewer["activationRequired"] is False
+    assert viewer["activatedAt"] == clock.now().isoformat()
+    [row] = await _accounts(db)
+    assert str(row.account_number) == account["accountId"]
+
+
+async def test_reg_6_portal_account_gets_its_account_id_on_activation_once(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given a portal account created by SMS sign-in: no account ID, activation required
+    signed_in = await sms_sign_in(client, PHONE)
+    token = signed_in["token"]
+    assert signed_in["account"]["accountId"] is None
+    assert signed_in["account"]["activationRequired"] is True
+    viewer = await _viewer(client, token)
+    assert viewer is not None
+    assert (viewer["accountId"], viewer["activationRequired"], viewer["agreementAcceptances"]) == (None, True, [])
+    # When it activates, accepting the three agreements
+    clock.advance(minutes=2)
+    activated = await _activate(client, token, AGREEMENTS)
+    # Then it gets a 16-digit account ID and the acceptances are recorded for activation
+    assert activated["errors"] == []
+    account_id = activated["account"]["accountId"]
+    assert re.fullmatch(r"[1-9]\d{15}", account_id)
+    assert activated["account"]["activationRequired"] is False
+    viewer = await _viewer(client, token)
+    assert viewer is not None
+    assert viewer["activatedAt"] == clock.now().isoformat()
+    assert sorted((a["kind"], a["version"], a["context"], a["acceptedAt"]) for a in viewer["agreementAcceptances"]) == (
+        sorted((a["kind"], a["version"], "activation", clock.now().isoformat()) for a in AGREEMENTS)
+    )
+    # And activating again is refused; the ID never changes, no acceptance is added
+    clock.advance(minutes=1)
+    again = await _activate(client, token, AGREEMENTS)
+    assert _errors(again) == [("ALREADY_ACTIVATED", None)]
+    assert again["account"] is None
+    [row] = await _accounts(db)
+    assert str(row.account_number) == account_id
+    assert len((await _viewer(client, token))["agreementAcceptances"]) == 3
+    # And a later sign-in sees the same ID
+    clock.advance(seconds=61)
+    later = await sms_sign_in(client, PHONE)
+    assert later["account"]["accountId"] == account_id
+
+
+@pytest.mark.parametrize(
+    ("agreements", "expected"),
+    [
+        ([], "AGREEMENTS_REQUIRED"),
+        (AGREEMENTS[1:], "AGREEMENTS_REQUIRED"),
+        ([{**a, "version": "2019-01"} for a in AGREEMENTS], "AGREEMENT_VERSION_OUTDATED"),
+    ],
+)
+async def test_reg_6_activation_without_the_current_agreements_is_refused_and_gives_no_id(
+    client, db: Database, agreements: list[dict[str, str]], expected: str
+) -> None:
+    # Given a portal account awaiting activation
+    token = (await sms_sign_in(client, PHONE))["token"]
+    # When it activates without all current agreements
+    refused = await _activate(client, token, agreements)
+    # Then it is refused and stays without an account ID or acceptance
+    assert _errors(refused) == [(expected, "agreements")]
+    viewer = await _viewer(client, token)
+    assert viewer is not None
+    assert (viewer["accountId"], viewer["activationRequired"], viewer["agreementAcceptances"]) == (None, True, [])
+    [row] = await _accounts(db)
+    assert (row.account_number, row.activated_at) == (None, None)
+
+
+async def test_reg_6_cloud_account_is_not_activated(client) -> None:
+    # Given a signed-in cloud account
+    result = await register(client, "alice01", PHONE)
+    token = await sign_in(client, "alice01")
+    # When it asks to activate
+    refused = await _activate(client, token, AGREEMENTS)
+    # Then it is refused and its ID is unchanged
+    assert _errors(refused) == [("NOT_A_PORTAL_ACCOUNT", None)]
+    assert (await _viewer(client, token))["accountId"] == result["account"]["accountId"]
+
+
+async def test_reg_6_activation_needs_a_session(client, db: Database) -> None:
+    # Given a client without a live session
+    # When it asks to activate
+    refused = await _activate(client, "acs_not-a-real-token", AGREEMENTS)
+    # Then sign-in is required and no acceptance is recorded
+    assert _errors(refused) == [("AUTHENTICATION_REQUIRED", None)]
+    async with db.read_sessions() as s:
+        assert list(await s.scalars(select(AgreementAcceptance))) == []
+
+
+# --- REG-7: password rules and storage --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "expected"),
+    [
+        ("alice01", "Short-1", "PASSWORD_TOO_SHORT"),
+        ("alice01", "", "PASSWORD_TOO_SHORT"),
+        ("alice01", "x" * 129, "PASSWORD_TOO_LONG"),
+        ("alice0123", "alice0123", "PASSWORD_SAME_AS_USERNAME"),
+        ("alice0123", "ALICE0123", "PASSWORD_SAME_AS_USERNAME"),
+        ("alice01", PHONE, "PASSWORD_SAME_AS_PHONE"),
+        ("alice01", PHONE_E164, "PASSWORD_SAME_AS_PHONE"),
+        ("alice01", "password123", "PASSWORD_TOO_COMMON"),
+        ("alice01", "Password123", "PASSWORD_TOO_COMMON"),
+        ("alice01", "12345678", "PASSWORD_TOO_COMMON"),
+    ],
+)
+async def test_reg_7_password_refusals_name_the_rule_and_consume_no_code(
+    client, db: Database, username: str, password: str, expected: str
+) -> None:
+    # Given a registration code
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When the password breaks a rule
+    refused = await _register_with(client, username, code, password=password)
+    # Then the refusal names that rule on the password field and nothing was created or consumed
+    assert _errors(refused) == [(expected, "password")]
+    assert refused["account"] is None
+    assert await _accounts(db) == []
+    assert await _consumed_codes(db) == 0
+    assert len(await outbox(client, PHONE)) == 1
+    # And the same code then works with a good password
+    assert (await _register_with(client, username, code))["errors"] == []
+
+
+@pytest.mark.parametrize("password", ["Gq7#vLp2", "Zy-" + "k" * 125])
+async def test_reg_7_passwords_of_eight_and_of_128_characters_are_accepted(client, db: Database, password: str) -> None:
+    # Given / When a password at either length bound
+    result = await register(client, "alice01", PHONE, password=password)
+    # Then it is accepted and signs in
+    assert result["errors"] == []
+    assert len(password) in (8, 128)
+    await sign_in(client, "alice01", password)
+
+
+async def test_reg_7_password_is_stored_only_as_an_argon2id_hash(client, db: Database) -> None:
+    # Given / When an account registers
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    # Then the stored value is an argon2id hash, not the password
+    [row] = await _accounts(db)
+    assert row.password_hash is not None
+    assert row.password_hash.startswith("$argon2id$")
+    assert PASSWORD not in row.password_hash
+    # And a second account with the same password gets a different (salted) hash
+    assert (await register(client, "bob0001", OTHER_PHONE))["errors"] == []
+    assert len({a.password_hash for a in await _accounts(db)}) == 2
