@@ -9,9 +9,6 @@ counts against the code's 5 tries, a wrong password against the throttle): the e
 from __future__ import annotations
 
 from enum import Enum
-from typing import TypeVar
-
-E = TypeVar("E", bound=Enum)
 
 
 class ServiceError(Exception):
@@ -32,14 +29,3 @@ class ServiceError(Exception):
         self.persist = persist
         self.retry_after = retry_after
         self.attempts_remaining = attempts_remaining
-
-    def recode(self, enum_cls: type[E], field: str | None = None) -> ServiceError:
-        """The same error in another domain's code enum (members share names)."""
-        return ServiceError(
-            enum_cls[self.code.name],
-            self.message,
-            field if field is not None else self.field,
-            persist=self.persist,
-            retry_after=self.retry_after,
-            attempts_remaining=self.attempts_remaining,
-        )

@@ -25,12 +25,10 @@ from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance
 from services.accounts.errors import AccountErrorCode
 from services.auth import repository as auth_repo
 from services.codes import service as codes
-from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
 from services.identifiers import national, normalize_email, normalize_phone
 from services.mfa import service as mfa
-from services.mfa.errors import MfaErrorCode
 from services.uow import Uow
 from services.viewer import Viewer
 
@@ -44,12 +42,6 @@ PROFILE_LIMITS = {"contact_name": 64, "company_name": 128, "industry": 64, "addr
 def _common_passwords() -> frozenset[str]:
     path = Path(__file__).with_name("common_passwords.txt")
     return frozenset(line.strip() for line in path.read_text().splitlines() if line.strip())
-
-
-def _recode(err: ServiceError, field: str | None = None) -> ServiceError:
-    if isinstance(err.code, (CodeErrorCode, MfaErrorCode)):
-        return err.recode(AccountErrorCode, field)
-    return err
 
 
 def _required_phone(raw: str, field: str = "phone") -> str:
@@ -109,6 +101,27 @@ def check_agreements(accepted: list[Acceptance], field: str = "agreements") -> l
     return [by_kind[k] for k in SIGN_UP_AGREEMENTS]
 
 
+def _username_taken() -> ServiceError:
+    return ServiceError(AccountErrorCode.USERNAME_TAKEN, "This username is not available.", "username")
+
+
+def _email_taken() -> ServiceError:
+    return ServiceError(AccountErrorCode.EMAIL_TAKEN, "This e-mail address is bound to another account.", "email")
+
+
+async def _flush_unique(uow: Uow, column: str, error: ServiceError) -> None:
+    """Flush; a unique-key race lost to a concurrent request (PostgreSQL) becomes `error`.
+
+    SQLite never gets here (BEGIN IMMEDIATE serialises writers); the checks before the flush answer.
+    """
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        if column not in str(exc.orig):
+            raise
+        raise error from None
+
+
 async def _record_acceptances(uow: Uow, account_id: int, accepted: list[Acceptance], context: str) -> None:
     now = uow.now()
     await repo.add_acceptances(
@@ -151,13 +164,11 @@ async def register_cloud(uow: Uow, cmd: RegisterCommand) -> Account:
     codes.check_format(cmd.code)
     key = username.lower()
     if await repo.username_in_use(uow, key):  # REG-2 (CAN-5: retired names included)
-        raise ServiceError(AccountErrorCode.USERNAME_TAKEN, "This username is not available.", "username")
+        raise _username_taken()
     if await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
         raise _phone_quota_error()
-    try:  # REG-5: a valid SMS code sent to the phone
-        await codes.verify(uow, destination=phone, purpose=CodePurpose.REGISTRATION, code=cmd.code)
-    except ServiceError as err:
-        raise _recode(err) from None
+    # REG-5: a valid SMS code sent to the phone.
+    await codes.verify(uow, destination=phone, purpose=CodePurpose.REGISTRATION, code=cmd.code)
     # REG-3: the atomic count; a concurrent registration may have taken the 10th slot.
     if not await repo.take_cloud_slot(uow, phone):
         raise _phone_quota_error()
@@ -180,21 +191,16 @@ async def register_cloud(uow: Uow, cmd: RegisterCommand) -> Account:
         activated_at=now,
         password_changed_at=now,
     )
-    try:
-        account = await repo.add(uow, new_account)
-    except IntegrityError as err:  # REG-2: a concurrent registration took the username first
-        if "username_key" not in str(err.orig):
-            raise
-        raise ServiceError(AccountErrorCode.USERNAME_TAKEN, "This username is not available.", "username") from None
+    uow.session.add(new_account)
+    await _flush_unique(uow, "username_key", _username_taken())  # REG-2 under concurrency
+    account = new_account
     await _record_acceptances(uow, account.id, accepted, "registration")
     return account
 
 
-def _phone_quota_error() -> ServiceError:
+def _phone_quota_error(field: str = "phone") -> ServiceError:
     return ServiceError(
-        AccountErrorCode.PHONE_QUOTA_REACHED,
-        "This phone number already has 10 cloud accounts (REG-3).",
-        "phone",
+        AccountErrorCode.PHONE_QUOTA_REACHED, "This phone number already has 10 cloud accounts (REG-3).", field
     )
 
 
@@ -299,10 +305,10 @@ async def set_username(uow: Uow, viewer: Viewer, raw: str) -> Account:
         raise ServiceError(AccountErrorCode.USERNAME_IMMUTABLE, "A username can never be changed.", "username")
     username = check_username(raw)
     if await repo.username_in_use(uow, username.lower()):
-        raise ServiceError(AccountErrorCode.USERNAME_TAKEN, "This username is not available.", "username")
+        raise _username_taken()
     account.username = username
     account.username_key = username.lower()
-    await uow.session.flush()
+    await _flush_unique(uow, "username_key", _username_taken())
     return account
 
 
@@ -324,10 +330,7 @@ async def change_password(
         account.password_hash, current_password or ""
     ):
         raise ServiceError(AccountErrorCode.WRONG_PASSWORD, "The current password is wrong.", "currentPassword")
-    try:
-        await mfa.require_step_up(uow, account, session_id, step_up_token)
-    except ServiceError as err:
-        raise _recode(err) from None
+    await mfa.require_step_up(uow, account, session_id, step_up_token)
     account.password_hash = await uow.deps.hasher.hash(new_password)
     account.password_changed_at = uow.now()
     await uow.session.flush()
@@ -358,7 +361,7 @@ async def change_phone(
                 "newPhone",
             )
     elif await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
-        raise _phone_quota_error().recode(AccountErrorCode, "newPhone")
+        raise _phone_quota_error("newPhone")
     # A wrong code is committed (counted, CODE-2), so the grant is used only once the code is right.
     await codes.verify(
         uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
@@ -366,7 +369,7 @@ async def change_phone(
     await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True)
     if account.kind == "cloud":  # REG-3 follows the bound phone
         if not await repo.take_cloud_slot(uow, phone):
-            raise _phone_quota_error().recode(AccountErrorCode, "newPhone")
+            raise _phone_quota_error("newPhone")
         await repo.release_cloud_slot(uow, account.phone)
     old = account.phone
     account.phone = phone
@@ -403,11 +406,11 @@ async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up
     # The grant first (checked, not yet used): without it nothing below is revealed or counted.
     await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
     if await repo.email_in_use(uow, address.lower(), except_account_id=account.id):
-        raise ServiceError(AccountErrorCode.EMAIL_TAKEN, "This e-mail address is bound to another account.", "email")
+        raise _email_taken()
     # As for the phone: a counted wrong code must not use up the grant.
     await codes.verify(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
     await mfa.require_step_up(uow, account, session_id, step_up_token)
     account.email = address
     account.email_key = address.lower()
-    await uow.session.flush()
+    await _flush_unique(uow, "email_key", _email_taken())
     return account

@@ -20,7 +20,6 @@ from services.accounts import service as accounts
 from services.auth import repository as repo
 from services.auth.errors import AuthErrorCode
 from services.codes import service as codes
-from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
 from services.identifiers import normalize_email, normalize_phone
@@ -188,12 +187,7 @@ async def sign_in_with_sms(uow: Uow, phone_raw: str, code: str, client: ClientIn
     phone = normalize_phone(phone_raw)
     if phone is None:
         raise ServiceError(AuthErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "phone")
-    try:
-        await codes.verify(uow, destination=phone, purpose=CodePurpose.LOGIN, code=code)
-    except ServiceError as err:
-        if isinstance(err.code, CodeErrorCode):
-            raise err.recode(AuthErrorCode) from None
-        raise
+    await codes.verify(uow, destination=phone, purpose=CodePurpose.LOGIN, code=code)
     account, created = await accounts.portal_account_for_sms_sign_in(uow, phone)
     return await _issue(uow, account, "sms", client, created=created)
 

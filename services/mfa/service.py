@@ -17,7 +17,6 @@ from sqlalchemy import select, update
 from models.accounts import Account
 from models.auth import StepUpGrant
 from services.codes import service as codes
-from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
 from services.mfa.errors import MfaErrorCode
@@ -60,12 +59,7 @@ async def send_operation_code(uow: Uow, viewer: Viewer) -> codes.SentCode:
 
 async def grant_by_sms(uow: Uow, viewer: Viewer, code: str) -> IssuedGrant:
     account, session_id = viewer.account, viewer.session_id
-    try:
-        await codes.verify(uow, destination=account.phone, purpose=CodePurpose.OPERATION, code=code)
-    except ServiceError as err:
-        if isinstance(err.code, CodeErrorCode):
-            raise err.recode(MfaErrorCode) from None
-        raise
+    await codes.verify(uow, destination=account.phone, purpose=CodePurpose.OPERATION, code=code)
     token = new_token("sug")
     now = uow.now()
     uow.session.add(

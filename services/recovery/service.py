@@ -18,12 +18,10 @@ from models.accounts import Account
 from models.auth import RecoveryTicket
 from services.accounts import repository as accounts_repo
 from services.accounts import service as accounts
-from services.accounts.errors import AccountErrorCode
 from services.auth import repository as auth_repo
 from services.auth import service as auth
 from services.codes import repository as codes_repo
 from services.codes import service as codes
-from services.codes.errors import CodeErrorCode
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, CodePurpose
 from services.errors import ServiceError
 from services.identifiers import mask_email, mask_login_name, mask_phone, national, normalize_phone
@@ -32,12 +30,6 @@ from services.security import new_token, token_hash
 from services.uow import Uow
 
 TICKET_TTL = timedelta(minutes=15)
-
-
-def _recode(err: ServiceError) -> ServiceError:
-    if isinstance(err.code, (CodeErrorCode, AccountErrorCode)) and err.code.name in RecoveryErrorCode.__members__:
-        return err.recode(RecoveryErrorCode)
-    return err
 
 
 async def _bot_check(uow: Uow, token: str, client_ip: str | None) -> None:
@@ -137,16 +129,13 @@ async def password_reset_complete(uow: Uow, ticket_token: str, code: str, new_pa
     typed = ticket.login_name or ""
     typed_phone = normalize_phone(typed)
     typed_username = typed if typed and typed_phone is None and "@" not in typed else None
-    try:
-        accounts.check_password(
-            new_password,
-            username=account.username if account else typed_username,
-            phone=account.phone if account else typed_phone,
-            field="newPassword",
-        )
-        codes.check_format(code)
-    except ServiceError as err:
-        raise _recode(err) from None
+    accounts.check_password(
+        new_password,
+        username=account.username if account else typed_username,
+        phone=account.phone if account else typed_phone,
+        field="newPassword",
+    )
+    codes.check_format(code)
     if account is None or account.status != "active":
         # Behave like a wrong code on a real account: count the try, same messages.
         result = await uow.session.execute(
@@ -173,10 +162,7 @@ async def password_reset_complete(uow: Uow, ticket_token: str, code: str, new_pa
             persist=True,
             attempts_remaining=remaining,
         )
-    try:
-        await codes.verify(uow, destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, code=code)
-    except ServiceError as err:
-        raise _recode(err) from None
+    await codes.verify(uow, destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, code=code)
     now = uow.now()
     account.password_hash = await uow.deps.hasher.hash(new_password)
     account.password_changed_at = now
@@ -240,12 +226,9 @@ async def account_lookup(
     if not found:
         return LookupResult(ticket=None, accounts=[], code_expires_at=None)
     bound_phone = found[0].phone
-    try:
-        sent = await codes.send(
-            uow, channel="sms", destination=bound_phone, purpose=CodePurpose.ACCOUNT_REVEAL, account_id=found[0].id
-        )
-    except ServiceError as err:
-        raise _recode(err) from None
+    sent = await codes.send(
+        uow, channel="sms", destination=bound_phone, purpose=CodePurpose.ACCOUNT_REVEAL, account_id=found[0].id
+    )
     token, _ = await _new_ticket(uow, "account_reveal", [a.id for a in found], bound_phone)
     return LookupResult(ticket=token, accounts=[_found(a) for a in found], code_expires_at=sent.expires_at)
 
@@ -253,10 +236,7 @@ async def account_lookup(
 async def account_reveal(uow: Uow, ticket_token: str, code: str) -> list[FoundAccount]:
     ticket = await _ticket(uow, ticket_token, "account_reveal")
     assert ticket.phone is not None
-    try:
-        await codes.verify(uow, destination=ticket.phone, purpose=CodePurpose.ACCOUNT_REVEAL, code=code)
-    except ServiceError as err:
-        raise _recode(err) from None
+    await codes.verify(uow, destination=ticket.phone, purpose=CodePurpose.ACCOUNT_REVEAL, code=code)
     ticket.consumed_at = uow.now()
     await uow.session.flush()
     return [_found(a) for a in await accounts_repo.accounts_by_ids(uow, ticket.account_ids)]

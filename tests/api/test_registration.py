@@ -269,6 +269,23 @@ async def test_reg_2_concurrent_registrations_of_one_username_create_one_account
     assert await _consumed_codes(db) == 1
 
 
+async def test_reg_2_two_portal_accounts_choosing_one_username_at_once_get_it_once(client, db: Database) -> None:
+    # Given two portal accounts
+    first = (await sms_sign_in(client, PHONE))["token"]
+    second = (await sms_sign_in(client, OTHER_PHONE))["token"]
+    # When both set the same username (in different cases) at once
+    query = "mutation($u: String!) { accountUsernameSet(input: {username: $u}) { account { username } errors { code field } } }"
+    results = await asyncio.gather(
+        gql(client, query, {"u": "alice01"}, first), gql(client, query, {"u": "Alice01"}, second)
+    )
+    # Then exactly one has it; the other is told it is taken
+    payloads = [r["accountUsernameSet"] for r in results]
+    assert sorted(len(p["errors"]) for p in payloads) == [0, 1]
+    assert [p["errors"] for p in payloads if p["errors"]] == [[{"code": "USERNAME_TAKEN", "field": "username"}]]
+    async with db.read_sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Account).where(Account.username_key == "alice01")) == 1
+
+
 @pytest.mark.parametrize("username", ["abc", "1abcdef", "a" * 33, "ab cd", "al!ce01", ""])
 async def test_reg_2_malformed_username_is_refused_before_anything_is_counted(
     client, db: Database, username: str
