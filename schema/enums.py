@@ -44,7 +44,8 @@ SPECIFIC = {
     "INVALID_USERNAME": "4 to 32 characters: a letter first, then letters, digits, '_', '-' or '.'.",
     "USERNAME_TAKEN": "The username is used by another account, or was used by a cancelled one (REG-2).",
     "USERNAME_IMMUTABLE": "A username, once set, can never be changed (PROF-4).",
-    "WRONG_PASSWORD": "The current password is wrong.",
+    "WRONG_PASSWORD": "The current password is wrong; `attemptsRemaining` tells the tries left before a "
+    "15-minute lock (AUTH-5).",
     "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3).",
     "PHONE_UNCHANGED": "The new phone equals the bound phone.",
     "PHONE_HAS_PORTAL_ACCOUNT": "The phone already has a portal account (REG-4).",
@@ -57,8 +58,7 @@ SPECIFIC = {
     "VALUE_TOO_LONG": "The value is longer than the field allows.",
     "INVALID_CREDENTIALS": "The login name or the password is wrong; the same answer whether or not the account "
     "exists (AUTH-5). `attemptsRemaining` tells the tries left before a lock.",
-    "TOO_MANY_ATTEMPTS": "Too many wrong passwords for this login name or from this address (AUTH-5); "
-    "see `retryAfter`.",
+    "TOO_MANY_ATTEMPTS": "Too many wrong passwords for this login name, address or account (AUTH-5); see `retryAfter`.",
     "SESSION_NOT_FOUND": "No such session among the viewer's live sessions.",
     "QR_TICKET_NOT_FOUND": "The QR login ticket or code is not known.",
     "QR_TICKET_EXPIRED": "The QR login ticket expired (it lives 2 minutes); create a new one.",

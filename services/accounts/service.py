@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from models.accounts import Account, AgreementAcceptance
 from services.accounts import repository as repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance
 from services.accounts.errors import AccountErrorCode
+from services.auth import policy
 from services.auth import repository as auth_repo
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
@@ -326,16 +327,50 @@ async def change_password(
     """Returns how many other sessions were ended (AUTH-4), and the account."""
     account, session_id = viewer.account, viewer.session_id
     check_password(new_password, username=account.username, phone=account.phone, field="newPassword")
-    if account.password_hash is not None and not await uow.deps.hasher.verify(
-        account.password_hash, current_password or ""
-    ):
-        raise ServiceError(AccountErrorCode.WRONG_PASSWORD, "The current password is wrong.", "currentPassword")
+    # The grant first (checked, not yet used): without it the current password is not even tried.
+    await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
+    if account.password_hash is not None:
+        await _check_current_password(uow, account, current_password or "")
     await mfa.require_step_up(uow, account, session_id, step_up_token)
     account.password_hash = await uow.deps.hasher.hash(new_password)
     account.password_changed_at = uow.now()
     await uow.session.flush()
     ended = await auth_repo.end_all_sessions(uow, account.id, uow.now(), "password_changed", session_id)
     return ended, account
+
+
+async def _check_current_password(uow: Uow, account: Account, password: str) -> None:
+    """AUTH-5 for a signed-in session: wrong current passwords are counted and locked like sign-ins."""
+    now = uow.now()
+    key = f"account:{account.id}"
+    until = await auth_repo.locked_until(uow, [key], now)
+    if until is not None:
+        raise _current_password_locked(until, now)
+    if await uow.deps.hasher.verify(account.password_hash, password):
+        await auth_repo.clear(uow, key)
+        return
+    failures = await auth_repo.record_failure(uow, key, now, policy.THROTTLE_WINDOW)
+    if failures >= policy.ACCOUNT_MAX_FAILURES:
+        await auth_repo.lock(uow, key, now + policy.ACCOUNT_LOCK, now)
+        raise _current_password_locked(now + policy.ACCOUNT_LOCK, now)
+    remaining = policy.ACCOUNT_MAX_FAILURES - failures
+    raise ServiceError(
+        AccountErrorCode.WRONG_PASSWORD,
+        f"The current password is wrong; {remaining} tries left before a 15-minute lock.",
+        "currentPassword",
+        persist=True,
+        attempts_remaining=remaining,
+    )
+
+
+def _current_password_locked(until: datetime, now: datetime) -> ServiceError:
+    return ServiceError(
+        AccountErrorCode.TOO_MANY_ATTEMPTS,
+        "Too many wrong passwords; try again later.",
+        "currentPassword",
+        persist=True,
+        retry_after=policy.retry_after_seconds((until - now).total_seconds()),
+    )
 
 
 # --- PROF-2: phone change with two codes --------------------------------------------------------

@@ -19,6 +19,13 @@ from services.accounts import repository as accounts_repo
 from services.accounts import service as accounts
 from services.auth import repository as repo
 from services.auth.errors import AuthErrorCode
+from services.auth.policy import (
+    ACCOUNT_LOCK,
+    ACCOUNT_MAX_FAILURES,
+    ADDRESS_LOCK,
+    ADDRESS_MAX_FAILURES,
+    THROTTLE_WINDOW,
+)
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
@@ -27,12 +34,6 @@ from services.security import new_token, token_hash
 from services.uow import Uow
 from services.viewer import Viewer
 
-# AUTH-5 policy.
-THROTTLE_WINDOW = timedelta(minutes=15)
-ACCOUNT_MAX_FAILURES = 5
-ACCOUNT_LOCK = timedelta(minutes=15)
-ADDRESS_MAX_FAILURES = 20
-ADDRESS_LOCK = timedelta(minutes=15)
 # AUTH-3: last activity is written at most once a minute, so reads stay reads.
 TOUCH_GRANULARITY = timedelta(seconds=60)
 QR_TICKET_TTL = timedelta(minutes=2)

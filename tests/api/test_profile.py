@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from models.accounts import Account, PhoneQuota
-from models.auth import AuthSession, StepUpGrant
+from models.auth import AuthSession, LoginThrottle, StepUpGrant
 from models.codes import OneTimeCode
 from schema.schema import export_sdl
 from services.clock import ManualClock
@@ -684,3 +684,55 @@ async def test_mfa_3_without_a_step_up_a_taken_email_is_not_revealed(client, db:
     # Then he learns only that a step-up is needed, not that the address is taken
     assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
     assert (await _account(db, "bob0001")).email is None
+
+
+async def test_auth_5_wrong_current_passwords_in_a_password_change_are_throttled(client, clock, db: Database) -> None:
+    # Given a signed-in session with a step-up grant
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+
+    async def attempt(current: str) -> dict:
+        return await mutate(
+            client,
+            "accountPasswordChange",
+            {"currentPassword": current, "newPassword": NEW_PASSWORD, "stepUpToken": step_up_token},
+            "endedSessionCount",
+            token,
+        )
+
+    # When the current password is guessed wrongly five times
+    results = [await attempt(f"Wrong-Guess-{i}!") for i in range(5)]
+    # Then the tries count down, the fifth locks, and even the right password waits 15 minutes
+    assert [(e["code"], e["attemptsRemaining"]) for r in results[:4] for e in r["errors"]] == [
+        ("WRONG_PASSWORD", 4),
+        ("WRONG_PASSWORD", 3),
+        ("WRONG_PASSWORD", 2),
+        ("WRONG_PASSWORD", 1),
+    ]
+    assert [(e["code"], e["field"], e["retryAfter"]) for e in results[4]["errors"]] == [
+        ("TOO_MANY_ATTEMPTS", "currentPassword", 900)
+    ]
+    assert _errors(await attempt(PASSWORD)) == [("TOO_MANY_ATTEMPTS", "currentPassword")]
+    assert await _password_works(client, "alice01", PASSWORD)
+    # And after the lock, with the same unconsumed grant, the change goes through
+    clock.advance(minutes=15)
+    token = await sign_in(client, "alice01")
+    step_up_token = await step_up(client, token, PHONE)
+    assert (await attempt(PASSWORD))["errors"] == []
+
+
+async def test_mfa_3_without_a_step_up_the_current_password_is_not_tried(client, db: Database) -> None:
+    # Given a signed-in session without a step-up grant
+    token = await registered_and_signed_in(client)
+    # When a password change is tried with a wrong current password
+    result = await mutate(
+        client,
+        "accountPasswordChange",
+        {"currentPassword": "Wrong-Guess-1!", "newPassword": NEW_PASSWORD},
+        "endedSessionCount",
+        token,
+    )
+    # Then only the step-up is asked for, and no try was counted
+    assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    async with db.read_sessions() as s:
+        assert list(await s.scalars(select(LoginThrottle))) == []
