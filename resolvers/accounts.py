@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from models.accounts import Account
@@ -18,6 +20,7 @@ from schema.inputs.accounts import (
     AccountUsernameSetInput,
 )
 from schema.types.account import AccountType
+from schema.types.common import INPUT
 from schema.types.payloads import AccountPasswordChangePayload, AccountRegisterPayload, AccountUpdatePayload
 from services.accounts import service as accounts
 from services.accounts.errors import AccountErrorCode
@@ -34,32 +37,36 @@ def _update(result: Account | ServiceError) -> AccountUpdatePayload:
     return AccountUpdatePayload(account=AccountType.of(result), errors=[])
 
 
-async def account_register(info: Info, input: AccountRegisterInput) -> AccountRegisterPayload:
+async def account_register(info: Info, input: Annotated[AccountRegisterInput, INPUT]) -> AccountRegisterPayload:
     result = await info.context.write(accounts.register_cloud, input.to_command())
     if isinstance(result, ServiceError):
         return AccountRegisterPayload(errors=[AccountError.from_service(result)])
     return AccountRegisterPayload(account=AccountType.of(result), errors=[])
 
 
-async def account_activate(info: Info, input: AccountActivateInput) -> AccountUpdatePayload:
+async def account_activate(info: Info, input: Annotated[AccountActivateInput, INPUT]) -> AccountUpdatePayload:
     profile = input.profile.to_changes() if input.profile else ProfileChanges()
     agreements = [a.to_acceptance() for a in input.agreements]
     return _update(await info.context.write_viewer(NO_SESSION, accounts.activate_portal, agreements, profile))
 
 
-async def account_profile_update(info: Info, input: AccountProfileInput) -> AccountUpdatePayload:
+async def account_profile_update(info: Info, input: Annotated[AccountProfileInput, INPUT]) -> AccountUpdatePayload:
     return _update(await info.context.write_viewer(NO_SESSION, accounts.update_profile, input.to_changes()))
 
 
-async def account_idle_timeout_set(info: Info, input: AccountIdleTimeoutSetInput) -> AccountUpdatePayload:
+async def account_idle_timeout_set(
+    info: Info, input: Annotated[AccountIdleTimeoutSetInput, INPUT]
+) -> AccountUpdatePayload:
     return _update(await info.context.write_viewer(NO_SESSION, accounts.set_idle_timeout, input.minutes))
 
 
-async def account_username_set(info: Info, input: AccountUsernameSetInput) -> AccountUpdatePayload:
+async def account_username_set(info: Info, input: Annotated[AccountUsernameSetInput, INPUT]) -> AccountUpdatePayload:
     return _update(await info.context.write_viewer(NO_SESSION, accounts.set_username, input.username))
 
 
-async def account_password_change(info: Info, input: AccountPasswordChangeInput) -> AccountPasswordChangePayload:
+async def account_password_change(
+    info: Info, input: Annotated[AccountPasswordChangeInput, INPUT]
+) -> AccountPasswordChangePayload:
     result = await info.context.write_viewer(
         NO_SESSION,
         accounts.change_password,
@@ -73,7 +80,7 @@ async def account_password_change(info: Info, input: AccountPasswordChangeInput)
     return AccountPasswordChangePayload(account=AccountType.of(account), ended_session_count=ended, errors=[])
 
 
-async def account_phone_change(info: Info, input: AccountPhoneChangeInput) -> AccountUpdatePayload:
+async def account_phone_change(info: Info, input: Annotated[AccountPhoneChangeInput, INPUT]) -> AccountUpdatePayload:
     return _update(
         await info.context.write_viewer(
             NO_SESSION,
@@ -85,7 +92,7 @@ async def account_phone_change(info: Info, input: AccountPhoneChangeInput) -> Ac
     )
 
 
-async def account_email_bind(info: Info, input: AccountEmailBindInput) -> AccountUpdatePayload:
+async def account_email_bind(info: Info, input: Annotated[AccountEmailBindInput, INPUT]) -> AccountUpdatePayload:
     return _update(
         await info.context.write_viewer(
             NO_SESSION, accounts.bind_email, email=input.email, code=input.code, step_up_token=input.step_up_token

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from schema.context import Context
@@ -17,6 +19,7 @@ from schema.inputs.auth import (
     VerificationCodeSendInput,
 )
 from schema.types.account import AccountType, SessionType
+from schema.types.common import INPUT
 from schema.types.payloads import (
     OperationChallengeVerifyPayload,
     QrLoginTicket,
@@ -51,7 +54,9 @@ def _session_payload(result: IssuedSession | ServiceError) -> SessionCreatePaylo
     )
 
 
-async def verification_code_send(info: Info, input: VerificationCodeSendInput) -> VerificationCodeSendPayload:
+async def verification_code_send(
+    info: Info, input: Annotated[VerificationCodeSendInput, INPUT]
+) -> VerificationCodeSendPayload:
     result = await info.context.write_maybe_viewer(request_code, input.purpose, input.phone, input.email)
     if isinstance(result, ServiceError):
         return VerificationCodeSendPayload(errors=[VerificationCodeError.from_service(result)])
@@ -66,17 +71,23 @@ async def verification_code_send(info: Info, input: VerificationCodeSendInput) -
     )
 
 
-async def session_create_by_password(info: Info, input: SessionCreateByPasswordInput) -> SessionCreatePayload:
+async def session_create_by_password(
+    info: Info, input: Annotated[SessionCreateByPasswordInput, INPUT]
+) -> SessionCreatePayload:
     ctx = info.context
     return _session_payload(await ctx.write(auth.sign_in_with_password, input.login_name, input.password, ctx.client))
 
 
-async def session_create_by_sms_code(info: Info, input: SessionCreateBySmsCodeInput) -> SessionCreatePayload:
+async def session_create_by_sms_code(
+    info: Info, input: Annotated[SessionCreateBySmsCodeInput, INPUT]
+) -> SessionCreatePayload:
     ctx = info.context
     return _session_payload(await ctx.write(auth.sign_in_with_sms, input.phone, input.code, ctx.client))
 
 
-async def session_create_by_qr_ticket(info: Info, input: SessionCreateByQrTicketInput) -> SessionCreatePayload:
+async def session_create_by_qr_ticket(
+    info: Info, input: Annotated[SessionCreateByQrTicketInput, INPUT]
+) -> SessionCreatePayload:
     ctx = info.context
     return _session_payload(await ctx.write(auth.qr_ticket_redeem, input.token, ctx.client))
 
@@ -90,14 +101,19 @@ async def qr_login_ticket_create(info: Info) -> QrLoginTicketCreatePayload:
     )
 
 
-async def qr_login_ticket_confirm(info: Info, input: QrLoginTicketConfirmInput) -> QrLoginTicketConfirmPayload:
+async def qr_login_ticket_confirm(
+    info: Info, input: Annotated[QrLoginTicketConfirmInput, INPUT]
+) -> QrLoginTicketConfirmPayload:
     result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.qr_ticket_confirm, input.code)
     if isinstance(result, ServiceError):
         return QrLoginTicketConfirmPayload(confirmed=False, errors=[AuthError.from_service(result)])
     return QrLoginTicketConfirmPayload(confirmed=True, errors=[])
 
 
-async def qr_login_ticket(info: Info, token: str) -> QrLoginTicketState | None:
+async def qr_login_ticket(
+    info: Info,
+    token: Annotated[str, strawberry.argument(description="The `token` returned by `qrLoginTicketCreate`.")],
+) -> QrLoginTicketState | None:
     found = await info.context.read(auth.qr_ticket_status, token)
     if found is None:
         return None
@@ -112,7 +128,7 @@ async def session_delete(info: Info) -> SessionEndPayload:
     return SessionEndPayload(ended=True, errors=[])
 
 
-async def session_revoke(info: Info, input: SessionRevokeInput) -> SessionEndPayload:
+async def session_revoke(info: Info, input: Annotated[SessionRevokeInput, INPUT]) -> SessionEndPayload:
     try:
         session_id = int(input.id.node_id) if input.id.type_name == "Session" else -1
     except ValueError:
@@ -124,9 +140,14 @@ async def session_revoke(info: Info, input: SessionRevokeInput) -> SessionEndPay
 
 
 async def operation_challenge_verify(
-    info: Info, input: OperationChallengeVerifyInput
+    info: Info, input: Annotated[OperationChallengeVerifyInput, INPUT]
 ) -> OperationChallengeVerifyPayload:
-    result = await info.context.write_viewer(MfaErrorCode.AUTHENTICATION_REQUIRED, mfa.grant_by_sms, input.code)
+    result = await info.context.write_viewer(
+        MfaErrorCode.AUTHENTICATION_REQUIRED,
+        mfa.grant,
+        "totp" if input.factor is SecondFactor.TOTP else "sms",
+        input.code,
+    )
     if isinstance(result, ServiceError):
         return OperationChallengeVerifyPayload(errors=[MfaError.from_service(result)])
     return OperationChallengeVerifyPayload(

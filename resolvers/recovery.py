@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
 from schema.context import Context
@@ -13,6 +15,7 @@ from schema.inputs.auth import (
     PasswordResetCompleteInput,
     PasswordResetStartInput,
 )
+from schema.types.common import INPUT
 from schema.types.payloads import (
     AccountRecoveryLookupPayload,
     AccountRecoveryRevealPayload,
@@ -37,7 +40,9 @@ def _recovered(found: FoundAccount, reveal: bool) -> RecoveredAccount:
     )
 
 
-async def password_reset_start(info: Info, input: PasswordResetStartInput) -> PasswordResetStartPayload:
+async def password_reset_start(
+    info: Info, input: Annotated[PasswordResetStartInput, INPUT]
+) -> PasswordResetStartPayload:
     ctx = info.context
     result = await ctx.write(recovery.password_reset_start, input.login_name, input.bot_token, ctx.client.ip)
     if isinstance(result, ServiceError):
@@ -51,14 +56,18 @@ async def password_reset_start(info: Info, input: PasswordResetStartInput) -> Pa
     )
 
 
-async def password_reset_complete(info: Info, input: PasswordResetCompleteInput) -> PasswordResetCompletePayload:
+async def password_reset_complete(
+    info: Info, input: Annotated[PasswordResetCompleteInput, INPUT]
+) -> PasswordResetCompletePayload:
     result = await info.context.write(recovery.password_reset_complete, input.ticket, input.code, input.new_password)
     if isinstance(result, ServiceError):
         return PasswordResetCompletePayload(success=False, errors=[RecoveryError.from_service(result)])
     return PasswordResetCompletePayload(success=True, errors=[])
 
 
-async def account_recovery_lookup(info: Info, input: AccountRecoveryLookupInput) -> AccountRecoveryLookupPayload:
+async def account_recovery_lookup(
+    info: Info, input: Annotated[AccountRecoveryLookupInput, INPUT]
+) -> AccountRecoveryLookupPayload:
     ctx = info.context
     result = await ctx.write(
         recovery.account_lookup,
@@ -77,7 +86,9 @@ async def account_recovery_lookup(info: Info, input: AccountRecoveryLookupInput)
     )
 
 
-async def account_recovery_reveal(info: Info, input: AccountRecoveryRevealInput) -> AccountRecoveryRevealPayload:
+async def account_recovery_reveal(
+    info: Info, input: Annotated[AccountRecoveryRevealInput, INPUT]
+) -> AccountRecoveryRevealPayload:
     result = await info.context.write(recovery.account_reveal, input.ticket, input.code)
     if isinstance(result, ServiceError):
         return AccountRecoveryRevealPayload(errors=[RecoveryError.from_service(result)])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -16,7 +18,9 @@ async def viewer(info: Info) -> AccountType | None:
     return None if found is None else AccountType.of(found.account)
 
 
-async def node(info: Info, id: relay.GlobalID) -> relay.Node | None:
+async def node(
+    info: Info, id: Annotated[relay.GlobalID, strawberry.argument(description="A global ID from this API.")]
+) -> relay.Node | None:
     """Any Node type resolves only the viewer's own objects (see each type's `resolve_nodes`)."""
     try:
         return await id.resolve_node(info, required=False)

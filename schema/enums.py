@@ -65,6 +65,7 @@ SPECIFIC = {
     "QR_TICKET_PENDING": "Not confirmed yet by a signed-in client; keep polling.",
     "QR_TICKET_USED": "The QR login ticket was already confirmed or redeemed.",
     "QR_LOGIN_NOT_AVAILABLE": "QR login is for portal accounts only (AUTH-2).",
+    "MFA_DEVICE_NOT_BOUND": "The TOTP factor needs a bound virtual MFA device; offer the binding flow (MFA-4).",
     "DESTINATION_REQUIRED": "This purpose needs a destination (phone or email).",
     "DESTINATION_NOT_ALLOWED": "This purpose has a fixed destination; leave this field empty.",
     "PURPOSE_NOT_ALLOWED": "Codes for this purpose are sent by their own mutation (see the message).",

@@ -49,28 +49,28 @@ class Error:
 @strawberry.type(description="Why an account operation was refused.")
 class AccountError(Error):
     code_enum = AccountErrorCode
-    code: AccountErrorCode
+    code: AccountErrorCode = strawberry.field(description="What went wrong; switch on it.")
 
 
 @strawberry.type(description="Why a sign-in, session or QR login step was refused.")
 class AuthError(Error):
     code_enum = AuthErrorCode
-    code: AuthErrorCode
+    code: AuthErrorCode = strawberry.field(description="What went wrong; switch on it.")
 
 
 @strawberry.type(description="Why a one-time code was not sent.")
 class VerificationCodeError(Error):
     code_enum = CodeErrorCode
-    code: CodeErrorCode
+    code: CodeErrorCode = strawberry.field(description="What went wrong; switch on it.")
 
 
 @strawberry.type(description="Why a second-factor challenge was refused.")
 class MfaError(Error):
     code_enum = MfaErrorCode
-    code: MfaErrorCode
+    code: MfaErrorCode = strawberry.field(description="What went wrong; switch on it.")
 
 
 @strawberry.type(description="Why a recovery step was refused.")
 class RecoveryError(Error):
     code_enum = RecoveryErrorCode
-    code: RecoveryErrorCode
+    code: RecoveryErrorCode = strawberry.field(description="What went wrong; switch on it.")

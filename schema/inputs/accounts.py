@@ -11,7 +11,7 @@ from services.accounts.service import ProfileChanges, RegisterCommand
 
 @strawberry.input(description="One accepted agreement: its kind and the version shown to the user.")
 class AgreementAcceptanceInput:
-    kind: AgreementKind
+    kind: AgreementKind = strawberry.field(description="Which agreement.")
     version: str = strawberry.field(description="The version from the `agreements` query.")
 
     def to_acceptance(self) -> Acceptance:
@@ -73,7 +73,7 @@ class AccountIdleTimeoutSetInput:
 
 @strawberry.input(description="Choose a username for a portal account; it can never change afterwards (PROF-4).")
 class AccountUsernameSetInput:
-    username: str
+    username: str = strawberry.field(description="4 to 32 characters, a letter first; unique (REG-2).")
 
 
 @strawberry.input(description="Change (or, for a portal account without one, set) the password.")
@@ -94,13 +94,13 @@ class AccountPhoneChangeInput:
         description="From `operationChallengeVerify` with an SMS code sent to the current phone (PROF-2, MFA-3); "
         "always required, whatever the protection settings.",
     )
-    new_phone: str
+    new_phone: str = strawberry.field(description="The mainland mobile number to bind.")
     new_phone_code: str = strawberry.field(description="The code sent to `newPhone` for PHONE_CHANGE_NEW.")
 
 
 @strawberry.input(description="Bind or change the e-mail address (PROF-3).")
 class AccountEmailBindInput:
-    email: str
+    email: str = strawberry.field(description="The address to bind; unique across accounts.")
     code: str = strawberry.field(description="The code sent to `email` for EMAIL_BIND (valid 30 minutes).")
     step_up_token: str | None = strawberry.field(
         default=None, description="From `operationChallengeVerify`, when operation protection is on (MFA-3)."

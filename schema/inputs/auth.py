@@ -10,7 +10,7 @@ from schema.enums import CodePurpose, SecondFactor
 
 @strawberry.input(description="Send a one-time code (CODE-1..3).")
 class VerificationCodeSendInput:
-    purpose: CodePurpose
+    purpose: CodePurpose = strawberry.field(description="What the code is for; it decides the destination.")
     phone: str | None = strawberry.field(default=None, description="For REGISTRATION, LOGIN and PHONE_CHANGE_NEW.")
     email: str | None = strawberry.field(default=None, description="For EMAIL_BIND.")
 
@@ -20,12 +20,12 @@ class SessionCreateByPasswordInput:
     login_name: str = strawberry.field(
         description="Cloud accounts: the username only (AUTH-1). Portal accounts: username, phone or e-mail."
     )
-    password: str
+    password: str = strawberry.field(description="The account's password.")
 
 
 @strawberry.input(description="Sign in to (or create) the phone's portal account with an SMS code (REG-4, AUTH-2).")
 class SessionCreateBySmsCodeInput:
-    phone: str
+    phone: str = strawberry.field(description="Mainland mobile number; its portal account is created if missing.")
     code: str = strawberry.field(description="The code sent to `phone` for LOGIN.")
 
 
@@ -49,7 +49,7 @@ class OperationChallengeVerifyInput:
     factor: SecondFactor = strawberry.field(
         default=SecondFactor.SMS, description="SMS: the OPERATION code sent to the bound phone."
     )
-    code: str
+    code: str = strawberry.field(description="The 6-digit code.")
 
 
 @strawberry.input(description="Start a password reset (REC-1).")
@@ -68,11 +68,11 @@ class PasswordResetCompleteInput:
 @strawberry.input(description="Look accounts up (REC-2): give exactly one of `phone` and `accountId`.")
 class AccountRecoveryLookupInput:
     bot_token: str = strawberry.field(description="The bot-check token (sandbox: `sandbox-pass`).")
-    phone: str | None = None
+    phone: str | None = strawberry.field(default=None, description="A mainland mobile number.")
     account_id: str | None = strawberry.field(default=None, description="16 digits.")
 
 
 @strawberry.input(description="Reveal the login names found by `accountRecoveryLookup` (REC-2).")
 class AccountRecoveryRevealInput:
-    ticket: str
+    ticket: str = strawberry.field(description="From `accountRecoveryLookup`.")
     code: str = strawberry.field(description="The SMS code sent to the accounts' bound phone.")

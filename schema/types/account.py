@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Self
+from typing import Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -26,9 +26,9 @@ Info = strawberry.Info[Context, None]
 
 @strawberry.type(description="An agreement in force, with the version a client must send when accepting it.")
 class Agreement:
-    kind: AgreementKind
+    kind: AgreementKind = strawberry.field(description="Which agreement.")
     version: str = strawberry.field(description="The version to accept; older versions are refused.")
-    title: str
+    title: str = strawberry.field(description="Its title, in Chinese and English.")
 
 
 def current_agreements() -> list[Agreement]:
@@ -37,10 +37,10 @@ def current_agreements() -> list[Agreement]:
 
 @strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6).")
 class AgreementAcceptance:
-    kind: AgreementKind
-    version: str
+    kind: AgreementKind = strawberry.field(description="Which agreement.")
+    version: str = strawberry.field(description="The version accepted.")
     context: str = strawberry.field(description="Where it was accepted: `registration` or `activation`.")
-    accepted_at: datetime
+    accepted_at: datetime = strawberry.field(description="When it was accepted.")
 
     @classmethod
     def from_model(cls, row: AcceptanceModel) -> Self:
@@ -67,10 +67,10 @@ class SecuritySettings:
 class SessionType(relay.Node):
     id: relay.NodeID[int]
     current: bool = strawberry.field(description="This is the session making the request.")
-    method: SignInMethod
-    client_ip: str | None
-    user_agent: str | None
-    created_at: datetime
+    method: SignInMethod = strawberry.field(description="How the session was created.")
+    client_ip: str | None = strawberry.field(description="The client address at sign-in.")
+    user_agent: str | None = strawberry.field(description="The client's User-Agent at sign-in.")
+    created_at: datetime = strawberry.field(description="When the session was created.")
     last_seen_at: datetime = strawberry.field(description="Last activity, recorded to the minute.")
     expires_at: datetime = strawberry.field(
         description="When the session ends without further activity (last activity + idle timeout)."
@@ -102,14 +102,14 @@ class SessionType(relay.Node):
 
 @strawberry.type(description="An edge of `SessionConnection`.")
 class SessionEdge:
-    cursor: str
-    node: SessionType
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this session.")
+    node: SessionType = strawberry.field(description="The session.")
 
 
 @strawberry.type(description="The viewer's live sessions, newest first.")
 class SessionConnection:
-    edges: list[SessionEdge]
-    page_info: PageInfo
+    edges: list[SessionEdge] = strawberry.field(description="This page of sessions.")
+    page_info: PageInfo = strawberry.field(description="Whether more sessions follow.")
     total_count: int = strawberry.field(description="All live sessions, not only this page.")
 
 
@@ -181,7 +181,7 @@ class AccountType(relay.Node):
     def has_password(self) -> bool:
         return self.model.password_hash is not None
 
-    @strawberry.field
+    @strawberry.field(description="When the account was created.")
     def created_at(self) -> datetime:
         return self.model.created_at
 
@@ -215,7 +215,12 @@ class AccountType(relay.Node):
         return [AgreementAcceptance.from_model(r) for r in rows]
 
     @strawberry.field(description="The viewer's live sessions, newest first (at most 100 per page).")
-    async def sessions(self, info: Info, first: int = 20, after: str | None = None) -> SessionConnection:
+    async def sessions(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
+    ) -> SessionConnection:
         check_first(first)
         after_id = decode_cursor("Session", after)
         viewer = await info.context.auth()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 import strawberry
 
 MAX_PAGE = 100
+
+# The one argument of every mutation (DESIGN: one `input`, one payload).
+INPUT = strawberry.argument(description="The input of this mutation; see its type for each field.")
 
 
 def check_first(first: int) -> int:
@@ -37,8 +39,3 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
     end_cursor: str | None = strawberry.field(description="Pass as `after` to get the next page.")
-
-
-def page_info(items: list[Any], first: int, total_after: int, kind: str, key: str = "id") -> PageInfo:
-    end = encode_cursor(kind, getattr(items[-1], key)) if items else None
-    return PageInfo(has_next_page=total_after > len(items), end_cursor=end)

@@ -10,10 +10,13 @@ from schema.enums import AccountKind, CodePurpose, QrLoginTicketStatus, SecondFa
 from schema.errors import AccountError, AuthError, MfaError, RecoveryError, VerificationCodeError
 from schema.types.account import AccountType, SessionType
 
+ERRORS = "Expected failures, each with `field`, `message` and `code`; empty on success."
+ACCOUNT = "The account after the change; null when `errors` is not empty."
+
 
 @strawberry.type(description="Result of `verificationCodeSend`.")
 class VerificationCodeSendPayload:
-    purpose: CodePurpose | None = None
+    purpose: CodePurpose | None = strawberry.field(default=None, description="What the code is for.")
     sent_to: str | None = strawberry.field(default=None, description="The destination, masked.")
     expires_at: datetime | None = strawberry.field(
         default=None, description="When the code expires (SMS 5 minutes, e-mail 30; CODE-1)."
@@ -24,45 +27,45 @@ class VerificationCodeSendPayload:
     daily_remaining: int | None = strawberry.field(
         default=None, description="Codes this destination may still receive today (CODE-3)."
     )
-    errors: list[VerificationCodeError]
+    errors: list[VerificationCodeError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `accountRegister`.")
 class AccountRegisterPayload:
-    account: AccountType | None = None
-    errors: list[AccountError]
+    account: AccountType | None = strawberry.field(default=None, description="The new cloud account; sign in next.")
+    errors: list[AccountError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of a mutation that changes the viewer's account.")
 class AccountUpdatePayload:
-    account: AccountType | None = None
-    errors: list[AccountError]
+    account: AccountType | None = strawberry.field(default=None, description=ACCOUNT)
+    errors: list[AccountError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `accountPasswordChange`.")
 class AccountPasswordChangePayload:
-    account: AccountType | None = None
+    account: AccountType | None = strawberry.field(default=None, description=ACCOUNT)
     ended_session_count: int | None = strawberry.field(
         default=None, description="Other sessions that were ended (AUTH-4)."
     )
-    errors: list[AccountError]
+    errors: list[AccountError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="A new session. Send `token` as `Authorization: Bearer <token>`.")
 class SessionCreatePayload:
     token: str | None = strawberry.field(default=None, description="The bearer token; shown once, stored hashed.")
-    session: SessionType | None = None
-    account: AccountType | None = None
+    session: SessionType | None = strawberry.field(default=None, description="The new session.")
+    account: AccountType | None = strawberry.field(default=None, description="The account signed in to.")
     account_created: bool | None = strawberry.field(
         default=None, description="True when SMS sign-in created the phone's portal account (REG-4)."
     )
-    errors: list[AuthError]
+    errors: list[AuthError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of a session operation.")
 class SessionEndPayload:
     ended: bool = strawberry.field(description="True when a session was ended.")
-    errors: list[AuthError]
+    errors: list[AuthError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="A QR login ticket for a signed-out client (AUTH-2).")
@@ -76,20 +79,20 @@ class QrLoginTicket:
 
 @strawberry.type(description="Result of `qrLoginTicketCreate`.")
 class QrLoginTicketCreatePayload:
-    ticket: QrLoginTicket | None = None
-    errors: list[AuthError]
+    ticket: QrLoginTicket | None = strawberry.field(default=None, description="The new ticket.")
+    errors: list[AuthError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `qrLoginTicketConfirm`.")
 class QrLoginTicketConfirmPayload:
-    confirmed: bool
-    errors: list[AuthError]
+    confirmed: bool = strawberry.field(description="True when the other client may now redeem the ticket.")
+    errors: list[AuthError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Where a QR login ticket stands.")
 class QrLoginTicketState:
-    status: QrLoginTicketStatus
-    expires_at: datetime
+    status: QrLoginTicketStatus = strawberry.field(description="Where the ticket stands.")
+    expires_at: datetime = strawberry.field(description="When the ticket expires (2 minutes after creation).")
 
 
 @strawberry.type(description="Result of `operationChallengeVerify`: a single-use grant for one sensitive operation.")
@@ -97,9 +100,9 @@ class OperationChallengeVerifyPayload:
     step_up_token: str | None = strawberry.field(
         default=None, description="Pass as `stepUpToken` to one protected mutation of this session."
     )
-    factor: SecondFactor | None = None
+    factor: SecondFactor | None = strawberry.field(default=None, description="The factor that was passed.")
     expires_at: datetime | None = strawberry.field(default=None, description="Grants live 5 minutes.")
-    errors: list[MfaError]
+    errors: list[MfaError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `passwordResetStart`. The same shape whether or not the account exists.")
@@ -109,23 +112,23 @@ class PasswordResetStartPayload:
         default=None, description="Where the code went, masked (`138****0000`)."
     )
     expires_at: datetime | None = strawberry.field(default=None, description="The ticket lives 15 minutes.")
-    code_expires_at: datetime | None = None
-    errors: list[RecoveryError]
+    code_expires_at: datetime | None = strawberry.field(default=None, description="When the SMS code expires.")
+    errors: list[RecoveryError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `passwordResetComplete`. All sessions of the account were ended (AUTH-4).")
 class PasswordResetCompletePayload:
-    success: bool
-    errors: list[RecoveryError]
+    success: bool = strawberry.field(description="True when the new password is set.")
+    errors: list[RecoveryError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="An account found by `accountRecoveryLookup` (REC-2).")
 class RecoveredAccount:
-    kind: AccountKind
-    login_name_masked: str
+    kind: AccountKind = strawberry.field(description="Cloud or portal account.")
+    login_name_masked: str = strawberry.field(description="The login name, masked (`al***01`).")
     login_name: str | None = strawberry.field(default=None, description="In full, only after `accountRecoveryReveal`.")
-    phone_masked: str
-    email_masked: str | None
+    phone_masked: str = strawberry.field(description="The bound phone, masked.")
+    email_masked: str | None = strawberry.field(description="The bound e-mail address, masked, if any.")
 
 
 @strawberry.type(
@@ -133,12 +136,16 @@ class RecoveredAccount:
 )
 class AccountRecoveryLookupPayload:
     ticket: str | None = strawberry.field(default=None, description="Pass to `accountRecoveryReveal`.")
-    accounts: list[RecoveredAccount] = strawberry.field(default_factory=list)
-    code_expires_at: datetime | None = None
-    errors: list[RecoveryError]
+    accounts: list[RecoveredAccount] = strawberry.field(
+        default_factory=list, description="The accounts found, masked; empty when none."
+    )
+    code_expires_at: datetime | None = strawberry.field(default=None, description="When the SMS code expires.")
+    errors: list[RecoveryError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `accountRecoveryReveal`.")
 class AccountRecoveryRevealPayload:
-    accounts: list[RecoveredAccount] = strawberry.field(default_factory=list)
-    errors: list[RecoveryError]
+    accounts: list[RecoveredAccount] = strawberry.field(
+        default_factory=list, description="The accounts with their login names in full."
+    )
+    errors: list[RecoveryError] = strawberry.field(description=ERRORS)

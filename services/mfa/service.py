@@ -57,6 +57,15 @@ async def send_operation_code(uow: Uow, viewer: Viewer) -> codes.SentCode:
     )
 
 
+async def grant(uow: Uow, viewer: Viewer, factor: str, code: str) -> IssuedGrant:
+    """Pass a second factor for a step-up grant. TOTP needs a bound virtual MFA device (MFA-4)."""
+    if factor == "totp":
+        raise ServiceError(
+            MfaErrorCode.MFA_DEVICE_NOT_BOUND, "No virtual MFA device is bound: bind one first (MFA-4).", "factor"
+        )
+    return await grant_by_sms(uow, viewer, code)
+
+
 async def grant_by_sms(uow: Uow, viewer: Viewer, code: str) -> IssuedGrant:
     account, session_id = viewer.account, viewer.session_id
     await codes.verify(uow, destination=account.phone, purpose=CodePurpose.OPERATION, code=code)

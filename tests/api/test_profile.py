@@ -736,3 +736,16 @@ async def test_mfa_3_without_a_step_up_the_current_password_is_not_tried(client,
     assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
     async with db.read_sessions() as s:
         assert list(await s.scalars(select(LoginThrottle))) == []
+
+
+async def test_mfa_3_totp_step_up_without_a_bound_device_offers_binding(client, db: Database) -> None:
+    # Given an account without a virtual MFA device
+    token = await registered_and_signed_in(client)
+    # When it tries to pass the TOTP factor
+    result = await mutate(
+        client, "operationChallengeVerify", {"factor": "TOTP", "code": "123456"}, "stepUpToken", token
+    )
+    # Then it is told to bind a device first, and no grant exists
+    assert _errors(result) == [("MFA_DEVICE_NOT_BOUND", "factor")]
+    assert result["stepUpToken"] is None
+    assert await _grants(db) == []
