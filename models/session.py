@@ -3,7 +3,7 @@
 SQLite (aiosqlite) is the embedded default: WAL, a busy timeout, foreign keys on, and we take
 control of BEGIN (SQLAlchemy's documented pysqlite/aiosqlite recipe) so that write transactions
 start with BEGIN IMMEDIATE and never fail with "database is locked" when a read turns into a
-write. Read-only transactions begin DEFERRED so readers never wait for the writer (WAL).
+write. Read sessions issue no BEGIN at all (autocommit reads, never waiting for the writer in WAL).
 PostgreSQL (asyncpg) is the scale-out engine; nothing special is needed there.
 """
 
@@ -46,8 +46,10 @@ def _install_sqlite_recipe(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        write = conn.get_execution_options().get(WRITE_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        # Reads run in SQLite's autocommit mode: each statement sees a consistent snapshot (as under
+        # PostgreSQL's READ COMMITTED) and no BEGIN round trip through the driver thread is paid.
+        if conn.get_execution_options().get(WRITE_OPTION, False):
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_sessionmakers(

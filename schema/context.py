@@ -123,6 +123,6 @@ class Context:
         if not self._auth_loaded:
             found = await self.read(auth.authenticate, self.bearer)
             if found is not None and found.needs_touch:
-                await self.write(auth.touch, found.session.id)
+                await self.write(auth.touch, found.session_id)
             self._auth, self._auth_loaded = found, True
         return self._auth

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from models.accounts import Account
-from models.auth import AuthSession
 
 
 @dataclass(frozen=True, slots=True)
 class Viewer:
     account: Account
-    session: AuthSession
+    session_id: int
+    last_seen_at: datetime
     needs_touch: bool = False
-
-    @property
-    def session_id(self) -> int:
-        return self.session.id

@@ -88,14 +88,14 @@ async def authenticate(uow: Uow, bearer: str | None) -> Viewer | None:
     """The session behind a bearer token, if it is live (AUTH-3, AUTH-4). Reads only."""
     if not bearer:
         return None
-    found = await repo.session_with_account(uow, token_hash(bearer))
+    found = await repo.live_session(uow, token_hash(bearer))
     if found is None:
         return None
-    session, account = found
+    account, session_id, last_seen_at = found
     now = uow.now()
-    if account.status != "active" or idle_deadline(session, account) <= now:
+    if account.status != "active" or last_seen_at + timedelta(minutes=account.idle_timeout_minutes) <= now:
         return None
-    return Viewer(account, session, needs_touch=now - session.last_seen_at >= TOUCH_GRANULARITY)
+    return Viewer(account, session_id, last_seen_at, needs_touch=now - last_seen_at >= TOUCH_GRANULARITY)
 
 
 async def touch(uow: Uow, session_id: int) -> None:
@@ -197,7 +197,7 @@ async def sign_in_with_sms(uow: Uow, phone_raw: str, code: str, client: ClientIn
 
 
 async def sign_out(uow: Uow, auth: Viewer) -> None:
-    await repo.end_session(uow, auth.session.id, auth.account.id, uow.now(), "signed_out")
+    await repo.end_session(uow, auth.session_id, auth.account.id, uow.now(), "signed_out")
 
 
 async def revoke(uow: Uow, auth: Viewer, session_id: int) -> None:
