@@ -101,7 +101,12 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
         settings=settings,
         clock=clock or SystemClock(),
         notifier=OutboxNotifier(),
-        hasher=PasswordHasher(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism),
+        hasher=PasswordHasher(
+            settings.argon2_memory_kib,
+            settings.argon2_time_cost,
+            settings.argon2_parallelism,
+            settings.password_hash_workers or None,
+        ),
         bot_check=SandboxBotCheck(),
     )
 

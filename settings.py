@@ -37,6 +37,8 @@ class Settings:
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
+    # Concurrent argon2 hashes; 0 means all cores but one (leave one to the event loop).
+    password_hash_workers: int = 0
     # CODE-3: requests per destination per (Asia/Shanghai) day.
     code_daily_cap: int = 10
     # Request guards.
@@ -70,6 +72,7 @@ class Settings:
             argon2_memory_kib=_int(e.get("ARGON2_MEMORY_KIB"), d.argon2_memory_kib),
             argon2_time_cost=_int(e.get("ARGON2_TIME_COST"), d.argon2_time_cost),
             argon2_parallelism=_int(e.get("ARGON2_PARALLELISM"), d.argon2_parallelism),
+            password_hash_workers=_int(e.get("PASSWORD_HASH_WORKERS"), d.password_hash_workers),
             code_daily_cap=_int(e.get("CODE_DAILY_CAP"), d.code_daily_cap),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), d.max_body_bytes),
             sweep_interval_seconds=_int(e.get("SWEEP_INTERVAL_SECONDS"), d.sweep_interval_seconds),

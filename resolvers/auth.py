@@ -75,7 +75,7 @@ async def session_create_by_password(
     info: Info, input: Annotated[SessionCreateByPasswordInput, INPUT]
 ) -> SessionCreatePayload:
     ctx = info.context
-    return _session_payload(await ctx.write(auth.sign_in_with_password, input.login_name, input.password, ctx.client))
+    return _session_payload(await auth.sign_in_with_password(ctx, input.login_name, input.password, ctx.client))
 
 
 async def session_create_by_sms_code(

@@ -7,7 +7,7 @@ a `ServiceError` rolls back unless the error says its side effect must persist (
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -17,6 +17,20 @@ from services.uow import Deps, Uow
 
 P = ParamSpec("P")
 T = TypeVar("T")
+
+
+class Transactions(Protocol):
+    """What a use case that needs more than one transaction gets from its edge (rare: password sign-in,
+    which must not hold a database lock while argon2 runs)."""
+
+    @property
+    def deps(self) -> Deps: ...
+
+    async def read(self, fn: Callable[Concatenate[Uow, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T: ...
+
+    async def write(
+        self, fn: Callable[Concatenate[Uow, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T | ServiceError: ...
 
 
 class Database:

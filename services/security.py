@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 
+import anyio
 import anyio.to_thread
 from argon2 import PasswordHasher as _Argon2
 from argon2 import Type
@@ -32,10 +34,16 @@ def random_digits(n: int) -> str:
 
 
 class PasswordHasher:
-    """argon2id in a worker thread, so the event loop never waits on a hash (DESIGN)."""
+    """argon2id in worker threads, so the event loop never waits on a hash (DESIGN).
 
-    def __init__(self, memory_kib: int, time_cost: int, parallelism: int) -> None:
+    At most `workers` hashes run at once (default: all cores but one): a sign-in storm then queues
+    for the hashing cores instead of starving the event loop, which keeps serving other requests.
+    """
+
+    def __init__(self, memory_kib: int, time_cost: int, parallelism: int, workers: int | None = None) -> None:
         self._ph = _Argon2(time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID)
+        self.workers = workers or max(1, (os.cpu_count() or 2) - 1)
+        self._limiter: anyio.CapacityLimiter | None = None
         # A real hash to verify against when the account does not exist (AUTH-5: same answer,
         # same time).
         self._dummy = self._ph.hash(secrets.token_urlsafe(16))
@@ -49,8 +57,13 @@ class PasswordHasher:
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return False
 
+    def _limit(self) -> anyio.CapacityLimiter:
+        if self._limiter is None:  # made lazily: a limiter belongs to the running event loop
+            self._limiter = anyio.CapacityLimiter(self.workers)
+        return self._limiter
+
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self.hash_sync, password)
+        return await anyio.to_thread.run_sync(self.hash_sync, password, limiter=self._limit())
 
     async def verify(self, hashed: str | None, password: str) -> bool:
-        return await anyio.to_thread.run_sync(self.verify_sync, hashed, password)
+        return await anyio.to_thread.run_sync(self.verify_sync, hashed, password, limiter=self._limit())

@@ -28,6 +28,7 @@ from services.auth.policy import (
 )
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
+from services.database import Transactions
 from services.errors import ServiceError
 from services.identifiers import normalize_email, normalize_phone
 from services.security import new_token, token_hash
@@ -148,28 +149,60 @@ async def clear_login_throttle(uow: Uow, login_name: str) -> None:
     await repo.clear(uow, login_throttle_key(uow, _login_key(login_name)[1]))
 
 
-async def sign_in_with_password(uow: Uow, login_name: str, password: str, client: ClientInfo) -> IssuedSession:
+@dataclass(frozen=True, slots=True)
+class _PasswordAttempt:
+    name_key: str
+    address_key: str
+    account_id: int | None
+    password_hash: str | None
+
+
+async def sign_in_with_password(
+    tx: Transactions, login_name: str, password: str, client: ClientInfo
+) -> IssuedSession | ServiceError:
+    """AUTH-1 / AUTH-2 / AUTH-5 in three steps, so no database lock is held while argon2 runs:
+    a read (throttle state, the account's hash), the hash in a worker thread, a write (the outcome)."""
+    try:
+        attempt = await tx.read(_password_attempt, login_name, client)
+    except ServiceError as err:
+        return err
+    # Hash even when the account does not exist, so timing does not tell (AUTH-5).
+    ok = await tx.deps.hasher.verify(attempt.password_hash, password or "")
+    return await tx.write(_password_outcome, attempt, ok, client)
+
+
+async def _password_attempt(uow: Uow, login_name: str, client: ClientInfo) -> _PasswordAttempt:
     now = uow.now()
     canonical = _login_key(login_name or "")[1]
-    name_key = login_throttle_key(uow, canonical)
-    address_key = f"ip:{client.ip or 'unknown'}"
+    attempt = _PasswordAttempt(login_throttle_key(uow, canonical), f"ip:{client.ip or 'unknown'}", None, None)
     # AUTH-5: a locked name or address is refused before any hash is computed.
-    until = await repo.locked_until(uow, [name_key, address_key], now)
+    until = await repo.locked_until(uow, [attempt.name_key, attempt.address_key], now)
     if until is not None:
         raise _too_many(until, now)
     account = (await resolve_login_name(uow, login_name))[1]
-    # Hash even when the account does not exist, so timing does not tell (AUTH-5).
-    ok = await uow.deps.hasher.verify(account.password_hash if account else None, password or "")
-    if ok and account is not None:
-        await repo.clear(uow, name_key)
+    if account is None:
+        return attempt
+    return _PasswordAttempt(attempt.name_key, attempt.address_key, account.id, account.password_hash)
+
+
+async def _password_outcome(uow: Uow, attempt: _PasswordAttempt, ok: bool, client: ClientInfo) -> IssuedSession:
+    now = uow.now()
+    # Concurrent failures may have locked the name or the address while we hashed.
+    until = await repo.locked_until(uow, [attempt.name_key, attempt.address_key], now)
+    if until is not None:
+        raise _too_many(until, now)
+    account = await accounts_repo.get(uow, attempt.account_id) if attempt.account_id is not None else None
+    # The password must still be the one we checked (a reset may have happened meanwhile).
+    if ok and account is not None and account.status == "active" and account.password_hash == attempt.password_hash:
+        await repo.clear(uow, attempt.name_key)
         return await _issue(uow, account, "password", client)
-    name_failures = await repo.record_failure(uow, name_key, now, THROTTLE_WINDOW)
-    address_failures = await repo.record_failure(uow, address_key, now, THROTTLE_WINDOW)
+    name_failures = await repo.record_failure(uow, attempt.name_key, now, THROTTLE_WINDOW)
+    address_failures = await repo.record_failure(uow, attempt.address_key, now, THROTTLE_WINDOW)
     if address_failures >= ADDRESS_MAX_FAILURES:
-        await repo.lock(uow, address_key, now + ADDRESS_LOCK, now)
+        await repo.lock(uow, attempt.address_key, now + ADDRESS_LOCK, now)
         raise _too_many(now + ADDRESS_LOCK, now)
     if name_failures >= ACCOUNT_MAX_FAILURES:
-        await repo.lock(uow, name_key, now + ACCOUNT_LOCK, now)
+        await repo.lock(uow, attempt.name_key, now + ACCOUNT_LOCK, now)
         raise _too_many(now + ACCOUNT_LOCK, now)
     remaining = ACCOUNT_MAX_FAILURES - name_failures
     raise ServiceError(
