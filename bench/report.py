@@ -1,0 +1,182 @@
+"""Figures of one run: the per-engine table, the goals, and bench/results/latest.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.hashing import HashRate
+from bench.wrk import WrkResult
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+# The goals (DESIGN.md, "Performance facts"): ratios measured in the same run.
+VIEWER_RATIO_GOAL = 0.75  # GraphQL viewer req/s / bare Starlette req/s, at least
+SIGNIN_RATIO_GOAL = 0.8  # password sign-ins/s / argon2 hash-only/s, at least
+STORM_RATIO_GOAL = 2.0  # viewer p95 during a sign-in storm / viewer p95 alone, at most
+# Above this share of all CPUs used by other processes during a measurement, it is flagged.
+BUSY_WARNING = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class EngineResult:
+    engine: str
+    viewer: WrkResult
+    bare: WrkResult
+    signin: WrkResult
+    sessions_created: int
+    hashing: HashRate
+    storm_viewer: WrkResult
+    storm_signin: WrkResult
+    # How many argon2 hashes the app runs at once, when its PasswordHasher says (None: unknown).
+    app_hash_workers: int | None = None
+
+    @property
+    def viewer_ratio(self) -> float:
+        return _ratio(self.viewer.rps, self.bare.rps)
+
+    @property
+    def signin_ratio(self) -> float:
+        return _ratio(self.signin.rps, self.hashing.per_second)
+
+    @property
+    def storm_ratio(self) -> float:
+        return _ratio(self.storm_viewer.p95_ms, self.viewer.p95_ms)
+
+    def goals(self) -> list[Goal]:
+        return [
+            Goal(self.engine, "viewer rps / bare rps", self.viewer_ratio, ">=", VIEWER_RATIO_GOAL),
+            Goal(self.engine, "sign-ins/s / hash-only/s", self.signin_ratio, ">=", SIGNIN_RATIO_GOAL),
+            Goal(self.engine, "viewer p95 under storm / alone", self.storm_ratio, "<=", STORM_RATIO_GOAL),
+        ]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "viewer": self.viewer.as_dict(),
+            "bare": self.bare.as_dict(),
+            "viewer_ratio": self.viewer_ratio,
+            "signin": self.signin.as_dict(),
+            "signin_sessions_created": self.sessions_created,
+            "argon2_hash_only": asdict(self.hashing),
+            "app_hash_workers": self.app_hash_workers,
+            "signin_ratio": self.signin_ratio,
+            "storm_viewer": self.storm_viewer.as_dict(),
+            "storm_signin": self.storm_signin.as_dict(),
+            "storm_p95_ratio": self.storm_ratio,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Goal:
+    engine: str
+    name: str
+    value: float
+    op: str  # ">=" or "<="
+    target: float
+
+    @property
+    def met(self) -> bool:
+        return self.value >= self.target if self.op == ">=" else self.value <= self.target
+
+    def describe(self) -> str:
+        verdict = "met" if self.met else "MISSED"
+        return f"ratio {self.value:.2f} (goal {self.op} {self.target:g}) {verdict}"
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return round(numerator / denominator, 3) if denominator > 0 else float("nan")
+
+
+def _latency(r: WrkResult) -> str:
+    return f"p50 {r.p50_ms:6.1f} ms  p95 {r.p95_ms:6.1f} ms"
+
+
+def _app_workers(workers: int | None) -> str:
+    return "" if workers is None else f", app hashes on {workers} thread{'s' if workers != 1 else ''}"
+
+
+def _cpu(r: WrkResult) -> str:
+    return f"server CPU {r.server_cpu_ms:.2f} ms/req"
+
+
+def _errors(label: str, r: WrkResult) -> str | None:
+    if r.error_count == 0:
+        return None
+    detail = ", ".join(f"{k} {v}" for k, v in r.errors.items() if v)
+    return f"    ! {label}: wrk counted errors ({detail}); figures include them"
+
+
+def engine_table(result: EngineResult) -> list[str]:
+    """Three lines per engine (viewer vs bare, sign-in vs hash-only, viewer under a storm), plus warnings."""
+    e = f"{result.engine:<10}"
+    viewer_goal, signin_goal, storm_goal = result.goals()
+    h = result.hashing
+    lines = [
+        f"{e} viewer   {result.viewer.rps:6.0f} req/s  {_latency(result.viewer)}  {_cpu(result.viewer)} | "
+        f"bare {result.bare.rps:5.0f} req/s  {_latency(result.bare)}  {_cpu(result.bare)} | {viewer_goal.describe()}",
+        f"{e} sign-in  {result.signin.rps:6.1f} /s     {_latency(result.signin)}  {_cpu(result.signin)} | "
+        f"argon2 hash-only {h.per_second:.1f} /s ({h.threads} threads, m={h.memory_kib // 1024} MiB t={h.time_cost} "
+        f"p={h.parallelism}){_app_workers(result.app_hash_workers)} | {signin_goal.describe()}",
+        f"{e} storm    viewer p95 {result.storm_viewer.p95_ms:.1f} ms ({result.storm_viewer.rps:.0f} req/s, "
+        f"{result.storm_viewer.connections} conns) during a sign-in storm ({result.storm_signin.rps:.1f} /s, "
+        f"{result.storm_signin.connections} conns) vs {result.viewer.p95_ms:.1f} ms alone | {storm_goal.describe()}",
+    ]
+    if result.sessions_created < result.signin.requests:
+        lines.append(
+            f"    ! sign-in: only {result.sessions_created} sessions created for {result.signin.requests} "
+            "answered sign-ins; some sign-ins failed"
+        )
+    measured = [
+        ("viewer", result.viewer),
+        ("bare", result.bare),
+        ("sign-in", result.signin),
+        ("storm viewer", result.storm_viewer),
+        ("storm sign-in", result.storm_signin),
+    ]
+    lines.extend(w for label, r in measured if (w := _errors(label, r)))
+    busy = [(label, r.foreign_cpu) for label, r in measured if label != "storm sign-in"]
+    busy.append(("hash-only", result.hashing.foreign_cpu))
+    lines.extend(
+        f"    ! other processes used {share:.1%} of the CPUs during {label}: that figure is unreliable"
+        for label, share in busy
+        if share > BUSY_WARNING
+    )
+    return lines
+
+
+def summary(results: list[EngineResult], notes: list[str]) -> list[str]:
+    lines = ["", "== results (ratios are measured side by side in this run)"]
+    for result in results:
+        lines.extend(engine_table(result))
+    lines.extend(f"note: {n}" for n in notes)
+    goals = [g for r in results for g in r.goals()]
+    met = sum(g.met for g in goals)
+    lines.append("")
+    lines.append(f"== goals: {met} of {len(goals)} met")
+    lines.extend(f"  [{'x' if g.met else ' '}] {g.engine:<10} {g.name:<32} {g.describe()}" for g in goals)
+    return lines
+
+
+def write_json(results: list[EngineResult], notes: list[str], options: dict[str, Any]) -> Path:
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    path = RESULTS_DIR / "latest.json"
+    document = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": sys.version.split()[0],
+            "platform": platform.platform(),
+        },
+        "options": options,
+        "engines": {r.engine: r.as_dict() for r in results},
+        "goals": [{**asdict(g), "met": g.met} for r in results for g in r.goals()],
+        "notes": notes,
+    }
+    path.write_text(json.dumps(document, indent=2) + "\n")
+    return path

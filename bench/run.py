@@ -1,0 +1,378 @@
+"""`make bench`: load the served app with wrk on SQLite and PostgreSQL and print figures.
+
+For each engine: a fresh, migrated database with one account; the app and a bare Starlette
+baseline (bench/bare.py) each served by uvicorn (one worker, no access log, production settings);
+then, with wrk on loopback (50 connections, 2 threads):
+
+  a. `viewer` req/s and p50/p95 latency through GraphQL;
+  b. the same read in the bare handler, and the ratio GraphQL / bare (goal >= 0.75);
+  c. password sign-ins/s against the argon2 hash-only rate with the app's own parameters on every
+     core (goal >= 0.8);
+  d. the p95 of `viewer` while a sign-in storm runs, against the p95 of `viewer` alone (goal <= 2).
+
+Usage: `make bench BENCH_ARGS="--duration 5 --sqlite-only"` or `uv run python -m bench.run --help`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import secrets
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TypeVar
+
+from app import build_deps
+from bench import report, wrk
+from bench.databases import (
+    postgres_database,
+    postgres_pids,
+    seed_account,
+    sqlite_url,
+    wait_sessions_settled,
+)
+from bench.hashing import HashRate, hash_rate
+from bench.machine import CpuMeter, process_cpu_s, wait_until_quiet
+from bench.report import BUSY_WARNING, EngineResult
+from bench.servers import Server, post_json, serve
+from bench.wrk import Load, WrkResult
+from cli import migrate
+from settings import Settings
+
+VIEWER_QUERY = "{ viewer { id accountId username } }"
+SIGNIN_MUTATION = (
+    "mutation SignIn($input: SessionCreateByPasswordInput!) "
+    "{ sessionCreateByPassword(input: $input) { token errors { code message } } }"
+)
+# The variables Settings.from_env reads (each field, upper-cased): the servers get ours, not the caller's.
+SETTINGS_VARIABLES = frozenset(field.name.upper() for field in dataclasses.fields(Settings))
+# The storm: viewer at the same 50 connections as when measured alone, plus 50 signing in.
+STORM_VIEWER_CONNECTIONS = wrk.CONNECTIONS
+STORM_SIGNIN_CONNECTIONS = 50
+# The storm starts this long before the viewer load and ends this long after it.
+STORM_LEAD_S = 2
+T = TypeVar("T")
+# Below this share of all CPUs busy, the machine counts as quiet.
+QUIET_THRESHOLD = 0.1
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    duration: int
+    warmup: int
+    hash_seconds: int
+    retries: int
+    sqlite_only: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Loads:
+    viewer: Load
+    bare: Load
+    signin: Load
+
+
+def parse_args(argv: list[str] | None) -> Options:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement (default 10)")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before each measurement (default 2)")
+    parser.add_argument(
+        "--hash-seconds", type=int, default=5, help="seconds of the argon2 hash-only measurement (default 5)"
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=2,
+        help="repeat a measurement disturbed by other processes at most this often (default 2)",
+    )
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    args = parser.parse_args(argv)
+    if args.duration < 1 or args.hash_seconds < 1 or args.warmup < 0 or args.retries < 0:
+        parser.error("--duration and --hash-seconds must be at least 1, --warmup and --retries at least 0")
+    return Options(args.duration, args.warmup, args.hash_seconds, args.retries, args.sqlite_only)
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+def server_env(database_url: str) -> dict[str, str]:
+    """The environment of both servers: production, no sandbox, a random secret, no sweeper."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    env.update(
+        DATABASE_URL=database_url,
+        ENVIRONMENT="production",
+        SANDBOX="false",
+        SECRET_KEY=secrets.token_urlsafe(32),
+        SWEEP_INTERVAL_SECONDS="0",
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def sign_in_body(login_name: str, password: str) -> str:
+    return json.dumps(
+        {"query": SIGNIN_MUTATION, "variables": {"input": {"loginName": login_name, "password": password}}}
+    )
+
+
+def sign_in(app: Server, login_name: str, password: str) -> str:
+    """A session token from the served app's own sign-in mutation."""
+    answer = post_json(app, "/graphql", sign_in_body(login_name, password))
+    payload = (answer.get("data") or {}).get("sessionCreateByPassword") or {}
+    if not payload.get("token"):
+        raise RuntimeError(f"sign-in failed: {answer}")
+    return str(payload["token"])
+
+
+def check_same_answer(app: Server, bare: Server, token: str) -> None:
+    """The GraphQL viewer and the bare handler must return the same, non-null document."""
+    body = json.dumps({"query": VIEWER_QUERY})
+    graphql_answer = post_json(app, "/graphql", body, token)
+    bare_answer = post_json(bare, "/viewer", body, token)
+    if graphql_answer != bare_answer or not (graphql_answer.get("data") or {}).get("viewer"):
+        raise RuntimeError(f"viewer answers differ or are empty: GraphQL {graphql_answer}, bare {bare_answer}")
+
+
+def app_hash_workers(settings: Settings) -> int | None:
+    """The app's own cap on concurrent hashes, if its PasswordHasher exposes one (`workers`)."""
+    workers = getattr(build_deps(settings).hasher, "workers", None)
+    return workers if isinstance(workers, int) else None
+
+
+class EngineBench:
+    """The measurements of one engine, against its two running servers."""
+
+    def __init__(self, engine: str, database_url: str, options: Options, wrk_path: str) -> None:
+        self.engine = engine
+        self.database_url = database_url
+        self.options = options
+        self.wrk_path = wrk_path
+        self.server_pids: list[int] = []
+        self.meter = CpuMeter(self._our_pids)
+
+    def _our_pids(self) -> list[int]:
+        return self.server_pids + (postgres_pids() if self.engine == "postgresql" else [])
+
+    def settle(self) -> None:
+        """Wait (bounded) until the machine is quiet: our servers idle, other processes calm."""
+        busy = wait_until_quiet(QUIET_THRESHOLD)
+        if busy >= QUIET_THRESHOLD:
+            say(f"  (machine still {busy:.0%} busy with other processes; measuring anyway)")
+
+    def least_disturbed(self, label: str, once: Callable[[], T], share: Callable[[T], float]) -> T:
+        """Run `once`; while other processes took more than BUSY_WARNING of the CPUs, run it again
+        (at most `--retries` times) and keep the least disturbed result."""
+        best = once()
+        for _ in range(self.options.retries):
+            if share(best) <= BUSY_WARNING:
+                break
+            say(f"  ({label} disturbed: other processes used {share(best):.1%} of the CPUs; measuring again)")
+            again = once()
+            best = again if share(again) < share(best) else best
+        return best
+
+    def warm_up(self, load: Load) -> None:
+        if self.options.warmup > 0:
+            wrk.run(self.wrk_path, load, self.options.warmup)
+
+    def _wrk_once(self, load: Load) -> WrkResult:
+        self.settle()
+        self.meter.start()
+        cpu_before = process_cpu_s(load.server_pid)
+        result = wrk.run(self.wrk_path, load, self.options.duration)
+        cpu_ms = 1000 * (process_cpu_s(load.server_pid) - cpu_before) / max(result.requests, 1)
+        return replace(result, foreign_cpu=self.meter.foreign_share(), server_cpu_ms=round(cpu_ms, 2))
+
+    def measure(self, label: str, load: Load) -> WrkResult:
+        """A warm-up, then the measurement on a settled machine, with the foreign CPU share recorded."""
+        say(f"  {label}: {load.connections} connections, {load.threads} threads, {self.options.duration} s")
+        self.warm_up(load)
+        return self.least_disturbed(label, lambda: self._wrk_once(load), lambda r: r.foreign_cpu)
+
+    def _signin_once(self, load: Load) -> tuple[WrkResult, int]:
+        before = wait_sessions_settled(self.database_url)
+        result = self._wrk_once(load)
+        return result, wait_sessions_settled(self.database_url) - before
+
+    def measure_signins(self, label: str, load: Load) -> tuple[WrkResult, int]:
+        """Like `measure`, plus the sessions created meanwhile (in-flight sign-ins drained before and after)."""
+        say(f"  {label}: {load.connections} connections, {load.threads} threads, {self.options.duration} s")
+        self.warm_up(load)
+        return self.least_disturbed(label, lambda: self._signin_once(load), lambda r: r[0].foreign_cpu)
+
+    def _hash_once(self, settings: Settings) -> HashRate:
+        self.settle()
+        self.meter.start()
+        rate = hash_rate(settings, os.cpu_count() or 1, self.options.hash_seconds)
+        return replace(rate, foreign_cpu=self.meter.foreign_share())
+
+    def hash_only(self, settings: Settings) -> HashRate:
+        say(f"  argon2 hash-only: {os.cpu_count() or 1} threads, {self.options.hash_seconds} s")
+        return self.least_disturbed("hash-only", lambda: self._hash_once(settings), lambda r: r.foreign_cpu)
+
+    def _storm_once(self, viewer_load: Load, storm_load: Load) -> tuple[WrkResult, WrkResult]:
+        duration = self.options.duration
+        storm_duration = duration + 2 * STORM_LEAD_S
+        wait_sessions_settled(self.database_url)
+        self.settle()
+        storm = wrk.start(self.wrk_path, storm_load, storm_duration)
+        try:
+            time.sleep(STORM_LEAD_S)
+            self.meter.start()
+            viewer = wrk.run(self.wrk_path, viewer_load, duration)
+            viewer = replace(viewer, foreign_cpu=self.meter.foreign_share())
+        except BaseException:
+            wrk.kill(storm)
+            raise
+        signins = wrk.finish(storm, storm_load, storm_duration)
+        wait_sessions_settled(self.database_url)
+        return viewer, signins
+
+    def storm(self, loads: Loads) -> tuple[WrkResult, WrkResult]:
+        """viewer for `duration` s inside a sign-in storm that starts earlier and ends later."""
+        viewer_load = replace(loads.viewer, connections=STORM_VIEWER_CONNECTIONS)
+        storm_load = replace(loads.signin, connections=STORM_SIGNIN_CONNECTIONS)
+        say(
+            f"  storm: viewer at {viewer_load.connections} connections for {self.options.duration} s inside a "
+            f"sign-in storm at {storm_load.connections} connections for {self.options.duration + 2 * STORM_LEAD_S} s"
+        )
+        return self.least_disturbed(
+            "storm", lambda: self._storm_once(viewer_load, storm_load), lambda r: r[0].foreign_cpu
+        )
+
+    def run(self, log_dir: Path) -> EngineResult:
+        say(f"== {self.engine}: migrate, seed one account, start the app and the bare baseline")
+        migrate(self.database_url)
+        env = server_env(self.database_url)
+        settings = Settings.from_env(env)
+        login_name, password = seed_account(settings)
+        with servers(self.engine, env, log_dir) as (app, bare):
+            self.server_pids = [app.pid, bare.pid]
+            token = sign_in(app, login_name, password)
+            check_same_answer(app, bare, token)
+            viewer_body = json.dumps({"query": VIEWER_QUERY})
+            loads = Loads(
+                viewer=Load(app.url("/graphql"), viewer_body, token, server_pid=app.pid),
+                bare=Load(bare.url("/viewer"), viewer_body, token, server_pid=bare.pid),
+                signin=Load(app.url("/graphql"), sign_in_body(login_name, password), server_pid=app.pid),
+            )
+            viewer = self.measure("viewer (GraphQL)", loads.viewer)
+            bare_result = self.measure("viewer (bare Starlette)", loads.bare)
+            signin, created = self.measure_signins("sign-in (sessionCreateByPassword)", loads.signin)
+            hashing = self.hash_only(settings)
+            storm_viewer, storm_signin = self.storm(loads)
+        result = EngineResult(
+            self.engine,
+            viewer,
+            bare_result,
+            signin,
+            created,
+            hashing,
+            storm_viewer,
+            storm_signin,
+            app_hash_workers(settings),
+        )
+        for line in report.engine_table(result):
+            say(line)
+        return result
+
+
+@contextlib.contextmanager
+def servers(engine: str, env: dict[str, str], log_dir: Path) -> Iterator[tuple[Server, Server]]:
+    with (
+        serve(f"{engine}-app", "app:create_app", env, log_dir) as app,
+        serve(f"{engine}-bare", "bench.bare:create_app", env, log_dir) as bare,
+    ):
+        yield app, bare
+
+
+@dataclass(slots=True)
+class Outcome:
+    results: list[EngineResult]
+    notes: list[str]
+    failed: bool = False
+
+
+def run(options: Options) -> Outcome:
+    """Both engines in turn; a failed engine is reported and does not hide the other's figures."""
+    wrk_path = wrk.ensure_wrk()
+    outcome = Outcome([], [])
+    with tempfile.TemporaryDirectory(prefix="ac-bench-") as tmp:
+        tmpdir = Path(tmp)
+        _run_engine(outcome, "sqlite", lambda: contextlib.nullcontext(sqlite_url(tmpdir)), options, wrk_path, tmpdir)
+        if options.sqlite_only:
+            outcome.notes.append("PostgreSQL skipped (--sqlite-only)")
+            say("== postgresql: skipped (--sqlite-only)")
+        else:
+            _run_engine(outcome, "postgresql", postgres_database, options, wrk_path, tmpdir)
+    return outcome
+
+
+def _run_engine(
+    outcome: Outcome,
+    engine: str,
+    database: Callable[[], contextlib.AbstractContextManager[str]],
+    options: Options,
+    wrk_path: str,
+    log_dir: Path,
+) -> None:
+    try:
+        with database() as url:
+            outcome.results.append(EngineBench(engine, url, options, wrk_path).run(log_dir))
+    except Exception as exc:  # report it, keep the other engine's figures, exit non-zero
+        traceback.print_exc()
+        _print_server_logs(log_dir, engine)
+        outcome.notes.append(f"{engine} FAILED: {exc}".splitlines()[0])
+        outcome.failed = True
+
+
+def _print_server_logs(log_dir: Path, engine: str) -> None:
+    for log in sorted(log_dir.glob(f"{engine}-*.log")):
+        text = log.read_text(errors="replace").strip()
+        if text:
+            print(f"--- {log.name} (last lines)", file=sys.stderr)
+            print("\n".join(text.splitlines()[-20:]), file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_args(argv)
+    say(
+        f"bench: wrk, {wrk.CONNECTIONS} connections, {wrk.THREADS} threads, {options.duration} s per measurement "
+        f"(+{options.warmup} s warm-up), one uvicorn worker per server, 127.0.0.1, {os.cpu_count()} CPUs"
+    )
+    try:
+        outcome = run(options)
+    except KeyboardInterrupt:  # the context managers have stopped the servers and dropped the database
+        say("bench: interrupted")
+        return 130
+    for line in report.summary(outcome.results, outcome.notes):
+        say(line)
+    path = report.write_json(
+        outcome.results,
+        outcome.notes,
+        {
+            "duration_s": options.duration,
+            "warmup_s": options.warmup,
+            "hash_seconds": options.hash_seconds,
+            "retries": options.retries,
+            "connections": wrk.CONNECTIONS,
+            "threads": wrk.THREADS,
+            "storm_viewer_connections": STORM_VIEWER_CONNECTIONS,
+            "storm_signin_connections": STORM_SIGNIN_CONNECTIONS,
+        },
+    )
+    say(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+    return 1 if outcome.failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

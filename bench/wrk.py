@@ -1,0 +1,151 @@
+"""Debian's `wrk` as the load generator: install it if needed, run it, parse the Lua summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+LUA_SCRIPT = Path(__file__).resolve().parent / "lua" / "post.lua"
+THREADS = 2
+CONNECTIONS = 50
+# wrk's default socket timeout (2 s) would drop slow sign-ins from the latency statistics.
+SOCKET_TIMEOUT_S = 30
+# How long past its duration a wrk process may take before it is killed.
+GRACE_S = SOCKET_TIMEOUT_S + 15
+RESULT_PREFIX = "BENCH_RESULT "
+
+
+@dataclass(frozen=True, slots=True)
+class Load:
+    """One wrk run: POST `body` to `url`, optionally with a bearer token."""
+
+    url: str
+    body: str
+    token: str | None = None
+    connections: int = CONNECTIONS
+    threads: int = THREADS
+    server_pid: int = 0  # the process answering, to charge its CPU time per request
+
+
+@dataclass(frozen=True, slots=True)
+class WrkResult:
+    connections: int
+    requests: int
+    duration_s: float
+    rps: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    errors: dict[str, int]
+    # Set by the caller: the share of all CPUs used by other processes meanwhile (bench.machine),
+    # and the server's CPU time per answered request, all its threads included.
+    foreign_cpu: float = 0.0
+    server_cpu_ms: float = 0.0
+
+    @property
+    def error_count(self) -> int:
+        return sum(self.errors.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ensure_wrk() -> str:
+    """The path of `wrk`, installing Debian's package when we are root; exit with a message otherwise."""
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        sys.exit("bench: `wrk` is not installed; run `sudo apt-get install -y wrk` and try again.")
+    print("bench: installing wrk with apt-get ...", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "wrk"]
+    if subprocess.run(install, env=env, stdout=subprocess.DEVNULL, check=False, timeout=600).returncode != 0:
+        # The package lists may be missing or stale on a fresh machine.
+        subprocess.run(["apt-get", "update", "-qq"], env=env, check=False, timeout=600)
+        subprocess.run(install, env=env, stdout=subprocess.DEVNULL, check=False, timeout=600)
+    found = shutil.which("wrk")
+    if not found:
+        sys.exit("bench: `apt-get install -y wrk` did not provide wrk; install it by hand and try again.")
+    return found
+
+
+def start(wrk: str, load: Load, duration_s: int) -> subprocess.Popen[str]:
+    """Start wrk in the background; pair with `finish`."""
+    cmd = [
+        wrk,
+        f"-t{load.threads}",
+        f"-c{load.connections}",
+        f"-d{duration_s}s",
+        f"--timeout={SOCKET_TIMEOUT_S}s",
+        "-s",
+        str(LUA_SCRIPT),
+        load.url,
+    ]
+    env = {**os.environ, "BENCH_BODY": load.body, "BENCH_TOKEN": load.token or ""}
+    return subprocess.Popen(
+        cmd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # a Ctrl-C reaches us, and we stop wrk ourselves
+    )
+
+
+def finish(process: subprocess.Popen[str], load: Load, duration_s: int) -> WrkResult:
+    """Wait for wrk (bounded), kill it if it overruns, and parse its summary line."""
+    try:
+        output, _ = process.communicate(timeout=duration_s + GRACE_S)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
+        raise RuntimeError(f"wrk did not finish within {duration_s + GRACE_S} s") from None
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return parse(output, load.connections)
+
+
+def kill(process: subprocess.Popen[str]) -> None:
+    """Stop a wrk started with `start` without waiting for its duration (on errors)."""
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
+
+
+def run(wrk: str, load: Load, duration_s: int) -> WrkResult:
+    return finish(start(wrk, load, duration_s), load, duration_s)
+
+
+def parse(output: str, connections: int) -> WrkResult:
+    line = next((ln for ln in output.splitlines() if ln.startswith(RESULT_PREFIX)), None)
+    if line is None:
+        raise RuntimeError(f"wrk printed no summary:\n{output}")
+    raw = json.loads(line.removeprefix(RESULT_PREFIX))
+    duration_s = raw["duration_us"] / 1e6
+    return WrkResult(
+        connections=connections,
+        requests=raw["requests"],
+        duration_s=round(duration_s, 3),
+        rps=round(raw["requests"] / duration_s, 1) if duration_s > 0 else 0.0,
+        p50_ms=_ms(raw["p50_us"]),
+        p95_ms=_ms(raw["p95_us"]),
+        p99_ms=_ms(raw["p99_us"]),
+        mean_ms=_ms(raw["mean_us"]),
+        max_ms=_ms(raw["max_us"]),
+        errors={k: int(v) for k, v in raw["errors"].items()},
+    )
+
+
+def _ms(microseconds: float) -> float:
+    return round(microseconds / 1000, 2)
