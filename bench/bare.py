@@ -1,9 +1,12 @@
-"""The baseline: a bare Starlette handler doing the `viewer` read without GraphQL or the ORM.
+"""The baselines: bare Starlette handlers doing the `viewer` read without GraphQL.
 
-Served by `uvicorn bench.bare:create_app --factory` exactly like the app. Per request: SHA-256 of
-the bearer token, one SELECT of the session joined with its account by token hash (SQLAlchemy
-Core, on an engine built by the app's own `create_engine`, so pool and SQLite pragmas match), the
-idle-timeout check (AUTH-3), and a JSON answer shaped like the GraphQL one.
+Served by `uvicorn bench.bare:create_app --factory` exactly like the app. Two routes:
+
+- `/viewer`, the same session-token read as the app: the app's own `services.auth.authenticate`
+  through the app's own `Database` and read session (ORM), then a JSON answer shaped like the
+  GraphQL one. GraphQL / this is the goal ratio: what the GraphQL layer costs on top of the read.
+- `/viewer-core`, the floor: SHA-256 of the bearer token, one SQLAlchemy Core SELECT built once,
+  the idle-timeout check (AUTH-3), the same JSON. Printed for information.
 """
 
 from __future__ import annotations
@@ -21,10 +24,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from app import build_deps
 from models.accounts import Account
 from models.auth import AuthSession
 from models.session import create_engine
+from services.auth import service as auth
+from services.database import Database, run_read
 from services.security import token_hash
+from settings import Settings
 
 ACCOUNTS = Account.__table__
 SESSIONS = AuthSession.__table__
@@ -58,10 +65,22 @@ def global_id(type_name: str, node_id: int) -> str:
 
 
 def create_app() -> Starlette:
+    settings = Settings.from_env()
+    db = Database(settings.database_url)
+    deps = build_deps(settings)
     engine = create_engine(os.environ["DATABASE_URL"])
     statement = viewer_statement()
 
-    async def viewer(request: Request) -> Response:
+    async def viewer_same_read(request: Request) -> Response:
+        found = await run_read(db, deps, auth.authenticate, bearer(request))
+        if found is None:
+            return JSONResponse({"data": {"viewer": None}})
+        account = found.account
+        account_id = None if account.account_number is None else str(account.account_number)
+        answer = {"id": global_id("Account", account.id), "accountId": account_id, "username": account.username}
+        return JSONResponse({"data": {"viewer": answer}})
+
+    async def viewer_core(request: Request) -> Response:
         token = bearer(request)
         row = None
         if token is not None:
@@ -88,7 +107,13 @@ def create_app() -> Starlette:
             yield
         finally:
             await engine.dispose()
+            await db.dispose()
 
     return Starlette(
-        routes=[Route("/healthz", health), Route("/viewer", viewer, methods=["GET", "POST"])], lifespan=lifespan
+        routes=[
+            Route("/healthz", health),
+            Route("/viewer", viewer_same_read, methods=["GET", "POST"]),
+            Route("/viewer-core", viewer_core, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
     )

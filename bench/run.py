@@ -5,7 +5,8 @@ baseline (bench/bare.py) each served by uvicorn (one worker, no access log, prod
 then, with wrk on loopback (50 connections, 2 threads):
 
   a. `viewer` req/s and p50/p95 latency through GraphQL;
-  b. the same read in the bare handler, and the ratio GraphQL / bare (goal >= 0.75);
+  b. the same read (the app's own `authenticate`) in a bare handler, and the ratio GraphQL / bare
+     (goal >= 0.75); and, for information, the floor: one Core SELECT in a bare handler;
   c. password sign-ins/s against the argon2 hash-only rate with the app's own parameters on every
      core (goal >= 0.8);
   d. the p95 of `viewer` while a sign-in storm runs, against the p95 of `viewer` alone (goal <= 2).
@@ -77,6 +78,7 @@ class Options:
 class Loads:
     viewer: Load
     bare: Load
+    core: Load
     signin: Load
 
 
@@ -137,9 +139,10 @@ def check_same_answer(app: Server, bare: Server, token: str) -> None:
     """The GraphQL viewer and the bare handler must return the same, non-null document."""
     body = json.dumps({"query": VIEWER_QUERY})
     graphql_answer = post_json(app, "/graphql", body, token)
-    bare_answer = post_json(bare, "/viewer", body, token)
-    if graphql_answer != bare_answer or not (graphql_answer.get("data") or {}).get("viewer"):
-        raise RuntimeError(f"viewer answers differ or are empty: GraphQL {graphql_answer}, bare {bare_answer}")
+    for route in ("/viewer", "/viewer-core"):
+        bare_answer = post_json(bare, route, body, token)
+        if graphql_answer != bare_answer or not (graphql_answer.get("data") or {}).get("viewer"):
+            raise RuntimeError(f"viewer answers differ or are empty: GraphQL {graphql_answer}, {route} {bare_answer}")
 
 
 def app_hash_workers(settings: Settings) -> int | None:
@@ -263,10 +266,12 @@ class EngineBench:
             loads = Loads(
                 viewer=Load(app.url("/graphql"), viewer_body, token, server_pid=app.pid),
                 bare=Load(bare.url("/viewer"), viewer_body, token, server_pid=bare.pid),
+                core=Load(bare.url("/viewer-core"), viewer_body, token, server_pid=bare.pid),
                 signin=Load(app.url("/graphql"), sign_in_body(login_name, password), server_pid=app.pid),
             )
             viewer = self.measure("viewer (GraphQL)", loads.viewer)
-            bare_result = self.measure("viewer (bare Starlette)", loads.bare)
+            bare_result = self.measure("viewer (bare Starlette, the same read)", loads.bare)
+            core_result = self.measure("viewer (bare Starlette, Core floor)", loads.core)
             signin, created = self.measure_signins("sign-in (sessionCreateByPassword)", loads.signin)
             hashing = self.hash_only(settings)
             storm_viewer, storm_signin = self.storm(loads)
@@ -280,6 +285,7 @@ class EngineBench:
             storm_viewer,
             storm_signin,
             app_hash_workers(settings),
+            core_result,
         )
         for line in report.engine_table(result):
             say(line)
