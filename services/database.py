@@ -32,6 +32,9 @@ class Transactions(Protocol):
         self, fn: Callable[Concatenate[Uow, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
     ) -> T | ServiceError: ...
 
+    async def release(self) -> None:
+        """Give back any database connection held for reads (before a long wait such as a hash)."""
+
 
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:

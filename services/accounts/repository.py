@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import bindparam, exists, select, update
 
 from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUsername
 from services.sql import insert
@@ -72,20 +72,26 @@ async def lock_phone(uow: Uow, phone: str) -> None:
     await uow.session.execute(select(PhoneQuota.phone).where(PhoneQuota.phone == phone).with_for_update())
 
 
+# Login-name look-ups run on every sign-in: built once.
+_PORTAL_BY_PHONE = select(Account).where(
+    Account.phone == bindparam("phone"), Account.kind == "portal", Account.status == "active"
+)
+_BY_USERNAME_KEY = select(Account).where(Account.username_key == bindparam("key"), Account.status == "active")
+_PORTAL_BY_EMAIL_KEY = select(Account).where(
+    Account.email_key == bindparam("key"), Account.kind == "portal", Account.status == "active"
+)
+
+
 async def portal_account_by_phone(uow: Uow, phone: str) -> Account | None:
-    return await uow.session.scalar(
-        select(Account).where(Account.phone == phone, Account.kind == "portal", Account.status == "active")
-    )
+    return await uow.session.scalar(_PORTAL_BY_PHONE, {"phone": phone})
 
 
 async def by_username_key(uow: Uow, key: str) -> Account | None:
-    return await uow.session.scalar(select(Account).where(Account.username_key == key, Account.status == "active"))
+    return await uow.session.scalar(_BY_USERNAME_KEY, {"key": key})
 
 
 async def by_email_key(uow: Uow, key: str) -> Account | None:
-    return await uow.session.scalar(
-        select(Account).where(Account.email_key == key, Account.kind == "portal", Account.status == "active")
-    )
+    return await uow.session.scalar(_PORTAL_BY_EMAIL_KEY, {"key": key})
 
 
 async def by_account_number(uow: Uow, number: int) -> Account | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy import bindparam, case, func, or_, select, update
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket
@@ -100,6 +100,18 @@ async def locked_until(uow: Uow, keys: list[str], now: datetime) -> datetime | N
             LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
         )
     )
+
+
+# Sign-in reads both throttle rows (the login name's and the address's) in one prebuilt statement.
+_THROTTLE_PAIR = select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.locked_until).where(
+    or_(LoginThrottle.key == bindparam("name_key"), LoginThrottle.key == bindparam("address_key"))
+)
+
+
+async def throttle_pair(uow: Uow, name_key: str, address_key: str) -> dict[str, tuple[int, datetime | None]]:
+    """{key: (failures, locked_until)} for the keys that have a row."""
+    rows = await uow.session.execute(_THROTTLE_PAIR, {"name_key": name_key, "address_key": address_key})
+    return {key: (failures, until) for key, failures, until in rows.all()}
 
 
 async def record_failure(uow: Uow, key: str, now: datetime, window: timedelta) -> int:

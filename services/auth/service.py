@@ -155,6 +155,7 @@ class _PasswordAttempt:
     address_key: str
     account_id: int | None
     password_hash: str | None
+    name_has_failures: bool
 
 
 async def sign_in_with_password(
@@ -166,6 +167,7 @@ async def sign_in_with_password(
         attempt = await tx.read(_password_attempt, login_name, client)
     except ServiceError as err:
         return err
+    await tx.release()  # no connection is held while the hash waits for a core
     # Hash even when the account does not exist, so timing does not tell (AUTH-5).
     ok = await tx.deps.hasher.verify(attempt.password_hash, password or "")
     return await tx.write(_password_outcome, attempt, ok, client)
@@ -174,27 +176,30 @@ async def sign_in_with_password(
 async def _password_attempt(uow: Uow, login_name: str, client: ClientInfo) -> _PasswordAttempt:
     now = uow.now()
     canonical = _login_key(login_name or "")[1]
-    attempt = _PasswordAttempt(login_throttle_key(uow, canonical), f"ip:{client.ip or 'unknown'}", None, None)
+    name_key, address_key = login_throttle_key(uow, canonical), f"ip:{client.ip or 'unknown'}"
+    throttle = await repo.throttle_pair(uow, name_key, address_key)
     # AUTH-5: a locked name or address is refused before any hash is computed.
-    until = await repo.locked_until(uow, [attempt.name_key, attempt.address_key], now)
-    if until is not None:
-        raise _too_many(until, now)
+    locks = [until for _, until in throttle.values() if until is not None and until > now]
+    if locks:
+        raise _too_many(max(locks), now)
     account = (await resolve_login_name(uow, login_name))[1]
-    if account is None:
-        return attempt
-    return _PasswordAttempt(attempt.name_key, attempt.address_key, account.id, account.password_hash)
+    return _PasswordAttempt(
+        name_key,
+        address_key,
+        account.id if account else None,
+        account.password_hash if account else None,
+        name_has_failures=throttle.get(name_key, (0, None))[0] > 0,
+    )
 
 
 async def _password_outcome(uow: Uow, attempt: _PasswordAttempt, ok: bool, client: ClientInfo) -> IssuedSession:
     now = uow.now()
-    # Concurrent failures may have locked the name or the address while we hashed.
-    until = await repo.locked_until(uow, [attempt.name_key, attempt.address_key], now)
-    if until is not None:
-        raise _too_many(until, now)
     account = await accounts_repo.get(uow, attempt.account_id) if attempt.account_id is not None else None
-    # The password must still be the one we checked (a reset may have happened meanwhile).
+    # The password must still be the one we checked (a reset may have happened meanwhile). Failures
+    # are counted atomically below, so requests racing the lock cannot pass the limit.
     if ok and account is not None and account.status == "active" and account.password_hash == attempt.password_hash:
-        await repo.clear(uow, attempt.name_key)
+        if attempt.name_has_failures:
+            await repo.clear(uow, attempt.name_key)
         return await _issue(uow, account, "password", client)
     name_failures = await repo.record_failure(uow, attempt.name_key, now, THROTTLE_WINDOW)
     address_failures = await repo.record_failure(uow, attempt.address_key, now, THROTTLE_WINDOW)
