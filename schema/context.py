@@ -58,6 +58,9 @@ class Context:
                 self._uow = Uow(self._session, self.deps)
             return await fn(self._uow, *args, **kwargs)
 
+    async def release(self) -> None:
+        await self.close()
+
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()

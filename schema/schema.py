@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
-from graphql.validation import NoSchemaIntrospectionCustomRule
+from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import relay
 from strawberry.extensions import (
-    AddValidationRules,
     MaskErrors,
     MaxAliasesLimiter,
-    MaxTokensLimiter,
     ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
@@ -25,6 +23,7 @@ from strawberry.types import ExecutionContext
 
 from resolvers import accounts, auth, recovery
 from resolvers import viewer as viewer_resolvers
+from schema.context import Context
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.payloads import (
     AccountPasswordChangePayload,
@@ -162,22 +161,43 @@ class Mutation:
 TYPES: list[Any] = [SessionType]
 
 
-def _guards(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    """Query depth, alias and token limits; introspection off outside development.
+class Guards(SchemaExtension):
+    """One extension for the request guards and the connection release (fewer hooks per request).
 
-    Validation rules are built once: ValidationCache keys on the rule classes, so a rule class
-    made per request would defeat the cache.
+    - query depth and alias limits, and no introspection outside development (validation rules,
+      built once: ValidationCache keys on the rule classes);
+    - the token limit, enforced while parsing;
+    - the request's read connection is given back as soon as execution ends, before the response
+      is serialised and sent (a slow client must not hold a pooled connection).
     """
-    rules = [
+
+    def __init__(self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int) -> None:
+        self.rules = rules
+        self.max_tokens = max_tokens
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.validation_rules = self.execution_context.validation_rules + self.rules
+        self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        yield
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            await context.close()
+
+
+def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
+    rules: list[type[ASTValidationRule]] = [
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
     ]
     if not settings.is_development:
         rules.append(NoSchemaIntrospectionCustomRule)
+    guards = tuple(rules)
     max_tokens = settings.max_tokens
     factories: list[Callable[[], SchemaExtension]] = [
-        lambda: AddValidationRules(rules),
-        lambda: MaxTokensLimiter(max_token_count=max_tokens),
+        lambda: Guards(guards, max_tokens),
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
@@ -203,7 +223,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=TYPES,
-        extensions=_guards(settings),
+        extensions=_extensions(settings),
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
     )
 
