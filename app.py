@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -140,6 +141,11 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        # Everything loaded at start-up lives for the process: move it out of the collector's way,
+        # and collect young objects less often (full collections paused requests for ~100 ms).
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(10_000, 50, 100)
         task = None
         if settings.sweep_interval_seconds > 0:
             task = asyncio.create_task(_sweep_forever(database, deps, settings.sweep_interval_seconds))

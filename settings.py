@@ -37,7 +37,7 @@ class Settings:
     argon2_memory_kib: int = 19 * 1024
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
-    # Concurrent argon2 hashes; 0 means all cores but one (leave one to the event loop).
+    # Threads hashing with argon2 at a lower CPU priority; 0 means one per core.
     password_hash_workers: int = 0
     # CODE-3: requests per destination per (Asia/Shanghai) day.
     code_daily_cap: int = 10

@@ -20,10 +20,12 @@ WRITE_OPTION = "account_center_write"
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     is_sqlite = database_url.startswith("sqlite")
     kwargs: dict[str, Any] = {"echo": echo}
+    # The pool is sized for the concurrency one worker serves (a request holds a connection only
+    # while it reads or writes); waiters beyond it queue without order guarantees.
     if is_sqlite:
-        kwargs["connect_args"] = {"timeout": 30}
+        kwargs.update(connect_args={"timeout": 30}, pool_size=20, max_overflow=40)
     else:
-        kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=False)
+        kwargs.update(pool_size=30, max_overflow=30, pool_pre_ping=False)
     engine = create_async_engine(database_url, **kwargs)
     if is_sqlite:
         _install_sqlite_recipe(engine)
