@@ -4,6 +4,7 @@ from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUse
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
+from models.review import ReviewAuditEntry, Reviewer, ReviewItem
 
 __all__ = [
     "Account",
@@ -19,5 +20,8 @@ __all__ = [
     "QrLoginTicket",
     "RecoveryTicket",
     "RetiredUsername",
+    "ReviewAuditEntry",
+    "ReviewItem",
+    "Reviewer",
     "StepUpGrant",
 ]

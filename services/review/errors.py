@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from enum import Enum
+
+
+class ReviewErrorCode(Enum):
+    """Why a back-office action on a review item was refused (REV-3, REV-4)."""
+
+    ITEM_NOT_FOUND = "ITEM_NOT_FOUND"
+    UNKNOWN_KIND = "UNKNOWN_KIND"
+    INVALID_QUEUE = "INVALID_QUEUE"
+    ALREADY_CLAIMED = "ALREADY_CLAIMED"
+    NOT_CLAIM_HOLDER = "NOT_CLAIM_HOLDER"
+    LEAD_ONLY = "LEAD_ONLY"
+    REVIEWER_NOT_FOUND = "REVIEWER_NOT_FOUND"
+    NOT_WAITING_FOR_USER = "NOT_WAITING_FOR_USER"
+    REASON_REQUIRED = "REASON_REQUIRED"
+    MESSAGE_REQUIRED = "MESSAGE_REQUIRED"
+    TEXT_TOO_LONG = "TEXT_TOO_LONG"

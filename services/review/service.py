@@ -1,0 +1,208 @@
+"""Review items: submit, claim, release, reassign, decide, and the user's answer.
+
+REV-1 two queues (2 and 5 working days); each item carries its due time.
+REV-3 claim before deciding; two reviewers never decide one item (conditional UPDATEs); a claim can
+      be released, and a lead can reassign it.
+REV-4 approve; reject with a reason from a list plus free text; ask for more material (the clock
+      stops until the user answers, then the due time moves on by the working time that was left).
+REV-5 every decision notifies the user and is appended to the audit trail.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from models.accounts import Account
+from models.review import ReviewAuditEntry, Reviewer, ReviewItem
+from services.calendar.service import due_at, resumed_due_at
+from services.errors import ServiceError
+from services.review.errors import ReviewErrorCode
+from services.review.kinds import RejectReason, handler_for
+from services.uow import Uow
+
+QUEUES = (2, 5)  # REV-1
+MAX_TEXT = 2000
+
+
+async def submit(uow: Uow, *, kind: str, subject_id: int, account_id: int, queue_days: int) -> ReviewItem:
+    """Put an item into its queue, due `queue_days` working days after today (REV-1)."""
+    if handler_for(kind) is None:
+        raise ServiceError(ReviewErrorCode.UNKNOWN_KIND, f"No handler is registered for {kind!r}.", "kind")
+    if queue_days not in QUEUES:
+        raise ServiceError(ReviewErrorCode.INVALID_QUEUE, "Items go to the 2- or the 5-working-day queue.", None)
+    now = uow.now()
+    item = ReviewItem(
+        kind=kind,
+        subject_id=subject_id,
+        account_id=account_id,
+        queue_days=queue_days,
+        state="pending",
+        submitted_at=now,
+        due_at=due_at(now, queue_days),
+    )
+    uow.session.add(item)
+    await uow.session.flush()
+    await _audit(uow, item.id, None, "submit")
+    return item
+
+
+async def _audit(
+    uow: Uow, item_id: int, reviewer_id: int | None, action: str, reason: str | None = None, text: str | None = None
+) -> None:
+    uow.session.add(
+        ReviewAuditEntry(
+            item_id=item_id, reviewer_id=reviewer_id, action=action, reason=reason, text=text, created_at=uow.now()
+        )
+    )
+    await uow.session.flush()
+
+
+async def _item(uow: Uow, item_id: int) -> ReviewItem:
+    item = await uow.session.get(ReviewItem, item_id, populate_existing=True)
+    if item is None:
+        raise ServiceError(ReviewErrorCode.ITEM_NOT_FOUND, "No such review item.", "item")
+    return item
+
+
+async def claim(uow: Uow, reviewer: Reviewer, item_id: int) -> ReviewItem:
+    """REV-3: only one reviewer gets a pending item, however many try at once."""
+    result = await uow.session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.state == "pending", ReviewItem.claimed_by.is_(None))
+        .values(state="claimed", claimed_by=reviewer.id, claimed_at=uow.now())
+        .returning(ReviewItem.id)
+    )
+    if result.scalar_one_or_none() is None:
+        item = await _item(uow, item_id)  # ITEM_NOT_FOUND when it does not exist
+        raise ServiceError(
+            ReviewErrorCode.ALREADY_CLAIMED,
+            "Someone else holds this item." if item.state == "claimed" else f"This item is {item.state}.",
+            "item",
+        )
+    await _audit(uow, item_id, reviewer.id, "claim")
+    return await _item(uow, item_id)
+
+
+async def release(uow: Uow, reviewer: Reviewer, item_id: int) -> ReviewItem:
+    await _held(uow, reviewer, item_id, {"state": "pending", "claimed_by": None, "claimed_at": None})
+    await _audit(uow, item_id, reviewer.id, "release")
+    return await _item(uow, item_id)
+
+
+async def reassign(uow: Uow, lead: Reviewer, item_id: int, to_reviewer_id: int) -> ReviewItem:
+    """REV-3: a lead hands a pending or claimed item to another reviewer."""
+    if lead.role != "lead":
+        raise ServiceError(ReviewErrorCode.LEAD_ONLY, "Only a lead can reassign an item.", None)
+    target = await uow.session.get(Reviewer, to_reviewer_id)
+    if target is None or not target.active:
+        raise ServiceError(ReviewErrorCode.REVIEWER_NOT_FOUND, "No such active reviewer.", "reviewer")
+    result = await uow.session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.state.in_(("pending", "claimed")))
+        .values(state="claimed", claimed_by=target.id, claimed_at=uow.now())
+        .returning(ReviewItem.id)
+    )
+    if result.scalar_one_or_none() is None:
+        item = await _item(uow, item_id)
+        raise ServiceError(ReviewErrorCode.ALREADY_CLAIMED, f"This item is {item.state}.", "item")
+    await _audit(uow, item_id, lead.id, "reassign", text=f"to {target.username}")
+    return await _item(uow, item_id)
+
+
+async def _held(uow: Uow, reviewer: Reviewer, item_id: int, values: dict[str, object]) -> None:
+    """Move an item the reviewer holds, atomically: a lost claim makes the move fail."""
+    result = await uow.session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.state == "claimed", ReviewItem.claimed_by == reviewer.id)
+        .values(**values)
+        .returning(ReviewItem.id)
+    )
+    if result.scalar_one_or_none() is None:
+        await _item(uow, item_id)
+        raise ServiceError(ReviewErrorCode.NOT_CLAIM_HOLDER, "Claim the item before deciding it.", "item")
+
+
+def _text(value: str | None, field: str) -> str:
+    text = (value or "").strip()
+    if len(text) > MAX_TEXT:
+        raise ServiceError(ReviewErrorCode.TEXT_TOO_LONG, f"At most {MAX_TEXT} characters.", field)
+    return text
+
+
+async def _notify(uow: Uow, item: ReviewItem, text: str) -> None:
+    """REV-5: the account holder hears of every decision, by SMS to the bound phone."""
+    account = await uow.session.get(Account, item.account_id)
+    if account is not None:
+        await uow.deps.notifier.send(
+            uow, channel="sms", destination=account.phone, purpose=f"REVIEW_{item.kind.upper()}", text=text
+        )
+
+
+async def approve(uow: Uow, reviewer: Reviewer, item_id: int, note: str | None = None) -> ReviewItem:
+    text = _text(note, "note")
+    await _held(uow, reviewer, item_id, {"state": "approved", "decided_at": uow.now()})
+    item = await _item(uow, item_id)
+    handler = handler_for(item.kind)
+    assert handler is not None, item.kind
+    await handler.approved(uow, item)
+    await _audit(uow, item_id, reviewer.id, "approve", text=text or None)
+    await _notify(uow, item, f"【账号中心】您的{handler.label}已通过审核。 Your {handler.label} was approved.")
+    return item
+
+
+async def reject(uow: Uow, reviewer: Reviewer, item_id: int, reason: RejectReason | None, text: str) -> ReviewItem:
+    if reason is None:
+        raise ServiceError(ReviewErrorCode.REASON_REQUIRED, "Choose a reason from the list.", "reason")
+    detail = _text(text, "text")
+    await _held(uow, reviewer, item_id, {"state": "rejected", "decided_at": uow.now()})
+    item = await _item(uow, item_id)
+    handler = handler_for(item.kind)
+    assert handler is not None, item.kind
+    await handler.rejected(uow, item, reason, detail)
+    await _audit(uow, item_id, reviewer.id, "reject", reason=reason.value, text=detail or None)
+    await _notify(uow, item, f"【账号中心】您的{handler.label}未通过审核。 Your {handler.label} was rejected.")
+    return item
+
+
+async def request_more(uow: Uow, reviewer: Reviewer, item_id: int, message: str) -> ReviewItem:
+    """REV-4: the item waits on the user; its clock stops until the user answers."""
+    text = _text(message, "message")
+    if not text:
+        raise ServiceError(ReviewErrorCode.MESSAGE_REQUIRED, "Say what material is needed.", "message")
+    now = uow.now()
+    await _held(
+        uow, reviewer, item_id, {"state": "waiting_user", "paused_at": now, "claimed_by": None, "claimed_at": None}
+    )
+    item = await _item(uow, item_id)
+    handler = handler_for(item.kind)
+    assert handler is not None, item.kind
+    await handler.more_material_requested(uow, item, text)
+    await _audit(uow, item_id, reviewer.id, "request_more", text=text)
+    await _notify(uow, item, f"【账号中心】您的{handler.label}需要补充材料。 Your {handler.label} needs more material.")
+    return item
+
+
+async def user_answered(uow: Uow, item_id: int) -> ReviewItem:
+    """The user sent the material: back to the queue, due later by the time spent waiting (REV-4)."""
+    item = await _item(uow, item_id)
+    if item.state != "waiting_user" or item.paused_at is None:
+        raise ServiceError(ReviewErrorCode.NOT_WAITING_FOR_USER, "This item is not waiting for material.", "item")
+    now = uow.now()
+    new_due = resumed_due_at(item.paused_at, item.due_at, now)
+    result = await uow.session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.state == "waiting_user")
+        .values(state="pending", paused_at=None, due_at=new_due)
+        .returning(ReviewItem.id)
+    )
+    if result.scalar_one_or_none() is None:
+        raise ServiceError(ReviewErrorCode.NOT_WAITING_FOR_USER, "This item is not waiting for material.", "item")
+    await _audit(uow, item_id, None, "user_answer")
+    return await _item(uow, item_id)
+
+
+async def audit_trail(uow: Uow, item_id: int) -> list[ReviewAuditEntry]:
+    rows = await uow.session.scalars(
+        select(ReviewAuditEntry).where(ReviewAuditEntry.item_id == item_id).order_by(ReviewAuditEntry.id)
+    )
+    return list(rows)
