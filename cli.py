@@ -1,4 +1,4 @@
-"""The `account-center` command: serve, migrate, seed-demo, sweep, export-schema."""
+"""The `account-center` command: serve, migrate, seed-demo, sweep, reviewer add, export-schema."""
 
 from __future__ import annotations
 
@@ -121,6 +121,45 @@ def _sweep(_: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _reviewer_add(args: argparse.Namespace) -> int:
+    """Create a back-office reviewer; print the TOTP provisioning URI (REV-6)."""
+    import getpass
+    import os
+
+    from app import build_deps
+    from services.database import Database, run_write
+    from services.errors import ServiceError
+    from services.review import reviewers
+    from settings import Settings
+
+    password = os.environ.get("REVIEWER_PASSWORD") or getpass.getpass("Password (12+ characters): ")
+
+    async def main() -> int:
+        settings = Settings.from_env()
+        db = Database(settings.database_url)
+        try:
+            result = await run_write(
+                db,
+                build_deps(settings),
+                reviewers.add_reviewer,
+                username=args.username,
+                display_name=args.display_name or args.username,
+                role=args.role,
+                password=password,
+            )
+        finally:
+            await db.dispose()
+        if isinstance(result, ServiceError):
+            print(f"refused ({result.code.value}): {result.message}", file=sys.stderr)
+            return 1
+        print(f"reviewer {result.reviewer.username} ({result.reviewer.role}) created")
+        print("Add this to an authenticator app (TOTP, 6 digits, 30 s):")
+        print(result.provisioning_uri)
+        return 0
+
+    return asyncio.run(main())
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from schema.schema import export_sdl
 
@@ -148,6 +187,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply the Alembic migrations").set_defaults(func=_migrate)
     sub.add_parser("seed-demo", help="create the demo accounts (idempotent)").set_defaults(func=_seed)
     sub.add_parser("sweep", help="expire what the clock has passed").set_defaults(func=_sweep)
+    p = sub.add_parser("reviewer", help="manage back-office reviewers")
+    reviewer_sub = p.add_subparsers(dest="reviewer_command", required=True)
+    p = reviewer_sub.add_parser("add", help="add a reviewer; password from REVIEWER_PASSWORD or a prompt")
+    p.add_argument("username")
+    p.add_argument("--role", choices=["reviewer", "lead"], default="reviewer")
+    p.add_argument("--display-name")
+    p.set_defaults(func=_reviewer_add)
     p = sub.add_parser("export-schema", help="write schema.graphql (or --check it)")
     p.add_argument("--check", action="store_true")
     p.set_defaults(func=_export_schema)

@@ -4,7 +4,7 @@ from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUse
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
-from models.review import ReviewAuditEntry, Reviewer, ReviewItem
+from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
 
 __all__ = [
     "Account",
@@ -23,5 +23,6 @@ __all__ = [
     "ReviewAuditEntry",
     "ReviewItem",
     "Reviewer",
+    "ReviewerSession",
     "StepUpGrant",
 ]

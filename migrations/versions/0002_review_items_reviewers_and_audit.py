@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-26 01:58:41.339857
+Create Date: 2026-11-26 02:01:13.417683
 
 """
 from typing import Sequence, Union
@@ -29,6 +29,9 @@ def upgrade() -> None:
     sa.Column('display_name', sa.String(length=64), nullable=False),
     sa.Column('role', sa.String(length=16), nullable=False),
     sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('password_hash', sa.String(length=255), nullable=False),
+    sa.Column('totp_secret', sa.String(length=255), nullable=False),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_reviewers')),
     sa.UniqueConstraint('username', name=op.f('uq_reviewers_username'))
@@ -53,6 +56,21 @@ def upgrade() -> None:
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_items_account_id'), ['account_id'], unique=False)
         batch_op.create_index('ix_review_items_queue', ['queue_days', 'state', 'due_at', 'id'], unique=False)
+
+    op.create_table('reviewer_sessions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('reviewer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('csrf_token', sa.String(length=64), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ended_at', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['reviewer_id'], ['reviewers.id'], name=op.f('fk_reviewer_sessions_reviewer_id_reviewers'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reviewer_sessions')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_reviewer_sessions_token_hash'))
+    )
+    with op.batch_alter_table('reviewer_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reviewer_sessions_reviewer_id'), ['reviewer_id'], unique=False)
 
     op.create_table('review_audit',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -88,6 +106,7 @@ def upgrade() -> None:
             )
 
 
+
 def downgrade() -> None:
     """Downgrade schema."""
     if op.get_bind().dialect.name == "postgresql":
@@ -101,6 +120,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_review_audit_item_id'))
 
     op.drop_table('review_audit')
+    with op.batch_alter_table('reviewer_sessions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reviewer_sessions_reviewer_id'))
+
+    op.drop_table('reviewer_sessions')
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.drop_index('ix_review_items_queue')
         batch_op.drop_index(batch_op.f('ix_review_items_account_id'))

@@ -70,7 +70,7 @@ async def _seed(db: Database, clock: ManualClock, reviewers: int = 2) -> tuple[i
         )  # fmt: skip
         staff = [
             Reviewer(username=f"rev{i}", display_name=f"Reviewer {i}", role="lead" if i == 0 else "reviewer",
-                     active=True, created_at=clock.now())
+                     active=True, password_hash="x", totp_secret="x", totp_last_step=0, created_at=clock.now())
             for i in range(reviewers)
         ]  # fmt: skip
         s.add_all([account, *staff])
