@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from resolvers import uploads
 from sandbox.routes import routes as sandbox_routes
 from schema.context import Context
 from schema.schema import build_schema
@@ -34,16 +35,18 @@ log = logging.getLogger("account_center")
 class BodyLimit:
     """Refuse request bodies over the cap with 413, counting while streaming (no Content-Length trust)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: dict[str, int] | None = None) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.per_path = per_path or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.per_path.get(scope.get("path", ""), self.max_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await PlainTextResponse("Request body too large.", status_code=413)(scope, receive, send)
             return
         seen = 0
@@ -54,7 +57,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return message
 
@@ -135,6 +138,7 @@ def create_app(
         Route("/", index),
         Route("/healthz", health),
         Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
+        *uploads.routes,
     ]
     if settings.sandbox:
         routes.append(Mount("/sandbox", routes=sandbox_routes))
@@ -162,7 +166,7 @@ def create_app(
     app.state.db = database
     app.state.deps = deps
     app.state.settings = settings
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, per_path={"/uploads": uploads.MAX_UPLOAD_BODY})
     return app
 
 

@@ -46,6 +46,8 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
+    # Uploaded documents (ORG-2, ORG-3): private, outside the web root.
+    upload_dir: str = "./var/uploads"
     # Background sweeper interval (seconds); 0 turns it off.
     sweep_interval_seconds: int = 60
     trusted_proxy_count: int = 0
@@ -75,6 +77,7 @@ class Settings:
             password_hash_workers=_int(e.get("PASSWORD_HASH_WORKERS"), d.password_hash_workers),
             code_daily_cap=_int(e.get("CODE_DAILY_CAP"), d.code_daily_cap),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), d.max_body_bytes),
+            upload_dir=e.get("UPLOAD_DIR") or d.upload_dir,
             sweep_interval_seconds=_int(e.get("SWEEP_INTERVAL_SECONDS"), d.sweep_interval_seconds),
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
         )

@@ -4,6 +4,7 @@ from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUse
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
+from models.documents import Document
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
 
 __all__ = [
@@ -13,6 +14,7 @@ __all__ = [
     "Base",
     "CodeDailyCount",
     "CodeSendWindow",
+    "Document",
     "LoginThrottle",
     "OneTimeCode",
     "OutboxMessage",

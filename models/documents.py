@@ -1,0 +1,26 @@
+"""Uploaded documents (ORG-2, ORG-3): stored outside the web root under a random name."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, BigIntPK
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    public_id: Mapped[str] = mapped_column(String(40), unique=True)  # what clients pass as an upload ID
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(128))  # as uploaded, for display only
+    content_type: Mapped[str] = mapped_column(String(16))  # image/jpeg | image/png
+    size: Mapped[int] = mapped_column(Integer)  # bytes stored (after EXIF stripping)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(80))  # relative path under UPLOAD_DIR
+    created_at: Mapped[datetime]

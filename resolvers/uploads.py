@@ -1,0 +1,104 @@
+"""`POST /uploads` and `GET /uploads/{id}`: documents for appeals and verifications (ORG-2, ORG-3).
+
+POST takes `multipart/form-data` with one part named `file` and `Authorization: Bearer <token>`;
+the body is capped while streaming. It answers 201 with the upload ID to pass to a mutation, or an
+error: `{"errors": [{"code", "message", "field"}]}` with 400, 401, 413 or 422.
+GET returns the owner's own file; any other ID is 404.
+"""
+
+from __future__ import annotations
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from services.auth import service as auth
+from services.database import run_read, run_write
+from services.documents import service as documents
+from services.documents.errors import DocumentErrorCode
+from services.errors import ServiceError
+
+STATUS = {
+    DocumentErrorCode.AUTHENTICATION_REQUIRED: 401,
+    DocumentErrorCode.FILE_REQUIRED: 400,
+    DocumentErrorCode.FILE_TOO_LARGE: 413,
+    DocumentErrorCode.DOCUMENT_NOT_FOUND: 404,
+}
+# The body may hold the 4 MB file plus the multipart framing.
+MAX_UPLOAD_BODY = documents.MAX_BYTES + 64 * 1024
+
+
+def _error(err: ServiceError) -> JSONResponse:
+    code = err.code if isinstance(err.code, DocumentErrorCode) else DocumentErrorCode.NOT_AN_IMAGE
+    return JSONResponse(
+        {"errors": [{"code": code.value, "message": err.message, "field": err.field}]},
+        status_code=STATUS.get(code, 422),
+    )
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+async def upload(request: Request) -> Response:
+    db, deps = request.app.state.db, request.app.state.deps
+    viewer = await run_read(db, deps, auth.authenticate, _bearer(request))
+    if viewer is None:
+        return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
+    # The body cap (BodyLimit) stops an oversized request while it streams; parts are not capped
+    # lower, so what passes it gets the precise FILE_TOO_LARGE answer below.
+    form = await request.form(max_files=1, max_fields=2, max_part_size=MAX_UPLOAD_BODY)
+    try:
+        part = form.get("file")
+        if not isinstance(part, UploadFile):
+            return _error(ServiceError(DocumentErrorCode.FILE_REQUIRED, "Send the file as the part `file`.", "file"))
+        data = await part.read(documents.MAX_BYTES + 1)
+        try:
+            prepared = await documents.prepare_async(part.filename or "", data)
+        except ServiceError as err:
+            return _error(err)
+    finally:
+        await form.close()
+    result = await run_write(db, deps, documents.store, viewer.account.id, prepared)
+    if isinstance(result, ServiceError):
+        return _error(result)
+    return JSONResponse(
+        {
+            "id": result.public_id,
+            "filename": result.filename,
+            "contentType": result.content_type,
+            "size": result.size,
+            "width": result.width,
+            "height": result.height,
+        },
+        status_code=201,
+    )
+
+
+async def download(request: Request) -> Response:
+    db, deps = request.app.state.db, request.app.state.deps
+    viewer = await run_read(db, deps, auth.authenticate, _bearer(request))
+    if viewer is None:
+        return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
+    try:
+        document = await run_read(db, deps, documents.owned, viewer.account.id, request.path_params["id"])
+    except ServiceError as err:
+        return _error(err)
+    data = documents.read_bytes(deps.settings.upload_dir, document)
+    return Response(
+        data,
+        media_type=document.content_type,
+        headers={
+            "cache-control": "private, no-store",
+            "x-content-type-options": "nosniff",
+            "content-disposition": "inline",
+        },
+    )
+
+
+routes = [
+    Route("/uploads", upload, methods=["POST"]),
+    Route("/uploads/{id}", download, methods=["GET"]),
+]
