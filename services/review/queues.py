@@ -1,0 +1,108 @@
+"""REV-2: the two queues as reviewers see them: sorted by due time, overdue and due-today marked,
+filtered (kind, state, mine) and searched (account ID, phone), a page at a time.
+
+One statement per page, whatever the page size: the queue index (queue_days, state, due_at, id)
+serves the order, and keyset pagination on (due_at, id) keeps deep pages as fast as the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, or_, select
+
+from models.accounts import Account
+from models.review import Reviewer, ReviewItem
+from services.calendar.service import local_date
+from services.identifiers import mask_phone, normalize_phone
+from services.uow import Uow
+
+OPEN_STATES = ("pending", "claimed", "waiting_user")
+ALL_STATES = (*OPEN_STATES, "approved", "rejected")
+MAX_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class QueueFilter:
+    queue_days: int
+    kinds: tuple[str, ...] = ()
+    states: tuple[str, ...] = OPEN_STATES
+    mine: int | None = None  # a reviewer ID: only items this reviewer holds
+    search: str = ""  # an account ID (16 digits) or a phone number
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    id: int
+    kind: str
+    state: str
+    submitted_at: datetime
+    due_at: datetime
+    account_id: int
+    account_number: int | None
+    phone_masked: str
+    claimed_by: int | None
+    claimed_by_name: str | None
+    overdue: bool
+    due_today: bool
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_after: tuple[datetime, int] | None  # pass back as `after` for the next page
+
+
+def _statement(f: QueueFilter) -> Select[ReviewItem, int | None, str, str]:
+    states = tuple(s for s in f.states if s in ALL_STATES) or OPEN_STATES
+    stmt = (
+        select(ReviewItem, Account.account_number, Account.phone, Reviewer.display_name)
+        .join(Account, Account.id == ReviewItem.account_id)
+        .outerjoin(Reviewer, Reviewer.id == ReviewItem.claimed_by)
+        .where(ReviewItem.queue_days == f.queue_days, ReviewItem.state.in_(states))
+    )
+    if f.kinds:
+        stmt = stmt.where(ReviewItem.kind.in_(f.kinds))
+    if f.mine is not None:
+        stmt = stmt.where(ReviewItem.claimed_by == f.mine)
+    term = f.search.strip()
+    if term:
+        phone = normalize_phone(term)
+        if phone is not None:
+            stmt = stmt.where(Account.phone == phone)
+        elif term.isdigit():
+            stmt = stmt.where(Account.account_number == int(term))
+        else:
+            stmt = stmt.where(ReviewItem.id == -1)  # names arrive with real-name verification
+    return stmt
+
+
+async def page(uow: Uow, f: QueueFilter, *, after: tuple[datetime, int] | None = None, limit: int = 50) -> QueuePage:
+    limit = max(1, min(limit, MAX_PAGE))
+    stmt = _statement(f)
+    if after is not None:
+        due, item_id = after
+        stmt = stmt.where(or_(ReviewItem.due_at > due, and_(ReviewItem.due_at == due, ReviewItem.id > item_id)))
+    rows = (await uow.session.execute(stmt.order_by(ReviewItem.due_at, ReviewItem.id).limit(limit + 1))).all()
+    now = uow.now()
+    today = local_date(now)
+    out = [
+        QueueRow(
+            id=item.id,
+            kind=item.kind,
+            state=item.state,
+            submitted_at=item.submitted_at,
+            due_at=item.due_at,
+            account_id=item.account_id,
+            account_number=number,
+            phone_masked=mask_phone(phone),
+            claimed_by=item.claimed_by,
+            claimed_by_name=name,
+            overdue=item.state in OPEN_STATES and item.due_at < now,
+            due_today=item.state in OPEN_STATES and item.due_at >= now and local_date(item.due_at) == today,
+        )
+        for item, number, phone, name in rows[:limit]
+    ]
+    last = out[-1] if len(rows) > limit and out else None
+    return QueuePage(out, (last.due_at, last.id) if last else None)
