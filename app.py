@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from backoffice.routes import routes as backoffice_routes
 from resolvers import uploads
 from sandbox.routes import routes as sandbox_routes
 from schema.context import Context
@@ -140,6 +141,7 @@ def create_app(
         Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
         *uploads.routes,
     ]
+    routes.append(Mount("/backoffice", routes=backoffice_routes))
     if settings.sandbox:
         routes.append(Mount("/sandbox", routes=sandbox_routes))
 

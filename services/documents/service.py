@@ -149,3 +149,11 @@ async def owned(uow: Uow, account_id: int, public_id: str) -> Document:
 
 def read_bytes(upload_dir: str, document: Document) -> bytes:
     return (Path(upload_dir).resolve() / document.storage_key).read_bytes()
+
+
+async def for_staff(uow: Uow, public_id: str) -> Document:
+    """ORG-3: reviewers read any document from the back office."""
+    document = await uow.session.scalar(select(Document).where(Document.public_id == public_id))
+    if document is None:
+        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
+    return document

@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Protocol
 
+from models.documents import Document
 from models.review import ReviewItem
 from services.uow import Uow
 
@@ -32,6 +33,10 @@ class ReviewHandler(Protocol):
     async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None: ...
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None: ...
+
+    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
+        """The uploaded material a reviewer looks at (ORG-3: shown to reviewers only)."""
+        ...
 
 
 _HANDLERS: dict[str, ReviewHandler] = {}

@@ -138,6 +138,7 @@ class StaffViewer:
     reviewer: Reviewer
     session_id: int
     csrf_token: str
+    needs_touch: bool = False
 
 
 async def authenticate(uow: Uow, token: str | None) -> StaffViewer | None:
@@ -157,11 +158,14 @@ async def authenticate(uow: Uow, token: str | None) -> StaffViewer | None:
     now = uow.now()
     if not reviewer.active or last_seen + SESSION_IDLE <= now:
         return None
-    if now - last_seen >= timedelta(seconds=60):
-        await uow.session.execute(
-            update(ReviewerSession).where(ReviewerSession.id == session_id).values(last_seen_at=now)
-        )
-    return StaffViewer(reviewer, session_id, csrf)
+    return StaffViewer(reviewer, session_id, csrf, needs_touch=now - last_seen >= timedelta(seconds=60))
+
+
+async def touch(uow: Uow, session_id: int) -> None:
+    """Record activity (at most once a minute, so page views stay reads)."""
+    await uow.session.execute(
+        update(ReviewerSession).where(ReviewerSession.id == session_id).values(last_seen_at=uow.now())
+    )
 
 
 def csrf_ok(viewer: StaffViewer, submitted: str | None) -> bool:

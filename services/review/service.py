@@ -10,9 +10,12 @@ REV-5 every decision notifies the user and is appended to the audit trail.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import select, update
 
 from models.accounts import Account
+from models.documents import Document
 from models.review import ReviewAuditEntry, Reviewer, ReviewItem
 from services.calendar.service import due_at, resumed_due_at
 from services.errors import ServiceError
@@ -206,3 +209,34 @@ async def audit_trail(uow: Uow, item_id: int) -> list[ReviewAuditEntry]:
         select(ReviewAuditEntry).where(ReviewAuditEntry.item_id == item_id).order_by(ReviewAuditEntry.id)
     )
     return list(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemDetail:
+    item: ReviewItem
+    account: Account
+    holder: str | None
+    audit: list[ReviewAuditEntry]
+    reviewer_names: dict[int, str]
+    reviewers: list[Reviewer]
+    documents: list[Document]
+
+
+async def detail(uow: Uow, item_id: int) -> ItemDetail:
+    """Everything the item page shows, in a fixed number of statements."""
+    item = await _item(uow, item_id)
+    account = await uow.session.get(Account, item.account_id)
+    assert account is not None
+    staff = list(await uow.session.scalars(select(Reviewer).where(Reviewer.active.is_(True)).order_by(Reviewer.id)))
+    names = {r.id: r.display_name for r in staff}
+    handler = handler_for(item.kind)
+    documents = await handler.documents(uow, item) if handler is not None else []
+    return ItemDetail(
+        item=item,
+        account=account,
+        holder=names.get(item.claimed_by) if item.claimed_by else None,
+        audit=await audit_trail(uow, item_id),
+        reviewer_names=names,
+        reviewers=staff,
+        documents=documents,
+    )

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError
 
 from models.accounts import Account
 from models.codes import OutboxMessage
+from models.documents import Document
 from models.review import Reviewer, ReviewItem
 from services.clock import SHANGHAI, ManualClock
 from services.database import Database, run_write
@@ -37,6 +38,9 @@ class RecordingHandler:
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
         self.calls.append(("more", item.subject_id, message))
+
+    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
+        return []
 
 
 def local(*args: int) -> datetime:

@@ -1,0 +1,248 @@
+"""The back office (REV-2..6): server-rendered pages for reviewers, plain HTML forms.
+
+Sessions are server-side, in an HttpOnly, SameSite=Lax cookie (Secure outside development), scoped
+to /backoffice; account holders' bearer tokens are never read here. Every form carries the session's
+synchronizer CSRF token (the sign-in form a pre-session one); a POST without it is refused with 403.
+Each route calls the same services as the GraphQL API.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+
+from services.clock import SHANGHAI
+from services.database import run_read, run_write
+from services.documents import service as documents
+from services.errors import ServiceError
+from services.identifiers import mask_phone
+from services.review import queues, reviewers
+from services.review import service as review
+from services.review.kinds import RejectReason, registered_kinds
+from services.review.reviewers import StaffViewer
+
+SESSION_COOKIE = "bo_session"
+PRE_CSRF_COOKIE = "bo_csrf"
+templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
+templates.env.filters["local"] = lambda value: (
+    value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
+)
+
+
+def _secure(request: Request) -> bool:
+    return not request.app.state.settings.is_development
+
+
+async def _staff(request: Request) -> StaffViewer | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    db, deps = request.app.state.db, request.app.state.deps
+    staff = await run_read(db, deps, reviewers.authenticate, token)
+    if staff is not None and staff.needs_touch:
+        await run_write(db, deps, reviewers.touch, staff.session_id)
+    return staff
+
+
+def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers["cache-control"] = "no-store"
+    response.headers["x-frame-options"] = "DENY"
+    return response
+
+
+async def login_form(request: Request, flash: str | None = None, status_code: int = 200) -> Response:
+    csrf = request.cookies.get(PRE_CSRF_COOKIE) or secrets.token_urlsafe(24)
+    response = _page(request, "login.html", {"csrf": csrf, "flash": flash, "staff": None}, status_code)
+    response.set_cookie(
+        PRE_CSRF_COOKIE, csrf, httponly=True, samesite="lax", secure=_secure(request), path="/backoffice"
+    )
+    return response
+
+
+async def login(request: Request) -> Response:
+    form = await request.form()
+    pre = request.cookies.get(PRE_CSRF_COOKIE)
+    if not pre or not secrets.compare_digest(pre, str(form.get("csrf", ""))):
+        return HTMLResponse("Forbidden: the form expired; reload the page.", status_code=403)
+    result = await run_write(
+        request.app.state.db,
+        request.app.state.deps,
+        reviewers.sign_in,
+        str(form.get("username", "")),
+        str(form.get("password", "")),
+        str(form.get("code", "")),
+    )
+    if isinstance(result, ServiceError):
+        return await login_form(request, result.message, status_code=401)
+    response = RedirectResponse("/backoffice/queues/2", status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, result.token, httponly=True, samesite="lax", secure=_secure(request), path="/backoffice"
+    )
+    response.delete_cookie(PRE_CSRF_COOKIE, path="/backoffice")
+    return response
+
+
+Handler = Callable[[Request, StaffViewer], Awaitable[Response]]
+
+
+def staff_only(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Signed-in reviewers only; POSTs also need the session's CSRF token."""
+
+    async def endpoint(request: Request) -> Response:
+        staff = await _staff(request)
+        if staff is None:
+            if request.method == "GET":
+                return RedirectResponse("/backoffice/login", status_code=303)
+            return HTMLResponse("Sign in first.", status_code=401)
+        if request.method == "POST":
+            form = await request.form()
+            if not reviewers.csrf_ok(staff, str(form.get("csrf", "")) or None):
+                return HTMLResponse("Forbidden: missing or wrong CSRF token.", status_code=403)
+        return await handler(request, staff)
+
+    return endpoint
+
+
+async def logout(request: Request, staff: StaffViewer) -> Response:
+    await run_write(request.app.state.db, request.app.state.deps, reviewers.sign_out, staff)
+    response = RedirectResponse("/backoffice/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/backoffice")
+    return response
+
+
+async def home(request: Request, staff: StaffViewer) -> Response:
+    return RedirectResponse("/backoffice/queues/2", status_code=303)
+
+
+def _after(raw: str | None) -> tuple[datetime, int] | None:
+    if not raw:
+        return None
+    due, _, item_id = raw.partition("~")
+    try:
+        return datetime.fromisoformat(due), int(item_id)
+    except ValueError:
+        return None
+
+
+async def queue(request: Request, staff: StaffViewer) -> Response:
+    days = int(request.path_params["days"])
+    if days not in review.QUEUES:
+        return HTMLResponse("No such queue.", status_code=404)
+    q = request.query_params
+    state = q.get("state", "")
+    f = queues.QueueFilter(
+        queue_days=days,
+        kinds=(q["kind"],) if q.get("kind") else (),
+        states=(state,) if state in queues.ALL_STATES else queues.OPEN_STATES,
+        mine=staff.reviewer.id if q.get("mine") else None,
+        search=q.get("q", "")[:64],
+    )
+    result = await run_read(request.app.state.db, request.app.state.deps, queues.page, f, after=_after(q.get("after")))
+    next_url = None
+    if result.next_after is not None:
+        params = {k: v for k, v in q.items() if k != "after"}
+        params["after"] = f"{result.next_after[0].isoformat()}~{result.next_after[1]}"
+        next_url = f"/backoffice/queues/{days}?{urlencode(params)}"
+    return _page(
+        request,
+        "queue.html",
+        {
+            "staff": staff,
+            "days": days,
+            "rows": result.rows,
+            "f": f,
+            "kinds": registered_kinds(),
+            "states": queues.ALL_STATES,
+            "next_url": next_url,
+            "flash": q.get("flash"),
+        },
+    )
+
+
+async def item(request: Request, staff: StaffViewer, flash: str | None = None, status_code: int = 200) -> Response:
+    try:
+        found = await run_read(
+            request.app.state.db, request.app.state.deps, review.detail, int(request.path_params["id"])
+        )
+    except ServiceError:
+        return HTMLResponse("No such item.", status_code=404)
+    return _page(
+        request,
+        "item.html",
+        {
+            "staff": staff,
+            "item": found.item,
+            "account": found.account,
+            "phone_masked": mask_phone(found.account.phone),
+            "holder": found.holder,
+            "audit": found.audit,
+            "names": found.reviewer_names,
+            "reviewers": found.reviewers,
+            "documents": found.documents,
+            "reasons": list(RejectReason),
+            "flash": flash,
+        },
+        status_code,
+    )
+
+
+def _action(fn: Callable[..., Awaitable[object]], *fields: str) -> Handler:
+    async def run(request: Request, staff: StaffViewer) -> Response:
+        item_id = int(request.path_params["id"])
+        form = await request.form()
+        args: list[object] = []
+        for name in fields:
+            value = str(form.get(name, ""))
+            if name == "reason":
+                args.append(RejectReason(value) if value in RejectReason.__members__ else None)
+            elif name == "reviewer":
+                args.append(int(value) if value.isdigit() else -1)
+            else:
+                args.append(value)
+        result = await run_write(request.app.state.db, request.app.state.deps, fn, staff.reviewer, item_id, *args)
+        if isinstance(result, ServiceError):
+            return await item(request, staff, result.message, status_code=409)
+        return RedirectResponse(f"/backoffice/items/{item_id}", status_code=303)
+
+    return run
+
+
+async def document(request: Request, staff: StaffViewer) -> Response:
+    """ORG-3: reviewers see the material; the files never sit in a served directory."""
+    deps = request.app.state.deps
+    try:
+        found = await run_read(request.app.state.db, deps, documents.for_staff, request.path_params["public_id"])
+    except ServiceError:
+        return HTMLResponse("No such document.", status_code=404)
+    return Response(
+        documents.read_bytes(deps.settings.upload_dir, found),
+        media_type=found.content_type,
+        headers={"cache-control": "private, no-store", "x-content-type-options": "nosniff"},
+    )
+
+
+routes = [
+    Route("/", staff_only(home), methods=["GET"]),
+    Route("/login", login_form, methods=["GET"]),
+    Route("/login", login, methods=["POST"]),
+    Route("/logout", staff_only(logout), methods=["POST"]),
+    Route("/queues/{days:int}", staff_only(queue), methods=["GET"]),
+    Route("/items/{id:int}", staff_only(item), methods=["GET"]),
+    Route("/items/{id:int}/claim", staff_only(_action(review.claim)), methods=["POST"]),
+    Route("/items/{id:int}/release", staff_only(_action(review.release)), methods=["POST"]),
+    Route("/items/{id:int}/approve", staff_only(_action(review.approve)), methods=["POST"]),
+    Route("/items/{id:int}/reject", staff_only(_action(review.reject, "reason", "text")), methods=["POST"]),
+    Route("/items/{id:int}/more", staff_only(_action(review.request_more, "message")), methods=["POST"]),
+    Route("/items/{id:int}/reassign", staff_only(_action(review.reassign, "reviewer")), methods=["POST"]),
+    Route("/documents/{public_id}", staff_only(document), methods=["GET"]),
+]
