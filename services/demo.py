@@ -1,15 +1,19 @@
-"""`account-center seed-demo`: one cloud account and one portal account, credentials printed.
+"""`account-center seed-demo`: one cloud account, one portal account, a reviewer and a lead for the
+back office; credentials (and the reviewers' TOTP URIs) printed.
 
 Idempotent: running it again prints the same credentials and creates nothing new.
 """
 
 from __future__ import annotations
 
+import pyotp
 from sqlalchemy import select
 
 from models.accounts import Account, AgreementAcceptance
+from models.review import Reviewer
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS
+from services.review import reviewers
 from services.uow import Uow
 
 DEMO_CLOUD_USERNAME = "demo-cloud"
@@ -18,6 +22,8 @@ DEMO_CLOUD_PHONE = "+8613800138000"
 DEMO_PORTAL_PHONE = "+8613900139000"
 DEMO_PORTAL_USERNAME = "demo-portal"
 DEMO_PORTAL_PASSWORD = "Demo-Portal-2026!"
+DEMO_REVIEWERS = (("demo-reviewer", "reviewer"), ("demo-lead", "lead"))
+DEMO_REVIEWER_PASSWORD = "Demo-Reviewer-2026!"
 
 
 async def seed(uow: Uow) -> list[str]:
@@ -73,6 +79,18 @@ async def seed(uow: Uow) -> list[str]:
             ),
         )
         await _accept(uow, portal.id, "activation")
+    staff_lines: list[str] = []
+    for username, role in DEMO_REVIEWERS:
+        staff = await uow.session.scalar(select(Reviewer).where(Reviewer.username == username))
+        if staff is None:
+            created = await reviewers.add_reviewer(
+                uow, username=username, display_name=username, role=role, password=DEMO_REVIEWER_PASSWORD
+            )
+            staff = created.reviewer
+        uri = pyotp.TOTP(reviewers.totp_secret(uow, staff)).provisioning_uri(
+            name=username, issuer_name=reviewers.TOTP_ISSUER
+        )
+        staff_lines.append(f"back office {role}: {username}  password {DEMO_REVIEWER_PASSWORD}  TOTP {uri}")
     lines.append(
         f"cloud account:  username {DEMO_CLOUD_USERNAME}  password {DEMO_CLOUD_PASSWORD}  "
         f"phone {DEMO_CLOUD_PHONE[3:]}  account ID {cloud.account_number}"
@@ -81,7 +99,7 @@ async def seed(uow: Uow) -> list[str]:
         f"portal account: phone {DEMO_PORTAL_PHONE[3:]} (SMS sign-in) or login name {DEMO_PORTAL_USERNAME}  "
         f"password {DEMO_PORTAL_PASSWORD}  account ID {portal.account_number}"
     )
-    return lines
+    return lines + staff_lines
 
 
 async def _accept(uow: Uow, account_id: int, context: str) -> None:
