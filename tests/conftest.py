@@ -142,3 +142,18 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+def run(app: Any, db: Database) -> Any:
+    """Call a service function in its own write transaction; a ServiceError is raised, not returned."""
+    from services.database import run_write
+    from services.errors import ServiceError
+
+    async def call(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await run_write(db, app.state.deps, fn, *args, **kwargs)
+        if isinstance(result, ServiceError):
+            raise result
+        return result
+
+    return call

@@ -14,7 +14,7 @@ from models.codes import OutboxMessage
 from models.documents import Document
 from models.review import Reviewer, ReviewItem
 from services.clock import SHANGHAI, ManualClock
-from services.database import Database, run_write
+from services.database import Database
 from services.errors import ServiceError
 from services.review import kinds
 from services.review import service as review
@@ -52,17 +52,6 @@ def handler() -> RecordingHandler:
     h = RecordingHandler()
     kinds.register(KIND, h)
     return h
-
-
-@pytest.fixture
-def run(app, db: Database):
-    async def call(fn, *args, **kwargs):
-        result = await run_write(db, app.state.deps, fn, *args, **kwargs)
-        if isinstance(result, ServiceError):
-            raise result
-        return result
-
-    return call
 
 
 async def _seed(db: Database, clock: ManualClock, reviewers: int = 2) -> tuple[int, list[Reviewer]]:

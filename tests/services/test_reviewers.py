@@ -10,23 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from models.review import Reviewer
-from services.database import Database, run_write
 from services.errors import ServiceError
 from services.review import reviewers
 from tests.helpers import registered_and_signed_in
 
 PASSWORD = "Staff-Only-Passphrase-1"
-
-
-@pytest.fixture
-def run(app, db: Database):
-    async def call(fn, *args, **kwargs):
-        result = await run_write(db, app.state.deps, fn, *args, **kwargs)
-        if isinstance(result, ServiceError):
-            raise result
-        return result
-
-    return call
 
 
 async def _add(run, username: str = "lin.reviewer", role: str = "reviewer") -> pyotp.TOTP:
