@@ -1,6 +1,7 @@
 """SQLAlchemy ORM models only; no business rules live here."""
 
 from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUsername
+from models.appeals import Appeal, AppealDocument
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
@@ -10,6 +11,8 @@ from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewIte
 __all__ = [
     "Account",
     "AgreementAcceptance",
+    "Appeal",
+    "AppealDocument",
     "AuthSession",
     "Base",
     "CodeDailyCount",

@@ -10,6 +10,7 @@ from strawberry.types.enum import has_enum_definition
 
 from services.accounts.agreements import AgreementKind
 from services.accounts.errors import AccountErrorCode
+from services.appeals.errors import AppealErrorCode
 from services.auth.errors import AuthErrorCode
 from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
@@ -66,6 +67,12 @@ SPECIFIC = {
     "QR_TICKET_USED": "The QR login ticket was already confirmed or redeemed.",
     "QR_LOGIN_NOT_AVAILABLE": "QR login is for portal accounts only (AUTH-2).",
     "MFA_DEVICE_NOT_BOUND": "The TOTP factor needs a bound virtual MFA device; offer the binding flow (MFA-4).",
+    "MATERIAL_MISSING": "A required material is missing (APL-1, APL-2); see the message.",
+    "MATERIAL_NOT_EXPECTED": "A material that is not part of this account's set was sent.",
+    "DOCUMENT_NOT_FOUND": "No upload with this ID belongs to the viewer (ORG-3).",
+    "APPEAL_ALREADY_OPEN": "An appeal of this kind is already under review.",
+    "APPEAL_NOT_FOUND": "No such appeal of the viewer.",
+    "NOT_WAITING_FOR_MATERIAL": "The appeal is not waiting for material.",
     "DESTINATION_REQUIRED": "This purpose needs a destination (phone or email).",
     "DESTINATION_NOT_ALLOWED": "This purpose has a fixed destination; leave this field empty.",
     "PURPOSE_NOT_ALLOWED": "Codes for this purpose are sent by their own mutation (see the message).",
@@ -91,6 +98,7 @@ gql_enum(AccountErrorCode, "Why an account operation was refused.")
 gql_enum(AuthErrorCode, "Why a sign-in, session or QR login step was refused.")
 gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
 gql_enum(MfaErrorCode, "Why a second-factor challenge was refused.")
+gql_enum(AppealErrorCode, "Why an appeal could not be filed or answered (APL-2).")
 gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
 
 
@@ -151,6 +159,7 @@ __all__ = [
     "AccountErrorCode",
     "AccountKind",
     "AgreementKind",
+    "AppealErrorCode",
     "AuthErrorCode",
     "CodeErrorCode",
     "CodePurpose",

@@ -9,6 +9,7 @@ import strawberry
 
 from schema.enums import (
     AccountErrorCode,
+    AppealErrorCode,
     AuthErrorCode,
     CodeErrorCode,
     MfaErrorCode,
@@ -68,6 +69,12 @@ class VerificationCodeError(Error):
 class MfaError(Error):
     code_enum = MfaErrorCode
     code: MfaErrorCode = strawberry.field(description="What went wrong; switch on it.")
+
+
+@strawberry.type(description="Why an appeal could not be filed or answered.")
+class AppealError(Error):
+    code_enum = AppealErrorCode
+    code: AppealErrorCode = strawberry.field(description="What went wrong; switch on it.")
 
 
 @strawberry.type(description="Why a recovery step was refused.")

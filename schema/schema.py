@@ -21,16 +21,18 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import accounts, auth, recovery
+from resolvers import accounts, appeals, auth, recovery
 from resolvers import viewer as viewer_resolvers
 from schema.context import Context
 from schema.types.account import AccountType, Agreement, SessionType
+from schema.types.appeals import AppealType
 from schema.types.payloads import (
     AccountPasswordChangePayload,
     AccountRecoveryLookupPayload,
     AccountRecoveryRevealPayload,
     AccountRegisterPayload,
     AccountUpdatePayload,
+    AppealPayload,
     OperationChallengeVerifyPayload,
     PasswordResetCompletePayload,
     PasswordResetStartPayload,
@@ -152,13 +154,23 @@ class Mutation:
         description="Forgot account (REC-2): find accounts by phone or account ID; masked login names; a code "
         "goes to the bound phone.",
     )
+    phone_rebind_appeal_file: AppealPayload = strawberry.mutation(
+        resolver=appeals.phone_rebind_appeal_file,
+        description="Lost the bound phone? Appeal to bind a new one (APL-2): the new phone proven by a "
+        "PHONE_CHANGE_NEW code, plus the account's materials uploaded with `POST /uploads`. Reviewed within "
+        "5 working days; on approval the new phone becomes the bound phone and both numbers are told.",
+    )
+    appeal_answer: AppealPayload = strawberry.mutation(
+        resolver=appeals.appeal_answer,
+        description="Send the material a reviewer asked for; the review clock starts again (REV-4).",
+    )
     account_recovery_reveal: AccountRecoveryRevealPayload = strawberry.mutation(
         resolver=recovery.account_recovery_reveal,
         description="Reveal the login names in full with the code (REC-2).",
     )
 
 
-TYPES: list[Any] = [SessionType]
+TYPES: list[Any] = [SessionType, AppealType]
 
 
 class Guards(SchemaExtension):

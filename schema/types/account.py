@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Annotated, Any, Self
+from typing import TYPE_CHECKING, Annotated, Any, Self
 
 import strawberry
 from strawberry import relay
@@ -22,6 +22,9 @@ from services.identifiers import mask_phone, national
 from services.mfa.service import operation_protection_factors
 
 Info = strawberry.Info[Context, None]
+
+if TYPE_CHECKING:
+    from schema.types.appeals import AppealConnection
 
 
 @strawberry.type(description="An agreement in force, with the version a client must send when accepting it.")
@@ -235,6 +238,26 @@ class AccountType(relay.Node):
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
             total_count=total,
+        )
+
+    @strawberry.field(description="The viewer's appeals, newest first (at most 100 per page).")
+    async def appeals(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
+    ) -> Annotated[AppealConnection, strawberry.lazy("schema.types.appeals")]:
+        from schema.types.appeals import AppealConnection, AppealEdge, AppealType
+        from services.appeals import service as appeals
+
+        check_first(first)
+        rows = await info.context.read(appeals.list_for, self.model.id, first + 1, decode_cursor("Appeal", after))
+        edges = [
+            AppealEdge(cursor=encode_cursor("Appeal", a.id), node=AppealType.from_model(a, i)) for a, i in rows[:first]
+        ]
+        return AppealConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
         )
 
     @classmethod

@@ -7,8 +7,9 @@ from datetime import datetime
 import strawberry
 
 from schema.enums import AccountKind, CodePurpose, QrLoginTicketStatus, SecondFactor
-from schema.errors import AccountError, AuthError, MfaError, RecoveryError, VerificationCodeError
+from schema.errors import AccountError, AppealError, AuthError, MfaError, RecoveryError, VerificationCodeError
 from schema.types.account import AccountType, SessionType
+from schema.types.appeals import AppealType
 
 ERRORS = "Expected failures, each with `field`, `message` and `code`; empty on success."
 ACCOUNT = "The account after the change; null when `errors` is not empty."
@@ -149,3 +150,9 @@ class AccountRecoveryRevealPayload:
         default_factory=list, description="The accounts with their login names in full."
     )
     errors: list[RecoveryError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of an appeal mutation.")
+class AppealPayload:
+    appeal: AppealType | None = strawberry.field(default=None, description="The appeal; null on failure.")
+    errors: list[AppealError] = strawberry.field(description=ERRORS)

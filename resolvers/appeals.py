@@ -1,0 +1,51 @@
+"""Appeal mutations: input -> one service call -> payload."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from models.appeals import Appeal
+from schema.context import Context
+from schema.errors import AppealError
+from schema.inputs.appeals import AppealAnswerInput, AppealMaterialInput, PhoneRebindAppealFileInput
+from schema.types.appeals import AppealType
+from schema.types.common import INPUT
+from schema.types.payloads import AppealPayload
+from services.appeals import service as appeals
+from services.appeals.errors import AppealErrorCode
+from services.errors import ServiceError
+
+Info = strawberry.Info[Context, None]
+NO_SESSION = AppealErrorCode.AUTHENTICATION_REQUIRED
+
+
+def _materials(items: list[AppealMaterialInput]) -> dict[str, str]:
+    return {m.role.name: m.upload_id for m in items}
+
+
+def _payload(result: Appeal | ServiceError) -> AppealPayload:
+    if isinstance(result, ServiceError):
+        return AppealPayload(errors=[AppealError.from_service(result)])
+    return AppealPayload(appeal=AppealType.from_model(result, None), errors=[])
+
+
+async def phone_rebind_appeal_file(info: Info, input: Annotated[PhoneRebindAppealFileInput, INPUT]) -> AppealPayload:
+    return _payload(
+        await info.context.write_viewer(
+            NO_SESSION,
+            appeals.file_phone_rebind,
+            new_phone=input.new_phone,
+            new_phone_code=input.new_phone_code,
+            materials=_materials(input.materials),
+        )
+    )
+
+
+async def appeal_answer(info: Info, input: Annotated[AppealAnswerInput, INPUT]) -> AppealPayload:
+    try:
+        appeal_id = int(input.id.node_id) if input.id.type_name == "Appeal" else -1
+    except ValueError:
+        appeal_id = -1
+    return _payload(await info.context.write_viewer(NO_SESSION, appeals.answer, appeal_id, _materials(input.materials)))

@@ -1,0 +1,104 @@
+"""Appeals as their owner sees them (APL-2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+from typing import Any, Self
+
+import strawberry
+from strawberry import relay
+
+from models.appeals import Appeal as AppealModel
+from models.review import ReviewItem
+from schema.context import Context
+from schema.types.common import PageInfo
+from services.appeals import service as appeals
+
+Info = strawberry.Info[Context, None]
+
+
+@strawberry.enum(description="A material of an appeal; which ones apply depends on the account (APL-1, APL-2).")
+class AppealMaterialRole(Enum):
+    ID_CARD_IN_HAND = strawberry.enum_value(
+        "ID_CARD_IN_HAND", description="Person: both sides of the ID card held in hand, showing the upper body."
+    )
+    APPLICATION_LETTER = strawberry.enum_value(
+        "APPLICATION_LETTER", description="Person: the filled-in and signed application letter."
+    )
+    PAYMENT_PROOF = strawberry.enum_value(
+        "PAYMENT_PROOF", description="Person: an invoice or payment confirmation of the account."
+    )
+    LEGAL_REP_ID_CARD = strawberry.enum_value(
+        "LEGAL_REP_ID_CARD", description="Enterprise: the legal representative's ID card (not held in hand)."
+    )
+    BUSINESS_LICENCE = strawberry.enum_value("BUSINESS_LICENCE", description="Enterprise: the business licence.")
+    STAMPED_APPLICATION_LETTER = strawberry.enum_value(
+        "STAMPED_APPLICATION_LETTER", description="Enterprise: the application letter bearing the company stamp."
+    )
+
+
+@strawberry.enum(description="Where an appeal stands.")
+class AppealStatus(Enum):
+    SUBMITTED = strawberry.enum_value("submitted", description="In the 5-working-day review queue.")
+    WAITING_USER = strawberry.enum_value(
+        "waiting_user", description="The reviewer asked for more material (see `moreMaterialMessage`); the clock stops."
+    )
+    APPROVED = strawberry.enum_value("approved", description="Approved: the new phone is the bound phone.")
+    REJECTED = strawberry.enum_value("rejected", description="Rejected: see `rejectReason` and `rejectText`.")
+
+
+@strawberry.type(name="Appeal", description="An appeal reviewed by staff within 5 working days (APL-2).")
+class AppealType(relay.Node):
+    id: relay.NodeID[int]
+    kind: str = strawberry.field(description="`phone_rebind` (APL-2).")
+    status: AppealStatus = strawberry.field(description="Where the appeal stands.")
+    required_materials: list[AppealMaterialRole] = strawberry.field(
+        description="The materials this account's appeals need (person or enterprise set)."
+    )
+    new_phone_masked: str | None = strawberry.field(description="The phone to bind, masked.")
+    submitted_at: datetime = strawberry.field(description="When it was filed.")
+    due_at: datetime | None = strawberry.field(
+        description="When the review is due (5 working days, Asia/Shanghai); it moves on while waiting for you."
+    )
+    reject_reason: str | None = strawberry.field(description="The reason from the list, when rejected.")
+    reject_text: str | None = strawberry.field(description="The reviewer's words, when rejected.")
+    more_material_message: str | None = strawberry.field(description="What the reviewer asked for, when waiting.")
+
+    @classmethod
+    def from_model(cls, appeal: AppealModel, item: ReviewItem | None) -> Self:
+        return cls(
+            id=appeal.id,
+            kind=appeal.kind,
+            status=AppealStatus(appeal.state),
+            required_materials=[AppealMaterialRole(r) for r in appeals.MATERIALS[appeal.subject_type]],
+            new_phone_masked=appeals.masked_new_phone(appeal),
+            submitted_at=appeal.created_at,
+            due_at=item.due_at if item is not None and appeal.state == "submitted" else None,
+            reject_reason=appeal.reject_reason,
+            reject_text=appeal.reject_text,
+            more_material_message=appeal.more_message if appeal.state == "waiting_user" else None,
+        )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        viewer = await info.context.auth()
+        ids = list(node_ids)
+        if viewer is None:
+            return [None] * len(ids)
+        rows = await info.context.read(appeals.list_for, viewer.account.id, 100, None)
+        by_id = {str(a.id): cls.from_model(a, i) for a, i in rows}
+        return [by_id.get(i) for i in ids]
+
+
+@strawberry.type(description="An edge of `AppealConnection`.")
+class AppealEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this appeal.")
+    node: AppealType = strawberry.field(description="The appeal.")
+
+
+@strawberry.type(description="The viewer's appeals, newest first.")
+class AppealConnection:
+    edges: list[AppealEdge] = strawberry.field(description="This page of appeals.")
+    page_info: PageInfo = strawberry.field(description="Whether more appeals follow.")

@@ -1,0 +1,210 @@
+"""Phone-rebind appeals (APL-2, PROF-2's lost-phone path), reviewed in the 5-working-day queue.
+
+The user (signed in, e.g. by password) names the new phone, proves it with a PHONE_CHANGE_NEW code,
+and uploads the materials for the account's subject type:
+- a person (or an unverified account): the ID card held in hand showing the upper body, the signed
+  rebind application letter, a payment proof (invoice or payment confirmation);
+- an enterprise: the legal representative's ID card, the business licence, the application letter
+  bearing the company stamp.
+A reviewer approves (the new phone becomes the bound phone; both numbers are told), rejects with a
+reason, or asks for more material, which the user sends with `answer`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from models.accounts import Account
+from models.appeals import Appeal, AppealDocument
+from models.documents import Document
+from models.review import ReviewItem
+from services.accounts import repository as accounts_repo
+from services.appeals.errors import AppealErrorCode
+from services.codes import service as codes
+from services.codes.purposes import CodePurpose
+from services.errors import ServiceError
+from services.identifiers import mask_phone, normalize_phone
+from services.review import kinds
+from services.review import service as review
+from services.review.kinds import RejectReason
+from services.uow import Uow
+from services.verification import subject
+from services.viewer import Viewer
+
+KIND = "phone_rebind"
+QUEUE_DAYS = 5  # APL-2
+MATERIALS = {
+    "person": ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF"),
+    "enterprise": ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER"),
+}
+OPEN = ("submitted", "waiting_user")
+
+
+async def subject_type(uow: Uow, account_id: int) -> str:
+    """Which material set applies: an unverified account proves itself as a person would."""
+    return await subject.verified_subject(uow, account_id) or "person"
+
+
+def _missing(code: AppealErrorCode, message: str, field: str = "materials") -> ServiceError:
+    return ServiceError(code, message, field)
+
+
+async def _documents(
+    uow: Uow, account_id: int, materials: dict[str, str], expected: tuple[str, ...]
+) -> dict[str, Document]:
+    unexpected = sorted(set(materials) - set(expected))
+    if unexpected:
+        raise _missing(AppealErrorCode.MATERIAL_NOT_EXPECTED, f"Not part of this appeal: {', '.join(unexpected)}.")
+    found: dict[str, Document] = {}
+    for role, public_id in materials.items():
+        document = await uow.session.scalar(
+            select(Document).where(Document.public_id == public_id, Document.account_id == account_id)
+        )
+        if document is None:  # ORG-3: another account's upload is as unknown as a made-up ID
+            raise _missing(AppealErrorCode.DOCUMENT_NOT_FOUND, f"No such upload for {role}.")
+        found[role] = document
+    return found
+
+
+async def _check_new_phone(uow: Uow, account: Account, phone: str) -> None:
+    if account.kind == "portal":
+        await accounts_repo.lock_phone(uow, phone)
+        if await accounts_repo.portal_account_by_phone(uow, phone) is not None:  # REG-4
+            raise ServiceError(
+                AppealErrorCode.PHONE_HAS_PORTAL_ACCOUNT, "This phone number already has a portal account.", "newPhone"
+            )
+    elif await accounts_repo.cloud_accounts_on_phone(uow, phone) >= accounts_repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
+        raise ServiceError(AppealErrorCode.PHONE_QUOTA_REACHED, "This phone number has 10 cloud accounts.", "newPhone")
+
+
+async def file_phone_rebind(
+    uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_code: str, materials: dict[str, str]
+) -> Appeal:
+    account = viewer.account
+    phone = normalize_phone(new_phone or "")
+    if phone is None:
+        raise ServiceError(AppealErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "newPhone")
+    if phone == account.phone:
+        raise ServiceError(AppealErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
+    codes.check_format(new_phone_code, "newPhoneCode")
+    kind = await subject_type(uow, account.id)
+    expected = MATERIALS[kind]
+    absent = [role for role in expected if role not in materials]
+    if absent:
+        raise _missing(AppealErrorCode.MATERIAL_MISSING, f"Upload every material: missing {', '.join(absent)}.")
+    documents = await _documents(uow, account.id, materials, expected)
+    already = await uow.session.scalar(
+        select(Appeal.id).where(Appeal.account_id == account.id, Appeal.kind == KIND, Appeal.state.in_(OPEN))
+    )
+    if already is not None:
+        raise ServiceError(AppealErrorCode.APPEAL_ALREADY_OPEN, "A phone-rebind appeal is already under review.", None)
+    await _check_new_phone(uow, account, phone)
+    await codes.verify(
+        uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
+    )
+    now = uow.now()
+    appeal = Appeal(
+        kind=KIND, account_id=account.id, subject_type=kind, new_phone=phone, state="submitted", created_at=now
+    )
+    uow.session.add(appeal)
+    await uow.session.flush()
+    uow.session.add_all(
+        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
+    )
+    item = await review.submit(uow, kind=KIND, subject_id=appeal.id, account_id=account.id, queue_days=QUEUE_DAYS)
+    appeal.review_item_id = item.id
+    await uow.session.flush()
+    return appeal
+
+
+async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: dict[str, str]) -> Appeal:
+    """The user sends what the reviewer asked for; the item goes back to the queue (REV-4)."""
+    appeal = await uow.session.get(Appeal, appeal_id)
+    if appeal is None or appeal.account_id != viewer.account.id:
+        raise ServiceError(AppealErrorCode.APPEAL_NOT_FOUND, "No such appeal.", "id")
+    if appeal.state != "waiting_user" or appeal.review_item_id is None:
+        raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", "id")
+    if not materials:
+        raise _missing(AppealErrorCode.MATERIAL_MISSING, "Upload at least one material.")
+    documents = await _documents(uow, viewer.account.id, materials, MATERIALS[appeal.subject_type])
+    now = uow.now()
+    uow.session.add_all(
+        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
+    )
+    appeal.state = "submitted"
+    await uow.session.flush()
+    await review.user_answered(uow, appeal.review_item_id)
+    return appeal
+
+
+async def list_for(
+    uow: Uow, account_id: int, first: int, after_id: int | None
+) -> list[tuple[Appeal, ReviewItem | None]]:
+    """The account's appeals, newest first, with their review items: one statement."""
+    stmt = (
+        select(Appeal, ReviewItem)
+        .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
+        .where(Appeal.account_id == account_id)
+        .order_by(Appeal.id.desc())
+        .limit(first)
+    )
+    if after_id is not None:
+        stmt = stmt.where(Appeal.id < after_id)
+    return [(a, i) for a, i in (await uow.session.execute(stmt)).all()]
+
+
+def masked_new_phone(appeal: Appeal) -> str | None:
+    return mask_phone(appeal.new_phone) if appeal.new_phone else None
+
+
+class PhoneRebindHandler:
+    """What the back office's decisions do to a phone-rebind appeal."""
+
+    label = "手机号换绑申诉 / phone-rebind appeal"
+
+    async def approved(self, uow: Uow, item: ReviewItem) -> None:
+        appeal = await uow.session.get(Appeal, item.subject_id)
+        account = await uow.session.get(Account, item.account_id)
+        assert appeal is not None
+        assert account is not None
+        assert appeal.new_phone is not None
+        await _check_new_phone(uow, account, appeal.new_phone)  # the phone may have been taken meanwhile
+        if account.kind == "cloud":
+            await accounts_repo.take_cloud_slot(uow, appeal.new_phone)
+            await accounts_repo.release_cloud_slot(uow, account.phone)
+        old, account.phone = account.phone, appeal.new_phone
+        appeal.state, appeal.decided_at = "approved", uow.now()
+        await uow.session.flush()
+        # APL-2: both numbers are told (the review service tells the new bound phone as well).
+        await uow.deps.notifier.send(
+            uow,
+            channel="sms",
+            destination=old,
+            purpose="PHONE_REBOUND",
+            text="【账号中心】您的账号已通过申诉换绑手机。 Account center: your account's phone was changed by appeal.",
+        )
+
+    async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
+        appeal = await uow.session.get(Appeal, item.subject_id)
+        assert appeal is not None
+        appeal.state, appeal.decided_at = "rejected", uow.now()
+        appeal.reject_reason, appeal.reject_text = reason.value, text or None
+        await uow.session.flush()
+
+    async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
+        appeal = await uow.session.get(Appeal, item.subject_id)
+        assert appeal is not None
+        appeal.state, appeal.more_message = "waiting_user", message
+        await uow.session.flush()
+
+    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
+        rows = await uow.session.scalars(
+            select(Document)
+            .join(AppealDocument, AppealDocument.document_id == Document.id)
+            .where(AppealDocument.appeal_id == item.subject_id)
+            .order_by(AppealDocument.id)
+        )
+        return list(rows)
+
+
+kinds.register(KIND, PhoneRebindHandler())

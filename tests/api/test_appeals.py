@@ -1,0 +1,189 @@
+"""APL-2 / PROF-2: the phone-rebind appeal for a lost phone, filed over GraphQL with uploaded
+materials and decided in the 5-working-day queue of the back office."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from models.accounts import Account
+from models.appeals import Appeal
+from models.codes import OutboxMessage
+from models.review import Reviewer, ReviewItem
+from services.appeals import service as appeals
+from services.clock import SHANGHAI
+from services.review import service as review
+from services.review.kinds import RejectReason
+from services.verification import subject
+from tests.helpers import gql, last_code, mutate, registered_and_signed_in, send_code
+
+OLD_PHONE, NEW_PHONE = "13700000001", "13900000009"
+PERSON = ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF")
+ENTERPRISE = ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER")
+APPEAL = "appeal { id status dueAt newPhoneMasked requiredMaterials moreMaterialMessage rejectReason }"
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (24, 24), (10, 200, 10)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def _upload(client, token: str) -> str:
+    response = await client.post(
+        "/uploads", files={"file": ("m.png", _png())}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+async def _materials(client, token: str, roles=PERSON) -> list[dict]:
+    return [{"role": role, "uploadId": await _upload(client, token)} for role in roles]
+
+
+async def _file(client, token: str, materials: list[dict], code: str | None = None) -> dict:
+    if code is None:
+        await send_code(client, "PHONE_CHANGE_NEW", phone=NEW_PHONE, token=token)
+        code = await last_code(client, NEW_PHONE)
+    return await mutate(
+        client,
+        "phoneRebindAppealFile",
+        {"newPhone": NEW_PHONE, "newPhoneCode": code, "materials": materials},
+        APPEAL,
+        token,
+    )
+
+
+@pytest.fixture
+async def lead(db, clock) -> Reviewer:
+    async with db.write_sessions() as s:
+        staff = Reviewer(username="lead", display_name="Lead", role="lead", active=True, password_hash="x",
+                         totp_secret="x", totp_last_step=0, created_at=clock.now())  # fmt: skip
+        s.add(staff)
+        await s.commit()
+        return staff
+
+
+async def test_apl_2_prof_2_lost_phone_appeal_is_reviewed_and_binds_the_new_phone(client, db, clock, run, lead) -> None:
+    # Given a signed-in user who lost the bound phone, on 2026-11-26 (Thursday) in Shanghai
+    clock.set(datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI).astimezone(UTC))
+    token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    # When they file the appeal with the three materials and a code to the new phone
+    filed = await _file(client, token, await _materials(client, token))
+    # Then it is in the 5-working-day queue, due at the end of Thursday 12-03
+    assert filed["errors"] == []
+    assert filed["appeal"]["status"] == "SUBMITTED"
+    assert filed["appeal"]["newPhoneMasked"] == "139****0009"
+    assert filed["appeal"]["requiredMaterials"] == list(PERSON)
+    listed = await gql(client, "{ viewer { appeals(first: 5) { edges { node { status dueAt } } } } }", token=token)
+    [edge] = listed["viewer"]["appeals"]["edges"]
+    assert edge["node"]["dueAt"] == "2026-12-03T15:59:59+00:00"
+    async with db.read_sessions() as s:
+        [item] = list(await s.scalars(select(ReviewItem)))
+    assert (item.kind, item.queue_days) == ("phone_rebind", 5)
+    # When a reviewer approves it
+    await run(review.claim, lead, item.id)
+    await run(review.approve, lead, item.id)
+    # Then the new phone is bound, and both numbers were told
+    async with db.read_sessions() as s:
+        account = await s.scalar(select(Account))
+        told = {
+            m.destination
+            for m in await s.scalars(select(OutboxMessage).where(OutboxMessage.purpose != "PHONE_CHANGE_NEW"))
+        }
+    assert account.phone == "+86" + NEW_PHONE
+    assert told == {"+86" + OLD_PHONE, "+86" + NEW_PHONE}
+    status = await gql(client, "{ viewer { appeals(first: 1) { edges { node { status } } } } }", token=token)
+    assert status["viewer"]["appeals"]["edges"][0]["node"]["status"] == "APPROVED"
+
+
+async def test_apl_2_missing_material_is_refused_and_nothing_is_filed(client, db) -> None:
+    token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    materials = (await _materials(client, token))[:2]
+    await send_code(client, "PHONE_CHANGE_NEW", phone=NEW_PHONE, token=token)
+    code = await last_code(client, NEW_PHONE)
+    refused = await _file(client, token, materials, code)
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("MATERIAL_MISSING", "materials")]
+    async with db.read_sessions() as s:
+        assert list(await s.scalars(select(Appeal))) == []
+    # The code was not used up: the complete appeal goes through with it
+    full = await _materials(client, token)
+    assert (await _file(client, token, full, code))["errors"] == []
+
+
+async def test_apl_2_enterprise_accounts_need_the_enterprise_materials(client, monkeypatch) -> None:
+    async def enterprise(uow, account_id):
+        return "enterprise"
+
+    monkeypatch.setattr(subject, "verified_subject", enterprise)
+    token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    refused = await _file(client, token, await _materials(client, token, PERSON))
+    assert refused["errors"][0]["code"] == "MATERIAL_MISSING"
+    assert "LEGAL_REP_ID_CARD" in refused["errors"][0]["message"]
+    mixed = await _materials(client, token, (*ENTERPRISE, "PAYMENT_PROOF"))
+    assert (await _file(client, token, mixed, await last_code(client, NEW_PHONE)))["errors"][0]["code"] == (
+        "MATERIAL_NOT_EXPECTED"
+    )
+    accepted = await _file(
+        client, token, await _materials(client, token, ENTERPRISE), await last_code(client, NEW_PHONE)
+    )
+    assert accepted["errors"] == []
+    assert accepted["appeal"]["requiredMaterials"] == list(ENTERPRISE)
+
+
+async def test_apl_2_another_accounts_upload_is_unknown(client) -> None:
+    bob = await registered_and_signed_in(client, "bob0001", "13600000006")
+    bobs = await _materials(client, bob)
+    alice = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    refused = await _file(client, alice, bobs)
+    assert refused["errors"][0]["code"] == "DOCUMENT_NOT_FOUND"
+
+
+async def test_apl_2_more_material_then_answer_then_reject(client, db, run, lead) -> None:
+    token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    filed = await _file(client, token, await _materials(client, token))
+    async with db.read_sessions() as s:
+        [item] = list(await s.scalars(select(ReviewItem)))
+    await run(review.claim, lead, item.id)
+    await run(review.request_more, lead, item.id, "The payment proof is unreadable.")
+    waiting = await gql(
+        client, "{ viewer { appeals(first: 1) { edges { node { status moreMaterialMessage dueAt } } } } }", token=token
+    )
+    node = waiting["viewer"]["appeals"]["edges"][0]["node"]
+    assert (node["status"], node["moreMaterialMessage"], node["dueAt"]) == (
+        "WAITING_USER",
+        "The payment proof is unreadable.",
+        None,
+    )
+    # A second appeal is refused while this one is open
+    second = await _file(client, token, await _materials(client, token))
+    assert second["errors"][0]["code"] == "APPEAL_ALREADY_OPEN"
+    # The user answers with a new payment proof
+    answered = await mutate(
+        client,
+        "appealAnswer",
+        {
+            "id": filed["appeal"]["id"],
+            "materials": [{"role": "PAYMENT_PROOF", "uploadId": await _upload(client, token)}],
+        },
+        APPEAL,
+        token,
+    )
+    assert answered["errors"] == []
+    assert answered["appeal"]["status"] == "SUBMITTED"
+    # Answering again is refused: nothing is awaited
+    again = await mutate(client, "appealAnswer", {"id": filed["appeal"]["id"], "materials": []}, APPEAL, token)
+    assert again["errors"][0]["code"] == "NOT_WAITING_FOR_MATERIAL"
+    # Rejected with a reason, the phone stays
+    await run(review.claim, lead, item.id)
+    await run(review.reject, lead, item.id, RejectReason.MATERIAL_MISMATCH, "The ID does not match the account.")
+    done = await gql(
+        client, "{ viewer { phone appeals(first: 1) { edges { node { status rejectReason } } } } }", token=token
+    )
+    assert done["viewer"]["phone"] == "+86" + OLD_PHONE
+    assert done["viewer"]["appeals"]["edges"][0]["node"] == {"status": "REJECTED", "rejectReason": "MATERIAL_MISMATCH"}
+    assert appeals.KIND == "phone_rebind"
