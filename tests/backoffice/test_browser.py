@@ -1,0 +1,136 @@
+"""The back office in a real browser (headless Debian Chromium through Playwright): a reviewer signs
+in with password + TOTP, opens the 5-day queue, claims a phone-rebind appeal and approves it
+(REV-2, REV-3, REV-4, REV-6, APL-2)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pyotp
+import pytest
+import uvicorn
+from sqlalchemy import select
+
+from app import create_app
+from models.accounts import Account
+from services.appeals import service as appeals
+from services.database import Database, run_write
+from services.review import reviewers
+from services.review import service as review
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+PASSWORD = "Staff-Only-Passphrase-1"
+
+if CHROMIUM is None and os.environ.get("CI") != "true":
+    pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def served(settings, db) -> Iterator[tuple[str, object]]:
+    """The app on loopback (development settings: plain-http cookies), in a thread of its own.
+
+    `db` empties the PostgreSQL test database first, as for every test."""
+    dev = replace(settings, environment="development")
+    app = create_app(dev)
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started
+    yield f"http://127.0.0.1:{port}", app
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+def _seed(settings, app) -> tuple[str, int]:
+    """A reviewer and a phone-rebind appeal waiting in the 5-day queue; returns (TOTP URI, item ID)."""
+
+    async def main() -> tuple[str, int]:
+        db = Database(settings.database_url)
+        deps = app.state.deps
+        try:
+            created = await run_write(db, deps, reviewers.add_reviewer, username="lin", display_name="Lin",
+                                      role="reviewer", password=PASSWORD)  # fmt: skip
+            async with db.write_sessions() as s:
+                account = Account(kind="cloud", status="active", account_number=1000000000000099,
+                                  phone="+8613700000001", idle_timeout_minutes=60, op_protection_sms=True,
+                                  op_protection_totp=False, login_protection_sms=False,
+                                  login_protection_totp=False, created_at=deps.clock.now())  # fmt: skip
+                s.add(account)
+                await s.commit()
+                from models.appeals import Appeal
+
+                appeal = Appeal(kind=appeals.KIND, account_id=account.id, subject_type="person",
+                                new_phone="+8613900000009", state="submitted", created_at=deps.clock.now())  # fmt: skip
+                s.add(appeal)
+                await s.commit()
+                appeal_id, account_id = appeal.id, account.id
+            item = await run_write(db, deps, review.submit, kind=appeals.KIND, subject_id=appeal_id,
+                                   account_id=account_id, queue_days=5)  # fmt: skip
+            return created.provisioning_uri, item.id
+        finally:
+            await db.dispose()
+
+    return asyncio.run(main())
+
+
+def test_rev_6_rev_3_a_reviewer_signs_in_claims_and_approves_in_chromium(served, settings) -> None:
+    from playwright.sync_api import sync_playwright
+
+    base, app = served
+    uri, item_id = _seed(settings, app)
+    otp = pyotp.parse_uri(uri)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run"],
+        )  # fmt: skip
+        page = browser.new_page()
+        page.goto(f"{base}/backoffice/login")
+        page.fill("input[name=username]", "lin")
+        page.fill("input[name=password]", PASSWORD)
+        page.fill("input[name=code]", otp.now())
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/backoffice/queues/2")
+        page.click("text=5-day queue")
+        page.wait_for_url(f"{base}/backoffice/queues/5")
+        assert "phone_rebind" in page.content()
+        page.click(f"a[href='/backoffice/items/{item_id}']")
+        page.click("button:has-text('Claim')")
+        page.wait_for_selector("button:has-text('Approve')")
+        page.click("button:has-text('Approve')")
+        page.wait_for_selector("text=approved")
+        trail = page.inner_text("table")
+        browser.close()
+    assert "claim" in trail
+    assert "approve" in trail
+
+    async def phone() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with db.read_sessions() as s:
+                account = await s.scalar(select(Account))
+                assert account is not None
+                return account.phone
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(phone()) == "+8613900000009"
