@@ -6,14 +6,22 @@ Idempotent: running it again prints the same credentials and creates nothing new
 
 from __future__ import annotations
 
+import io
+
 import pyotp
+from PIL import Image
 from sqlalchemy import select
 
 from models.accounts import Account, AgreementAcceptance
+from models.appeals import Appeal, AppealDocument
+from models.documents import Document
 from models.review import Reviewer
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS
+from services.appeals import service as appeals
+from services.documents import service as documents
 from services.review import reviewers
+from services.review import service as review
 from services.uow import Uow
 
 DEMO_CLOUD_USERNAME = "demo-cloud"
@@ -24,6 +32,7 @@ DEMO_PORTAL_USERNAME = "demo-portal"
 DEMO_PORTAL_PASSWORD = "Demo-Portal-2026!"
 DEMO_REVIEWERS = (("demo-reviewer", "reviewer"), ("demo-lead", "lead"))
 DEMO_REVIEWER_PASSWORD = "Demo-Reviewer-2026!"
+DEMO_APPEAL_PHONE = "+8613700137000"
 
 
 async def seed(uow: Uow) -> list[str]:
@@ -99,7 +108,38 @@ async def seed(uow: Uow) -> list[str]:
         f"portal account: phone {DEMO_PORTAL_PHONE[3:]} (SMS sign-in) or login name {DEMO_PORTAL_USERNAME}  "
         f"password {DEMO_PORTAL_PASSWORD}  account ID {portal.account_number}"
     )
-    return lines + staff_lines
+    demo_line = await _demo_appeal(uow, portal)
+    return lines + staff_lines + ([demo_line] if demo_line else [])
+
+
+async def _demo_appeal(uow: Uow, portal: Account) -> str | None:
+    """A phone-rebind appeal of the demo portal account, waiting in the 5-working-day queue."""
+    if await uow.session.scalar(select(Appeal.id).where(Appeal.account_id == portal.id)) is not None:
+        return None
+    materials: dict[str, Document] = {}
+    for role, colour in zip(appeals.MATERIALS["person"], ((200, 60, 60), (60, 160, 60), (60, 60, 200)), strict=True):
+        out = io.BytesIO()
+        Image.new("RGB", (480, 300), colour).save(out, format="PNG")
+        prepared = await documents.prepare_async(f"{role.lower()}.png", out.getvalue())
+        materials[role] = await documents.store(uow, portal.id, prepared)
+    now = uow.now()
+    appeal = Appeal(
+        kind=appeals.KIND,
+        account_id=portal.id,
+        subject_type="person",
+        new_phone=DEMO_APPEAL_PHONE,
+        state="submitted",
+        created_at=now,
+    )
+    uow.session.add(appeal)
+    await uow.session.flush()
+    uow.session.add_all(
+        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in materials.items()]
+    )
+    item = await review.submit(uow, kind=appeals.KIND, subject_id=appeal.id, account_id=portal.id, queue_days=5)
+    appeal.review_item_id = item.id
+    await uow.session.flush()
+    return f"back office: a phone-rebind appeal of the portal account waits in the 5-day queue (item {item.id})"
 
 
 async def _accept(uow: Uow, account_id: int, context: str) -> None:
