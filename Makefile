@@ -53,6 +53,7 @@ pytest: .venv/.synced
 
 bench: .venv/.synced ## load the served app with wrk on SQLite and PostgreSQL; prints figures
 	$(RUN) python -m bench.run $(BENCH_ARGS)
+	$(RUN) python -m bench.queue $(QUEUE_BENCH_ARGS)
 
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache account-center.db*

@@ -31,6 +31,8 @@ class Load:
     connections: int = CONNECTIONS
     threads: int = THREADS
     server_pid: int = 0  # the process answering, to charge its CPU time per request
+    method: str = "POST"
+    cookie: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +92,13 @@ def start(wrk: str, load: Load, duration_s: int) -> subprocess.Popen[str]:
         str(LUA_SCRIPT),
         load.url,
     ]
-    env = {**os.environ, "BENCH_BODY": load.body, "BENCH_TOKEN": load.token or ""}
+    env = {
+        **os.environ,
+        "BENCH_BODY": load.body,
+        "BENCH_TOKEN": load.token or "",
+        "BENCH_METHOD": load.method,
+        "BENCH_COOKIE": load.cookie or "",
+    }
     return subprocess.Popen(
         cmd,
         env=env,

@@ -59,8 +59,9 @@ class ReviewItem(Base):
     decided_at: Mapped[datetime | None]
 
     __table_args__ = (
-        # REV-2: each queue sorted by due time (keyset pagination on (due_at, id)).
-        Index("ix_review_items_queue", "queue_days", "state", "due_at", "id"),
+        # REV-2: each queue sorted by due time (keyset pagination on (due_at, id)); the state filter
+        # is applied while walking the index, so a page reads about a page of rows.
+        Index("ix_review_items_queue", "queue_days", "due_at", "id"),
     )
 
 

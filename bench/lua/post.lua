@@ -2,9 +2,16 @@
 -- `Authorization: Bearer $BENCH_TOKEN` when BENCH_TOKEN is set. At the end, print one line
 -- `BENCH_RESULT {json}` that bench/wrk.py parses (latencies in microseconds).
 
-wrk.method = "POST"
-wrk.body = os.getenv("BENCH_BODY") or "{}"
-wrk.headers["Content-Type"] = "application/json"
+-- BENCH_METHOD=GET sends no body; BENCH_COOKIE adds a Cookie header (the back-office session).
+wrk.method = os.getenv("BENCH_METHOD") or "POST"
+if wrk.method == "POST" then
+  wrk.body = os.getenv("BENCH_BODY") or "{}"
+  wrk.headers["Content-Type"] = "application/json"
+end
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie ~= nil and cookie ~= "" then
+  wrk.headers["Cookie"] = cookie
+end
 local token = os.getenv("BENCH_TOKEN")
 if token ~= nil and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token

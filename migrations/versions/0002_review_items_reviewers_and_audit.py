@@ -74,7 +74,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('review_items', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_review_items_account_id'), ['account_id'], unique=False)
-        batch_op.create_index('ix_review_items_queue', ['queue_days', 'state', 'due_at', 'id'], unique=False)
+        batch_op.create_index('ix_review_items_queue', ['queue_days', 'due_at', 'id'], unique=False)
 
     op.create_table('reviewer_sessions',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
