@@ -220,6 +220,7 @@ class ItemDetail:
     reviewer_names: dict[int, str]
     reviewers: list[Reviewer]
     documents: list[Document]
+    history: list[ReviewItem]  # the account's other review items, newest first
 
 
 async def detail(uow: Uow, item_id: int) -> ItemDetail:
@@ -239,4 +240,12 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
         reviewer_names=names,
         reviewers=staff,
         documents=documents,
+        history=list(
+            await uow.session.scalars(
+                select(ReviewItem)
+                .where(ReviewItem.account_id == item.account_id, ReviewItem.id != item.id)
+                .order_by(ReviewItem.id.desc())
+                .limit(20)
+            )
+        ),
     )

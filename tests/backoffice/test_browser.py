@@ -20,10 +20,12 @@ from sqlalchemy import select
 
 from app import create_app
 from models.accounts import Account
+from models.auth import AuthSession
 from services.appeals import service as appeals
 from services.database import Database, run_write
 from services.review import reviewers
 from services.review import service as review
+from services.security import new_token, token_hash
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "Staff-Only-Passphrase-1"
@@ -58,10 +60,11 @@ def served(settings, db) -> Iterator[tuple[str, object]]:
     thread.join(timeout=10)
 
 
-def _seed(settings, app) -> tuple[str, int]:
-    """A reviewer and a phone-rebind appeal waiting in the 5-day queue; returns (TOTP URI, item ID)."""
+def _seed(settings, app) -> tuple[str, int, str]:
+    """A reviewer, and a phone-rebind appeal waiting in the 5-day queue of an account holder who is
+    signed in; returns (TOTP URI, item ID, the account holder's bearer token)."""
 
-    async def main() -> tuple[str, int]:
+    async def main() -> tuple[str, int, str]:
         db = Database(settings.database_url)
         deps = app.state.deps
         try:
@@ -83,7 +86,13 @@ def _seed(settings, app) -> tuple[str, int]:
                 appeal_id, account_id = appeal.id, account.id
             item = await run_write(db, deps, review.submit, kind=appeals.KIND, subject_id=appeal_id,
                                    account_id=account_id, queue_days=5)  # fmt: skip
-            return created.provisioning_uri, item.id
+            token = new_token("acs")
+            async with db.write_sessions() as s:
+                now = deps.clock.now()
+                s.add(AuthSession(account_id=account_id, token_hash=token_hash(token), method="sms",
+                                  created_at=now, last_seen_at=now))  # fmt: skip
+                await s.commit()
+            return created.provisioning_uri, item.id, token
         finally:
             await db.dispose()
 
@@ -94,7 +103,7 @@ def test_rev_6_rev_3_a_reviewer_signs_in_claims_and_approves_in_chromium(served,
     from playwright.sync_api import sync_playwright
 
     base, app = served
-    uri, item_id = _seed(settings, app)
+    uri, item_id, account_token = _seed(settings, app)
     otp = pyotp.parse_uri(uri)
     with sync_playwright() as p:
         browser = p.chromium.launch(
@@ -118,10 +127,18 @@ def test_rev_6_rev_3_a_reviewer_signs_in_claims_and_approves_in_chromium(served,
         page.wait_for_selector("button:has-text('Approve')")
         page.click("button:has-text('Approve')")
         page.wait_for_selector("text=approved")
-        trail = page.inner_text("table")
+        trail = page.inner_text("body")
+        # A POST without the CSRF token is refused, even with the reviewer's cookie
+        assert page.request.post(f"{base}/backoffice/items/{item_id}/release").status == 403
+        # An account holder's bearer token opens nothing (a fresh context has no back-office cookie)
+        holder = browser.new_context()
+        headers = {"authorization": f"Bearer {account_token}"}
+        assert holder.request.get(f"{base}/backoffice/queues/5", headers=headers, max_redirects=0).status == 303
+        assert holder.request.post(f"{base}/backoffice/items/{item_id}/claim", headers=headers).status == 401
         browser.close()
     assert "claim" in trail
     assert "approve" in trail
+    assert "The account's other reviews" in trail
 
     async def phone() -> str:
         db = Database(settings.database_url)
