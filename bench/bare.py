@@ -30,7 +30,7 @@ from models.auth import AuthSession
 from models.session import create_engine
 from services.auth import service as auth
 from services.database import Database, run_read
-from services.security import token_hash
+from services.security import bearer_token, token_hash
 from settings import Settings
 
 ACCOUNTS = Account.__table__
@@ -53,12 +53,6 @@ def viewer_statement() -> Select[Any]:
     )
 
 
-def bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    token = token.strip()
-    return token if scheme.lower() == "bearer" and token else None
-
-
 def global_id(type_name: str, node_id: int) -> str:
     """Relay's global ID, as Strawberry encodes it."""
     return base64.b64encode(f"{type_name}:{node_id}".encode()).decode()
@@ -72,7 +66,7 @@ def create_app() -> Starlette:
     statement = viewer_statement()
 
     async def viewer_same_read(request: Request) -> Response:
-        found = await run_read(db, deps, auth.authenticate, bearer(request))
+        found = await run_read(db, deps, auth.authenticate, bearer_token(request.headers.get("authorization")))
         if found is None:
             return JSONResponse({"data": {"viewer": None}})
         account = found.account
@@ -81,7 +75,7 @@ def create_app() -> Starlette:
         return JSONResponse({"data": {"viewer": answer}})
 
     async def viewer_core(request: Request) -> Response:
-        token = bearer(request)
+        token = bearer_token(request.headers.get("authorization"))
         row = None
         if token is not None:
             async with engine.connect() as conn:

@@ -18,6 +18,7 @@ from services.database import run_read, run_write
 from services.documents import service as documents
 from services.documents.errors import DocumentErrorCode
 from services.errors import ServiceError
+from services.security import bearer_token
 
 STATUS = {
     DocumentErrorCode.AUTHENTICATION_REQUIRED: 401,
@@ -37,14 +38,9 @@ def _error(err: ServiceError) -> JSONResponse:
     )
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 async def upload(request: Request) -> Response:
     db, deps = request.app.state.db, request.app.state.deps
-    viewer = await run_read(db, deps, auth.authenticate, _bearer(request))
+    viewer = await run_read(db, deps, auth.authenticate, bearer_token(request.headers.get("authorization")))
     if viewer is None:
         return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
     # The body cap (BodyLimit) stops an oversized request while it streams; parts are not capped
@@ -61,8 +57,13 @@ async def upload(request: Request) -> Response:
             return _error(err)
     finally:
         await form.close()
-    result = await run_write(db, deps, documents.store, viewer.account.id, prepared)
+    try:
+        result = await run_write(db, deps, documents.store, viewer.account.id, prepared)
+    except BaseException:
+        documents.discard(deps.settings.upload_dir, prepared.storage_key)  # nothing committed: no file either
+        raise
     if isinstance(result, ServiceError):
+        documents.discard(deps.settings.upload_dir, prepared.storage_key)
         return _error(result)
     return JSONResponse(
         {
@@ -79,7 +80,7 @@ async def upload(request: Request) -> Response:
 
 async def download(request: Request) -> Response:
     db, deps = request.app.state.db, request.app.state.deps
-    viewer = await run_read(db, deps, auth.authenticate, _bearer(request))
+    viewer = await run_read(db, deps, auth.authenticate, bearer_token(request.headers.get("authorization")))
     if viewer is None:
         return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
     try:

@@ -18,6 +18,7 @@ from services.auth import service as auth
 from services.auth.service import ClientInfo
 from services.database import Database, run_write
 from services.errors import ServiceError
+from services.security import bearer_token
 from services.uow import Deps, Uow
 from services.viewer import Viewer
 
@@ -117,9 +118,7 @@ class Context:
 
     @property
     def bearer(self) -> str | None:
-        header = self.request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+        return bearer_token(self.request.headers.get("authorization"))
 
     async def auth(self) -> Viewer | None:
         """The live session of the bearer token, or None (AUTH-3: idle sessions are not live)."""

@@ -16,6 +16,12 @@ from argon2 import Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = (authorization or "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
 def new_token(prefix: str, nbytes: int = 32) -> str:
     """An opaque bearer secret, e.g. `acs_...` (session) or `sug_...` (step-up grant)."""
     return f"{prefix}_{secrets.token_urlsafe(nbytes)}"

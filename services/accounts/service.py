@@ -429,10 +429,6 @@ def _required_email(raw: str) -> str:
     return email
 
 
-def check_email_for_binding(raw: str) -> str:
-    return _required_email(raw)
-
-
 async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up_token: str | None) -> Account:
     """PROF-3: a code sent to that e-mail; MFA-3: the change is a protected operation."""
     account, session_id = viewer.account, viewer.session_id

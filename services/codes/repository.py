@@ -44,13 +44,6 @@ async def take_daily_slot(uow: Uow, destination: str, day: str, cap: int) -> int
     return result.scalar_one_or_none()
 
 
-async def daily_count(uow: Uow, destination: str, day: str) -> int:
-    value = await uow.session.scalar(
-        select(CodeDailyCount.count).where(CodeDailyCount.destination == destination, CodeDailyCount.day == day)
-    )
-    return value or 0
-
-
 async def void_active(uow: Uow, destination: str, purpose: str, now: datetime) -> None:
     await uow.session.execute(
         update(OneTimeCode)

@@ -39,6 +39,7 @@ class PreparedImage:
     data: bytes
     width: int
     height: int
+    storage_key: str  # chosen before anything is written, so a failed transaction can discard the file
 
 
 def _refuse(code: DocumentErrorCode, message: str) -> ServiceError:
@@ -84,7 +85,9 @@ def prepare(filename: str, data: bytes) -> PreparedImage:
     cleaned = out.getvalue()
     if len(cleaned) > MAX_BYTES:
         raise _refuse(DocumentErrorCode.FILE_TOO_LARGE, "A document is at most 4 MB.")
-    return PreparedImage(name, CONTENT_TYPES[expected], cleaned, width, height)
+    key = secrets.token_hex(16)
+    storage_key = f"{key[:2]}/{key}{'.jpg' if expected == 'JPEG' else '.png'}"
+    return PreparedImage(name, CONTENT_TYPES[expected], cleaned, width, height, storage_key)
 
 
 async def prepare_async(filename: str, data: bytes) -> PreparedImage:
@@ -96,12 +99,9 @@ def _root(uow: Uow) -> Path:
 
 
 async def store(uow: Uow, account_id: int, image: PreparedImage) -> Document:
-    """Write the file under a random name and record it. If the transaction then fails, the caller
-    removes the file with `discard` (no orphan is kept)."""
-    key = secrets.token_hex(16)
-    storage_key = f"{key[:2]}/{key}{'.jpg' if image.content_type == 'image/jpeg' else '.png'}"
-    path = _root(uow) / storage_key
-    await asyncio.to_thread(_write_private, path, image.data)
+    """Write the file under its random name and record it. If the transaction does not commit, the
+    caller removes the file with `discard(upload_dir, image.storage_key)` (no orphan is kept)."""
+    await asyncio.to_thread(_write_private, _root(uow) / image.storage_key, image.data)
     document = Document(
         public_id="doc_" + secrets.token_urlsafe(18),
         account_id=account_id,
@@ -111,15 +111,11 @@ async def store(uow: Uow, account_id: int, image: PreparedImage) -> Document:
         width=image.width,
         height=image.height,
         sha256=hashlib.sha256(image.data).hexdigest(),
-        storage_key=storage_key,
+        storage_key=image.storage_key,
         created_at=uow.now(),
     )
     uow.session.add(document)
-    try:
-        await uow.session.flush()
-    except Exception:
-        discard(uow.settings.upload_dir, storage_key)
-        raise
+    await uow.session.flush()
     return document
 
 

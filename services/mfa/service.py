@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 
 from sqlalchemy import select, update
 
@@ -27,12 +26,6 @@ from services.viewer import Viewer
 GRANT_TTL = timedelta(minutes=5)
 
 
-class Operation(Enum):
-    PASSWORD_CHANGE = "PASSWORD_CHANGE"
-    PHONE_CHANGE = "PHONE_CHANGE"
-    EMAIL_CHANGE = "EMAIL_CHANGE"
-
-
 @dataclass(frozen=True, slots=True)
 class IssuedGrant:
     token: str
@@ -47,14 +40,6 @@ def operation_protection_factors(account: Account) -> list[str]:
     if account.op_protection_totp:
         factors.append("totp")
     return factors
-
-
-async def send_operation_code(uow: Uow, viewer: Viewer) -> codes.SentCode:
-    """The SMS factor: a code to the bound phone (never to a phone the client names)."""
-    account = viewer.account
-    return await codes.send(
-        uow, channel="sms", destination=account.phone, purpose=CodePurpose.OPERATION, account_id=account.id
-    )
 
 
 async def grant(uow: Uow, viewer: Viewer, factor: str, code: str) -> IssuedGrant:
