@@ -25,6 +25,7 @@ from services.clock import Clock, SystemClock
 from services.database import Database, run_write
 from services.notify.notifier import OutboxNotifier
 from services.providers.botcheck import SandboxBotCheck
+from services.providers.bundle import build_providers
 from services.security import PasswordHasher
 from services.sweeper import sweep
 from services.uow import Deps
@@ -113,6 +114,7 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
             settings.password_hash_workers or None,
         ),
         bot_check=SandboxBotCheck(),
+        providers=build_providers(settings),
     )
 
 

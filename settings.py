@@ -51,10 +51,19 @@ class Settings:
     # Background sweeper interval (seconds); 0 turns it off.
     sweep_interval_seconds: int = 60
     trusted_proxy_count: int = 0
+    # The address users reach this service at; links shown to phones (face-check QR codes) use it.
+    # Empty means http://HOST:PORT.
+    public_url: str = ""
+    # Seconds to wait for an outside provider (identity registry, bank-card check, liveness).
+    provider_timeout_seconds: float = 10.0
 
     @property
     def is_development(self) -> bool:
         return self.environment == "development"
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_production(self) -> bool:
@@ -80,6 +89,8 @@ class Settings:
             upload_dir=e.get("UPLOAD_DIR") or d.upload_dir,
             sweep_interval_seconds=_int(e.get("SWEEP_INTERVAL_SECONDS"), d.sweep_interval_seconds),
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
+            public_url=e.get("PUBLIC_URL") or d.public_url,
+            provider_timeout_seconds=float(e.get("PROVIDER_TIMEOUT_SECONDS") or d.provider_timeout_seconds),
         )
         settings.check()
         return settings

@@ -7,6 +7,7 @@ from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
 from models.documents import Document
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
+from models.verification import IdentityDocumentUse, Verification, VerificationAttempt, VerificationMethodUse
 
 __all__ = [
     "Account",
@@ -18,6 +19,7 @@ __all__ = [
     "CodeDailyCount",
     "CodeSendWindow",
     "Document",
+    "IdentityDocumentUse",
     "LoginThrottle",
     "OneTimeCode",
     "OutboxMessage",
@@ -30,4 +32,7 @@ __all__ = [
     "Reviewer",
     "ReviewerSession",
     "StepUpGrant",
+    "Verification",
+    "VerificationAttempt",
+    "VerificationMethodUse",
 ]

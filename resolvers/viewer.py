@@ -8,6 +8,7 @@ import strawberry
 from strawberry import relay
 
 from schema.context import Context
+from schema.enums import AgreementStep
 from schema.types.account import AccountType, Agreement, current_agreements
 
 Info = strawberry.Info[Context, None]
@@ -28,5 +29,10 @@ async def node(
         return None
 
 
-def agreements() -> list[Agreement]:
-    return current_agreements()
+def agreements(
+    step: Annotated[
+        AgreementStep | None,
+        strawberry.argument(description="Only the agreements of this step; all when omitted."),
+    ] = None,
+) -> list[Agreement]:
+    return current_agreements(step)

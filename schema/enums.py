@@ -8,7 +8,7 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.enum import has_enum_definition
 
-from services.accounts.agreements import AgreementKind
+from services.accounts.agreements import AgreementKind, AgreementStep
 from services.accounts.errors import AccountErrorCode
 from services.appeals.errors import AppealErrorCode
 from services.auth.errors import AuthErrorCode
@@ -16,6 +16,8 @@ from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
 from services.mfa.errors import MfaErrorCode
 from services.recovery.errors import RecoveryErrorCode
+from services.verification.documents import DocumentType
+from services.verification.errors import AttemptReason, VerificationErrorCode
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -81,6 +83,31 @@ SPECIFIC = {
     "LOOKUP_CRITERIA_REQUIRED": "Give exactly one of phone or accountId (REC-2).",
     "INVALID_ACCOUNT_ID": "An account ID is 16 digits.",
     "TICKET_INVALID": "The recovery ticket is unknown, used or expired (15 minutes); start again.",
+    "ALREADY_VERIFIED": "The account is already verified; a verification cannot be redone or undone (RN-5).",
+    "VERIFICATION_AGREEMENT_REQUIRED": "Accept the REAL_NAME_VERIFICATION agreement in its current version (RN-6).",
+    "NAME_INVALID": "Enter the name as on the document (1 to 64 characters).",
+    "DOCUMENT_TYPE_NOT_ACCEPTED": "This method does not take this document type: bank-card verification takes a "
+    "mainland resident ID card only (RNP-4).",
+    "ID_NUMBER_INVALID": "Not a valid mainland resident ID number: 18 characters, a real birth date and the GB 11643 "
+    "check character (RNP-6). Nothing was counted.",
+    "DOCUMENT_NUMBER_INVALID": "Enter the document number (1 to 32 letters and digits). Nothing was counted.",
+    "AGE_BELOW_MINIMUM": "The ID number's birth date shows a person under 14, who cannot be verified (RN-4).",
+    "DOCUMENT_LIMIT_REACHED": "This document already verifies 5 accounts (RN-3): 该证件已被多个账号认证.",
+    "IDENTITY_NOT_FOUND": "The identity registry does not know this document (counted as an attempt, RN-7).",
+    "NAME_MISMATCH": "The name does not match the document number (counted as an attempt, RN-7).",
+    "CARD_NUMBER_INVALID": "Not a valid bank-card number (12-19 digits, Luhn check; RNP-6). Nothing was counted.",
+    "CARD_NOT_UNIONPAY": "Only UnionPay cards (starting with 62) are accepted (RNP-4). Nothing was counted.",
+    "CARD_ELEMENTS_MISMATCH": "The bank says card, name and ID number do not belong together (counted, RNP-5); "
+    "`attemptsRemaining` tells the bank-card attempts left.",
+    "RESERVED_PHONE_MISMATCH": "The phone is not the one reserved at the bank (counted, RNP-5); "
+    "`attemptsRemaining` tells the bank-card attempts left.",
+    "BANK_CARD_ATTEMPTS_EXHAUSTED": "The 10 bank-card attempts of this account are used up (RNP-5): offer face "
+    "verification (`personalVerificationFaceStart`) instead.",
+    "PROVIDER_UNAVAILABLE": "An outside check (identity registry, bank, liveness) did not answer; nothing was "
+    "decided or counted. Retry after `retryAfter` seconds.",
+    "FACE_TICKET_NOT_FOUND": "No such face check ticket.",
+    "FACE_TICKET_USED": "The face check ticket was already used; start a new face check.",
+    "FACE_TICKET_EXPIRED": "The face check ticket expired (10 minutes); start a new face check.",
 }
 
 
@@ -100,6 +127,35 @@ gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
 gql_enum(MfaErrorCode, "Why a second-factor challenge was refused.")
 gql_enum(AppealErrorCode, "Why an appeal could not be filed or answered (APL-2).")
 gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
+gql_enum(VerificationErrorCode, "Why a real-name verification step was refused (RN, RNP).")
+gql_enum(
+    DocumentType,
+    "An identity document a person verifies with (RNP-2).",
+    {
+        "MAINLAND_ID_CARD": "Mainland resident identity card, 2nd generation (中华人民共和国居民身份证); "
+        "18 characters with the GB 11643 check character (RNP-6).",
+        "HMT_TRAVEL_PERMIT": "Mainland travel permit for Hong Kong, Macao and Taiwan residents "
+        "(港澳台居民来往内地通行证).",
+        "FOREIGN_PERMANENT_RESIDENCE_CARD": "Foreigner's permanent residence card (外国人永久居留身份证).",
+        "CHINESE_PASSPORT_ABROAD": "Passport of a Chinese citizen settled abroad (定居国外的中国公民护照).",
+    },
+)
+gql_enum(
+    AttemptReason,
+    "Why a verification attempt did not pass, as kept in the history (RN-7).",
+    {
+        "IDENTITY_NOT_FOUND": "The identity registry does not know the document.",
+        "NAME_MISMATCH": "The name does not match the document number.",
+        "CARD_ELEMENTS_MISMATCH": "The bank says card, name and ID number do not belong together.",
+        "RESERVED_PHONE_MISMATCH": "The phone is not the one reserved at the bank.",
+        "FACE_CHECK_FAILED": "The liveness check failed; its QR code is void (RNP-3).",
+        "FACE_CHECK_EXPIRED": "The liveness check was not completed within 10 minutes.",
+        "SUPERSEDED": "A newer face check was started; this one is void.",
+        "DOCUMENT_LIMIT_REACHED": "The document already verifies 5 accounts (RN-3).",
+        "ALREADY_VERIFIED": "Another method verified the account first (RN-5).",
+        "PROVIDER_UNAVAILABLE": "An outside check did not answer; not counted against the account.",
+    },
+)
 
 
 @strawberry.enum(description="The kind of login account (REG-1).")
@@ -142,16 +198,28 @@ gql_enum(
         "OPERATION": "The SMS second factor for a protected operation (MFA-3); always to the bound phone.",
         "PASSWORD_RESET": "Sent by `passwordResetStart` only.",
         "ACCOUNT_REVEAL": "Sent by `accountRecoveryLookup` only.",
+        "BANK_CARD": "Bank-card verification (RNP-4); to `phone`, the number reserved at the bank; signed in.",
     },
 )
 
 gql_enum(
     AgreementKind,
-    "The agreements accepted at sign-up (REG-5).",
+    "An agreement a user accepts: the three of sign-up (REG-5) and those of later steps (RN-6).",
     {
         "USER_SERVICE": "User service agreement (用户服务协议).",
         "ONLINE_ORDERING": "Online ordering agreement (线上订购协议).",
         "PRIVACY_POLICY": "Privacy policy (隐私政策).",
+        "REAL_NAME_VERIFICATION": "Real-name verification agreement (实名认证服务协议), accepted with each "
+        "verification (RN-6).",
+    },
+)
+
+gql_enum(
+    AgreementStep,
+    "The step of the user's journey in which an agreement is accepted.",
+    {
+        "SIGN_UP": "Registration and portal activation: all three are required (REG-5, REG-6).",
+        "REAL_NAME_VERIFICATION": "Each real-name verification submission (RN-6).",
     },
 )
 
@@ -159,13 +227,17 @@ __all__ = [
     "AccountErrorCode",
     "AccountKind",
     "AgreementKind",
+    "AgreementStep",
     "AppealErrorCode",
+    "AttemptReason",
     "AuthErrorCode",
     "CodeErrorCode",
     "CodePurpose",
+    "DocumentType",
     "MfaErrorCode",
     "QrLoginTicketStatus",
     "RecoveryErrorCode",
     "SecondFactor",
     "SignInMethod",
+    "VerificationErrorCode",
 ]

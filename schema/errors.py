@@ -14,6 +14,7 @@ from schema.enums import (
     CodeErrorCode,
     MfaErrorCode,
     RecoveryErrorCode,
+    VerificationErrorCode,
 )
 from services.errors import ServiceError
 
@@ -81,3 +82,9 @@ class AppealError(Error):
 class RecoveryError(Error):
     code_enum = RecoveryErrorCode
     code: RecoveryErrorCode = strawberry.field(description="What went wrong; switch on it.")
+
+
+@strawberry.type(description="Why a real-name verification step was refused.")
+class VerificationError(Error):
+    code_enum = VerificationErrorCode
+    code: VerificationErrorCode = strawberry.field(description="What went wrong; switch on it.")

@@ -21,7 +21,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import accounts, appeals, auth, recovery
+from resolvers import accounts, appeals, auth, recovery, verification
 from resolvers import viewer as viewer_resolvers
 from schema.context import Context
 from schema.types.account import AccountType, Agreement, SessionType
@@ -36,6 +36,8 @@ from schema.types.payloads import (
     OperationChallengeVerifyPayload,
     PasswordResetCompletePayload,
     PasswordResetStartPayload,
+    PersonalVerificationBankCardSubmitPayload,
+    PersonalVerificationFaceStartPayload,
     QrLoginTicketConfirmPayload,
     QrLoginTicketCreatePayload,
     QrLoginTicketState,
@@ -43,6 +45,7 @@ from schema.types.payloads import (
     SessionEndPayload,
     VerificationCodeSendPayload,
 )
+from schema.types.verification import PersonalVerification, VerificationAttemptType
 from settings import Settings
 
 log = logging.getLogger("account_center.graphql")
@@ -164,13 +167,26 @@ class Mutation:
         resolver=appeals.appeal_answer,
         description="Send the material a reviewer asked for; the review clock starts again (REV-4).",
     )
+    personal_verification_face_start: PersonalVerificationFaceStartPayload = strawberry.mutation(
+        resolver=verification.personal_verification_face_start,
+        description="Verify as a person by face (RNP-2): the registry checks document, name and number, then the "
+        "user opens `faceCheck.url` (or scans `faceCheck.qrCodeSvg`) on a phone within 10 minutes. The outcome "
+        "arrives from the liveness provider; poll the returned attempt. A failed check voids the QR code (RNP-3). "
+        "Starting again voids an earlier pending check.",
+    )
+    personal_verification_bank_card_submit: PersonalVerificationBankCardSubmitPayload = strawberry.mutation(
+        resolver=verification.personal_verification_bank_card_submit,
+        description="Verify as a person by bank card (RNP-4): name, ID number, UnionPay card, reserved phone and the "
+        "BANK_CARD code sent to it. The result is immediate. At most 10 attempts per account, counted when the bank "
+        "is asked (RNP-5); then the method closes and face verification remains.",
+    )
     account_recovery_reveal: AccountRecoveryRevealPayload = strawberry.mutation(
         resolver=recovery.account_recovery_reveal,
         description="Reveal the login names in full with the code (REC-2).",
     )
 
 
-TYPES: list[Any] = [SessionType, AppealType]
+TYPES: list[Any] = [SessionType, AppealType, VerificationAttemptType, PersonalVerification]
 
 
 class Guards(SchemaExtension):

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.clock import Clock
 from services.notify.notifier import Notifier
 from services.providers.botcheck import BotCheck
+from services.providers.bundle import Providers
 from services.security import PasswordHasher, keyed_hash
 from settings import Settings
 
@@ -29,6 +30,7 @@ class Deps:
     notifier: Notifier
     hasher: PasswordHasher
     bot_check: BotCheck
+    providers: Providers
 
 
 class Uow:

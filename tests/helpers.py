@@ -7,9 +7,13 @@ from typing import Any
 
 import httpx
 
-from services.accounts.agreements import CURRENT
+from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, AgreementKind
 
-AGREEMENTS = [{"kind": a.kind.value, "version": a.version} for a in CURRENT.values()]
+AGREEMENTS = [{"kind": k.value, "version": CURRENT[k].version} for k in SIGN_UP_AGREEMENTS]
+VERIFICATION_AGREEMENT = {
+    "kind": AgreementKind.REAL_NAME_VERIFICATION.value,
+    "version": CURRENT[AgreementKind.REAL_NAME_VERIFICATION].version,
+}
 PASSWORD = "Blue-Kettle-42!"
 
 

@@ -13,13 +13,25 @@ from models.accounts import Account as AccountModel
 from models.accounts import AgreementAcceptance as AcceptanceModel
 from models.auth import AuthSession
 from schema.context import Context
-from schema.enums import AccountKind, AgreementKind, SecondFactor, SignInMethod
+from schema.enums import AccountKind, AgreementKind, AgreementStep, SecondFactor, SignInMethod
 from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.types.verification import (
+    EntitlementSet,
+    Verification,
+    VerificationAttemptConnection,
+    VerificationAttemptEdge,
+    VerificationAttemptType,
+    VerificationMethodStatus,
+    verification_of,
+)
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT
 from services.auth import service as auth
+from services.entitlements import service as entitlements
 from services.identifiers import mask_phone, national
 from services.mfa.service import operation_protection_factors
+from services.verification import personal
+from services.verification import repository as verification_repo
 
 Info = strawberry.Info[Context, None]
 
@@ -32,10 +44,15 @@ class Agreement:
     kind: AgreementKind = strawberry.field(description="Which agreement.")
     version: str = strawberry.field(description="The version to accept; older versions are refused.")
     title: str = strawberry.field(description="Its title, in Chinese and English.")
+    step: AgreementStep = strawberry.field(description="The step in which it is accepted.")
 
 
-def current_agreements() -> list[Agreement]:
-    return [Agreement(kind=a.kind, version=a.version, title=a.title) for a in CURRENT.values()]
+def current_agreements(step: AgreementStep | None = None) -> list[Agreement]:
+    return [
+        Agreement(kind=a.kind, version=a.version, title=a.title, step=a.step)
+        for a in CURRENT.values()
+        if step is None or a.step is step
+    ]
 
 
 @strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6).")
@@ -259,6 +276,48 @@ class AccountType(relay.Node):
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
         )
+
+    @strawberry.field(
+        description="The account's verified subject (RN-1), or null while unverified: then cloud services, "
+        "invoices and online contracts are closed (RN-2); see `entitlements`."
+    )
+    async def verification(self, info: Info) -> Verification | None:
+        return verification_of(await info.context.read(verification_repo.verification_of, self.model.id))
+
+    @strawberry.field(description="Every verification attempt with method, outcome and reason, newest first (RN-7).")
+    async def verification_attempts(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
+    ) -> VerificationAttemptConnection:
+        check_first(first)
+        after_id = decode_cursor("VerificationAttempt", after)
+        rows, total = await info.context.read(verification_repo.attempts_page, self.model.id, first + 1, after_id)
+        now = info.context.deps.clock.now()
+        edges = [
+            VerificationAttemptEdge(
+                cursor=encode_cursor("VerificationAttempt", r.id), node=VerificationAttemptType.from_model(r, now)
+            )
+            for r in rows[:first]
+        ]
+        return VerificationAttemptConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
+        )
+
+    @strawberry.field(
+        description="The personal verification methods with availability and attempts left (RNP-1, RNP-5): show "
+        "these instead of computing limits."
+    )
+    async def verification_methods(self, info: Info) -> list[VerificationMethodStatus]:
+        statuses = await info.context.read(personal.method_statuses, self.model.id)
+        return [VerificationMethodStatus.of(s) for s in statuses]
+
+    @strawberry.field(description="What the account may do given its verification (RN-2, ENT-1, ENT-2, ENT-3).")
+    async def entitlements(self, info: Info) -> EntitlementSet:
+        return EntitlementSet.of(await info.context.read(entitlements.of_account, self.model.id))
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:

@@ -7,9 +7,18 @@ from datetime import datetime
 import strawberry
 
 from schema.enums import AccountKind, CodePurpose, QrLoginTicketStatus, SecondFactor
-from schema.errors import AccountError, AppealError, AuthError, MfaError, RecoveryError, VerificationCodeError
+from schema.errors import (
+    AccountError,
+    AppealError,
+    AuthError,
+    MfaError,
+    RecoveryError,
+    VerificationCodeError,
+    VerificationError,
+)
 from schema.types.account import AccountType, SessionType
 from schema.types.appeals import AppealType
+from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
 
 ERRORS = "Expected failures, each with `field`, `message` and `code`; empty on success."
 ACCOUNT = "The account after the change; null when `errors` is not empty."
@@ -156,3 +165,23 @@ class AccountRecoveryRevealPayload:
 class AppealPayload:
     appeal: AppealType | None = strawberry.field(default=None, description="The appeal; null on failure.")
     errors: list[AppealError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `personalVerificationFaceStart`.")
+class PersonalVerificationFaceStartPayload:
+    attempt: VerificationAttemptType | None = strawberry.field(
+        default=None,
+        description="The pending attempt; poll it with `node(id)` (or `viewer.verificationAttempts`) for the outcome.",
+    )
+    face_check: FaceCheck | None = strawberry.field(
+        default=None, description="The URL and QR code the user opens on a phone; shown only here, once."
+    )
+    errors: list[VerificationError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `personalVerificationBankCardSubmit`.")
+class PersonalVerificationBankCardSubmitPayload:
+    verification: PersonalVerification | None = strawberry.field(
+        default=None, description="The account's verification when the card matched; null on failure."
+    )
+    errors: list[VerificationError] = strawberry.field(description=ERRORS)

@@ -10,6 +10,14 @@ class AgreementKind(Enum):
     USER_SERVICE = "USER_SERVICE"
     ONLINE_ORDERING = "ONLINE_ORDERING"
     PRIVACY_POLICY = "PRIVACY_POLICY"
+    REAL_NAME_VERIFICATION = "REAL_NAME_VERIFICATION"
+
+
+class AgreementStep(Enum):
+    """Where an agreement is accepted."""
+
+    SIGN_UP = "SIGN_UP"  # REG-5, REG-6
+    REAL_NAME_VERIFICATION = "REAL_NAME_VERIFICATION"  # RN-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +25,7 @@ class Agreement:
     kind: AgreementKind
     version: str
     title: str
+    step: AgreementStep = AgreementStep.SIGN_UP
 
 
 CURRENT: dict[AgreementKind, Agreement] = {
@@ -27,6 +36,12 @@ CURRENT: dict[AgreementKind, Agreement] = {
         AgreementKind.ONLINE_ORDERING, "2026-06", "线上订购协议 / Online ordering agreement"
     ),
     AgreementKind.PRIVACY_POLICY: Agreement(AgreementKind.PRIVACY_POLICY, "2026-09", "隐私政策 / Privacy policy"),
+    AgreementKind.REAL_NAME_VERIFICATION: Agreement(
+        AgreementKind.REAL_NAME_VERIFICATION,
+        "2026-06",
+        "实名认证服务协议 / Real-name verification agreement",
+        AgreementStep.REAL_NAME_VERIFICATION,
+    ),
 }
 
 # REG-5 / REG-6: the three agreements accepted at registration and at portal activation.

@@ -11,7 +11,8 @@ from services.uow import Uow
 from services.viewer import Viewer
 
 ANONYMOUS_PHONE = {CodePurpose.REGISTRATION, CodePurpose.LOGIN}
-SIGNED_IN_PHONE = {CodePurpose.PHONE_CHANGE_NEW}
+# BANK_CARD goes to the phone reserved at the bank, which need not be the bound phone (RNP-4).
+SIGNED_IN_PHONE = {CodePurpose.PHONE_CHANGE_NEW, CodePurpose.BANK_CARD}
 SIGNED_IN_EMAIL = {CodePurpose.EMAIL_BIND}
 BOUND_PHONE = {CodePurpose.OPERATION}
 # These go to the bound phone of an account the user names; they have their own mutations with a

@@ -1,0 +1,76 @@
+"""Real-name verification mutations: input -> one service call -> payload."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.context import Context
+from schema.errors import VerificationError
+from schema.inputs.verification import PersonalVerificationBankCardSubmitInput, PersonalVerificationFaceStartInput
+from schema.types.common import INPUT
+from schema.types.payloads import PersonalVerificationBankCardSubmitPayload, PersonalVerificationFaceStartPayload
+from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
+from services.errors import ServiceError
+from services.verification import personal
+from services.verification.errors import VerificationErrorCode
+
+Info = strawberry.Info[Context, None]
+
+
+def _signed_out() -> list[VerificationError]:
+    return [
+        VerificationError.from_service(
+            ServiceError(VerificationErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None)
+        )
+    ]
+
+
+async def personal_verification_face_start(
+    info: Info, input: Annotated[PersonalVerificationFaceStartInput, INPUT]
+) -> PersonalVerificationFaceStartPayload:
+    ctx = info.context
+    viewer = await ctx.auth()
+    if viewer is None:
+        return PersonalVerificationFaceStartPayload(errors=_signed_out())
+    result = await personal.start_face_check(
+        ctx,
+        viewer.account.id,
+        input.name,
+        input.document_type,
+        input.document_number,
+        input.agreement.to_acceptance() if input.agreement else None,
+    )
+    if isinstance(result, ServiceError):
+        return PersonalVerificationFaceStartPayload(errors=[VerificationError.from_service(result)])
+    return PersonalVerificationFaceStartPayload(
+        attempt=VerificationAttemptType.from_model(result.attempt, ctx.deps.clock.now()),
+        face_check=FaceCheck.of(result.url, result.expires_at),
+        errors=[],
+    )
+
+
+async def personal_verification_bank_card_submit(
+    info: Info, input: Annotated[PersonalVerificationBankCardSubmitInput, INPUT]
+) -> PersonalVerificationBankCardSubmitPayload:
+    ctx = info.context
+    viewer = await ctx.auth()
+    if viewer is None:
+        return PersonalVerificationBankCardSubmitPayload(errors=_signed_out())
+    result = await personal.submit_bank_card(
+        ctx,
+        viewer.account.id,
+        personal.BankCardInput(
+            name=input.name,
+            id_number=input.id_number,
+            card_number=input.card_number,
+            reserved_phone=input.reserved_phone,
+            code=input.code,
+            agreement=input.agreement.to_acceptance() if input.agreement else None,
+            document_type=input.document_type,
+        ),
+    )
+    if isinstance(result, ServiceError):
+        return PersonalVerificationBankCardSubmitPayload(errors=[VerificationError.from_service(result)])
+    return PersonalVerificationBankCardSubmitPayload(verification=PersonalVerification.from_model(result), errors=[])

@@ -1,0 +1,57 @@
+"""The outside parties real-name verification talks to, chosen once per process from settings.
+
+In sandbox mode the sandbox implementations answer (SANDBOX.md). Outside sandbox mode a deployment
+must plug in real adapters; until it does, every call answers `ProviderUnavailable`, so nothing is
+decided and no attempt is counted. The holder is mutable so a test can swap one provider.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.providers.bankcard import BankCardAnswer, BankCardCheck, SandboxBankCardCheck
+from services.providers.errors import ProviderUnavailable
+from services.providers.identity import IdentityRegistry, RegistryAnswer, SandboxIdentityRegistry
+from services.providers.liveness import Liveness, SandboxLiveness
+from settings import Settings
+
+
+@dataclass(slots=True)
+class Providers:
+    identity: IdentityRegistry
+    bank_cards: BankCardCheck
+    liveness: Liveness
+    timeout_seconds: float = 10.0
+
+
+class UnconfiguredIdentityRegistry:
+    """Outside sandbox mode, until a real adapter is configured: nothing can be decided."""
+
+    async def check(self, *, document_type: str, name: str, number: str) -> RegistryAnswer:
+        raise ProviderUnavailable("no identity registry is configured")
+
+
+class UnconfiguredBankCardCheck:
+    async def check(self, *, name: str, id_number: str, card_number: str, reserved_phone: str) -> BankCardAnswer:
+        raise ProviderUnavailable("no bank-card check is configured")
+
+
+class UnconfiguredLiveness:
+    async def start(self, *, ticket: str, name: str, document_type: str) -> str:
+        raise ProviderUnavailable("no liveness provider is configured")
+
+
+def build_providers(settings: Settings) -> Providers:
+    if settings.sandbox:
+        return Providers(
+            identity=SandboxIdentityRegistry(),
+            bank_cards=SandboxBankCardCheck(),
+            liveness=SandboxLiveness(settings.base_url),
+            timeout_seconds=settings.provider_timeout_seconds,
+        )
+    return Providers(
+        identity=UnconfiguredIdentityRegistry(),
+        bank_cards=UnconfiguredBankCardCheck(),
+        liveness=UnconfiguredLiveness(),
+        timeout_seconds=settings.provider_timeout_seconds,
+    )

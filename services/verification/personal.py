@@ -1,0 +1,531 @@
+"""Personal real-name verification (RN-1..7, RNP-1..6): by face and by bank card.
+
+Both methods run in steps, so no database lock is held while an outside provider answers:
+local checks and a read (or, for the bank card, a write that claims the attempt), the provider
+calls, then a write that records the outcome. A provider that times out or fails decides nothing
+and costs the user nothing (issue 5): the attempt it took is given back.
+
+- Face (RNP-2, RNP-3): the identity registry is asked first; then a single-use liveness ticket
+  (10 minutes) is opened and its URL shown as a QR code. The provider reports pass or fail through
+  `complete_face_check` (the sandbox page is that provider); a failed ticket is void.
+- Bank card (RNP-4, RNP-5): name, mainland ID number, UnionPay card, reserved phone and an SMS code
+  sent to that phone; at most 10 attempts per account, counted atomically, then the method closes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from models.accounts import AgreementAcceptance
+from models.verification import Verification, VerificationAttempt
+from services.accounts.agreements import CURRENT, Acceptance, AgreementKind
+from services.checksums import luhn_valid
+from services.clock import SHANGHAI
+from services.codes import service as codes
+from services.codes.purposes import CodePurpose
+from services.database import Transactions
+from services.errors import ServiceError
+from services.identifiers import normalize_phone
+from services.providers.bankcard import BankCardAnswer
+from services.providers.errors import ProviderUnavailable
+from services.providers.identity import RegistryAnswer
+from services.security import new_token, token_hash
+from services.uow import Uow
+from services.verification import repository as repo
+from services.verification.documents import DocumentType, Subject, check_subject, mask_card
+from services.verification.errors import AttemptReason
+from services.verification.errors import VerificationErrorCode as Code
+
+T = TypeVar("T")
+
+FACE = "face"
+BANK_CARD = "bank_card"
+FACE_TICKET_TTL = timedelta(minutes=10)  # SANDBOX.md: a ticket lives 10 minutes, single use
+BANK_CARD_MAX_ATTEMPTS = 10  # RNP-5
+PROVIDER_RETRY_AFTER = 30
+# A bank-card attempt whose provider step never finished (the process stopped) is given back after this.
+STALE_PENDING = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class FaceCheckStarted:
+    attempt: VerificationAttempt
+    url: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class BankCardInput:
+    name: str
+    id_number: str
+    card_number: str
+    reserved_phone: str
+    code: str
+    agreement: Acceptance | None
+    document_type: DocumentType = DocumentType.MAINLAND_ID_CARD
+
+
+@dataclass(frozen=True, slots=True)
+class _BankCard:
+    subject: Subject
+    card: str
+    phone: str
+    agreement_version: str
+
+
+# --- local checks ------------------------------------------------------------------------------
+
+
+def check_agreement(agreement: Acceptance | None) -> str:
+    """RN-6: the verification agreement, in its current version, before anything is submitted."""
+    current = CURRENT[AgreementKind.REAL_NAME_VERIFICATION]
+    if agreement is None or agreement.kind is not AgreementKind.REAL_NAME_VERIFICATION:
+        raise ServiceError(
+            Code.VERIFICATION_AGREEMENT_REQUIRED,
+            "Accept the real-name verification agreement (REAL_NAME_VERIFICATION) first.",
+            "agreement",
+        )
+    if agreement.version != current.version:
+        raise ServiceError(
+            Code.AGREEMENT_VERSION_OUTDATED, f"Accept version {current.version} of the agreement.", "agreement"
+        )
+    return current.version
+
+
+def _check_card(raw: str) -> str:
+    card = "".join((raw or "").split()).replace("-", "")
+    # RNP-6: Luhn; refused before any call, and never an attempt.
+    if not card.isdigit() or not 12 <= len(card) <= 19 or not luhn_valid(card):
+        raise ServiceError(Code.CARD_NUMBER_INVALID, "This is not a valid bank-card number.", "cardNumber")
+    # RNP-4: UnionPay cards only (the sandbox treats numbers starting with 62 as UnionPay).
+    if not card.startswith("62"):
+        raise ServiceError(Code.CARD_NOT_UNIONPAY, "Only UnionPay cards (starting with 62) are accepted.", "cardNumber")
+    return card
+
+
+def _check_bank_card(data: BankCardInput, now: datetime) -> _BankCard:
+    version = check_agreement(data.agreement)
+    # RNP-4: a mainland resident ID number only.
+    if data.document_type is not DocumentType.MAINLAND_ID_CARD:
+        raise ServiceError(
+            Code.DOCUMENT_TYPE_NOT_ACCEPTED,
+            "Bank-card verification takes a mainland resident ID card; use face verification for other documents.",
+            "documentType",
+        )
+    subject = check_subject(data.name, data.document_type, data.id_number, now.astimezone(SHANGHAI).date(), "idNumber")
+    card = _check_card(data.card_number)
+    phone = normalize_phone(data.reserved_phone or "")
+    if phone is None:
+        raise ServiceError(
+            Code.INVALID_PHONE, "Enter the mainland mobile number reserved at the bank.", "reservedPhone"
+        )
+    codes.check_format(data.code)
+    return _BankCard(subject, card, phone, version)
+
+
+# --- shared steps ------------------------------------------------------------------------------
+
+
+async def _ask(tx: Transactions, call: Awaitable[T]) -> T:
+    """One provider call with the configured time-out; any failure is `ProviderUnavailable`."""
+    try:
+        async with asyncio.timeout(tx.deps.providers.timeout_seconds):
+            return await call
+    except ProviderUnavailable:
+        raise
+    except Exception as exc:  # a time-out or a transport error: nothing was decided
+        raise ProviderUnavailable(type(exc).__name__) from exc
+
+
+def _unavailable() -> ServiceError:
+    return ServiceError(
+        Code.PROVIDER_UNAVAILABLE,
+        "The verification service did not answer; nothing was counted. Try again shortly.",
+        None,
+        retry_after=PROVIDER_RETRY_AFTER,
+    )
+
+
+async def _eligible(uow: Uow, account_id: int, subject: Subject) -> None:
+    # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
+    if await repo.verification_of(uow, account_id) is not None:
+        raise ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
+    # RN-3: refuse early when the document already verifies 5 accounts (claimed atomically on success).
+    if await repo.document_uses(uow, subject.key(uow.settings.secret_key)) >= repo.MAX_ACCOUNTS_PER_DOCUMENT:
+        raise _document_limit()
+
+
+def _document_limit() -> ServiceError:
+    return ServiceError(
+        Code.DOCUMENT_LIMIT_REACHED,
+        "该证件已被多个账号认证 / This document is already used by several accounts (at most 5).",
+        None,
+    )
+
+
+def _new_attempt(
+    uow: Uow, account_id: int, method: str, subject: Subject, version: str, *, outcome: str, reason: str | None
+) -> VerificationAttempt:
+    key = uow.settings.secret_key
+    now = uow.now()
+    attempt = VerificationAttempt(
+        account_id=account_id,
+        subject_type="person",
+        method=method,
+        outcome=outcome,
+        reason=reason,
+        name=subject.name,
+        document_type=subject.document_type.value,
+        document_key=subject.key(key),
+        document_sealed=subject.sealed(key),
+        document_masked=subject.masked,
+        agreement_version=version,
+        created_at=now,
+        completed_at=None if outcome == "pending" else now,
+    )
+    uow.session.add(attempt)
+    return attempt
+
+
+async def _grant(uow: Uow, attempt: VerificationAttempt) -> Verification | AttemptReason:
+    """The checks passed: make the account verified, or say which rule stands in the way."""
+    if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5 (a concurrent method won)
+        return AttemptReason.ALREADY_VERIFIED
+    if not await repo.take_document_slot(uow, attempt.document_key):  # RN-3, atomic under concurrency
+        return AttemptReason.DOCUMENT_LIMIT_REACHED
+    now = uow.now()
+    verification = Verification(
+        account_id=attempt.account_id,
+        subject_type="person",  # RN-1
+        status="verified",
+        method=attempt.method,
+        name=attempt.name,
+        document_type=attempt.document_type,
+        document_key=attempt.document_key,
+        document_sealed=attempt.document_sealed,
+        document_masked=attempt.document_masked,
+        attempt_id=attempt.id,
+        verified_at=now,
+    )
+    uow.session.add(verification)
+    # RN-6: the agreement accepted when the attempt was submitted is recorded with its version.
+    uow.session.add(
+        AgreementAcceptance(
+            account_id=attempt.account_id,
+            agreement=AgreementKind.REAL_NAME_VERIFICATION.value,
+            version=attempt.agreement_version,
+            context="verification",
+            accepted_at=attempt.created_at,
+        )
+    )
+    try:
+        async with uow.session.begin_nested():
+            await uow.session.flush()
+    except IntegrityError:  # PostgreSQL: a concurrent method verified the account first (RN-5)
+        return AttemptReason.ALREADY_VERIFIED
+    return verification
+
+
+# --- face (RNP-2, RNP-3) -------------------------------------------------------------------------
+
+
+async def start_face_check(
+    tx: Transactions, account_id: int, name: str, document_type: DocumentType, number: str, agreement: Acceptance | None
+) -> FaceCheckStarted | ServiceError:
+    providers = tx.deps.providers
+    try:
+        version = check_agreement(agreement)
+        subject = check_subject(
+            name, document_type, number, tx.deps.clock.now().astimezone(SHANGHAI).date(), "documentNumber"
+        )
+        await tx.read(_eligible, account_id, subject)
+    except ServiceError as err:
+        return err
+    await tx.release()
+    try:
+        answer = await _ask(
+            tx, providers.identity.check(document_type=document_type.value, name=subject.name, number=subject.number)
+        )
+        if answer is not RegistryAnswer.MATCH:
+            return await tx.write(_registry_refused, account_id, FACE, subject, version, answer, None)
+        ticket = new_token("face", 24)
+        url = await _ask(
+            tx, providers.liveness.start(ticket=ticket, name=subject.name, document_type=document_type.value)
+        )
+    except ProviderUnavailable:
+        return _unavailable()
+    return await tx.write(_open_face_check, account_id, subject, version, ticket, url)
+
+
+async def _registry_refused(
+    uow: Uow,
+    account_id: int,
+    method: str,
+    subject: Subject,
+    version: str,
+    answer: RegistryAnswer,
+    attempts_remaining: int | None,
+) -> FaceCheckStarted:
+    reason = AttemptReason.NAME_MISMATCH if answer is RegistryAnswer.NAME_MISMATCH else AttemptReason.IDENTITY_NOT_FOUND
+    _new_attempt(uow, account_id, method, subject, version, outcome="failed", reason=reason.value)
+    await uow.session.flush()
+    raise _refusal(reason, attempts_remaining)
+
+
+def _refusal(reason: AttemptReason, attempts_remaining: int | None) -> ServiceError:
+    """The payload error of a counted attempt: the attempt record is committed (RN-7)."""
+    messages = {
+        AttemptReason.IDENTITY_NOT_FOUND: ("No such document in the identity registry.", "documentNumber"),
+        AttemptReason.NAME_MISMATCH: ("The name does not match the document number.", "name"),
+        AttemptReason.CARD_ELEMENTS_MISMATCH: ("The card, name and ID number do not match at the bank.", "cardNumber"),
+        AttemptReason.RESERVED_PHONE_MISMATCH: ("This is not the phone number reserved at the bank.", "reservedPhone"),
+        AttemptReason.DOCUMENT_LIMIT_REACHED: (_document_limit().message, None),
+        AttemptReason.ALREADY_VERIFIED: ("This account is already verified.", None),
+    }
+    message, field = messages[reason]
+    if attempts_remaining is not None:
+        message += f" {attempts_remaining} bank-card attempts left."
+    return ServiceError(Code[reason.value], message, field, persist=True, attempts_remaining=attempts_remaining)
+
+
+async def _open_face_check(
+    uow: Uow, account_id: int, subject: Subject, version: str, ticket: str, url: str
+) -> FaceCheckStarted:
+    if await repo.verification_of(uow, account_id) is not None:  # RN-5, checked again inside the write
+        raise ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
+    now = uow.now()
+    # One live face check per account: an earlier ticket is void once a new one is issued.
+    await uow.session.execute(
+        update(VerificationAttempt)
+        .where(
+            VerificationAttempt.account_id == account_id,
+            VerificationAttempt.method == FACE,
+            VerificationAttempt.outcome == "pending",
+        )
+        .values(outcome="expired", reason=AttemptReason.SUPERSEDED.value, completed_at=now)
+    )
+    attempt = _new_attempt(uow, account_id, FACE, subject, version, outcome="pending", reason=None)
+    attempt.ticket_hash = token_hash(ticket)
+    attempt.ticket_expires_at = now + FACE_TICKET_TTL
+    await uow.session.flush()
+    return FaceCheckStarted(attempt=attempt, url=url, expires_at=attempt.ticket_expires_at)
+
+
+async def face_ticket(uow: Uow, ticket: str) -> VerificationAttempt | None:
+    """The attempt a liveness ticket belongs to (for the provider's page), or None."""
+    return await uow.session.scalar(
+        select(VerificationAttempt).where(VerificationAttempt.ticket_hash == token_hash(ticket or ""))
+    )
+
+
+async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> VerificationAttempt:
+    """The liveness provider's callback (the sandbox page stands for it): pass or fail, once."""
+    attempt = await face_ticket(uow, ticket)
+    if attempt is None:
+        raise ServiceError(Code.FACE_TICKET_NOT_FOUND, "No such face check.", "ticket")
+    now = uow.now()
+    if attempt.outcome != "pending":
+        raise ServiceError(Code.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
+    assert attempt.ticket_expires_at is not None
+    if attempt.ticket_expires_at <= now:
+        await _expire(uow, attempt.id, now)
+        raise ServiceError(
+            Code.FACE_TICKET_EXPIRED, "This face check expired (10 minutes); start a new one.", "ticket", persist=True
+        )
+    # Single use, also when the page is posted twice at once: only one request moves it on.
+    claimed = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.id == attempt.id, VerificationAttempt.outcome == "pending")
+        .values(outcome="deciding", completed_at=now)
+        .returning(VerificationAttempt.id)
+    )
+    if claimed.scalar_one_or_none() is None:
+        raise ServiceError(Code.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
+    await uow.session.refresh(attempt)
+    if not passed:
+        # RNP-3: a failed check voids the ticket; the user must submit again for a new one.
+        attempt.outcome, attempt.reason = "failed", AttemptReason.FACE_CHECK_FAILED.value
+        await uow.session.flush()
+        return attempt
+    granted = await _grant(uow, attempt)
+    if isinstance(granted, AttemptReason):
+        attempt.outcome, attempt.reason = "failed", granted.value
+    else:
+        attempt.outcome = "passed"
+    await uow.session.flush()
+    return attempt
+
+
+async def _expire(uow: Uow, attempt_id: int, now: datetime) -> None:
+    await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
+        .values(outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now)
+    )
+
+
+# --- bank card (RNP-4, RNP-5) --------------------------------------------------------------------
+
+
+async def submit_bank_card(tx: Transactions, account_id: int, data: BankCardInput) -> Verification | ServiceError:
+    try:
+        checked = _check_bank_card(data, tx.deps.clock.now())
+    except ServiceError as err:
+        return err
+    attempt_id = await tx.write(_claim_bank_card_attempt, account_id, checked, data.code)
+    if isinstance(attempt_id, ServiceError):
+        return attempt_id
+    providers = tx.deps.providers
+    subject = checked.subject
+    try:
+        registry = await _ask(
+            tx,
+            providers.identity.check(
+                document_type=subject.document_type.value, name=subject.name, number=subject.number
+            ),
+        )
+        bank = BankCardAnswer.MATCH
+        if registry is RegistryAnswer.MATCH:
+            bank = await _ask(
+                tx,
+                providers.bank_cards.check(
+                    name=subject.name, id_number=subject.number, card_number=checked.card, reserved_phone=checked.phone
+                ),
+            )
+    except ProviderUnavailable:
+        return await tx.write(_provider_failed, attempt_id)
+    return await tx.write(_bank_card_outcome, attempt_id, registry, bank)
+
+
+async def _bank_card_attempts_left(uow: Uow, account_id: int) -> int:
+    used = (await repo.method_attempts(uow, account_id)).get(BANK_CARD, 0)
+    return max(0, BANK_CARD_MAX_ATTEMPTS - used)
+
+
+def _bank_card_closed() -> ServiceError:
+    return ServiceError(
+        Code.BANK_CARD_ATTEMPTS_EXHAUSTED,
+        "银行卡认证次数已用完，请使用人脸识别认证 / The 10 bank-card attempts are used up; verify by face instead.",
+        None,
+        attempts_remaining=0,
+    )
+
+
+async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard, code: str) -> int:
+    await _eligible(uow, account_id, checked.subject)
+    if await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5: closed before any code is spent
+        raise _bank_card_closed()
+    # RNP-4: the SMS code sent to the reserved phone; a wrong code counts against the code (CODE-2),
+    # not against the bank-card attempts.
+    await codes.verify(uow, destination=checked.phone, purpose=CodePurpose.BANK_CARD, code=code)
+    # RNP-5: the attempt is counted atomically, so concurrent submissions cannot pass 10.
+    if await repo.take_method_attempt(uow, account_id, BANK_CARD, BANK_CARD_MAX_ATTEMPTS) is None:
+        raise _bank_card_closed()
+    attempt = _new_attempt(
+        uow, account_id, BANK_CARD, checked.subject, checked.agreement_version, outcome="pending", reason=None
+    )
+    attempt.card_masked = mask_card(checked.card)
+    await uow.session.flush()
+    return attempt.id
+
+
+async def _provider_failed(uow: Uow, attempt_id: int) -> Verification:
+    attempt = await uow.session.get(VerificationAttempt, attempt_id)
+    assert attempt is not None
+    attempt.outcome, attempt.reason, attempt.completed_at = "error", AttemptReason.PROVIDER_UNAVAILABLE.value, uow.now()
+    await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
+    await uow.session.flush()
+    err = _unavailable()
+    err.persist = True
+    raise err
+
+
+async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer, bank: BankCardAnswer) -> Verification:
+    attempt = await uow.session.get(VerificationAttempt, attempt_id)
+    assert attempt is not None
+    attempt.completed_at = uow.now()
+    await uow.session.flush()
+    reason: AttemptReason | None = None
+    if registry is RegistryAnswer.NOT_FOUND:
+        reason = AttemptReason.IDENTITY_NOT_FOUND
+    elif registry is RegistryAnswer.NAME_MISMATCH:
+        reason = AttemptReason.NAME_MISMATCH
+    elif bank is BankCardAnswer.ELEMENTS_MISMATCH:
+        reason = AttemptReason.CARD_ELEMENTS_MISMATCH
+    elif bank is BankCardAnswer.RESERVED_PHONE_MISMATCH:
+        reason = AttemptReason.RESERVED_PHONE_MISMATCH
+    else:
+        granted = await _grant(uow, attempt)
+        if isinstance(granted, Verification):
+            attempt.outcome = "passed"
+            await uow.session.flush()
+            return granted
+        reason = granted
+    attempt.outcome, attempt.reason = "failed", reason.value
+    await uow.session.flush()
+    raise _refusal(reason, await _bank_card_attempts_left(uow, attempt.account_id))
+
+
+# --- reads and the sweeper -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MethodStatus:
+    method: str
+    limit: int | None
+    used: int
+    available: bool
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+
+async def method_statuses(uow: Uow, account_id: int) -> list[MethodStatus]:
+    """What the verification page offers, with attempts left (RNP-1, RNP-5)."""
+    verified = await repo.verification_of(uow, account_id) is not None
+    used = await repo.method_attempts(uow, account_id)
+    bank_used = used.get(BANK_CARD, 0)
+    return [
+        MethodStatus(FACE, None, used.get(FACE, 0), not verified),
+        MethodStatus(BANK_CARD, BANK_CARD_MAX_ATTEMPTS, bank_used, not verified and bank_used < BANK_CARD_MAX_ATTEMPTS),
+    ]
+
+
+def shown_outcome(attempt: VerificationAttempt, now: datetime) -> tuple[str, str | None]:
+    """A pending face check past its ticket's life reads as expired, before the sweeper gets to it."""
+    if attempt.outcome == "pending" and attempt.ticket_expires_at is not None and attempt.ticket_expires_at <= now:
+        return "expired", AttemptReason.FACE_CHECK_EXPIRED.value
+    return attempt.outcome, attempt.reason
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """Expire face checks past their 10 minutes; give back bank-card attempts a stopped process left."""
+    now = uow.now()
+    expired = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.outcome == "pending", VerificationAttempt.ticket_expires_at <= now)
+        .values(outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now)
+        .returning(VerificationAttempt.id)
+    )
+    stale = list(
+        await uow.session.scalars(
+            select(VerificationAttempt).where(
+                VerificationAttempt.outcome == "pending",
+                VerificationAttempt.method == BANK_CARD,
+                VerificationAttempt.created_at <= now - STALE_PENDING,
+            )
+        )
+    )
+    for attempt in stale:
+        attempt.outcome, attempt.reason, attempt.completed_at = "error", AttemptReason.PROVIDER_UNAVAILABLE.value, now
+        await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
+    await uow.session.flush()
+    return {"face_checks_expired": len(expired.all()), "bank_card_attempts_returned": len(stale)}

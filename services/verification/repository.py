@@ -1,0 +1,111 @@
+"""Queries and atomic counters of real-name verification."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select, update
+
+from models.verification import IdentityDocumentUse, Verification, VerificationAttempt, VerificationMethodUse
+from services.sql import insert
+from services.uow import Uow
+
+MAX_ACCOUNTS_PER_DOCUMENT = 5  # RN-3
+
+
+async def verification_of(uow: Uow, account_id: int) -> Verification | None:
+    return await uow.session.scalar(select(Verification).where(Verification.account_id == account_id))
+
+
+async def document_uses(uow: Uow, document_key: str) -> int:
+    value = await uow.session.scalar(
+        select(IdentityDocumentUse.accounts).where(IdentityDocumentUse.document_key == document_key)
+    )
+    return value or 0
+
+
+async def take_document_slot(uow: Uow, document_key: str) -> bool:
+    """RN-3: count one more account verified by this document, atomically, never past 5."""
+    await uow.session.execute(
+        insert(uow, IdentityDocumentUse)
+        .values(document_key=document_key, accounts=0)
+        .on_conflict_do_nothing(index_elements=[IdentityDocumentUse.document_key])
+    )
+    result = await uow.session.execute(
+        update(IdentityDocumentUse)
+        .where(
+            IdentityDocumentUse.document_key == document_key,
+            IdentityDocumentUse.accounts < MAX_ACCOUNTS_PER_DOCUMENT,
+        )
+        .values(accounts=IdentityDocumentUse.accounts + 1)
+        .returning(IdentityDocumentUse.accounts)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def method_attempts(uow: Uow, account_id: int) -> dict[str, int]:
+    rows = await uow.session.execute(
+        select(VerificationMethodUse.method, VerificationMethodUse.attempts).where(
+            VerificationMethodUse.account_id == account_id
+        )
+    )
+    return {str(m): int(n) for m, n in rows.all()}
+
+
+async def take_method_attempt(uow: Uow, account_id: int, method: str, limit: int) -> int | None:
+    """Count one more attempt of `method`, atomically, never past `limit`; the new count, or None."""
+    await uow.session.execute(
+        insert(uow, VerificationMethodUse)
+        .values(account_id=account_id, method=method, attempts=0)
+        .on_conflict_do_nothing(index_elements=[VerificationMethodUse.account_id, VerificationMethodUse.method])
+    )
+    result = await uow.session.execute(
+        update(VerificationMethodUse)
+        .where(
+            VerificationMethodUse.account_id == account_id,
+            VerificationMethodUse.method == method,
+            VerificationMethodUse.attempts < limit,
+        )
+        .values(attempts=VerificationMethodUse.attempts + 1)
+        .returning(VerificationMethodUse.attempts)
+    )
+    return result.scalar_one_or_none()
+
+
+async def give_back_method_attempt(uow: Uow, account_id: int, method: str) -> None:
+    """A provider failure is not the user's: the attempt it took is returned."""
+    await uow.session.execute(
+        update(VerificationMethodUse)
+        .where(
+            VerificationMethodUse.account_id == account_id,
+            VerificationMethodUse.method == method,
+            VerificationMethodUse.attempts > 0,
+        )
+        .values(attempts=VerificationMethodUse.attempts - 1)
+    )
+
+
+async def attempts_page(
+    uow: Uow, account_id: int, first: int, after_id: int | None
+) -> tuple[list[VerificationAttempt], int]:
+    """The account's attempts, newest first, and how many there are: two statements, whatever the page."""
+    stmt = (
+        select(VerificationAttempt)
+        .where(VerificationAttempt.account_id == account_id)
+        .order_by(VerificationAttempt.id.desc())
+        .limit(first)
+    )
+    if after_id is not None:
+        stmt = stmt.where(VerificationAttempt.id < after_id)
+    rows = list(await uow.session.scalars(stmt))
+    total = await uow.session.scalar(
+        select(func.count()).select_from(VerificationAttempt).where(VerificationAttempt.account_id == account_id)
+    )
+    return rows, total or 0
+
+
+async def attempts_by_ids(uow: Uow, account_id: int, ids: list[int]) -> list[VerificationAttempt]:
+    if not ids:
+        return []
+    rows = await uow.session.scalars(
+        select(VerificationAttempt).where(VerificationAttempt.account_id == account_id, VerificationAttempt.id.in_(ids))
+    )
+    return list(rows)
