@@ -75,6 +75,8 @@ async def account_recovery_lookup(
         client_ip=ctx.client.ip,
         phone=input.phone,
         account_id=input.account_id,
+        name=input.name,
+        id_number=input.id_number,
     )
     if isinstance(result, ServiceError):
         return AccountRecoveryLookupPayload(errors=[RecoveryError.from_service(result)])

@@ -154,8 +154,9 @@ class Mutation:
     )
     account_recovery_lookup: AccountRecoveryLookupPayload = strawberry.mutation(
         resolver=recovery.account_recovery_lookup,
-        description="Forgot account (REC-2): find accounts by phone or account ID; masked login names; a code "
-        "goes to the bound phone.",
+        description="Forgot account (REC-2): find accounts by phone, by real-name information (name + ID number) "
+        "or by account ID; masked login names; a code goes to the bound phone and reveals the accounts bound to it "
+        "(found by name + ID number on several phones: the phone of the most recently verified account).",
     )
     phone_rebind_appeal_file: AppealPayload = strawberry.mutation(
         resolver=appeals.phone_rebind_appeal_file,

@@ -70,6 +70,12 @@ class AccountRecoveryLookupInput:
     bot_token: str = strawberry.field(description="The bot-check token (sandbox: `sandbox-pass`).")
     phone: str | None = strawberry.field(default=None, description="A mainland mobile number.")
     account_id: str | None = strawberry.field(default=None, description="16 digits.")
+    name: str | None = strawberry.field(
+        default=None, description="The verified name; with `idNumber`, finds the accounts verified with them."
+    )
+    id_number: str | None = strawberry.field(
+        default=None, description="The mainland resident ID number the accounts were verified with (with `name`)."
+    )
 
 
 @strawberry.input(description="Reveal the login names found by `accountRecoveryLookup` (REC-2).")

@@ -3,8 +3,10 @@
 REC-1 Forgot password: name the account, pass the bot check, receive an SMS code on the bound phone,
       set a new password. The answer never tells whether the account exists; the phone is shown
       masked only (an unknown name gets a stable, made-up masked phone and no SMS).
-REC-2 Forgot account: look up by phone or account ID; results show masked login names; an SMS
-      code sent to the bound phone reveals them in full.
+REC-2 Forgot account: look up by phone, by real-name information (name + ID number) or by account
+      ID; results show masked login names; an SMS code sent to the bound phone reveals them in full.
+      Found by name + ID number, the accounts may sit on different phones: the code goes to the
+      phone of the most recently verified one, and reveals the accounts bound to that phone.
 """
 
 from __future__ import annotations
@@ -16,10 +18,13 @@ from sqlalchemy import select, update
 
 from models.accounts import Account
 from models.auth import RecoveryTicket
+from models.verification import Verification
 from services.accounts import repository as accounts_repo
 from services.accounts import service as accounts
 from services.auth import repository as auth_repo
 from services.auth import service as auth
+from services.checksums import normalize_id_number, valid_id_number
+from services.clock import SHANGHAI
 from services.codes import repository as codes_repo
 from services.codes import service as codes
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, CodePurpose
@@ -28,6 +33,7 @@ from services.identifiers import mask_email, mask_login_name, mask_phone, nation
 from services.recovery.errors import RecoveryErrorCode
 from services.security import new_token, token_hash
 from services.uow import Uow
+from services.verification.documents import DocumentType, Subject
 
 TICKET_TTL = timedelta(minutes=15)
 
@@ -205,11 +211,21 @@ class LookupResult:
 
 
 async def account_lookup(
-    uow: Uow, *, bot_token: str, client_ip: str | None, phone: str | None, account_id: str | None
+    uow: Uow,
+    *,
+    bot_token: str,
+    client_ip: str | None,
+    phone: str | None,
+    account_id: str | None,
+    name: str | None = None,
+    id_number: str | None = None,
 ) -> LookupResult:
-    if bool(phone) == bool(account_id):
+    by_identity = bool(name or id_number)
+    if sum((bool(phone), bool(account_id), by_identity)) != 1:
         raise ServiceError(
-            RecoveryErrorCode.LOOKUP_CRITERIA_REQUIRED, "Look up by exactly one of phone or account ID.", None
+            RecoveryErrorCode.LOOKUP_CRITERIA_REQUIRED,
+            "Look up by exactly one of: phone, account ID, or name + ID number.",
+            None,
         )
     number = normalize_phone(phone) if phone else None
     if phone and number is None:
@@ -217,9 +233,22 @@ async def account_lookup(
     raw = (account_id or "").strip()
     if account_id and (not raw.isdigit() or len(raw) != 16):
         raise ServiceError(RecoveryErrorCode.INVALID_ACCOUNT_ID, "An account ID is 16 digits.", "accountId")
+    identity: Subject | None = None
+    if by_identity:
+        if not (name or "").strip():
+            raise ServiceError(RecoveryErrorCode.NAME_REQUIRED, "Enter the verified name with the ID number.", "name")
+        if not valid_id_number(id_number or "", uow.now().astimezone(SHANGHAI).date()):
+            raise ServiceError(
+                RecoveryErrorCode.ID_NUMBER_INVALID, "This is not a valid mainland resident ID number.", "idNumber"
+            )
+        identity = Subject(
+            " ".join((name or "").split()), DocumentType.MAINLAND_ID_CARD, normalize_id_number(id_number or "")
+        )
     await _bot_check(uow, bot_token, client_ip)
     if number is not None:
         found = await accounts_repo.accounts_on_phone(uow, number)
+    elif identity is not None:
+        found = await _accounts_by_identity(uow, identity)
     else:
         one = await accounts_repo.by_account_number(uow, int(raw))
         found = [one] if one else []
@@ -229,8 +258,25 @@ async def account_lookup(
     sent = await codes.send(
         uow, channel="sms", destination=bound_phone, purpose=CodePurpose.ACCOUNT_REVEAL, account_id=found[0].id
     )
-    token, _ = await _new_ticket(uow, "account_reveal", [a.id for a in found], bound_phone)
+    revealable = [a.id for a in found if a.phone == bound_phone]
+    token, _ = await _new_ticket(uow, "account_reveal", revealable, bound_phone)
     return LookupResult(ticket=token, accounts=[_found(a) for a in found], code_expires_at=sent.expires_at)
+
+
+async def _accounts_by_identity(uow: Uow, identity: Subject) -> list[Account]:
+    """Live accounts verified with this ID number and this exact name, most recently verified first.
+    The number is matched by its keyed hash (it is not stored readable)."""
+    rows = await uow.session.scalars(
+        select(Account)
+        .join(Verification, Verification.account_id == Account.id)
+        .where(
+            Verification.document_key == identity.key(uow.settings.secret_key),
+            Verification.name == identity.name,
+            Account.status == "active",
+        )
+        .order_by(Verification.verified_at.desc(), Verification.id.desc())
+    )
+    return list(rows)
 
 
 async def account_reveal(uow: Uow, ticket_token: str, code: str) -> list[FoundAccount]:

@@ -63,7 +63,13 @@ async def _lookup(client: httpx.AsyncClient, bot_token: str = BOT_PASS, **criter
     return await mutate(
         client,
         "accountRecoveryLookup",
-        {"botToken": bot_token, "phone": criteria.get("phone"), "accountId": criteria.get("account_id")},
+        {
+            "botToken": bot_token,
+            "phone": criteria.get("phone"),
+            "accountId": criteria.get("account_id"),
+            "name": criteria.get("name"),
+            "idNumber": criteria.get("id_number"),
+        },
         f"ticket codeExpiresAt {FOUND}",
     )
 
@@ -359,6 +365,7 @@ async def test_rec_2_lookup_by_account_id(client) -> None:
         {},
         {"phone": "", "account_id": ""},
         {"phone": PHONE, "account_id": "1234567890123456"},
+        {"phone": PHONE, "name": "张三", "id_number": "11010519491231002X"},
     ],
 )
 async def test_rec_2_lookup_needs_exactly_one_criterion(client, db: Database, criteria) -> None:
@@ -382,6 +389,9 @@ async def test_rec_2_lookup_needs_exactly_one_criterion(client, db: Database, cr
         ({"account_id": "123456789012345"}, ("INVALID_ACCOUNT_ID", "accountId")),
         ({"account_id": "12345678901234567"}, ("INVALID_ACCOUNT_ID", "accountId")),
         ({"account_id": "12345678901234ab"}, ("INVALID_ACCOUNT_ID", "accountId")),
+        ({"name": "张三", "id_number": "110105194912310021"}, ("ID_NUMBER_INVALID", "idNumber")),
+        ({"name": "张三"}, ("ID_NUMBER_INVALID", "idNumber")),
+        ({"id_number": "11010519491231002X"}, ("NAME_REQUIRED", "name")),
     ],
 )
 async def test_rec_2_bad_phone_or_account_id_is_refused(client, db: Database, criteria, expected) -> None:
@@ -405,6 +415,38 @@ async def test_rec_2_lookup_without_accounts_gives_an_empty_list_and_no_sms(clie
     assert result == {"ticket": None, "codeExpiresAt": None, "accounts": [], "errors": []}
     assert await _sent(db) == sent_before
     assert await _codes(db, "ACCOUNT_REVEAL") == []
+
+
+async def test_rec_2_lookup_by_name_and_id_number_finds_the_accounts_verified_with_them(
+    client, db: Database, clock: ManualClock
+) -> None:
+    from tests.api.test_verification import face_verified
+
+    # Given two accounts on PHONE and one on OTHER_PHONE verified with one ID number, and one with another
+    for username, phone in [("alice01", PHONE), ("alice02", PHONE), ("alice03", OTHER_PHONE)]:
+        assert (await register(client, username, phone))["errors"] == []
+        await face_verified(client, await sign_in(client, username), "11010519491231002X")
+        clock.advance(seconds=61)
+    assert (await register(client, "bob0001", PHONE))["errors"] == []
+    await face_verified(client, await sign_in(client, "bob0001"), "440301200801011238")
+    sent_before = await _sent(db)
+    # A wrong name finds nothing and sends nothing
+    nobody = await _lookup(client, name="李四", id_number="11010519491231002X")
+    assert nobody == {"ticket": None, "codeExpiresAt": None, "accounts": [], "errors": []}
+    assert await _sent(db) == sent_before
+    # When looked up by the name and the number (lower-case x accepted)
+    found = await _lookup(client, name=" 张三 ", id_number="11010519491231002x")
+    # Then the three accounts are listed masked, most recently verified first
+    assert found["errors"] == []
+    assert [(a["loginNameMasked"], a["phoneMasked"], a["loginName"]) for a in found["accounts"]] == [
+        ("al***03", "139****0009", None),
+        ("al***02", "137****0001", None),
+        ("al***01", "137****0001", None),
+    ]
+    # And the code went to the phone of the most recent one, revealing the account bound to it
+    assert (await outbox(client, OTHER_PHONE))[0]["purpose"] == "ACCOUNT_REVEAL"
+    revealed = await _reveal(client, found["ticket"], await last_code(client, OTHER_PHONE))
+    assert [a["loginName"] for a in revealed["accounts"]] == ["alice03"]
 
 
 async def test_rec_2_failed_bot_check_is_refused_and_sends_nothing(client, db: Database) -> None:

@@ -823,3 +823,17 @@ COPY = [
     "created_at",
     "completed_at",
 ]
+
+
+async def test_rnp_1_two_methods_are_offered_to_an_unverified_account(client) -> None:
+    token = await registered_and_signed_in(client)
+    assert (await viewer(client, token))["verificationMethods"] == [
+        {"method": "FACE", "available": True, "attemptsLimit": None, "attemptsUsed": 0, "attemptsRemaining": None},
+        {"method": "BANK_CARD", "available": True, "attemptsLimit": 10, "attemptsUsed": 0, "attemptsRemaining": 10},
+    ]
+
+
+async def test_verification_needs_a_session(client, db: Database) -> None:
+    assert codes_of(await face_start(client, "acs_not-a-token")) == [("AUTHENTICATION_REQUIRED", None)]
+    assert codes_of(await bank_card(client, "acs_not-a-token", code="123456")) == [("AUTHENTICATION_REQUIRED", None)]
+    assert await count(db, VerificationAttempt) == 0
