@@ -142,6 +142,7 @@ gql_enum(
         "OPERATION": "The SMS second factor for a protected operation (MFA-3); always to the bound phone.",
         "PASSWORD_RESET": "Sent by `passwordResetStart` only.",
         "ACCOUNT_REVEAL": "Sent by `accountRecoveryLookup` only.",
+        "STUDENT_EMAIL": "Sent by `studentStatusApply` only, to the school e-mail address; valid 30 minutes (STU-3).",
     },
 )
 

@@ -14,6 +14,7 @@ class CodePurpose(Enum):
     OPERATION = "OPERATION"
     PASSWORD_RESET = "PASSWORD_RESET"
     ACCOUNT_REVEAL = "ACCOUNT_REVEAL"
+    STUDENT_EMAIL = "STUDENT_EMAIL"
 
 
 LABELS = {
@@ -24,6 +25,7 @@ LABELS = {
     CodePurpose.OPERATION: ("身份验证", "confirming a sensitive operation"),
     CodePurpose.PASSWORD_RESET: ("重置密码", "resetting your password"),
     CodePurpose.ACCOUNT_REVEAL: ("找回账号", "recovering your account name"),
+    CodePurpose.STUDENT_EMAIL: ("学生认证", "student verification"),
 }
 
 CODE_LENGTH = 6  # CODE-1
