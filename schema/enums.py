@@ -148,11 +148,13 @@ gql_enum(
 
 gql_enum(
     AgreementKind,
-    "The agreements accepted at sign-up (REG-5).",
+    "The agreements a user accepts: three at sign-up (REG-5, REG-6), two for student status (STU-3).",
     {
-        "USER_SERVICE": "User service agreement (用户服务协议).",
-        "ONLINE_ORDERING": "Online ordering agreement (线上订购协议).",
-        "PRIVACY_POLICY": "Privacy policy (隐私政策).",
+        "USER_SERVICE": "User service agreement (用户服务协议); at sign-up.",
+        "ONLINE_ORDERING": "Online ordering agreement (线上订购协议); at sign-up.",
+        "PRIVACY_POLICY": "Privacy policy (隐私政策); at sign-up.",
+        "STUDENT_VERIFICATION": "Student verification agreement (学生认证服务协议); for student status (STU-3).",
+        "STUDENT_BENEFITS": "Student offer rules (学生优惠规则); for student status (STU-3).",
     },
 )
 

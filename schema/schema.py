@@ -56,7 +56,9 @@ class Query:
     )
     agreements: list[Agreement] = strawberry.field(
         resolver=viewer_resolvers.agreements,
-        description="The agreements in force, with the versions to accept (REG-5).",
+        description="The agreements in force, with the versions to accept: USER_SERVICE, ONLINE_ORDERING and "
+        "PRIVACY_POLICY at sign-up (REG-5, REG-6); STUDENT_VERIFICATION and STUDENT_BENEFITS for student status "
+        "(STU-3).",
     )
     qr_login_ticket: QrLoginTicketState | None = strawberry.field(
         resolver=auth.qr_login_ticket,

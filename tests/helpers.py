@@ -7,9 +7,12 @@ from typing import Any
 
 import httpx
 
-from services.accounts.agreements import CURRENT
+from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS
+from services.accounts.agreements import STUDENT_AGREEMENTS as STUDENT_KINDS
 
-AGREEMENTS = [{"kind": a.kind.value, "version": a.version} for a in CURRENT.values()]
+# What registration and activation send (REG-5, REG-6), and what student status sends (STU-3).
+AGREEMENTS = [{"kind": k.value, "version": CURRENT[k].version} for k in SIGN_UP_AGREEMENTS]
+STUDENT_AGREEMENTS = [{"kind": k.value, "version": CURRENT[k].version} for k in STUDENT_KINDS]
 PASSWORD = "Blue-Kettle-42!"
 
 

@@ -38,11 +38,11 @@ def current_agreements() -> list[Agreement]:
     return [Agreement(kind=a.kind, version=a.version, title=a.title) for a in CURRENT.values()]
 
 
-@strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6).")
+@strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6, STU-3).")
 class AgreementAcceptance:
     kind: AgreementKind = strawberry.field(description="Which agreement.")
     version: str = strawberry.field(description="The version accepted.")
-    context: str = strawberry.field(description="Where it was accepted: `registration` or `activation`.")
+    context: str = strawberry.field(description="Where it was accepted: `registration`, `activation` or `student`.")
     accepted_at: datetime = strawberry.field(description="When it was accepted.")
 
     @classmethod

@@ -1,4 +1,4 @@
-"""The agreements a user accepts (REG-5, REG-6), with the versions in force."""
+"""The agreements a user accepts (REG-5, REG-6, STU-3), with the versions in force."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ class AgreementKind(Enum):
     USER_SERVICE = "USER_SERVICE"
     ONLINE_ORDERING = "ONLINE_ORDERING"
     PRIVACY_POLICY = "PRIVACY_POLICY"
+    STUDENT_VERIFICATION = "STUDENT_VERIFICATION"
+    STUDENT_BENEFITS = "STUDENT_BENEFITS"
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +29,18 @@ CURRENT: dict[AgreementKind, Agreement] = {
         AgreementKind.ONLINE_ORDERING, "2026-06", "线上订购协议 / Online ordering agreement"
     ),
     AgreementKind.PRIVACY_POLICY: Agreement(AgreementKind.PRIVACY_POLICY, "2026-09", "隐私政策 / Privacy policy"),
+    AgreementKind.STUDENT_VERIFICATION: Agreement(
+        AgreementKind.STUDENT_VERIFICATION, "2026-06", "学生认证服务协议 / Student verification agreement"
+    ),
+    AgreementKind.STUDENT_BENEFITS: Agreement(
+        AgreementKind.STUDENT_BENEFITS, "2026-06", "学生优惠规则 / Student offer rules"
+    ),
 }
 
 # REG-5 / REG-6: the three agreements accepted at registration and at portal activation.
 SIGN_UP_AGREEMENTS = (AgreementKind.USER_SERVICE, AgreementKind.ONLINE_ORDERING, AgreementKind.PRIVACY_POLICY)
+# STU-3: the two student agreements accepted when confirming student status.
+STUDENT_AGREEMENTS = (AgreementKind.STUDENT_VERIFICATION, AgreementKind.STUDENT_BENEFITS)
 
 
 @dataclass(frozen=True, slots=True)
