@@ -7,6 +7,7 @@ from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
 from models.documents import Document
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
+from models.students import StudentStatus
 
 __all__ = [
     "Account",
@@ -30,4 +31,5 @@ __all__ = [
     "Reviewer",
     "ReviewerSession",
     "StepUpGrant",
+    "StudentStatus",
 ]
