@@ -16,6 +16,8 @@ from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
 from services.mfa.errors import MfaErrorCode
 from services.recovery.errors import RecoveryErrorCode
+from services.students.errors import StudentErrorCode
+from services.students.status import StudentLevel, StudentState
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -81,6 +83,30 @@ SPECIFIC = {
     "LOOKUP_CRITERIA_REQUIRED": "Give exactly one of phone or accountId (REC-2).",
     "INVALID_ACCOUNT_ID": "An account ID is 16 digits.",
     "TICKET_INVALID": "The recovery ticket is unknown, used or expired (15 minutes); start again.",
+    "PERSONAL_VERIFICATION_REQUIRED": "Only an account verified as a person may apply for student status (STU-1); "
+    "unverified and enterprise-verified accounts are refused.",
+    "ALREADY_STUDENT": "The account is a verified student until the end of its graduation month (STU-3); it can "
+    "apply again once the status has expired.",
+    "VALUE_REQUIRED": "The field is empty.",
+    "GRADUATION_INVALID": "The month is not 1 to 12, or the year is more than 10 years ahead.",
+    "GRADUATION_IN_PAST": "The expected graduation month has passed (STU-2); the current month (Asia/Shanghai) is "
+    "allowed.",
+    "EMAIL_NOT_EDU": "The address's domain has no label that is exactly `edu` (STU-2): `name@mail.example.edu.cn` is "
+    "accepted, `name@myedu.cn` and `name@education.com` are not.",
+    "NO_PENDING_APPLICATION": "No student-status application is waiting for a code; call `studentStatusApply` first.",
+}
+
+# Names shared with other enums whose student-status meaning is narrower.
+STUDENT = {
+    "AGREEMENTS_REQUIRED": "Both student agreements, STUDENT_VERIFICATION and STUDENT_BENEFITS, must be accepted "
+    "(STU-3).",
+    "CODE_EXPIRED": "The code has expired (student e-mail codes live 30 minutes, STU-3); apply again for a new one.",
+    "CODE_INVALID": "Wrong code, or no code was sent to the application's address; `attemptsRemaining` tells how "
+    "many tries are left (CODE-2).",
+    "VALUE_TOO_LONG": "School name and major have at most 64 characters (STU-2).",
+    "CODE_ATTEMPTS_EXHAUSTED": "The code was entered wrongly 5 times and is void (CODE-2); apply again for a new one.",
+    "RESEND_TOO_SOON": "At most one code to the same address every 60 seconds (CODE-3): an application with the "
+    "same e-mail address waits `retryAfter` seconds.",
 }
 
 
@@ -100,6 +126,31 @@ gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
 gql_enum(MfaErrorCode, "Why a second-factor challenge was refused.")
 gql_enum(AppealErrorCode, "Why an appeal could not be filed or answered (APL-2).")
 gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
+gql_enum(
+    StudentErrorCode,
+    "Why a student-status application or confirmation was refused (STU-1..3).",
+    COMMON | SPECIFIC | STUDENT,
+)
+gql_enum(
+    StudentLevel,
+    "The level of study (STU-2).",
+    {
+        "JUNIOR_COLLEGE": "Junior college (专科).",
+        "BACHELOR": "Bachelor (本科).",
+        "MASTER": "Master (硕士).",
+        "DOCTORATE": "Doctorate (博士).",
+    },
+)
+gql_enum(
+    StudentState,
+    "Where the viewer's student status stands (STU-3).",
+    {
+        "PENDING_EMAIL": "Applied; waiting for the code sent to the school e-mail address (valid 30 minutes): "
+        "confirm with `studentStatusConfirm`.",
+        "VERIFIED": "A verified student until `validUntil`, the end of the graduation month (Asia/Shanghai).",
+        "EXPIRED": "Was a verified student; the graduation month has passed. Apply again if still studying.",
+    },
+)
 
 
 @strawberry.enum(description="The kind of login account (REG-1).")
@@ -171,4 +222,7 @@ __all__ = [
     "RecoveryErrorCode",
     "SecondFactor",
     "SignInMethod",
+    "StudentErrorCode",
+    "StudentLevel",
+    "StudentState",
 ]

@@ -14,6 +14,7 @@ from schema.enums import (
     CodeErrorCode,
     MfaErrorCode,
     RecoveryErrorCode,
+    StudentErrorCode,
 )
 from services.errors import ServiceError
 
@@ -81,3 +82,9 @@ class AppealError(Error):
 class RecoveryError(Error):
     code_enum = RecoveryErrorCode
     code: RecoveryErrorCode = strawberry.field(description="What went wrong; switch on it.")
+
+
+@strawberry.type(description="Why a student-status application or confirmation was refused.")
+class StudentStatusError(Error):
+    code_enum = StudentErrorCode
+    code: StudentErrorCode = strawberry.field(description="What went wrong; switch on it.")

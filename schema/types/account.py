@@ -15,11 +15,13 @@ from models.auth import AuthSession
 from schema.context import Context
 from schema.enums import AccountKind, AgreementKind, SecondFactor, SignInMethod
 from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.types.students import StudentStatusType
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT
 from services.auth import service as auth
 from services.identifiers import mask_phone, national
 from services.mfa.service import operation_protection_factors
+from services.students import service as students
 
 Info = strawberry.Info[Context, None]
 
@@ -259,6 +261,14 @@ class AccountType(relay.Node):
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
         )
+
+    @strawberry.field(
+        description="The latest student-status application or verification (STU-3): PENDING_EMAIL, VERIFIED until "
+        "the end of the graduation month (Asia/Shanghai), then EXPIRED. Null if the account never applied."
+    )
+    async def student_status(self, info: Info) -> StudentStatusType | None:
+        found = await info.context.read(students.current, self.model.id)
+        return None if found is None else StudentStatusType.from_view(found)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:

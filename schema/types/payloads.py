@@ -7,9 +7,18 @@ from datetime import datetime
 import strawberry
 
 from schema.enums import AccountKind, CodePurpose, QrLoginTicketStatus, SecondFactor
-from schema.errors import AccountError, AppealError, AuthError, MfaError, RecoveryError, VerificationCodeError
+from schema.errors import (
+    AccountError,
+    AppealError,
+    AuthError,
+    MfaError,
+    RecoveryError,
+    StudentStatusError,
+    VerificationCodeError,
+)
 from schema.types.account import AccountType, SessionType
 from schema.types.appeals import AppealType
+from schema.types.students import StudentStatusType
 
 ERRORS = "Expected failures, each with `field`, `message` and `code`; empty on success."
 ACCOUNT = "The account after the change; null when `errors` is not empty."
@@ -156,3 +165,11 @@ class AccountRecoveryRevealPayload:
 class AppealPayload:
     appeal: AppealType | None = strawberry.field(default=None, description="The appeal; null on failure.")
     errors: list[AppealError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `studentStatusApply` and `studentStatusConfirm`.")
+class StudentStatusPayload:
+    student_status: StudentStatusType | None = strawberry.field(
+        default=None, description="The application or verification; null when `errors` is not empty."
+    )
+    errors: list[StudentStatusError] = strawberry.field(description=ERRORS)
