@@ -7,6 +7,7 @@ from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
 from models.documents import Document
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
+from models.students import StudentStatus
 from models.verification import IdentityDocumentUse, Verification, VerificationAttempt, VerificationMethodUse
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "Reviewer",
     "ReviewerSession",
     "StepUpGrant",
+    "StudentStatus",
     "Verification",
     "VerificationAttempt",
     "VerificationMethodUse",

@@ -70,7 +70,7 @@ class RetiredUsername(Base):
 
 
 class AgreementAcceptance(Base):
-    """REG-5 / REG-6 / RN-6: which agreement, which version, when, in which step."""
+    """REG-5 / REG-6 / RN-6 / STU-3: which agreement, which version, when, in which step."""
 
     __tablename__ = "agreement_acceptances"
 
@@ -78,5 +78,5 @@ class AgreementAcceptance(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     agreement: Mapped[str] = mapped_column(String(48))
     version: Mapped[str] = mapped_column(String(32))
-    context: Mapped[str] = mapped_column(String(32))  # registration | activation | ...
+    context: Mapped[str] = mapped_column(String(32))  # registration | activation | student | ...
     accepted_at: Mapped[datetime]

@@ -16,6 +16,8 @@ from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
 from services.mfa.errors import MfaErrorCode
 from services.recovery.errors import RecoveryErrorCode
+from services.students.errors import StudentErrorCode
+from services.students.status import StudentLevel, StudentState
 from services.verification.documents import DocumentType
 from services.verification.errors import AttemptReason, VerificationErrorCode
 
@@ -109,6 +111,30 @@ SPECIFIC = {
     "FACE_TICKET_NOT_FOUND": "No such face check ticket.",
     "FACE_TICKET_USED": "The face check ticket was already used; start a new face check.",
     "FACE_TICKET_EXPIRED": "The face check ticket expired (10 minutes); start a new face check.",
+    "PERSONAL_VERIFICATION_REQUIRED": "Only an account verified as a person may apply for student status (STU-1); "
+    "unverified and enterprise-verified accounts are refused.",
+    "ALREADY_STUDENT": "The account is a verified student until the end of its graduation month (STU-3); it can "
+    "apply again once the status has expired.",
+    "VALUE_REQUIRED": "The field is empty.",
+    "GRADUATION_INVALID": "The month is not 1 to 12, or the year is more than 10 years ahead.",
+    "GRADUATION_IN_PAST": "The expected graduation month has passed (STU-2); the current month (Asia/Shanghai) is "
+    "allowed.",
+    "EMAIL_NOT_EDU": "The address's domain has no label that is exactly `edu` (STU-2): `name@mail.example.edu.cn` is "
+    "accepted, `name@myedu.cn` and `name@education.com` are not.",
+    "NO_PENDING_APPLICATION": "No student-status application is waiting for a code; call `studentStatusApply` first.",
+}
+
+# Names shared with other enums whose student-status meaning is narrower.
+STUDENT = {
+    "AGREEMENTS_REQUIRED": "Both student agreements, STUDENT_VERIFICATION and STUDENT_BENEFITS, must be accepted "
+    "(STU-3).",
+    "CODE_EXPIRED": "The code has expired (student e-mail codes live 30 minutes, STU-3); apply again for a new one.",
+    "CODE_INVALID": "Wrong code, or no code was sent to the application's address; `attemptsRemaining` tells how "
+    "many tries are left (CODE-2).",
+    "VALUE_TOO_LONG": "School name and major have at most 64 characters (STU-2).",
+    "CODE_ATTEMPTS_EXHAUSTED": "The code was entered wrongly 5 times and is void (CODE-2); apply again for a new one.",
+    "RESEND_TOO_SOON": "At most one code to the same address every 60 seconds (CODE-3): an application with the "
+    "same e-mail address waits `retryAfter` seconds.",
 }
 
 
@@ -157,6 +183,31 @@ gql_enum(
         "PROVIDER_UNAVAILABLE": "An outside check did not answer; not counted against the account.",
     },
 )
+gql_enum(
+    StudentErrorCode,
+    "Why a student-status application or confirmation was refused (STU-1..3).",
+    COMMON | SPECIFIC | STUDENT,
+)
+gql_enum(
+    StudentLevel,
+    "The level of study (STU-2).",
+    {
+        "JUNIOR_COLLEGE": "Junior college (专科).",
+        "BACHELOR": "Bachelor (本科).",
+        "MASTER": "Master (硕士).",
+        "DOCTORATE": "Doctorate (博士).",
+    },
+)
+gql_enum(
+    StudentState,
+    "Where the viewer's student status stands (STU-3).",
+    {
+        "PENDING_EMAIL": "Applied; waiting for the code sent to the school e-mail address (valid 30 minutes): "
+        "confirm with `studentStatusConfirm`.",
+        "VERIFIED": "A verified student until `validUntil`, the end of the graduation month (Asia/Shanghai).",
+        "EXPIRED": "Was a verified student; the graduation month has passed. Apply again if still studying.",
+    },
+)
 
 
 @strawberry.enum(description="The kind of login account (REG-1).")
@@ -200,18 +251,22 @@ gql_enum(
         "PASSWORD_RESET": "Sent by `passwordResetStart` only.",
         "ACCOUNT_REVEAL": "Sent by `accountRecoveryLookup` only.",
         "BANK_CARD": "Bank-card verification (RNP-4); to `phone`, the number reserved at the bank; signed in.",
+        "STUDENT_EMAIL": "Sent by `studentStatusApply` only, to the school e-mail address; valid 30 minutes (STU-3).",
     },
 )
 
 gql_enum(
     AgreementKind,
-    "An agreement a user accepts: the three of sign-up (REG-5) and those of later steps (RN-6).",
+    "An agreement a user accepts: three at sign-up (REG-5, REG-6), one with each real-name verification (RN-6), "
+    "two for student status (STU-3).",
     {
-        "USER_SERVICE": "User service agreement (用户服务协议).",
-        "ONLINE_ORDERING": "Online ordering agreement (线上订购协议).",
-        "PRIVACY_POLICY": "Privacy policy (隐私政策).",
+        "USER_SERVICE": "User service agreement (用户服务协议); at sign-up.",
+        "ONLINE_ORDERING": "Online ordering agreement (线上订购协议); at sign-up.",
+        "PRIVACY_POLICY": "Privacy policy (隐私政策); at sign-up.",
         "REAL_NAME_VERIFICATION": "Real-name verification agreement (实名认证服务协议), accepted with each "
         "verification (RN-6).",
+        "STUDENT_VERIFICATION": "Student verification agreement (学生认证服务协议); for student status (STU-3).",
+        "STUDENT_BENEFITS": "Student offer rules (学生优惠规则); for student status (STU-3).",
     },
 )
 
@@ -221,6 +276,7 @@ gql_enum(
     {
         "SIGN_UP": "Registration and portal activation: all three are required (REG-5, REG-6).",
         "REAL_NAME_VERIFICATION": "Each real-name verification submission (RN-6).",
+        "STUDENT_STATUS": "Confirming student status: both are required (STU-3).",
     },
 )
 
@@ -240,5 +296,8 @@ __all__ = [
     "RecoveryErrorCode",
     "SecondFactor",
     "SignInMethod",
+    "StudentErrorCode",
+    "StudentLevel",
+    "StudentState",
     "VerificationErrorCode",
 ]

@@ -14,6 +14,7 @@ from schema.enums import (
     CodeErrorCode,
     MfaErrorCode,
     RecoveryErrorCode,
+    StudentErrorCode,
     VerificationErrorCode,
 )
 from services.errors import ServiceError
@@ -88,3 +89,9 @@ class RecoveryError(Error):
 class VerificationError(Error):
     code_enum = VerificationErrorCode
     code: VerificationErrorCode = strawberry.field(description="What went wrong; switch on it.")
+
+
+@strawberry.type(description="Why a student-status application or confirmation was refused.")
+class StudentStatusError(Error):
+    code_enum = StudentErrorCode
+    code: StudentErrorCode = strawberry.field(description="What went wrong; switch on it.")

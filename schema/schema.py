@@ -21,7 +21,7 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import accounts, appeals, auth, recovery, verification
+from resolvers import accounts, appeals, auth, recovery, students, verification
 from resolvers import viewer as viewer_resolvers
 from schema.context import Context
 from schema.types.account import AccountType, Agreement, SessionType
@@ -43,8 +43,10 @@ from schema.types.payloads import (
     QrLoginTicketState,
     SessionCreatePayload,
     SessionEndPayload,
+    StudentStatusPayload,
     VerificationCodeSendPayload,
 )
+from schema.types.students import StudentStatusType
 from schema.types.verification import PersonalVerification, VerificationAttemptType
 from settings import Settings
 
@@ -59,7 +61,9 @@ class Query:
     )
     agreements: list[Agreement] = strawberry.field(
         resolver=viewer_resolvers.agreements,
-        description="The agreements in force, with the versions to accept (REG-5).",
+        description="The agreements in force, with the versions to accept and the step each belongs to: "
+        "USER_SERVICE, ONLINE_ORDERING and PRIVACY_POLICY at sign-up (REG-5, REG-6); REAL_NAME_VERIFICATION with "
+        "each verification (RN-6); STUDENT_VERIFICATION and STUDENT_BENEFITS for student status (STU-3).",
     )
     qr_login_ticket: QrLoginTicketState | None = strawberry.field(
         resolver=auth.qr_login_ticket,
@@ -185,9 +189,22 @@ class Mutation:
         resolver=recovery.account_recovery_reveal,
         description="Reveal the login names in full with the code (REC-2).",
     )
+    student_status_apply: StudentStatusPayload = strawberry.mutation(
+        resolver=students.student_status_apply,
+        description="Apply for student status (STU-1, STU-2): only an account verified as a person; school name "
+        "and major (1 to 64 characters), level, expected graduation month (not past) and a school e-mail address "
+        "with an `edu` domain label. A 6-digit code goes to that address, valid 30 minutes (STU-3). A new "
+        "application replaces one still waiting for its code; a verified student cannot apply until it expires.",
+    )
+    student_status_confirm: StudentStatusPayload = strawberry.mutation(
+        resolver=students.student_status_confirm,
+        description="Confirm student status with the code from `studentStatusApply` and both student agreements "
+        "(STU-3): the account is a verified student until the end of its graduation month (Asia/Shanghai). "
+        "A wrong code counts; after 5 the code is void (CODE-2).",
+    )
 
 
-TYPES: list[Any] = [SessionType, AppealType, VerificationAttemptType, PersonalVerification]
+TYPES: list[Any] = [SessionType, AppealType, VerificationAttemptType, PersonalVerification, StudentStatusType]
 
 
 class Guards(SchemaExtension):

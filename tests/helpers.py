@@ -8,8 +8,12 @@ from typing import Any
 import httpx
 
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, AgreementKind
+from services.accounts.agreements import STUDENT_AGREEMENTS as STUDENT_KINDS
 
+# What registration and activation send (REG-5, REG-6), what student status sends (STU-3), and the
+# agreement every real-name verification submits (RN-6).
 AGREEMENTS = [{"kind": k.value, "version": CURRENT[k].version} for k in SIGN_UP_AGREEMENTS]
+STUDENT_AGREEMENTS = [{"kind": k.value, "version": CURRENT[k].version} for k in STUDENT_KINDS]
 VERIFICATION_AGREEMENT = {
     "kind": AgreementKind.REAL_NAME_VERIFICATION.value,
     "version": CURRENT[AgreementKind.REAL_NAME_VERIFICATION].version,

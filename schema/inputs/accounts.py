@@ -29,7 +29,8 @@ class AccountRegisterInput:
     phone: str = strawberry.field(description="Mainland mobile number; at most 10 cloud accounts each (REG-3).")
     code: str = strawberry.field(description="The 6-digit code sent to `phone` for REGISTRATION (REG-5).")
     agreements: list[AgreementAcceptanceInput] = strawberry.field(
-        description="All three agreements of the `agreements` query, current versions (REG-5)."
+        description="The three sign-up agreements of the `agreements` query (USER_SERVICE, ONLINE_ORDERING, "
+        "PRIVACY_POLICY), current versions (REG-5)."
     )
 
     def to_command(self) -> RegisterCommand:
@@ -60,7 +61,9 @@ class AccountProfileInput:
 
 @strawberry.input(description="Activate a portal account on first entry to the console (REG-6).")
 class AccountActivateInput:
-    agreements: list[AgreementAcceptanceInput] = strawberry.field(description="All three agreements, current versions.")
+    agreements: list[AgreementAcceptanceInput] = strawberry.field(
+        description="The three sign-up agreements, current versions."
+    )
     profile: AccountProfileInput | None = strawberry.field(
         default=None, description="Basic information given at activation (PROF-1)."
     )

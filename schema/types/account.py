@@ -15,6 +15,7 @@ from models.auth import AuthSession
 from schema.context import Context
 from schema.enums import AccountKind, AgreementKind, AgreementStep, SecondFactor, SignInMethod
 from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.types.students import StudentStatusType
 from schema.types.verification import (
     EntitlementSet,
     Verification,
@@ -30,6 +31,7 @@ from services.auth import service as auth
 from services.entitlements import service as entitlements
 from services.identifiers import mask_phone, national
 from services.mfa.service import operation_protection_factors
+from services.students import service as students
 from services.verification import personal
 from services.verification import repository as verification_repo
 
@@ -55,11 +57,11 @@ def current_agreements(step: AgreementStep | None = None) -> list[Agreement]:
     ]
 
 
-@strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6).")
+@strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6, STU-3).")
 class AgreementAcceptance:
     kind: AgreementKind = strawberry.field(description="Which agreement.")
     version: str = strawberry.field(description="The version accepted.")
-    context: str = strawberry.field(description="Where it was accepted: `registration` or `activation`.")
+    context: str = strawberry.field(description="Where it was accepted: `registration`, `activation` or `student`.")
     accepted_at: datetime = strawberry.field(description="When it was accepted.")
 
     @classmethod
@@ -318,6 +320,14 @@ class AccountType(relay.Node):
     @strawberry.field(description="What the account may do given its verification (RN-2, ENT-1, ENT-2, ENT-3).")
     async def entitlements(self, info: Info) -> EntitlementSet:
         return EntitlementSet.of(await info.context.read(entitlements.of_account, self.model.id))
+
+    @strawberry.field(
+        description="The latest student-status application or verification (STU-3): PENDING_EMAIL, VERIFIED until "
+        "the end of the graduation month (Asia/Shanghai), then EXPIRED. Null if the account never applied."
+    )
+    async def student_status(self, info: Info) -> StudentStatusType | None:
+        found = await info.context.read(students.current, self.model.id)
+        return None if found is None else StudentStatusType.from_view(found)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:

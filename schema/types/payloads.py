@@ -13,11 +13,13 @@ from schema.errors import (
     AuthError,
     MfaError,
     RecoveryError,
+    StudentStatusError,
     VerificationCodeError,
     VerificationError,
 )
 from schema.types.account import AccountType, SessionType
 from schema.types.appeals import AppealType
+from schema.types.students import StudentStatusType
 from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
 
 ERRORS = "Expected failures, each with `field`, `message` and `code`; empty on success."
@@ -185,3 +187,11 @@ class PersonalVerificationBankCardSubmitPayload:
         default=None, description="The account's verification when the card matched; null on failure."
     )
     errors: list[VerificationError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `studentStatusApply` and `studentStatusConfirm`.")
+class StudentStatusPayload:
+    student_status: StudentStatusType | None = strawberry.field(
+        default=None, description="The application or verification; null when `errors` is not empty."
+    )
+    errors: list[StudentStatusError] = strawberry.field(description=ERRORS)

@@ -1,4 +1,4 @@
-"""The agreements a user accepts (REG-5, REG-6), with the versions in force."""
+"""The agreements a user accepts (REG-5, REG-6, STU-3), with the versions in force."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ class AgreementKind(Enum):
     ONLINE_ORDERING = "ONLINE_ORDERING"
     PRIVACY_POLICY = "PRIVACY_POLICY"
     REAL_NAME_VERIFICATION = "REAL_NAME_VERIFICATION"
+    STUDENT_VERIFICATION = "STUDENT_VERIFICATION"
+    STUDENT_BENEFITS = "STUDENT_BENEFITS"
 
 
 class AgreementStep(Enum):
@@ -18,6 +20,7 @@ class AgreementStep(Enum):
 
     SIGN_UP = "SIGN_UP"  # REG-5, REG-6
     REAL_NAME_VERIFICATION = "REAL_NAME_VERIFICATION"  # RN-6
+    STUDENT_STATUS = "STUDENT_STATUS"  # STU-3
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,10 +45,21 @@ CURRENT: dict[AgreementKind, Agreement] = {
         "实名认证服务协议 / Real-name verification agreement",
         AgreementStep.REAL_NAME_VERIFICATION,
     ),
+    AgreementKind.STUDENT_VERIFICATION: Agreement(
+        AgreementKind.STUDENT_VERIFICATION,
+        "2026-06",
+        "学生认证服务协议 / Student verification agreement",
+        AgreementStep.STUDENT_STATUS,
+    ),
+    AgreementKind.STUDENT_BENEFITS: Agreement(
+        AgreementKind.STUDENT_BENEFITS, "2026-06", "学生优惠规则 / Student offer rules", AgreementStep.STUDENT_STATUS
+    ),
 }
 
 # REG-5 / REG-6: the three agreements accepted at registration and at portal activation.
 SIGN_UP_AGREEMENTS = (AgreementKind.USER_SERVICE, AgreementKind.ONLINE_ORDERING, AgreementKind.PRIVACY_POLICY)
+# STU-3: the two student agreements accepted when confirming student status.
+STUDENT_AGREEMENTS = (AgreementKind.STUDENT_VERIFICATION, AgreementKind.STUDENT_BENEFITS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models.accounts import Account, AgreementAcceptance
 from services.accounts import repository as repo
-from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance
+from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance, AgreementKind
 from services.accounts.errors import AccountErrorCode
 from services.auth import policy
 from services.auth import repository as auth_repo
@@ -81,25 +81,33 @@ def check_password(password: str, *, username: str | None, phone: str | None, fi
         raise ServiceError(AccountErrorCode.PASSWORD_TOO_COMMON, "This password is too common; choose another.", field)
 
 
-def check_agreements(accepted: list[Acceptance], field: str = "agreements") -> list[Acceptance]:
-    """REG-5 / REG-6: all three agreements, in their current versions."""
+def _titles(kinds: tuple[AgreementKind, ...]) -> str:
+    """`the user service agreement, the online ordering agreement and the privacy policy`."""
+    names = [f"the {CURRENT[k].title.rpartition(' / ')[2].lower()}" for k in kinds]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def check_agreements(
+    accepted: list[Acceptance], field: str = "agreements", required: tuple[AgreementKind, ...] = SIGN_UP_AGREEMENTS
+) -> list[Acceptance]:
+    """Every `required` agreement, in its current version: by default the three of REG-5 / REG-6;
+    student status asks for the two student agreements (STU-3). Other kinds sent along are ignored."""
     by_kind = {a.kind: a for a in accepted}
-    missing = [k for k in SIGN_UP_AGREEMENTS if k not in by_kind]
+    missing = [k for k in required if k not in by_kind]
     if missing:
         raise ServiceError(
             AccountErrorCode.AGREEMENTS_REQUIRED,
-            "Accept the user service agreement, the online ordering agreement and the privacy policy "
-            f"(missing: {', '.join(k.value for k in missing)}).",
+            f"Accept {_titles(required)} (missing: {', '.join(k.value for k in missing)}).",
             field,
         )
-    outdated = [k for k in SIGN_UP_AGREEMENTS if by_kind[k].version != CURRENT[k].version]
+    outdated = [k for k in required if by_kind[k].version != CURRENT[k].version]
     if outdated:
         raise ServiceError(
             AccountErrorCode.AGREEMENT_VERSION_OUTDATED,
             f"Accept the current version of: {', '.join(k.value for k in outdated)}.",
             field,
         )
-    return [by_kind[k] for k in SIGN_UP_AGREEMENTS]
+    return [by_kind[k] for k in required]
 
 
 def _username_taken() -> ServiceError:
@@ -123,7 +131,8 @@ async def _flush_unique(uow: Uow, column: str, error: ServiceError) -> None:
         raise error from None
 
 
-async def _record_acceptances(uow: Uow, account_id: int, accepted: list[Acceptance], context: str) -> None:
+async def record_acceptances(uow: Uow, account_id: int, accepted: list[Acceptance], context: str) -> None:
+    """Which agreement, which version, when, in which step (REG-5, REG-6, STU-3)."""
     now = uow.now()
     await repo.add_acceptances(
         uow,
@@ -195,7 +204,7 @@ async def register_cloud(uow: Uow, cmd: RegisterCommand) -> Account:
     uow.session.add(new_account)
     await _flush_unique(uow, "username_key", _username_taken())  # REG-2 under concurrency
     account = new_account
-    await _record_acceptances(uow, account.id, accepted, "registration")
+    await record_acceptances(uow, account.id, accepted, "registration")
     return account
 
 
@@ -270,7 +279,7 @@ async def activate_portal(uow: Uow, viewer: Viewer, agreements: list[Acceptance]
     account.account_number = await _new_account_number(uow)
     account.activated_at = uow.now()
     await uow.session.flush()
-    await _record_acceptances(uow, account.id, accepted, "activation")
+    await record_acceptances(uow, account.id, accepted, "activation")
     return account
 
 

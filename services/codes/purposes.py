@@ -15,6 +15,7 @@ class CodePurpose(Enum):
     PASSWORD_RESET = "PASSWORD_RESET"
     ACCOUNT_REVEAL = "ACCOUNT_REVEAL"
     BANK_CARD = "BANK_CARD"
+    STUDENT_EMAIL = "STUDENT_EMAIL"
 
 
 LABELS = {
@@ -26,6 +27,7 @@ LABELS = {
     CodePurpose.PASSWORD_RESET: ("重置密码", "resetting your password"),
     CodePurpose.ACCOUNT_REVEAL: ("找回账号", "recovering your account name"),
     CodePurpose.BANK_CARD: ("银行卡实名认证", "bank-card real-name verification"),
+    CodePurpose.STUDENT_EMAIL: ("学生认证", "student verification"),
 }
 
 CODE_LENGTH = 6  # CODE-1

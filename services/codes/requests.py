@@ -15,9 +15,14 @@ ANONYMOUS_PHONE = {CodePurpose.REGISTRATION, CodePurpose.LOGIN}
 SIGNED_IN_PHONE = {CodePurpose.PHONE_CHANGE_NEW, CodePurpose.BANK_CARD}
 SIGNED_IN_EMAIL = {CodePurpose.EMAIL_BIND}
 BOUND_PHONE = {CodePurpose.OPERATION}
-# These go to the bound phone of an account the user names; they have their own mutations with a
-# bot check and never reveal the phone (REC-1, REC-2).
-OWN_FLOW = {CodePurpose.PASSWORD_RESET: "passwordResetStart", CodePurpose.ACCOUNT_REVEAL: "accountRecoveryLookup"}
+# These are sent only by their own mutations: the recovery codes go to the bound phone of an account
+# the user names, with a bot check, and never reveal the phone (REC-1, REC-2); the student e-mail code
+# goes to the school address of a checked application (STU-2, STU-3).
+OWN_FLOW = {
+    CodePurpose.PASSWORD_RESET: "passwordResetStart",
+    CodePurpose.ACCOUNT_REVEAL: "accountRecoveryLookup",
+    CodePurpose.STUDENT_EMAIL: "studentStatusApply",
+}
 
 
 async def request_code(

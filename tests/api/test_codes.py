@@ -183,6 +183,7 @@ async def test_code_3_refused_send_moves_no_counter(client, clock: ManualClock, 
     [
         ({"purpose": "PASSWORD_RESET", "phone": PHONE}, ("PURPOSE_NOT_ALLOWED", "purpose")),
         ({"purpose": "ACCOUNT_REVEAL", "phone": PHONE}, ("PURPOSE_NOT_ALLOWED", "purpose")),
+        ({"purpose": "STUDENT_EMAIL", "email": "a@mail.example.edu.cn"}, ("PURPOSE_NOT_ALLOWED", "purpose")),
         ({"purpose": "OPERATION"}, ("AUTHENTICATION_REQUIRED", None)),
         ({"purpose": "EMAIL_BIND", "email": "a@example.com"}, ("AUTHENTICATION_REQUIRED", None)),
         ({"purpose": "LOGIN"}, ("DESTINATION_REQUIRED", "phone")),

@@ -1,0 +1,38 @@
+"""Student-status mutations: input -> one service call -> payload."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from schema.context import Context
+from schema.errors import StudentStatusError
+from schema.inputs.students import StudentStatusApplyInput, StudentStatusConfirmInput
+from schema.types.common import INPUT
+from schema.types.payloads import StudentStatusPayload
+from schema.types.students import StudentStatusType
+from services.errors import ServiceError
+from services.students import service as students
+from services.students.errors import StudentErrorCode
+from services.students.service import StudentStatusView
+
+Info = strawberry.Info[Context, None]
+NO_SESSION = StudentErrorCode.AUTHENTICATION_REQUIRED
+
+
+def _payload(result: StudentStatusView | ServiceError) -> StudentStatusPayload:
+    if isinstance(result, ServiceError):
+        return StudentStatusPayload(errors=[StudentStatusError.from_service(result)])
+    return StudentStatusPayload(student_status=StudentStatusType.from_view(result), errors=[])
+
+
+async def student_status_apply(info: Info, input: Annotated[StudentStatusApplyInput, INPUT]) -> StudentStatusPayload:
+    return _payload(await info.context.write_viewer(NO_SESSION, students.apply, input.to_application()))
+
+
+async def student_status_confirm(
+    info: Info, input: Annotated[StudentStatusConfirmInput, INPUT]
+) -> StudentStatusPayload:
+    agreements = [a.to_acceptance() for a in input.agreements]
+    return _payload(await info.context.write_viewer(NO_SESSION, students.confirm, input.code, agreements))
