@@ -86,6 +86,14 @@ async def latest_active(uow: Uow, destination: str, purpose: str) -> OneTimeCode
     )
 
 
+async def give_back(uow: Uow, code_id: int) -> None:
+    """Undo a consumption whose operation could not be decided (an outside provider failed); a code
+    voided by a newer one stays void."""
+    await uow.session.execute(
+        update(OneTimeCode).where(OneTimeCode.id == code_id, OneTimeCode.voided_at.is_(None)).values(consumed_at=None)
+    )
+
+
 async def consume(uow: Uow, code_id: int, now: datetime) -> bool:
     """Single use: only one caller can consume a code, and only while tries remain."""
     result = await uow.session.execute(

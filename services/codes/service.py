@@ -117,8 +117,8 @@ def check_format(code: str, field: str = "code") -> str:
     return value
 
 
-async def verify(uow: Uow, *, destination: str, purpose: CodePurpose, code: str, field: str = "code") -> None:
-    """Accept the code once, or raise. A wrong entry is counted and committed (CODE-2)."""
+async def verify(uow: Uow, *, destination: str, purpose: CodePurpose, code: str, field: str = "code") -> int:
+    """Accept the code once and return its ID, or raise. A wrong entry is counted and committed (CODE-2)."""
     value = check_format(code, field)
     now = uow.now()
     match = await repo.find_matching(uow, destination, purpose.value, uow.keyed(f"code:{value}"))
@@ -128,7 +128,7 @@ async def verify(uow: Uow, *, destination: str, purpose: CodePurpose, code: str,
         if match.attempts >= MAX_WRONG_ENTRIES:
             raise _exhausted(field)
         if await repo.consume(uow, match.id, now):
-            return
+            return match.id
         raise _exhausted(field)  # a concurrent request used up the last try or the code itself
     latest = await repo.latest_active(uow, destination, purpose.value)
     if latest is None:
@@ -159,3 +159,8 @@ def _exhausted(field: str) -> ServiceError:
         field,
         attempts_remaining=0,
     )
+
+
+async def give_back(uow: Uow, code_id: int) -> None:
+    """Make a consumed code usable again when the operation it confirmed could not be decided."""
+    await repo.give_back(uow, code_id)

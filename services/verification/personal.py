@@ -379,9 +379,10 @@ async def submit_bank_card(tx: Transactions, account_id: int, data: BankCardInpu
         checked = _check_bank_card(data, tx.deps.clock.now())
     except ServiceError as err:
         return err
-    attempt_id = await tx.write(_claim_bank_card_attempt, account_id, checked, data.code)
-    if isinstance(attempt_id, ServiceError):
-        return attempt_id
+    claimed = await tx.write(_claim_bank_card_attempt, account_id, checked, data.code)
+    if isinstance(claimed, ServiceError):
+        return claimed
+    attempt_id, code_id = claimed
     providers = tx.deps.providers
     subject = checked.subject
     try:
@@ -400,7 +401,7 @@ async def submit_bank_card(tx: Transactions, account_id: int, data: BankCardInpu
                 ),
             )
     except ProviderUnavailable:
-        return await tx.write(_provider_failed, attempt_id)
+        return await tx.write(_provider_failed, attempt_id, code_id)
     return await tx.write(_bank_card_outcome, attempt_id, registry, bank)
 
 
@@ -418,13 +419,13 @@ def _bank_card_closed() -> ServiceError:
     )
 
 
-async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard, code: str) -> int:
+async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard, code: str) -> tuple[int, int]:
     await _eligible(uow, account_id, checked.subject)
     if await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5: closed before any code is spent
         raise _bank_card_closed()
     # RNP-4: the SMS code sent to the reserved phone; a wrong code counts against the code (CODE-2),
     # not against the bank-card attempts.
-    await codes.verify(uow, destination=checked.phone, purpose=CodePurpose.BANK_CARD, code=code)
+    code_id = await codes.verify(uow, destination=checked.phone, purpose=CodePurpose.BANK_CARD, code=code)
     # RNP-5: the attempt is counted atomically, so concurrent submissions cannot pass 10.
     if await repo.take_method_attempt(uow, account_id, BANK_CARD, BANK_CARD_MAX_ATTEMPTS) is None:
         raise _bank_card_closed()
@@ -433,14 +434,17 @@ async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard
     )
     attempt.card_masked = mask_card(checked.card)
     await uow.session.flush()
-    return attempt.id
+    return attempt.id, code_id
 
 
-async def _provider_failed(uow: Uow, attempt_id: int) -> Verification:
+async def _provider_failed(uow: Uow, attempt_id: int, code_id: int) -> Verification:
+    """Nothing was decided: the attempt is recorded as an error, and both the attempt and the SMS code
+    are given back, so the user can simply submit the same form again."""
     attempt = await uow.session.get(VerificationAttempt, attempt_id)
     assert attempt is not None
     attempt.outcome, attempt.reason, attempt.completed_at = "error", AttemptReason.PROVIDER_UNAVAILABLE.value, uow.now()
     await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
+    await codes.give_back(uow, code_id)
     await uow.session.flush()
     err = _unavailable()
     err.persist = True

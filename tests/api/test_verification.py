@@ -609,7 +609,9 @@ async def test_a_provider_failure_is_retryable_and_not_counted(app, client, db: 
     token = await registered_and_signed_in(client)
     providers = app.state.deps.providers
     real, providers.bank_cards, providers.timeout_seconds = providers.bank_cards, provider, 0.0
-    failed = await bank_card(client, token)
+    await send_code(client, "BANK_CARD", phone="13600000001", token=token)
+    code = await last_code(client, "13600000001")
+    failed = await bank_card(client, token, code=code)
     assert codes_of(failed) == [("PROVIDER_UNAVAILABLE", None)]
     assert failed["errors"][0]["retryAfter"] == 30
     state = await viewer(client, token)
@@ -624,9 +626,9 @@ async def test_a_provider_failure_is_retryable_and_not_counted(app, client, db: 
     providers.liveness, providers.identity = provider, provider
     assert codes_of(await face_start(client, token)) == [("PROVIDER_UNAVAILABLE", None)]
     assert await count(db, VerificationAttempt) == 1
-    # Once the bank answers again the user simply retries (with a new code: the old one was used)
+    # Once the bank answers again the user simply submits the same form, with the same code
     providers.bank_cards, providers.identity, providers.timeout_seconds = real, SandboxIdentityRegistry(), 10.0
-    retried = await bank_card(client, token, phone="13600000002")
+    retried = await bank_card(client, token, code=code)
     assert retried["errors"] == []
 
 
