@@ -100,5 +100,9 @@ class Settings:
             raise ValueError(f"ENVIRONMENT must be development, test or production, not {self.environment!r}")
         if self.is_production and self.secret_key == DEV_SECRET_KEY:
             raise ValueError("SECRET_KEY must be set in production")
+        if not 0 < self.provider_timeout_seconds <= 120:
+            # The sweeper gives back a bank-card attempt left pending for 5 minutes; a provider call
+            # must end well before that.
+            raise ValueError("PROVIDER_TIMEOUT_SECONDS must be between 0 and 120")
         if self.is_production and self.sandbox:
             raise ValueError("SANDBOX must be off in production")

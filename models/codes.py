@@ -25,7 +25,11 @@ class OneTimeCode(Base):
     consumed_at: Mapped[datetime | None]
     voided_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_one_time_codes_lookup", "destination", "purpose", "created_at"),)
+    __table_args__ = (
+        Index("ix_one_time_codes_lookup", "destination", "purpose", "created_at"),
+        # Per-account caps on codes to arbitrary destinations (BANK_CARD).
+        Index("ix_one_time_codes_account", "account_id", "purpose", "created_at"),
+    )
 
 
 class CodeSendWindow(Base):

@@ -19,7 +19,8 @@ WRITE_OPTION = "account_center_write"
 
 def create_engine(database_url: str, *, echo: bool = False) -> AsyncEngine:
     is_sqlite = database_url.startswith("sqlite")
-    kwargs: dict[str, Any] = {"echo": echo}
+    # No bound values in SQLAlchemy's error messages: they may carry names, codes or hashes.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     # The pool is sized for the concurrency one worker serves (a request holds a connection only
     # while it reads or writes); waiters beyond it queue without order guarantees.
     if is_sqlite:

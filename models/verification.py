@@ -53,7 +53,8 @@ class VerificationAttempt(Base):
     name: Mapped[str] = mapped_column(String(64))
     document_type: Mapped[str] = mapped_column(String(40))
     document_key: Mapped[str] = mapped_column(String(64))
-    document_sealed: Mapped[str] = mapped_column(Text)
+    # Sealed only while the attempt may still pass; cleared when it ends otherwise.
+    document_sealed: Mapped[str | None] = mapped_column(Text)
     document_masked: Mapped[str] = mapped_column(String(40))
     card_masked: Mapped[str | None] = mapped_column(String(32))
     agreement_version: Mapped[str] = mapped_column(String(32))

@@ -111,6 +111,10 @@ SPECIFIC = {
     "FACE_TICKET_NOT_FOUND": "No such face check ticket.",
     "FACE_TICKET_USED": "The face check ticket was already used; start a new face check.",
     "FACE_TICKET_EXPIRED": "The face check ticket expired (10 minutes); start a new face check.",
+    "FACE_DAILY_LIMIT_REACHED": "At most 10 face checks per account and Asia/Shanghai day (each asks the identity "
+    "registry); see `retryAfter`.",
+    "ACCOUNT_DAILY_LIMIT_REACHED": "At most 20 BANK_CARD codes per account and Asia/Shanghai day, whatever the "
+    "phones; see `retryAfter`.",
     "PERSONAL_VERIFICATION_REQUIRED": "Only an account verified as a person may apply for student status (STU-1); "
     "unverified and enterprise-verified accounts are refused.",
     "ALREADY_STUDENT": "The account is a verified student until the end of its graduation month (STU-3); it can "

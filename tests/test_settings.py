@@ -32,3 +32,13 @@ def test_production_needs_a_secret_key_and_no_sandbox() -> None:
 def test_unknown_environment_is_refused() -> None:
     with pytest.raises(ValueError, match="ENVIRONMENT"):
         Settings.from_env({"ENVIRONMENT": "staging"})
+
+
+def test_provider_timeout_must_end_well_before_the_sweeper_gives_attempts_back() -> None:
+    with pytest.raises(ValueError, match="PROVIDER_TIMEOUT_SECONDS"):
+        Settings.from_env({"PROVIDER_TIMEOUT_SECONDS": "600"})
+    with pytest.raises(ValueError, match="PROVIDER_TIMEOUT_SECONDS"):
+        Settings.from_env({"PROVIDER_TIMEOUT_SECONDS": "0"})
+    assert Settings.from_env({"PROVIDER_TIMEOUT_SECONDS": "2.5"}).provider_timeout_seconds == 2.5
+    assert Settings.from_env({"PUBLIC_URL": "https://account.example/"}).base_url == "https://account.example"
+    assert Settings.from_env({"PORT": "9000"}).base_url == "http://127.0.0.1:9000"

@@ -184,7 +184,9 @@ class PersonalVerificationFaceStartPayload:
 @strawberry.type(description="Result of `personalVerificationBankCardSubmit`.")
 class PersonalVerificationBankCardSubmitPayload:
     verification: PersonalVerification | None = strawberry.field(
-        default=None, description="The account's verification when the card matched; null on failure."
+        default=None,
+        description="The account's verification when the card matched; null on failure (the "
+        "attempt is in `viewer.verificationAttempts`).",
     )
     errors: list[VerificationError] = strawberry.field(description=ERRORS)
 

@@ -63,16 +63,16 @@ class AttemptOutcome(Enum):
     )
 
 
-@strawberry.interface(description="The account's verified subject (RN-1). Permanent (RN-5).")
-class Verification:
+@strawberry.interface(
+    description="The account's verified subject (RN-1). It cannot be cancelled or unbound: only a change request "
+    "(CHG) or cancelling the account (CAN-6) clears it (RN-5)."
+)
+class Verification(relay.Node):
+    id: relay.NodeID[int]
     subject_type: SubjectType = strawberry.field(description="Person or enterprise (RN-1).")
     status: VerificationStatus = strawberry.field(description="Where the verification stands.")
     method: VerificationMethod = strawberry.field(description="How it was verified.")
     verified_at: datetime = strawberry.field(description="When it was verified.")
-    can_be_cancelled: bool = strawberry.field(
-        description="Always false: a verification cannot be cancelled or unbound, only changed through a change "
-        "request or cleared by cancelling the account (RN-5)."
-    )
 
 
 @strawberry.type(description="A person's verification (RNP).")
@@ -84,15 +84,22 @@ class PersonalVerification(Verification):
     @classmethod
     def from_model(cls, row: VerificationModel) -> Self:
         return cls(
+            id=row.id,
             subject_type=SubjectType(row.subject_type),
             status=VerificationStatus(row.status),
             method=VerificationMethod(row.method),
             verified_at=row.verified_at,
-            can_be_cancelled=False,
             name_masked=mask_name(row.name),
             document_type=DocumentType(row.document_type),
             document_number_masked=row.document_masked,
         )
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
+        viewer = await info.context.auth()
+        ids = list(node_ids)
+        row = None if viewer is None else await info.context.read(repo.verification_of, viewer.account.id)
+        return [cls.from_model(row) if row is not None and i == str(row.id) else None for i in ids]
 
 
 @strawberry.type(name="VerificationAttempt", description="One verification attempt in the history (RN-7).")
@@ -124,7 +131,7 @@ class VerificationAttemptType(relay.Node):
             id=row.id,
             subject_type=SubjectType(row.subject_type),
             method=VerificationMethod(row.method),
-            outcome=AttemptOutcome(outcome if outcome != "deciding" else "pending"),
+            outcome=AttemptOutcome(outcome),
             reason=AttemptReason(reason) if reason else None,
             document_type=DocumentType(row.document_type),
             name_masked=mask_name(row.name),
@@ -170,6 +177,13 @@ class VerificationMethodStatus:
     attempts_limit: int | None = strawberry.field(description="Attempts allowed per account; null for no limit.")
     attempts_used: int = strawberry.field(description="Attempts counted so far.")
     attempts_remaining: int | None = strawberry.field(description="Attempts left; null for no limit.")
+    attempts_limit_per_day: int | None = strawberry.field(
+        description="Starts allowed per Asia/Shanghai day (face: 10, as each asks the identity registry); null for "
+        "no daily limit."
+    )
+    attempts_remaining_today: int | None = strawberry.field(
+        description="Starts left today; null for no daily limit. Provider errors are not counted."
+    )
 
     @classmethod
     def of(cls, status: personal.MethodStatus) -> Self:
@@ -179,6 +193,8 @@ class VerificationMethodStatus:
             attempts_limit=status.limit,
             attempts_used=status.used,
             attempts_remaining=status.remaining,
+            attempts_limit_per_day=status.daily_limit,
+            attempts_remaining_today=status.remaining_today,
         )
 
 

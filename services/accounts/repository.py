@@ -33,6 +33,12 @@ async def account_number_exists(uow: Uow, number: int) -> bool:
     return bool(await uow.session.scalar(select(exists().where(Account.account_number == number))))
 
 
+async def lock_account(uow: Uow, account_id: int) -> None:
+    """Serialise the writes of one account that must see each other: its row FOR UPDATE (on SQLite
+    BEGIN IMMEDIATE already serialises every writer)."""
+    await uow.session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
+
+
 async def take_cloud_slot(uow: Uow, phone: str) -> bool:
     """REG-3: count one more cloud account on this phone, atomically, never past 10."""
     await uow.session.execute(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, func, select, update
 
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP
@@ -119,3 +119,12 @@ async def count_wrong_entry(uow: Uow, code_id: int) -> int | None:
         .returning(OneTimeCode.attempts)
     )
     return result.scalar_one_or_none()
+
+
+async def count_sent_by_account(uow: Uow, account_id: int, purpose: str, since: datetime) -> int:
+    value = await uow.session.scalar(
+        select(func.count())
+        .select_from(OneTimeCode)
+        .where(OneTimeCode.account_id == account_id, OneTimeCode.purpose == purpose, OneTimeCode.created_at >= since)
+    )
+    return value or 0

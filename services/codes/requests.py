@@ -8,6 +8,7 @@ from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
 from services.identifiers import normalize_email, normalize_phone
 from services.uow import Uow
+from services.verification import personal
 from services.viewer import Viewer
 
 ANONYMOUS_PHONE = {CodePurpose.REGISTRATION, CodePurpose.LOGIN}
@@ -36,6 +37,9 @@ async def request_code(
         )
     if purpose not in ANONYMOUS_PHONE and viewer is None:
         raise ServiceError(CodeErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None)
+    if purpose is CodePurpose.BANK_CARD:
+        assert viewer is not None
+        await personal.check_bank_card_code(uow, viewer.account.id)
     if purpose in BOUND_PHONE:
         if phone or email:
             raise ServiceError(

@@ -164,3 +164,8 @@ def _exhausted(field: str) -> ServiceError:
 async def give_back(uow: Uow, code_id: int) -> None:
     """Make a consumed code usable again when the operation it confirmed could not be decided."""
     await repo.give_back(uow, code_id)
+
+
+async def sent_since(uow: Uow, account_id: int, purpose: CodePurpose, since: datetime) -> int:
+    """Codes of `purpose` the account asked for since `since` (whatever their destination)."""
+    return await repo.count_sent_by_account(uow, account_id, purpose.value, since)

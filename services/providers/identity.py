@@ -32,10 +32,10 @@ class IdentityRegistry(Protocol):
 
 class SandboxIdentityRegistry:
     async def check(self, *, document_type: str, name: str, number: str) -> RegistryAnswer:
-        if document_type == "MAINLAND_ID_CARD":
-            if number[14:17] == SANDBOX_UNKNOWN_SEQUENCE:
-                return RegistryAnswer.NOT_FOUND
-        elif not number or number == SANDBOX_UNKNOWN_OTHER_DOCUMENT:
+        if document_type != "MAINLAND_ID_CARD":
+            ok = number and number != SANDBOX_UNKNOWN_OTHER_DOCUMENT
+            return RegistryAnswer.MATCH if ok else RegistryAnswer.NOT_FOUND
+        if number[14:17] == SANDBOX_UNKNOWN_SEQUENCE:
             return RegistryAnswer.NOT_FOUND
         if name == SANDBOX_NAME_MISMATCH:
             return RegistryAnswer.NAME_MISMATCH

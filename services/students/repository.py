@@ -7,15 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 
-from models.accounts import Account
 from models.students import StudentStatus
 from services.students.status import month_index
 from services.uow import Uow
-
-
-async def lock_account(uow: Uow, account_id: int) -> None:
-    """Serialise the student-status steps of one account: its row FOR UPDATE (SQLite: BEGIN IMMEDIATE)."""
-    await uow.session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
 
 
 async def latest(uow: Uow, account_id: int) -> StudentStatus | None:

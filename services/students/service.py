@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.students import StudentStatus
+from services.accounts import repository as accounts_repo
 from services.accounts.agreements import STUDENT_AGREEMENTS, Acceptance
 from services.accounts.service import check_agreements, record_acceptances
 from services.codes import service as codes
@@ -147,7 +148,7 @@ async def apply(uow: Uow, viewer: Viewer, application: Application) -> StudentSt
     major = _text(application.major, "major", "major")
     _check_graduation(application.graduation_year, application.graduation_month, now)
     email = _school_email(application.email)
-    await repo.lock_account(uow, account_id)
+    await accounts_repo.lock_account(uow, account_id)
     if await repo.verified_through(uow, account_id, *current_month(now)) is not None:
         raise ServiceError(
             StudentErrorCode.ALREADY_STUDENT, "The account is a verified student until its graduation month.", None
@@ -177,7 +178,7 @@ async def apply(uow: Uow, viewer: Viewer, application: Application) -> StudentSt
 async def confirm(uow: Uow, viewer: Viewer, code: str, agreements: list[Acceptance]) -> StudentStatusView:
     """Enter the code with the two student agreements: the account becomes a verified student (STU-3)."""
     account_id = viewer.account.id
-    await repo.lock_account(uow, account_id)
+    await accounts_repo.lock_account(uow, account_id)
     pending = await repo.latest_pending(uow, account_id)
     if pending is None:
         raise ServiceError(

@@ -1,9 +1,10 @@
 """Personal real-name verification (RN-1..7, RNP-1..6): by face and by bank card.
 
-Both methods run in steps, so no database lock is held while an outside provider answers:
-local checks and a read (or, for the bank card, a write that claims the attempt), the provider
-calls, then a write that records the outcome. A provider that times out or fails decides nothing
-and costs the user nothing (issue 5): the attempt it took is given back.
+Both methods run in three steps, so no database lock is held while an outside provider answers:
+the local checks and a write that claims the attempt (atomic limits, a `pending` row), the provider
+calls, then a write that decides the attempt. Only the request (or the sweeper) that moves an
+attempt out of `pending` decides it. A provider that times out or fails decides nothing and costs
+the user nothing (issue 5): the attempt and the SMS code it used are given back.
 
 - Face (RNP-2, RNP-3): the identity registry is asked first; then a single-use liveness ticket
   (10 minutes) is opened and its URL shown as a QR code. The provider reports pass or fail through
@@ -17,14 +18,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import NoReturn, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.accounts import AgreementAcceptance
 from models.verification import Verification, VerificationAttempt
+from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT, Acceptance, AgreementKind
 from services.checksums import luhn_valid
 from services.clock import SHANGHAI
@@ -49,6 +51,11 @@ FACE = "face"
 BANK_CARD = "bank_card"
 FACE_TICKET_TTL = timedelta(minutes=10)  # SANDBOX.md: a ticket lives 10 minutes, single use
 BANK_CARD_MAX_ATTEMPTS = 10  # RNP-5
+# Beyond the rules: every face start asks the identity registry whether a name matches a number, so
+# starts are capped per account and Asia/Shanghai day (the registry must not become an oracle), and
+# so are BANK_CARD codes to arbitrary phones (SMS bombing).
+FACE_STARTS_PER_DAY = 10
+BANK_CARD_CODES_PER_DAY = 20
 PROVIDER_RETRY_AFTER = 30
 # A bank-card attempt whose provider step never finished (the process stopped) is given back after this.
 STALE_PENDING = timedelta(minutes=5)
@@ -104,8 +111,8 @@ def _check_card(raw: str) -> str:
     # RNP-6: Luhn; refused before any call, and never an attempt.
     if not card.isdigit() or not 12 <= len(card) <= 19 or not luhn_valid(card):
         raise ServiceError(Code.CARD_NUMBER_INVALID, "This is not a valid bank-card number.", "cardNumber")
-    # RNP-4: UnionPay cards only (the sandbox treats numbers starting with 62 as UnionPay).
-    if not card.startswith("62"):
+    # RNP-4: UnionPay cards only: 16-19 digits starting with 62 (CHECKSUMS.md, SANDBOX.md).
+    if not card.startswith("62") or len(card) < 16:
         raise ServiceError(Code.CARD_NOT_UNIONPAY, "Only UnionPay cards (starting with 62) are accepted.", "cardNumber")
     return card
 
@@ -144,63 +151,104 @@ async def _ask(tx: Transactions, call: Awaitable[T]) -> T:
         raise ProviderUnavailable(type(exc).__name__) from exc
 
 
-def _unavailable() -> ServiceError:
+def _unavailable(*, persist: bool = False) -> ServiceError:
     return ServiceError(
         Code.PROVIDER_UNAVAILABLE,
         "The verification service did not answer; nothing was counted. Try again shortly.",
         None,
+        persist=persist,
         retry_after=PROVIDER_RETRY_AFTER,
     )
 
 
-async def _eligible(uow: Uow, account_id: int, subject: Subject) -> None:
+def _already_verified() -> ServiceError:
+    return ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
+
+
+def _day_start(now: datetime) -> tuple[datetime, int]:
+    """The start of the Asia/Shanghai day of `now` (UTC), and the seconds until the next one."""
+    local = now.astimezone(SHANGHAI)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(UTC), int((start + timedelta(days=1) - local).total_seconds()) + 1
+
+
+async def _claim_common(uow: Uow, account_id: int, method: str, subject: Subject, version: str) -> None:
+    """What both methods check inside their first write, with the account row locked (so concurrent
+    submissions of one account are decided one after the other)."""
+    await accounts_repo.lock_account(uow, account_id)
     # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
     if await repo.verification_of(uow, account_id) is not None:
-        raise ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
-    # RN-3: refuse early when the document already verifies 5 accounts (claimed atomically on success).
+        raise _already_verified()
+    # RN-3: the 6th account is refused before any provider is asked (and again, atomically, on success).
     if await repo.document_uses(uow, subject.key(uow.settings.secret_key)) >= repo.MAX_ACCOUNTS_PER_DOCUMENT:
-        raise _document_limit()
-
-
-def _document_limit() -> ServiceError:
-    return ServiceError(
-        Code.DOCUMENT_LIMIT_REACHED,
-        "该证件已被多个账号认证 / This document is already used by several accounts (at most 5).",
-        None,
-    )
+        _new_attempt(
+            uow, account_id, method, subject, version, outcome="failed", reason=AttemptReason.DOCUMENT_LIMIT_REACHED
+        )
+        await uow.session.flush()
+        raise _refusal(AttemptReason.DOCUMENT_LIMIT_REACHED, None, "documentNumber")
 
 
 def _new_attempt(
-    uow: Uow, account_id: int, method: str, subject: Subject, version: str, *, outcome: str, reason: str | None
+    uow: Uow,
+    account_id: int,
+    method: str,
+    subject: Subject,
+    version: str,
+    *,
+    outcome: str,
+    reason: AttemptReason | None = None,
 ) -> VerificationAttempt:
     key = uow.settings.secret_key
     now = uow.now()
+    pending = outcome == "pending"
     attempt = VerificationAttempt(
         account_id=account_id,
         subject_type="person",
         method=method,
         outcome=outcome,
-        reason=reason,
+        reason=reason.value if reason else None,
         name=subject.name,
         document_type=subject.document_type.value,
         document_key=subject.key(key),
-        document_sealed=subject.sealed(key),
+        # Only an attempt that may still pass keeps the readable (sealed) number.
+        document_sealed=subject.sealed(key) if pending else None,
         document_masked=subject.masked,
         agreement_version=version,
         created_at=now,
-        completed_at=None if outcome == "pending" else now,
+        completed_at=None if pending else now,
     )
     uow.session.add(attempt)
     return attempt
 
 
+async def _take(uow: Uow, attempt_id: int) -> VerificationAttempt | None:
+    """Move a pending attempt on, once: only the caller that gets it here decides it."""
+    claimed = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
+        .values(outcome="deciding", completed_at=uow.now())
+        .returning(VerificationAttempt.id)
+    )
+    if claimed.scalar_one_or_none() is None:
+        return None
+    return await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
+
+
+def _end(attempt: VerificationAttempt, outcome: str, reason: AttemptReason | None = None) -> None:
+    attempt.outcome, attempt.reason = outcome, reason.value if reason else None
+    if outcome != "passed":
+        attempt.document_sealed = None
+
+
+class _DocumentFull(Exception):
+    pass
+
+
 async def _grant(uow: Uow, attempt: VerificationAttempt) -> Verification | AttemptReason:
     """The checks passed: make the account verified, or say which rule stands in the way."""
-    if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5 (a concurrent method won)
+    if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5 (another method won)
         return AttemptReason.ALREADY_VERIFIED
-    if not await repo.take_document_slot(uow, attempt.document_key):  # RN-3, atomic under concurrency
-        return AttemptReason.DOCUMENT_LIMIT_REACHED
-    now = uow.now()
+    assert attempt.document_sealed is not None
     verification = Verification(
         account_id=attempt.account_id,
         subject_type="person",  # RN-1
@@ -212,81 +260,39 @@ async def _grant(uow: Uow, attempt: VerificationAttempt) -> Verification | Attem
         document_sealed=attempt.document_sealed,
         document_masked=attempt.document_masked,
         attempt_id=attempt.id,
-        verified_at=now,
+        verified_at=uow.now(),
     )
-    uow.session.add(verification)
     # RN-6: the agreement accepted when the attempt was submitted is recorded with its version.
-    uow.session.add(
-        AgreementAcceptance(
-            account_id=attempt.account_id,
-            agreement=AgreementKind.REAL_NAME_VERIFICATION.value,
-            version=attempt.agreement_version,
-            context="verification",
-            accepted_at=attempt.created_at,
-        )
+    acceptance = AgreementAcceptance(
+        account_id=attempt.account_id,
+        agreement=AgreementKind.REAL_NAME_VERIFICATION.value,
+        version=attempt.agreement_version,
+        context="verification",
+        accepted_at=attempt.created_at,
     )
     try:
         async with uow.session.begin_nested():
-            await uow.session.flush()
+            if not await repo.take_document_slot(uow, attempt.document_key):  # RN-3, atomic
+                raise _DocumentFull
+            uow.session.add_all([verification, acceptance])
+    except _DocumentFull:
+        return AttemptReason.DOCUMENT_LIMIT_REACHED
     except IntegrityError:  # PostgreSQL: a concurrent method verified the account first (RN-5)
         return AttemptReason.ALREADY_VERIFIED
     return verification
 
 
-# --- face (RNP-2, RNP-3) -------------------------------------------------------------------------
-
-
-async def start_face_check(
-    tx: Transactions, account_id: int, name: str, document_type: DocumentType, number: str, agreement: Acceptance | None
-) -> FaceCheckStarted | ServiceError:
-    providers = tx.deps.providers
-    try:
-        version = check_agreement(agreement)
-        subject = check_subject(
-            name, document_type, number, tx.deps.clock.now().astimezone(SHANGHAI).date(), "documentNumber"
-        )
-        await tx.read(_eligible, account_id, subject)
-    except ServiceError as err:
-        return err
-    await tx.release()
-    try:
-        answer = await _ask(
-            tx, providers.identity.check(document_type=document_type.value, name=subject.name, number=subject.number)
-        )
-        if answer is not RegistryAnswer.MATCH:
-            return await tx.write(_registry_refused, account_id, FACE, subject, version, answer, None)
-        ticket = new_token("face", 24)
-        url = await _ask(
-            tx, providers.liveness.start(ticket=ticket, name=subject.name, document_type=document_type.value)
-        )
-    except ProviderUnavailable:
-        return _unavailable()
-    return await tx.write(_open_face_check, account_id, subject, version, ticket, url)
-
-
-async def _registry_refused(
-    uow: Uow,
-    account_id: int,
-    method: str,
-    subject: Subject,
-    version: str,
-    answer: RegistryAnswer,
-    attempts_remaining: int | None,
-) -> FaceCheckStarted:
-    reason = AttemptReason.NAME_MISMATCH if answer is RegistryAnswer.NAME_MISMATCH else AttemptReason.IDENTITY_NOT_FOUND
-    _new_attempt(uow, account_id, method, subject, version, outcome="failed", reason=reason.value)
-    await uow.session.flush()
-    raise _refusal(reason, attempts_remaining)
-
-
-def _refusal(reason: AttemptReason, attempts_remaining: int | None) -> ServiceError:
-    """The payload error of a counted attempt: the attempt record is committed (RN-7)."""
+def _refusal(reason: AttemptReason, attempts_remaining: int | None, number_field: str) -> ServiceError:
+    """The payload error of a decided attempt: the attempt record is committed (RN-7)."""
     messages = {
-        AttemptReason.IDENTITY_NOT_FOUND: ("No such document in the identity registry.", "documentNumber"),
+        AttemptReason.IDENTITY_NOT_FOUND: ("No such document in the identity registry.", number_field),
         AttemptReason.NAME_MISMATCH: ("The name does not match the document number.", "name"),
         AttemptReason.CARD_ELEMENTS_MISMATCH: ("The card, name and ID number do not match at the bank.", "cardNumber"),
         AttemptReason.RESERVED_PHONE_MISMATCH: ("This is not the phone number reserved at the bank.", "reservedPhone"),
-        AttemptReason.DOCUMENT_LIMIT_REACHED: (_document_limit().message, None),
+        AttemptReason.DOCUMENT_LIMIT_REACHED: (
+            "该证件已被多个账号认证 / This document is already used by several accounts (at most 5).",
+            None,
+        ),
         AttemptReason.ALREADY_VERIFIED: ("This account is already verified.", None),
     }
     message, field = messages[reason]
@@ -295,26 +301,120 @@ def _refusal(reason: AttemptReason, attempts_remaining: int | None) -> ServiceEr
     return ServiceError(Code[reason.value], message, field, persist=True, attempts_remaining=attempts_remaining)
 
 
-async def _open_face_check(
-    uow: Uow, account_id: int, subject: Subject, version: str, ticket: str, url: str
-) -> FaceCheckStarted:
-    if await repo.verification_of(uow, account_id) is not None:  # RN-5, checked again inside the write
-        raise ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
+def _registry_reason(answer: RegistryAnswer) -> AttemptReason:
+    return AttemptReason.NAME_MISMATCH if answer is RegistryAnswer.NAME_MISMATCH else AttemptReason.IDENTITY_NOT_FOUND
+
+
+async def _provider_failed(uow: Uow, attempt_id: int, code_id: int | None) -> NoReturn:
+    """Nothing was decided: the attempt is recorded as an error, and the attempt and the SMS code it
+    used are given back, so the user can submit the same form again."""
+    attempt = await _take(uow, attempt_id)
+    if attempt is None:  # the sweeper already gave it back
+        raise _unavailable()
+    _end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+    if attempt.method == BANK_CARD:
+        await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
+    if code_id is not None:
+        await codes.give_back(uow, code_id)
+    await uow.session.flush()
+    raise _unavailable(persist=True)
+
+
+# --- face (RNP-2, RNP-3) -------------------------------------------------------------------------
+
+
+async def start_face_check(
+    tx: Transactions, account_id: int, name: str, document_type: DocumentType, number: str, agreement: Acceptance | None
+) -> FaceCheckStarted | ServiceError:
+    try:
+        version = check_agreement(agreement)
+        subject = check_subject(
+            name, document_type, number, tx.deps.clock.now().astimezone(SHANGHAI).date(), "documentNumber"
+        )
+    except ServiceError as err:
+        return err
+    attempt_id = await tx.write(_claim_face_attempt, account_id, subject, version)
+    if isinstance(attempt_id, ServiceError):
+        return attempt_id
+    providers = tx.deps.providers
+    try:
+        answer = await _ask(
+            tx, providers.identity.check(document_type=document_type.value, name=subject.name, number=subject.number)
+        )
+        if answer is not RegistryAnswer.MATCH:
+            return await tx.write(_face_refused, attempt_id, _registry_reason(answer))
+        ticket = new_token("face", 24)
+        url = await _ask(
+            tx, providers.liveness.start(ticket=ticket, name=subject.name, document_type=document_type.value)
+        )
+    except ProviderUnavailable:
+        return await tx.write(_provider_failed, attempt_id, None)
+    return await tx.write(_open_face_check, attempt_id, ticket, url)
+
+
+async def _claim_face_attempt(uow: Uow, account_id: int, subject: Subject, version: str) -> int:
+    await _claim_common(uow, account_id, FACE, subject, version)
     now = uow.now()
-    # One live face check per account: an earlier ticket is void once a new one is issued.
+    day_start, until_tomorrow = _day_start(now)
+    started_today = await repo.attempts_since(uow, account_id, FACE, day_start)
+    if started_today >= FACE_STARTS_PER_DAY:
+        raise ServiceError(
+            Code.FACE_DAILY_LIMIT_REACHED,
+            f"At most {FACE_STARTS_PER_DAY} face checks a day; try again tomorrow.",
+            None,
+            retry_after=until_tomorrow,
+        )
+    attempt = _new_attempt(uow, account_id, FACE, subject, version, outcome="pending")
+    attempt.ticket_expires_at = now + FACE_TICKET_TTL  # a start that never opens a ticket is swept too
+    await uow.session.flush()
+    return attempt.id
+
+
+async def _face_refused(uow: Uow, attempt_id: int, reason: AttemptReason) -> FaceCheckStarted:
+    attempt = await _take(uow, attempt_id)
+    if attempt is None:
+        raise _unavailable()
+    _end(attempt, "failed", reason)
+    await uow.session.flush()
+    raise _refusal(reason, None, "documentNumber")
+
+
+async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> FaceCheckStarted:
+    attempt = await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
+    assert attempt is not None
+    await accounts_repo.lock_account(uow, attempt.account_id)
+    now = uow.now()
+    if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5: verified meanwhile
+        taken = await _take(uow, attempt_id)
+        if taken is not None:
+            _end(taken, "failed", AttemptReason.ALREADY_VERIFIED)
+            await uow.session.flush()
+        err = _already_verified()
+        err.persist = True
+        raise err
+    # One live face check per account: earlier tickets are void once a new one is issued (a start still
+    # waiting for its providers opens later and voids this one in turn). Writers of one account hold
+    # its row lock, so two tickets cannot both stay live.
     await uow.session.execute(
         update(VerificationAttempt)
         .where(
-            VerificationAttempt.account_id == account_id,
+            VerificationAttempt.account_id == attempt.account_id,
             VerificationAttempt.method == FACE,
             VerificationAttempt.outcome == "pending",
+            VerificationAttempt.ticket_hash.is_not(None),
         )
-        .values(outcome="expired", reason=AttemptReason.SUPERSEDED.value, completed_at=now)
+        .values(outcome="expired", reason=AttemptReason.SUPERSEDED.value, completed_at=now, document_sealed=None)
     )
-    attempt = _new_attempt(uow, account_id, FACE, subject, version, outcome="pending", reason=None)
-    attempt.ticket_hash = token_hash(ticket)
-    attempt.ticket_expires_at = now + FACE_TICKET_TTL
-    await uow.session.flush()
+    opened = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
+        .values(ticket_hash=token_hash(ticket), ticket_expires_at=now + FACE_TICKET_TTL)
+        .returning(VerificationAttempt.id)
+    )
+    if opened.scalar_one_or_none() is None:  # superseded or swept while the providers answered
+        raise _unavailable()
+    await uow.session.refresh(attempt)
+    assert attempt.ticket_expires_at is not None
     return FaceCheckStarted(attempt=attempt, url=url, expires_at=attempt.ticket_expires_at)
 
 
@@ -327,47 +427,45 @@ async def face_ticket(uow: Uow, ticket: str) -> VerificationAttempt | None:
 
 async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> VerificationAttempt:
     """The liveness provider's callback (the sandbox page stands for it): pass or fail, once."""
-    attempt = await face_ticket(uow, ticket)
-    if attempt is None:
+    found = await face_ticket(uow, ticket)
+    if found is None:
         raise ServiceError(Code.FACE_TICKET_NOT_FOUND, "No such face check.", "ticket")
-    now = uow.now()
-    if attempt.outcome != "pending":
-        raise ServiceError(Code.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
-    assert attempt.ticket_expires_at is not None
-    if attempt.ticket_expires_at <= now:
-        await _expire(uow, attempt.id, now)
+    if found.outcome != "pending":
+        raise _ticket_used()
+    assert found.ticket_expires_at is not None
+    if found.ticket_expires_at <= uow.now():
+        await _expire(uow, found.id, uow.now())
         raise ServiceError(
             Code.FACE_TICKET_EXPIRED, "This face check expired (10 minutes); start a new one.", "ticket", persist=True
         )
-    # Single use, also when the page is posted twice at once: only one request moves it on.
-    claimed = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt.id, VerificationAttempt.outcome == "pending")
-        .values(outcome="deciding", completed_at=now)
-        .returning(VerificationAttempt.id)
-    )
-    if claimed.scalar_one_or_none() is None:
-        raise ServiceError(Code.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
-    await uow.session.refresh(attempt)
+    # Single use, also when the page is posted twice at once: only one request takes it.
+    attempt = await _take(uow, found.id)
+    if attempt is None:
+        raise _ticket_used()
     if not passed:
         # RNP-3: a failed check voids the ticket; the user must submit again for a new one.
-        attempt.outcome, attempt.reason = "failed", AttemptReason.FACE_CHECK_FAILED.value
-        await uow.session.flush()
-        return attempt
-    granted = await _grant(uow, attempt)
-    if isinstance(granted, AttemptReason):
-        attempt.outcome, attempt.reason = "failed", granted.value
+        _end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
     else:
-        attempt.outcome = "passed"
+        granted = await _grant(uow, attempt)
+        if isinstance(granted, AttemptReason):
+            _end(attempt, "failed", granted)
+        else:
+            _end(attempt, "passed")
     await uow.session.flush()
     return attempt
+
+
+def _ticket_used() -> ServiceError:
+    return ServiceError(Code.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
 
 
 async def _expire(uow: Uow, attempt_id: int, now: datetime) -> None:
     await uow.session.execute(
         update(VerificationAttempt)
         .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
-        .values(outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now)
+        .values(
+            outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now, document_sealed=None
+        )
     )
 
 
@@ -419,8 +517,26 @@ def _bank_card_closed() -> ServiceError:
     )
 
 
+async def check_bank_card_code(uow: Uow, account_id: int) -> None:
+    """Before a BANK_CARD code is sent: only to an account that may still use the method, and at most
+    BANK_CARD_CODES_PER_DAY a day (the destination is any phone the user names)."""
+    await accounts_repo.lock_account(uow, account_id)
+    if await repo.verification_of(uow, account_id) is not None:  # RN-5
+        raise _already_verified()
+    if await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5
+        raise _bank_card_closed()
+    day_start, until_tomorrow = _day_start(uow.now())
+    if await codes.sent_since(uow, account_id, CodePurpose.BANK_CARD, day_start) >= BANK_CARD_CODES_PER_DAY:
+        raise ServiceError(
+            Code.ACCOUNT_DAILY_LIMIT_REACHED,
+            f"At most {BANK_CARD_CODES_PER_DAY} bank-card codes a day per account; try again tomorrow.",
+            None,
+            retry_after=until_tomorrow,
+        )
+
+
 async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard, code: str) -> tuple[int, int]:
-    await _eligible(uow, account_id, checked.subject)
+    await _claim_common(uow, account_id, BANK_CARD, checked.subject, checked.agreement_version)
     if await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5: closed before any code is spent
         raise _bank_card_closed()
     # RNP-4: the SMS code sent to the reserved phone; a wrong code counts against the code (CODE-2),
@@ -429,38 +545,19 @@ async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard
     # RNP-5: the attempt is counted atomically, so concurrent submissions cannot pass 10.
     if await repo.take_method_attempt(uow, account_id, BANK_CARD, BANK_CARD_MAX_ATTEMPTS) is None:
         raise _bank_card_closed()
-    attempt = _new_attempt(
-        uow, account_id, BANK_CARD, checked.subject, checked.agreement_version, outcome="pending", reason=None
-    )
+    attempt = _new_attempt(uow, account_id, BANK_CARD, checked.subject, checked.agreement_version, outcome="pending")
     attempt.card_masked = mask_card(checked.card)
     await uow.session.flush()
     return attempt.id, code_id
 
 
-async def _provider_failed(uow: Uow, attempt_id: int, code_id: int) -> Verification:
-    """Nothing was decided: the attempt is recorded as an error, and both the attempt and the SMS code
-    are given back, so the user can simply submit the same form again."""
-    attempt = await uow.session.get(VerificationAttempt, attempt_id)
-    assert attempt is not None
-    attempt.outcome, attempt.reason, attempt.completed_at = "error", AttemptReason.PROVIDER_UNAVAILABLE.value, uow.now()
-    await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
-    await codes.give_back(uow, code_id)
-    await uow.session.flush()
-    err = _unavailable()
-    err.persist = True
-    raise err
-
-
 async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer, bank: BankCardAnswer) -> Verification:
-    attempt = await uow.session.get(VerificationAttempt, attempt_id)
-    assert attempt is not None
-    attempt.completed_at = uow.now()
-    await uow.session.flush()
-    reason: AttemptReason | None = None
-    if registry is RegistryAnswer.NOT_FOUND:
-        reason = AttemptReason.IDENTITY_NOT_FOUND
-    elif registry is RegistryAnswer.NAME_MISMATCH:
-        reason = AttemptReason.NAME_MISMATCH
+    attempt = await _take(uow, attempt_id)
+    if attempt is None:  # the sweeper gave it back while the bank answered: nothing is decided
+        raise _unavailable()
+    reason: AttemptReason
+    if registry is not RegistryAnswer.MATCH:
+        reason = _registry_reason(registry)
     elif bank is BankCardAnswer.ELEMENTS_MISMATCH:
         reason = AttemptReason.CARD_ELEMENTS_MISMATCH
     elif bank is BankCardAnswer.RESERVED_PHONE_MISMATCH:
@@ -468,13 +565,13 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
     else:
         granted = await _grant(uow, attempt)
         if isinstance(granted, Verification):
-            attempt.outcome = "passed"
+            _end(attempt, "passed")
             await uow.session.flush()
             return granted
         reason = granted
-    attempt.outcome, attempt.reason = "failed", reason.value
+    _end(attempt, "failed", reason)
     await uow.session.flush()
-    raise _refusal(reason, await _bank_card_attempts_left(uow, attempt.account_id))
+    raise _refusal(reason, await _bank_card_attempts_left(uow, attempt.account_id), "idNumber")
 
 
 # --- reads and the sweeper -----------------------------------------------------------------------
@@ -486,19 +583,28 @@ class MethodStatus:
     limit: int | None
     used: int
     available: bool
+    daily_limit: int | None = None
+    used_today: int = 0
 
     @property
     def remaining(self) -> int | None:
         return None if self.limit is None else max(0, self.limit - self.used)
+
+    @property
+    def remaining_today(self) -> int | None:
+        return None if self.daily_limit is None else max(0, self.daily_limit - self.used_today)
 
 
 async def method_statuses(uow: Uow, account_id: int) -> list[MethodStatus]:
     """What the verification page offers, with attempts left (RNP-1, RNP-5)."""
     verified = await repo.verification_of(uow, account_id) is not None
     used = await repo.method_attempts(uow, account_id)
+    faces_today = await repo.attempts_since(uow, account_id, FACE, _day_start(uow.now())[0])
     bank_used = used.get(BANK_CARD, 0)
     return [
-        MethodStatus(FACE, None, used.get(FACE, 0), not verified),
+        MethodStatus(
+            FACE, None, 0, not verified and faces_today < FACE_STARTS_PER_DAY, FACE_STARTS_PER_DAY, faces_today
+        ),
         MethodStatus(BANK_CARD, BANK_CARD_MAX_ATTEMPTS, bank_used, not verified and bank_used < BANK_CARD_MAX_ATTEMPTS),
     ]
 
@@ -516,20 +622,25 @@ async def sweep(uow: Uow) -> dict[str, int]:
     expired = await uow.session.execute(
         update(VerificationAttempt)
         .where(VerificationAttempt.outcome == "pending", VerificationAttempt.ticket_expires_at <= now)
-        .values(outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now)
+        .values(
+            outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now, document_sealed=None
+        )
         .returning(VerificationAttempt.id)
     )
-    stale = list(
-        await uow.session.scalars(
-            select(VerificationAttempt).where(
-                VerificationAttempt.outcome == "pending",
-                VerificationAttempt.method == BANK_CARD,
-                VerificationAttempt.created_at <= now - STALE_PENDING,
-            )
+    stale = await uow.session.scalars(
+        select(VerificationAttempt.id).where(
+            VerificationAttempt.outcome == "pending",
+            VerificationAttempt.method == BANK_CARD,
+            VerificationAttempt.created_at <= now - STALE_PENDING,
         )
     )
-    for attempt in stale:
-        attempt.outcome, attempt.reason, attempt.completed_at = "error", AttemptReason.PROVIDER_UNAVAILABLE.value, now
+    returned = 0
+    for attempt_id in list(stale):
+        attempt = await _take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
+        if attempt is None:
+            continue
+        _end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
         await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
+        returned += 1
     await uow.session.flush()
-    return {"face_checks_expired": len(expired.all()), "bank_card_attempts_returned": len(stale)}
+    return {"face_checks_expired": len(expired.all()), "bank_card_attempts_returned": returned}

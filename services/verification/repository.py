@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import func, select, update
 
 from models.verification import IdentityDocumentUse, Verification, VerificationAttempt, VerificationMethodUse
@@ -109,3 +111,18 @@ async def attempts_by_ids(uow: Uow, account_id: int, ids: list[int]) -> list[Ver
         select(VerificationAttempt).where(VerificationAttempt.account_id == account_id, VerificationAttempt.id.in_(ids))
     )
     return list(rows)
+
+
+async def attempts_since(uow: Uow, account_id: int, method: str, since: datetime) -> int:
+    """Attempts of `method` the account made since `since`; provider errors do not count."""
+    value = await uow.session.scalar(
+        select(func.count())
+        .select_from(VerificationAttempt)
+        .where(
+            VerificationAttempt.account_id == account_id,
+            VerificationAttempt.method == method,
+            VerificationAttempt.created_at >= since,
+            VerificationAttempt.outcome != "error",
+        )
+    )
+    return value or 0

@@ -23,7 +23,16 @@ from services.clock import ManualClock
 from services.database import Database
 from services.providers.errors import ProviderUnavailable
 from services.providers.identity import SandboxIdentityRegistry
-from tests.helpers import VERIFICATION_AGREEMENT, gql, last_code, mutate, registered_and_signed_in, send_code, sign_in
+from tests.helpers import (
+    VERIFICATION_AGREEMENT,
+    gql,
+    last_code,
+    mutate,
+    outbox,
+    registered_and_signed_in,
+    send_code,
+    sign_in,
+)
 
 ID_1949 = "11010519491231002X"  # CHECKSUMS.md samples
 ID_2008 = "440301200801011238"
@@ -39,10 +48,10 @@ ATTEMPT = (
     "createdAt completedAt faceCheckExpiresAt"
 )
 VIEWER = f"""query {{ viewer {{
-  verification {{ __typename subjectType status method verifiedAt canBeCancelled
+  verification {{ __typename id subjectType status method verifiedAt
     ... on PersonalVerification {{ nameMasked documentType documentNumberMasked }} }}
   verificationAttempts(first: 50) {{ totalCount edges {{ node {{ {ATTEMPT} }} }} }}
-  verificationMethods {{ method available attemptsLimit attemptsUsed attemptsRemaining }}
+  verificationMethods {{ method available attemptsLimit attemptsUsed attemptsRemaining attemptsLimitPerDay attemptsRemainingToday }}
   entitlements {{ subjectType cloudServices invoices specialVatInvoice smsService onlineContracts lssVodTrafficCapGb }}
 }} }}"""
 
@@ -63,7 +72,25 @@ def luhn_card(body: str) -> str:
     return body + str((10 - total % 10) % 10)
 
 
-MISMATCH_CARD = luhn_card("621700000000" + "9999")  # SANDBOX.md: four digits before the check digit are 9999
+MISMATCH_CARD = luhn_card("621700000000" + "9999")
+FACE_OPEN = {
+    "method": "FACE",
+    "available": True,
+    "attemptsLimit": None,
+    "attemptsUsed": 0,
+    "attemptsRemaining": None,
+    "attemptsLimitPerDay": 10,
+    "attemptsRemainingToday": 10,
+}
+BANK_CARD_OPEN = {
+    "method": "BANK_CARD",
+    "available": True,
+    "attemptsLimit": 10,
+    "attemptsUsed": 0,
+    "attemptsRemaining": 10,
+    "attemptsLimitPerDay": None,
+    "attemptsRemainingToday": None,
+}  # SANDBOX.md: four digits before the check digit are 9999
 
 
 async def viewer(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
@@ -206,13 +233,13 @@ async def test_rnp_2_face_check_passed_on_the_sandbox_page_verifies_the_person(c
     assert "Passed" in done.text
     # Then the result is visible by query
     after = await viewer(client, token)
+    verification_id = after["verification"].pop("id")
     assert after["verification"] == {
         "__typename": "PersonalVerification",
         "subjectType": "PERSON",
         "status": "VERIFIED",
         "method": "FACE",
         "verifiedAt": clock.now().isoformat(),
-        "canBeCancelled": False,
         "nameMasked": "*三",
         "documentType": "MAINLAND_ID_CARD",
         "documentNumberMasked": "110***********002X",
@@ -221,6 +248,12 @@ async def test_rnp_2_face_check_passed_on_the_sandbox_page_verifies_the_person(c
         client, f'{{ node(id: "{attempt["id"]}") {{ ... on VerificationAttempt {{ outcome }} }} }}', token=token
     )
     assert node["node"] == {"outcome": "PASSED"}
+    again = await gql(
+        client, f'{{ node(id: "{verification_id}") {{ ... on PersonalVerification {{ method }} }} }}', token=token
+    )
+    assert again["node"] == {"method": "FACE"}
+    stranger = await registered_and_signed_in(client, "bob0001", "13700000002")
+    assert (await gql(client, f'{{ node(id: "{verification_id}") {{ id }} }}', token=stranger))["node"] is None
 
 
 @pytest.mark.parametrize(
@@ -259,8 +292,11 @@ async def test_rnp_2_registry_refusals_are_attempts_with_their_reason(client, db
         ("FAILED", "NAME_MISMATCH"),
     ]
     assert state["verification"] is None
+    assert await count(db, VerificationMethodUse) == 0
     async with db.read_sessions() as s:
         assert await s.scalar(select(func.count()).where(VerificationAttempt.ticket_hash.is_not(None))) == 0
+        # A failed attempt keeps the number only as a keyed hash and masked, not sealed
+        assert await s.scalar(select(func.count()).where(VerificationAttempt.document_sealed.is_not(None))) == 0
 
 
 async def test_rnp_3_a_failed_face_check_voids_its_qr_code(client) -> None:
@@ -449,8 +485,8 @@ async def test_rnp_4_bank_card_verifies_with_the_code_sent_to_the_reserved_phone
         "6217 **** **** 0004",
     )
     assert state["verificationMethods"] == [
-        {"method": "FACE", "available": False, "attemptsLimit": None, "attemptsUsed": 0, "attemptsRemaining": None},
-        {"method": "BANK_CARD", "available": False, "attemptsLimit": 10, "attemptsUsed": 1, "attemptsRemaining": 9},
+        {**FACE_OPEN, "available": False},
+        {**BANK_CARD_OPEN, "available": False, "attemptsUsed": 1, "attemptsRemaining": 9},
     ]
 
 
@@ -501,7 +537,7 @@ async def test_rnp_4_a_wrong_sms_code_counts_against_the_code_not_the_card(clien
         ({"card": MISMATCH_CARD}, "CARD_ELEMENTS_MISMATCH", "cardNumber", "CARD_ELEMENTS_MISMATCH"),
         ({"phone": WRONG_RESERVED_PHONE}, "RESERVED_PHONE_MISMATCH", "reservedPhone", "RESERVED_PHONE_MISMATCH"),
         ({"name": "王不符"}, "NAME_MISMATCH", "name", "NAME_MISMATCH"),
-        ({"id_number": id_number("19800101", "999")}, "IDENTITY_NOT_FOUND", "documentNumber", "IDENTITY_NOT_FOUND"),
+        ({"id_number": id_number("19800101", "999")}, "IDENTITY_NOT_FOUND", "idNumber", "IDENTITY_NOT_FOUND"),
     ],
 )
 async def test_rnp_5_a_refused_card_is_a_counted_attempt(
@@ -520,13 +556,7 @@ async def test_rnp_5_a_refused_card_is_a_counted_attempt(
         reason,
         True,
     )
-    assert state["verificationMethods"][1] == {
-        "method": "BANK_CARD",
-        "available": True,
-        "attemptsLimit": 10,
-        "attemptsUsed": 1,
-        "attemptsRemaining": 9,
-    }
+    assert state["verificationMethods"][1] == {**BANK_CARD_OPEN, "attemptsUsed": 1, "attemptsRemaining": 9}
 
 
 async def test_rnp_5_after_10_attempts_bank_card_closes_and_face_remains(client, spies, db: Database) -> None:
@@ -535,31 +565,19 @@ async def test_rnp_5_after_10_attempts_bank_card_closes_and_face_remains(client,
         refused = await bank_card(client, token, card=MISMATCH_CARD, phone=f"136000000{i:02d}")
         assert refused["errors"][0]["attemptsRemaining"] == 9 - i
     calls = spies["bank_cards"].calls
-    # The 11th is refused before the code is spent or the bank asked, pointing to face verification
+    # The 11th is refused before a code is sent or the bank asked, pointing to face verification
     phone = "13600000099"
-    await send_code(client, "BANK_CARD", phone=phone, token=token)
-    code = await last_code(client, phone)
-    closed = await bank_card(client, token, phone=phone, code=code)
+    no_code = await send_code(client, "BANK_CARD", phone=phone, token=token)
+    assert [(e["code"], e["attemptsRemaining"]) for e in no_code["errors"]] == [("BANK_CARD_ATTEMPTS_EXHAUSTED", 0)]
+    assert await outbox(client, phone) == []
+    closed = await bank_card(client, token, phone=phone, code="123456")
     assert codes_of(closed) == [("BANK_CARD_ATTEMPTS_EXHAUSTED", None)]
     assert closed["errors"][0]["attemptsRemaining"] == 0
     assert "face" in closed["errors"][0]["message"]
     assert spies["bank_cards"].calls == calls
     assert await count(db, VerificationAttempt) == 10
-    async with db.read_sessions() as s:
-        assert (
-            await s.scalar(
-                select(func.count()).where(OneTimeCode.purpose == "BANK_CARD", OneTimeCode.consumed_at.is_(None))
-            )
-            == 1
-        )
     methods = (await viewer(client, token))["verificationMethods"]
-    assert methods[1] == {
-        "method": "BANK_CARD",
-        "available": False,
-        "attemptsLimit": 10,
-        "attemptsUsed": 10,
-        "attemptsRemaining": 0,
-    }
+    assert methods[1] == {**BANK_CARD_OPEN, "available": False, "attemptsUsed": 10, "attemptsRemaining": 0}
     assert methods[0]["available"] is True
     await face_verified(client, token)
     assert (await viewer(client, token))["verification"]["method"] == "FACE"
@@ -622,10 +640,15 @@ async def test_a_provider_failure_is_retryable_and_not_counted(app, client, db: 
         "PROVIDER_UNAVAILABLE",
         False,
     )
-    # The face check's providers failing leaves no trace at all
+    # The face check's providers failing is recorded as an error too, and not counted against the day's starts
     providers.liveness, providers.identity = provider, provider
     assert codes_of(await face_start(client, token)) == [("PROVIDER_UNAVAILABLE", None)]
-    assert await count(db, VerificationAttempt) == 1
+    state = await viewer(client, token)
+    assert [(e["node"]["method"], e["node"]["outcome"]) for e in state["verificationAttempts"]["edges"]] == [
+        ("FACE", "ERROR"),
+        ("BANK_CARD", "ERROR"),
+    ]
+    assert state["verificationMethods"][0]["attemptsRemainingToday"] == 10
     # Once the bank answers again the user simply submits the same form, with the same code
     providers.bank_cards, providers.identity, providers.timeout_seconds = real, SandboxIdentityRegistry(), 10.0
     retried = await bank_card(client, token, code=code)
@@ -672,10 +695,24 @@ async def test_rn_3_one_document_verifies_at_most_5_accounts(client, db: Databas
     for refused in (by_face, by_card):
         assert codes_of(refused) == [("DOCUMENT_LIMIT_REACHED", None)]
         assert "该证件已被多个账号认证" in refused["errors"][0]["message"]
-    # Refused before any provider call, without an attempt; the count stays 5
+    # Refused before any provider call ("the 6th attempt", kept in the history and counted against
+    # nothing: no bank-card attempt, no SMS code); the document count stays 5
     assert spies["identity"].calls == calls
-    assert (await viewer(client, sixth))["verificationAttempts"]["totalCount"] == 0
+    state = await viewer(client, sixth)
+    assert [
+        (e["node"]["method"], e["node"]["outcome"], e["node"]["reason"]) for e in state["verificationAttempts"]["edges"]
+    ] == [
+        ("BANK_CARD", "FAILED", "DOCUMENT_LIMIT_REACHED"),
+        ("FACE", "FAILED", "DOCUMENT_LIMIT_REACHED"),
+    ]
+    assert state["verificationMethods"] == [{**FACE_OPEN, "attemptsRemainingToday": 9}, BANK_CARD_OPEN]
     async with db.read_sessions() as s:
+        assert (
+            await s.scalar(
+                select(func.count()).where(OneTimeCode.consumed_at.is_not(None), OneTimeCode.purpose == "BANK_CARD")
+            )
+            == 0
+        )
         assert await s.scalar(select(IdentityDocumentUse.accounts)) == 5
         assert await s.scalar(select(func.count()).select_from(Verification)) == 5
     # Another document still works for the sixth account
@@ -703,9 +740,11 @@ async def test_rn_5_a_verified_account_cannot_verify_again_or_be_unverified(clie
     await face_verified(client, token)
     calls = [s.calls for s in spies.values()]
     assert codes_of(await face_start(client, token, ID_2008)) == [("ALREADY_VERIFIED", None)]
-    assert codes_of(await bank_card(client, token)) == [("ALREADY_VERIFIED", None)]
+    assert [e["code"] for e in (await send_code(client, "BANK_CARD", phone="13600000001", token=token))["errors"]] == [
+        "ALREADY_VERIFIED"
+    ]
+    assert codes_of(await bank_card(client, token, code="123456")) == [("ALREADY_VERIFIED", None)]
     assert [s.calls for s in spies.values()] == calls
-    assert (await viewer(client, token))["verification"]["canBeCancelled"] is False
     # No mutation removes a verification
     from schema.schema import export_sdl
 
@@ -829,13 +868,136 @@ COPY = [
 
 async def test_rnp_1_two_methods_are_offered_to_an_unverified_account(client) -> None:
     token = await registered_and_signed_in(client)
-    assert (await viewer(client, token))["verificationMethods"] == [
-        {"method": "FACE", "available": True, "attemptsLimit": None, "attemptsUsed": 0, "attemptsRemaining": None},
-        {"method": "BANK_CARD", "available": True, "attemptsLimit": 10, "attemptsUsed": 0, "attemptsRemaining": 10},
-    ]
+    assert (await viewer(client, token))["verificationMethods"] == [FACE_OPEN, BANK_CARD_OPEN]
 
 
 async def test_verification_needs_a_session(client, db: Database) -> None:
     assert codes_of(await face_start(client, "acs_not-a-token")) == [("AUTHENTICATION_REQUIRED", None)]
     assert codes_of(await bank_card(client, "acs_not-a-token", code="123456")) == [("AUTHENTICATION_REQUIRED", None)]
     assert await count(db, VerificationAttempt) == 0
+
+
+# --- races and limits found in review -------------------------------------------------------------
+
+
+async def test_rn_5_a_concurrent_verification_lost_on_insert_is_recorded_not_a_crash(
+    client, db: Database, monkeypatch
+) -> None:
+    from services.verification import repository as verification_repo
+
+    token = await registered_and_signed_in(client)
+    started = await face_start(client, token)
+    assert (await bank_card(client, token))["errors"] == []
+
+    # As on PostgreSQL under READ COMMITTED: the face pass does not see the bank card's verification
+    async def unseen(uow: Any, account_id: int) -> None:
+        return None
+
+    monkeypatch.setattr(verification_repo, "verification_of", unseen)
+    answered = await client.post(ticket_path(started), data={"outcome": "pass"})
+    monkeypatch.undo()
+    # The unique key refuses the second verification; the attempt is failed, the document slot given back
+    assert answered.status_code == 200
+    async with db.read_sessions() as s:
+        rows = (
+            await s.execute(
+                select(VerificationAttempt.method, VerificationAttempt.outcome, VerificationAttempt.reason).order_by(
+                    VerificationAttempt.id
+                )
+            )
+        ).all()
+        assert [tuple(r) for r in rows] == [("face", "failed", "ALREADY_VERIFIED"), ("bank_card", "passed", None)]
+        assert await s.scalar(select(func.sum(IdentityDocumentUse.accounts))) == 1
+        assert await s.scalar(select(func.count()).select_from(Verification)) == 1
+
+
+class Gate:
+    """A bank that answers only when the test says so (no wall-clock waiting)."""
+
+    def __init__(self, answer: Any) -> None:
+        self.answer = answer
+        self.called = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def check(self, **_: Any) -> Any:
+        self.called.set()
+        await self.release.wait()
+        return self.answer
+
+
+async def test_rnp_5_a_late_bank_answer_after_the_sweeper_decides_nothing(
+    app, client, clock: ManualClock, run, db: Database
+) -> None:
+    from services.providers.bankcard import BankCardAnswer
+    from services.sweeper import sweep
+
+    token = await registered_and_signed_in(client)
+    gate = Gate(BankCardAnswer.ELEMENTS_MISMATCH)
+    app.state.deps.providers.bank_cards = gate
+    submitted = asyncio.ensure_future(bank_card(client, token))
+    await gate.called.wait()
+    # While the bank is silent for more than 5 minutes, the sweeper gives the attempt back
+    clock.advance(minutes=6)
+    assert (await run(sweep))["bank_card_attempts_returned"] == 1
+    # When the bank finally answers, nothing is decided and nothing is counted twice
+    gate.release.set()
+    result = await submitted
+    assert codes_of(result) == [("PROVIDER_UNAVAILABLE", None)]
+    async with db.read_sessions() as s:
+        assert await s.scalar(select(VerificationMethodUse.attempts)) == 0
+        assert await s.scalar(select(VerificationAttempt.outcome)) == "error"
+
+
+async def test_rnp_3_concurrent_face_starts_leave_one_live_ticket(client, db: Database) -> None:
+    token = await registered_and_signed_in(client)
+    started = await asyncio.gather(*(face_start(client, token) for _ in range(5)))
+    assert all(s["errors"] == [] for s in started)
+    answers = await asyncio.gather(*(client.post(ticket_path(s), data={"outcome": "pass"}) for s in started))
+    assert sorted(a.status_code for a in answers) == [200, 409, 409, 409, 409]
+    async with db.read_sessions() as s:
+        outcomes = sorted(o for o in (await s.scalars(select(VerificationAttempt.outcome))))
+        assert outcomes == ["expired"] * 4 + ["passed"]
+        assert await s.scalar(select(func.count()).where(VerificationAttempt.document_sealed.is_not(None))) == 1
+
+
+async def test_rnp_2_face_starts_are_capped_per_day(client, clock: ManualClock, spies) -> None:
+    token = await registered_and_signed_in(client)
+    for _ in range(10):
+        assert (await face_start(client, token, name="王不符"))["errors"][0]["code"] == "NAME_MISMATCH"
+    calls = spies["identity"].calls
+    capped = await face_start(client, token)
+    assert codes_of(capped) == [("FACE_DAILY_LIMIT_REACHED", None)]
+    # 10:00 in Shanghai: the next day starts in 14 hours
+    assert capped["errors"][0]["retryAfter"] == 14 * 3600 + 1
+    assert spies["identity"].calls == calls
+    assert (await viewer(client, token))["verificationMethods"][0] == {
+        **FACE_OPEN,
+        "available": False,
+        "attemptsRemainingToday": 0,
+    }
+    clock.advance(hours=14)
+    token = await sign_in(client, "alice01")
+    assert (await face_start(client, token))["errors"] == []
+
+
+async def test_rnp_4_bank_card_codes_are_capped_per_account_and_day(client, db: Database) -> None:
+    token = await registered_and_signed_in(client)
+    for i in range(20):
+        assert (await send_code(client, "BANK_CARD", phone=f"135000000{i:02d}", token=token))["errors"] == []
+    refused = await send_code(client, "BANK_CARD", phone="13500000099", token=token)
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("ACCOUNT_DAILY_LIMIT_REACHED", None)]
+    assert await outbox(client, "13500000099") == []
+
+
+async def test_rnp_4_a_short_card_starting_with_62_is_not_unionpay(client, spies, db: Database) -> None:
+    token = await registered_and_signed_in(client)
+    short = luhn_card("62170000000")  # 12 digits, Luhn-valid
+    assert codes_of(await bank_card(client, token, card=short)) == [("CARD_NOT_UNIONPAY", "cardNumber")]
+    assert [s.calls for s in spies.values()] == [0, 0, 0]
+    assert await count(db, VerificationAttempt) == 0
+
+
+async def test_rnp_2_the_name_magic_value_applies_to_mainland_id_numbers_only(client) -> None:
+    token = await registered_and_signed_in(client)
+    started = await face_start(client, token, "H12345678", name="王不符", document_type="HMT_TRAVEL_PERMIT")
+    assert started["errors"] == []
