@@ -1001,3 +1001,20 @@ async def test_rnp_2_the_name_magic_value_applies_to_mainland_id_numbers_only(cl
     token = await registered_and_signed_in(client)
     started = await face_start(client, token, "H12345678", name="王不符", document_type="HMT_TRAVEL_PERMIT")
     assert started["errors"] == []
+
+
+async def test_rnp_2_an_unknown_document_type_is_refused_by_the_schema_and_changes_nothing(
+    client, spies, db: Database
+) -> None:
+    token = await registered_and_signed_in(client)
+    body = await gql(
+        client,
+        'mutation { personalVerificationFaceStart(input: {documentType: DRIVING_LICENCE, name: "张三", '
+        'documentNumber: "D1234567"}) { errors { code } } }',
+        token=token,
+        expect_errors=True,
+    )
+    assert body.get("data") is None
+    assert "DRIVING_LICENCE" in body["errors"][0]["message"]
+    assert [s.calls for s in spies.values()] == [0, 0, 0]
+    assert await count(db, VerificationAttempt) == 0
