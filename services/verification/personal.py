@@ -15,11 +15,9 @@ the user nothing (issue 5): the attempt and the SMS code it used are given back.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import NoReturn, TypeVar
+from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -41,11 +39,10 @@ from services.providers.identity import RegistryAnswer
 from services.security import new_token, token_hash
 from services.uow import Uow
 from services.verification import repository as repo
+from services.verification import steps
 from services.verification.documents import DocumentType, Subject, check_subject, mask_card
 from services.verification.errors import AttemptReason
 from services.verification.errors import VerificationErrorCode as Code
-
-T = TypeVar("T")
 
 FACE = "face"
 BANK_CARD = "bank_card"
@@ -56,7 +53,6 @@ BANK_CARD_MAX_ATTEMPTS = 10  # RNP-5
 # so are BANK_CARD codes to arbitrary phones (SMS bombing).
 FACE_STARTS_PER_DAY = 10
 BANK_CARD_CODES_PER_DAY = 20
-PROVIDER_RETRY_AFTER = 30
 # A bank-card attempt whose provider step never finished (the process stopped) is given back after this.
 STALE_PENDING = timedelta(minutes=5)
 
@@ -140,45 +136,13 @@ def _check_bank_card(data: BankCardInput, now: datetime) -> _BankCard:
 # --- shared steps ------------------------------------------------------------------------------
 
 
-async def _ask(tx: Transactions, call: Awaitable[T]) -> T:
-    """One provider call with the configured time-out; any failure is `ProviderUnavailable`."""
-    try:
-        async with asyncio.timeout(tx.deps.providers.timeout_seconds):
-            return await call
-    except ProviderUnavailable:
-        raise
-    except Exception as exc:  # a time-out or a transport error: nothing was decided
-        raise ProviderUnavailable(type(exc).__name__) from exc
-
-
-def _unavailable(*, persist: bool = False) -> ServiceError:
-    return ServiceError(
-        Code.PROVIDER_UNAVAILABLE,
-        "The verification service did not answer; nothing was counted. Try again shortly.",
-        None,
-        persist=persist,
-        retry_after=PROVIDER_RETRY_AFTER,
-    )
-
-
-def _already_verified() -> ServiceError:
-    return ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
-
-
-def _day_start(now: datetime) -> tuple[datetime, int]:
-    """The start of the Asia/Shanghai day of `now` (UTC), and the seconds until the next one."""
-    local = now.astimezone(SHANGHAI)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start.astimezone(UTC), int((start + timedelta(days=1) - local).total_seconds()) + 1
-
-
 async def _claim_common(uow: Uow, account_id: int, method: str, subject: Subject, version: str) -> None:
     """What both methods check inside their first write, with the account row locked (so concurrent
     submissions of one account are decided one after the other)."""
     await accounts_repo.lock_account(uow, account_id)
     # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
     if await repo.verification_of(uow, account_id) is not None:
-        raise _already_verified()
+        raise steps.already_verified()
     # RN-3: the 6th account is refused before any provider is asked (and again, atomically, on success).
     if await repo.document_uses(uow, subject.key(uow.settings.secret_key)) >= repo.MAX_ACCOUNTS_PER_DOCUMENT:
         _new_attempt(
@@ -219,25 +183,6 @@ def _new_attempt(
     )
     uow.session.add(attempt)
     return attempt
-
-
-async def _take(uow: Uow, attempt_id: int) -> VerificationAttempt | None:
-    """Move a pending attempt on, once: only the caller that gets it here decides it."""
-    claimed = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
-        .values(outcome="deciding", completed_at=uow.now())
-        .returning(VerificationAttempt.id)
-    )
-    if claimed.scalar_one_or_none() is None:
-        return None
-    return await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
-
-
-def _end(attempt: VerificationAttempt, outcome: str, reason: AttemptReason | None = None) -> None:
-    attempt.outcome, attempt.reason = outcome, reason.value if reason else None
-    if outcome != "passed":
-        attempt.document_sealed = None
 
 
 class _DocumentFull(Exception):
@@ -308,16 +253,16 @@ def _registry_reason(answer: RegistryAnswer) -> AttemptReason:
 async def _provider_failed(uow: Uow, attempt_id: int, code_id: int | None) -> NoReturn:
     """Nothing was decided: the attempt is recorded as an error, and the attempt and the SMS code it
     used are given back, so the user can submit the same form again."""
-    attempt = await _take(uow, attempt_id)
+    attempt = await steps.take(uow, attempt_id)
     if attempt is None:  # the sweeper already gave it back
-        raise _unavailable()
-    _end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+        raise steps.unavailable()
+    steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
     if attempt.method == BANK_CARD:
         await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
     if code_id is not None:
         await codes.give_back(uow, code_id)
     await uow.session.flush()
-    raise _unavailable(persist=True)
+    raise steps.unavailable(persist=True)
 
 
 # --- face (RNP-2, RNP-3) -------------------------------------------------------------------------
@@ -338,13 +283,13 @@ async def start_face_check(
         return attempt_id
     providers = tx.deps.providers
     try:
-        answer = await _ask(
+        answer = await steps.ask(
             tx, providers.identity.check(document_type=document_type.value, name=subject.name, number=subject.number)
         )
         if answer is not RegistryAnswer.MATCH:
             return await tx.write(_face_refused, attempt_id, _registry_reason(answer))
         ticket = new_token("face", 24)
-        url = await _ask(
+        url = await steps.ask(
             tx, providers.liveness.start(ticket=ticket, name=subject.name, document_type=document_type.value)
         )
     except ProviderUnavailable:
@@ -355,7 +300,7 @@ async def start_face_check(
 async def _claim_face_attempt(uow: Uow, account_id: int, subject: Subject, version: str) -> int:
     await _claim_common(uow, account_id, FACE, subject, version)
     now = uow.now()
-    day_start, until_tomorrow = _day_start(now)
+    day_start, until_tomorrow = steps.day_start(now)
     started_today = await repo.attempts_since(uow, account_id, FACE, day_start)
     if started_today >= FACE_STARTS_PER_DAY:
         raise ServiceError(
@@ -371,10 +316,10 @@ async def _claim_face_attempt(uow: Uow, account_id: int, subject: Subject, versi
 
 
 async def _face_refused(uow: Uow, attempt_id: int, reason: AttemptReason) -> FaceCheckStarted:
-    attempt = await _take(uow, attempt_id)
+    attempt = await steps.take(uow, attempt_id)
     if attempt is None:
-        raise _unavailable()
-    _end(attempt, "failed", reason)
+        raise steps.unavailable()
+    steps.end(attempt, "failed", reason)
     await uow.session.flush()
     raise _refusal(reason, None, "documentNumber")
 
@@ -385,11 +330,11 @@ async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> 
     await accounts_repo.lock_account(uow, attempt.account_id)
     now = uow.now()
     if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5: verified meanwhile
-        taken = await _take(uow, attempt_id)
+        taken = await steps.take(uow, attempt_id)
         if taken is not None:
-            _end(taken, "failed", AttemptReason.ALREADY_VERIFIED)
+            steps.end(taken, "failed", AttemptReason.ALREADY_VERIFIED)
             await uow.session.flush()
-        err = _already_verified()
+        err = steps.already_verified()
         err.persist = True
         raise err
     # One live face check per account: earlier tickets are void once a new one is issued (a start still
@@ -412,7 +357,7 @@ async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> 
         .returning(VerificationAttempt.id)
     )
     if opened.scalar_one_or_none() is None:  # superseded or swept while the providers answered
-        raise _unavailable()
+        raise steps.unavailable()
     await uow.session.refresh(attempt)
     assert attempt.ticket_expires_at is not None
     return FaceCheckStarted(attempt=attempt, url=url, expires_at=attempt.ticket_expires_at)
@@ -439,18 +384,18 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
             Code.FACE_TICKET_EXPIRED, "This face check expired (10 minutes); start a new one.", "ticket", persist=True
         )
     # Single use, also when the page is posted twice at once: only one request takes it.
-    attempt = await _take(uow, found.id)
+    attempt = await steps.take(uow, found.id)
     if attempt is None:
         raise _ticket_used()
     if not passed:
         # RNP-3: a failed check voids the ticket; the user must submit again for a new one.
-        _end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
+        steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
     else:
         granted = await _grant(uow, attempt)
         if isinstance(granted, AttemptReason):
-            _end(attempt, "failed", granted)
+            steps.end(attempt, "failed", granted)
         else:
-            _end(attempt, "passed")
+            steps.end(attempt, "passed")
     await uow.session.flush()
     return attempt
 
@@ -484,7 +429,7 @@ async def submit_bank_card(tx: Transactions, account_id: int, data: BankCardInpu
     providers = tx.deps.providers
     subject = checked.subject
     try:
-        registry = await _ask(
+        registry = await steps.ask(
             tx,
             providers.identity.check(
                 document_type=subject.document_type.value, name=subject.name, number=subject.number
@@ -492,7 +437,7 @@ async def submit_bank_card(tx: Transactions, account_id: int, data: BankCardInpu
         )
         bank = BankCardAnswer.MATCH
         if registry is RegistryAnswer.MATCH:
-            bank = await _ask(
+            bank = await steps.ask(
                 tx,
                 providers.bank_cards.check(
                     name=subject.name, id_number=subject.number, card_number=checked.card, reserved_phone=checked.phone
@@ -522,10 +467,10 @@ async def check_bank_card_code(uow: Uow, account_id: int) -> None:
     BANK_CARD_CODES_PER_DAY a day (the destination is any phone the user names)."""
     await accounts_repo.lock_account(uow, account_id)
     if await repo.verification_of(uow, account_id) is not None:  # RN-5
-        raise _already_verified()
+        raise steps.already_verified()
     if await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5
         raise _bank_card_closed()
-    day_start, until_tomorrow = _day_start(uow.now())
+    day_start, until_tomorrow = steps.day_start(uow.now())
     if await codes.sent_since(uow, account_id, CodePurpose.BANK_CARD, day_start) >= BANK_CARD_CODES_PER_DAY:
         raise ServiceError(
             Code.ACCOUNT_DAILY_LIMIT_REACHED,
@@ -552,9 +497,9 @@ async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard
 
 
 async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer, bank: BankCardAnswer) -> Verification:
-    attempt = await _take(uow, attempt_id)
+    attempt = await steps.take(uow, attempt_id)
     if attempt is None:  # the sweeper gave it back while the bank answered: nothing is decided
-        raise _unavailable()
+        raise steps.unavailable()
     reason: AttemptReason
     if registry is not RegistryAnswer.MATCH:
         reason = _registry_reason(registry)
@@ -565,11 +510,11 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
     else:
         granted = await _grant(uow, attempt)
         if isinstance(granted, Verification):
-            _end(attempt, "passed")
+            steps.end(attempt, "passed")
             await uow.session.flush()
             return granted
         reason = granted
-    _end(attempt, "failed", reason)
+    steps.end(attempt, "failed", reason)
     await uow.session.flush()
     raise _refusal(reason, await _bank_card_attempts_left(uow, attempt.account_id), "idNumber")
 
@@ -599,7 +544,7 @@ async def method_statuses(uow: Uow, account_id: int) -> list[MethodStatus]:
     """What the verification page offers, with attempts left (RNP-1, RNP-5)."""
     verified = await repo.verification_of(uow, account_id) is not None
     used = await repo.method_attempts(uow, account_id)
-    faces_today = await repo.attempts_since(uow, account_id, FACE, _day_start(uow.now())[0])
+    faces_today = await repo.attempts_since(uow, account_id, FACE, steps.day_start(uow.now())[0])
     bank_used = used.get(BANK_CARD, 0)
     return [
         MethodStatus(
@@ -636,10 +581,10 @@ async def sweep(uow: Uow) -> dict[str, int]:
     )
     returned = 0
     for attempt_id in list(stale):
-        attempt = await _take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
+        attempt = await steps.take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
         if attempt is None:
             continue
-        _end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+        steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
         await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
         returned += 1
     await uow.session.flush()

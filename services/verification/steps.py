@@ -1,0 +1,73 @@
+"""Steps every verification method shares: provider calls with a time-out, and deciding an attempt once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from enum import Enum
+from typing import TypeVar
+
+from sqlalchemy import update
+
+from models.verification import VerificationAttempt
+from services.clock import SHANGHAI
+from services.database import Transactions
+from services.errors import ServiceError
+from services.providers.errors import ProviderUnavailable
+from services.uow import Uow
+from services.verification.errors import VerificationErrorCode as Code
+
+T = TypeVar("T")
+PROVIDER_RETRY_AFTER = 30
+
+
+async def ask(tx: Transactions, call: Awaitable[T]) -> T:
+    """One provider call with the configured time-out; any failure is `ProviderUnavailable`."""
+    try:
+        async with asyncio.timeout(tx.deps.providers.timeout_seconds):
+            return await call
+    except ProviderUnavailable:
+        raise
+    except Exception as exc:  # a time-out or a transport error: nothing was decided
+        raise ProviderUnavailable(type(exc).__name__) from exc
+
+
+def unavailable(*, persist: bool = False) -> ServiceError:
+    return ServiceError(
+        Code.PROVIDER_UNAVAILABLE,
+        "The verification service did not answer; nothing was counted. Try again shortly.",
+        None,
+        persist=persist,
+        retry_after=PROVIDER_RETRY_AFTER,
+    )
+
+
+def already_verified() -> ServiceError:
+    return ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
+
+
+def day_start(now: datetime) -> tuple[datetime, int]:
+    """The start of the Asia/Shanghai day of `now` (UTC), and the seconds until the next one."""
+    local = now.astimezone(SHANGHAI)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(UTC), int((start + timedelta(days=1) - local).total_seconds()) + 1
+
+
+async def take(uow: Uow, attempt_id: int) -> VerificationAttempt | None:
+    """Move a pending attempt on, once: only the caller that gets it here decides it."""
+    claimed = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
+        .values(outcome="deciding", completed_at=uow.now())
+        .returning(VerificationAttempt.id)
+    )
+    if claimed.scalar_one_or_none() is None:
+        return None
+    return await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
+
+
+def end(attempt: VerificationAttempt, outcome: str, reason: Enum | None = None) -> None:
+    attempt.outcome, attempt.reason = outcome, reason.value if reason else None
+    if outcome != "passed":
+        attempt.document_sealed = None
