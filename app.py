@@ -7,11 +7,12 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -32,6 +33,8 @@ from services.uow import Deps
 from settings import Settings
 
 log = logging.getLogger("account_center")
+
+AUTHORISATION_LETTER = Path(__file__).with_name("downloads") / "authorisation-letter.html"
 
 
 class BodyLimit:
@@ -137,9 +140,18 @@ def create_app(
     async def index(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
+    async def authorisation_letter(_: Request) -> Response:
+        """RNE-3: the template an authorised employee has signed and stamped."""
+        return FileResponse(
+            AUTHORISATION_LETTER,
+            media_type="text/html; charset=utf-8",
+            headers={"content-disposition": 'inline; filename="authorisation-letter.html"'},
+        )
+
     routes: list[Route | Mount] = [
         Route("/", index),
         Route("/healthz", health),
+        Route("/downloads/authorisation-letter", authorisation_letter),
         Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
         *uploads.routes,
     ]

@@ -6,6 +6,7 @@ from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicke
 from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
 from models.documents import Document
+from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
 from models.students import StudentStatus
 from models.verification import IdentityDocumentUse, Verification, VerificationAttempt, VerificationMethodUse
@@ -16,10 +17,13 @@ __all__ = [
     "Appeal",
     "AppealDocument",
     "AuthSession",
+    "BalanceEntry",
+    "BankPayout",
     "Base",
     "CodeDailyCount",
     "CodeSendWindow",
     "Document",
+    "EnterpriseApplication",
     "IdentityDocumentUse",
     "LoginThrottle",
     "OneTimeCode",
@@ -27,6 +31,7 @@ __all__ = [
     "PhoneQuota",
     "QrLoginTicket",
     "RecoveryTicket",
+    "RemittanceAccount",
     "RetiredUsername",
     "ReviewAuditEntry",
     "ReviewItem",

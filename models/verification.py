@@ -25,13 +25,14 @@ class Verification(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), unique=True)
     subject_type: Mapped[str] = mapped_column(String(16))  # person | enterprise (RN-1)
     status: Mapped[str] = mapped_column(String(16))  # verified
-    method: Mapped[str] = mapped_column(String(24))  # face | bank_card
-    name: Mapped[str] = mapped_column(String(64))
-    document_type: Mapped[str] = mapped_column(String(40))
+    method: Mapped[str] = mapped_column(String(24))  # face | bank_card | legal_rep_face | bank_transfer | recharge
+    name: Mapped[str] = mapped_column(String(128))  # the person's or the organisation's name
+    document_type: Mapped[str] = mapped_column(String(40))  # an identity document type, or USCC
     document_key: Mapped[str] = mapped_column(String(64), index=True)
     document_sealed: Mapped[str] = mapped_column(Text)
     document_masked: Mapped[str] = mapped_column(String(40))
     attempt_id: Mapped[int | None] = mapped_column(ForeignKey("verification_attempts.id"))
+    organisation_type: Mapped[str | None] = mapped_column(String(48))  # enterprise only (ORG-1, ENT-2)
     verified_at: Mapped[datetime]
 
 
@@ -58,6 +59,8 @@ class VerificationAttempt(Base):
     document_masked: Mapped[str] = mapped_column(String(40))
     card_masked: Mapped[str | None] = mapped_column(String(32))
     agreement_version: Mapped[str] = mapped_column(String(32))
+    # Whether it uses one of the method's limited attempts (RNP-5, RNE-2, RNE-4); provider errors give it back.
+    counted: Mapped[bool] = mapped_column(default=False)
     ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     ticket_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -12,10 +12,11 @@ from starlette.templating import Jinja2Templates
 
 from models.verification import VerificationAttempt
 from services.clock import SHANGHAI
-from services.database import run_read, run_write
+from services.database import DbTransactions, run_read, run_write
 from services.errors import ServiceError
 from services.notify.service import latest_messages
-from services.verification import personal
+from services.providers.bank import format_cny
+from services.verification import enterprise, personal
 from services.verification.documents import mask_name
 from services.verification.errors import VerificationErrorCode
 
@@ -98,23 +99,86 @@ async def face_submit(request: Request) -> Response:
     outcome = form.get("outcome")
     if outcome not in {"pass", "fail"}:
         return Response("outcome must be pass or fail", status_code=400, headers=FACE_HEADERS)
-    result = await run_write(
-        request.app.state.db, request.app.state.deps, personal.complete_face_check, ticket, outcome == "pass"
-    )
+    tx = DbTransactions(request.app.state.db, request.app.state.deps)
+    result = await tx.write(personal.complete_face_check, ticket, outcome == "pass")
+    if not isinstance(result, ServiceError):
+        await enterprise.after_face_check(tx, result)  # a bank transfer pays out now (RNE-4)
     if isinstance(result, ServiceError):
         failed: dict[str, object] = {"attempt": None, "message": result.message}
         status = FACE_STATUS.get(result.code, 400)
         return templates.TemplateResponse(request, "face.html", failed, status_code=status, headers=FACE_HEADERS)
     messages = {
         "passed": "Passed. Return to the console: the account is verified.",
+        "pending": "Passed. Return to the console to follow the verification.",
         "failed": "Not passed. This QR code is void; start a new face check from the console.",
     }
     done: dict[str, object] = {"attempt": _face_view(result), "message": messages.get(result.outcome, result.outcome)}
     return templates.TemplateResponse(request, "face.html", done, headers=FACE_HEADERS)
 
 
+# --- bank (SANDBOX.md "Bank"): the organisation's statement, and money arriving ----------------------
+
+
+async def _statement(request: Request) -> tuple[str, list[dict[str, str]]]:
+    number = request.path_params["account"].removesuffix(".json")
+    rows = await run_read(request.app.state.db, request.app.state.deps, enterprise.payouts_to, number)
+    return number, [
+        {
+            "amount": format_cny(p.amount_fen),
+            "payer": enterprise.PAYOUT_PAYER,
+            "account_name": p.account_name,
+            "bank_name": p.bank_name,
+            "reference": p.reference,
+            "paid_at": p.paid_at.isoformat(),
+            "paid_at_local": p.paid_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+        }
+        for p in rows
+    ]
+
+
+async def bank_statement(request: Request) -> Response:
+    number, credits = await _statement(request)
+    if request.path_params["account"].endswith(".json"):
+        return JSONResponse(
+            [{k: v for k, v in c.items() if k != "paid_at_local"} for c in credits],
+            headers={"cache-control": "no-store"},
+        )
+    return templates.TemplateResponse(request, "bank.html", {"number": number, "credits": credits})
+
+
+async def remittance(request: Request) -> Response:
+    """Money arriving in a dedicated remittance account now (RNE-8)."""
+    form = await request.form()
+    fields = ("payer_account_name", "payer_account_number", "amount", "to_account")
+    values = {f: str(form.get(f) or "").strip() for f in fields}
+    missing = [f for f in fields if not values[f]]
+    if missing:
+        return JSONResponse({"error": f"missing: {', '.join(missing)}"}, status_code=400)
+    result = await run_write(
+        request.app.state.db,
+        request.app.state.deps,
+        enterprise.remittance_received,
+        payer_account_name=values["payer_account_name"],
+        payer_account_number=values["payer_account_number"],
+        amount_text=values["amount"],
+        to_account=values["to_account"],
+    )
+    if isinstance(result, ServiceError):
+        status = 404 if result.code is VerificationErrorCode.REMITTANCE_ACCOUNT_NOT_FOUND else 400
+        return JSONResponse({"error": result.code.value, "message": result.message}, status_code=status)
+    return JSONResponse(
+        {
+            "credited": format_cny(result.credited_fen),
+            "outcome": result.note,
+            "verification_state": result.application.state if result.application is not None else None,
+        }
+    )
+
+
 routes = [
     Route("/outbox", outbox_page, methods=["GET"]),
+    Route("/bank/{account}", bank_statement, methods=["GET"]),
+    Route("/remittance", remittance, methods=["POST"]),
     Route("/outbox.json", outbox_json, methods=["GET"]),
     Route("/face/{ticket}", face_page, methods=["GET"]),
     Route("/face/{ticket}", face_submit, methods=["POST"]),

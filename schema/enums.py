@@ -19,7 +19,9 @@ from services.recovery.errors import RecoveryErrorCode
 from services.students.errors import StudentErrorCode
 from services.students.status import StudentLevel, StudentState
 from services.verification.documents import DocumentType
+from services.verification.enterprise import FaceBy
 from services.verification.errors import AttemptReason, VerificationErrorCode
+from services.verification.organisations import TYPES, OrganisationType
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -111,6 +113,36 @@ SPECIFIC = {
     "FACE_TICKET_NOT_FOUND": "No such face check ticket.",
     "FACE_TICKET_USED": "The face check ticket was already used; start a new face check.",
     "FACE_TICKET_EXPIRED": "The face check ticket expired (10 minutes); start a new face check.",
+    "ORGANISATION_NAME_INVALID": "Enter the organisation's registered name (1 to 128 characters).",
+    "USCC_INVALID": "Not a valid unified social credit code: 18 characters and the GB 32100 check character. "
+    "Nothing was counted.",
+    "AUTHORISED_EMPLOYEE_NOT_ALLOWED": "Only other organisations (types 3-18) may have an authorised employee do the "
+    "face check (RNE-3); an enterprise's legal representative does it.",
+    "AUTHORISATION_LETTER_REQUIRED": "An authorised employee needs the signed and stamped authorisation letter, "
+    "uploaded with `POST /uploads` (RNE-3).",
+    "METHOD_NOT_OFFERED": "Corporate bank transfer is not offered to public institutions (RNE-6).",
+    "PAYMENT_LICENCE_HOLDER": "Corporate bank transfer is not offered to holders of a third-party payment licence "
+    "(RNE-6); not counted.",
+    "BANK_NAME_WRONG": "The opening bank is not one of the `banks` list (RNE-9).",
+    "ACCOUNT_NUMBER_INVALID": "Enter the corporate account number (6 to 32 digits).",
+    "ACCOUNT_MISMATCH": "The bank says the account name and number do not match (RNE-9; counted).",
+    "CANNOT_RECEIVE": "The bank says the account cannot receive transfers (RNE-9; counted).",
+    "ORGANISATION_NOT_FOUND": "The business registry does not know the organisation (RNE-9; counted).",
+    "TYPE_MISMATCH": "The chosen organisation type does not match the certificate (RNE-9; counted).",
+    "REGISTERED_RECENTLY": "The organisation was registered less than 7 days ago; try again later (RNE-9; counted).",
+    "LEGAL_REP_MISMATCH": "The legal representative does not match the registry (RNE-9; counted).",
+    "ENTERPRISE_ATTEMPTS_EXHAUSTED": "The 10 attempts of this method are used up for this account (RNE-2, RNE-4); "
+    "another method remains.",
+    "APPLICATION_IN_PROGRESS": "An enterprise verification is in progress (amount, review or remittance pending); "
+    "finish it first.",
+    "APPLICATION_NOT_FOUND": "No such enterprise verification of the viewer.",
+    "NOT_AWAITING_AMOUNT": "The verification is not waiting for an amount.",
+    "AMOUNT_FORMAT_INVALID": "Enter an amount in CNY with at most two decimals, 0.01 to 1.00. Nothing was counted.",
+    "AMOUNT_WRONG": "Not the amount paid; `attemptsRemaining` tells the tries left (2 in all; RNE-5).",
+    "WRONG_AMOUNT": "The second wrong amount ended this verification as failed (RNE-5); start a new one.",
+    "AMOUNT_DEADLINE_PASSED": "The amount was not confirmed within 8 days of the payout (RNE-4); start a new one.",
+    "CODE_REQUIRED": "Creating the dedicated remittance account needs a REMITTANCE_ACCOUNT code (RNE-8).",
+    "REMITTANCE_ACCOUNT_NOT_FOUND": "No such remittance account.",
     "FACE_DAILY_LIMIT_REACHED": "At most 10 face checks per account and Asia/Shanghai day (each asks the identity "
     "registry); see `retryAfter`.",
     "ACCOUNT_DAILY_LIMIT_REACHED": "At most 20 BANK_CARD codes per account and Asia/Shanghai day, whatever the "
@@ -185,6 +217,38 @@ gql_enum(
         "DOCUMENT_LIMIT_REACHED": "The document already verifies 5 accounts (RN-3).",
         "ALREADY_VERIFIED": "Another method verified the account first (RN-5).",
         "PROVIDER_UNAVAILABLE": "An outside check did not answer; not counted against the account.",
+        "ORGANISATION_NOT_FOUND": "The business registry does not know the organisation (RNE-9).",
+        "TYPE_MISMATCH": "The organisation type does not match the certificate (RNE-9).",
+        "REGISTERED_RECENTLY": "Registered less than 7 days ago (RNE-9).",
+        "LEGAL_REP_MISMATCH": "The legal representative does not match the registry (RNE-9).",
+        "PAYMENT_LICENCE_HOLDER": "Holds a third-party payment licence: no bank transfer (RNE-6); not counted.",
+        "BANK_NAME_WRONG": "The opening bank is wrong (RNE-9).",
+        "ACCOUNT_MISMATCH": "The account name and number do not match (RNE-9).",
+        "CANNOT_RECEIVE": "The account cannot receive transfers (RNE-9).",
+        "WRONG_AMOUNT": "The amount was entered wrongly twice (RNE-5).",
+        "AMOUNT_DEADLINE_PASSED": "The amount was not confirmed within 8 days (RNE-4).",
+        "PAYMENT_LATE": "The remittance did not arrive within 3 days (RNE-8).",
+        "PAYER_NAME_MISMATCH": "The paying account is not named as the organisation (RNE-8).",
+        "PAYMENT_AMOUNT_WRONG": "The remittance was not the amount asked for (RNE-8).",
+        "REJECTED_IN_REVIEW": "A reviewer rejected it; see the review's reason.",
+    },
+)
+gql_enum(
+    OrganisationType,
+    "An organisation type (ORG-1); see the `organisationTypes` query for certificates.",
+    {
+        t.type.name: f"{t.number}. {t.name_zh} / {t.name_en}; certificate: {t.certificate_zh} / {t.certificate_en}"
+        + ("; an enterprise." if t.is_enterprise else "; an other organisation (RNE-3).")
+        for t in TYPES.values()
+    },
+)
+gql_enum(
+    FaceBy,
+    "Who does the face check of a legal-representative face verification (RNE-2, RNE-3).",
+    {
+        "LEGAL_REPRESENTATIVE": "The legal representative.",
+        "AUTHORISED_EMPLOYEE": "An employee authorised by the legal representative with a signed and stamped letter; "
+        "other organisations only (RNE-3).",
     },
 )
 gql_enum(
@@ -255,6 +319,8 @@ gql_enum(
         "PASSWORD_RESET": "Sent by `passwordResetStart` only.",
         "ACCOUNT_REVEAL": "Sent by `accountRecoveryLookup` only.",
         "BANK_CARD": "Bank-card verification (RNP-4); to `phone`, the number reserved at the bank; signed in.",
+        "REMITTANCE_ACCOUNT": "Opening the dedicated remittance account of recharge verification (RNE-8); always to the "
+        "bound phone.",
         "STUDENT_EMAIL": "Sent by `studentStatusApply` only, to the school e-mail address; valid 30 minutes (STU-3).",
     },
 )
@@ -295,7 +361,9 @@ __all__ = [
     "CodeErrorCode",
     "CodePurpose",
     "DocumentType",
+    "FaceBy",
     "MfaErrorCode",
+    "OrganisationType",
     "QrLoginTicketStatus",
     "RecoveryErrorCode",
     "SecondFactor",

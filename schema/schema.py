@@ -21,11 +21,12 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import accounts, appeals, auth, recovery, students, verification
+from resolvers import accounts, appeals, auth, enterprise, recovery, students, verification
 from resolvers import viewer as viewer_resolvers
 from schema.context import Context
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
+from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
 from schema.types.payloads import (
     AccountPasswordChangePayload,
     AccountRecoveryLookupPayload,
@@ -33,6 +34,8 @@ from schema.types.payloads import (
     AccountRegisterPayload,
     AccountUpdatePayload,
     AppealPayload,
+    EnterpriseVerificationPayload,
+    EnterpriseVerificationStartPayload,
     OperationChallengeVerifyPayload,
     PasswordResetCompletePayload,
     PasswordResetStartPayload,
@@ -68,6 +71,14 @@ class Query:
     qr_login_ticket: QrLoginTicketState | None = strawberry.field(
         resolver=auth.qr_login_ticket,
         description="Poll a QR login ticket with the `token` from `qrLoginTicketCreate`; null when unknown.",
+    )
+    organisation_types: list[OrganisationTypeInfo] = strawberry.field(
+        resolver=enterprise.organisation_type_list,
+        description="The 18 organisation types with their certificates, and which count as enterprises (ORG-1).",
+    )
+    banks: list[str] = strawberry.field(
+        resolver=enterprise.banks,
+        description="The opening banks a corporate bank transfer may name (RNE-4, RNE-9).",
     )
     node: relay.Node | None = strawberry.field(
         resolver=viewer_resolvers.node,
@@ -185,6 +196,37 @@ class Mutation:
         "BANK_CARD code sent to it. The result is immediate. At most 10 attempts per account, counted when the bank "
         "is asked (RNP-5); then the method closes and face verification remains.",
     )
+    enterprise_verification_legal_rep_face_start: EnterpriseVerificationStartPayload = strawberry.mutation(
+        resolver=enterprise.enterprise_verification_legal_rep_face_start,
+        description="Verify an organisation by the legal representative's face (RNE-2): the business registry checks "
+        "name, USCC, type and legal representative (RNE-9), then the legal representative (or, for other "
+        "organisations, an authorised employee with the signed letter, RNE-3) opens `faceCheck.url`. An enterprise "
+        "is verified at once; another organisation goes to review, due within 2 working days. At most 10 attempts "
+        "per account.",
+    )
+    enterprise_verification_bank_transfer_start: EnterpriseVerificationStartPayload = strawberry.mutation(
+        resolver=enterprise.enterprise_verification_bank_transfer_start,
+        description="Verify an organisation by corporate bank transfer (RNE-4): the handler passes a face check, "
+        "then a random 0.01-1.00 CNY is paid into the account; confirm it within 8 days with "
+        "`enterpriseVerificationAmountConfirm`. At most 10 attempts per account; not for public institutions or "
+        "payment-licence holders (RNE-6).",
+    )
+    enterprise_verification_amount_confirm: EnterpriseVerificationPayload = strawberry.mutation(
+        resolver=enterprise.enterprise_verification_amount_confirm,
+        description="Enter the amount the corporate account received (RNE-4). The second wrong amount fails the "
+        "verification (RNE-5); a right amount verifies it, or sends it to review after a risk hit (RNE-7).",
+    )
+    enterprise_verification_recharge_start: EnterpriseVerificationPayload = strawberry.mutation(
+        resolver=enterprise.enterprise_verification_recharge_start,
+        description="Verify an organisation by recharge (RNE-8): get remittance instructions (a dedicated account, "
+        "created once after a REMITTANCE_ACCOUNT code, and a random amount); pay exactly that amount from an "
+        "account named as the organisation within 3 days. The money is credited to the balance in every case.",
+    )
+    enterprise_verification_material_answer: EnterpriseVerificationPayload = strawberry.mutation(
+        resolver=enterprise.enterprise_verification_material_answer,
+        description="Upload the authorisation letter again when the reviewer asked for more material (RNE-3); the "
+        "review clock starts again (REV-4).",
+    )
     account_recovery_reveal: AccountRecoveryRevealPayload = strawberry.mutation(
         resolver=recovery.account_recovery_reveal,
         description="Reveal the login names in full with the code (REC-2).",
@@ -204,7 +246,14 @@ class Mutation:
     )
 
 
-TYPES: list[Any] = [SessionType, AppealType, VerificationAttemptType, PersonalVerification, StudentStatusType]
+TYPES: list[Any] = [
+    SessionType,
+    AppealType,
+    VerificationAttemptType,
+    PersonalVerification,
+    EnterpriseVerification,
+    StudentStatusType,
+]
 
 
 class Guards(SchemaExtension):

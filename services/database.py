@@ -48,6 +48,29 @@ class Database:
         await self.engine.dispose()
 
 
+class DbTransactions:
+    """`Transactions` for an edge without a GraphQL context (the sandbox pages, the CLI)."""
+
+    def __init__(self, db: Database, deps: Deps) -> None:
+        self.db = db
+        self._deps = deps
+
+    @property
+    def deps(self) -> Deps:
+        return self._deps
+
+    async def read(self, fn: Callable[Concatenate[Uow, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await run_read(self.db, self._deps, fn, *args, **kwargs)
+
+    async def write(
+        self, fn: Callable[Concatenate[Uow, P], Awaitable[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T | ServiceError:
+        return await run_write(self.db, self._deps, fn, *args, **kwargs)
+
+    async def release(self) -> None:
+        return None
+
+
 async def run_write(
     db: Database,
     deps: Deps,

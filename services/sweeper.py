@@ -14,7 +14,7 @@ from models.auth import AuthSession, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.codes import OneTimeCode
 from services.accounts.service import IDLE_TIMEOUT_MIN
 from services.uow import Uow
-from services.verification import personal
+from services.verification import enterprise, personal
 
 KEEP_EXPIRED = timedelta(days=1)
 
@@ -23,6 +23,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
     now = uow.now()
     counts = {"sessions_ended": await _end_idle_sessions(uow)}
     counts |= await personal.sweep(uow)
+    counts |= await enterprise.sweep(uow)
     for model, name in (
         (OneTimeCode, "codes"),
         (QrLoginTicket, "qr_tickets"),

@@ -15,9 +15,15 @@ from models.auth import AuthSession
 from schema.context import Context
 from schema.enums import AccountKind, AgreementKind, AgreementStep, SecondFactor, SignInMethod
 from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.types.enterprise import (
+    EnterpriseVerification,
+    EnterpriseVerificationConnection,
+    EnterpriseVerificationEdge,
+)
 from schema.types.students import StudentStatusType
 from schema.types.verification import (
     EntitlementSet,
+    SubjectType,
     Verification,
     VerificationAttemptConnection,
     VerificationAttemptEdge,
@@ -31,8 +37,9 @@ from services.auth import service as auth
 from services.entitlements import service as entitlements
 from services.identifiers import mask_phone, national
 from services.mfa.service import operation_protection_factors
+from services.providers.bank import format_cny
 from services.students import service as students
-from services.verification import personal
+from services.verification import enterprise, personal
 from services.verification import repository as verification_repo
 
 Info = strawberry.Info[Context, None]
@@ -284,7 +291,44 @@ class AccountType(relay.Node):
         "invoices and online contracts are closed (RN-2); see `entitlements`."
     )
     async def verification(self, info: Info) -> Verification | None:
-        return verification_of(await info.context.read(verification_repo.verification_of, self.model.id))
+        row = await info.context.read(verification_repo.verification_of, self.model.id)
+        if row is None or row.subject_type == "person" or row.attempt_id is None:
+            return verification_of(row)
+        found = await info.context.read(enterprise.application_of_attempt, row.attempt_id)
+        if found is None:
+            return None
+        return EnterpriseVerification.from_model(*found, info.context.deps.clock.now(), verified_at=row.verified_at)
+
+    @strawberry.field(
+        description="The account's enterprise verifications (RNE-1), newest first, each with its method-specific "
+        "state: amount deadline, wrong entries left, remittance instructions, review status and due time."
+    )
+    async def enterprise_verifications(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
+    ) -> EnterpriseVerificationConnection:
+        check_first(first)
+        rows = await info.context.read(
+            enterprise.applications_page, self.model.id, first + 1, decode_cursor("EnterpriseVerification", after)
+        )
+        now = info.context.deps.clock.now()
+        edges = [
+            EnterpriseVerificationEdge(
+                cursor=encode_cursor("EnterpriseVerification", a.id),
+                node=EnterpriseVerification.from_model(a, i, r, now),
+            )
+            for a, i, r in rows[:first]
+        ]
+        return EnterpriseVerificationConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+        )
+
+    @strawberry.field(description="The account's cash balance in CNY (two decimals), e.g. from recharges (RNE-8).")
+    async def balance(self, info: Info) -> str:
+        return format_cny(await info.context.read(enterprise.balance_fen, self.model.id))
 
     @strawberry.field(description="Every verification attempt with method, outcome and reason, newest first (RN-7).")
     async def verification_attempts(
@@ -310,11 +354,19 @@ class AccountType(relay.Node):
         )
 
     @strawberry.field(
-        description="The personal verification methods with availability and attempts left (RNP-1, RNP-5): show "
+        description="The verification methods with availability and attempts left (RNP-1, RNP-5, RNE-1, RNE-2, "
+        "RNE-4): show "
         "these instead of computing limits."
     )
-    async def verification_methods(self, info: Info) -> list[VerificationMethodStatus]:
-        statuses = await info.context.read(personal.method_statuses, self.model.id)
+    async def verification_methods(
+        self,
+        info: Info,
+        subject_type: Annotated[
+            SubjectType, strawberry.argument(description="Personal (RNP-1) or enterprise (RNE-1) methods.")
+        ] = SubjectType.PERSON,
+    ) -> list[VerificationMethodStatus]:
+        kind = "enterprise" if subject_type is SubjectType.ENTERPRISE else "person"
+        statuses = await info.context.read(personal.method_statuses, self.model.id, kind)
         return [VerificationMethodStatus.of(s) for s in statuses]
 
     @strawberry.field(description="What the account may do given its verification (RN-2, ENT-1, ENT-2, ENT-3).")

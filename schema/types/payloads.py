@@ -19,6 +19,7 @@ from schema.errors import (
 )
 from schema.types.account import AccountType, SessionType
 from schema.types.appeals import AppealType
+from schema.types.enterprise import EnterpriseVerification
 from schema.types.students import StudentStatusType
 from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
 
@@ -197,3 +198,22 @@ class StudentStatusPayload:
         default=None, description="The application or verification; null when `errors` is not empty."
     )
     errors: list[StudentStatusError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of starting an enterprise verification with a face check.")
+class EnterpriseVerificationStartPayload:
+    enterprise_verification: EnterpriseVerification | None = strawberry.field(
+        default=None, description="The new verification (FACE_CHECK_PENDING); null when refused."
+    )
+    face_check: FaceCheck | None = strawberry.field(
+        default=None, description="The URL and QR code for the face check; shown only here, once."
+    )
+    errors: list[VerificationError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of an enterprise verification step.")
+class EnterpriseVerificationPayload:
+    enterprise_verification: EnterpriseVerification | None = strawberry.field(
+        default=None, description="The verification after the step; null when refused."
+    )
+    errors: list[VerificationError] = strawberry.field(description=ERRORS)

@@ -25,6 +25,7 @@ from services.verification import repository as repo
 from services.verification.documents import mask_name
 
 Info = strawberry.Info[Context, None]
+DOCUMENT_TYPES = {t.value for t in DocumentType}
 
 
 @strawberry.enum(description="Who the account is verified as (RN-1): the subject owns the account and its resources.")
@@ -43,11 +44,54 @@ class VerificationMethod(Enum):
         description="Name, mainland ID number, UnionPay card, reserved phone and an SMS code (RNP-4); at most 10 "
         "attempts per account (RNP-5).",
     )
+    LEGAL_REP_FACE = strawberry.enum_value(
+        "legal_rep_face",
+        description="Organisation: the legal representative's face check, or an authorised employee's for other "
+        "organisations (RNE-2, RNE-3); at most 10 attempts per account.",
+    )
+    BANK_TRANSFER = strawberry.enum_value(
+        "bank_transfer",
+        description="Organisation: the handler's face check, then a random 0.01-1.00 CNY paid into the corporate "
+        "account to confirm within 8 days (RNE-4, RNE-5); at most 10 attempts per account; not for public "
+        "institutions or payment-licence holders (RNE-6).",
+    )
+    RECHARGE = strawberry.enum_value(
+        "recharge",
+        description="Organisation: pay a given amount from an account in the organisation's name into the dedicated "
+        "remittance account within 3 days (RNE-8).",
+    )
 
 
-@strawberry.enum(description="Where a verification stands.")
+@strawberry.enum(description="Where a verification stands. A personal verification is always VERIFIED.")
 class VerificationStatus(Enum):
+    FACE_CHECK_PENDING = strawberry.enum_value(
+        "face_pending", description="Waiting for the face check (the URL from the start, 10 minutes)."
+    )
+    PAYOUT_PENDING = strawberry.enum_value("payout_pending", description="The face check passed; paying out (RNE-4).")
+    AMOUNT_PENDING = strawberry.enum_value(
+        "amount_pending",
+        description="Paid: enter the amount received before `amountDeadline` (8 days; RNE-4) with "
+        "`enterpriseVerificationAmountConfirm`.",
+    )
+    IN_REVIEW = strawberry.enum_value(
+        "in_review", description="With a reviewer, due by `review.dueAt` (2 working days; RNE-3, RNE-7)."
+    )
+    WAITING_FOR_MATERIAL = strawberry.enum_value(
+        "waiting_user",
+        description="The reviewer asked for more material (`review.moreMaterialMessage`); answer with "
+        "`enterpriseVerificationMaterialAnswer`. The review clock stops meanwhile (REV-4).",
+    )
+    REMITTANCE_PENDING = strawberry.enum_value(
+        "remittance_pending", description="Pay as `remittance` says before `remittance.payBefore` (3 days; RNE-8)."
+    )
     VERIFIED = strawberry.enum_value("verified", description="Verified; permanent unless changed (CHG) or cancelled.")
+    FAILED = strawberry.enum_value("failed", description="Did not pass; see `failureReason`. Start a new one.")
+    REJECTED = strawberry.enum_value(
+        "rejected", description="Rejected by a reviewer or by the remittance match; see `failureReason`."
+    )
+    EXPIRED = strawberry.enum_value(
+        "expired", description="The amount was not confirmed within 8 days, or the remittance not paid within 3."
+    )
 
 
 @strawberry.enum(description="How an attempt ended (RN-7).")
@@ -72,7 +116,7 @@ class Verification(relay.Node):
     subject_type: SubjectType = strawberry.field(description="Person or enterprise (RN-1).")
     status: VerificationStatus = strawberry.field(description="Where the verification stands.")
     method: VerificationMethod = strawberry.field(description="How it was verified.")
-    verified_at: datetime = strawberry.field(description="When it was verified.")
+    verified_at: datetime | None = strawberry.field(description="When it was verified; null until then.")
 
 
 @strawberry.type(description="A person's verification (RNP).")
@@ -111,7 +155,9 @@ class VerificationAttemptType(relay.Node):
         description="How it ended; a pending face check past its 10 minutes reads as EXPIRED."
     )
     reason: AttemptReason | None = strawberry.field(description="Why it did not pass; null when passed or pending.")
-    document_type: DocumentType = strawberry.field(description="The document submitted.")
+    document_type: DocumentType | None = strawberry.field(
+        description="The identity document of the person checked; null for a recharge (no person is checked)."
+    )
     name_masked: str = strawberry.field(description="The name submitted, masked.")
     document_number_masked: str = strawberry.field(description="The document number submitted, masked.")
     card_number_masked: str | None = strawberry.field(description="Bank-card attempts: the card, masked.")
@@ -133,11 +179,11 @@ class VerificationAttemptType(relay.Node):
             method=VerificationMethod(row.method),
             outcome=AttemptOutcome(outcome),
             reason=AttemptReason(reason) if reason else None,
-            document_type=DocumentType(row.document_type),
+            document_type=DocumentType(row.document_type) if row.document_type in DOCUMENT_TYPES else None,
             name_masked=mask_name(row.name),
             document_number_masked=row.document_masked,
             card_number_masked=row.card_masked,
-            counts_against_limit=row.method == personal.BANK_CARD and outcome != "error",
+            counts_against_limit=row.counted,
             created_at=row.created_at,
             completed_at=row.completed_at,
             face_check_expires_at=row.ticket_expires_at,

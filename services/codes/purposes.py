@@ -15,6 +15,7 @@ class CodePurpose(Enum):
     PASSWORD_RESET = "PASSWORD_RESET"
     ACCOUNT_REVEAL = "ACCOUNT_REVEAL"
     BANK_CARD = "BANK_CARD"
+    REMITTANCE_ACCOUNT = "REMITTANCE_ACCOUNT"
     STUDENT_EMAIL = "STUDENT_EMAIL"
 
 
@@ -27,6 +28,7 @@ LABELS = {
     CodePurpose.PASSWORD_RESET: ("重置密码", "resetting your password"),
     CodePurpose.ACCOUNT_REVEAL: ("找回账号", "recovering your account name"),
     CodePurpose.BANK_CARD: ("银行卡实名认证", "bank-card real-name verification"),
+    CodePurpose.REMITTANCE_ACCOUNT: ("开通专属汇款账户", "opening your dedicated remittance account"),
     CodePurpose.STUDENT_EMAIL: ("学生认证", "student verification"),
 }
 

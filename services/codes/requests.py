@@ -15,7 +15,8 @@ ANONYMOUS_PHONE = {CodePurpose.REGISTRATION, CodePurpose.LOGIN}
 # BANK_CARD goes to the phone reserved at the bank, which need not be the bound phone (RNP-4).
 SIGNED_IN_PHONE = {CodePurpose.PHONE_CHANGE_NEW, CodePurpose.BANK_CARD}
 SIGNED_IN_EMAIL = {CodePurpose.EMAIL_BIND}
-BOUND_PHONE = {CodePurpose.OPERATION}
+# REMITTANCE_ACCOUNT: creating the dedicated remittance account of recharge verification (RNE-8).
+BOUND_PHONE = {CodePurpose.OPERATION, CodePurpose.REMITTANCE_ACCOUNT}
 # These are sent only by their own mutations: the recovery codes go to the bound phone of an account
 # the user names, with a bot check, and never reveal the phone (REC-1, REC-2); the student e-mail code
 # goes to the school address of a checked application (STU-2, STU-3).

@@ -11,7 +11,8 @@ from enum import Enum
 
 from services.errors import ServiceError
 from services.uow import Uow
-from services.verification.subject import verified_subject
+from services.verification.organisations import TYPES, OrganisationType
+from services.verification.subject import verified_subject_and_type
 
 PERSON_LSS_VOD_CAP_GB = 100  # ENT-3
 GENERAL_ENTERPRISE_TYPES = frozenset({1, 2})  # ENT-2: organisation types 1-2, "general enterprise"
@@ -59,8 +60,9 @@ def for_subject(subject_type: str | None, organisation_type: int | None = None) 
 
 
 async def of_account(uow: Uow, account_id: int) -> Entitlements:
-    # Organisation types arrive with enterprise verification; until then an enterprise is not "general".
-    return for_subject(await verified_subject(uow, account_id))
+    subject, organisation_type = await verified_subject_and_type(uow, account_id)
+    number = TYPES[OrganisationType(organisation_type)].number if organisation_type else None
+    return for_subject(subject, number)
 
 
 async def require(uow: Uow, account_id: int, what: Entitlement) -> Entitlements:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.providers.bank import Bank, SandboxBank, UnconfiguredBank
 from services.providers.bankcard import BankCardAnswer, BankCardCheck, SandboxBankCardCheck
+from services.providers.business import BusinessRegistry, SandboxBusinessRegistry, UnconfiguredBusinessRegistry
 from services.providers.errors import ProviderUnavailable
 from services.providers.identity import IdentityRegistry, RegistryAnswer, SandboxIdentityRegistry
 from services.providers.liveness import Liveness, SandboxLiveness
@@ -21,6 +23,8 @@ class Providers:
     identity: IdentityRegistry
     bank_cards: BankCardCheck
     liveness: Liveness
+    business: BusinessRegistry
+    bank: Bank
     timeout_seconds: float = 10.0
 
 
@@ -47,11 +51,15 @@ def build_providers(settings: Settings) -> Providers:
             identity=SandboxIdentityRegistry(),
             bank_cards=SandboxBankCardCheck(),
             liveness=SandboxLiveness(settings.base_url),
+            business=SandboxBusinessRegistry(),
+            bank=SandboxBank(),
             timeout_seconds=settings.provider_timeout_seconds,
         )
     return Providers(
         identity=UnconfiguredIdentityRegistry(),
         bank_cards=UnconfiguredBankCardCheck(),
         liveness=UnconfiguredLiveness(),
+        business=UnconfiguredBusinessRegistry(),
+        bank=UnconfiguredBank(),
         timeout_seconds=settings.provider_timeout_seconds,
     )

@@ -51,11 +51,11 @@ def age_on(born: date, today: date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
-def check_name(raw: str) -> str:
+def check_name(raw: str, field: str = "name") -> str:
     name = " ".join((raw or "").split())
     if not name or len(name) > NAME_MAX:
         raise ServiceError(
-            Code.NAME_INVALID, f"Enter the name as on the document (at most {NAME_MAX} characters).", "name"
+            Code.NAME_INVALID, f"Enter the name as on the document (at most {NAME_MAX} characters).", field
         )
     return name
 

@@ -257,8 +257,9 @@ async def _provider_failed(uow: Uow, attempt_id: int, code_id: int | None) -> No
     if attempt is None:  # the sweeper already gave it back
         raise steps.unavailable()
     steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
-    if attempt.method == BANK_CARD:
+    if attempt.counted:
         await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
+        attempt.counted = False
     if code_id is not None:
         await codes.give_back(uow, code_id)
     await uow.session.flush()
@@ -387,6 +388,12 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
     attempt = await steps.take(uow, found.id)
     if attempt is None:
         raise _ticket_used()
+    if attempt.subject_type == "enterprise":
+        from services.verification import enterprise  # enterprise builds on this module
+
+        await enterprise.face_completed(uow, attempt, passed)
+        await uow.session.flush()
+        return attempt
     if not passed:
         # RNP-3: a failed check voids the ticket; the user must submit again for a new one.
         steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
@@ -491,7 +498,7 @@ async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard
     if await repo.take_method_attempt(uow, account_id, BANK_CARD, BANK_CARD_MAX_ATTEMPTS) is None:
         raise _bank_card_closed()
     attempt = _new_attempt(uow, account_id, BANK_CARD, checked.subject, checked.agreement_version, outcome="pending")
-    attempt.card_masked = mask_card(checked.card)
+    attempt.card_masked, attempt.counted = mask_card(checked.card), True
     await uow.session.flush()
     return attempt.id, code_id
 
@@ -540,8 +547,12 @@ class MethodStatus:
         return None if self.daily_limit is None else max(0, self.daily_limit - self.used_today)
 
 
-async def method_statuses(uow: Uow, account_id: int) -> list[MethodStatus]:
-    """What the verification page offers, with attempts left (RNP-1, RNP-5)."""
+async def method_statuses(uow: Uow, account_id: int, subject_type: str = "person") -> list[MethodStatus]:
+    """What the verification page offers, with attempts left (RNP-1, RNP-5; RNE-1, RNE-2, RNE-4)."""
+    if subject_type == "enterprise":
+        from services.verification import enterprise  # enterprise builds on this module
+
+        return await enterprise.method_statuses(uow, account_id)
     verified = await repo.verification_of(uow, account_id) is not None
     used = await repo.method_attempts(uow, account_id)
     faces_today = await repo.attempts_since(uow, account_id, FACE, steps.day_start(uow.now())[0])
@@ -586,6 +597,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
             continue
         steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
         await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
+        attempt.counted = False
         returned += 1
     await uow.session.flush()
     return {"face_checks_expired": len(expired.all()), "bank_card_attempts_returned": returned}

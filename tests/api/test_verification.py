@@ -667,7 +667,7 @@ async def test_rnp_5_a_stopped_bank_card_attempt_is_given_back_by_the_sweeper(
 
     async def lost(uow: Any) -> None:  # what a crash between the steps leaves behind
         row = (await uow.session.scalars(select(VerificationAttempt))).one()
-        row.outcome, row.reason, row.completed_at = "pending", None, None
+        row.outcome, row.reason, row.completed_at, row.counted = "pending", None, None, True
         await uow.session.execute(VerificationMethodUse.__table__.update().values(attempts=1))
 
     await bank_card(client, token)

@@ -1,0 +1,1029 @@
+"""Enterprise real-name verification (RNE-1..9, ORG-1, ORG-3; RN-1, RN-5, RN-6, RN-7).
+
+Three methods (RNE-1), each an `EnterpriseApplication` with its line in the attempt history:
+- legal-representative face (RNE-2, RNE-3): the business registry confirms the organisation, the
+  legal representative (or, for other organisations, an authorised employee with a signed letter)
+  passes a face check; an enterprise is then verified, another organisation goes to the
+  2-working-day review queue. At most 10 attempts per account.
+- corporate bank transfer (RNE-4..7): the handler passes a face check, the service pays a random
+  0.01-1.00 CNY into the corporate account, the user enters it within 8 days; two wrong entries fail
+  it; a risk hit sends a right amount to review. At most 10 attempts per account. Not offered to
+  public institutions nor to payment-licence holders (RNE-6).
+- recharge (RNE-8): a dedicated remittance account (created after an SMS code), a random amount to
+  pay within 3 days from an account named exactly as the organisation; the money is credited to the
+  balance whatever happens.
+Like personal verification, provider calls run between transactions (see `personal`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import Enum
+from typing import NoReturn
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from models.accounts import AgreementAcceptance
+from models.documents import Document
+from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
+from models.review import ReviewItem
+from models.verification import Verification, VerificationAttempt
+from services.accounts import repository as accounts_repo
+from services.accounts.agreements import Acceptance, AgreementKind
+from services.checksums import valid_uscc
+from services.clock import SHANGHAI
+from services.codes import service as codes
+from services.codes.purposes import CodePurpose
+from services.database import Transactions
+from services.documents import service as documents
+from services.errors import ServiceError
+from services.providers.bank import parse_cny, random_amount_fen
+from services.providers.business import RegisteredOrganisation, RegistryRefusal, judge
+from services.providers.errors import ProviderUnavailable
+from services.providers.identity import RegistryAnswer
+from services.review import kinds
+from services.review import service as review
+from services.review.kinds import RejectReason
+from services.secretbox import seal
+from services.security import keyed_hash, new_token, random_digits, token_hash
+from services.uow import Uow
+from services.verification import repository as repo
+from services.verification import steps
+from services.verification.documents import DocumentType, Subject, check_name, check_subject
+from services.verification.errors import AttemptReason
+from services.verification.errors import VerificationErrorCode as Code
+from services.verification.organisations import OrganisationType, is_enterprise, transfer_offered
+from services.verification.personal import FACE_TICKET_TTL, MethodStatus, check_agreement
+
+LEGAL_REP_FACE = "legal_rep_face"
+BANK_TRANSFER = "bank_transfer"
+RECHARGE = "recharge"
+MAX_ATTEMPTS = 10  # RNE-2, RNE-4
+MAX_WRONG_AMOUNTS = 2  # RNE-5
+AMOUNT_WINDOW = timedelta(days=8)  # RNE-4
+REMITTANCE_WINDOW = timedelta(days=3)  # RNE-8
+QUEUE_DAYS = 2  # RNE-3, RNE-7
+KIND = "enterprise_verification"
+ORG_NAME_MAX = 128
+OPEN_STATES = ("face_pending", "payout_pending", "amount_pending", "in_review", "waiting_user", "remittance_pending")
+DEADLINE_STATES = ("amount_pending", "remittance_pending")
+
+
+class FaceBy(Enum):
+    LEGAL_REPRESENTATIVE = "legal_rep"
+    AUTHORISED_EMPLOYEE = "employee"  # RNE-3, other organisations only
+
+
+@dataclass(frozen=True, slots=True)
+class Organisation:
+    name: str
+    uscc: str
+    organisation_type: OrganisationType
+    legal_rep_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationInput:
+    name: str
+    uscc: str
+    organisation_type: OrganisationType
+    legal_rep_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LegalRepFaceInput:
+    organisation: OrganisationInput
+    legal_rep_id_number: str
+    face_by: FaceBy
+    employee_name: str | None
+    employee_id_number: str | None
+    authorisation_upload_id: str | None
+    agreement: Acceptance | None
+
+
+@dataclass(frozen=True, slots=True)
+class BankTransferInput:
+    organisation: OrganisationInput
+    bank_name: str
+    account_number: str
+    handler_name: str
+    handler_id_number: str
+    agreement: Acceptance | None
+
+
+@dataclass(frozen=True, slots=True)
+class RechargeInput:
+    organisation: OrganisationInput
+    code: str | None
+    agreement: Acceptance | None
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    application: EnterpriseApplication
+    attempt: VerificationAttempt
+    face_url: str | None = None
+    face_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Claim:
+    organisation: Organisation
+    actor: Subject | None  # who does the face check
+    version: str
+    authorisation_public_id: str | None = None
+    bank_name: str | None = None
+    account_number: str | None = None
+
+
+# --- local checks ------------------------------------------------------------------------------
+
+
+def _today(now: datetime) -> date:
+    return now.astimezone(SHANGHAI).date()
+
+
+def check_organisation(data: OrganisationInput) -> Organisation:
+    name = " ".join((data.name or "").split())
+    if not name or len(name) > ORG_NAME_MAX:
+        raise ServiceError(
+            Code.ORGANISATION_NAME_INVALID,
+            f"Enter the organisation's registered name (at most {ORG_NAME_MAX}).",
+            "name",
+        )
+    uscc = "".join((data.uscc or "").split()).upper()
+    # GB 32100: checked before any registry call, never an attempt (RNE-2, RNE-9).
+    if not valid_uscc(uscc):
+        raise ServiceError(
+            Code.USCC_INVALID, "This is not a valid unified social credit code (check the last character).", "uscc"
+        )
+    legal_rep = check_name(data.legal_rep_name, "legalRepresentativeName")
+    return Organisation(name, uscc, data.organisation_type, legal_rep)
+
+
+def _person(name: str | None, number: str | None, now: datetime, name_field: str, number_field: str) -> Subject:
+    clean = check_name(name or "", name_field)
+    return check_subject(clean, DocumentType.MAINLAND_ID_CARD, number or "", _today(now), number_field)
+
+
+def check_legal_rep_face(data: LegalRepFaceInput, now: datetime) -> _Claim:
+    version = check_agreement(data.agreement)
+    organisation = check_organisation(data.organisation)
+    if data.face_by is FaceBy.LEGAL_REPRESENTATIVE:
+        actor = _person(
+            organisation.legal_rep_name,
+            data.legal_rep_id_number,
+            now,
+            "legalRepresentativeName",
+            "legalRepresentativeIdNumber",
+        )
+        return _Claim(organisation, actor, version)
+    # RNE-3: an authorised employee only for other organisations, with the signed authorisation letter.
+    if is_enterprise(organisation.organisation_type):
+        raise ServiceError(
+            Code.AUTHORISED_EMPLOYEE_NOT_ALLOWED,
+            "An enterprise is verified by its legal representative's face; employees act for other organisations only.",
+            "faceBy",
+        )
+    actor = _person(data.employee_name, data.employee_id_number, now, "employeeName", "employeeIdNumber")
+    if not data.authorisation_upload_id:
+        raise ServiceError(
+            Code.AUTHORISATION_LETTER_REQUIRED,
+            "Upload the authorisation letter signed by the legal representative and stamped (template: "
+            "/downloads/authorisation-letter).",
+            "authorisationLetterUploadId",
+        )
+    return _Claim(organisation, actor, version, authorisation_public_id=data.authorisation_upload_id)
+
+
+def check_bank_transfer(data: BankTransferInput, now: datetime, bank_names: tuple[str, ...]) -> _Claim:
+    version = check_agreement(data.agreement)
+    organisation = check_organisation(data.organisation)
+    # RNE-6: not offered to public institutions (payment-licence holders are known after the registry).
+    if not transfer_offered(organisation.organisation_type, False):
+        raise ServiceError(
+            Code.METHOD_NOT_OFFERED,
+            "Corporate bank transfer is not offered to public institutions; use legal-representative face or recharge.",
+            "organisationType",
+        )
+    bank = (data.bank_name or "").strip()
+    if bank not in bank_names:  # RNE-9: the opening bank comes from the list the service offers
+        raise ServiceError(Code.BANK_NAME_WRONG, "Choose the opening bank from the `banks` list.", "bankName")
+    number = "".join((data.account_number or "").split()).replace("-", "")
+    if not number.isdigit() or not 6 <= len(number) <= 32:
+        raise ServiceError(Code.ACCOUNT_NUMBER_INVALID, "Enter the corporate account number (digits).", "accountNumber")
+    actor = _person(data.handler_name, data.handler_id_number, now, "handlerName", "handlerIdNumber")
+    return _Claim(organisation, actor, version, bank_name=bank, account_number=number)
+
+
+# --- claiming and deciding -------------------------------------------------------------------------
+
+
+def _attempts_exhausted(method: str) -> ServiceError:
+    label = "legal-representative face" if method == LEGAL_REP_FACE else "bank-transfer"
+    return ServiceError(
+        Code.ENTERPRISE_ATTEMPTS_EXHAUSTED,
+        f"The {MAX_ATTEMPTS} {label} attempts of this account are used up; try another method.",
+        None,
+        attempts_remaining=0,
+    )
+
+
+async def _attempts_left(uow: Uow, account_id: int, method: str) -> int | None:
+    if method == RECHARGE:
+        return None
+    return max(0, MAX_ATTEMPTS - (await repo.method_attempts(uow, account_id)).get(method, 0))
+
+
+async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple[int, int]:
+    """The first write: limits, the attempt line and the application, atomically per account."""
+    await accounts_repo.lock_account(uow, account_id)
+    if await repo.verification_of(uow, account_id) is not None:  # RN-5
+        raise steps.already_verified()
+    open_one = await uow.session.scalar(
+        select(EnterpriseApplication.id).where(
+            EnterpriseApplication.account_id == account_id,
+            EnterpriseApplication.state.in_([s for s in OPEN_STATES if s != "face_pending"]),
+        )
+    )
+    if open_one is not None:
+        raise ServiceError(
+            Code.APPLICATION_IN_PROGRESS,
+            "An enterprise verification of this account is in progress; finish it first.",
+            None,
+        )
+    document: Document | None = None
+    if claim.authorisation_public_id:
+        try:
+            document = await documents.owned(uow, account_id, claim.authorisation_public_id)
+        except ServiceError:  # ORG-3: another account's upload is as unknown as a made-up ID
+            raise ServiceError(
+                Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"
+            ) from None
+    # RNE-2 / RNE-4: at most 10 attempts per account and method, counted atomically.
+    if method != RECHARGE and await repo.take_method_attempt(uow, account_id, method, MAX_ATTEMPTS) is None:
+        raise _attempts_exhausted(method)
+    now = uow.now()
+    key = uow.settings.secret_key
+    actor = claim.actor
+    org = claim.organisation
+    attempt = VerificationAttempt(
+        account_id=account_id,
+        subject_type="enterprise",
+        method=method,
+        outcome="pending",
+        name=actor.name if actor else org.name,
+        document_type=actor.document_type.value if actor else "USCC",
+        document_key=actor.key(key) if actor else _uscc_key(key, org.uscc),
+        document_sealed=actor.sealed(key) if actor else None,
+        document_masked=actor.masked if actor else org.uscc,
+        agreement_version=claim.version,
+        counted=method != RECHARGE,
+        created_at=now,
+        ticket_expires_at=now + FACE_TICKET_TTL if actor else None,
+    )
+    uow.session.add(attempt)
+    await uow.session.flush()
+    application = EnterpriseApplication(
+        account_id=account_id,
+        attempt_id=attempt.id,
+        method=method,
+        state="face_pending" if actor else "remittance_pending",
+        organisation_name=org.name,
+        uscc=org.uscc,
+        organisation_type=org.organisation_type.value,
+        legal_rep_name=org.legal_rep_name,
+        face_by=_face_by(method, document),
+        authorisation_document_id=document.id if document else None,
+        bank_name=claim.bank_name,
+        account_number=claim.account_number,
+        wrong_amount_entries=0,
+        risk_hit=False,
+        created_at=now,
+    )
+    uow.session.add(application)
+    await uow.session.flush()
+    return application.id, attempt.id
+
+
+def _face_by(method: str, letter: Document | None) -> str | None:
+    if method == RECHARGE:
+        return None
+    if method == BANK_TRANSFER:
+        return "handler"
+    return "employee" if letter is not None else "legal_rep"
+
+
+def _uscc_key(secret_key: str, uscc: str) -> str:
+    return keyed_hash(secret_key, f"uscc:{uscc}")
+
+
+REFUSAL_REASON = {
+    RegistryRefusal.ORGANISATION_NOT_FOUND: AttemptReason.ORGANISATION_NOT_FOUND,
+    RegistryRefusal.TYPE_MISMATCH: AttemptReason.TYPE_MISMATCH,
+    RegistryRefusal.REGISTERED_RECENTLY: AttemptReason.REGISTERED_RECENTLY,
+    RegistryRefusal.LEGAL_REP_MISMATCH: AttemptReason.LEGAL_REP_MISMATCH,
+}
+REASON_FIELD = {
+    AttemptReason.ORGANISATION_NOT_FOUND: ("The business registry does not know this organisation.", "uscc"),
+    AttemptReason.TYPE_MISMATCH: ("The organisation type does not match the certificate.", "organisationType"),
+    AttemptReason.REGISTERED_RECENTLY: (
+        "The organisation was registered less than 7 days ago; try again later.",
+        "uscc",
+    ),
+    AttemptReason.LEGAL_REP_MISMATCH: (
+        "The legal representative does not match the registry.",
+        "legalRepresentativeName",
+    ),
+    AttemptReason.NAME_MISMATCH: ("The name does not match the ID number.", None),
+    AttemptReason.IDENTITY_NOT_FOUND: ("No such ID number in the identity registry.", None),
+    AttemptReason.PAYMENT_LICENCE_HOLDER: (
+        "Corporate bank transfer is not offered to holders of a third-party payment licence (RNE-6).",
+        None,
+    ),
+    AttemptReason.BANK_NAME_WRONG: ("The opening bank is wrong.", "bankName"),
+    AttemptReason.ACCOUNT_MISMATCH: ("The account name and number do not match at the bank.", "accountNumber"),
+    AttemptReason.CANNOT_RECEIVE: ("This account cannot receive transfers.", "accountNumber"),
+    AttemptReason.FACE_CHECK_FAILED: ("The face check failed.", None),
+    AttemptReason.WRONG_AMOUNT: ("The amount was entered wrongly twice; start a new verification.", "amount"),
+    AttemptReason.AMOUNT_DEADLINE_PASSED: ("The amount was not confirmed within 8 days.", "amount"),
+}
+
+
+async def _decide_failed(
+    uow: Uow, application_id: int, reason: AttemptReason, *, give_back: bool = False, state: str = "failed"
+) -> EnterpriseApplication:
+    """End an application and its attempt as failed (RN-7), once."""
+    application = await _application(uow, application_id)
+    attempt = await steps.take(uow, application.attempt_id)
+    if attempt is None and application.state in OPEN_STATES:
+        # the attempt was already decided (a face outcome): the application follows it
+        attempt = await uow.session.get(VerificationAttempt, application.attempt_id)
+    if application.state not in OPEN_STATES:
+        raise steps.unavailable()
+    if attempt is not None:
+        steps.end(attempt, "expired" if state == "expired" else "failed", reason)
+    application.state, application.reason, application.decided_at = state, reason.value, uow.now()
+    if give_back and attempt is not None and attempt.counted:
+        await repo.give_back_method_attempt(uow, application.account_id, application.method)
+        attempt.counted = False
+    await uow.session.flush()
+    return application
+
+
+async def _refuse(uow: Uow, application_id: int, reason: AttemptReason, give_back: bool = False) -> NoReturn:
+    application = await _decide_failed(uow, application_id, reason, give_back=give_back)
+    raise _refusal(reason, await _attempts_left(uow, application.account_id, application.method))
+
+
+def _refusal(reason: AttemptReason, attempts_remaining: int | None) -> ServiceError:
+    message, field = REASON_FIELD[reason]
+    if attempts_remaining is not None:
+        message += f" {attempts_remaining} attempts of this method left."
+    return ServiceError(Code[reason.value], message, field, persist=True, attempts_remaining=attempts_remaining)
+
+
+async def _provider_failed(uow: Uow, application_id: int, code_id: int | None = None) -> NoReturn:
+    application = await _application(uow, application_id)
+    if application.state not in ("face_pending", "remittance_pending", "payout_pending"):
+        raise steps.unavailable()
+    attempt = await steps.take(uow, application.attempt_id)
+    if attempt is not None:
+        steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+        if attempt.counted:
+            await repo.give_back_method_attempt(uow, application.account_id, application.method)
+            attempt.counted = False
+    application.state, application.reason = "failed", AttemptReason.PROVIDER_UNAVAILABLE.value
+    application.decided_at = uow.now()
+    if code_id is not None:
+        await codes.give_back(uow, code_id)
+    await uow.session.flush()
+    raise steps.unavailable(persist=True)
+
+
+async def _application(uow: Uow, application_id: int) -> EnterpriseApplication:
+    found = await uow.session.get(EnterpriseApplication, application_id, populate_existing=True)
+    assert found is not None
+    return found
+
+
+async def _check_registry(
+    tx: Transactions, application_id: int, org: Organisation, actor: Subject | None
+) -> RegisteredOrganisation | ServiceError:
+    """RNE-9: the business registry, then the identity registry for whoever does the face check."""
+    providers = tx.deps.providers
+    try:
+        found = await steps.ask(
+            tx,
+            providers.business.look_up(
+                uscc=org.uscc, name=org.name, legal_representative=org.legal_rep_name, today=_today(tx.deps.clock.now())
+            ),
+        )
+        refusal = judge(
+            found,
+            chosen_type=org.organisation_type,
+            legal_representative=org.legal_rep_name,
+            today=_today(tx.deps.clock.now()),
+        )
+        if refusal is not None:
+            return await tx.write(_refuse, application_id, REFUSAL_REASON[refusal])
+        if actor is not None:
+            answer = await steps.ask(
+                tx,
+                providers.identity.check(document_type=actor.document_type.value, name=actor.name, number=actor.number),
+            )
+            if answer is not RegistryAnswer.MATCH:
+                reason = (
+                    AttemptReason.NAME_MISMATCH
+                    if answer is RegistryAnswer.NAME_MISMATCH
+                    else AttemptReason.IDENTITY_NOT_FOUND
+                )
+                return await tx.write(_refuse, application_id, reason)
+    except ProviderUnavailable:
+        return await tx.write(_provider_failed, application_id)
+    assert found is not None
+    return found
+
+
+async def _open_face(
+    tx: Transactions, application_id: int, attempt_id: int, actor: Subject
+) -> tuple[str, datetime] | ServiceError:
+    ticket = new_token("face", 24)
+    try:
+        url = await steps.ask(
+            tx,
+            tx.deps.providers.liveness.start(ticket=ticket, name=actor.name, document_type=actor.document_type.value),
+        )
+    except ProviderUnavailable:
+        return await tx.write(_provider_failed, application_id)
+    opened = await tx.write(_set_ticket, attempt_id, ticket)
+    if isinstance(opened, ServiceError):
+        return opened
+    return url, opened
+
+
+async def _set_ticket(uow: Uow, attempt_id: int, ticket: str) -> datetime:
+    now = uow.now()
+    expires = now + FACE_TICKET_TTL
+    done = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
+        .values(ticket_hash=token_hash(ticket), ticket_expires_at=expires)
+        .returning(VerificationAttempt.id)
+    )
+    if done.scalar_one_or_none() is None:
+        raise steps.unavailable()
+    return expires
+
+
+async def _mark_registry_facts(uow: Uow, application_id: int, risk_hit: bool) -> None:
+    application = await _application(uow, application_id)
+    application.risk_hit = risk_hit
+    await uow.session.flush()
+
+
+async def _started(uow: Uow, application_id: int) -> tuple[EnterpriseApplication, VerificationAttempt]:
+    application = await _application(uow, application_id)
+    attempt = await uow.session.get(VerificationAttempt, application.attempt_id, populate_existing=True)
+    assert attempt is not None
+    return application, attempt
+
+
+# --- legal-representative face (RNE-2, RNE-3) ----------------------------------------------------
+
+
+async def start_legal_rep_face(tx: Transactions, account_id: int, data: LegalRepFaceInput) -> Started | ServiceError:
+    try:
+        claim = check_legal_rep_face(data, tx.deps.clock.now())
+    except ServiceError as err:
+        return err
+    return await _start_with_face(tx, account_id, LEGAL_REP_FACE, claim)
+
+
+async def start_bank_transfer(tx: Transactions, account_id: int, data: BankTransferInput) -> Started | ServiceError:
+    try:
+        claim = check_bank_transfer(data, tx.deps.clock.now(), tx.deps.providers.bank.bank_names())
+    except ServiceError as err:
+        return err
+    return await _start_with_face(tx, account_id, BANK_TRANSFER, claim)
+
+
+async def _start_with_face(tx: Transactions, account_id: int, method: str, claim: _Claim) -> Started | ServiceError:
+    claimed = await tx.write(_claim, account_id, method, claim)
+    if isinstance(claimed, ServiceError):
+        return claimed
+    application_id, attempt_id = claimed
+    assert claim.actor is not None
+    found = await _check_registry(tx, application_id, claim.organisation, claim.actor)
+    if isinstance(found, ServiceError):
+        return found
+    # RNE-6: payment-licence holders are not offered the transfer; not counted against the account.
+    if method == BANK_TRANSFER and not transfer_offered(found.organisation_type, found.payment_licence):
+        return await tx.write(_refuse, application_id, AttemptReason.PAYMENT_LICENCE_HOLDER, True)
+    marked = await tx.write(_mark_registry_facts, application_id, found.risk_hit)
+    if isinstance(marked, ServiceError):
+        return marked
+    opened = await _open_face(tx, application_id, attempt_id, claim.actor)
+    if isinstance(opened, ServiceError):
+        return opened
+    url, expires = opened
+    application, attempt = await tx.read(_started, application_id)
+    return Started(application, attempt, url, expires)
+
+
+async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -> None:
+    """The liveness outcome of an enterprise attempt (called by `personal.complete_face_check`)."""
+    application = await uow.session.scalar(
+        select(EnterpriseApplication).where(EnterpriseApplication.attempt_id == attempt.id)
+    )
+    assert application is not None
+    now = uow.now()
+    if not passed:
+        steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
+        application.state, application.reason, application.decided_at = (
+            "failed",
+            AttemptReason.FACE_CHECK_FAILED.value,
+            now,
+        )
+        return
+    # The attempt stays pending through the payout, the amount or the review; the face is done.
+    attempt.outcome, attempt.ticket_expires_at = "pending", None
+    if application.method == BANK_TRANSFER:
+        # RNE-4: the handler passed; the payout follows outside this transaction (`pay_out`).
+        application.state = "payout_pending"
+        return
+    if is_enterprise(OrganisationType(application.organisation_type)):
+        attempt.outcome = "deciding"
+        await _verify(uow, application, attempt)
+        return
+    # RNE-3: another organisation's passed face check goes to the 2-working-day review queue.
+    await _to_review(uow, application)
+
+
+async def _to_review(uow: Uow, application: EnterpriseApplication) -> None:
+    application.state = "in_review"
+    await uow.session.flush()
+    item = await review.submit(
+        uow, kind=KIND, subject_id=application.id, account_id=application.account_id, queue_days=QUEUE_DAYS
+    )
+    application.review_item_id = item.id
+    await uow.session.flush()
+
+
+async def _verify(uow: Uow, application: EnterpriseApplication, attempt: VerificationAttempt) -> bool:
+    """Make the account verified as this organisation (RN-1), unless it already is (RN-5)."""
+    now = uow.now()
+    if await repo.verification_of(uow, application.account_id) is not None:
+        steps.end(attempt, "failed", AttemptReason.ALREADY_VERIFIED)
+        application.state, application.reason, application.decided_at = (
+            "failed",
+            AttemptReason.ALREADY_VERIFIED.value,
+            now,
+        )
+        return False
+    key = uow.settings.secret_key
+    verification = Verification(
+        account_id=application.account_id,
+        subject_type="enterprise",
+        status="verified",
+        method=application.method,
+        name=application.organisation_name,
+        document_type="USCC",
+        document_key=_uscc_key(key, application.uscc),
+        document_sealed=seal(key, application.uscc),
+        document_masked=application.uscc,
+        attempt_id=attempt.id,
+        organisation_type=application.organisation_type,
+        verified_at=now,
+    )
+    acceptance = AgreementAcceptance(
+        account_id=application.account_id,
+        agreement=AgreementKind.REAL_NAME_VERIFICATION.value,
+        version=attempt.agreement_version,
+        context="verification",
+        accepted_at=attempt.created_at,
+    )
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add_all([verification, acceptance])
+    except IntegrityError:  # a concurrent verification won (RN-5)
+        steps.end(attempt, "failed", AttemptReason.ALREADY_VERIFIED)
+        application.state, application.reason, application.decided_at = (
+            "failed",
+            AttemptReason.ALREADY_VERIFIED.value,
+            now,
+        )
+        return False
+    steps.end(attempt, "passed")
+    attempt.completed_at = now
+    application.state, application.reason, application.decided_at = "verified", None, now
+    await uow.session.flush()
+    return True
+
+
+# --- corporate bank transfer (RNE-4..7) ----------------------------------------------------------
+
+
+async def after_face_check(tx: Transactions, attempt: VerificationAttempt) -> None:
+    """What follows a face outcome outside its transaction: the payout of a bank transfer (RNE-4).
+    Its refusals are recorded on the application, where the user reads them."""
+    if attempt.subject_type != "enterprise" or attempt.method != BANK_TRANSFER or attempt.outcome != "pending":
+        return
+    found = await tx.read(application_of_attempt, attempt.id)
+    if found is not None:
+        await pay_out(tx, found[0].id)
+
+
+async def pay_out(tx: Transactions, application_id: int) -> EnterpriseApplication | ServiceError:
+    """RNE-4: pay a random 0.01-1.00 CNY into the corporate account once the handler passed."""
+    application = await tx.read(_application, application_id)
+    if application.state != "payout_pending":
+        return application
+    amount = random_amount_fen()
+    reference = f"ACV{application.id:010d}"
+    assert application.bank_name is not None
+    assert application.account_number is not None
+    try:
+        result = await steps.ask(
+            tx,
+            tx.deps.providers.bank.pay_out(
+                bank_name=application.bank_name,
+                account_name=application.organisation_name,
+                account_number=application.account_number,
+                amount_fen=amount,
+                reference=reference,
+            ),
+        )
+    except ProviderUnavailable:
+        return await tx.write(_provider_failed, application_id)
+    if result.refusal is not None:
+        return await tx.write(_refuse, application_id, AttemptReason[result.refusal.value])
+    return await tx.write(_paid, application_id, amount, reference)
+
+
+async def _paid(uow: Uow, application_id: int, amount: int, reference: str) -> EnterpriseApplication:
+    application = await _application(uow, application_id)
+    now = uow.now()
+    moved = await uow.session.execute(
+        update(EnterpriseApplication)
+        .where(EnterpriseApplication.id == application_id, EnterpriseApplication.state == "payout_pending")
+        .values(state="amount_pending", amount_fen=amount, amount_deadline=now + AMOUNT_WINDOW)
+        .returning(EnterpriseApplication.id)
+    )
+    if moved.scalar_one_or_none() is None:
+        raise steps.unavailable()
+    assert application.bank_name is not None
+    assert application.account_number is not None
+    uow.session.add(
+        BankPayout(
+            application_id=application_id,
+            bank_name=application.bank_name,
+            account_name=application.organisation_name,
+            account_number=application.account_number,
+            amount_fen=amount,
+            reference=reference,
+            paid_at=now,
+        )
+    )
+    await uow.session.flush()
+    return await _application(uow, application_id)
+
+
+async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_text: str) -> EnterpriseApplication:
+    """RNE-4, RNE-5, RNE-7: the amount received, within 8 days; two wrong entries fail it."""
+    amount = parse_cny(amount_text or "")
+    if amount is None or not 1 <= amount <= 100:
+        raise ServiceError(
+            Code.AMOUNT_FORMAT_INVALID, "Enter the amount received, in CNY between 0.01 and 1.00 (e.g. 0.37).", "amount"
+        )
+    application = await uow.session.get(EnterpriseApplication, application_id, populate_existing=True)
+    if application is None or application.account_id != account_id:
+        raise ServiceError(Code.APPLICATION_NOT_FOUND, "No such enterprise verification.", "id")
+    if application.state != "amount_pending":
+        raise ServiceError(Code.NOT_AWAITING_AMOUNT, "This verification is not waiting for an amount.", "id")
+    assert application.amount_deadline is not None
+    if application.amount_deadline <= uow.now():
+        await _decide_failed(uow, application.id, AttemptReason.AMOUNT_DEADLINE_PASSED, state="expired")
+        raise _refusal(AttemptReason.AMOUNT_DEADLINE_PASSED, None)
+    if amount != application.amount_fen:
+        counted = await uow.session.execute(
+            update(EnterpriseApplication)
+            .where(
+                EnterpriseApplication.id == application.id,
+                EnterpriseApplication.state == "amount_pending",
+                EnterpriseApplication.wrong_amount_entries < MAX_WRONG_AMOUNTS,
+            )
+            .values(wrong_amount_entries=EnterpriseApplication.wrong_amount_entries + 1)
+            .returning(EnterpriseApplication.wrong_amount_entries)
+        )
+        wrong = counted.scalar_one_or_none()
+        if wrong is None:
+            raise ServiceError(Code.NOT_AWAITING_AMOUNT, "This verification is not waiting for an amount.", "id")
+        if wrong >= MAX_WRONG_AMOUNTS:  # RNE-5: the second wrong amount fails this verification
+            await _decide_failed(uow, application.id, AttemptReason.WRONG_AMOUNT)
+            raise _refusal(AttemptReason.WRONG_AMOUNT, await _attempts_left(uow, account_id, BANK_TRANSFER))
+        raise ServiceError(
+            Code.AMOUNT_WRONG,
+            f"This is not the amount paid; {MAX_WRONG_AMOUNTS - wrong} try left.",
+            "amount",
+            persist=True,
+            attempts_remaining=MAX_WRONG_AMOUNTS - wrong,
+        )
+    moved = await uow.session.execute(
+        update(EnterpriseApplication)
+        .where(EnterpriseApplication.id == application.id, EnterpriseApplication.state == "amount_pending")
+        .values(state="deciding")
+        .returning(EnterpriseApplication.id)
+    )
+    if moved.scalar_one_or_none() is None:
+        raise ServiceError(Code.NOT_AWAITING_AMOUNT, "This verification is not waiting for an amount.", "id")
+    application = await _application(uow, application.id)
+    attempt = await uow.session.get(VerificationAttempt, application.attempt_id, populate_existing=True)
+    assert attempt is not None
+    if application.risk_hit:  # RNE-7: a right amount with a risk hit goes to review instead
+        await _to_review(uow, application)
+    else:
+        await _verify(uow, application, attempt)
+    await uow.session.flush()
+    return application
+
+
+# --- recharge (RNE-8) ------------------------------------------------------------------------------
+
+
+async def start_recharge(tx: Transactions, account_id: int, data: RechargeInput) -> Started | ServiceError:
+    try:
+        version = check_agreement(data.agreement)
+        organisation = check_organisation(data.organisation)
+        if data.code:
+            codes.check_format(data.code)
+    except ServiceError as err:
+        return err
+    claim = _Claim(organisation, None, version)
+    claimed = await tx.write(_claim_recharge, account_id, claim, data.code)
+    if isinstance(claimed, ServiceError):
+        return claimed
+    application_id, code_id = claimed
+    found = await _check_registry(tx, application_id, organisation, None)
+    if isinstance(found, ServiceError):
+        if found.code is Code.PROVIDER_UNAVAILABLE and code_id is not None:
+            await tx.write(_give_back_code, code_id)
+        return found
+    started = await tx.write(_await_remittance, application_id)
+    if isinstance(started, ServiceError):
+        return started
+    application, attempt = await tx.read(_started, application_id)
+    return Started(application, attempt)
+
+
+async def _give_back_code(uow: Uow, code_id: int) -> None:
+    await codes.give_back(uow, code_id)
+
+
+async def _claim_recharge(uow: Uow, account_id: int, claim: _Claim, code: str | None) -> tuple[int, int | None]:
+    await accounts_repo.lock_account(uow, account_id)
+    if await repo.verification_of(uow, account_id) is not None:  # RN-5
+        raise steps.already_verified()
+    code_id: int | None = None
+    account = await accounts_repo.get(uow, account_id)
+    assert account is not None
+    remittance = await uow.session.scalar(select(RemittanceAccount).where(RemittanceAccount.account_id == account_id))
+    if remittance is None:
+        # RNE-8: the dedicated remittance account is created after an SMS code to the bound phone.
+        if not code:
+            raise ServiceError(
+                Code.CODE_REQUIRED,
+                "Send a REMITTANCE_ACCOUNT code to the bound phone and enter it: a dedicated remittance account "
+                "is created for this account.",
+                "code",
+            )
+        code_id = await codes.verify(uow, destination=account.phone, purpose=CodePurpose.REMITTANCE_ACCOUNT, code=code)
+        remittance = RemittanceAccount(account_id=account_id, number="6216" + random_digits(15), created_at=uow.now())
+        uow.session.add(remittance)
+        await uow.session.flush()
+    application_id, _ = await _claim(uow, account_id, RECHARGE, claim)
+    application = await _application(uow, application_id)
+    application.remittance_account_id = remittance.id
+    await uow.session.flush()
+    return application_id, code_id
+
+
+async def _await_remittance(uow: Uow, application_id: int) -> EnterpriseApplication:
+    application = await _application(uow, application_id)
+    if application.state != "remittance_pending" or application.amount_fen is not None:
+        raise steps.unavailable()
+    application.amount_fen = random_amount_fen()
+    application.amount_deadline = uow.now() + REMITTANCE_WINDOW
+    await uow.session.flush()
+    return application
+
+
+@dataclass(frozen=True, slots=True)
+class RemittanceOutcome:
+    credited_fen: int
+    application: EnterpriseApplication | None
+    note: str
+
+
+async def remittance_received(
+    uow: Uow, *, payer_account_name: str, payer_account_number: str, amount_text: str, to_account: str
+) -> RemittanceOutcome:
+    """An incoming payment into a dedicated remittance account (RNE-8). The money is credited to the
+    balance in every case; a pending application is verified by an exact match in time, else rejected."""
+    amount = parse_cny(amount_text or "")
+    if amount is None or amount <= 0:
+        raise ServiceError(Code.AMOUNT_FORMAT_INVALID, "The amount must be positive CNY with two decimals.", "amount")
+    remittance = await uow.session.scalar(select(RemittanceAccount).where(RemittanceAccount.number == to_account))
+    if remittance is None:
+        raise ServiceError(Code.REMITTANCE_ACCOUNT_NOT_FOUND, "No such remittance account.", "to_account")
+    await accounts_repo.lock_account(uow, remittance.account_id)
+    now = uow.now()
+    application = await uow.session.scalar(
+        select(EnterpriseApplication)
+        .where(EnterpriseApplication.remittance_account_id == remittance.id, EnterpriseApplication.method == RECHARGE)
+        .order_by(EnterpriseApplication.id.desc())
+        .limit(1)
+    )
+    note = "unmatched"
+    if application is not None and application.state == "remittance_pending" and application.amount_fen is not None:
+        assert application.amount_deadline is not None
+        reason: AttemptReason | None = None
+        if application.amount_deadline <= now:
+            reason = AttemptReason.PAYMENT_LATE
+        elif payer_account_name.strip() != application.organisation_name:
+            reason = AttemptReason.PAYER_NAME_MISMATCH
+        elif amount != application.amount_fen:
+            reason = AttemptReason.PAYMENT_AMOUNT_WRONG
+        if reason is None:
+            attempt = await steps.take(uow, application.attempt_id)
+            assert attempt is not None
+            note = "matched" if await _verify(uow, application, attempt) else "already_verified"
+        else:
+            await _decide_failed(uow, application.id, reason, state="rejected")
+            note = reason.value.lower()
+    elif application is not None and application.state == "expired":
+        note = "late"
+    uow.session.add(
+        BalanceEntry(
+            account_id=remittance.account_id,
+            amount_fen=amount,
+            kind="remittance",
+            payer_name=payer_account_name.strip()[:128],
+            payer_account=payer_account_number.strip()[:40],
+            application_id=application.id if application is not None else None,
+            note=note,
+            created_at=now,
+        )
+    )
+    await uow.session.flush()
+    return RemittanceOutcome(amount, application, note)
+
+
+async def balance_fen(uow: Uow, account_id: int) -> int:
+    value = await uow.session.scalar(
+        select(func.coalesce(func.sum(BalanceEntry.amount_fen), 0)).where(BalanceEntry.account_id == account_id)
+    )
+    return int(value or 0)
+
+
+# --- reads, review and the sweeper -----------------------------------------------------------------
+
+
+def shown_state(application: EnterpriseApplication, now: datetime) -> str:
+    """A deadline past is shown as expired before the sweeper gets to it (RNE-4, RNE-8)."""
+    if (
+        application.state in DEADLINE_STATES
+        and application.amount_deadline is not None
+        and application.amount_deadline <= now
+    ):
+        return "expired"
+    return application.state
+
+
+async def applications_page(
+    uow: Uow, account_id: int, first: int, after_id: int | None
+) -> list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]]:
+    stmt = (
+        select(EnterpriseApplication, ReviewItem, RemittanceAccount)
+        .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
+        .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
+        .where(EnterpriseApplication.account_id == account_id)
+        .order_by(EnterpriseApplication.id.desc())
+        .limit(first)
+    )
+    if after_id is not None:
+        stmt = stmt.where(EnterpriseApplication.id < after_id)
+    return [(a, i, r) for a, i, r in (await uow.session.execute(stmt)).all()]
+
+
+async def application_of_attempt(
+    uow: Uow, attempt_id: int
+) -> tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None] | None:
+    row = (
+        await uow.session.execute(
+            select(EnterpriseApplication, ReviewItem, RemittanceAccount)
+            .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
+            .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
+            .where(EnterpriseApplication.attempt_id == attempt_id)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """Expire transfers not confirmed within 8 days and recharges not paid within 3 (RNE-4, RNE-8)."""
+    now = uow.now()
+    due = list(
+        await uow.session.scalars(
+            select(EnterpriseApplication.id).where(
+                EnterpriseApplication.state.in_(DEADLINE_STATES), EnterpriseApplication.amount_deadline <= now
+            )
+        )
+    )
+    for application_id in due:
+        application = await _application(uow, application_id)
+        reason = (
+            AttemptReason.AMOUNT_DEADLINE_PASSED if application.method == BANK_TRANSFER else AttemptReason.PAYMENT_LATE
+        )
+        await _decide_failed(uow, application_id, reason, state="expired")
+    return {"enterprise_deadlines_expired": len(due)}
+
+
+async def answer_material(uow: Uow, account_id: int, application_id: int, upload_id: str) -> EnterpriseApplication:
+    """RNE-3 / REV-4: the user uploads the authorisation letter again; the review clock restarts."""
+    application = await uow.session.get(EnterpriseApplication, application_id, populate_existing=True)
+    if application is None or application.account_id != account_id:
+        raise ServiceError(Code.APPLICATION_NOT_FOUND, "No such enterprise verification.", "id")
+    if application.state != "waiting_user" or application.review_item_id is None:
+        raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
+    try:
+        document = await documents.owned(uow, account_id, upload_id)
+    except ServiceError:
+        raise ServiceError(
+            Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"
+        ) from None
+    application.authorisation_document_id = document.id
+    application.state = "in_review"
+    await uow.session.flush()
+    await review.user_answered(uow, application.review_item_id)
+    return application
+
+
+class EnterpriseVerificationHandler:
+    """What the back office's decisions do to an enterprise verification (RNE-3, RNE-7)."""
+
+    label = "企业实名认证 / enterprise real-name verification"
+
+    async def approved(self, uow: Uow, item: ReviewItem) -> None:
+        application = await _application(uow, item.subject_id)
+        attempt = await steps.take(uow, application.attempt_id)
+        assert attempt is not None
+        await _verify(uow, application, attempt)
+        await uow.session.flush()
+
+    async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
+        application = await _application(uow, item.subject_id)
+        attempt = await steps.take(uow, application.attempt_id)
+        if attempt is not None:
+            steps.end(attempt, "failed", AttemptReason.REJECTED_IN_REVIEW)
+        application.state, application.reason = "rejected", reason.value
+        application.reject_text, application.decided_at = text or None, uow.now()
+        await uow.session.flush()
+
+    async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
+        application = await _application(uow, item.subject_id)
+        application.state, application.more_message = "waiting_user", message
+        await uow.session.flush()
+
+    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
+        application = await _application(uow, item.subject_id)
+        if application.authorisation_document_id is None:
+            return []
+        document = await uow.session.get(Document, application.authorisation_document_id)
+        return [document] if document is not None else []
+
+
+kinds.register(KIND, EnterpriseVerificationHandler())
+
+
+PAYOUT_PAYER = "账号中心 Account Center Ltd."
+
+
+async def method_statuses(uow: Uow, account_id: int) -> list[MethodStatus]:
+    """RNE-1: the three methods, with the attempts left of the two that are limited (RNE-2, RNE-4)."""
+    verified = await repo.verification_of(uow, account_id) is not None
+    used = await repo.method_attempts(uow, account_id)
+    return [
+        MethodStatus(m, limit, used.get(m, 0), not verified and (limit is None or used.get(m, 0) < limit))
+        for m, limit in ((LEGAL_REP_FACE, MAX_ATTEMPTS), (BANK_TRANSFER, MAX_ATTEMPTS), (RECHARGE, None))
+    ]
+
+
+async def payouts_to(uow: Uow, account_number: str) -> list[BankPayout]:
+    """What the service paid into a corporate account, newest first (the sandbox bank statement)."""
+    rows = await uow.session.scalars(
+        select(BankPayout).where(BankPayout.account_number == account_number).order_by(BankPayout.id.desc()).limit(100)
+    )
+    return list(rows)
