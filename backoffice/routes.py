@@ -189,6 +189,7 @@ async def item(request: Request, staff: StaffViewer, flash: str | None = None, s
             "names": found.reviewer_names,
             "reviewers": found.reviewers,
             "documents": found.documents,
+            "facts": found.facts,
             "history": found.history,
             "reasons": list(RejectReason),
             "flash": flash,

@@ -206,5 +206,14 @@ class PhoneRebindHandler:
         )
         return list(rows)
 
+    async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
+        appeal = await uow.session.get(Appeal, item.subject_id)
+        assert appeal is not None
+        return [
+            ("Appeal", "phone rebind (APL-2)"),
+            ("Materials for", appeal.subject_type),
+            ("New phone", masked_new_phone(appeal) or "—"),
+        ]
+
 
 kinds.register(KIND, PhoneRebindHandler())

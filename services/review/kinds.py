@@ -38,6 +38,10 @@ class ReviewHandler(Protocol):
         """The uploaded material a reviewer looks at (ORG-3: shown to reviewers only)."""
         ...
 
+    async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
+        """What the reviewer decides on, as label/value pairs (the subject's own data, no secrets)."""
+        ...
+
 
 _HANDLERS: dict[str, ReviewHandler] = {}
 

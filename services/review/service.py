@@ -220,7 +220,8 @@ class ItemDetail:
     reviewer_names: dict[int, str]
     reviewers: list[Reviewer]
     documents: list[Document]
-    history: list[ReviewItem]  # the account's other review items, newest first
+    history: list[ReviewItem]
+    facts: list[tuple[str, str]]  # the account's other review items, newest first
 
 
 async def detail(uow: Uow, item_id: int) -> ItemDetail:
@@ -232,7 +233,9 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
     names = {r.id: r.display_name for r in staff}
     handler = handler_for(item.kind)
     documents = await handler.documents(uow, item) if handler is not None else []
+    facts = await handler.facts(uow, item) if handler is not None else []
     return ItemDetail(
+        facts=facts,
         item=item,
         account=account,
         holder=names.get(item.claimed_by) if item.claimed_by else None,

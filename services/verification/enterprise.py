@@ -54,7 +54,7 @@ from services.verification import steps
 from services.verification.documents import DocumentType, Subject, check_name, check_subject
 from services.verification.errors import AttemptReason
 from services.verification.errors import VerificationErrorCode as Code
-from services.verification.organisations import OrganisationType, is_enterprise, transfer_offered
+from services.verification.organisations import TYPES, OrganisationType, is_enterprise, transfer_offered
 from services.verification.personal import FACE_TICKET_TTL, MethodStatus, check_agreement
 
 LEGAL_REP_FACE = "legal_rep_face"
@@ -1003,6 +1003,28 @@ class EnterpriseVerificationHandler:
             return []
         document = await uow.session.get(Document, application.authorisation_document_id)
         return [document] if document is not None else []
+
+    async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
+        application = await _application(uow, item.subject_id)
+        attempt = await uow.session.get(VerificationAttempt, application.attempt_id)
+        info = TYPES[OrganisationType(application.organisation_type)]
+        why = {
+            LEGAL_REP_FACE: "other organisation, face check passed (RNE-3)",
+            BANK_TRANSFER: "risk rule hit with the right amount (RNE-7)",
+        }
+        facts = [
+            ("Why review", why.get(application.method, application.method)),
+            ("Organisation", application.organisation_name),
+            ("USCC", application.uscc),
+            ("Type", f"{info.number}. {info.name_zh} / {info.name_en} — {info.certificate_zh}"),
+            ("Legal representative", application.legal_rep_name),
+        ]
+        if attempt is not None and application.face_by in {"employee", "handler"}:
+            role = "Authorised employee" if application.face_by == "employee" else "Handler"
+            facts.append((role, f"{attempt.name}, ID {attempt.document_masked} (face check passed)"))
+        if application.bank_name:
+            facts.append(("Corporate account", f"{application.bank_name} {application.account_number}"))
+        return facts
 
 
 kinds.register(KIND, EnterpriseVerificationHandler())

@@ -654,3 +654,24 @@ async def test_enterprise_attempt_rows_do_not_grow_statements(client, sql) -> No
     sql.reset()
     await current(client, token)
     assert sql.count == one
+
+
+async def test_rne_3_the_back_office_item_shows_what_to_decide_on(client, db: Database, run) -> None:
+    token = await registered_and_signed_in(client)
+    letter = await _upload(client, token)
+    started = await legal_rep_face(
+        client,
+        token,
+        organisation=organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP"),
+        faceBy="AUTHORISED_EMPLOYEE",
+        employeeName="李四",
+        employeeIdNumber=ID_2008,
+        authorisationLetterUploadId=letter,
+    )
+    await face_pass(client, started)
+    facts = dict((await run(review.detail, (await _item(db)).id)).facts)
+    assert facts["Organisation"] == "示例市软件行业协会"
+    assert facts["USCC"] == USCC_SOCIAL_GROUP
+    assert facts["Type"].startswith("6. 社会团体")
+    assert facts["Authorised employee"] == "李四, ID 440***********1238 (face check passed)"
+    assert ID_2008 not in " ".join(facts.values())

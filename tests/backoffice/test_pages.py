@@ -40,6 +40,9 @@ class Handler:
     async def documents(self, uow, item):
         return [await documents.for_staff(uow, d) for d in self.doc_ids]
 
+    async def facts(self, uow, item):
+        return [("Subject", f"test subject {item.subject_id}")]
+
 
 @pytest.fixture
 def handler() -> Handler:
@@ -141,6 +144,7 @@ async def test_rev_2_rev_3_rev_4_queue_claim_and_decide_through_the_pages(
     assert KIND in queue_page.text
     item_page = await staff_client.get("/backoffice/items/1")
     assert f"/backoffice/documents/{handler.doc_ids[0]}" in item_page.text
+    assert "test subject 1" in item_page.text  # the handler's facts: what the reviewer decides on
     assert (await staff_client.get(f"/backoffice/documents/{handler.doc_ids[0]}")).status_code == 200
     # A POST without the CSRF token is refused and changes nothing
     assert (await staff_client.post("/backoffice/items/1/claim")).status_code == 403

@@ -42,6 +42,9 @@ class RecordingHandler:
     async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
         return []
 
+    async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
+        return [("Subject", str(item.subject_id))]
+
 
 def local(*args: int) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI).astimezone(UTC)
