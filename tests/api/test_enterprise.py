@@ -675,3 +675,32 @@ async def test_rne_3_the_back_office_item_shows_what_to_decide_on(client, db: Da
     assert facts["Type"].startswith("6. 社会团体")
     assert facts["Authorised employee"] == "李四, ID 440***********1238 (face check passed)"
     assert ID_2008 not in " ".join(facts.values())
+
+
+async def test_rne_2_twenty_concurrent_starts_count_exactly_ten(client, db: Database) -> None:
+    import asyncio
+
+    token = await registered_and_signed_in(client)
+    results = await asyncio.gather(
+        *(legal_rep_face(client, token, organisation=organisation(name="查无此司")) for _ in range(20))
+    )
+    codes = sorted(r["errors"][0]["code"] for r in results)
+    assert codes == ["ENTERPRISE_ATTEMPTS_EXHAUSTED"] * 10 + ["ORGANISATION_NOT_FOUND"] * 10
+    assert await count(db, VerificationAttempt) == 10
+    async with db.read_sessions() as s:
+        assert await s.scalar(select(VerificationMethodUse.attempts)) == 10
+
+
+async def test_rne_5_concurrent_wrong_amounts_fail_it_exactly_once(client, db: Database) -> None:
+    import asyncio
+
+    token = await registered_and_signed_in(client)
+    vid, amount = await _amount_pending(client, token)
+    results = await asyncio.gather(*(confirm(client, token, vid, _other_than(amount)) for _ in range(6)))
+    codes = sorted(r["errors"][0]["code"] for r in results)
+    assert codes.count("AMOUNT_WRONG") == 1
+    assert codes.count("WRONG_AMOUNT") == 1
+    assert set(codes) <= {"AMOUNT_WRONG", "WRONG_AMOUNT", "NOT_AWAITING_AMOUNT"}
+    async with db.read_sessions() as s:
+        application = (await s.scalars(select(EnterpriseApplication))).one()
+    assert (application.state, application.wrong_amount_entries) == ("failed", 2)
