@@ -132,6 +132,12 @@ def _text(value: str | None, field: str) -> str:
     return text
 
 
+def _notice(label: str, zh: str, en: str) -> str:
+    """A bilingual notice from a handler's "中文 / English" label."""
+    label_zh, _, label_en = label.partition(" / ")
+    return f"【账号中心 Account center】您的{label_zh}{zh}。 Your {label_en or label_zh} {en}."
+
+
 async def _notify(uow: Uow, item: ReviewItem, text: str) -> None:
     """REV-5: the account holder hears of every decision, by SMS to the bound phone."""
     account = await uow.session.get(Account, item.account_id)
@@ -149,7 +155,7 @@ async def approve(uow: Uow, reviewer: Reviewer, item_id: int, note: str | None =
     assert handler is not None, item.kind
     await handler.approved(uow, item)
     await _audit(uow, item_id, reviewer.id, "approve", text=text or None)
-    await _notify(uow, item, f"【账号中心】您的{handler.label}已通过审核。 Your {handler.label} was approved.")
+    await _notify(uow, item, _notice(handler.label, "已通过审核", "was approved"))
     return item
 
 
@@ -163,7 +169,7 @@ async def reject(uow: Uow, reviewer: Reviewer, item_id: int, reason: RejectReaso
     assert handler is not None, item.kind
     await handler.rejected(uow, item, reason, detail)
     await _audit(uow, item_id, reviewer.id, "reject", reason=reason.value, text=detail or None)
-    await _notify(uow, item, f"【账号中心】您的{handler.label}未通过审核。 Your {handler.label} was rejected.")
+    await _notify(uow, item, _notice(handler.label, "未通过审核", "was rejected"))
     return item
 
 
@@ -181,7 +187,7 @@ async def request_more(uow: Uow, reviewer: Reviewer, item_id: int, message: str)
     assert handler is not None, item.kind
     await handler.more_material_requested(uow, item, text)
     await _audit(uow, item_id, reviewer.id, "request_more", text=text)
-    await _notify(uow, item, f"【账号中心】您的{handler.label}需要补充材料。 Your {handler.label} needs more material.")
+    await _notify(uow, item, _notice(handler.label, "需要补充材料", "needs more material"))
     return item
 
 
@@ -220,8 +226,8 @@ class ItemDetail:
     reviewer_names: dict[int, str]
     reviewers: list[Reviewer]
     documents: list[Document]
-    history: list[ReviewItem]
-    facts: list[tuple[str, str]]  # the account's other review items, newest first
+    history: list[ReviewItem]  # the account's other review items, newest first
+    facts: list[tuple[str, str]]  # what the handler says the reviewer decides on
 
 
 async def detail(uow: Uow, item_id: int) -> ItemDetail:

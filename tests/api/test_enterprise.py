@@ -22,7 +22,7 @@ from services.review import service as review
 from services.review.kinds import RejectReason
 from tests.api.test_appeals import _upload
 from tests.api.test_verification import ID_1949, ID_2008, Spy, codes_of, count, ticket_path
-from tests.helpers import VERIFICATION_AGREEMENT, gql, last_code, mutate, registered_and_signed_in, send_code
+from tests.helpers import VERIFICATION_AGREEMENT, gql, last_code, mutate, outbox, registered_and_signed_in, send_code
 
 USCC_ENTERPRISE = "91350100M000100Y43"  # CHECKSUMS.md sample, prefix 91: enterprise
 
@@ -335,6 +335,10 @@ async def test_rne_3_an_other_organisation_goes_to_the_2_day_review_and_is_verif
     state = await current(client, token)
     assert state["verification"]["status"] == "VERIFIED"
     assert state["verification"]["organisationType"] == "SOCIAL_GROUP"
+    # REV-5: the user is told, in both languages
+    assert (await outbox(client, "13700000001"))[0]["text"] == (
+        "【账号中心 Account center】您的企业实名认证已通过审核。 Your enterprise real-name verification was approved."
+    )
     # ENT-2: not a general enterprise, so no special VAT invoice and no SMS service
     assert (state["entitlements"]["specialVatInvoice"], state["entitlements"]["smsService"]) == (False, False)
 
