@@ -39,18 +39,22 @@ class EnterpriseApplication(Base):
     account_number: Mapped[str | None] = mapped_column(String(40))
     amount_fen: Mapped[int | None] = mapped_column(Integer)  # RNE-4 payout / RNE-8 expected remittance
     amount_deadline: Mapped[datetime | None]  # RNE-4: 8 days after the payout; RNE-8: 3 days
+    # When the current step runs out (face ticket, payout, amount, remittance): read as expired after it,
+    # and the sweeper ends it.
+    step_expires_at: Mapped[datetime | None]
     wrong_amount_entries: Mapped[int] = mapped_column(Integer, default=0)  # RNE-5
     risk_hit: Mapped[bool] = mapped_column(default=False)  # RNE-7
     remittance_account_id: Mapped[int | None] = mapped_column(ForeignKey("remittance_accounts.id"))
     review_item_id: Mapped[int | None] = mapped_column(ForeignKey("review_items.id"))
     more_message: Mapped[str | None] = mapped_column(Text)
+    review_reason: Mapped[str | None] = mapped_column(String(48))  # REV-4: the reviewer's reason from the list
     reject_text: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     decided_at: Mapped[datetime | None]
 
     __table_args__ = (
         Index("ix_enterprise_applications_account", "account_id", "id"),
-        Index("ix_enterprise_applications_state_deadline", "state", "amount_deadline"),
+        Index("ix_enterprise_applications_state_step", "state", "step_expires_at"),
     )
 
 

@@ -47,7 +47,7 @@ async def _view(ctx: Context, application_id: int) -> EnterpriseVerification | N
     viewer = await ctx.auth()
     if viewer is None:
         return None
-    rows = await ctx.read(enterprise.applications_page, viewer.account.id, 100, None)
+    rows, _ = await ctx.read(enterprise.applications_page, viewer.account.id, 100, None)
     now = ctx.deps.clock.now()
     return next((EnterpriseVerification.from_model(a, i, r, now) for a, i, r in rows if a.id == application_id), None)
 

@@ -85,7 +85,7 @@ async def face_page(request: Request) -> Response:
     status, message = 200, None
     if attempt is None:
         status, message = 404, "No such face check."
-    elif attempt.outcome != "pending":
+    elif attempt.outcome != "pending" or attempt.ticket_expires_at is None:
         status, message = 409, "This face check is finished; start a new one from the console."
     elif attempt.ticket_expires_at is not None and attempt.ticket_expires_at <= now:
         status, message = 410, "This face check expired (10 minutes); start a new one from the console."

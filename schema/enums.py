@@ -136,10 +136,17 @@ SPECIFIC = {
     "APPLICATION_IN_PROGRESS": "An enterprise verification is in progress (amount, review or remittance pending); "
     "finish it first.",
     "APPLICATION_NOT_FOUND": "No such enterprise verification of the viewer.",
+    "APPLICATION_SUPERSEDED": "A newer start of this account replaced this one while it was being checked (or it ran "
+    "out); follow the newer one in `viewer.enterpriseVerifications`.",
     "NOT_AWAITING_AMOUNT": "The verification is not waiting for an amount.",
     "AMOUNT_FORMAT_INVALID": "Enter an amount in CNY with at most two decimals, 0.01 to 1.00. Nothing was counted.",
     "AMOUNT_WRONG": "Not the amount paid; `attemptsRemaining` tells the tries left (2 in all; RNE-5).",
-    "WRONG_AMOUNT": "The second wrong amount ended this verification as failed (RNE-5); start a new one.",
+    "AMOUNT_WRONG_TWICE": "The second wrong amount ended this verification as failed (RNE-5); start a new one. "
+    "`attemptsRemaining` tells the bank-transfer attempts left.",
+    "RECHARGE_DAILY_LIMIT_REACHED": "At most 10 recharge verifications per account and Asia/Shanghai day (each asks "
+    "the business registry); see `retryAfter`.",
+    "FACE_BY_INVALID": "A legal-representative face check is done by the legal representative or an authorised "
+    "employee; HANDLER belongs to bank transfers.",
     "AMOUNT_DEADLINE_PASSED": "The amount was not confirmed within 8 days of the payout (RNE-4); start a new one.",
     "CODE_REQUIRED": "Creating the dedicated remittance account needs a REMITTANCE_ACCOUNT code (RNE-8).",
     "REMITTANCE_ACCOUNT_NOT_FOUND": "No such remittance account.",
@@ -225,7 +232,8 @@ gql_enum(
         "BANK_NAME_WRONG": "The opening bank is wrong (RNE-9).",
         "ACCOUNT_MISMATCH": "The account name and number do not match (RNE-9).",
         "CANNOT_RECEIVE": "The account cannot receive transfers (RNE-9).",
-        "WRONG_AMOUNT": "The amount was entered wrongly twice (RNE-5).",
+        "AMOUNT_WRONG_TWICE": "The amount was entered wrongly twice (RNE-5).",
+        "PAYMENT_NOT_RECEIVED": "No remittance arrived within 3 days (RNE-8).",
         "AMOUNT_DEADLINE_PASSED": "The amount was not confirmed within 8 days (RNE-4).",
         "PAYMENT_LATE": "The remittance did not arrive within 3 days (RNE-8).",
         "PAYER_NAME_MISMATCH": "The paying account is not named as the organisation (RNE-8).",
@@ -244,11 +252,12 @@ gql_enum(
 )
 gql_enum(
     FaceBy,
-    "Who does the face check of a legal-representative face verification (RNE-2, RNE-3).",
+    "Who does the face check of an enterprise verification (RNE-2, RNE-3, RNE-4).",
     {
         "LEGAL_REPRESENTATIVE": "The legal representative.",
         "AUTHORISED_EMPLOYEE": "An employee authorised by the legal representative with a signed and stamped letter; "
         "other organisations only (RNE-3).",
+        "HANDLER": "The person handling a corporate bank transfer (RNE-4); set by that method, not an input.",
     },
 )
 gql_enum(

@@ -2,7 +2,7 @@
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-11-26 03:11:38.619378
+Create Date: 2026-11-26 03:27:55.149617
 
 """
 from typing import Sequence, Union
@@ -50,11 +50,13 @@ def upgrade() -> None:
     sa.Column('account_number', sa.String(length=40), nullable=True),
     sa.Column('amount_fen', sa.Integer(), nullable=True),
     sa.Column('amount_deadline', models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('step_expires_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('wrong_amount_entries', sa.Integer(), nullable=False),
     sa.Column('risk_hit', sa.Boolean(), nullable=False),
     sa.Column('remittance_account_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('review_item_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('more_message', sa.Text(), nullable=True),
+    sa.Column('review_reason', sa.String(length=48), nullable=True),
     sa.Column('reject_text', sa.Text(), nullable=True),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('decided_at', models.base.UTCDateTime(timezone=True), nullable=True),
@@ -68,7 +70,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('enterprise_applications', schema=None) as batch_op:
         batch_op.create_index('ix_enterprise_applications_account', ['account_id', 'id'], unique=False)
-        batch_op.create_index('ix_enterprise_applications_state_deadline', ['state', 'amount_deadline'], unique=False)
+        batch_op.create_index('ix_enterprise_applications_state_step', ['state', 'step_expires_at'], unique=False)
 
     op.create_table('balance_entries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -117,7 +119,7 @@ def downgrade() -> None:
 
     op.drop_table('balance_entries')
     with op.batch_alter_table('enterprise_applications', schema=None) as batch_op:
-        batch_op.drop_index('ix_enterprise_applications_state_deadline')
+        batch_op.drop_index('ix_enterprise_applications_state_step')
         batch_op.drop_index('ix_enterprise_applications_account')
 
     op.drop_table('enterprise_applications')

@@ -36,8 +36,10 @@ class OrganisationInput:
 @strawberry.input(description="Verify an organisation by its legal representative's face (RNE-2, RNE-3).")
 class EnterpriseVerificationLegalRepFaceStartInput:
     organisation: OrganisationInput = strawberry.field(description="The organisation.")
-    legal_representative_id_number: str = strawberry.field(
-        description="The legal representative's mainland ID number (RNP-6 check)."
+    legal_representative_id_number: str | None = strawberry.field(
+        default=None,
+        description="LEGAL_REPRESENTATIVE: the legal representative's mainland ID number (RNP-6 check); not used when "
+        "an authorised employee does the face check.",
     )
     face_by: FaceBy = strawberry.field(
         default=FaceBy.LEGAL_REPRESENTATIVE,

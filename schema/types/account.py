@@ -310,7 +310,7 @@ class AccountType(relay.Node):
         after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
     ) -> EnterpriseVerificationConnection:
         check_first(first)
-        rows = await info.context.read(
+        rows, total = await info.context.read(
             enterprise.applications_page, self.model.id, first + 1, decode_cursor("EnterpriseVerification", after)
         )
         now = info.context.deps.clock.now()
@@ -324,6 +324,7 @@ class AccountType(relay.Node):
         return EnterpriseVerificationConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+            total_count=total,
         )
 
     @strawberry.field(description="The account's cash balance in CNY (two decimals), e.g. from recharges (RNE-8).")

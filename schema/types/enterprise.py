@@ -85,7 +85,10 @@ class EnterpriseVerification(Verification):
     uscc: str = strawberry.field(description="Its unified social credit code (public registry data).")
     organisation_type: OrganisationType = strawberry.field(description="Its type (ORG-1).")
     legal_representative_name_masked: str = strawberry.field(description="The legal representative, masked.")
-    face_by: FaceBy | None = strawberry.field(description="Who does the face check; null for a recharge.")
+    face_by: FaceBy | None = strawberry.field(
+        description="Who does the face check: the legal representative or an authorised employee (RNE-2, RNE-3), the "
+        "handler of a bank transfer (RNE-4); null for a recharge."
+    )
     failure_reason: AttemptReason | None = strawberry.field(
         description="Why it failed, was rejected or expired; null otherwise."
     )
@@ -124,8 +127,8 @@ class EnterpriseVerification(Verification):
             uscc=row.uscc,
             organisation_type=OrganisationType(row.organisation_type),
             legal_representative_name_masked=mask_name(row.legal_rep_name),
-            face_by=FaceBy(row.face_by) if row.face_by in {"legal_rep", "employee"} else None,
-            failure_reason=AttemptReason(row.reason) if row.reason in REASONS else None,
+            face_by=FaceBy(row.face_by) if row.face_by else None,
+            failure_reason=AttemptReason(reason) if (reason := enterprise.shown_reason(row, now)) in REASONS else None,
             submitted_at=row.created_at,
             bank_name=row.bank_name,
             account_number_masked=_mask_account(row.account_number),
@@ -152,7 +155,7 @@ class EnterpriseVerification(Verification):
                 EnterpriseReview(
                     due_at=item.due_at if state == "in_review" else None,
                     more_material_message=row.more_message if waiting else None,
-                    reject_reason=row.reason if state == "rejected" else None,
+                    reject_reason=row.review_reason if state == "rejected" else None,
                     reject_text=row.reject_text if state == "rejected" else None,
                 )
                 if item is not None
@@ -166,7 +169,7 @@ class EnterpriseVerification(Verification):
         ids = list(node_ids)
         if viewer is None:
             return [None] * len(ids)
-        rows = await info.context.read(enterprise.applications_page, viewer.account.id, 100, None)
+        rows, _ = await info.context.read(enterprise.applications_page, viewer.account.id, 100, None)
         now = info.context.deps.clock.now()
         by_id = {str(a.id): cls.from_model(a, i, r, now) for a, i, r in rows}
         return [by_id.get(i) for i in ids]
@@ -191,3 +194,4 @@ class EnterpriseVerificationEdge:
 class EnterpriseVerificationConnection:
     edges: list[EnterpriseVerificationEdge] = strawberry.field(description="This page.")
     page_info: PageInfo = strawberry.field(description="Whether more follow.")
+    total_count: int = strawberry.field(description="All of the account's enterprise verifications.")

@@ -97,7 +97,9 @@ class VerificationStatus(Enum):
 @strawberry.enum(description="How an attempt ended (RN-7).")
 class AttemptOutcome(Enum):
     PENDING = strawberry.enum_value(
-        "pending", description="A face check waiting for the phone (its ticket lives 10 minutes); poll it."
+        "pending",
+        description="Under way: a face check waiting for the phone (10 minutes), or an enterprise verification's "
+        "later steps (payout, amount, review, remittance; see `viewer.enterpriseVerifications`).",
     )
     PASSED = strawberry.enum_value("passed", description="Passed: the account is verified.")
     FAILED = strawberry.enum_value("failed", description="Did not pass; see `reason`.")

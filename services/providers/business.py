@@ -103,15 +103,20 @@ class RegistryRefusal(Enum):
 
 
 def judge(
-    found: RegisteredOrganisation | None, *, chosen_type: OrganisationType, legal_representative: str, today: date
+    found: RegisteredOrganisation | None,
+    *,
+    chosen_type: OrganisationType,
+    legal_representative: str,
+    today: date,
+    name: str | None = None,
 ) -> RegistryRefusal | None:
     """The first reason to refuse, in this order, or None when the registry facts allow going on.
 
     `legal_representative` is the name as submitted to the registry (already normalised by the caller).
     Age is counted in calendar days between the registration date and `today` (Asia/Shanghai).
     """
-    if found is None:
-        return RegistryRefusal.ORGANISATION_NOT_FOUND  # RNE-9
+    if found is None or (name is not None and found.name != name):
+        return RegistryRefusal.ORGANISATION_NOT_FOUND  # RNE-9: no organisation with this code and this name
     if found.organisation_type is not chosen_type:
         return RegistryRefusal.TYPE_MISMATCH  # RNE-9: type does not match the certificate
     if (today - found.registered_on).days < MIN_REGISTERED_DAYS:

@@ -67,13 +67,31 @@ REMITTANCE_WINDOW = timedelta(days=3)  # RNE-8
 QUEUE_DAYS = 2  # RNE-3, RNE-7
 KIND = "enterprise_verification"
 ORG_NAME_MAX = 128
-OPEN_STATES = ("face_pending", "payout_pending", "amount_pending", "in_review", "waiting_user", "remittance_pending")
-DEADLINE_STATES = ("amount_pending", "remittance_pending")
+OPEN_STATES = (
+    "face_pending",
+    "payout_pending",
+    "amount_pending",
+    "in_review",
+    "waiting_user",
+    "remittance_pending",
+    "deciding",
+)
+# Steps that run out: the state they end in when they do, and the reason (read as such at once, swept later).
+TIMED_STEPS = {
+    "face_pending": ("expired", AttemptReason.FACE_CHECK_EXPIRED),
+    "payout_pending": ("failed", AttemptReason.PROVIDER_UNAVAILABLE),
+    "amount_pending": ("expired", AttemptReason.AMOUNT_DEADLINE_PASSED),
+    "remittance_pending": ("expired", AttemptReason.PAYMENT_NOT_RECEIVED),
+}
+# A step waiting on an outside provider that never answered (the process stopped) is given up after this.
+STALE_STEP = timedelta(minutes=5)
+RECHARGES_PER_DAY = 10  # beyond the rules: each start asks the business registry
 
 
 class FaceBy(Enum):
     LEGAL_REPRESENTATIVE = "legal_rep"
     AUTHORISED_EMPLOYEE = "employee"  # RNE-3, other organisations only
+    HANDLER = "handler"  # RNE-4: the person handling a corporate bank transfer
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +113,7 @@ class OrganisationInput:
 @dataclass(frozen=True, slots=True)
 class LegalRepFaceInput:
     organisation: OrganisationInput
-    legal_rep_id_number: str
+    legal_rep_id_number: str | None
     face_by: FaceBy
     employee_name: str | None
     employee_id_number: str | None
@@ -180,6 +198,12 @@ def check_legal_rep_face(data: LegalRepFaceInput, now: datetime) -> _Claim:
             "legalRepresentativeIdNumber",
         )
         return _Claim(organisation, actor, version)
+    if data.face_by is FaceBy.HANDLER:
+        raise ServiceError(
+            Code.FACE_BY_INVALID,
+            "A handler acts in a corporate bank transfer; choose LEGAL_REPRESENTATIVE or AUTHORISED_EMPLOYEE.",
+            "faceBy",
+        )
     # RNE-3: an authorised employee only for other organisations, with the signed authorisation letter.
     if is_enterprise(organisation.organisation_type):
         raise ServiceError(
@@ -237,23 +261,127 @@ async def _attempts_left(uow: Uow, account_id: int, method: str) -> int | None:
     return max(0, MAX_ATTEMPTS - (await repo.method_attempts(uow, account_id)).get(method, 0))
 
 
+async def _move(
+    uow: Uow, application_id: int, from_states: tuple[str, ...], to: str, **values: object
+) -> EnterpriseApplication | None:
+    """Move an application on, once: a conditional UPDATE, so of two racing deciders (a user, a reviewer,
+    the sweeper, a payment) exactly one wins; the others get None and change nothing.
+
+    Every writer of an account's verification rows locks the account row first (PostgreSQL): one lock
+    order, so no deadlocks, also with the foreign-key checks PostgreSQL makes on rows it just updated."""
+    account_id = await uow.session.scalar(
+        select(EnterpriseApplication.account_id).where(EnterpriseApplication.id == application_id)
+    )
+    if account_id is None:
+        return None
+    await accounts_repo.lock_account(uow, account_id)
+    moved = await uow.session.execute(
+        update(EnterpriseApplication)
+        .where(EnterpriseApplication.id == application_id, EnterpriseApplication.state.in_(from_states))
+        .values(state=to, **values)
+        .returning(EnterpriseApplication.id)
+    )
+    if moved.scalar_one_or_none() is None:
+        return None
+    return await _application(uow, application_id)
+
+
+ATTEMPT_OUTCOME = {"failed": "failed", "rejected": "failed", "expired": "expired"}
+
+
+async def _close(
+    uow: Uow, application: EnterpriseApplication, reason: AttemptReason, *, give_back: bool = False
+) -> None:
+    """The application was moved to an end state by this caller: record why, and end its attempt (RN-7)."""
+    now = uow.now()
+    application.reason, application.decided_at, application.step_expires_at = reason.value, now, None
+    attempt = await uow.session.get(VerificationAttempt, application.attempt_id, populate_existing=True)
+    assert attempt is not None
+    if attempt.outcome in ("pending", "deciding"):
+        outcome = "error" if reason is AttemptReason.PROVIDER_UNAVAILABLE else ATTEMPT_OUTCOME[application.state]
+        steps.end(attempt, outcome, reason)
+        attempt.completed_at = now
+    if give_back and attempt.counted:
+        await repo.give_back_method_attempt(uow, application.account_id, application.method)
+        attempt.counted = False
+    await uow.session.flush()
+
+
+async def _end(
+    uow: Uow,
+    application_id: int,
+    from_states: tuple[str, ...],
+    to: str,
+    reason: AttemptReason,
+    *,
+    give_back: bool = False,
+) -> EnterpriseApplication | None:
+    application = await _move(uow, application_id, from_states, to)
+    if application is not None:
+        await _close(uow, application, reason, give_back=give_back)
+    return application
+
+
+async def _expire_overdue(uow: Uow, account_id: int | None = None) -> int:
+    """End every step that ran out (of one account, or all): the rule's own state and reason."""
+    now = uow.now()
+    stmt = select(EnterpriseApplication.id, EnterpriseApplication.state, EnterpriseApplication.amount_fen).where(
+        EnterpriseApplication.state.in_(TIMED_STEPS), EnterpriseApplication.step_expires_at <= now
+    )
+    if account_id is not None:
+        stmt = stmt.where(EnterpriseApplication.account_id == account_id)
+    ended = 0
+    for application_id, state, amount in (await uow.session.execute(stmt)).all():
+        to, reason = TIMED_STEPS[state]
+        if state == "remittance_pending" and amount is None:  # the registry never answered
+            to, reason = "failed", AttemptReason.PROVIDER_UNAVAILABLE
+        if await _end(uow, application_id, (state,), to, reason, give_back=to == "failed") is not None:
+            ended += 1
+    return ended
+
+
+async def _open_application(uow: Uow, account_id: int) -> int | None:
+    """The account's application in progress, if any; an open face check is superseded instead."""
+    await _expire_overdue(uow, account_id)
+    faces = await uow.session.scalars(
+        select(EnterpriseApplication.id).where(
+            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state == "face_pending"
+        )
+    )
+    for application_id in list(faces):
+        await _end(uow, application_id, ("face_pending",), "expired", AttemptReason.SUPERSEDED)
+    return await uow.session.scalar(
+        select(EnterpriseApplication.id).where(
+            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state.in_(OPEN_STATES)
+        )
+    )
+
+
+def _superseded() -> ServiceError:
+    return ServiceError(
+        Code.APPLICATION_SUPERSEDED,
+        "A newer start of this account replaced this one while it was being checked (or it ran out); the newer one "
+        "stands.",
+        None,
+    )
+
+
+def _in_progress() -> ServiceError:
+    return ServiceError(
+        Code.APPLICATION_IN_PROGRESS,
+        "An enterprise verification of this account is in progress (payout, amount, review or remittance); "
+        "finish it first.",
+        None,
+    )
+
+
 async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple[int, int]:
     """The first write: limits, the attempt line and the application, atomically per account."""
     await accounts_repo.lock_account(uow, account_id)
     if await repo.verification_of(uow, account_id) is not None:  # RN-5
         raise steps.already_verified()
-    open_one = await uow.session.scalar(
-        select(EnterpriseApplication.id).where(
-            EnterpriseApplication.account_id == account_id,
-            EnterpriseApplication.state.in_([s for s in OPEN_STATES if s != "face_pending"]),
-        )
-    )
-    if open_one is not None:
-        raise ServiceError(
-            Code.APPLICATION_IN_PROGRESS,
-            "An enterprise verification of this account is in progress; finish it first.",
-            None,
-        )
+    if await _open_application(uow, account_id) is not None:
+        raise _in_progress()
     document: Document | None = None
     if claim.authorisation_public_id:
         try:
@@ -262,10 +390,19 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
             raise ServiceError(
                 Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"
             ) from None
-    # RNE-2 / RNE-4: at most 10 attempts per account and method, counted atomically.
-    if method != RECHARGE and await repo.take_method_attempt(uow, account_id, method, MAX_ATTEMPTS) is None:
-        raise _attempts_exhausted(method)
     now = uow.now()
+    if method == RECHARGE:
+        day_start, until_tomorrow = steps.day_start(now)
+        if await repo.attempts_since(uow, account_id, RECHARGE, day_start) >= RECHARGES_PER_DAY:
+            raise ServiceError(
+                Code.RECHARGE_DAILY_LIMIT_REACHED,
+                f"At most {RECHARGES_PER_DAY} recharge verifications a day; try again tomorrow.",
+                None,
+                retry_after=until_tomorrow,
+            )
+    # RNE-2 / RNE-4: at most 10 attempts per account and method, counted atomically.
+    elif await repo.take_method_attempt(uow, account_id, method, MAX_ATTEMPTS) is None:
+        raise _attempts_exhausted(method)
     key = uow.settings.secret_key
     actor = claim.actor
     org = claim.organisation
@@ -277,7 +414,7 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
         name=actor.name if actor else org.name,
         document_type=actor.document_type.value if actor else "USCC",
         document_key=actor.key(key) if actor else _uscc_key(key, org.uscc),
-        document_sealed=actor.sealed(key) if actor else None,
+        document_sealed=None,  # the person checked is never verified themselves: nothing to keep readable
         document_masked=actor.masked if actor else org.uscc,
         agreement_version=claim.version,
         counted=method != RECHARGE,
@@ -301,6 +438,7 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
         account_number=claim.account_number,
         wrong_amount_entries=0,
         risk_hit=False,
+        step_expires_at=now + (FACE_TICKET_TTL if actor else STALE_STEP),
         created_at=now,
     )
     uow.session.add(application)
@@ -312,8 +450,8 @@ def _face_by(method: str, letter: Document | None) -> str | None:
     if method == RECHARGE:
         return None
     if method == BANK_TRANSFER:
-        return "handler"
-    return "employee" if letter is not None else "legal_rep"
+        return str(FaceBy.HANDLER.value)
+    return str((FaceBy.AUTHORISED_EMPLOYEE if letter is not None else FaceBy.LEGAL_REPRESENTATIVE).value)
 
 
 def _uscc_key(secret_key: str, uscc: str) -> str:
@@ -346,35 +484,17 @@ REASON_FIELD = {
     AttemptReason.BANK_NAME_WRONG: ("The opening bank is wrong.", "bankName"),
     AttemptReason.ACCOUNT_MISMATCH: ("The account name and number do not match at the bank.", "accountNumber"),
     AttemptReason.CANNOT_RECEIVE: ("This account cannot receive transfers.", "accountNumber"),
-    AttemptReason.FACE_CHECK_FAILED: ("The face check failed.", None),
-    AttemptReason.WRONG_AMOUNT: ("The amount was entered wrongly twice; start a new verification.", "amount"),
+    AttemptReason.AMOUNT_WRONG_TWICE: ("The amount was entered wrongly twice; start a new verification.", "amount"),
     AttemptReason.AMOUNT_DEADLINE_PASSED: ("The amount was not confirmed within 8 days.", "amount"),
 }
 
 
-async def _decide_failed(
-    uow: Uow, application_id: int, reason: AttemptReason, *, give_back: bool = False, state: str = "failed"
-) -> EnterpriseApplication:
-    """End an application and its attempt as failed (RN-7), once."""
-    application = await _application(uow, application_id)
-    attempt = await steps.take(uow, application.attempt_id)
-    if attempt is None and application.state in OPEN_STATES:
-        # the attempt was already decided (a face outcome): the application follows it
-        attempt = await uow.session.get(VerificationAttempt, application.attempt_id)
-    if application.state not in OPEN_STATES:
-        raise steps.unavailable()
-    if attempt is not None:
-        steps.end(attempt, "expired" if state == "expired" else "failed", reason)
-    application.state, application.reason, application.decided_at = state, reason.value, uow.now()
-    if give_back and attempt is not None and attempt.counted:
-        await repo.give_back_method_attempt(uow, application.account_id, application.method)
-        attempt.counted = False
-    await uow.session.flush()
-    return application
-
-
-async def _refuse(uow: Uow, application_id: int, reason: AttemptReason, give_back: bool = False) -> NoReturn:
-    application = await _decide_failed(uow, application_id, reason, give_back=give_back)
+async def _refuse(
+    uow: Uow, application_id: int, reason: AttemptReason, from_states: tuple[str, ...], give_back: bool = False
+) -> NoReturn:
+    application = await _end(uow, application_id, from_states, "failed", reason, give_back=give_back)
+    if application is None:
+        raise _superseded()
     raise _refusal(reason, await _attempts_left(uow, application.account_id, application.method))
 
 
@@ -385,21 +505,17 @@ def _refusal(reason: AttemptReason, attempts_remaining: int | None) -> ServiceEr
     return ServiceError(Code[reason.value], message, field, persist=True, attempts_remaining=attempts_remaining)
 
 
-async def _provider_failed(uow: Uow, application_id: int, code_id: int | None = None) -> NoReturn:
-    application = await _application(uow, application_id)
-    if application.state not in ("face_pending", "remittance_pending", "payout_pending"):
-        raise steps.unavailable()
-    attempt = await steps.take(uow, application.attempt_id)
-    if attempt is not None:
-        steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
-        if attempt.counted:
-            await repo.give_back_method_attempt(uow, application.account_id, application.method)
-            attempt.counted = False
-    application.state, application.reason = "failed", AttemptReason.PROVIDER_UNAVAILABLE.value
-    application.decided_at = uow.now()
+async def _provider_failed(
+    uow: Uow, application_id: int, from_states: tuple[str, ...], code_id: int | None = None
+) -> NoReturn:
+    """Nothing was decided: the attempt is recorded as an error and given back, with the SMS code."""
+    application = await _end(
+        uow, application_id, from_states, "failed", AttemptReason.PROVIDER_UNAVAILABLE, give_back=True
+    )
+    if application is None:
+        raise _superseded()
     if code_id is not None:
         await codes.give_back(uow, code_id)
-    await uow.session.flush()
     raise steps.unavailable(persist=True)
 
 
@@ -410,25 +526,27 @@ async def _application(uow: Uow, application_id: int) -> EnterpriseApplication:
 
 
 async def _check_registry(
-    tx: Transactions, application_id: int, org: Organisation, actor: Subject | None
+    tx: Transactions, application_id: int, org: Organisation, actor: Subject | None, state: str
 ) -> RegisteredOrganisation | ServiceError:
     """RNE-9: the business registry, then the identity registry for whoever does the face check."""
     providers = tx.deps.providers
+    today = _today(tx.deps.clock.now())
     try:
         found = await steps.ask(
             tx,
             providers.business.look_up(
-                uscc=org.uscc, name=org.name, legal_representative=org.legal_rep_name, today=_today(tx.deps.clock.now())
+                uscc=org.uscc, name=org.name, legal_representative=org.legal_rep_name, today=today
             ),
         )
         refusal = judge(
             found,
             chosen_type=org.organisation_type,
             legal_representative=org.legal_rep_name,
-            today=_today(tx.deps.clock.now()),
+            today=today,
+            name=org.name,
         )
         if refusal is not None:
-            return await tx.write(_refuse, application_id, REFUSAL_REASON[refusal])
+            return await tx.write(_refuse, application_id, REFUSAL_REASON[refusal], (state,))
         if actor is not None:
             answer = await steps.ask(
                 tx,
@@ -440,9 +558,9 @@ async def _check_registry(
                     if answer is RegistryAnswer.NAME_MISMATCH
                     else AttemptReason.IDENTITY_NOT_FOUND
                 )
-                return await tx.write(_refuse, application_id, reason)
+                return await tx.write(_refuse, application_id, reason, (state,))
     except ProviderUnavailable:
-        return await tx.write(_provider_failed, application_id)
+        return await tx.write(_provider_failed, application_id, (state,))
     assert found is not None
     return found
 
@@ -457,16 +575,17 @@ async def _open_face(
             tx.deps.providers.liveness.start(ticket=ticket, name=actor.name, document_type=actor.document_type.value),
         )
     except ProviderUnavailable:
-        return await tx.write(_provider_failed, application_id)
-    opened = await tx.write(_set_ticket, attempt_id, ticket)
+        return await tx.write(_provider_failed, application_id, ("face_pending",))
+    opened = await tx.write(_set_ticket, application_id, attempt_id, ticket)
     if isinstance(opened, ServiceError):
         return opened
     return url, opened
 
 
-async def _set_ticket(uow: Uow, attempt_id: int, ticket: str) -> datetime:
-    now = uow.now()
-    expires = now + FACE_TICKET_TTL
+async def _set_ticket(uow: Uow, application_id: int, attempt_id: int, ticket: str) -> datetime:
+    expires = uow.now() + FACE_TICKET_TTL
+    if await _move(uow, application_id, ("face_pending",), "face_pending", step_expires_at=expires) is None:
+        raise _superseded()
     done = await uow.session.execute(
         update(VerificationAttempt)
         .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
@@ -516,12 +635,12 @@ async def _start_with_face(tx: Transactions, account_id: int, method: str, claim
         return claimed
     application_id, attempt_id = claimed
     assert claim.actor is not None
-    found = await _check_registry(tx, application_id, claim.organisation, claim.actor)
+    found = await _check_registry(tx, application_id, claim.organisation, claim.actor, "face_pending")
     if isinstance(found, ServiceError):
         return found
     # RNE-6: payment-licence holders are not offered the transfer; not counted against the account.
     if method == BANK_TRANSFER and not transfer_offered(found.organisation_type, found.payment_licence):
-        return await tx.write(_refuse, application_id, AttemptReason.PAYMENT_LICENCE_HOLDER, True)
+        return await tx.write(_refuse, application_id, AttemptReason.PAYMENT_LICENCE_HOLDER, ("face_pending",), True)
     marked = await tx.write(_mark_registry_facts, application_id, found.risk_hit)
     if isinstance(marked, ServiceError):
         return marked
@@ -534,37 +653,37 @@ async def _start_with_face(tx: Transactions, account_id: int, method: str, claim
 
 
 async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -> None:
-    """The liveness outcome of an enterprise attempt (called by `personal.complete_face_check`)."""
-    application = await uow.session.scalar(
-        select(EnterpriseApplication).where(EnterpriseApplication.attempt_id == attempt.id)
+    """The liveness outcome of an enterprise attempt (called by `personal.complete_face_check`, which took
+    the attempt). The ticket is used up either way."""
+    application_id = await uow.session.scalar(
+        select(EnterpriseApplication.id).where(EnterpriseApplication.attempt_id == attempt.id)
     )
-    assert application is not None
-    now = uow.now()
+    assert application_id is not None
+    attempt.outcome, attempt.ticket_expires_at = "pending", None  # the application decides it from here
+    await uow.session.flush()
     if not passed:
-        steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
-        application.state, application.reason, application.decided_at = (
-            "failed",
-            AttemptReason.FACE_CHECK_FAILED.value,
-            now,
-        )
+        if await _end(uow, application_id, ("face_pending",), "failed", AttemptReason.FACE_CHECK_FAILED) is None:
+            steps.end(attempt, "expired", AttemptReason.SUPERSEDED)
         return
-    # The attempt stays pending through the payout, the amount or the review; the face is done.
-    attempt.outcome, attempt.ticket_expires_at = "pending", None
+    application = await _application(uow, application_id)
+    now = uow.now()
     if application.method == BANK_TRANSFER:
         # RNE-4: the handler passed; the payout follows outside this transaction (`pay_out`).
-        application.state = "payout_pending"
-        return
-    if is_enterprise(OrganisationType(application.organisation_type)):
-        attempt.outcome = "deciding"
-        await _verify(uow, application, attempt)
-        return
-    # RNE-3: another organisation's passed face check goes to the 2-working-day review queue.
-    await _to_review(uow, application)
+        moved = await _move(uow, application_id, ("face_pending",), "payout_pending", step_expires_at=now + STALE_STEP)
+    elif is_enterprise(OrganisationType(application.organisation_type)):
+        moved = await _move(uow, application_id, ("face_pending",), "deciding", step_expires_at=None)
+        if moved is not None:
+            await _verify(uow, moved, attempt)
+    else:
+        # RNE-3: another organisation's passed face check goes to the 2-working-day review queue.
+        moved = await _move(uow, application_id, ("face_pending",), "in_review", step_expires_at=None)
+        if moved is not None:
+            await _submit_review(uow, moved)
+    if moved is None:  # superseded or expired meanwhile
+        steps.end(attempt, "expired", AttemptReason.SUPERSEDED)
 
 
-async def _to_review(uow: Uow, application: EnterpriseApplication) -> None:
-    application.state = "in_review"
-    await uow.session.flush()
+async def _submit_review(uow: Uow, application: EnterpriseApplication) -> None:
     item = await review.submit(
         uow, kind=KIND, subject_id=application.id, account_id=application.account_id, queue_days=QUEUE_DAYS
     )
@@ -573,15 +692,12 @@ async def _to_review(uow: Uow, application: EnterpriseApplication) -> None:
 
 
 async def _verify(uow: Uow, application: EnterpriseApplication, attempt: VerificationAttempt) -> bool:
-    """Make the account verified as this organisation (RN-1), unless it already is (RN-5)."""
+    """The application (moved to `deciding` by this caller) verifies the account as the organisation
+    (RN-1), unless the account is verified already (RN-5)."""
     now = uow.now()
     if await repo.verification_of(uow, application.account_id) is not None:
-        steps.end(attempt, "failed", AttemptReason.ALREADY_VERIFIED)
-        application.state, application.reason, application.decided_at = (
-            "failed",
-            AttemptReason.ALREADY_VERIFIED.value,
-            now,
-        )
+        application.state = "failed"
+        await _close(uow, application, AttemptReason.ALREADY_VERIFIED)
         return False
     key = uow.settings.secret_key
     verification = Verification(
@@ -605,20 +721,19 @@ async def _verify(uow: Uow, application: EnterpriseApplication, attempt: Verific
         context="verification",
         accepted_at=attempt.created_at,
     )
+    await uow.session.flush()  # the pending changes go out before the savepoint, so only the inserts are in it
     try:
         async with uow.session.begin_nested():
             uow.session.add_all([verification, acceptance])
     except IntegrityError:  # a concurrent verification won (RN-5)
-        steps.end(attempt, "failed", AttemptReason.ALREADY_VERIFIED)
-        application.state, application.reason, application.decided_at = (
-            "failed",
-            AttemptReason.ALREADY_VERIFIED.value,
-            now,
-        )
+        application = await _application(uow, application.id)
+        application.state = "failed"
+        await _close(uow, application, AttemptReason.ALREADY_VERIFIED)
         return False
     steps.end(attempt, "passed")
     attempt.completed_at = now
     application.state, application.reason, application.decided_at = "verified", None, now
+    application.step_expires_at = None
     await uow.session.flush()
     return True
 
@@ -657,22 +772,25 @@ async def pay_out(tx: Transactions, application_id: int) -> EnterpriseApplicatio
             ),
         )
     except ProviderUnavailable:
-        return await tx.write(_provider_failed, application_id)
+        return await tx.write(_provider_failed, application_id, ("payout_pending",))
     if result.refusal is not None:
-        return await tx.write(_refuse, application_id, AttemptReason[result.refusal.value])
+        return await tx.write(_refuse, application_id, AttemptReason[result.refusal.value], ("payout_pending",))
     return await tx.write(_paid, application_id, amount, reference)
 
 
 async def _paid(uow: Uow, application_id: int, amount: int, reference: str) -> EnterpriseApplication:
-    application = await _application(uow, application_id)
     now = uow.now()
-    moved = await uow.session.execute(
-        update(EnterpriseApplication)
-        .where(EnterpriseApplication.id == application_id, EnterpriseApplication.state == "payout_pending")
-        .values(state="amount_pending", amount_fen=amount, amount_deadline=now + AMOUNT_WINDOW)
-        .returning(EnterpriseApplication.id)
+    deadline = now + AMOUNT_WINDOW
+    application = await _move(
+        uow,
+        application_id,
+        ("payout_pending",),
+        "amount_pending",
+        amount_fen=amount,
+        amount_deadline=deadline,
+        step_expires_at=deadline,
     )
-    if moved.scalar_one_or_none() is None:
+    if application is None:
         raise steps.unavailable()
     assert application.bank_name is not None
     assert application.account_number is not None
@@ -688,7 +806,11 @@ async def _paid(uow: Uow, application_id: int, amount: int, reference: str) -> E
         )
     )
     await uow.session.flush()
-    return await _application(uow, application_id)
+    return application
+
+
+def _not_awaiting_amount() -> ServiceError:
+    return ServiceError(Code.NOT_AWAITING_AMOUNT, "This verification is not waiting for an amount.", "id")
 
 
 async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_text: str) -> EnterpriseApplication:
@@ -702,11 +824,13 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
     if application is None or application.account_id != account_id:
         raise ServiceError(Code.APPLICATION_NOT_FOUND, "No such enterprise verification.", "id")
     if application.state != "amount_pending":
-        raise ServiceError(Code.NOT_AWAITING_AMOUNT, "This verification is not waiting for an amount.", "id")
-    assert application.amount_deadline is not None
-    if application.amount_deadline <= uow.now():
-        await _decide_failed(uow, application.id, AttemptReason.AMOUNT_DEADLINE_PASSED, state="expired")
-        raise _refusal(AttemptReason.AMOUNT_DEADLINE_PASSED, None)
+        raise _not_awaiting_amount()
+    assert application.step_expires_at is not None
+    if application.step_expires_at <= uow.now():
+        reason = AttemptReason.AMOUNT_DEADLINE_PASSED
+        if await _end(uow, application.id, ("amount_pending",), "expired", reason) is None:
+            raise _not_awaiting_amount()
+        raise _refusal(reason, None)
     if amount != application.amount_fen:
         counted = await uow.session.execute(
             update(EnterpriseApplication)
@@ -720,10 +844,12 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
         )
         wrong = counted.scalar_one_or_none()
         if wrong is None:
-            raise ServiceError(Code.NOT_AWAITING_AMOUNT, "This verification is not waiting for an amount.", "id")
+            raise _not_awaiting_amount()
         if wrong >= MAX_WRONG_AMOUNTS:  # RNE-5: the second wrong amount fails this verification
-            await _decide_failed(uow, application.id, AttemptReason.WRONG_AMOUNT)
-            raise _refusal(AttemptReason.WRONG_AMOUNT, await _attempts_left(uow, account_id, BANK_TRANSFER))
+            reason = AttemptReason.AMOUNT_WRONG_TWICE
+            if await _end(uow, application.id, ("amount_pending",), "failed", reason) is None:
+                raise _not_awaiting_amount()
+            raise _refusal(reason, await _attempts_left(uow, account_id, BANK_TRANSFER))
         raise ServiceError(
             Code.AMOUNT_WRONG,
             f"This is not the amount paid; {MAX_WRONG_AMOUNTS - wrong} try left.",
@@ -731,23 +857,19 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
             persist=True,
             attempts_remaining=MAX_WRONG_AMOUNTS - wrong,
         )
-    moved = await uow.session.execute(
-        update(EnterpriseApplication)
-        .where(EnterpriseApplication.id == application.id, EnterpriseApplication.state == "amount_pending")
-        .values(state="deciding")
-        .returning(EnterpriseApplication.id)
-    )
-    if moved.scalar_one_or_none() is None:
-        raise ServiceError(Code.NOT_AWAITING_AMOUNT, "This verification is not waiting for an amount.", "id")
-    application = await _application(uow, application.id)
-    attempt = await uow.session.get(VerificationAttempt, application.attempt_id, populate_existing=True)
-    assert attempt is not None
     if application.risk_hit:  # RNE-7: a right amount with a risk hit goes to review instead
-        await _to_review(uow, application)
-    else:
-        await _verify(uow, application, attempt)
-    await uow.session.flush()
-    return application
+        moved = await _move(uow, application.id, ("amount_pending",), "in_review", step_expires_at=None)
+        if moved is None:
+            raise _not_awaiting_amount()
+        await _submit_review(uow, moved)
+        return moved
+    moved = await _move(uow, application.id, ("amount_pending",), "deciding", step_expires_at=None)
+    if moved is None:
+        raise _not_awaiting_amount()
+    attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)
+    assert attempt is not None
+    await _verify(uow, moved, attempt)
+    return moved
 
 
 # --- recharge (RNE-8) ------------------------------------------------------------------------------
@@ -766,10 +888,11 @@ async def start_recharge(tx: Transactions, account_id: int, data: RechargeInput)
     if isinstance(claimed, ServiceError):
         return claimed
     application_id, code_id = claimed
-    found = await _check_registry(tx, application_id, organisation, None)
+    try:
+        found = await _check_registry_for_recharge(tx, application_id, organisation)
+    except ProviderUnavailable:
+        return await tx.write(_provider_failed, application_id, ("remittance_pending",), code_id)
     if isinstance(found, ServiceError):
-        if found.code is Code.PROVIDER_UNAVAILABLE and code_id is not None:
-            await tx.write(_give_back_code, code_id)
         return found
     started = await tx.write(_await_remittance, application_id)
     if isinstance(started, ServiceError):
@@ -778,14 +901,31 @@ async def start_recharge(tx: Transactions, account_id: int, data: RechargeInput)
     return Started(application, attempt)
 
 
-async def _give_back_code(uow: Uow, code_id: int) -> None:
-    await codes.give_back(uow, code_id)
+async def _check_registry_for_recharge(
+    tx: Transactions, application_id: int, org: Organisation
+) -> RegisteredOrganisation | ServiceError:
+    today = _today(tx.deps.clock.now())
+    found = await steps.ask(
+        tx,
+        tx.deps.providers.business.look_up(
+            uscc=org.uscc, name=org.name, legal_representative=org.legal_rep_name, today=today
+        ),
+    )
+    refusal = judge(
+        found, chosen_type=org.organisation_type, legal_representative=org.legal_rep_name, today=today, name=org.name
+    )
+    if refusal is not None:
+        return await tx.write(_refuse, application_id, REFUSAL_REASON[refusal], ("remittance_pending",))
+    assert found is not None
+    return found
 
 
 async def _claim_recharge(uow: Uow, account_id: int, claim: _Claim, code: str | None) -> tuple[int, int | None]:
     await accounts_repo.lock_account(uow, account_id)
     if await repo.verification_of(uow, account_id) is not None:  # RN-5
         raise steps.already_verified()
+    if await _open_application(uow, account_id) is not None:
+        raise _in_progress()
     code_id: int | None = None
     account = await accounts_repo.get(uow, account_id)
     assert account is not None
@@ -811,12 +951,18 @@ async def _claim_recharge(uow: Uow, account_id: int, claim: _Claim, code: str | 
 
 
 async def _await_remittance(uow: Uow, application_id: int) -> EnterpriseApplication:
-    application = await _application(uow, application_id)
-    if application.state != "remittance_pending" or application.amount_fen is not None:
+    deadline = uow.now() + REMITTANCE_WINDOW
+    application = await _move(
+        uow,
+        application_id,
+        ("remittance_pending",),
+        "remittance_pending",
+        amount_fen=random_amount_fen(),
+        amount_deadline=deadline,
+        step_expires_at=deadline,
+    )
+    if application is None:
         raise steps.unavailable()
-    application.amount_fen = random_amount_fen()
-    application.amount_deadline = uow.now() + REMITTANCE_WINDOW
-    await uow.session.flush()
     return application
 
 
@@ -847,24 +993,39 @@ async def remittance_received(
         .limit(1)
     )
     note = "unmatched"
-    if application is not None and application.state == "remittance_pending" and application.amount_fen is not None:
+    if application is not None and application.amount_fen is not None:
         assert application.amount_deadline is not None
-        reason: AttemptReason | None = None
-        if application.amount_deadline <= now:
-            reason = AttemptReason.PAYMENT_LATE
-        elif payer_account_name.strip() != application.organisation_name:
-            reason = AttemptReason.PAYER_NAME_MISMATCH
-        elif amount != application.amount_fen:
-            reason = AttemptReason.PAYMENT_AMOUNT_WRONG
-        if reason is None:
-            attempt = await steps.take(uow, application.attempt_id)
-            assert attempt is not None
-            note = "matched" if await _verify(uow, application, attempt) else "already_verified"
-        else:
-            await _decide_failed(uow, application.id, reason, state="rejected")
-            note = reason.value.lower()
-    elif application is not None and application.state == "expired":
-        note = "late"
+        late = application.amount_deadline <= now
+        if application.state == "remittance_pending" and not late:
+            if payer_account_name.strip() != application.organisation_name:
+                reason: AttemptReason | None = AttemptReason.PAYER_NAME_MISMATCH
+            elif amount != application.amount_fen:
+                reason = AttemptReason.PAYMENT_AMOUNT_WRONG
+            else:
+                reason = None
+            if reason is None:
+                moved = await _move(uow, application.id, ("remittance_pending",), "deciding", step_expires_at=None)
+                if moved is not None:
+                    attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)
+                    assert attempt is not None
+                    note = "matched" if await _verify(uow, moved, attempt) else "already_verified"
+            elif await _end(uow, application.id, ("remittance_pending",), "rejected", reason) is not None:
+                note = reason.value.lower()
+        elif late and (
+            application.state == "remittance_pending"
+            or (application.state == "expired" and application.reason == AttemptReason.PAYMENT_NOT_RECEIVED.value)
+        ):
+            # RNE-8: a late payment rejects the application, whether or not the sweeper expired it first.
+            moved = await _move(uow, application.id, ("remittance_pending", "expired"), "rejected")
+            if moved is not None:
+                moved.reason = AttemptReason.PAYMENT_LATE.value
+                attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)
+                assert attempt is not None
+                if attempt.outcome in ("pending", "expired"):
+                    steps.end(attempt, "failed", AttemptReason.PAYMENT_LATE)
+                    attempt.completed_at = now
+                await _close(uow, moved, AttemptReason.PAYMENT_LATE)
+                note = "payment_late"
     uow.session.add(
         BalanceEntry(
             account_id=remittance.account_id,
@@ -892,19 +1053,26 @@ async def balance_fen(uow: Uow, account_id: int) -> int:
 
 
 def shown_state(application: EnterpriseApplication, now: datetime) -> str:
-    """A deadline past is shown as expired before the sweeper gets to it (RNE-4, RNE-8)."""
+    """A step that ran out reads as it will end, before the sweeper gets to it (RNE-4, RNE-8)."""
     if (
-        application.state in DEADLINE_STATES
-        and application.amount_deadline is not None
-        and application.amount_deadline <= now
+        application.state in TIMED_STEPS
+        and application.step_expires_at is not None
+        and application.step_expires_at <= now
     ):
-        return "expired"
-    return application.state
+        return TIMED_STEPS[application.state][0]
+    return "in_review" if application.state == "deciding" else application.state
+
+
+def shown_reason(application: EnterpriseApplication, now: datetime) -> str | None:
+    if shown_state(application, now) != application.state and application.state in TIMED_STEPS:
+        return str(TIMED_STEPS[application.state][1].value)
+    return application.reason
 
 
 async def applications_page(
     uow: Uow, account_id: int, first: int, after_id: int | None
-) -> list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]]:
+) -> tuple[list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]], int]:
+    """The account's enterprise verifications, newest first, and how many there are: two statements."""
     stmt = (
         select(EnterpriseApplication, ReviewItem, RemittanceAccount)
         .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
@@ -915,7 +1083,13 @@ async def applications_page(
     )
     if after_id is not None:
         stmt = stmt.where(EnterpriseApplication.id < after_id)
-    return [(a, i, r) for a, i, r in (await uow.session.execute(stmt)).all()]
+    rows: list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]] = [
+        (a, i, r) for a, i, r in (await uow.session.execute(stmt)).all()
+    ]
+    total = await uow.session.scalar(
+        select(func.count()).select_from(EnterpriseApplication).where(EnterpriseApplication.account_id == account_id)
+    )
+    return rows, total or 0
 
 
 async def application_of_attempt(
@@ -932,23 +1106,25 @@ async def application_of_attempt(
     return None if row is None else (row[0], row[1], row[2])
 
 
-async def sweep(uow: Uow) -> dict[str, int]:
-    """Expire transfers not confirmed within 8 days and recharges not paid within 3 (RNE-4, RNE-8)."""
+async def open_application(uow: Uow, account_id: int) -> bool:
+    """Whether an enterprise verification of the account is past its face check and still running (a
+    personal verification would pre-empt it, RN-1)."""
     now = uow.now()
-    due = list(
-        await uow.session.scalars(
-            select(EnterpriseApplication.id).where(
-                EnterpriseApplication.state.in_(DEADLINE_STATES), EnterpriseApplication.amount_deadline <= now
-            )
+    found = await uow.session.scalar(
+        select(EnterpriseApplication.id).where(
+            EnterpriseApplication.account_id == account_id,
+            EnterpriseApplication.state.in_([s for s in OPEN_STATES if s != "face_pending"]),
+            (EnterpriseApplication.step_expires_at.is_(None)) | (EnterpriseApplication.step_expires_at > now),
         )
     )
-    for application_id in due:
-        application = await _application(uow, application_id)
-        reason = (
-            AttemptReason.AMOUNT_DEADLINE_PASSED if application.method == BANK_TRANSFER else AttemptReason.PAYMENT_LATE
-        )
-        await _decide_failed(uow, application_id, reason, state="expired")
-    return {"enterprise_deadlines_expired": len(due)}
+    return found is not None
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """End every step that ran out: unanswered face checks, payouts that never finished, amounts not
+    confirmed within 8 days, remittances not paid within 3 (RNE-4, RNE-8). Each row is decided by a
+    conditional UPDATE, so a user or a payment deciding it at the same moment wins without harm."""
+    return {"enterprise_steps_ended": await _expire_overdue(uow)}
 
 
 async def answer_material(uow: Uow, account_id: int, application_id: int, upload_id: str) -> EnterpriseApplication:
@@ -964,11 +1140,11 @@ async def answer_material(uow: Uow, account_id: int, application_id: int, upload
         raise ServiceError(
             Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"
         ) from None
-    application.authorisation_document_id = document.id
-    application.state = "in_review"
-    await uow.session.flush()
+    moved = await _move(uow, application.id, ("waiting_user",), "in_review", authorisation_document_id=document.id)
+    if moved is None:
+        raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
     await review.user_answered(uow, application.review_item_id)
-    return application
+    return moved
 
 
 class EnterpriseVerificationHandler:
@@ -977,25 +1153,21 @@ class EnterpriseVerificationHandler:
     label = "企业实名认证 / enterprise real-name verification"
 
     async def approved(self, uow: Uow, item: ReviewItem) -> None:
-        application = await _application(uow, item.subject_id)
-        attempt = await steps.take(uow, application.attempt_id)
+        moved = await _move(uow, item.subject_id, ("in_review",), "deciding")
+        assert moved is not None  # the review item and the application move together
+        attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)
         assert attempt is not None
-        await _verify(uow, application, attempt)
-        await uow.session.flush()
+        await _verify(uow, moved, attempt)
 
     async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
-        application = await _application(uow, item.subject_id)
-        attempt = await steps.take(uow, application.attempt_id)
-        if attempt is not None:
-            steps.end(attempt, "failed", AttemptReason.REJECTED_IN_REVIEW)
-        application.state, application.reason = "rejected", reason.value
-        application.reject_text, application.decided_at = text or None, uow.now()
+        moved = await _end(uow, item.subject_id, ("in_review",), "rejected", AttemptReason.REJECTED_IN_REVIEW)
+        assert moved is not None
+        moved.review_reason, moved.reject_text = reason.value, text or None
         await uow.session.flush()
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
-        application = await _application(uow, item.subject_id)
-        application.state, application.more_message = "waiting_user", message
-        await uow.session.flush()
+        moved = await _move(uow, item.subject_id, ("in_review",), "waiting_user", more_message=message)
+        assert moved is not None
 
     async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
         application = await _application(uow, item.subject_id)

@@ -143,6 +143,15 @@ async def _claim_common(uow: Uow, account_id: int, method: str, subject: Subject
     # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
     if await repo.verification_of(uow, account_id) is not None:
         raise steps.already_verified()
+    from services.verification import enterprise  # enterprise builds on this module
+
+    # RN-1: one subject per account; an organisation's verification under way comes first.
+    if await enterprise.open_application(uow, account_id):
+        raise ServiceError(
+            Code.APPLICATION_IN_PROGRESS,
+            "An enterprise verification of this account is in progress; it must end before a personal one.",
+            None,
+        )
     # RN-3: the 6th account is refused before any provider is asked (and again, atomically, on success).
     if await repo.document_uses(uow, subject.key(uow.settings.secret_key)) >= repo.MAX_ACCOUNTS_PER_DOCUMENT:
         _new_attempt(
@@ -376,7 +385,7 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
     found = await face_ticket(uow, ticket)
     if found is None:
         raise ServiceError(Code.FACE_TICKET_NOT_FOUND, "No such face check.", "ticket")
-    if found.outcome != "pending":
+    if found.outcome != "pending" or found.ticket_expires_at is None:  # decided, or its face check is done
         raise _ticket_used()
     assert found.ticket_expires_at is not None
     if found.ticket_expires_at <= uow.now():
@@ -384,7 +393,9 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
         raise ServiceError(
             Code.FACE_TICKET_EXPIRED, "This face check expired (10 minutes); start a new one.", "ticket", persist=True
         )
-    # Single use, also when the page is posted twice at once: only one request takes it.
+    # Single use, also when the page is posted twice at once: only one request takes it. The account is
+    # locked first, the order every writer of verification rows follows.
+    await accounts_repo.lock_account(uow, found.account_id)
     attempt = await steps.take(uow, found.id)
     if attempt is None:
         raise _ticket_used()
