@@ -7,6 +7,7 @@ from models.base import Base
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
 from models.documents import Document
 from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
+from models.mfa import LoginChallenge, MfaDevice, MfaRecoveryCode
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
 from models.students import StudentStatus
 from models.verification import IdentityDocumentUse, Verification, VerificationAttempt, VerificationMethodUse
@@ -25,7 +26,10 @@ __all__ = [
     "Document",
     "EnterpriseApplication",
     "IdentityDocumentUse",
+    "LoginChallenge",
     "LoginThrottle",
+    "MfaDevice",
+    "MfaRecoveryCode",
     "OneTimeCode",
     "OutboxMessage",
     "PhoneQuota",

@@ -20,6 +20,7 @@ from schema.inputs.auth import (
 )
 from schema.types.account import AccountType, SessionType
 from schema.types.common import INPUT
+from schema.types.mfa import LoginChallenge
 from schema.types.payloads import (
     OperationChallengeVerifyPayload,
     QrLoginTicket,
@@ -31,6 +32,7 @@ from schema.types.payloads import (
     VerificationCodeSendPayload,
 )
 from services.auth import service as auth
+from services.auth.challenge import IssuedChallenge
 from services.auth.errors import AuthErrorCode
 from services.auth.service import IssuedSession
 from services.codes.requests import request_code
@@ -42,9 +44,21 @@ from services.mfa.errors import MfaErrorCode
 Info = strawberry.Info[Context, None]
 
 
-def _session_payload(result: IssuedSession | ServiceError) -> SessionCreatePayload:
+def _session_payload(result: IssuedSession | IssuedChallenge | ServiceError) -> SessionCreatePayload:
     if isinstance(result, ServiceError):
         return SessionCreatePayload(errors=[AuthError.from_service(result)])
+    if isinstance(result, IssuedChallenge):
+        return SessionCreatePayload(
+            challenge=LoginChallenge(
+                token=result.token,
+                factors=[SecondFactor(f) for f in result.factors]
+                + ([SecondFactor.RECOVERY_CODE] if "totp" in result.factors else []),
+                phone_masked=mask_phone(result.account.phone),
+                expires_at=result.expires_at,
+                attempts_remaining=result.attempts_remaining,
+            ),
+            errors=[],
+        )
     return SessionCreatePayload(
         token=result.token,
         session=SessionType.from_model(result.session, result.account, result.session.id),
@@ -145,7 +159,7 @@ async def operation_challenge_verify(
     result = await info.context.write_viewer(
         MfaErrorCode.AUTHENTICATION_REQUIRED,
         mfa.grant,
-        "totp" if input.factor is SecondFactor.TOTP else "sms",
+        {"SMS": "sms", "TOTP": "totp", "RECOVERY_CODE": "recovery_code"}[input.factor.name],
         input.code,
     )
     if isinstance(result, ServiceError):

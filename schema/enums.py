@@ -73,6 +73,19 @@ SPECIFIC = {
     "QR_TICKET_USED": "The QR login ticket was already confirmed or redeemed.",
     "QR_LOGIN_NOT_AVAILABLE": "QR login is for portal accounts only (AUTH-2).",
     "MFA_DEVICE_NOT_BOUND": "The TOTP factor needs a bound virtual MFA device; offer the binding flow (MFA-4).",
+    "MFA_DEVICE_ALREADY_BOUND": "A virtual MFA device is bound already; at most one per account (MFA-4).",
+    "MFA_BINDING_NOT_STARTED": "Call `mfaDeviceBindingStart` first.",
+    "MFA_BIND_CODES_INVALID": "The two codes are not two consecutive codes of the new device (MFA-4); nothing was "
+    "bound.",
+    "TOTP_CODE_INVALID": "Not a current code of the bound device (one 30-second step of drift either way).",
+    "TOTP_CODE_USED": "This TOTP code was accepted before; each code works once (MFA-5). Wait for the next one.",
+    "RECOVERY_CODE_INVALID": "Not an unused recovery code of this account.",
+    "FACTOR_NOT_ENABLED": "This factor is not enabled for this protection (MFA-1, MFA-2).",
+    "LOGIN_CHALLENGE_INVALID": "The sign-in challenge is unknown, used, from another client, or the password changed; "
+    "sign in with the password again.",
+    "LOGIN_CHALLENGE_EXPIRED": "The sign-in challenge expired (5 minutes); sign in with the password again.",
+    "LOGIN_CHALLENGE_ATTEMPTS_EXHAUSTED": "Five wrong codes ended this sign-in challenge; sign in with the password "
+    "again.",
     "MATERIAL_MISSING": "A required material is missing (APL-1, APL-2); see the message.",
     "MATERIAL_NOT_EXPECTED": "A material that is not part of this account's set was sent.",
     "DOCUMENT_NOT_FOUND": "No upload with this ID belongs to the viewer (ORG-3).",
@@ -305,7 +318,16 @@ class SignInMethod(Enum):
 @strawberry.enum(description="A second factor (MFA-1).")
 class SecondFactor(Enum):
     SMS = strawberry.enum_value("sms", description="A 6-digit code sent to the bound phone.")
-    TOTP = strawberry.enum_value("totp", description="A code from a virtual MFA device (RFC 6238).")
+    TOTP = strawberry.enum_value(
+        "totp",
+        description="A code from the virtual MFA device (RFC 6238: 6 digits, 30-second steps; accepted from one step "
+        "before to one step after the current one, and each code only once, MFA-5).",
+    )
+    RECOVERY_CODE = strawberry.enum_value(
+        "recovery_code",
+        description="One of the ten single-use recovery codes shown when the device was bound; passes where TOTP "
+        "is enabled.",
+    )
 
 
 @strawberry.enum(description="Where a QR login ticket stands.")
@@ -327,6 +349,7 @@ gql_enum(
         "OPERATION": "The SMS second factor for a protected operation (MFA-3); always to the bound phone.",
         "PASSWORD_RESET": "Sent by `passwordResetStart` only.",
         "ACCOUNT_REVEAL": "Sent by `accountRecoveryLookup` only.",
+        "LOGIN_CHALLENGE": "Sent by `loginChallengeCodeSend` only (AUTH-6).",
         "BANK_CARD": "Bank-card verification (RNP-4); to `phone`, the number reserved at the bank; signed in.",
         "REMITTANCE_ACCOUNT": "Opening the dedicated remittance account of recharge verification (RNE-8); always to the "
         "bound phone.",

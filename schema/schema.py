@@ -21,12 +21,18 @@ from strawberry.extensions import (
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import accounts, appeals, auth, enterprise, recovery, students, verification
+from resolvers import accounts, appeals, auth, enterprise, mfa, recovery, students, verification
 from resolvers import viewer as viewer_resolvers
 from schema.context import Context
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
+from schema.types.mfa import (
+    LoginChallengeCodeSendPayload,
+    MfaAccountPayload,
+    MfaDeviceBindingStartPayload,
+    MfaRecoveryCodesPayload,
+)
 from schema.types.payloads import (
     AccountPasswordChangePayload,
     AccountRecoveryLookupPayload,
@@ -226,6 +232,38 @@ class Mutation:
         resolver=enterprise.enterprise_verification_material_answer,
         description="Upload the authorisation letter again when the reviewer asked for more material (RNE-3); the "
         "review clock starts again (REV-4).",
+    )
+    mfa_device_binding_start: MfaDeviceBindingStartPayload = strawberry.mutation(
+        resolver=mfa.mfa_device_binding_start,
+        description="Start binding a virtual MFA device (MFA-4): a new secret, its `otpauth://` URI (issuer and account "
+        "label) and QR code. Replaces an unfinished binding; at most one device per account.",
+    )
+    mfa_device_bind: MfaRecoveryCodesPayload = strawberry.mutation(
+        resolver=mfa.mfa_device_bind,
+        description="Bind the device with two consecutive codes (MFA-4); answers the ten recovery codes, once.",
+    )
+    mfa_device_unbind: MfaAccountPayload = strawberry.mutation(
+        resolver=mfa.mfa_device_unbind,
+        description="Unbind the device with a current code (MFA-6); protected (MFA-2). Protections that used TOTP "
+        "continue with SMS. Lost the device? Use a recovery code, or file an MFA-unbind appeal.",
+    )
+    security_protections_set: MfaAccountPayload = strawberry.mutation(
+        resolver=mfa.security_protections_set,
+        description="Switch login and operation protection on or off, each with SMS and/or TOTP (MFA-1, MFA-2); "
+        "protected. TOTP needs a bound device (MFA-4).",
+    )
+    mfa_recovery_codes_regenerate: MfaRecoveryCodesPayload = strawberry.mutation(
+        resolver=mfa.mfa_recovery_codes_regenerate,
+        description="Replace the ten recovery codes (the old ones stop working); protected.",
+    )
+    login_challenge_code_send: LoginChallengeCodeSendPayload = strawberry.mutation(
+        resolver=mfa.login_challenge_code_send,
+        description="Send the SMS code of a pending protected sign-in to the bound phone (AUTH-6).",
+    )
+    session_create_by_challenge: SessionCreatePayload = strawberry.mutation(
+        resolver=mfa.session_create_by_challenge,
+        description="Finish a protected sign-in with an enabled second factor (AUTH-6): from the client that gave "
+        "the password, within 5 minutes, at most 5 wrong codes.",
     )
     account_recovery_reveal: AccountRecoveryRevealPayload = strawberry.mutation(
         resolver=recovery.account_recovery_reveal,

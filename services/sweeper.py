@@ -12,6 +12,7 @@ from sqlalchemy import delete, select, update
 from models.accounts import Account
 from models.auth import AuthSession, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.codes import OneTimeCode
+from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
 from services.uow import Uow
 from services.verification import enterprise, personal
@@ -29,6 +30,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
         (QrLoginTicket, "qr_tickets"),
         (StepUpGrant, "step_up_grants"),
         (RecoveryTicket, "recovery_tickets"),
+        (LoginChallenge, "login_challenges"),
     ):
         result = await uow.session.execute(
             delete(model).where(model.expires_at <= now - KEEP_EXPIRED).returning(model.id)

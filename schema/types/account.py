@@ -36,6 +36,7 @@ from services.accounts.agreements import CURRENT
 from services.auth import service as auth
 from services.entitlements import service as entitlements
 from services.identifiers import mask_phone, national
+from services.mfa import devices as mfa_devices
 from services.mfa.service import operation_protection_factors
 from services.providers.bank import format_cny
 from services.students import service as students
@@ -90,6 +91,10 @@ class SecuritySettings:
         description="Asked before changing password, phone or e-mail (MFA-2). On with SMS for new accounts (MFA-3)."
     )
     login_protection: Protection = strawberry.field(description="Asked after the password (AUTH-6).")
+    mfa_device_bound_at: datetime | None = strawberry.field(
+        description="When the virtual MFA device was bound (MFA-4); null without one."
+    )
+    recovery_codes_left: int = strawberry.field(description="Unused recovery codes (10 after binding).")
 
 
 @strawberry.type(name="Session", description="A signed-in session of the viewer (AUTH-3, AUTH-4).")
@@ -226,7 +231,9 @@ class AccountType(relay.Node):
         return self.model.idle_timeout_minutes
 
     @strawberry.field(description="Second-factor settings (MFA-2, MFA-3).")
-    def security(self) -> SecuritySettings:
+    async def security(self, info: Info) -> SecuritySettings:
+        device = await info.context.read(mfa_devices.bound_device, self.model.id)
+        left = await info.context.read(mfa_devices.recovery_codes_left, self.model.id) if device else 0
         op = [SecondFactor(f) for f in operation_protection_factors(self.model)]
         login = [
             SecondFactor(f)
@@ -236,6 +243,8 @@ class AccountType(relay.Node):
         return SecuritySettings(
             operation_protection=Protection(enabled=bool(op), factors=op),
             login_protection=Protection(enabled=bool(login), factors=login),
+            mfa_device_bound_at=device.bound_at if device else None,
+            recovery_codes_left=left,
         )
 
     @strawberry.field(description="The agreements this account accepted, with versions and times (REG-5).")

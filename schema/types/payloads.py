@@ -20,6 +20,7 @@ from schema.errors import (
 from schema.types.account import AccountType, SessionType
 from schema.types.appeals import AppealType
 from schema.types.enterprise import EnterpriseVerification
+from schema.types.mfa import LoginChallenge
 from schema.types.students import StudentStatusType
 from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
 
@@ -71,6 +72,11 @@ class SessionCreatePayload:
     account: AccountType | None = strawberry.field(default=None, description="The account signed in to.")
     account_created: bool | None = strawberry.field(
         default=None, description="True when SMS sign-in created the phone's portal account (REG-4)."
+    )
+    challenge: LoginChallenge | None = strawberry.field(
+        default=None,
+        description="Login protection is on (AUTH-6): the password was right but no session yet; pass a second "
+        "factor with `sessionCreateByChallenge`. `token` and `session` are null then.",
     )
     errors: list[AuthError] = strawberry.field(description=ERRORS)
 

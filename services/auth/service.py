@@ -17,6 +17,7 @@ from models.accounts import Account
 from models.auth import AuthSession, QrLoginTicket
 from services.accounts import repository as accounts_repo
 from services.accounts import service as accounts
+from services.auth import challenge
 from services.auth import repository as repo
 from services.auth.errors import AuthErrorCode
 from services.auth.policy import (
@@ -160,7 +161,7 @@ class _PasswordAttempt:
 
 async def sign_in_with_password(
     tx: Transactions, login_name: str, password: str, client: ClientInfo
-) -> IssuedSession | ServiceError:
+) -> IssuedSession | challenge.IssuedChallenge | ServiceError:
     """AUTH-1 / AUTH-2 / AUTH-5 in three steps, so no database lock is held while argon2 runs:
     a read (throttle state, the account's hash), the hash in a worker thread, a write (the outcome)."""
     try:
@@ -192,7 +193,9 @@ async def _password_attempt(uow: Uow, login_name: str, client: ClientInfo) -> _P
     )
 
 
-async def _password_outcome(uow: Uow, attempt: _PasswordAttempt, ok: bool, client: ClientInfo) -> IssuedSession:
+async def _password_outcome(
+    uow: Uow, attempt: _PasswordAttempt, ok: bool, client: ClientInfo
+) -> IssuedSession | challenge.IssuedChallenge:
     now = uow.now()
     account = await accounts_repo.get(uow, attempt.account_id) if attempt.account_id is not None else None
     # The password must still be the one we checked (a reset may have happened meanwhile). Failures
@@ -200,6 +203,8 @@ async def _password_outcome(uow: Uow, attempt: _PasswordAttempt, ok: bool, clien
     if ok and account is not None and account.status == "active" and account.password_hash == attempt.password_hash:
         if attempt.name_has_failures:
             await repo.clear(uow, attempt.name_key)
+        if challenge.login_factors(account):  # AUTH-6: login protection asks for a second factor first
+            return await challenge.issue(uow, account, challenge.client_key(uow, client.ip, client.user_agent))
         return await _issue(uow, account, "password", client)
     name_failures = await repo.record_failure(uow, attempt.name_key, now, THROTTLE_WINDOW)
     address_failures = await repo.record_failure(uow, attempt.address_key, now, THROTTLE_WINDOW)
@@ -318,3 +323,13 @@ async def qr_ticket_redeem(uow: Uow, token: str, client: ClientInfo) -> IssuedSe
     if account is None or account.status != "active":
         raise ServiceError(AuthErrorCode.QR_TICKET_NOT_FOUND, "This QR login ticket is not known.", "token")
     return await _issue(uow, account, "qr", client)
+
+
+async def sign_in_by_challenge(uow: Uow, token: str, client: ClientInfo, factor: str, code: str) -> IssuedSession:
+    """AUTH-6: the second factor of a protected password sign-in; the session follows."""
+    account = await challenge.answer(uow, token, challenge.client_key(uow, client.ip, client.user_agent), factor, code)
+    return await _issue(uow, account, "password", client)
+
+
+async def send_challenge_code(uow: Uow, token: str, client: ClientInfo) -> codes.SentCode:
+    return await challenge.send_code(uow, token, challenge.client_key(uow, client.ip, client.user_agent))

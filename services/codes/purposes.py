@@ -16,6 +16,7 @@ class CodePurpose(Enum):
     ACCOUNT_REVEAL = "ACCOUNT_REVEAL"
     BANK_CARD = "BANK_CARD"
     REMITTANCE_ACCOUNT = "REMITTANCE_ACCOUNT"
+    LOGIN_CHALLENGE = "LOGIN_CHALLENGE"
     STUDENT_EMAIL = "STUDENT_EMAIL"
 
 
@@ -29,6 +30,7 @@ LABELS = {
     CodePurpose.ACCOUNT_REVEAL: ("找回账号", "recovering your account name"),
     CodePurpose.BANK_CARD: ("银行卡实名认证", "bank-card real-name verification"),
     CodePurpose.REMITTANCE_ACCOUNT: ("开通专属汇款账户", "opening your dedicated remittance account"),
+    CodePurpose.LOGIN_CHALLENGE: ("登录二次验证", "the second step of signing in"),
     CodePurpose.STUDENT_EMAIL: ("学生认证", "student verification"),
 }
 

@@ -24,6 +24,7 @@ OWN_FLOW = {
     CodePurpose.PASSWORD_RESET: "passwordResetStart",
     CodePurpose.ACCOUNT_REVEAL: "accountRecoveryLookup",
     CodePurpose.STUDENT_EMAIL: "studentStatusApply",
+    CodePurpose.LOGIN_CHALLENGE: "loginChallengeCodeSend",
 }
 
 

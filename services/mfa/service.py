@@ -18,6 +18,7 @@ from models.auth import StepUpGrant
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
+from services.mfa import devices
 from services.mfa.errors import MfaErrorCode
 from services.security import new_token, token_hash
 from services.uow import Uow
@@ -43,17 +44,24 @@ def operation_protection_factors(account: Account) -> list[str]:
 
 
 async def grant(uow: Uow, viewer: Viewer, factor: str, code: str) -> IssuedGrant:
-    """Pass a second factor for a step-up grant. TOTP needs a bound virtual MFA device (MFA-4)."""
+    """Pass a second factor for a step-up grant (MFA-1): an OPERATION code by SMS, a TOTP code of the
+    bound device (MFA-4, MFA-5), or a recovery code."""
     if factor == "totp":
-        raise ServiceError(
-            MfaErrorCode.MFA_DEVICE_NOT_BOUND, "No virtual MFA device is bound: bind one first (MFA-4).", "factor"
-        )
-    return await grant_by_sms(uow, viewer, code)
+        await devices.accept_code(uow, viewer.account.id, code)
+    elif factor == "recovery_code":
+        await devices.accept_recovery_code(uow, viewer.account.id, code)
+    else:
+        return await grant_by_sms(uow, viewer, code)
+    return await _issue_grant(uow, viewer, factor)
 
 
 async def grant_by_sms(uow: Uow, viewer: Viewer, code: str) -> IssuedGrant:
+    await codes.verify(uow, destination=viewer.account.phone, purpose=CodePurpose.OPERATION, code=code)
+    return await _issue_grant(uow, viewer, "sms")
+
+
+async def _issue_grant(uow: Uow, viewer: Viewer, factor: str) -> IssuedGrant:
     account, session_id = viewer.account, viewer.session_id
-    await codes.verify(uow, destination=account.phone, purpose=CodePurpose.OPERATION, code=code)
     token = new_token("sug")
     now = uow.now()
     uow.session.add(
@@ -61,13 +69,13 @@ async def grant_by_sms(uow: Uow, viewer: Viewer, code: str) -> IssuedGrant:
             token_hash=token_hash(token),
             account_id=account.id,
             session_id=session_id,
-            factor="sms",
+            factor=factor,
             created_at=now,
             expires_at=now + GRANT_TTL,
         )
     )
     await uow.session.flush()
-    return IssuedGrant(token=token, factor="sms", expires_at=now + GRANT_TTL)
+    return IssuedGrant(token=token, factor=factor, expires_at=now + GRANT_TTL)
 
 
 async def require_step_up(
@@ -120,5 +128,13 @@ async def require_step_up(
         raise ServiceError(
             MfaErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
             "This operation needs a code sent to the current phone (PROF-2).",
+            field,
+        )
+    # MFA-1: only a factor enabled for operation protection passes it (a recovery code stands for TOTP).
+    enabled = operation_protection_factors(account)
+    if not require_sms and enabled and ("totp" if factor == "recovery_code" else factor) not in enabled:
+        raise ServiceError(
+            MfaErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
+            f"Operation protection asks for {' or '.join(enabled)}; verify with that factor.",
             field,
         )

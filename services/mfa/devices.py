@@ -1,0 +1,259 @@
+"""The virtual MFA device (MFA-1, MFA-4, MFA-5, MFA-6), recovery codes, and the protections (MFA-2).
+
+TOTP follows RFC 6238: 6 digits, 30-second steps, SHA-1 (what authenticator apps expect). A code is
+accepted for the current step and one step either side (clock drift of up to 30 s), and only for a
+step later than the last one accepted: the device's `last_step` is compared and set in one
+conditional UPDATE, so a code works once, also when sent ten times at once (MFA-5).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pyotp
+from sqlalchemy import delete, select, update
+
+from models.accounts import Account
+from models.mfa import MfaDevice, MfaRecoveryCode
+from services.accounts import repository as accounts_repo
+from services.errors import ServiceError
+from services.identifiers import national
+from services.mfa.errors import MfaErrorCode as Code
+from services.secretbox import open_sealed, seal
+from services.security import random_digits
+from services.uow import Uow
+from services.viewer import Viewer
+
+ISSUER = "Account Center"
+STEP_SECONDS = 30  # RFC 6238
+DRIFT_STEPS = 1  # one step either side: codes from 30 s ago to 30 s ahead
+BIND_LOOKBACK_STEPS = 4  # two consecutive codes typed within two minutes bind the device
+RECOVERY_CODES = 10
+RECOVERY_CODE_GROUPS = 2  # shown as two groups of five digits: 12345-67890
+
+
+@dataclass(frozen=True, slots=True)
+class BindingStarted:
+    secret: str
+    uri: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    device: MfaDevice
+    recovery_codes: list[str]
+
+
+def _step(now: datetime) -> int:
+    return int(now.timestamp()) // STEP_SECONDS
+
+
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret, digits=6, interval=STEP_SECONDS)
+
+
+def _code_at(secret: str, step: int) -> str:
+    return str(_totp(secret).at(step * STEP_SECONDS))
+
+
+def _check_format(code: str, field: str) -> str:
+    value = (code or "").strip().replace(" ", "")
+    if len(value) != 6 or not value.isdigit():
+        raise ServiceError(Code.CODE_FORMAT_INVALID, "A code is 6 digits.", field)
+    return value
+
+
+def login_label(account: Account) -> str:
+    return account.username or national(account.phone)
+
+
+async def device_of(uow: Uow, account_id: int) -> MfaDevice | None:
+    return await uow.session.scalar(select(MfaDevice).where(MfaDevice.account_id == account_id))
+
+
+async def bound_device(uow: Uow, account_id: int) -> MfaDevice | None:
+    device = await device_of(uow, account_id)
+    return device if device is not None and device.state == "bound" else None
+
+
+def _not_bound(field: str) -> ServiceError:
+    return ServiceError(Code.MFA_DEVICE_NOT_BOUND, "No virtual MFA device is bound: bind one first (MFA-4).", field)
+
+
+# --- binding (MFA-4) -----------------------------------------------------------------------------
+
+
+async def start_binding(uow: Uow, viewer: Viewer) -> BindingStarted:
+    """A new secret for a pending device (replacing an earlier pending one); at most one device (MFA-4)."""
+    account = viewer.account
+    await accounts_repo.lock_account(uow, account.id)
+    device = await device_of(uow, account.id)
+    if device is not None and device.state == "bound":
+        raise ServiceError(
+            Code.MFA_DEVICE_ALREADY_BOUND, "A virtual MFA device is already bound; unbind it first.", None
+        )
+    secret = pyotp.random_base32()
+    sealed = seal(uow.settings.secret_key, secret)
+    now = uow.now()
+    if device is None:
+        uow.session.add(MfaDevice(account_id=account.id, state="pending", secret_sealed=sealed, created_at=now))
+    else:
+        device.secret_sealed, device.created_at, device.last_step = sealed, now, None
+    await uow.session.flush()
+    uri = _totp(secret).provisioning_uri(name=login_label(account), issuer_name=ISSUER)
+    return BindingStarted(secret=secret, uri=uri)
+
+
+async def bind(uow: Uow, viewer: Viewer, first_code: str, second_code: str) -> Bound:
+    """MFA-4: two consecutive codes prove the device; only then is it bound."""
+    first = _check_format(first_code, "firstCode")
+    second = _check_format(second_code, "secondCode")
+    account = viewer.account
+    await accounts_repo.lock_account(uow, account.id)
+    device = await device_of(uow, account.id)
+    if device is None:
+        raise ServiceError(Code.MFA_BINDING_NOT_STARTED, "Start the binding first (mfaDeviceBindingStart).", None)
+    if device.state == "bound":
+        raise ServiceError(
+            Code.MFA_DEVICE_ALREADY_BOUND, "A virtual MFA device is already bound; unbind it first.", None
+        )
+    secret = open_sealed(uow.settings.secret_key, device.secret_sealed)
+    now_step = _step(uow.now())
+    matched = next(
+        (
+            s
+            for s in range(now_step + DRIFT_STEPS - 1, now_step - BIND_LOOKBACK_STEPS - 1, -1)
+            if _code_at(secret, s) == first and _code_at(secret, s + 1) == second
+        ),
+        None,
+    )
+    if matched is None:
+        raise ServiceError(
+            Code.MFA_BIND_CODES_INVALID,
+            "Enter two consecutive codes from the app: the current one, then the next one after it changes.",
+            "secondCode",
+        )
+    device.state, device.last_step, device.bound_at = "bound", matched + 1, uow.now()
+    await uow.session.flush()
+    return Bound(device=device, recovery_codes=await _new_recovery_codes(uow, account.id))
+
+
+# --- codes (MFA-1, MFA-5) ---------------------------------------------------------------------------
+
+
+async def accept_code(uow: Uow, account_id: int, code: str, field: str = "code") -> None:
+    """Accept a current TOTP code of the bound device once (MFA-5), or raise."""
+    value = _check_format(code, field)
+    device = await bound_device(uow, account_id)
+    if device is None:
+        raise _not_bound("factor")
+    secret = open_sealed(uow.settings.secret_key, device.secret_sealed)
+    now_step = _step(uow.now())
+    steps = [s for s in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1) if _code_at(secret, s) == value]
+    if not steps:
+        raise ServiceError(Code.TOTP_CODE_INVALID, "The code is not correct; use the current code from the app.", field)
+    step = max(steps)
+    accepted = await uow.session.execute(
+        update(MfaDevice)
+        .where(
+            MfaDevice.id == device.id,
+            MfaDevice.state == "bound",
+            (MfaDevice.last_step.is_(None)) | (MfaDevice.last_step < step),
+        )
+        .values(last_step=step)
+        .returning(MfaDevice.id)
+    )
+    if accepted.scalar_one_or_none() is None:
+        raise ServiceError(
+            Code.TOTP_CODE_USED, "This code was already used; wait for the next one in the app (MFA-5).", field
+        )
+
+
+def _recovery_hash(uow: Uow, code: str) -> str:
+    return uow.keyed("mfa-recovery:" + code.replace("-", "").replace(" ", ""))
+
+
+async def _new_recovery_codes(uow: Uow, account_id: int) -> list[str]:
+    await uow.session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.account_id == account_id))
+    now = uow.now()
+    codes = [f"{random_digits(5)}-{random_digits(5)}" for _ in range(RECOVERY_CODES)]
+    uow.session.add_all(
+        [MfaRecoveryCode(account_id=account_id, code_hash=_recovery_hash(uow, c), created_at=now) for c in codes]
+    )
+    await uow.session.flush()
+    return codes
+
+
+async def regenerate_recovery_codes(uow: Uow, account_id: int) -> list[str]:
+    if await bound_device(uow, account_id) is None:
+        raise _not_bound("factor")
+    return await _new_recovery_codes(uow, account_id)
+
+
+async def accept_recovery_code(uow: Uow, account_id: int, code: str, field: str = "code") -> None:
+    """A recovery code passes as the second factor once; a wrong one tells nothing more."""
+    value = (code or "").strip()
+    if not value.replace("-", "").replace(" ", "").isdigit() or len(value.replace("-", "").replace(" ", "")) != 10:
+        raise ServiceError(Code.RECOVERY_CODE_INVALID, "A recovery code is 10 digits (12345-67890).", field)
+    used = await uow.session.execute(
+        update(MfaRecoveryCode)
+        .where(
+            MfaRecoveryCode.account_id == account_id,
+            MfaRecoveryCode.code_hash == _recovery_hash(uow, value),
+            MfaRecoveryCode.used_at.is_(None),
+        )
+        .values(used_at=uow.now())
+        .returning(MfaRecoveryCode.id)
+    )
+    if used.scalar_one_or_none() is None:
+        raise ServiceError(Code.RECOVERY_CODE_INVALID, "This recovery code is not valid or was already used.", field)
+
+
+async def recovery_codes_left(uow: Uow, account_id: int) -> int:
+    from sqlalchemy import func
+
+    value = await uow.session.scalar(
+        select(func.count())
+        .select_from(MfaRecoveryCode)
+        .where(MfaRecoveryCode.account_id == account_id, MfaRecoveryCode.used_at.is_(None))
+    )
+    return value or 0
+
+
+# --- unbinding (MFA-6) and protections (MFA-2) -------------------------------------------------------
+
+
+async def remove_device(uow: Uow, account: Account) -> None:
+    """Remove the device and its recovery codes; a protection that used TOTP keeps going with SMS, so
+    removing the device never switches a protection off."""
+    await uow.session.execute(delete(MfaDevice).where(MfaDevice.account_id == account.id))
+    await uow.session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.account_id == account.id))
+    if account.op_protection_totp:
+        account.op_protection_totp, account.op_protection_sms = False, True
+    if account.login_protection_totp:
+        account.login_protection_totp, account.login_protection_sms = False, True
+    await uow.session.flush()
+
+
+async def unbind(uow: Uow, viewer: Viewer, code: str) -> Account:
+    """MFA-6: with a current code from the device (the caller has consumed a step-up grant)."""
+    await accept_code(uow, viewer.account.id, code)
+    account = await uow.session.get(Account, viewer.account.id, populate_existing=True)
+    assert account is not None
+    await remove_device(uow, account)
+    return account
+
+
+async def set_protections(
+    uow: Uow, viewer: Viewer, *, login: tuple[bool, bool], operation: tuple[bool, bool]
+) -> Account:
+    """MFA-2: each protection on with SMS and/or TOTP, or off; TOTP needs a bound device (MFA-4)."""
+    if (login[1] or operation[1]) and await bound_device(uow, viewer.account.id) is None:
+        raise _not_bound("totp")
+    account = await uow.session.get(Account, viewer.account.id, populate_existing=True)
+    assert account is not None
+    account.login_protection_sms, account.login_protection_totp = login
+    account.op_protection_sms, account.op_protection_totp = operation
+    await uow.session.flush()
+    return account

@@ -1,0 +1,349 @@
+"""Two-factor authentication over the GraphQL API: the virtual MFA device, no replay, protections,
+login protection and recovery codes. Codes are real RFC 6238 codes made with pyotp at the moved clock.
+
+RULES: MFA-1 MFA-2 MFA-4 MFA-5 MFA-6 AUTH-6
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+import httpx
+import pyotp
+from sqlalchemy import select
+
+from models.mfa import MfaDevice
+from services.clock import ManualClock
+from services.database import Database
+from tests.helpers import PASSWORD, gql, last_code, mutate, registered_and_signed_in, send_code, step_up
+
+PHONE = "13700000001"
+SECURITY = (
+    "security { operationProtection { enabled factors } loginProtection { enabled factors } mfaDeviceBoundAt "
+    "recoveryCodesLeft }"
+)
+
+
+def codes_of(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
+    return [(e["code"], e["field"]) for e in payload["errors"]]
+
+
+def code_at(secret: str, clock: ManualClock, seconds: int = 0) -> str:
+    return str(pyotp.TOTP(secret).at(clock.now() + timedelta(seconds=seconds)))
+
+
+async def security(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    return (await gql(client, f"{{ viewer {{ {SECURITY} }} }}", token=token))["viewer"]["security"]
+
+
+async def start_binding(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
+    return await mutate(client, "mfaDeviceBindingStart", None, "secret otpauthUri qrCodeSvg", token)
+
+
+async def bind(client: httpx.AsyncClient, token: str, clock: ManualClock) -> tuple[str, list[str]]:
+    started = await start_binding(client, token)
+    secret = started["secret"]
+    bound = await mutate(
+        client,
+        "mfaDeviceBind",
+        {"firstCode": code_at(secret, clock, -30), "secondCode": code_at(secret, clock)},
+        "recoveryCodes",
+        token,
+    )
+    assert bound["errors"] == [], bound
+    return secret, bound["recoveryCodes"]
+
+
+async def totp_step_up(client: httpx.AsyncClient, token: str, code: str, factor: str = "TOTP") -> dict[str, Any]:
+    return await mutate(
+        client, "operationChallengeVerify", {"factor": factor, "code": code}, "stepUpToken factor", token
+    )
+
+
+async def set_protections(
+    client: httpx.AsyncClient, token: str, grant: str | None, login: tuple[bool, bool], operation: tuple[bool, bool]
+) -> dict[str, Any]:
+    return await mutate(
+        client,
+        "securityProtectionsSet",
+        {
+            "loginProtection": {"sms": login[0], "totp": login[1]},
+            "operationProtection": {"sms": operation[0], "totp": operation[1]},
+            "stepUpToken": grant,
+        },
+        f"account {{ {SECURITY} }}",
+        token,
+    )
+
+
+async def password_sign_in(client: httpx.AsyncClient, agent: str = "test-agent") -> dict[str, Any]:
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($input: SessionCreateByPasswordInput!) { sessionCreateByPassword(input: $input) { "
+            "token challenge { token factors phoneMasked expiresAt attemptsRemaining } "
+            "errors { field message code retryAfter attemptsRemaining } } }",
+            "variables": {"input": {"loginName": "alice01", "password": PASSWORD}},
+        },
+        headers={"user-agent": agent},
+    )
+    return dict(response.json()["data"]["sessionCreateByPassword"])
+
+
+async def by_challenge(
+    client: httpx.AsyncClient, challenge: str, factor: str, code: str, agent: str = "test-agent"
+) -> dict[str, Any]:
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($input: SessionCreateByChallengeInput!) { sessionCreateByChallenge(input: $input) { "
+            "token errors { field message code attemptsRemaining } } }",
+            "variables": {"input": {"token": challenge, "factor": factor, "code": code}},
+        },
+        headers={"user-agent": agent},
+    )
+    return dict(response.json()["data"]["sessionCreateByChallenge"])
+
+
+# --- MFA-4: binding ---------------------------------------------------------------------------------
+
+
+async def test_mfa_4_a_device_is_bound_with_two_consecutive_codes(client, clock: ManualClock, db: Database) -> None:
+    token = await registered_and_signed_in(client)
+    started = await start_binding(client, token)
+    uri = urlparse(started["otpauthUri"])
+    assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
+    assert uri.path == "/Account%20Center:alice01"
+    assert parse_qs(uri.query) == {"secret": [started["secret"]], "issuer": ["Account Center"]}
+    assert started["qrCodeSvg"].startswith("data:image/svg+xml")
+    secret = started["secret"]
+    # Not consecutive, or the same code twice: nothing is bound
+    for first, second in [
+        (code_at(secret, clock, -60), code_at(secret, clock)),
+        (code_at(secret, clock), code_at(secret, clock)),
+    ]:
+        refused = await mutate(
+            client, "mfaDeviceBind", {"firstCode": first, "secondCode": second}, "recoveryCodes", token
+        )
+        assert codes_of(refused) == [("MFA_BIND_CODES_INVALID", "secondCode")]
+    assert (await security(client, token))["mfaDeviceBoundAt"] is None
+    # Two consecutive codes bind it and answer ten recovery codes, once
+    bound = await mutate(
+        client,
+        "mfaDeviceBind",
+        {"firstCode": code_at(secret, clock, -30), "secondCode": code_at(secret, clock)},
+        "recoveryCodes",
+        token,
+    )
+    assert bound["errors"] == []
+    assert len(set(bound["recoveryCodes"])) == 10
+    state = await security(client, token)
+    assert (state["mfaDeviceBoundAt"], state["recoveryCodesLeft"]) == (clock.now().isoformat(), 10)
+    # At most one device; the secret is stored sealed
+    assert codes_of(await start_binding(client, token)) == [("MFA_DEVICE_ALREADY_BOUND", None)]
+    async with db.read_sessions() as s:
+        device = (await s.scalars(select(MfaDevice))).one()
+    assert secret not in device.secret_sealed
+
+
+# --- MFA-5: no replay -----------------------------------------------------------------------------------
+
+
+async def test_mfa_5_a_totp_code_is_accepted_once(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    secret, _ = await bind(client, token, clock)
+    clock.advance(seconds=30)
+    code = code_at(secret, clock)
+    assert (await totp_step_up(client, token, code))["errors"] == []
+    assert codes_of(await totp_step_up(client, token, code)) == [("TOTP_CODE_USED", "code")]
+    # The code of the step before the last accepted one is refused too; the next step's code works
+    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, -30))) == [("TOTP_CODE_USED", "code")]
+    clock.advance(seconds=30)
+    assert (await totp_step_up(client, token, code_at(secret, clock)))["errors"] == []
+    assert codes_of(await totp_step_up(client, token, "000000" if code != "000000" else "111111")) in (
+        [("TOTP_CODE_INVALID", "code")],
+        [("TOTP_CODE_USED", "code")],
+    )
+
+
+async def test_mfa_5_ten_simultaneous_uses_of_one_code_accept_exactly_one(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    secret, _ = await bind(client, token, clock)
+    clock.advance(seconds=30)
+    code = code_at(secret, clock)
+    results = await asyncio.gather(*(totp_step_up(client, token, code) for _ in range(10)))
+    outcomes = sorted("ok" if r["errors"] == [] else r["errors"][0]["code"] for r in results)
+    assert outcomes == ["TOTP_CODE_USED"] * 9 + ["ok"]
+
+
+async def test_mfa_5_codes_one_step_either_side_are_accepted(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    secret, _ = await bind(client, token, clock)
+    clock.advance(seconds=90)
+    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, -60))) == [("TOTP_CODE_INVALID", "code")]
+    assert (await totp_step_up(client, token, code_at(secret, clock, -30)))["errors"] == []
+    assert (await totp_step_up(client, token, code_at(secret, clock, 30)))["errors"] == []
+
+
+# --- MFA-1 / MFA-2: protections -----------------------------------------------------------------------
+
+
+async def test_mfa_2_changing_protections_is_protected_and_totp_needs_a_device(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    assert codes_of(await set_protections(client, token, None, (False, False), (True, False))) == [
+        ("STEP_UP_REQUIRED", "stepUpToken")
+    ]
+    grant = await step_up(client, token, PHONE)
+    assert codes_of(await set_protections(client, token, grant, (False, True), (True, False))) == [
+        ("MFA_DEVICE_NOT_BOUND", "totp")
+    ]
+    # The refused change did not use the grant up
+    changed = await set_protections(client, token, grant, (True, False), (True, False))
+    assert changed["errors"] == []
+    assert changed["account"]["security"]["loginProtection"] == {"enabled": True, "factors": ["SMS"]}
+
+
+async def test_mfa_1_only_an_enabled_factor_passes_operation_protection(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    secret, _ = await bind(client, token, clock)
+    # Operation protection with TOTP only
+    done = await set_protections(client, token, await step_up(client, token, PHONE), (False, False), (False, True))
+    assert done["account"]["security"]["operationProtection"] == {"enabled": True, "factors": ["TOTP"]}
+    # An SMS grant no longer passes it (MFA-1); a TOTP grant does
+    clock.advance(seconds=61)
+    sms_grant = await step_up(client, token, PHONE)
+    refused = await set_protections(client, token, sms_grant, (False, False), (True, True))
+    assert codes_of(refused) == [("STEP_UP_FACTOR_NOT_ALLOWED", "stepUpToken")]
+    clock.advance(seconds=30)
+    totp_grant = (await totp_step_up(client, token, code_at(secret, clock)))["stepUpToken"]
+    both = await set_protections(client, token, totp_grant, (False, False), (True, True))
+    assert both["account"]["security"]["operationProtection"] == {"enabled": True, "factors": ["SMS", "TOTP"]}
+
+
+# --- AUTH-6: login protection ------------------------------------------------------------------------
+
+
+async def _protected_login(client: httpx.AsyncClient, clock: ManualClock) -> tuple[str, str, list[str]]:
+    token = await registered_and_signed_in(client)
+    secret, recovery = await bind(client, token, clock)
+    done = await set_protections(client, token, await step_up(client, token, PHONE), (True, True), (True, False))
+    assert done["errors"] == []
+    return token, secret, recovery
+
+
+async def test_auth_6_a_right_password_gives_a_challenge_and_totp_gives_the_session(client, clock: ManualClock) -> None:
+    _, secret, _ = await _protected_login(client, clock)
+    signed = await password_sign_in(client)
+    assert signed["token"] is None
+    challenge = signed["challenge"]
+    assert challenge["factors"] == ["SMS", "TOTP", "RECOVERY_CODE"]
+    assert challenge["phoneMasked"] == "137****0001"
+    assert challenge["expiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
+    clock.advance(seconds=30)
+    session = await by_challenge(client, challenge["token"], "TOTP", code_at(secret, clock))
+    assert session["errors"] == []
+    assert (await gql(client, "{ viewer { username } }", token=session["token"]))["viewer"] == {"username": "alice01"}
+    # The challenge is used up
+    again = await by_challenge(client, challenge["token"], "TOTP", code_at(secret, clock, 30))
+    assert codes_of(again) == [("LOGIN_CHALLENGE_INVALID", "token")]
+
+
+async def test_auth_6_sms_and_recovery_codes_pass_the_challenge(client, clock: ManualClock) -> None:
+    _, _, recovery = await _protected_login(client, clock)
+    challenge = (await password_sign_in(client))["challenge"]["token"]
+    assert codes_of(await send_code(client, "LOGIN_CHALLENGE", phone=PHONE)) == [("PURPOSE_NOT_ALLOWED", "purpose")]
+    other = await mutate(client, "loginChallengeCodeSend", {"token": challenge}, "sentTo", None)
+    assert codes_of(other) == [("LOGIN_CHALLENGE_INVALID", "token")]  # another client (user agent)
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($t: String!) { loginChallengeCodeSend(input: {token: $t}) { sentTo errors { code } } }",
+            "variables": {"t": challenge},
+        },
+        headers={"user-agent": "test-agent"},
+    )
+    assert response.json()["data"]["loginChallengeCodeSend"] == {"sentTo": "137****0001", "errors": []}
+    session = await by_challenge(client, challenge, "SMS", await last_code(client, PHONE))
+    assert session["errors"] == []
+    # A recovery code works once
+    challenge = (await password_sign_in(client))["challenge"]["token"]
+    assert (await by_challenge(client, challenge, "RECOVERY_CODE", recovery[0]))["errors"] == []
+    challenge = (await password_sign_in(client))["challenge"]["token"]
+    assert codes_of(await by_challenge(client, challenge, "RECOVERY_CODE", recovery[0])) == [
+        ("RECOVERY_CODE_INVALID", "code")
+    ]
+
+
+async def test_auth_6_the_challenge_is_bound_to_the_client_expires_and_allows_five_wrong_codes(
+    client, clock: ManualClock
+) -> None:
+    _, secret, _ = await _protected_login(client, clock)
+    challenge = (await password_sign_in(client))["challenge"]["token"]
+    other_client = await by_challenge(client, challenge, "TOTP", code_at(secret, clock, 30), agent="another-browser")
+    assert codes_of(other_client) == [("LOGIN_CHALLENGE_INVALID", "token")]
+    for i in range(5):
+        wrong = await by_challenge(client, challenge, "TOTP", "000000" if i % 2 else "999999")
+        assert wrong["errors"][0]["attemptsRemaining"] == 4 - i
+    assert codes_of(await by_challenge(client, challenge, "TOTP", code_at(secret, clock, 30))) == [
+        ("LOGIN_CHALLENGE_ATTEMPTS_EXHAUSTED", "token")
+    ]
+    late = (await password_sign_in(client))["challenge"]["token"]
+    clock.advance(minutes=5)
+    assert codes_of(await by_challenge(client, late, "TOTP", code_at(secret, clock))) == [
+        ("LOGIN_CHALLENGE_EXPIRED", "token")
+    ]
+
+
+# --- MFA-6: unbinding ---------------------------------------------------------------------------------
+
+
+async def test_mfa_6_unbinding_needs_a_current_code_and_a_step_up(client, clock: ManualClock, db: Database) -> None:
+    token, secret, _ = await _protected_login(client, clock)
+    clock.advance(seconds=30)
+    no_grant = await mutate(
+        client, "mfaDeviceUnbind", {"code": code_at(secret, clock)}, f"account {{ {SECURITY} }}", token
+    )
+    assert codes_of(no_grant) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    clock.advance(seconds=31)
+    grant = await step_up(client, token, PHONE)
+    wrong = await mutate(
+        client, "mfaDeviceUnbind", {"code": "000000", "stepUpToken": grant}, f"account {{ {SECURITY} }}", token
+    )
+    assert wrong["errors"][0]["code"] in {"TOTP_CODE_INVALID", "TOTP_CODE_USED"}
+    assert (await security(client, token))["mfaDeviceBoundAt"] is not None
+    done = await mutate(
+        client,
+        "mfaDeviceUnbind",
+        {"code": code_at(secret, clock), "stepUpToken": grant},
+        f"account {{ {SECURITY} }}",
+        token,
+    )
+    assert done["errors"] == []
+    # Login protection continues with SMS; the device and its recovery codes are gone
+    assert done["account"]["security"] == {
+        "operationProtection": {"enabled": True, "factors": ["SMS"]},
+        "loginProtection": {"enabled": True, "factors": ["SMS"]},
+        "mfaDeviceBoundAt": None,
+        "recoveryCodesLeft": 0,
+    }
+    async with db.read_sessions() as s:
+        assert (await s.scalars(select(MfaDevice))).first() is None
+
+
+async def test_mfa_2_regenerating_recovery_codes_is_protected_and_voids_the_old_ones(
+    client, clock: ManualClock
+) -> None:
+    token, _, old = await _protected_login(client, clock)
+    clock.advance(seconds=61)
+    grant = await step_up(client, token, PHONE)
+    fresh = await mutate(client, "mfaRecoveryCodesRegenerate", {"stepUpToken": grant}, "recoveryCodes", token)
+    assert len(fresh["recoveryCodes"]) == 10
+    assert not set(fresh["recoveryCodes"]) & set(old)
+    challenge = (await password_sign_in(client))["challenge"]["token"]
+    assert codes_of(await by_challenge(client, challenge, "RECOVERY_CODE", old[0])) == [
+        ("RECOVERY_CODE_INVALID", "code")
+    ]
+    assert (await by_challenge(client, challenge, "RECOVERY_CODE", fresh["recoveryCodes"][0]))["errors"] == []
