@@ -225,20 +225,30 @@ async def recovery_codes_left(uow: Uow, account_id: int) -> int:
 
 
 async def remove_device(uow: Uow, account: Account) -> None:
-    """Remove the device and its recovery codes; a protection that used TOTP keeps going with SMS, so
-    removing the device never switches a protection off."""
+    """Remove the device and its recovery codes, and TOTP from both protections. Operation protection
+    stays on (with SMS, as for a new account, MFA-3); login protection keeps SMS if it had it and is off
+    otherwise, so a user who lost the device signs in with the password after an approved appeal."""
     await uow.session.execute(delete(MfaDevice).where(MfaDevice.account_id == account.id))
     await uow.session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.account_id == account.id))
     if account.op_protection_totp:
         account.op_protection_totp, account.op_protection_sms = False, True
-    if account.login_protection_totp:
-        account.login_protection_totp, account.login_protection_sms = False, True
+    account.login_protection_totp = False
     await uow.session.flush()
 
 
+def looks_like_recovery_code(code: str) -> bool:
+    return len((code or "").replace("-", "").replace(" ", "")) == 10
+
+
 async def unbind(uow: Uow, viewer: Viewer, code: str) -> Account:
-    """MFA-6: with a current code from the device (the caller has consumed a step-up grant)."""
-    await accept_code(uow, viewer.account.id, code)
+    """MFA-6: with a current code from the device, or a recovery code when the device is lost (so a user
+    who kept the recovery codes never needs the 5-day appeal). The caller has consumed a step-up grant."""
+    if await bound_device(uow, viewer.account.id) is None:
+        raise _not_bound("code")
+    if looks_like_recovery_code(code):
+        await accept_recovery_code(uow, viewer.account.id, code)
+    else:
+        await accept_code(uow, viewer.account.id, code)
     account = await uow.session.get(Account, viewer.account.id, populate_existing=True)
     assert account is not None
     await remove_device(uow, account)

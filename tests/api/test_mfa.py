@@ -347,3 +347,28 @@ async def test_mfa_2_regenerating_recovery_codes_is_protected_and_voids_the_old_
         ("RECOVERY_CODE_INVALID", "code")
     ]
     assert (await by_challenge(client, challenge, "RECOVERY_CODE", fresh["recoveryCodes"][0]))["errors"] == []
+
+
+async def test_mfa_6_a_recovery_code_unbinds_a_lost_device_without_an_appeal(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    _, recovery = await bind(client, token, clock)
+    done = await set_protections(client, token, await step_up(client, token, PHONE), (False, True), (True, False))
+    assert done["account"]["security"]["loginProtection"] == {"enabled": True, "factors": ["TOTP"]}
+    clock.advance(seconds=61)
+    grant = await step_up(client, token, PHONE)
+    unbound = await mutate(
+        client, "mfaDeviceUnbind", {"code": recovery[3], "stepUpToken": grant}, f"account {{ {SECURITY} }}", token
+    )
+    assert unbound["errors"] == []
+    # Login protection had only TOTP: it is off now, so the password alone signs in
+    assert unbound["account"]["security"]["loginProtection"] == {"enabled": False, "factors": []}
+    signed = await password_sign_in(client)
+    assert signed["token"] is not None
+    assert signed["challenge"] is None
+
+
+async def test_mfa_6_unbinding_without_a_device_is_refused(client) -> None:
+    token = await registered_and_signed_in(client)
+    grant = await step_up(client, token, PHONE)
+    refused = await mutate(client, "mfaDeviceUnbind", {"code": "123456", "stepUpToken": grant}, "account { id }", token)
+    assert codes_of(refused) == [("MFA_DEVICE_NOT_BOUND", "code")]
