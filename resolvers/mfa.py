@@ -61,9 +61,13 @@ async def mfa_device_bind(info: Info, input: Annotated[MfaDeviceBindInput, INPUT
 
 async def mfa_device_unbind(info: Info, input: Annotated[MfaDeviceUnbindInput, INPUT]) -> MfaAccountPayload:
     async def call(uow: Uow, viewer: Viewer) -> Account:
-        # MFA-2: unbinding is protected; MFA-6: and needs a current code from the device.
+        # MFA-2: unbinding is protected; MFA-6: and needs a current code from the device. The grant is
+        # checked first and consumed after the code is accepted: a wrong code is counted (committed) and
+        # must not use the grant up.
+        await require_step_up(uow, viewer.account, viewer.session_id, input.step_up_token, consume=False)
+        account = await devices.unbind(uow, viewer, input.code)
         await require_step_up(uow, viewer.account, viewer.session_id, input.step_up_token)
-        return await devices.unbind(uow, viewer, input.code)
+        return account
 
     return _account_payload(await info.context.write_viewer(NO_SESSION, call))
 

@@ -9,7 +9,7 @@ conditional UPDATE, so a code works once, also when sent ten times at once (MFA-
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pyotp
 from sqlalchemy import delete, select, update
@@ -17,6 +17,7 @@ from sqlalchemy import delete, select, update
 from models.accounts import Account
 from models.mfa import MfaDevice, MfaRecoveryCode
 from services.accounts import repository as accounts_repo
+from services.auth import repository as auth_repo
 from services.errors import ServiceError
 from services.identifiers import national
 from services.mfa.errors import MfaErrorCode as Code
@@ -31,6 +32,8 @@ DRIFT_STEPS = 1  # one step either side: codes from 30 s ago to 30 s ahead
 BIND_LOOKBACK_STEPS = 4  # two consecutive codes typed within two minutes bind the device
 RECOVERY_CODES = 10
 RECOVERY_CODE_GROUPS = 2  # shown as two groups of five digits: 12345-67890
+MAX_GUESSES = 5  # wrong TOTP or recovery codes per account ...
+GUESS_WINDOW = timedelta(minutes=15)  # ... in 15 minutes, then the factor is locked for 15 minutes
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,17 +145,56 @@ async def bind(uow: Uow, viewer: Viewer, first_code: str, second_code: str) -> B
 # --- codes (MFA-1, MFA-5) ---------------------------------------------------------------------------
 
 
+def _guess_key(account_id: int) -> str:
+    return f"mfa:{account_id}"
+
+
+async def _refuse_if_locked(uow: Uow, account_id: int, field: str) -> None:
+    now = uow.now()
+    until = await auth_repo.locked_until(uow, [_guess_key(account_id)], now)
+    if until is not None:
+        raise _too_many(until, now, field)
+
+
+def _too_many(until: datetime, now: datetime, field: str) -> ServiceError:
+    return ServiceError(
+        Code.TOO_MANY_ATTEMPTS,
+        "Too many wrong second-factor codes; try again later.",
+        field,
+        retry_after=max(1, int((until - now).total_seconds() + 0.999)),
+        persist=True,
+    )
+
+
+async def _wrong_guess(uow: Uow, account_id: int, code: Code, message: str, field: str) -> ServiceError:
+    """A wrong TOTP or recovery code is counted per account: 5 in 15 minutes lock the factor for 15
+    minutes, so six digits cannot be guessed with a stolen session or password."""
+    now = uow.now()
+    failures = await auth_repo.record_failure(uow, _guess_key(account_id), now, GUESS_WINDOW)
+    if failures >= MAX_GUESSES:
+        await auth_repo.lock(uow, _guess_key(account_id), now + GUESS_WINDOW, now)
+        return _too_many(now + GUESS_WINDOW, now, field)
+    return ServiceError(code, message, field, persist=True, attempts_remaining=MAX_GUESSES - failures)
+
+
 async def accept_code(uow: Uow, account_id: int, code: str, field: str = "code") -> None:
     """Accept a current TOTP code of the bound device once (MFA-5), or raise."""
     value = _check_format(code, field)
     device = await bound_device(uow, account_id)
     if device is None:
         raise _not_bound("factor")
+    await _refuse_if_locked(uow, account_id, field)
     secret = open_sealed(uow.settings.secret_key, device.secret_sealed)
     now_step = _step(uow.now())
     steps = [s for s in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1) if _code_at(secret, s) == value]
     if not steps:
-        raise ServiceError(Code.TOTP_CODE_INVALID, "The code is not correct; use the current code from the app.", field)
+        raise await _wrong_guess(
+            uow,
+            account_id,
+            Code.TOTP_CODE_INVALID,
+            "The code is not correct; use the current code from the app.",
+            field,
+        )
     step = max(steps)
     accepted = await uow.session.execute(
         update(MfaDevice)
@@ -196,6 +238,7 @@ async def accept_recovery_code(uow: Uow, account_id: int, code: str, field: str 
     value = (code or "").strip()
     if not value.replace("-", "").replace(" ", "").isdigit() or len(value.replace("-", "").replace(" ", "")) != 10:
         raise ServiceError(Code.RECOVERY_CODE_INVALID, "A recovery code is 10 digits (12345-67890).", field)
+    await _refuse_if_locked(uow, account_id, field)
     used = await uow.session.execute(
         update(MfaRecoveryCode)
         .where(
@@ -207,7 +250,9 @@ async def accept_recovery_code(uow: Uow, account_id: int, code: str, field: str 
         .returning(MfaRecoveryCode.id)
     )
     if used.scalar_one_or_none() is None:
-        raise ServiceError(Code.RECOVERY_CODE_INVALID, "This recovery code is not valid or was already used.", field)
+        raise await _wrong_guess(
+            uow, account_id, Code.RECOVERY_CODE_INVALID, "This recovery code is not valid or was already used.", field
+        )
 
 
 async def recovery_codes_left(uow: Uow, account_id: int) -> int:

@@ -372,3 +372,28 @@ async def test_mfa_6_unbinding_without_a_device_is_refused(client) -> None:
     grant = await step_up(client, token, PHONE)
     refused = await mutate(client, "mfaDeviceUnbind", {"code": "123456", "stepUpToken": grant}, "account { id }", token)
     assert codes_of(refused) == [("MFA_DEVICE_NOT_BOUND", "code")]
+
+
+async def test_mfa_5_five_wrong_codes_lock_the_totp_factor_for_15_minutes(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    secret, _ = await bind(client, token, clock)
+    clock.advance(seconds=30)
+    good = code_at(secret, clock)
+    wrong = "000000" if good != "000000" else "111111"
+    for left in (4, 3, 2, 1):
+        refused = await totp_step_up(client, token, wrong)
+        assert (refused["errors"][0]["code"], refused["errors"][0]["attemptsRemaining"]) == ("TOTP_CODE_INVALID", left)
+    locked = await totp_step_up(client, token, wrong)
+    assert codes_of(locked) == [("TOO_MANY_ATTEMPTS", "code")]
+    assert locked["errors"][0]["retryAfter"] == 15 * 60
+    # Even the right code waits for the lock to end
+    assert codes_of(await totp_step_up(client, token, good)) == [("TOO_MANY_ATTEMPTS", "code")]
+    clock.advance(minutes=15)
+    token = await _sign_in_again(client)
+    assert (await totp_step_up(client, token, code_at(secret, clock)))["errors"] == []
+
+
+async def _sign_in_again(client: httpx.AsyncClient) -> str:
+    from tests.helpers import sign_in
+
+    return await sign_in(client, "alice01")
