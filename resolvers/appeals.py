@@ -9,7 +9,12 @@ import strawberry
 from models.appeals import Appeal
 from schema.context import Context
 from schema.errors import AppealError
-from schema.inputs.appeals import AppealAnswerInput, AppealMaterialInput, PhoneRebindAppealFileInput
+from schema.inputs.appeals import (
+    AppealAnswerInput,
+    AppealMaterialInput,
+    MfaUnbindAppealFileInput,
+    PhoneRebindAppealFileInput,
+)
 from schema.types.appeals import AppealType
 from schema.types.common import INPUT
 from schema.types.payloads import AppealPayload
@@ -41,6 +46,10 @@ async def phone_rebind_appeal_file(info: Info, input: Annotated[PhoneRebindAppea
             materials=_materials(input.materials),
         )
     )
+
+
+async def mfa_unbind_appeal_file(info: Info, input: Annotated[MfaUnbindAppealFileInput, INPUT]) -> AppealPayload:
+    return _payload(await info.context.write_viewer(NO_SESSION, appeals.file_mfa_unbind, _materials(input.materials)))
 
 
 async def appeal_answer(info: Info, input: Annotated[AppealAnswerInput, INPUT]) -> AppealPayload:

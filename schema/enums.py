@@ -72,7 +72,8 @@ SPECIFIC = {
     "QR_TICKET_PENDING": "Not confirmed yet by a signed-in client; keep polling.",
     "QR_TICKET_USED": "The QR login ticket was already confirmed or redeemed.",
     "QR_LOGIN_NOT_AVAILABLE": "QR login is for portal accounts only (AUTH-2).",
-    "MFA_DEVICE_NOT_BOUND": "The TOTP factor needs a bound virtual MFA device; offer the binding flow (MFA-4).",
+    "MFA_DEVICE_NOT_BOUND": "No virtual MFA device is bound: the TOTP factor needs one (offer the binding flow, "
+    "MFA-4); an MFA-unbind appeal has nothing to unbind (APL-1).",
     "MFA_DEVICE_ALREADY_BOUND": "A virtual MFA device is bound already; at most one per account (MFA-4).",
     "MFA_BINDING_NOT_STARTED": "Call `mfaDeviceBindingStart` first.",
     "MFA_BIND_CODES_INVALID": "The two codes are not two consecutive codes of the new device (MFA-4); nothing was "
@@ -208,7 +209,7 @@ gql_enum(AccountErrorCode, "Why an account operation was refused.")
 gql_enum(AuthErrorCode, "Why a sign-in, session or QR login step was refused.")
 gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
 gql_enum(MfaErrorCode, "Why a second-factor challenge was refused.")
-gql_enum(AppealErrorCode, "Why an appeal could not be filed or answered (APL-2).")
+gql_enum(AppealErrorCode, "Why an appeal could not be filed or answered (APL-1, APL-2).")
 gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
 gql_enum(VerificationErrorCode, "Why a real-name verification step was refused (RN, RNP).")
 gql_enum(

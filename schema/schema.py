@@ -185,6 +185,13 @@ class Mutation:
         "PHONE_CHANGE_NEW code, plus the account's materials uploaded with `POST /uploads`. Reviewed within "
         "5 working days; on approval the new phone becomes the bound phone and both numbers are told.",
     )
+    mfa_unbind_appeal_file: AppealPayload = strawberry.mutation(
+        resolver=appeals.mfa_unbind_appeal_file,
+        description="Lost the virtual MFA device (and its recovery codes)? Appeal to unbind it (APL-1, MFA-6): "
+        "the account's materials uploaded with `POST /uploads`. Needs a bound device; one open MFA-unbind appeal "
+        "at a time. Reviewed within 5 working days; on approval the device and its recovery codes are removed "
+        "and the protections no longer ask for TOTP (login protection with TOTP only is then off).",
+    )
     appeal_answer: AppealPayload = strawberry.mutation(
         resolver=appeals.appeal_answer,
         description="Send the material a reviewer asked for; the review clock starts again (REV-4).",

@@ -25,6 +25,16 @@ class PhoneRebindAppealFileInput:
     )
 
 
+@strawberry.input(description="File an MFA-unbind appeal because the virtual MFA device is lost (APL-1, MFA-6).")
+class MfaUnbindAppealFileInput:
+    materials: list[AppealMaterialInput] = strawberry.field(
+        description="Every material of the account's set: ID_CARD_IN_HAND (both sides of the verified ID card held "
+        "in hand), APPLICATION_LETTER (the filled-in and signed unbind application letter) and PAYMENT_PROOF for a "
+        "person (or an unverified account); LEGAL_REP_ID_CARD, BUSINESS_LICENCE and STAMPED_APPLICATION_LETTER for "
+        "an enterprise."
+    )
+
+
 @strawberry.input(description="Send the material a reviewer asked for (REV-4).")
 class AppealAnswerInput:
     id: relay.GlobalID = strawberry.field(description="The appeal.")

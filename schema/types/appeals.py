@@ -1,4 +1,4 @@
-"""Appeals as their owner sees them (APL-2)."""
+"""Appeals as their owner sees them (APL-1, APL-2)."""
 
 from __future__ import annotations
 
@@ -45,19 +45,28 @@ class AppealStatus(Enum):
     WAITING_USER = strawberry.enum_value(
         "waiting_user", description="The reviewer asked for more material (see `moreMaterialMessage`); the clock stops."
     )
-    APPROVED = strawberry.enum_value("approved", description="Approved: the new phone is the bound phone.")
+    APPROVED = strawberry.enum_value(
+        "approved",
+        description="Approved. `mfa_unbind`: the virtual MFA device and its recovery codes are removed, and the "
+        "protections no longer ask for TOTP. `phone_rebind`: the new phone is the bound phone.",
+    )
     REJECTED = strawberry.enum_value("rejected", description="Rejected: see `rejectReason` and `rejectText`.")
 
 
-@strawberry.type(name="Appeal", description="An appeal reviewed by staff within 5 working days (APL-2).")
+@strawberry.type(name="Appeal", description="An appeal reviewed by staff within 5 working days (APL-1, APL-2).")
 class AppealType(relay.Node):
     id: relay.NodeID[int]
-    kind: str = strawberry.field(description="`phone_rebind` (APL-2).")
+    kind: str = strawberry.field(
+        description="`mfa_unbind`: unbind a lost virtual MFA device (APL-1, MFA-6); `phone_rebind`: bind a new "
+        "phone in place of a lost one (APL-2)."
+    )
     status: AppealStatus = strawberry.field(description="Where the appeal stands.")
     required_materials: list[AppealMaterialRole] = strawberry.field(
         description="The materials this account's appeals need (person or enterprise set)."
     )
-    new_phone_masked: str | None = strawberry.field(description="The phone to bind, masked.")
+    new_phone_masked: str | None = strawberry.field(
+        description="`phone_rebind`: the phone to bind, masked; null for other kinds."
+    )
     submitted_at: datetime = strawberry.field(description="When it was filed.")
     due_at: datetime | None = strawberry.field(
         description="When the review is due (5 working days, Asia/Shanghai); it moves on while waiting for you."

@@ -1,13 +1,16 @@
-"""Phone-rebind appeals (APL-2, PROF-2's lost-phone path), reviewed in the 5-working-day queue.
+"""Appeals reviewed in the 5-working-day queue (REV-1): MFA unbind (APL-1, MFA-6's lost-device path)
+and phone rebind (APL-2, PROF-2's lost-phone path).
 
-The user (signed in, e.g. by password) names the new phone, proves it with a PHONE_CHANGE_NEW code,
-and uploads the materials for the account's subject type:
-- a person (or an unverified account): the ID card held in hand showing the upper body, the signed
-  rebind application letter, a payment proof (invoice or payment confirmation);
+Both take the materials for the account's subject type:
+- a person (or an unverified account): the ID card held in hand (both sides, showing the upper body),
+  the signed application letter, a payment proof (invoice or payment confirmation);
 - an enterprise: the legal representative's ID card, the business licence, the application letter
   bearing the company stamp.
-A reviewer approves (the new phone becomes the bound phone; both numbers are told), rejects with a
-reason, or asks for more material, which the user sends with `answer`.
+A phone-rebind appeal also names the new phone, proven by a PHONE_CHANGE_NEW code. An MFA-unbind
+appeal needs a bound virtual MFA device.
+A reviewer approves (phone rebind: the new phone becomes the bound phone and both numbers are told;
+MFA unbind: the device and its recovery codes are removed), rejects with a reason, or asks for more
+material, which the user sends with `answer`.
 """
 
 from __future__ import annotations
@@ -20,10 +23,12 @@ from models.documents import Document
 from models.review import ReviewItem
 from services.accounts import repository as accounts_repo
 from services.appeals.errors import AppealErrorCode
+from services.clock import SHANGHAI, as_utc
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
 from services.identifiers import mask_phone, normalize_phone
+from services.mfa import devices
 from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
@@ -32,8 +37,9 @@ from services.verification import subject
 from services.viewer import Viewer
 
 KIND = "phone_rebind"
-QUEUE_DAYS = 5  # APL-2
-MATERIALS = {
+MFA_UNBIND = "mfa_unbind"
+QUEUE_DAYS = 5  # APL-1, APL-2: both in the 5-working-day queue (REV-1)
+MATERIALS = {  # APL-1; APL-2 takes the same sets
     "person": ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF"),
     "enterprise": ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER"),
 }
@@ -77,6 +83,42 @@ async def _check_new_phone(uow: Uow, account: Account, phone: str) -> None:
         raise ServiceError(AppealErrorCode.PHONE_QUOTA_REACHED, "This phone number has 10 cloud accounts.", "newPhone")
 
 
+async def _materials(uow: Uow, account_id: int, materials: dict[str, str]) -> tuple[str, dict[str, Document]]:
+    """The account's material set (person or enterprise), every material of it, each the viewer's upload."""
+    kind = await subject_type(uow, account_id)
+    expected = MATERIALS[kind]
+    absent = [role for role in expected if role not in materials]
+    if absent:
+        raise _missing(AppealErrorCode.MATERIAL_MISSING, f"Upload every material: missing {', '.join(absent)}.")
+    return kind, await _documents(uow, account_id, materials, expected)
+
+
+async def _refuse_if_open(uow: Uow, account_id: int, kind: str, message: str) -> None:
+    already = await uow.session.scalar(
+        select(Appeal.id).where(Appeal.account_id == account_id, Appeal.kind == kind, Appeal.state.in_(OPEN))
+    )
+    if already is not None:
+        raise ServiceError(AppealErrorCode.APPEAL_ALREADY_OPEN, message, None)
+
+
+async def _submit(
+    uow: Uow, account_id: int, kind: str, subject: str, documents: dict[str, Document], new_phone: str | None = None
+) -> Appeal:
+    now = uow.now()
+    appeal = Appeal(
+        kind=kind, account_id=account_id, subject_type=subject, new_phone=new_phone, state="submitted", created_at=now
+    )
+    uow.session.add(appeal)
+    await uow.session.flush()
+    uow.session.add_all(
+        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
+    )
+    item = await review.submit(uow, kind=kind, subject_id=appeal.id, account_id=account_id, queue_days=QUEUE_DAYS)
+    appeal.review_item_id = item.id
+    await uow.session.flush()
+    return appeal
+
+
 async def file_phone_rebind(
     uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_code: str, materials: dict[str, str]
 ) -> Appeal:
@@ -87,34 +129,29 @@ async def file_phone_rebind(
     if phone == account.phone:
         raise ServiceError(AppealErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
     codes.check_format(new_phone_code, "newPhoneCode")
-    kind = await subject_type(uow, account.id)
-    expected = MATERIALS[kind]
-    absent = [role for role in expected if role not in materials]
-    if absent:
-        raise _missing(AppealErrorCode.MATERIAL_MISSING, f"Upload every material: missing {', '.join(absent)}.")
-    documents = await _documents(uow, account.id, materials, expected)
-    already = await uow.session.scalar(
-        select(Appeal.id).where(Appeal.account_id == account.id, Appeal.kind == KIND, Appeal.state.in_(OPEN))
-    )
-    if already is not None:
-        raise ServiceError(AppealErrorCode.APPEAL_ALREADY_OPEN, "A phone-rebind appeal is already under review.", None)
+    kind, documents = await _materials(uow, account.id, materials)
+    await _refuse_if_open(uow, account.id, KIND, "A phone-rebind appeal is already under review.")
     await _check_new_phone(uow, account, phone)
     await codes.verify(
         uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
     )
-    now = uow.now()
-    appeal = Appeal(
-        kind=KIND, account_id=account.id, subject_type=kind, new_phone=phone, state="submitted", created_at=now
-    )
-    uow.session.add(appeal)
-    await uow.session.flush()
-    uow.session.add_all(
-        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
-    )
-    item = await review.submit(uow, kind=KIND, subject_id=appeal.id, account_id=account.id, queue_days=QUEUE_DAYS)
-    appeal.review_item_id = item.id
-    await uow.session.flush()
-    return appeal
+    return await _submit(uow, account.id, KIND, kind, documents, new_phone=phone)
+
+
+async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: dict[str, str]) -> Appeal:
+    """APL-1, MFA-6: the device is lost, so no current code can unbind it; staff decide on the materials.
+
+    Refused (and nothing written) without a bound device, with a material missing or not of the
+    account's set, with an upload that is not the viewer's, or while an MFA-unbind appeal is open."""
+    account = viewer.account
+    await accounts_repo.lock_account(uow, account.id)  # two filings at once: one appeal
+    if await devices.bound_device(uow, account.id) is None:
+        raise ServiceError(
+            AppealErrorCode.MFA_DEVICE_NOT_BOUND, "No virtual MFA device is bound: there is nothing to unbind.", None
+        )
+    kind, documents = await _materials(uow, account.id, materials)
+    await _refuse_if_open(uow, account.id, MFA_UNBIND, "An MFA-unbind appeal is already under review.")
+    return await _submit(uow, account.id, MFA_UNBIND, kind, documents)
 
 
 async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: dict[str, str]) -> Appeal:
@@ -157,7 +194,33 @@ def masked_new_phone(appeal: Appeal) -> str | None:
     return mask_phone(appeal.new_phone) if appeal.new_phone else None
 
 
-class PhoneRebindHandler:
+class _AppealHandler:
+    """What the back office's rejections and requests for material do to any appeal, and what it shows."""
+
+    async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
+        appeal = await uow.session.get(Appeal, item.subject_id)
+        assert appeal is not None
+        appeal.state, appeal.decided_at = "rejected", uow.now()
+        appeal.reject_reason, appeal.reject_text = reason.value, text or None
+        await uow.session.flush()
+
+    async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
+        appeal = await uow.session.get(Appeal, item.subject_id)
+        assert appeal is not None
+        appeal.state, appeal.more_message = "waiting_user", message
+        await uow.session.flush()
+
+    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
+        rows = await uow.session.scalars(
+            select(Document)
+            .join(AppealDocument, AppealDocument.document_id == Document.id)
+            .where(AppealDocument.appeal_id == item.subject_id)
+            .order_by(AppealDocument.id)
+        )
+        return list(rows)
+
+
+class PhoneRebindHandler(_AppealHandler):
     """What the back office's decisions do to a phone-rebind appeal."""
 
     label = "手机号换绑申诉 / phone-rebind appeal"
@@ -184,28 +247,6 @@ class PhoneRebindHandler:
             text="【账号中心】您的账号已通过申诉换绑手机。 Account center: your account's phone was changed by appeal.",
         )
 
-    async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
-        appeal = await uow.session.get(Appeal, item.subject_id)
-        assert appeal is not None
-        appeal.state, appeal.decided_at = "rejected", uow.now()
-        appeal.reject_reason, appeal.reject_text = reason.value, text or None
-        await uow.session.flush()
-
-    async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
-        appeal = await uow.session.get(Appeal, item.subject_id)
-        assert appeal is not None
-        appeal.state, appeal.more_message = "waiting_user", message
-        await uow.session.flush()
-
-    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
-        rows = await uow.session.scalars(
-            select(Document)
-            .join(AppealDocument, AppealDocument.document_id == Document.id)
-            .where(AppealDocument.appeal_id == item.subject_id)
-            .order_by(AppealDocument.id)
-        )
-        return list(rows)
-
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
         appeal = await uow.session.get(Appeal, item.subject_id)
         assert appeal is not None
@@ -216,4 +257,41 @@ class PhoneRebindHandler:
         ]
 
 
+class MfaUnbindHandler(_AppealHandler):
+    """What the back office's decisions do to an MFA-unbind appeal (APL-1, MFA-6)."""
+
+    label = "MFA 解绑申诉 / MFA-unbind appeal"
+
+    async def approved(self, uow: Uow, item: ReviewItem) -> None:
+        """The device and its recovery codes go; the protections drop TOTP (`devices.remove_device`).
+
+        Only the device the appeal was about: one bound after the filing (the user unbound the old one
+        with a recovery code and bound a new one) stays. The review service tells the bound phone."""
+        await accounts_repo.lock_account(uow, item.account_id)
+        appeal = await uow.session.get(Appeal, item.subject_id)
+        account = await uow.session.get(Account, item.account_id, populate_existing=True)
+        assert appeal is not None
+        assert account is not None
+        device = await devices.bound_device(uow, account.id)
+        if device is not None and (device.bound_at is None or as_utc(device.bound_at) <= as_utc(appeal.created_at)):
+            await devices.remove_device(uow, account)
+        appeal.state, appeal.decided_at = "approved", uow.now()
+        await uow.session.flush()
+
+    async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
+        appeal = await uow.session.get(Appeal, item.subject_id)
+        assert appeal is not None
+        device = await devices.bound_device(uow, item.account_id)
+        bound_at = device.bound_at if device is not None else None
+        return [
+            ("Appeal", "MFA unbind (APL-1)"),
+            ("Materials for", appeal.subject_type),
+            (
+                "Device bound at",
+                as_utc(bound_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if bound_at else "— (none bound now)",
+            ),
+        ]
+
+
 kinds.register(KIND, PhoneRebindHandler())
+kinds.register(MFA_UNBIND, MfaUnbindHandler())
