@@ -227,12 +227,19 @@ async def _password_outcome(
 # --- AUTH-2 / REG-4: SMS sign-in --------------------------------------------------------------
 
 
-async def sign_in_with_sms(uow: Uow, phone_raw: str, code: str, client: ClientInfo) -> IssuedSession:
+async def sign_in_with_sms(
+    uow: Uow, phone_raw: str, code: str, client: ClientInfo
+) -> IssuedSession | challenge.IssuedChallenge:
     phone = normalize_phone(phone_raw)
     if phone is None:
         raise ServiceError(AuthErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "phone")
     await codes.verify(uow, destination=phone, purpose=CodePurpose.LOGIN, code=code)
     account, created = await accounts.portal_account_for_sms_sign_in(uow, phone)
+    # AUTH-6 / MFA-1: the SMS code counts as the second factor only where login protection enables SMS;
+    # with TOTP alone, SMS sign-in must not bypass the device.
+    factors = challenge.login_factors(account)
+    if factors and "sms" not in factors:
+        return await challenge.issue(uow, account, challenge.client_key(uow, client.ip, client.user_agent))
     return await _issue(uow, account, "sms", client, created=created)
 
 

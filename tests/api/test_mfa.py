@@ -397,3 +397,33 @@ async def _sign_in_again(client: httpx.AsyncClient) -> str:
     from tests.helpers import sign_in
 
     return await sign_in(client, "alice01")
+
+
+async def test_auth_6_sms_sign_in_does_not_bypass_a_totp_only_login_protection(client, clock: ManualClock) -> None:
+    from tests.helpers import sms_sign_in
+
+    portal = "13900000088"
+    token = (await sms_sign_in(client, portal))["token"]
+    secret, _ = await bind(client, token, clock)
+    clock.advance(seconds=61)
+    done = await set_protections(client, token, await step_up(client, token, portal), (False, True), (True, False))
+    assert done["errors"] == []
+    clock.advance(seconds=61)
+    await send_code(client, "LOGIN", phone=portal)
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($p: String!, $c: String!) { sessionCreateBySmsCode(input: {phone: $p, code: $c}) { "
+            "token challenge { token factors } errors { code } } }",
+            "variables": {"p": portal, "c": await last_code(client, portal)},
+        },
+        headers={"user-agent": "test-agent"},
+    )
+    signed = response.json()["data"]["sessionCreateBySmsCode"]
+    # The SMS code is not the enabled factor: a TOTP challenge, no session
+    assert signed["token"] is None
+    assert signed["challenge"]["factors"] == ["TOTP", "RECOVERY_CODE"]
+    clock.advance(seconds=30)
+    session = await by_challenge(client, signed["challenge"]["token"], "TOTP", code_at(secret, clock))
+    assert session["errors"] == []
+    assert session["token"] is not None
