@@ -65,9 +65,9 @@ async def mfa_device_unbind(info: Info, input: Annotated[MfaDeviceUnbindInput, I
         # checked first and consumed after the code is accepted: a wrong code is counted (committed) and
         # must not use the grant up.
         await require_step_up(uow, viewer.account, viewer.session_id, input.step_up_token, consume=False)
-        account = await devices.unbind(uow, viewer, input.code)
+        await devices.accept_unbind_code(uow, viewer, input.code)
         await require_step_up(uow, viewer.account, viewer.session_id, input.step_up_token)
-        return account
+        return await devices.unbind(uow, viewer)
 
     return _account_payload(await info.context.write_viewer(NO_SESSION, call))
 

@@ -65,7 +65,8 @@ SPECIFIC = {
     "VALUE_TOO_LONG": "The value is longer than the field allows.",
     "INVALID_CREDENTIALS": "The login name or the password is wrong; the same answer whether or not the account "
     "exists (AUTH-5). `attemptsRemaining` tells the tries left before a lock.",
-    "TOO_MANY_ATTEMPTS": "Too many wrong passwords for this login name, address or account (AUTH-5); see `retryAfter`.",
+    "TOO_MANY_ATTEMPTS": "Too many wrong passwords for this login name, address or account (AUTH-5), or too many wrong "
+    "TOTP or recovery codes (5 in 15 minutes); see `retryAfter`.",
     "SESSION_NOT_FOUND": "No such session among the viewer's live sessions.",
     "QR_TICKET_NOT_FOUND": "The QR login ticket or code is not known.",
     "QR_TICKET_EXPIRED": "The QR login ticket expired (it lives 2 minutes); create a new one.",
@@ -208,7 +209,9 @@ def gql_enum(cls: E, description: str, values: dict[str, str] | None = None) -> 
 gql_enum(AccountErrorCode, "Why an account operation was refused.")
 gql_enum(AuthErrorCode, "Why a sign-in, session or QR login step was refused.")
 gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
-gql_enum(MfaErrorCode, "Why a second-factor challenge was refused.")
+gql_enum(
+    MfaErrorCode, "Why a second-factor step was refused: a challenge, a binding, an unbinding, a protection change."
+)
 gql_enum(AppealErrorCode, "Why an appeal could not be filed or answered (APL-1, APL-2).")
 gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
 gql_enum(VerificationErrorCode, "Why a real-name verification step was refused (RN, RNP).")

@@ -134,8 +134,9 @@ class Mutation:
     )
     operation_challenge_verify: OperationChallengeVerifyPayload = strawberry.mutation(
         resolver=auth.operation_challenge_verify,
-        description="Pass a second factor (SMS: the OPERATION code from `verificationCodeSend`) and receive a "
-        "step-up token for one protected operation of this session, valid 5 minutes (MFA-3).",
+        description="Pass a second factor (SMS: the OPERATION code from `verificationCodeSend`; TOTP; or a recovery "
+        "code) and receive a step-up token for one protected operation of this session, valid 5 minutes (MFA-2, "
+        "MFA-3). Five wrong TOTP or recovery codes in 15 minutes lock those factors for 15 minutes.",
     )
     session_create_by_password: SessionCreatePayload = strawberry.mutation(
         resolver=auth.session_create_by_password,
@@ -251,8 +252,9 @@ class Mutation:
     )
     mfa_device_unbind: MfaAccountPayload = strawberry.mutation(
         resolver=mfa.mfa_device_unbind,
-        description="Unbind the device with a current code (MFA-6); protected (MFA-2). Protections that used TOTP "
-        "continue with SMS. Lost the device? Use a recovery code, or file an MFA-unbind appeal.",
+        description="Unbind the device with a current code or a recovery code (MFA-6); protected (MFA-2). Operation "
+        "protection continues with SMS; login protection keeps SMS if enabled and is off otherwise. Lost the device "
+        "and the recovery codes? File an MFA-unbind appeal.",
     )
     security_protections_set: MfaAccountPayload = strawberry.mutation(
         resolver=mfa.security_protections_set,

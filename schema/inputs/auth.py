@@ -47,9 +47,12 @@ class SessionRevokeInput:
 @strawberry.input(description="Pass a second factor to obtain a step-up grant (MFA-3).")
 class OperationChallengeVerifyInput:
     factor: SecondFactor = strawberry.field(
-        default=SecondFactor.SMS, description="SMS: the OPERATION code sent to the bound phone."
+        default=SecondFactor.SMS,
+        description="SMS: the OPERATION code sent to the bound phone; TOTP: a code of the bound device; "
+        "RECOVERY_CODE: an unused recovery code. The grant passes operation protection only with a factor it "
+        "enables (MFA-1); a phone change always needs SMS (PROF-2).",
     )
-    code: str = strawberry.field(description="The 6-digit code.")
+    code: str = strawberry.field(description="The 6-digit code, or a recovery code (12345-67890).")
 
 
 @strawberry.input(description="Start a password reset (REC-1).")

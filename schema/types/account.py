@@ -88,7 +88,8 @@ class Protection:
 @strawberry.type(description="Second-factor settings.")
 class SecuritySettings:
     operation_protection: Protection = strawberry.field(
-        description="Asked before changing password, phone or e-mail (MFA-2). On with SMS for new accounts (MFA-3)."
+        description="Asked before sensitive operations: password, phone or e-mail changes, unbinding the MFA device, "
+        "changing protections, regenerating recovery codes (MFA-2). On with SMS for new accounts (MFA-3)."
     )
     login_protection: Protection = strawberry.field(description="Asked after the password (AUTH-6).")
     mfa_device_bound_at: datetime | None = strawberry.field(

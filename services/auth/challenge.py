@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from models.accounts import Account
 from models.mfa import LoginChallenge
+from services.accounts import repository as accounts_repo
 from services.auth.errors import AuthErrorCode as Code
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
@@ -110,7 +111,9 @@ async def send_code(uow: Uow, token: str, key: str) -> codes.SentCode:
 
 async def answer(uow: Uow, token: str, key: str, factor: str, code: str) -> Account:
     """Pass an enabled factor (a recovery code stands for TOTP); a wrong answer is counted (5 at most)."""
-    challenge, account = await live(uow, token, key)
+    _, found = await live(uow, token, key)
+    await accounts_repo.lock_account(uow, found.id)
+    challenge, account = await live(uow, token, key)  # seen again under the lock: one answer at a time
     enabled = login_factors(account)
     if ("totp" if factor == "recovery_code" else factor) not in enabled:
         raise ServiceError(Code.FACTOR_NOT_ENABLED, f"Login protection asks for {' or '.join(enabled)}.", "factor")
@@ -118,12 +121,14 @@ async def answer(uow: Uow, token: str, key: str, factor: str, code: str) -> Acco
         if factor == "sms":
             await codes.verify(uow, destination=account.phone, purpose=CodePurpose.LOGIN_CHALLENGE, code=code)
         elif factor == "totp":
-            await devices.accept_code(uow, account.id, code)
+            await devices.accept_code(uow, account.id, code, at_sign_in=True)
         else:
-            await devices.accept_recovery_code(uow, account.id, code)
+            await devices.accept_recovery_code(uow, account.id, code, at_sign_in=True)
     except ServiceError as err:
-        if err.code.name in {"CODE_FORMAT_INVALID"}:
-            raise
+        if err.code.name in {"CODE_FORMAT_INVALID", "MFA_DEVICE_NOT_BOUND"} or (
+            err.code.name == "TOO_MANY_ATTEMPTS" and err.attempts_remaining is None
+        ):
+            raise  # no guess was made at this challenge
         counted = await uow.session.execute(
             update(LoginChallenge)
             .where(LoginChallenge.id == challenge.id, LoginChallenge.attempts < MAX_WRONG)
@@ -132,7 +137,9 @@ async def answer(uow: Uow, token: str, key: str, factor: str, code: str) -> Acco
         )
         attempts = counted.scalar_one_or_none()
         if attempts is None:
-            raise _exhausted() from None
+            exhausted = _exhausted()
+            exhausted.persist = True  # the wrong guess is still counted against the factor
+            raise exhausted from None
         err.persist = True
         err.attempts_remaining = MAX_WRONG - attempts
         raise

@@ -145,13 +145,15 @@ async def bind(uow: Uow, viewer: Viewer, first_code: str, second_code: str) -> B
 # --- codes (MFA-1, MFA-5) ---------------------------------------------------------------------------
 
 
-def _guess_key(account_id: int) -> str:
-    return f"mfa:{account_id}"
+def _guess_key(account_id: int, at_sign_in: bool) -> str:
+    # Guesses at sign-in and guesses by a signed-in session are counted apart: someone who only knows
+    # the password must not be able to lock the owner's own step-ups.
+    return f"mfa-login:{account_id}" if at_sign_in else f"mfa:{account_id}"
 
 
-async def _refuse_if_locked(uow: Uow, account_id: int, field: str) -> None:
+async def _refuse_if_locked(uow: Uow, account_id: int, field: str, at_sign_in: bool) -> None:
     now = uow.now()
-    until = await auth_repo.locked_until(uow, [_guess_key(account_id)], now)
+    until = await auth_repo.locked_until(uow, [_guess_key(account_id, at_sign_in)], now)
     if until is not None:
         raise _too_many(until, now, field)
 
@@ -166,24 +168,31 @@ def _too_many(until: datetime, now: datetime, field: str) -> ServiceError:
     )
 
 
-async def _wrong_guess(uow: Uow, account_id: int, code: Code, message: str, field: str) -> ServiceError:
+async def _wrong_guess(
+    uow: Uow, account_id: int, code: Code, message: str, field: str, at_sign_in: bool
+) -> ServiceError:
     """A wrong TOTP or recovery code is counted per account: 5 in 15 minutes lock the factor for 15
     minutes, so six digits cannot be guessed with a stolen session or password."""
     now = uow.now()
-    failures = await auth_repo.record_failure(uow, _guess_key(account_id), now, GUESS_WINDOW)
+    key = _guess_key(account_id, at_sign_in)
+    failures = await auth_repo.record_failure(uow, key, now, GUESS_WINDOW)
     if failures >= MAX_GUESSES:
-        await auth_repo.lock(uow, _guess_key(account_id), now + GUESS_WINDOW, now)
-        return _too_many(now + GUESS_WINDOW, now, field)
+        await auth_repo.lock(uow, key, now + GUESS_WINDOW, now)
+        locked = _too_many(now + GUESS_WINDOW, now, field)
+        locked.attempts_remaining = 0  # this guess was made (and counted); a refusal before guessing has None
+        return locked
     return ServiceError(code, message, field, persist=True, attempts_remaining=MAX_GUESSES - failures)
 
 
-async def accept_code(uow: Uow, account_id: int, code: str, field: str = "code") -> None:
-    """Accept a current TOTP code of the bound device once (MFA-5), or raise."""
+async def accept_code(uow: Uow, account_id: int, code: str, field: str = "code", *, at_sign_in: bool = False) -> None:
+    """Accept a current TOTP code of the bound device once (MFA-5), or raise. The account row is locked
+    first, so concurrent guesses are counted one after another (the 5-guess limit holds on PostgreSQL)."""
     value = _check_format(code, field)
+    await accounts_repo.lock_account(uow, account_id)
     device = await bound_device(uow, account_id)
     if device is None:
         raise _not_bound("factor")
-    await _refuse_if_locked(uow, account_id, field)
+    await _refuse_if_locked(uow, account_id, field, at_sign_in)
     secret = open_sealed(uow.settings.secret_key, device.secret_sealed)
     now_step = _step(uow.now())
     steps = [s for s in range(now_step - DRIFT_STEPS, now_step + DRIFT_STEPS + 1) if _code_at(secret, s) == value]
@@ -194,6 +203,7 @@ async def accept_code(uow: Uow, account_id: int, code: str, field: str = "code")
             Code.TOTP_CODE_INVALID,
             "The code is not correct; use the current code from the app.",
             field,
+            at_sign_in,
         )
     step = max(steps)
     accepted = await uow.session.execute(
@@ -233,12 +243,15 @@ async def regenerate_recovery_codes(uow: Uow, account_id: int) -> list[str]:
     return await _new_recovery_codes(uow, account_id)
 
 
-async def accept_recovery_code(uow: Uow, account_id: int, code: str, field: str = "code") -> None:
+async def accept_recovery_code(
+    uow: Uow, account_id: int, code: str, field: str = "code", *, at_sign_in: bool = False
+) -> None:
     """A recovery code passes as the second factor once; a wrong one tells nothing more."""
     value = (code or "").strip()
     if not value.replace("-", "").replace(" ", "").isdigit() or len(value.replace("-", "").replace(" ", "")) != 10:
-        raise ServiceError(Code.RECOVERY_CODE_INVALID, "A recovery code is 10 digits (12345-67890).", field)
-    await _refuse_if_locked(uow, account_id, field)
+        raise ServiceError(Code.CODE_FORMAT_INVALID, "A recovery code is 10 digits (12345-67890).", field)
+    await accounts_repo.lock_account(uow, account_id)
+    await _refuse_if_locked(uow, account_id, field, at_sign_in)
     used = await uow.session.execute(
         update(MfaRecoveryCode)
         .where(
@@ -251,7 +264,12 @@ async def accept_recovery_code(uow: Uow, account_id: int, code: str, field: str 
     )
     if used.scalar_one_or_none() is None:
         raise await _wrong_guess(
-            uow, account_id, Code.RECOVERY_CODE_INVALID, "This recovery code is not valid or was already used.", field
+            uow,
+            account_id,
+            Code.RECOVERY_CODE_INVALID,
+            "This recovery code is not valid or was already used.",
+            field,
+            at_sign_in,
         )
 
 
@@ -285,15 +303,19 @@ def looks_like_recovery_code(code: str) -> bool:
     return len((code or "").replace("-", "").replace(" ", "")) == 10
 
 
-async def unbind(uow: Uow, viewer: Viewer, code: str) -> Account:
-    """MFA-6: with a current code from the device, or a recovery code when the device is lost (so a user
-    who kept the recovery codes never needs the 5-day appeal). The caller has consumed a step-up grant."""
+async def accept_unbind_code(uow: Uow, viewer: Viewer, code: str) -> None:
+    """MFA-6: a current code from the device, or a recovery code when the device is lost (so a user who
+    kept the recovery codes never needs the 5-day appeal)."""
     if await bound_device(uow, viewer.account.id) is None:
         raise _not_bound("code")
     if looks_like_recovery_code(code):
         await accept_recovery_code(uow, viewer.account.id, code)
     else:
         await accept_code(uow, viewer.account.id, code)
+
+
+async def unbind(uow: Uow, viewer: Viewer) -> Account:
+    """Remove the device once the code was accepted and the step-up grant used (see the resolver)."""
     account = await uow.session.get(Account, viewer.account.id, populate_existing=True)
     assert account is not None
     await remove_device(uow, account)
@@ -305,7 +327,7 @@ async def set_protections(
 ) -> Account:
     """MFA-2: each protection on with SMS and/or TOTP, or off; TOTP needs a bound device (MFA-4)."""
     if (login[1] or operation[1]) and await bound_device(uow, viewer.account.id) is None:
-        raise _not_bound("totp")
+        raise _not_bound("loginProtection.totp" if login[1] else "operationProtection.totp")
     account = await uow.session.get(Account, viewer.account.id, populate_existing=True)
     assert account is not None
     account.login_protection_sms, account.login_protection_totp = login

@@ -198,7 +198,7 @@ async def test_mfa_2_changing_protections_is_protected_and_totp_needs_a_device(c
     ]
     grant = await step_up(client, token, PHONE)
     assert codes_of(await set_protections(client, token, grant, (False, True), (True, False))) == [
-        ("MFA_DEVICE_NOT_BOUND", "totp")
+        ("MFA_DEVICE_NOT_BOUND", "loginProtection.totp")
     ]
     # The refused change did not use the grant up
     changed = await set_protections(client, token, grant, (True, False), (True, False))
@@ -427,3 +427,48 @@ async def test_auth_6_sms_sign_in_does_not_bypass_a_totp_only_login_protection(c
     session = await by_challenge(client, signed["challenge"]["token"], "TOTP", code_at(secret, clock))
     assert session["errors"] == []
     assert session["token"] is not None
+
+
+async def test_mfa_6_unbinding_works_when_operation_protection_asks_for_totp_only(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    secret, _ = await bind(client, token, clock)
+    done = await set_protections(client, token, await step_up(client, token, PHONE), (False, False), (False, True))
+    assert done["errors"] == []
+    clock.advance(seconds=30)
+    grant = (await totp_step_up(client, token, code_at(secret, clock)))["stepUpToken"]
+    clock.advance(seconds=30)
+    unbound = await mutate(
+        client,
+        "mfaDeviceUnbind",
+        {"code": code_at(secret, clock), "stepUpToken": grant},
+        f"account {{ {SECURITY} }}",
+        token,
+    )
+    assert unbound["errors"] == []
+    assert unbound["account"]["security"]["operationProtection"] == {"enabled": True, "factors": ["SMS"]}
+
+
+async def test_mfa_5_twenty_concurrent_wrong_codes_are_counted_five_times(client, clock: ManualClock) -> None:
+    token = await registered_and_signed_in(client)
+    secret, _ = await bind(client, token, clock)
+    clock.advance(seconds=30)
+    good = code_at(secret, clock)
+    wrong = "000000" if good != "000000" else "111111"
+    results = await asyncio.gather(
+        *(totp_step_up(client, token, wrong) for _ in range(20)), totp_step_up(client, token, good)
+    )
+    codes = [r["errors"][0]["code"] if r["errors"] else "ok" for r in results]
+    assert codes.count("TOTP_CODE_INVALID") <= 4
+    assert codes.count("TOTP_CODE_INVALID") + codes.count("TOO_MANY_ATTEMPTS") + codes.count("ok") == 21
+    # Once five wrong codes were counted, even the right code waits for the lock
+    assert codes.count("ok") <= 1
+    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, 30))) == [("TOO_MANY_ATTEMPTS", "code")]
+
+
+async def test_auth_6_guesses_at_sign_in_do_not_lock_the_owners_step_ups(client, clock: ManualClock) -> None:
+    token, secret, _ = await _protected_login(client, clock)
+    for _ in range(5):
+        challenge = (await password_sign_in(client))["challenge"]["token"]
+        await by_challenge(client, challenge, "TOTP", "000000" if code_at(secret, clock) != "000000" else "111111")
+    clock.advance(seconds=30)
+    assert (await totp_step_up(client, token, code_at(secret, clock)))["errors"] == []
