@@ -49,7 +49,10 @@ async def phone_rebind_appeal_file(info: Info, input: Annotated[PhoneRebindAppea
 
 
 async def mfa_unbind_appeal_file(info: Info, input: Annotated[MfaUnbindAppealFileInput, INPUT]) -> AppealPayload:
-    return _payload(await info.context.write_viewer(NO_SESSION, appeals.file_mfa_unbind, _materials(input.materials)))
+    # APL-1: a user locked out by the lost device files with the login challenge of a right password.
+    return _payload(
+        await info.context.write_viewer_or_challenge(NO_SESSION, appeals.file_mfa_unbind, _materials(input.materials))
+    )
 
 
 async def appeal_answer(info: Info, input: Annotated[AppealAnswerInput, INPUT]) -> AppealPayload:
@@ -57,4 +60,6 @@ async def appeal_answer(info: Info, input: Annotated[AppealAnswerInput, INPUT]) 
         appeal_id = int(input.id.node_id) if input.id.type_name == "Appeal" else -1
     except ValueError:
         appeal_id = -1
-    return _payload(await info.context.write_viewer(NO_SESSION, appeals.answer, appeal_id, _materials(input.materials)))
+    return _payload(
+        await info.context.write_viewer_or_challenge(NO_SESSION, appeals.answer, appeal_id, _materials(input.materials))
+    )

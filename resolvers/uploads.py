@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from schema.context import client_ip
 from services.auth import service as auth
 from services.database import run_read, run_write
 from services.documents import service as documents
@@ -40,7 +41,13 @@ def _error(err: ServiceError) -> JSONResponse:
 
 async def upload(request: Request) -> Response:
     db, deps = request.app.state.db, request.app.state.deps
-    viewer = await run_read(db, deps, auth.authenticate, bearer_token(request.headers.get("authorization")))
+    bearer = bearer_token(request.headers.get("authorization"))
+    viewer = await run_read(db, deps, auth.authenticate, bearer)
+    if viewer is None:  # the lost-device path (APL-1): a live login challenge of this client may upload
+        client = auth.ClientInfo(
+            ip=client_ip(request, deps.settings.trusted_proxy_count), user_agent=request.headers.get("user-agent")
+        )
+        viewer = await run_read(db, deps, auth.challenge_viewer, bearer, client)
     if viewer is None:
         return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
     # The body cap (BodyLimit) stops an oversized request while it streams; parts are not capped

@@ -98,6 +98,25 @@ class Context:
 
         return await self.write(call)
 
+    async def write_viewer_or_challenge(
+        self,
+        unauthenticated: Enum,
+        fn: Callable[Concatenate[Uow, Viewer, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | ServiceError:
+        """As `write_viewer`, but a live login challenge of this client stands in for a session (the
+        lost-device path of APL-1; see `auth.challenge_viewer`)."""
+        bearer, client = self.bearer, self.client
+
+        async def call(uow: Uow) -> T:
+            viewer = await auth.authenticate(uow, bearer) or await auth.challenge_viewer(uow, bearer, client)
+            if viewer is None:
+                raise ServiceError(unauthenticated, "Sign in first: the session is missing or has expired.", None)
+            return await fn(uow, viewer, *args, **kwargs)
+
+        return await self.write(call)
+
     async def write_maybe_viewer(
         self,
         fn: Callable[Concatenate[Uow, Viewer | None, P], Awaitable[T]],

@@ -191,7 +191,9 @@ class Mutation:
         description="Lost the virtual MFA device (and its recovery codes)? Appeal to unbind it (APL-1, MFA-6): "
         "the account's materials uploaded with `POST /uploads`. Needs a bound device; one open MFA-unbind appeal "
         "at a time. Reviewed within 5 working days; on approval the device and its recovery codes are removed "
-        "and the protections no longer ask for TOTP (login protection with TOTP only is then off).",
+        "and the protections no longer ask for TOTP (login protection with TOTP only is then off). A user whom "
+        "login protection locks out sends the `challenge.token` of a right password as the bearer token, here, "
+        "in `appealAnswer` and in `POST /uploads` (same client, 5 minutes).",
     )
     appeal_answer: AppealPayload = strawberry.mutation(
         resolver=appeals.appeal_answer,

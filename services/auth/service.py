@@ -340,3 +340,19 @@ async def sign_in_by_challenge(uow: Uow, token: str, client: ClientInfo, factor:
 
 async def send_challenge_code(uow: Uow, token: str, client: ClientInfo) -> codes.SentCode:
     return await challenge.send_code(uow, token, challenge.client_key(uow, client.ip, client.user_agent))
+
+
+async def challenge_viewer(uow: Uow, token: str | None, client: ClientInfo) -> Viewer | None:
+    """The account behind a live login challenge of this client (AUTH-6), as a viewer without a session.
+
+    Only the lost-device path accepts it (uploads, filing and answering an MFA-unbind appeal, APL-1): a
+    user whose login protection asks for a device they lost cannot get a session, yet has proven the
+    password from this client within the last 5 minutes.
+    """
+    if not token or not token.startswith("lch_"):
+        return None
+    try:
+        _, account = await challenge.live(uow, token, challenge.client_key(uow, client.ip, client.user_agent))
+    except ServiceError:
+        return None
+    return Viewer(account, 0, uow.now())

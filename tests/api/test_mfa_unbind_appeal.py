@@ -263,3 +263,48 @@ async def test_apl_1_approval_leaves_a_device_bound_after_the_filing(
     )
     assert verified["errors"] == []
     assert (await _latest(client, token))["status"] == "APPROVED"
+
+
+async def test_apl_1_a_user_locked_out_by_the_lost_device_files_with_the_login_challenge(
+    client: httpx.AsyncClient, db: Database, clock: ManualClock
+) -> None:
+    # Given a user whose login protection asks for the device they lost, and no session any more
+    await _totp_only_login(client, clock)
+    challenge = (await password_sign_in(client))["challenge"]["token"]
+    headers = {"authorization": f"Bearer {challenge}", "user-agent": "test-agent"}
+    # When they upload the materials and file, carrying the challenge of the right password
+    from tests.api.test_appeals import _png
+
+    ids = []
+    for _ in PERSON:
+        response = await client.post("/uploads", files={"file": ("m.png", _png())}, headers=headers)
+        assert response.status_code == 201
+        ids.append(response.json()["id"])
+    materials = [{"role": r, "uploadId": i} for r, i in zip(PERSON, ids, strict=True)]
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($m: [AppealMaterialInput!]!) { mfaUnbindAppealFile(input: {materials: $m}) { "
+            "appeal { kind status } errors { code } } }",
+            "variables": {"m": materials},
+        },
+        headers=headers,
+    )
+    # Then the appeal is filed
+    assert response.json()["data"]["mfaUnbindAppealFile"] == {
+        "appeal": {"kind": "mfa_unbind", "status": "SUBMITTED"},
+        "errors": [],
+    }
+    # The challenge is no session: it reads no account, and from another client it files nothing
+    assert (await gql(client, "{ viewer { username } }", token=challenge))["viewer"] is None
+    other = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($m: [AppealMaterialInput!]!) { mfaUnbindAppealFile(input: {materials: $m}) { "
+            "errors { code } } }",
+            "variables": {"m": materials},
+        },
+        headers={"authorization": f"Bearer {challenge}", "user-agent": "another-browser"},
+    )
+    assert other.json()["data"]["mfaUnbindAppealFile"]["errors"] == [{"code": "AUTHENTICATION_REQUIRED"}]
+    assert (await _rows(db))[0] == 1
