@@ -13,21 +13,15 @@ that port), with the GraphQL helpers of tests/api/test_enterprise.py.
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
 import pyotp
-import pytest
-import uvicorn
 from starlette.applications import Starlette
 
-from app import create_app
 from services.clock import SHANGHAI, ManualClock
 from services.database import Database, run_write
 from services.errors import ServiceError
@@ -36,7 +30,7 @@ from settings import Settings
 from tests.api.test_appeals import _upload
 from tests.api.test_enterprise import USCC_SOCIAL_GROUP, legal_rep_face, organisation
 from tests.api.test_verification import ID_2008
-from tests.backoffice.test_browser import CHROMIUM, PASSWORD, _free_port
+from tests.backoffice.test_browser import CHROMIUM, PASSWORD
 from tests.helpers import gql, registered_and_signed_in
 
 T = TypeVar("T")
@@ -45,29 +39,6 @@ SOCIAL_GROUP = organisation(name="示例市软件行业协会", code=USCC_SOCIAL
 LETTER_ALT = "m.png"  # the file name tests.api.test_appeals._upload sends: the image's alt text
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip
-
-
-@pytest.fixture
-def served(settings: Settings, db: Database, clock: ManualClock) -> Iterator[tuple[str, Starlette]]:
-    """The app on a loopback port, in a thread of its own, like tests/backoffice/test_browser.py's
-    `served`, but with the port known up front so that links the app hands out (the face-check URL is
-    built from `Settings.base_url`) point at it, and with the test clock (due times are exact).
-
-    `db` empties the PostgreSQL test database first, as for every test."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    clock.set(THURSDAY_10_AM)
-    app = create_app(replace(settings, environment="development", port=port, public_url=base), clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield base, app
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _run(make: Callable[[], Awaitable[T]]) -> T:
@@ -139,11 +110,11 @@ OUTCOME = (
 
 
 def test_rne_3_rev_3_an_other_organisation_is_approved_in_the_back_office_in_chromium(
-    served: tuple[str, Starlette], settings: Settings, clock: ManualClock
+    served_at: tuple[str, Starlette], settings: Settings, clock: ManualClock
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    base, app = served
+    base, app = served_at
     otp = _add_reviewer(settings, app)
 
     # 1. The account holder, over the API: an authorised employee of a social group starts (RNE-3)

@@ -13,49 +13,21 @@ tests/api/test_mfa_unbind_appeal.py.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import httpx
-import pytest
-import uvicorn
 from starlette.applications import Starlette
 
-from app import create_app
 from services.clock import ManualClock
-from services.database import Database
 from settings import Settings
 from tests.api.test_appeals import PERSON
 from tests.api.test_mfa import PHONE, bind, password_sign_in, security, set_protections
-from tests.api.test_mfa_unbind_appeal import THURSDAY_10_AM, _file, _materials
-from tests.backoffice.test_browser import CHROMIUM, PASSWORD, _free_port
+from tests.api.test_mfa_unbind_appeal import _file, _materials
+from tests.backoffice.test_browser import CHROMIUM, PASSWORD
 from tests.backoffice.test_enterprise_browser import CHROMIUM_ARGS, LETTER_ALT, _add_reviewer, _api, _viewer
 from tests.helpers import registered_and_signed_in, step_up
 
 APPEALS = "appeals(first: 1) { edges { node { kind status dueAt } } }"
-
-
-@pytest.fixture
-def served(settings: Settings, db: Database, clock: ManualClock) -> Iterator[tuple[str, Starlette]]:
-    """The app on a loopback port, in a thread of its own, with the test clock (as in
-    tests/backoffice/test_enterprise_browser.py). `db` empties the PostgreSQL test database first."""
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    clock.set(THURSDAY_10_AM)
-    app = create_app(replace(settings, environment="development", port=port, public_url=base), clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield base, app
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 def _appeal_filed_for_a_lost_device(base: str, clock: ManualClock) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -91,11 +63,11 @@ def _security(base: str, token: str) -> dict[str, Any]:
 
 
 def test_apl_1_mfa_6_rev_3_an_approved_mfa_unbind_appeal_lets_the_password_alone_sign_in(
-    served: tuple[str, Starlette], settings: Settings, clock: ManualClock
+    served_at: tuple[str, Starlette], settings: Settings, clock: ManualClock
 ) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    base, app = served
+    base, app = served_at
     otp = _add_reviewer(settings, app)
 
     # 1. The account holder, over the API: login protection with TOTP only, then the device is lost
