@@ -49,8 +49,8 @@ class OperationChallengeVerifyInput:
     factor: SecondFactor = strawberry.field(
         default=SecondFactor.SMS,
         description="SMS: the OPERATION code sent to the bound phone; TOTP: a code of the bound device; "
-        "RECOVERY_CODE: an unused recovery code. The grant passes operation protection only with a factor it "
-        "enables (MFA-1); a phone change always needs SMS (PROF-2).",
+        "RECOVERY_CODE: an unused recovery code. TOTP and RECOVERY_CODE need operation protection to enable TOTP "
+        "(FACTOR_NOT_ENABLED otherwise, nothing spent); a phone change always needs SMS (PROF-2).",
     )
     code: str = strawberry.field(description="The 6-digit code, or a recovery code (12345-67890).")
 

@@ -45,7 +45,22 @@ def operation_protection_factors(account: Account) -> list[str]:
 
 async def grant(uow: Uow, viewer: Viewer, factor: str, code: str) -> IssuedGrant:
     """Pass a second factor for a step-up grant (MFA-1): an OPERATION code by SMS, a TOTP code of the
-    bound device (MFA-4, MFA-5), or a recovery code."""
+    bound device (MFA-4, MFA-5), or a recovery code.
+
+    A TOTP or recovery-code grant is only issued where operation protection enables TOTP (MFA-1: only an
+    enabled factor passes), before any code is spent; without a device the binding flow comes first (MFA-4).
+    SMS grants are always issued: a phone change needs one whatever the settings (PROF-2)."""
+    if factor in ("totp", "recovery_code"):
+        if await devices.bound_device(uow, viewer.account.id) is None:
+            raise ServiceError(
+                MfaErrorCode.MFA_DEVICE_NOT_BOUND, "No virtual MFA device is bound: bind one first (MFA-4).", "factor"
+            )
+        if "totp" not in operation_protection_factors(viewer.account):
+            raise ServiceError(
+                MfaErrorCode.FACTOR_NOT_ENABLED,
+                "Operation protection does not use the virtual MFA device; verify by SMS or enable TOTP first.",
+                "factor",
+            )
     if factor == "totp":
         await devices.accept_code(uow, viewer.account.id, code)
     elif factor == "recovery_code":

@@ -57,6 +57,12 @@ async def bind(client: httpx.AsyncClient, token: str, clock: ManualClock) -> tup
     return secret, bound["recoveryCodes"]
 
 
+async def totp_for_operations(client: httpx.AsyncClient, token: str) -> None:
+    """Operation protection with SMS and TOTP, so TOTP step-ups are issued (MFA-1)."""
+    done = await set_protections(client, token, await step_up(client, token, PHONE), (False, False), (True, True))
+    assert done["errors"] == [], done
+
+
 async def totp_step_up(client: httpx.AsyncClient, token: str, code: str, factor: str = "TOTP") -> dict[str, Any]:
     return await mutate(
         client, "operationChallengeVerify", {"factor": factor, "code": code}, "stepUpToken factor", token
@@ -155,6 +161,7 @@ async def test_mfa_4_a_device_is_bound_with_two_consecutive_codes(client, clock:
 async def test_mfa_5_a_totp_code_is_accepted_once(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     secret, _ = await bind(client, token, clock)
+    await totp_for_operations(client, token)
     clock.advance(seconds=30)
     code = code_at(secret, clock)
     assert (await totp_step_up(client, token, code))["errors"] == []
@@ -172,6 +179,7 @@ async def test_mfa_5_a_totp_code_is_accepted_once(client, clock: ManualClock) ->
 async def test_mfa_5_ten_simultaneous_uses_of_one_code_accept_exactly_one(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     secret, _ = await bind(client, token, clock)
+    await totp_for_operations(client, token)
     clock.advance(seconds=30)
     code = code_at(secret, clock)
     results = await asyncio.gather(*(totp_step_up(client, token, code) for _ in range(10)))
@@ -182,6 +190,7 @@ async def test_mfa_5_ten_simultaneous_uses_of_one_code_accept_exactly_one(client
 async def test_mfa_5_codes_one_step_either_side_are_accepted(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     secret, _ = await bind(client, token, clock)
+    await totp_for_operations(client, token)
     clock.advance(seconds=90)
     assert codes_of(await totp_step_up(client, token, code_at(secret, clock, -60))) == [("TOTP_CODE_INVALID", "code")]
     assert (await totp_step_up(client, token, code_at(secret, clock, -30)))["errors"] == []
@@ -229,7 +238,7 @@ async def test_mfa_1_only_an_enabled_factor_passes_operation_protection(client, 
 async def _protected_login(client: httpx.AsyncClient, clock: ManualClock) -> tuple[str, str, list[str]]:
     token = await registered_and_signed_in(client)
     secret, recovery = await bind(client, token, clock)
-    done = await set_protections(client, token, await step_up(client, token, PHONE), (True, True), (True, False))
+    done = await set_protections(client, token, await step_up(client, token, PHONE), (True, True), (True, True))
     assert done["errors"] == []
     return token, secret, recovery
 
@@ -377,6 +386,7 @@ async def test_mfa_6_unbinding_without_a_device_is_refused(client) -> None:
 async def test_mfa_5_five_wrong_codes_lock_the_totp_factor_for_15_minutes(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     secret, _ = await bind(client, token, clock)
+    await totp_for_operations(client, token)
     clock.advance(seconds=30)
     good = code_at(secret, clock)
     wrong = "000000" if good != "000000" else "111111"
@@ -451,6 +461,7 @@ async def test_mfa_6_unbinding_works_when_operation_protection_asks_for_totp_onl
 async def test_mfa_5_twenty_concurrent_wrong_codes_are_counted_five_times(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     secret, _ = await bind(client, token, clock)
+    await totp_for_operations(client, token)
     clock.advance(seconds=30)
     good = code_at(secret, clock)
     wrong = "000000" if good != "000000" else "111111"
@@ -471,4 +482,20 @@ async def test_auth_6_guesses_at_sign_in_do_not_lock_the_owners_step_ups(client,
         challenge = (await password_sign_in(client))["challenge"]["token"]
         await by_challenge(client, challenge, "TOTP", "000000" if code_at(secret, clock) != "000000" else "111111")
     clock.advance(seconds=30)
+    assert (await totp_step_up(client, token, code_at(secret, clock)))["errors"] == []
+
+
+async def test_mfa_1_a_totp_grant_needs_totp_enabled_for_operations_and_spends_nothing(
+    client, clock: ManualClock
+) -> None:
+    token = await registered_and_signed_in(client)
+    secret, recovery = await bind(client, token, clock)
+    clock.advance(seconds=30)
+    refused = await totp_step_up(client, token, code_at(secret, clock))
+    assert codes_of(refused) == [("FACTOR_NOT_ENABLED", "factor")]
+    by_recovery = await totp_step_up(client, token, recovery[0], "RECOVERY_CODE")
+    assert codes_of(by_recovery) == [("FACTOR_NOT_ENABLED", "factor")]
+    assert (await security(client, token))["recoveryCodesLeft"] == 10
+    # The same code still works once TOTP is enabled
+    await totp_for_operations(client, token)
     assert (await totp_step_up(client, token, code_at(secret, clock)))["errors"] == []

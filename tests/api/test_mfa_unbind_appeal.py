@@ -24,7 +24,15 @@ from services.database import Database
 from services.review import service as review
 from services.review.kinds import RejectReason
 from tests.api.test_appeals import ENTERPRISE, PERSON, _upload
-from tests.api.test_mfa import PHONE, bind, code_at, password_sign_in, security, set_protections
+from tests.api.test_mfa import (
+    PHONE,
+    bind,
+    code_at,
+    password_sign_in,
+    security,
+    set_protections,
+    totp_for_operations,
+)
 from tests.helpers import gql, mutate, registered_and_signed_in, step_up
 
 APPEAL = "appeal { id kind status dueAt newPhoneMasked requiredMaterials moreMaterialMessage rejectReason }"
@@ -257,6 +265,8 @@ async def test_apl_1_approval_leaves_a_device_bound_after_the_filing(
     await run(review.approve, lead, item.id)
     # Then the new device stays bound and still works
     assert (await security(client, token))["mfaDeviceBoundAt"] == clock.now().isoformat()
+    clock.advance(seconds=61)
+    await totp_for_operations(client, token)
     clock.advance(seconds=30)
     verified = await mutate(
         client, "operationChallengeVerify", {"factor": "TOTP", "code": code_at(new_secret, clock)}, "stepUpToken", token
