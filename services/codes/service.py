@@ -57,12 +57,18 @@ async def send(
     purpose: CodePurpose,
     account_id: int | None = None,
     field: str | None = None,
+    scope: str | None = None,
 ) -> SentCode:
-    """Issue a new code and deliver it. The caller has validated and normalised `destination`."""
+    """Issue a new code and deliver it. The caller has validated and normalised `destination`.
+
+    `scope` keeps codes of the same address apart per owner (student e-mail codes are per account, so
+    one account cannot void or burn another's): the 60 s gap, voiding and matching use it; the daily
+    cap stays per address (CODE-3)."""
+    slot = destination if scope is None else scope
     now = uow.now()
     # CODE-3: at most one code per destination and purpose every 60 seconds.
-    if await repo.claim_send_window(uow, destination, purpose.value, now) is None:
-        last = await repo.last_sent_at(uow, destination, purpose.value)
+    if await repo.claim_send_window(uow, slot, purpose.value, now) is None:
+        last = await repo.last_sent_at(uow, slot, purpose.value)
         retry = max(1, int(((last or now) + RESEND_GAP - now).total_seconds() + 0.999))
         raise ServiceError(
             CodeErrorCode.RESEND_TOO_SOON,
@@ -81,14 +87,14 @@ async def send(
             field,
         )
     # CODE-2: a new code replaces the previous one for the same destination and purpose.
-    await repo.void_active(uow, destination, purpose.value, now)
+    await repo.void_active(uow, slot, purpose.value, now)
     code = random_digits(CODE_LENGTH)
     ttl = SMS_TTL if channel == "sms" else EMAIL_TTL
     await repo.add_code(
         uow,
         OneTimeCode(
             channel=channel,
-            destination=destination,
+            destination=slot,
             purpose=purpose.value,
             code_hash=uow.keyed(f"code:{code}"),
             account_id=account_id,

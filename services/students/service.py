@@ -20,6 +20,7 @@ from models.students import StudentStatus
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import STUDENT_AGREEMENTS, Acceptance
 from services.accounts.service import check_agreements, record_acceptances
+from services.clock import SHANGHAI
 from services.codes import service as codes
 from services.codes.purposes import EMAIL_TTL, CodePurpose
 from services.errors import ServiceError
@@ -168,11 +169,33 @@ async def apply(uow: Uow, viewer: Viewer, application: Application) -> StudentSt
             created_at=now,
         ),
     )
-    # STU-3: a 6-digit code to the school address, valid 30 minutes (CODE-3's gap and daily cap apply).
+    # STU-3: a 6-digit code to the school address, valid 30 minutes (CODE-3's gap and daily cap apply),
+    # kept apart per account, and at most STUDENT_CODES_PER_DAY a day per account (any addresses).
+    day_start = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    if await codes.sent_since(uow, account_id, CodePurpose.STUDENT_EMAIL, day_start) >= STUDENT_CODES_PER_DAY:
+        raise ServiceError(
+            StudentErrorCode.DAILY_LIMIT_REACHED,
+            f"At most {STUDENT_CODES_PER_DAY} student codes a day per account; try again tomorrow.",
+            "email",
+        )
     await codes.send(
-        uow, channel="email", destination=email, purpose=CodePurpose.STUDENT_EMAIL, account_id=account_id, field="email"
+        uow,
+        channel="email",
+        destination=email,
+        purpose=CodePurpose.STUDENT_EMAIL,
+        account_id=account_id,
+        field="email",
+        scope=code_scope(uow, account_id, email),
     )
     return view(row, now)
+
+
+STUDENT_CODES_PER_DAY = 10  # beyond the rules: one account cannot spray school mailboxes
+
+
+def code_scope(uow: Uow, account_id: int, email: str) -> str:
+    """Student codes of one address are the account's own: another account cannot void or use them."""
+    return f"student:{account_id}:{uow.keyed(email)[:40]}"
 
 
 async def confirm(uow: Uow, viewer: Viewer, code: str, agreements: list[Acceptance]) -> StudentStatusView:
@@ -194,7 +217,13 @@ async def confirm(uow: Uow, viewer: Viewer, code: str, agreements: list[Acceptan
             StudentErrorCode.GRADUATION_IN_PAST, "The expected graduation month has passed; apply again.", None
         )
     # STU-3 / CODE-2: the code sent to the application's address; a wrong entry counts.
-    await codes.verify(uow, destination=pending.email, purpose=CodePurpose.STUDENT_EMAIL, code=code, field="code")
+    await codes.verify(
+        uow,
+        destination=code_scope(uow, account_id, pending.email),
+        purpose=CodePurpose.STUDENT_EMAIL,
+        code=code,
+        field="code",
+    )
     if not await repo.mark_verified(uow, pending.id, now):
         raise ServiceError(
             StudentErrorCode.NO_PENDING_APPLICATION, "There is no application waiting for a code; apply first.", None

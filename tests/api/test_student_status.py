@@ -110,11 +110,13 @@ async def _snapshot(db: Database) -> dict[str, list[tuple[Any, ...]]]:
         }
 
 
-async def _student_code(db: Database, email: str = EMAIL) -> OneTimeCode:
+async def _student_code(db: Database) -> OneTimeCode:
+    """The latest student code. Its row is keyed by the account's scope, not by the address (the message
+    still goes to the address)."""
     async with db.read_sessions() as s:
         code = await s.scalar(
             select(OneTimeCode)
-            .where(OneTimeCode.destination == email, OneTimeCode.purpose == "STUDENT_EMAIL")
+            .where(OneTimeCode.purpose == "STUDENT_EMAIL", OneTimeCode.destination.like("student:%"))
             .order_by(OneTimeCode.id.desc())
         )
     assert code is not None
@@ -518,3 +520,27 @@ async def test_stu_3_the_status_is_the_viewers_own(client, person) -> None:
     assert (await gql(client, query, {"id": status_id}, alice))["node"] == {"status": "VERIFIED"}
     assert (await gql(client, query, {"id": status_id}, bob))["node"] is None
     assert await _viewer_status(client, bob) is None
+
+
+async def test_stu_3_another_account_cannot_void_or_burn_a_students_code(client, clock, person) -> None:
+    # Given account A's pending application and its code
+    alice = await registered_and_signed_in(client)
+    assert (await _apply(client, alice))["errors"] == []
+    code = await last_code(client, EMAIL)
+    # When account B applies with the same school address and enters wrong codes
+    clock.advance(seconds=61)
+    bob = await registered_and_signed_in(client, "bob0001", "13700000002")
+    assert (await _apply(client, bob))["errors"] == []
+    for _ in range(5):
+        await _confirm(client, bob, "000000" if code != "000000" else "111111")
+    # Then A's own code still confirms A's application
+    assert (await _confirm(client, alice, code))["errors"] == []
+
+
+async def test_stu_3_an_account_gets_at_most_ten_student_codes_a_day(client, person) -> None:
+    token = await registered_and_signed_in(client)
+    for i in range(10):
+        assert (await _apply(client, token, email=f"s{i}@mail.example.edu.cn"))["errors"] == []
+    refused = await _apply(client, token, email="s10@mail.example.edu.cn")
+    assert _errors(refused) == [("DAILY_LIMIT_REACHED", "email")]
+    assert await outbox(client, "s10@mail.example.edu.cn") == []
