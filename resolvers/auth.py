@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema.context import Context
-from schema.enums import QrLoginTicketStatus, SecondFactor
+from schema.enums import QrLoginTicketStatus, SecondFactor, factor_name
 from schema.errors import AuthError, MfaError, VerificationCodeError
 from schema.inputs.auth import (
     OperationChallengeVerifyInput,
@@ -51,8 +51,7 @@ def _session_payload(result: IssuedSession | IssuedChallenge | ServiceError) -> 
         return SessionCreatePayload(
             challenge=LoginChallenge(
                 token=result.token,
-                factors=[SecondFactor(f) for f in result.factors]
-                + ([SecondFactor.RECOVERY_CODE] if "totp" in result.factors else []),
+                factors=[SecondFactor(f) for f in result.factors],
                 phone_masked=mask_phone(result.account.phone),
                 expires_at=result.expires_at,
                 attempts_remaining=result.attempts_remaining,
@@ -159,7 +158,7 @@ async def operation_challenge_verify(
     result = await info.context.write_viewer(
         MfaErrorCode.AUTHENTICATION_REQUIRED,
         mfa.grant,
-        {"SMS": "sms", "TOTP": "totp", "RECOVERY_CODE": "recovery_code"}[input.factor.name],
+        factor_name(input.factor),
         input.code,
     )
     if isinstance(result, ServiceError):

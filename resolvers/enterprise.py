@@ -9,6 +9,7 @@ import strawberry
 from strawberry import relay
 
 from models.enterprise import EnterpriseApplication
+from resolvers.verification import signed_out
 from schema.context import Context
 from schema.errors import VerificationError
 from schema.inputs.enterprise import (
@@ -29,14 +30,6 @@ from services.verification.errors import VerificationErrorCode
 from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
-
-
-def _signed_out() -> list[VerificationError]:
-    return [
-        VerificationError.from_service(
-            ServiceError(VerificationErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None)
-        )
-    ]
 
 
 def _node(result: enterprise.Started, ctx: Context) -> EnterpriseVerification:
@@ -65,7 +58,7 @@ async def enterprise_verification_legal_rep_face_start(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return EnterpriseVerificationStartPayload(errors=_signed_out())
+        return EnterpriseVerificationStartPayload(errors=signed_out())
     result = await enterprise.start_legal_rep_face(
         ctx,
         viewer.account.id,
@@ -88,7 +81,7 @@ async def enterprise_verification_bank_transfer_start(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return EnterpriseVerificationStartPayload(errors=_signed_out())
+        return EnterpriseVerificationStartPayload(errors=signed_out())
     result = await enterprise.start_bank_transfer(
         ctx,
         viewer.account.id,
@@ -122,7 +115,7 @@ async def enterprise_verification_recharge_start(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return EnterpriseVerificationPayload(errors=_signed_out())
+        return EnterpriseVerificationPayload(errors=signed_out())
     result = await enterprise.start_recharge(
         ctx,
         viewer.account.id,

@@ -9,6 +9,7 @@ import strawberry
 
 from models.accounts import Account
 from schema.context import Context
+from schema.enums import factor_name
 from schema.errors import AuthError, MfaError
 from schema.inputs.mfa import (
     LoginChallengeCodeSendInput,
@@ -31,8 +32,8 @@ from services.auth import service as auth
 from services.errors import ServiceError
 from services.identifiers import mask_phone
 from services.mfa import devices
+from services.mfa import service as mfa
 from services.mfa.errors import MfaErrorCode
-from services.mfa.service import require_step_up
 from services.uow import Uow
 from services.viewer import Viewer
 
@@ -60,41 +61,29 @@ async def mfa_device_bind(info: Info, input: Annotated[MfaDeviceBindInput, INPUT
 
 
 async def mfa_device_unbind(info: Info, input: Annotated[MfaDeviceUnbindInput, INPUT]) -> MfaAccountPayload:
-    async def call(uow: Uow, viewer: Viewer) -> Account:
-        # MFA-2: unbinding is protected; MFA-6: and needs a current code from the device. The grant is
-        # checked first and consumed after the code is accepted: a wrong code is counted (committed) and
-        # must not use the grant up.
-        await require_step_up(uow, viewer.account, viewer.session_id, input.step_up_token, consume=False)
-        await devices.accept_unbind_code(uow, viewer, input.code)
-        await require_step_up(uow, viewer.account, viewer.session_id, input.step_up_token)
-        return await devices.unbind(uow, viewer)
-
-    return _account_payload(await info.context.write_viewer(NO_SESSION, call))
+    return _account_payload(
+        await info.context.write_viewer(NO_SESSION, mfa.unbind_device, input.code, input.step_up_token)
+    )
 
 
 async def security_protections_set(
     info: Info, input: Annotated[SecurityProtectionsSetInput, INPUT]
 ) -> MfaAccountPayload:
-    async def call(uow: Uow, viewer: Viewer) -> Account:
-        await require_step_up(uow, viewer.account, viewer.session_id, input.step_up_token)  # MFA-2
-        return await devices.set_protections(
-            uow,
-            viewer,
+    return _account_payload(
+        await info.context.write_viewer(
+            NO_SESSION,
+            mfa.change_protections,
             login=(input.login_protection.sms, input.login_protection.totp),
             operation=(input.operation_protection.sms, input.operation_protection.totp),
+            step_up_token=input.step_up_token,
         )
-
-    return _account_payload(await info.context.write_viewer(NO_SESSION, call))
+    )
 
 
 async def mfa_recovery_codes_regenerate(
     info: Info, input: Annotated[MfaRecoveryCodesRegenerateInput, INPUT]
 ) -> MfaRecoveryCodesPayload:
-    async def call(uow: Uow, viewer: Viewer) -> list[str]:
-        await require_step_up(uow, viewer.account, viewer.session_id, input.step_up_token)
-        return await devices.regenerate_recovery_codes(uow, viewer.account.id)
-
-    result = await info.context.write_viewer(NO_SESSION, call)
+    result = await info.context.write_viewer(NO_SESSION, mfa.regenerate_recovery_codes, input.step_up_token)
     if isinstance(result, ServiceError):
         return MfaRecoveryCodesPayload(errors=[MfaError.from_service(result)])
     return MfaRecoveryCodesPayload(recovery_codes=result, errors=[])
@@ -127,5 +116,6 @@ async def session_create_by_challenge(
     from resolvers.auth import _session_payload
 
     ctx = info.context
-    factor = {"SMS": "sms", "TOTP": "totp", "RECOVERY_CODE": "recovery_code"}[input.factor.name]
-    return _session_payload(await ctx.write(auth.sign_in_by_challenge, input.token, ctx.client, factor, input.code))
+    return _session_payload(
+        await ctx.write(auth.sign_in_by_challenge, input.token, ctx.client, factor_name(input.factor), input.code)
+    )

@@ -19,7 +19,7 @@ from services.verification.errors import VerificationErrorCode
 Info = strawberry.Info[Context, None]
 
 
-def _signed_out() -> list[VerificationError]:
+def signed_out() -> list[VerificationError]:
     return [
         VerificationError.from_service(
             ServiceError(VerificationErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None)
@@ -33,7 +33,7 @@ async def personal_verification_face_start(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return PersonalVerificationFaceStartPayload(errors=_signed_out())
+        return PersonalVerificationFaceStartPayload(errors=signed_out())
     result = await personal.start_face_check(
         ctx,
         viewer.account.id,
@@ -57,7 +57,7 @@ async def personal_verification_bank_card_submit(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return PersonalVerificationBankCardSubmitPayload(errors=_signed_out())
+        return PersonalVerificationBankCardSubmitPayload(errors=signed_out())
     result = await personal.submit_bank_card(
         ctx,
         viewer.account.id,

@@ -334,6 +334,11 @@ class SecondFactor(Enum):
     )
 
 
+def factor_name(factor: SecondFactor) -> str:
+    """The services' name of a second factor."""
+    return {SecondFactor.SMS: "sms", SecondFactor.TOTP: "totp", SecondFactor.RECOVERY_CODE: "recovery_code"}[factor]
+
+
 @strawberry.enum(description="Where a QR login ticket stands.")
 class QrLoginTicketStatus(Enum):
     PENDING = strawberry.enum_value("PENDING", description="Shown, waiting for a signed-in client to confirm.")

@@ -47,3 +47,10 @@ def as_utc(value: datetime) -> datetime:
 def shanghai_day(value: datetime) -> str:
     """The Asia/Shanghai calendar date of an instant, as YYYY-MM-DD."""
     return as_utc(value).astimezone(SHANGHAI).date().isoformat()
+
+
+def shanghai_day_start(value: datetime) -> tuple[datetime, int]:
+    """The start (in UTC) of the Asia/Shanghai day of an instant, and the seconds until the next day."""
+    local = as_utc(value).astimezone(SHANGHAI)
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start.astimezone(UTC), int((start + timedelta(days=1) - local).total_seconds()) + 1

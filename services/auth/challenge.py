@@ -42,6 +42,12 @@ def login_factors(account: Account) -> list[str]:
     return [f for f, on in (("sms", account.login_protection_sms), ("totp", account.login_protection_totp)) if on]
 
 
+def accepted_factors(account: Account) -> list[str]:
+    """What a challenge answer may use: the enabled factors, and recovery codes wherever TOTP is."""
+    factors = login_factors(account)
+    return factors + (["recovery_code"] if "totp" in factors else [])
+
+
 def client_key(uow: Uow, ip: str | None, user_agent: str | None) -> str:
     return uow.keyed(f"login-client:{ip or ''}|{(user_agent or '')[:256]}")
 
@@ -61,7 +67,7 @@ async def issue(uow: Uow, account: Account, key: str) -> IssuedChallenge:
         )
     )
     await uow.session.flush()
-    return IssuedChallenge(token, account, login_factors(account), now + CHALLENGE_TTL, MAX_WRONG)
+    return IssuedChallenge(token, account, accepted_factors(account), now + CHALLENGE_TTL, MAX_WRONG)
 
 
 def _invalid() -> ServiceError:

@@ -153,3 +153,28 @@ async def require_step_up(
             f"Operation protection asks for {' or '.join(enabled)}; verify with that factor.",
             field,
         )
+
+
+# --- protected operations on the second factors (MFA-2) ---------------------------------------------
+
+
+async def unbind_device(uow: Uow, viewer: Viewer, code: str, step_up_token: str | None) -> Account:
+    """MFA-6 with MFA-2: the grant is checked first and used only once the device code is accepted, since a
+    wrong code is counted (committed) and must not use the grant up."""
+    await require_step_up(uow, viewer.account, viewer.session_id, step_up_token, consume=False)
+    await devices.accept_unbind_code(uow, viewer, code)
+    await require_step_up(uow, viewer.account, viewer.session_id, step_up_token)
+    return await devices.unbind(uow, viewer)
+
+
+async def change_protections(
+    uow: Uow, viewer: Viewer, *, login: tuple[bool, bool], operation: tuple[bool, bool], step_up_token: str | None
+) -> Account:
+    """MFA-2: changing a protection is itself protected."""
+    await require_step_up(uow, viewer.account, viewer.session_id, step_up_token)
+    return await devices.set_protections(uow, viewer, login=login, operation=operation)
+
+
+async def regenerate_recovery_codes(uow: Uow, viewer: Viewer, step_up_token: str | None) -> list[str]:
+    await require_step_up(uow, viewer.account, viewer.session_id, step_up_token)
+    return await devices.regenerate_recovery_codes(uow, viewer.account.id)

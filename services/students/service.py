@@ -20,7 +20,7 @@ from models.students import StudentStatus
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import STUDENT_AGREEMENTS, Acceptance
 from services.accounts.service import check_agreements, record_acceptances
-from services.clock import SHANGHAI
+from services.clock import shanghai_day_start
 from services.codes import service as codes
 from services.codes.purposes import EMAIL_TTL, CodePurpose
 from services.errors import ServiceError
@@ -171,7 +171,7 @@ async def apply(uow: Uow, viewer: Viewer, application: Application) -> StudentSt
     )
     # STU-3: a 6-digit code to the school address, valid 30 minutes (CODE-3's gap and daily cap apply),
     # kept apart per account, and at most STUDENT_CODES_PER_DAY a day per account (any addresses).
-    day_start = now.astimezone(SHANGHAI).replace(hour=0, minute=0, second=0, microsecond=0)
+    day_start, _ = shanghai_day_start(now)
     if await codes.sent_since(uow, account_id, CodePurpose.STUDENT_EMAIL, day_start) >= STUDENT_CODES_PER_DAY:
         raise ServiceError(
             StudentErrorCode.DAILY_LIMIT_REACHED,

@@ -33,7 +33,7 @@ from models.verification import Verification, VerificationAttempt
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import Acceptance, AgreementKind
 from services.checksums import valid_uscc
-from services.clock import SHANGHAI
+from services.clock import SHANGHAI, shanghai_day_start
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
@@ -392,7 +392,7 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
             ) from None
     now = uow.now()
     if method == RECHARGE:
-        day_start, until_tomorrow = steps.day_start(now)
+        day_start, until_tomorrow = shanghai_day_start(now)
         if await repo.attempts_since(uow, account_id, RECHARGE, day_start) >= RECHARGES_PER_DAY:
             raise ServiceError(
                 Code.RECHARGE_DAILY_LIMIT_REACHED,

@@ -27,7 +27,7 @@ from models.verification import Verification, VerificationAttempt
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT, Acceptance, AgreementKind
 from services.checksums import luhn_valid
-from services.clock import SHANGHAI
+from services.clock import SHANGHAI, shanghai_day_start
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
@@ -310,7 +310,7 @@ async def start_face_check(
 async def _claim_face_attempt(uow: Uow, account_id: int, subject: Subject, version: str) -> int:
     await _claim_common(uow, account_id, FACE, subject, version)
     now = uow.now()
-    day_start, until_tomorrow = steps.day_start(now)
+    day_start, until_tomorrow = shanghai_day_start(now)
     started_today = await repo.attempts_since(uow, account_id, FACE, day_start)
     if started_today >= FACE_STARTS_PER_DAY:
         raise ServiceError(
@@ -488,7 +488,7 @@ async def check_bank_card_code(uow: Uow, account_id: int) -> None:
         raise steps.already_verified()
     if await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5
         raise _bank_card_closed()
-    day_start, until_tomorrow = steps.day_start(uow.now())
+    day_start, until_tomorrow = shanghai_day_start(uow.now())
     if await codes.sent_since(uow, account_id, CodePurpose.BANK_CARD, day_start) >= BANK_CARD_CODES_PER_DAY:
         raise ServiceError(
             Code.ACCOUNT_DAILY_LIMIT_REACHED,
@@ -566,7 +566,7 @@ async def method_statuses(uow: Uow, account_id: int, subject_type: str = "person
         return await enterprise.method_statuses(uow, account_id)
     verified = await repo.verification_of(uow, account_id) is not None
     used = await repo.method_attempts(uow, account_id)
-    faces_today = await repo.attempts_since(uow, account_id, FACE, steps.day_start(uow.now())[0])
+    faces_today = await repo.attempts_since(uow, account_id, FACE, shanghai_day_start(uow.now())[0])
     bank_used = used.get(BANK_CARD, 0)
     return [
         MethodStatus(

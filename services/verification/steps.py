@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
-from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import TypeVar
 
 from sqlalchemy import update
 
 from models.verification import VerificationAttempt
-from services.clock import SHANGHAI
 from services.database import Transactions
 from services.errors import ServiceError
 from services.providers.errors import ProviderUnavailable
@@ -45,13 +43,6 @@ def unavailable(*, persist: bool = False) -> ServiceError:
 
 def already_verified() -> ServiceError:
     return ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
-
-
-def day_start(now: datetime) -> tuple[datetime, int]:
-    """The start of the Asia/Shanghai day of `now` (UTC), and the seconds until the next one."""
-    local = now.astimezone(SHANGHAI)
-    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    return start.astimezone(UTC), int((start + timedelta(days=1) - local).total_seconds()) + 1
 
 
 async def take(uow: Uow, attempt_id: int) -> VerificationAttempt | None:
