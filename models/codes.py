@@ -43,12 +43,26 @@ class CodeSendWindow(Base):
 
 
 class CodeDailyCount(Base):
-    """CODE-3: sends per destination per Asia/Shanghai day."""
+    """CODE-3: sends per Asia/Shanghai day, destination and budget (a class of purposes: public,
+    recovery, signed_in, owner). The day leads the key so the sweeper drops past days by range."""
 
-    __tablename__ = "code_daily_counts"
+    __tablename__ = "code_daily_budgets"
 
-    destination: Mapped[str] = mapped_column(String(254), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(254), primary_key=True)
+    budget: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CodeAddressCount(Base):
+    """Codes sent on behalf of one client address per clock hour and per Asia/Shanghai day. The address
+    is kept only as a keyed hash (of the IPv4 address or the IPv6 /64)."""
+
+    __tablename__ = "code_address_counts"
+
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    span: Mapped[str] = mapped_column(String(8), primary_key=True)  # hour | day
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
