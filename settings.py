@@ -53,6 +53,8 @@ class Settings:
     # and per Asia/Shanghai day; codes to the caller's own bound phone are not counted.
     code_address_hourly_cap: int = 40
     code_address_daily_cap: int = 300
+    # Outbox rows (delivery records; code texts are masked once the code expires) are deleted after this.
+    outbox_retention_days: int = 30
     # Request guards.
     max_body_bytes: int = 64 * 1024
     max_query_depth: int = 10
@@ -102,6 +104,7 @@ class Settings:
             code_daily_cap_owner=_int(e.get("CODE_DAILY_CAP_OWNER"), d.code_daily_cap_owner),
             code_address_hourly_cap=_int(e.get("CODE_ADDRESS_HOURLY_CAP"), d.code_address_hourly_cap),
             code_address_daily_cap=_int(e.get("CODE_ADDRESS_DAILY_CAP"), d.code_address_daily_cap),
+            outbox_retention_days=_int(e.get("OUTBOX_RETENTION_DAYS"), d.outbox_retention_days),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), d.max_body_bytes),
             upload_dir=e.get("UPLOAD_DIR") or d.upload_dir,
             sweep_interval_seconds=_int(e.get("SWEEP_INTERVAL_SECONDS"), d.sweep_interval_seconds),
@@ -130,6 +133,7 @@ class Settings:
             "CODE_DAILY_CAP_OWNER": self.code_daily_cap_owner,
             "CODE_ADDRESS_HOURLY_CAP": self.code_address_hourly_cap,
             "CODE_ADDRESS_DAILY_CAP": self.code_address_daily_cap,
+            "OUTBOX_RETENTION_DAYS": self.outbox_retention_days,
         }
         for name, value in caps.items():
             if value < 1:

@@ -67,7 +67,9 @@ class CodeAddressCount(Base):
 
 
 class OutboxMessage(Base):
-    """CODE-4: every SMS and email the notifier 'sends'."""
+    """CODE-4: every SMS and email the notifier 'sends'. A code message records when its code expires;
+    after that the sweeper masks the code in `text` and clears the time, keeping the row as a delivery
+    record until the retention period ends."""
 
     __tablename__ = "outbox"
 
@@ -77,5 +79,10 @@ class OutboxMessage(Base):
     purpose: Mapped[str] = mapped_column(String(48))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    secret_expires_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_outbox_destination_id", "destination", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_destination_id", "destination", "id"),
+        Index("ix_outbox_secret_expires_at", "secret_expires_at"),
+        Index("ix_outbox_created_at", "created_at"),
+    )

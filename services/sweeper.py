@@ -15,6 +15,7 @@ from models.codes import OneTimeCode
 from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
 from services.codes import service as codes
+from services.notify import service as outbox
 from services.uow import Uow
 from services.verification import enterprise, personal
 
@@ -38,6 +39,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
         )
         counts[f"{name}_deleted"] = len(result.all())
     counts |= await codes.sweep(uow)
+    counts |= await outbox.sweep(uow)
     return counts
 
 

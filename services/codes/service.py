@@ -7,7 +7,7 @@ CODE-3 one send per destination and purpose per 60 s; daily caps per destination
        purposes (`CodeBudget`), so what anyone can trigger cannot use up the owner's codes. Beyond the
        rules: the codes one client address can have sent to destinations it does not own are capped
        per hour and per day.
-CODE-4 delivered through the notifier.
+CODE-4 delivered through the notifier; the outbox masks a code once it has expired.
 """
 
 from __future__ import annotations
@@ -181,8 +181,14 @@ async def send(
             expires_at=now + ttl,
         ),
     )
+    # CODE-4; the outbox masks the code once it has expired.
     await uow.deps.notifier.send(
-        uow, channel=channel, destination=destination, purpose=purpose.value, text=_message(code, purpose, channel)
+        uow,
+        channel=channel,
+        destination=destination,
+        purpose=purpose.value,
+        text=_message(code, purpose, channel),
+        secret_expires_at=now + ttl,
     )
     return SentCode(
         destination=destination,

@@ -12,13 +12,14 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app import create_app
 from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
 from services.clock import ManualClock, shanghai_day_start
-from services.database import Database
+from services.database import Database, run_write
 from services.identifiers import normalize_phone
+from services.sweeper import sweep
 from settings import Settings
 from tests.helpers import (
     AGREEMENTS,
@@ -502,3 +503,63 @@ async def test_code_3_every_password_reset_counts_against_the_address_whether_or
             assert [(e["code"], e["field"]) for e in refused["errors"]] == [("ADDRESS_LIMIT_REACHED", "loginName")]
             assert refused["ticket"] is None
         assert [m["purpose"] for m in await outbox(c, PHONE)] == ["PASSWORD_RESET", "REGISTRATION"]
+
+
+# --- CODE-4: codes leave the outbox once expired ---------------------------------------------------
+
+
+async def _outbox_rows(db: Database) -> list[tuple[int, str, str, str]]:
+    async with db.read_sessions() as s:
+        rows = await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [(m.id, m.destination, m.purpose, m.text) for m in rows]
+
+
+async def test_code_4_the_sweeper_masks_a_code_in_the_outbox_once_it_has_expired(
+    app, client, clock: ManualClock, db: Database
+) -> None:
+    # Given a registration code in the outbox, and a notice that happens to hold a 6-digit number
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    notice = "【账号中心】工单 123456 已处理。 Account center: ticket 123456 was handled."
+    await run_write(
+        db,
+        app.state.deps,
+        app.state.deps.notifier.send,
+        channel="sms",
+        destination="+86" + PHONE,
+        purpose="NOTICE",
+        text=notice,
+    )
+    # When the sweeper runs a second before the code expires
+    clock.advance(minutes=4, seconds=59)
+    assert (await run_write(db, app.state.deps, sweep))["outbox_codes_masked"] == 0
+    # Then the code is still readable (the notice is the newest message)
+    assert code in (await outbox(client, PHONE))[1]["text"]
+    # When it runs once the code has expired
+    clock.advance(seconds=1)
+    assert (await run_write(db, app.state.deps, sweep))["outbox_codes_masked"] == 1
+    # Then the code is gone from the table, the row stays as the record of the delivery, and the notice is untouched
+    [(_, destination, purpose, text), (_, _, _, notice_text)] = await _outbox_rows(db)
+    assert (destination, purpose) == ("+86" + PHONE, "REGISTRATION")
+    assert code not in text
+    assert "验证码 / code: ******" in text
+    assert re.search(r"\d{6}", text) is None
+    assert notice_text == notice
+    # And a later sweep has nothing left to mask
+    assert (await run_write(db, app.state.deps, sweep))["outbox_codes_masked"] == 0
+
+
+async def test_code_4_outbox_messages_are_deleted_after_the_retention_period(
+    app, client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given a message sent now
+    await send_code(client, "LOGIN", phone=PHONE)
+    # When the sweeper runs just before the retention period ends, the message stays
+    clock.advance(days=settings.outbox_retention_days, seconds=-1)
+    assert (await run_write(db, app.state.deps, sweep))["outbox_messages_deleted"] == 0
+    assert len(await _outbox_rows(db)) == 1
+    # And once it has ended, the message is deleted
+    clock.advance(seconds=2)
+    assert (await run_write(db, app.state.deps, sweep))["outbox_messages_deleted"] == 1
+    async with db.read_sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
