@@ -39,8 +39,22 @@ class Settings:
     argon2_parallelism: int = 1
     # Threads hashing with argon2 at a lower CPU priority; 0 means one per core.
     password_hash_workers: int = 0
-    # CODE-3: requests per destination per (Asia/Shanghai) day.
+    # CODE-3 sending limits (services/codes). Daily budgets per destination and Asia/Shanghai day, one
+    # per class of purposes (services/codes/purposes.py BUDGETS); a send draws on its own class only.
+    # CODE_DAILY_CAP: the purposes anyone may trigger without a session or secret (REGISTRATION, LOGIN).
     code_daily_cap: int = 10
+    # Password reset and account reveal (anyone passing the bot check, to a named account's phone).
+    code_daily_cap_recovery: int = 5
+    # A signed-in account proving a destination (PHONE_CHANGE_NEW, EMAIL_BIND, BANK_CARD, STUDENT_EMAIL).
+    code_daily_cap_signed_in: int = 10
+    # The account's own bound phone (OPERATION, REMITTANCE_ACCOUNT, LOGIN_CHALLENGE).
+    code_daily_cap_owner: int = 20
+    # Codes sent on behalf of one client address (an IPv6 /64), whatever the destination, per clock hour
+    # and per Asia/Shanghai day; codes to the caller's own bound phone are not counted.
+    code_address_hourly_cap: int = 40
+    code_address_daily_cap: int = 300
+    # Outbox rows (delivery records; code texts are masked once the code expires) are deleted after this.
+    outbox_retention_days: int = 30
     # Request guards.
     max_body_bytes: int = 64 * 1024
     max_query_depth: int = 10
@@ -85,6 +99,12 @@ class Settings:
             argon2_parallelism=_int(e.get("ARGON2_PARALLELISM"), d.argon2_parallelism),
             password_hash_workers=_int(e.get("PASSWORD_HASH_WORKERS"), d.password_hash_workers),
             code_daily_cap=_int(e.get("CODE_DAILY_CAP"), d.code_daily_cap),
+            code_daily_cap_recovery=_int(e.get("CODE_DAILY_CAP_RECOVERY"), d.code_daily_cap_recovery),
+            code_daily_cap_signed_in=_int(e.get("CODE_DAILY_CAP_SIGNED_IN"), d.code_daily_cap_signed_in),
+            code_daily_cap_owner=_int(e.get("CODE_DAILY_CAP_OWNER"), d.code_daily_cap_owner),
+            code_address_hourly_cap=_int(e.get("CODE_ADDRESS_HOURLY_CAP"), d.code_address_hourly_cap),
+            code_address_daily_cap=_int(e.get("CODE_ADDRESS_DAILY_CAP"), d.code_address_daily_cap),
+            outbox_retention_days=_int(e.get("OUTBOX_RETENTION_DAYS"), d.outbox_retention_days),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), d.max_body_bytes),
             upload_dir=e.get("UPLOAD_DIR") or d.upload_dir,
             sweep_interval_seconds=_int(e.get("SWEEP_INTERVAL_SECONDS"), d.sweep_interval_seconds),
@@ -106,3 +126,15 @@ class Settings:
             raise ValueError("PROVIDER_TIMEOUT_SECONDS must be between 0 and 120")
         if self.is_production and self.sandbox:
             raise ValueError("SANDBOX must be off in production")
+        caps = {
+            "CODE_DAILY_CAP": self.code_daily_cap,
+            "CODE_DAILY_CAP_RECOVERY": self.code_daily_cap_recovery,
+            "CODE_DAILY_CAP_SIGNED_IN": self.code_daily_cap_signed_in,
+            "CODE_DAILY_CAP_OWNER": self.code_daily_cap_owner,
+            "CODE_ADDRESS_HOURLY_CAP": self.code_address_hourly_cap,
+            "CODE_ADDRESS_DAILY_CAP": self.code_address_daily_cap,
+            "OUTBOX_RETENTION_DAYS": self.outbox_retention_days,
+        }
+        for name, value in caps.items():
+            if value < 1:
+                raise ValueError(f"{name} must be at least 1")

@@ -4,7 +4,7 @@ from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUse
 from models.appeals import Appeal, AppealDocument
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
-from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
+from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
 from models.documents import Document
 from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
 from models.mfa import LoginChallenge, MfaDevice, MfaRecoveryCode
@@ -21,6 +21,7 @@ __all__ = [
     "BalanceEntry",
     "BankPayout",
     "Base",
+    "CodeAddressCount",
     "CodeDailyCount",
     "CodeSendWindow",
     "Document",

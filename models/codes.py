@@ -43,17 +43,33 @@ class CodeSendWindow(Base):
 
 
 class CodeDailyCount(Base):
-    """CODE-3: sends per destination per Asia/Shanghai day."""
+    """CODE-3: sends per Asia/Shanghai day, destination and budget (a class of purposes: public,
+    recovery, signed_in, owner). The day leads the key so the sweeper drops past days by range."""
 
-    __tablename__ = "code_daily_counts"
+    __tablename__ = "code_daily_budgets"
 
-    destination: Mapped[str] = mapped_column(String(254), primary_key=True)
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(254), primary_key=True)
+    budget: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CodeAddressCount(Base):
+    """Codes sent on behalf of one client address per clock hour and per Asia/Shanghai day. The address
+    is kept only as a keyed hash (of the IPv4 address or the IPv6 /64)."""
+
+    __tablename__ = "code_address_counts"
+
+    starts_at: Mapped[datetime] = mapped_column(primary_key=True)
+    span: Mapped[str] = mapped_column(String(8), primary_key=True)  # hour | day
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OutboxMessage(Base):
-    """CODE-4: every SMS and email the notifier 'sends'."""
+    """CODE-4: every SMS and email the notifier 'sends'. A code message records when its code expires;
+    after that the sweeper masks the code in `text` and clears the time, keeping the row as a delivery
+    record until the retention period ends."""
 
     __tablename__ = "outbox"
 
@@ -63,5 +79,10 @@ class OutboxMessage(Base):
     purpose: Mapped[str] = mapped_column(String(48))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime]
+    secret_expires_at: Mapped[datetime | None]
 
-    __table_args__ = (Index("ix_outbox_destination_id", "destination", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_destination_id", "destination", "id"),
+        Index("ix_outbox_secret_expires_at", "secret_expires_at"),
+        Index("ix_outbox_created_at", "created_at"),
+    )

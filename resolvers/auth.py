@@ -70,7 +70,8 @@ def _session_payload(result: IssuedSession | IssuedChallenge | ServiceError) -> 
 async def verification_code_send(
     info: Info, input: Annotated[VerificationCodeSendInput, INPUT]
 ) -> VerificationCodeSendPayload:
-    result = await info.context.write_maybe_viewer(request_code, input.purpose, input.phone, input.email)
+    ctx = info.context
+    result = await ctx.write_maybe_viewer(request_code, input.purpose, input.phone, input.email, ctx.client.ip)
     if isinstance(result, ServiceError):
         return VerificationCodeSendPayload(errors=[VerificationCodeError.from_service(result)])
     masked = mask_phone(result.destination) if result.channel == "sms" else mask_email(result.destination)

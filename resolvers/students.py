@@ -28,7 +28,8 @@ def _payload(result: StudentStatusView | ServiceError) -> StudentStatusPayload:
 
 
 async def student_status_apply(info: Info, input: Annotated[StudentStatusApplyInput, INPUT]) -> StudentStatusPayload:
-    return _payload(await info.context.write_viewer(NO_SESSION, students.apply, input.to_application()))
+    ctx = info.context
+    return _payload(await ctx.write_viewer(NO_SESSION, students.apply, input.to_application(), ctx.client.ip))
 
 
 async def student_status_confirm(

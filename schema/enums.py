@@ -32,7 +32,13 @@ COMMON = {
     "CODE_EXPIRED": "The code has expired (SMS codes live 5 minutes, CODE-1); request a new one.",
     "CODE_ATTEMPTS_EXHAUSTED": "The code was entered wrongly 5 times and is void (CODE-2); request a new one.",
     "RESEND_TOO_SOON": "At most one code per destination and purpose every 60 seconds (CODE-3); see `retryAfter`.",
-    "DAILY_LIMIT_REACHED": "The daily number of codes for this destination is used up (CODE-3).",
+    "DAILY_LIMIT_REACHED": "The destination's daily budget for codes of this kind is used up (CODE-3; Asia/Shanghai "
+    "day): 10 registration/sign-in codes, 5 recovery codes, 10 codes proving a new phone, e-mail, bank-reserved "
+    "phone or school address, 20 codes to the account's own bound phone (step-up, login challenge) by default. "
+    "Each kind has its own budget, so one kind never uses up another.",
+    "ADDRESS_LIMIT_REACHED": "Too many codes were sent for requests from this network (by default 40 an hour and "
+    "300 an Asia/Shanghai day per IPv4 address or IPv6 /64, codes to the account's own bound phone not counted); "
+    "see `retryAfter`. It says nothing about the destination.",
     "INVALID_PHONE": "Not a mainland mobile number (11 digits starting with 1, second digit 3-9).",
     "INVALID_EMAIL": "Not a valid e-mail address.",
     "STEP_UP_REQUIRED": "Operation protection is on (MFA-3): pass a second factor with `operationChallengeVerify` "

@@ -14,6 +14,8 @@ from models.auth import AuthSession, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.codes import OneTimeCode
 from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
+from services.codes import service as codes
+from services.notify import service as outbox
 from services.uow import Uow
 from services.verification import enterprise, personal
 
@@ -36,6 +38,8 @@ async def sweep(uow: Uow) -> dict[str, int]:
             delete(model).where(model.expires_at <= now - KEEP_EXPIRED).returning(model.id)
         )
         counts[f"{name}_deleted"] = len(result.all())
+    counts |= await codes.sweep(uow)
+    counts |= await outbox.sweep(uow)
     return counts
 
 

@@ -42,3 +42,26 @@ def test_provider_timeout_must_end_well_before_the_sweeper_gives_attempts_back()
     assert Settings.from_env({"PROVIDER_TIMEOUT_SECONDS": "2.5"}).provider_timeout_seconds == 2.5
     assert Settings.from_env({"PUBLIC_URL": "https://account.example/"}).base_url == "https://account.example"
     assert Settings.from_env({"PORT": "9000"}).base_url == "http://127.0.0.1:9000"
+
+
+def test_code_3_sending_caps_and_outbox_retention_are_read_and_must_be_positive() -> None:
+    env = {
+        "CODE_DAILY_CAP_RECOVERY": "3",
+        "CODE_DAILY_CAP_SIGNED_IN": "4",
+        "CODE_DAILY_CAP_OWNER": "5",
+        "CODE_ADDRESS_HOURLY_CAP": "6",
+        "CODE_ADDRESS_DAILY_CAP": "7",
+        "OUTBOX_RETENTION_DAYS": "8",
+    }
+    s = Settings.from_env(env)
+    assert (
+        s.code_daily_cap_recovery,
+        s.code_daily_cap_signed_in,
+        s.code_daily_cap_owner,
+        s.code_address_hourly_cap,
+        s.code_address_daily_cap,
+        s.outbox_retention_days,
+    ) == (3, 4, 5, 6, 7, 8)
+    for name in [*env, "CODE_DAILY_CAP"]:
+        with pytest.raises(ValueError, match=name):
+            Settings.from_env({name: "0"})

@@ -39,7 +39,9 @@ class VerificationCodeSendPayload:
         default=None, description="The earliest time a new code can be requested (60 s; CODE-3)."
     )
     daily_remaining: int | None = strawberry.field(
-        default=None, description="Codes this destination may still receive today (CODE-3)."
+        default=None,
+        description="Codes of this kind (registration/sign-in, recovery, binding, own phone) this destination may "
+        "still receive today (CODE-3).",
     )
     errors: list[VerificationCodeError] = strawberry.field(description=ERRORS)
 

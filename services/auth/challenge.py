@@ -105,13 +105,18 @@ def _exhausted() -> ServiceError:
     )
 
 
-async def send_code(uow: Uow, token: str, key: str) -> codes.SentCode:
+async def send_code(uow: Uow, token: str, key: str, client_ip: str | None) -> codes.SentCode:
     """The SMS factor: a LOGIN_CHALLENGE code to the bound phone (only when SMS is enabled)."""
     _, account = await live(uow, token, key)
     if "sms" not in login_factors(account):
         raise ServiceError(Code.FACTOR_NOT_ENABLED, "Login protection does not use SMS for this account.", "token")
     return await codes.send(
-        uow, channel="sms", destination=account.phone, purpose=CodePurpose.LOGIN_CHALLENGE, account_id=account.id
+        uow,
+        channel="sms",
+        destination=account.phone,
+        purpose=CodePurpose.LOGIN_CHALLENGE,
+        client_ip=client_ip,
+        account_id=account.id,
     )
 
 

@@ -339,7 +339,7 @@ async def sign_in_by_challenge(uow: Uow, token: str, client: ClientInfo, factor:
 
 
 async def send_challenge_code(uow: Uow, token: str, client: ClientInfo) -> codes.SentCode:
-    return await challenge.send_code(uow, token, challenge.client_key(uow, client.ip, client.user_agent))
+    return await challenge.send_code(uow, token, challenge.client_key(uow, client.ip, client.user_agent), client.ip)
 
 
 async def challenge_viewer(uow: Uow, token: str | None, client: ClientInfo) -> Viewer | None:

@@ -34,6 +34,41 @@ LABELS = {
     CodePurpose.STUDENT_EMAIL: ("学生认证", "student verification"),
 }
 
+
+class CodeBudget(Enum):
+    """CODE-3: the daily budgets of a destination, one per class of purposes. A send draws on its
+    purpose's budget only, so what anyone can trigger cannot use up the codes the owner needs."""
+
+    # Anyone, without a session or a secret, for any phone (verificationCodeSend).
+    PUBLIC = "public"
+    # Anyone who passes the bot check, to the bound phone of an account they name (REC-1, REC-2).
+    RECOVERY = "recovery"
+    # A signed-in account, to a destination it is about to prove (a new phone or e-mail address, the
+    # phone reserved at the bank, a school address): any signed-in account may name any destination.
+    SIGNED_IN = "signed_in"
+    # The bound phone of the account that asks, with its session (OPERATION, REMITTANCE_ACCOUNT) or its
+    # password (LOGIN_CHALLENGE): only the owner, or someone holding the owner's secrets, spends it.
+    OWNER = "owner"
+
+
+BUDGETS = {
+    CodePurpose.REGISTRATION: CodeBudget.PUBLIC,
+    CodePurpose.LOGIN: CodeBudget.PUBLIC,
+    CodePurpose.PASSWORD_RESET: CodeBudget.RECOVERY,
+    CodePurpose.ACCOUNT_REVEAL: CodeBudget.RECOVERY,
+    CodePurpose.PHONE_CHANGE_NEW: CodeBudget.SIGNED_IN,
+    CodePurpose.EMAIL_BIND: CodeBudget.SIGNED_IN,
+    CodePurpose.BANK_CARD: CodeBudget.SIGNED_IN,
+    CodePurpose.STUDENT_EMAIL: CodeBudget.SIGNED_IN,
+    CodePurpose.OPERATION: CodeBudget.OWNER,
+    CodePurpose.REMITTANCE_ACCOUNT: CodeBudget.OWNER,
+    CodePurpose.LOGIN_CHALLENGE: CodeBudget.OWNER,
+}
+# Codes that can reach a destination the caller does not own count against the client's address as
+# well; codes to the caller's own bound phone do not, so a noisy neighbour behind the same NAT cannot
+# keep an owner from a step-up or sign-in code.
+ADDRESS_CAPPED = frozenset(p for p, b in BUDGETS.items() if b is not CodeBudget.OWNER)
+
 CODE_LENGTH = 6  # CODE-1
 MAX_WRONG_ENTRIES = 5  # CODE-2
 RESEND_GAP = timedelta(seconds=60)  # CODE-3

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, delete, func, select, update
 
-from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode
+from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP
 from services.sql import insert
 from services.uow import Uow
@@ -32,16 +32,49 @@ async def last_sent_at(uow: Uow, destination: str, purpose: str) -> datetime | N
     )
 
 
-async def take_daily_slot(uow: Uow, destination: str, day: str, cap: int) -> int | None:
-    """CODE-3: count one send against the day's cap atomically; None when the cap is reached."""
-    stmt = insert(uow, CodeDailyCount).values(destination=destination, day=day, count=1)
+async def take_daily_slot(uow: Uow, destination: str, budget: str, day: str, cap: int) -> int | None:
+    """CODE-3: count one send against the destination's budget for the day, atomically; None when the
+    cap is reached (nothing changes then)."""
+    stmt = insert(uow, CodeDailyCount).values(day=day, destination=destination, budget=budget, count=1)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[CodeDailyCount.destination, CodeDailyCount.day],
+        index_elements=[CodeDailyCount.day, CodeDailyCount.destination, CodeDailyCount.budget],
         set_={"count": CodeDailyCount.count + 1},
         where=CodeDailyCount.count < cap,
     ).returning(CodeDailyCount.count)
     result = await uow.session.execute(stmt)
     return result.scalar_one_or_none()
+
+
+async def take_address_slot(uow: Uow, address: str, span: str, starts_at: datetime, cap: int) -> int | None:
+    """Count one send against a client address for the hour or day starting at `starts_at`, atomically;
+    None when the cap is reached (nothing changes then)."""
+    stmt = insert(uow, CodeAddressCount).values(starts_at=starts_at, span=span, address=address, count=1)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[CodeAddressCount.starts_at, CodeAddressCount.span, CodeAddressCount.address],
+        set_={"count": CodeAddressCount.count + 1},
+        where=CodeAddressCount.count < cap,
+    ).returning(CodeAddressCount.count)
+    result = await uow.session.execute(stmt)
+    return result.scalar_one_or_none()
+
+
+async def delete_counters_before(uow: Uow, day: str, moment: datetime) -> dict[str, int]:
+    """Drop counters no limit reads any more: daily budgets of days before `day`, address counts of
+    periods that started before `moment`, and 60-second windows last used before `moment`."""
+    budgets = await uow.session.execute(
+        delete(CodeDailyCount).where(CodeDailyCount.day < day).returning(CodeDailyCount.day)
+    )
+    addresses = await uow.session.execute(
+        delete(CodeAddressCount).where(CodeAddressCount.starts_at < moment).returning(CodeAddressCount.span)
+    )
+    windows = await uow.session.execute(
+        delete(CodeSendWindow).where(CodeSendWindow.last_sent_at < moment).returning(CodeSendWindow.purpose)
+    )
+    return {
+        "code_daily_counts_deleted": len(budgets.all()),
+        "code_address_counts_deleted": len(addresses.all()),
+        "code_send_windows_deleted": len(windows.all()),
+    }
 
 
 async def void_active(uow: Uow, destination: str, purpose: str, now: datetime) -> None:

@@ -29,8 +29,14 @@ OWN_FLOW = {
 
 
 async def request_code(
-    uow: Uow, viewer: Viewer | None, purpose: CodePurpose, phone: str | None, email: str | None
+    uow: Uow,
+    viewer: Viewer | None,
+    purpose: CodePurpose,
+    phone: str | None,
+    email: str | None,
+    client_ip: str | None,
 ) -> codes.SentCode:
+    """Send a code of `purpose` where it may go; `client_ip` is the caller's address (per-address caps)."""
     if purpose in OWN_FLOW:
         raise ServiceError(
             CodeErrorCode.PURPOSE_NOT_ALLOWED,
@@ -51,7 +57,12 @@ async def request_code(
             )
         assert viewer is not None
         return await codes.send(
-            uow, channel="sms", destination=viewer.account.phone, purpose=purpose, account_id=viewer.account.id
+            uow,
+            channel="sms",
+            destination=viewer.account.phone,
+            purpose=purpose,
+            client_ip=client_ip,
+            account_id=viewer.account.id,
         )
     if purpose in SIGNED_IN_EMAIL:
         if phone:
@@ -62,7 +73,12 @@ async def request_code(
         if address is None:
             raise ServiceError(CodeErrorCode.INVALID_EMAIL, "Enter a valid e-mail address.", "email")
         return await codes.send(
-            uow, channel="email", destination=address, purpose=purpose, account_id=viewer.account.id if viewer else None
+            uow,
+            channel="email",
+            destination=address,
+            purpose=purpose,
+            client_ip=client_ip,
+            account_id=viewer.account.id if viewer else None,
         )
     if email:
         raise ServiceError(CodeErrorCode.DESTINATION_NOT_ALLOWED, "This code goes to a phone.", "email")
@@ -72,5 +88,10 @@ async def request_code(
     if number is None:
         raise ServiceError(CodeErrorCode.INVALID_PHONE, "Enter a mainland mobile number (11 digits).", "phone")
     return await codes.send(
-        uow, channel="sms", destination=number, purpose=purpose, account_id=viewer.account.id if viewer else None
+        uow,
+        channel="sms",
+        destination=number,
+        purpose=purpose,
+        client_ip=client_ip,
+        account_id=viewer.account.id if viewer else None,
     )

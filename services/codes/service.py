@@ -1,32 +1,41 @@
-"""One-time codes: send (purpose-bound, 60 s gap, daily cap) and verify (5 tries, single use, expiry).
+"""One-time codes: send (purpose-bound, 60 s gap, daily budgets, per-address caps) and verify (5 tries,
+single use, expiry).
 
 CODE-1 6 digits; SMS codes live 5 minutes, e-mail codes 30.
 CODE-2 bound to purpose and destination, single use, void after 5 wrong entries.
-CODE-3 one send per destination and purpose per 60 s; a daily cap per destination.
-CODE-4 delivered through the notifier.
+CODE-3 one send per destination and purpose per 60 s; daily caps per destination, one per class of
+       purposes (`CodeBudget`), so what anyone can trigger cannot use up the owner's codes. Beyond the
+       rules: the codes one client address can have sent to destinations it does not own are capped
+       per hour and per day.
+CODE-4 delivered through the notifier; the outbox masks a code once it has expired.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from models.codes import OneTimeCode
-from services.clock import shanghai_day
+from services.clock import as_utc, shanghai_day, shanghai_day_start
 from services.codes import repository as repo
 from services.codes.errors import CodeErrorCode
 from services.codes.purposes import (
+    ADDRESS_CAPPED,
+    BUDGETS,
     CODE_LENGTH,
     EMAIL_TTL,
     LABELS,
     MAX_WRONG_ENTRIES,
     RESEND_GAP,
     SMS_TTL,
+    CodeBudget,
     CodePurpose,
 )
 from services.errors import ServiceError
 from services.security import random_digits
 from services.uow import Uow
+from settings import Settings
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,23 +58,90 @@ def _message(code: str, purpose: CodePurpose, channel: str) -> str:
     )
 
 
+def daily_cap(settings: Settings, budget: CodeBudget) -> int:
+    """CODE-3: how many codes of a budget one destination may receive per Asia/Shanghai day."""
+    return {
+        CodeBudget.PUBLIC: settings.code_daily_cap,
+        CodeBudget.RECOVERY: settings.code_daily_cap_recovery,
+        CodeBudget.SIGNED_IN: settings.code_daily_cap_signed_in,
+        CodeBudget.OWNER: settings.code_daily_cap_owner,
+    }[budget]
+
+
+def _address_key(uow: Uow, client_ip: str) -> str:
+    """One client for the per-address caps: an IPv4 address, or an IPv6 /64 (a host picks any address
+    in its /64 at will). Kept as a keyed hash: the counters need equality, not the address."""
+    try:
+        parsed = ipaddress.ip_address(client_ip.strip())
+    except ValueError:
+        name = client_ip.strip()[:64]
+    else:
+        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+            parsed = parsed.ipv4_mapped
+        if isinstance(parsed, ipaddress.IPv6Address):
+            name = str(ipaddress.IPv6Network((parsed, 64), strict=False))
+        else:
+            name = str(parsed)
+    return uow.keyed(f"code-client:{name}")
+
+
+async def reserve_for_address(uow: Uow, client_ip: str | None, field: str | None = None) -> None:
+    """Count one code send against the client's address, per clock hour and per Asia/Shanghai day, or
+    refuse with ADDRESS_LIMIT_REACHED (the reservation is undone with the refused request). Without an
+    address (the CLI, a service call) nothing is counted.
+
+    Beyond the rules: one client must not spray codes over many phones. The refusal depends only on
+    the address, so it tells nothing about a destination."""
+    if client_ip is None:
+        return
+    settings, now = uow.settings, as_utc(uow.now())
+    address = _address_key(uow, client_ip)
+    day_start, until_tomorrow = shanghai_day_start(now)
+    if await repo.take_address_slot(uow, address, "day", day_start, settings.code_address_daily_cap) is None:
+        raise _address_limit(settings.code_address_daily_cap, "day", until_tomorrow, field)
+    hour_start = now.replace(minute=0, second=0, microsecond=0)
+    if await repo.take_address_slot(uow, address, "hour", hour_start, settings.code_address_hourly_cap) is None:
+        until_next_hour = int((hour_start + timedelta(hours=1) - now).total_seconds() + 0.999)
+        raise _address_limit(settings.code_address_hourly_cap, "hour", max(1, until_next_hour), field)
+
+
+def _address_limit(cap: int, span: str, retry_after: int, field: str | None) -> ServiceError:
+    per = "an hour" if span == "hour" else "a day"
+    return ServiceError(
+        CodeErrorCode.ADDRESS_LIMIT_REACHED,
+        f"At most {cap} codes {per} can be sent for requests from your network; try again in {retry_after} s.",
+        field,
+        retry_after=retry_after,
+    )
+
+
 async def send(
     uow: Uow,
     *,
     channel: str,
     destination: str,
     purpose: CodePurpose,
+    client_ip: str | None,
     account_id: int | None = None,
     field: str | None = None,
     scope: str | None = None,
 ) -> SentCode:
     """Issue a new code and deliver it. The caller has validated and normalised `destination`.
 
+    `client_ip` is the address the request came from (None when there is none, or when the caller has
+    already counted this send against it): codes a caller can have sent to destinations it does not own
+    count against it (`reserve_for_address`).
+
     `scope` keeps codes of the same address apart per owner (student e-mail codes are per account, so
     one account cannot void or burn another's): the 60 s gap, voiding and matching use it; the daily
-    cap stays per address (CODE-3)."""
+    cap stays per address (CODE-3).
+
+    Every limit is reserved atomically before the code exists; a refusal raises, and the edge rolls the
+    reservations back with the request, so a refused send changes nothing."""
     slot = destination if scope is None else scope
     now = uow.now()
+    if purpose in ADDRESS_CAPPED:
+        await reserve_for_address(uow, client_ip, field)
     # CODE-3: at most one code per destination and purpose every 60 seconds.
     if await repo.claim_send_window(uow, slot, purpose.value, now) is None:
         last = await repo.last_sent_at(uow, slot, purpose.value)
@@ -76,14 +152,16 @@ async def send(
             field,
             retry_after=retry,
         )
-    # CODE-3: a daily cap per destination (Asia/Shanghai day), all purposes together.
-    day = shanghai_day(now)
-    cap = uow.settings.code_daily_cap
-    count = await repo.take_daily_slot(uow, destination, day, cap)
+    # CODE-3: a daily cap per destination (Asia/Shanghai day) and budget: each class of purposes has
+    # its own, so anonymous REGISTRATION/LOGIN sends or password resets cannot use up the OPERATION,
+    # LOGIN_CHALLENGE or binding codes of the phone's owner.
+    budget = BUDGETS[purpose]
+    cap = daily_cap(uow.settings, budget)
+    count = await repo.take_daily_slot(uow, destination, budget.value, shanghai_day(now), cap)
     if count is None:
         raise ServiceError(
             CodeErrorCode.DAILY_LIMIT_REACHED,
-            f"At most {cap} codes a day can be sent to this destination; try again tomorrow.",
+            f"At most {cap} codes of this kind a day can be sent to this destination; try again tomorrow.",
             field,
         )
     # CODE-2: a new code replaces the previous one for the same destination and purpose.
@@ -103,8 +181,14 @@ async def send(
             expires_at=now + ttl,
         ),
     )
+    # CODE-4; the outbox masks the code once it has expired.
     await uow.deps.notifier.send(
-        uow, channel=channel, destination=destination, purpose=purpose.value, text=_message(code, purpose, channel)
+        uow,
+        channel=channel,
+        destination=destination,
+        purpose=purpose.value,
+        text=_message(code, purpose, channel),
+        secret_expires_at=now + ttl,
     )
     return SentCode(
         destination=destination,
@@ -175,3 +259,10 @@ async def give_back(uow: Uow, code_id: int) -> None:
 async def sent_since(uow: Uow, account_id: int, purpose: CodePurpose, since: datetime) -> int:
     """Codes of `purpose` the account asked for since `since` (whatever their destination)."""
     return await repo.count_sent_by_account(uow, account_id, purpose.value, since)
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """Drop the sending counters no limit reads any more (days before yesterday; windows and address
+    periods older than a day). Called by `account-center sweep`."""
+    now = uow.now()
+    return await repo.delete_counters_before(uow, shanghai_day(now - timedelta(days=1)), now - timedelta(days=1))

@@ -101,6 +101,9 @@ async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client
     await _bot_check(uow, bot_token, client_ip)
     canonical, account = await auth.resolve_login_name(uow, login_name)
     now = uow.now()
+    # The per-address cap on code sends counts every reset start, whether or not the name exists, so
+    # the address's count tells nothing either (the send below is then not counted again).
+    await codes.reserve_for_address(uow, client_ip, "loginName")
     # CODE-3 per login name, whether or not it exists, so the limit tells nothing either.
     name_key = "reset:" + uow.keyed(f"login:{canonical}")[:48]
     if await codes_repo.claim_send_window(uow, name_key, CodePurpose.PASSWORD_RESET.value, now) is None:
@@ -118,7 +121,12 @@ async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client
     try:
         async with uow.session.begin_nested():
             await codes.send(
-                uow, channel="sms", destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, account_id=account.id
+                uow,
+                channel="sms",
+                destination=account.phone,
+                purpose=CodePurpose.PASSWORD_RESET,
+                client_ip=None,  # counted against the address above
+                account_id=account.id,
             )
     except ServiceError:
         pass  # the phone's own limit: answer the same way, send nothing (REC-1 tells nothing)
@@ -256,7 +264,12 @@ async def account_lookup(
         return LookupResult(ticket=None, accounts=[], code_expires_at=None)
     bound_phone = found[0].phone
     sent = await codes.send(
-        uow, channel="sms", destination=bound_phone, purpose=CodePurpose.ACCOUNT_REVEAL, account_id=found[0].id
+        uow,
+        channel="sms",
+        destination=bound_phone,
+        purpose=CodePurpose.ACCOUNT_REVEAL,
+        client_ip=client_ip,
+        account_id=found[0].id,
     )
     revealable = [a.id for a in found if a.phone == bound_phone]
     token, _ = await _new_ticket(uow, "account_reveal", revealable, bound_phone)

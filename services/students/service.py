@@ -140,8 +140,9 @@ def _school_email(raw: str) -> str:
 # --- use cases ----------------------------------------------------------------------------------
 
 
-async def apply(uow: Uow, viewer: Viewer, application: Application) -> StudentStatusView:
-    """File an application and send the code to the school address; it replaces a pending one."""
+async def apply(uow: Uow, viewer: Viewer, application: Application, client_ip: str | None) -> StudentStatusView:
+    """File an application and send the code to the school address; it replaces a pending one.
+    `client_ip` is the caller's address (the per-address caps on code sends)."""
     account_id = viewer.account.id
     now = uow.now()
     await _check_personally_verified(uow, account_id)
@@ -183,6 +184,7 @@ async def apply(uow: Uow, viewer: Viewer, application: Application) -> StudentSt
         channel="email",
         destination=email,
         purpose=CodePurpose.STUDENT_EMAIL,
+        client_ip=client_ip,
         account_id=account_id,
         field="email",
         scope=code_scope(uow, account_id, email),

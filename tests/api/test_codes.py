@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from models.codes import OneTimeCode
-from services.clock import ManualClock
-from services.database import Database
-from tests.helpers import AGREEMENTS, PASSWORD, last_code, mutate, outbox, register, send_code
+from app import create_app
+from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
+from services.clock import ManualClock, shanghai_day_start
+from services.database import Database, run_write
+from services.identifiers import normalize_phone
+from services.sweeper import sweep
+from settings import Settings
+from tests.helpers import (
+    AGREEMENTS,
+    PASSWORD,
+    last_code,
+    mutate,
+    outbox,
+    register,
+    registered_and_signed_in,
+    send_code,
+    step_up,
+)
 
 PHONE = "13700000001"
+OTHER_PHONE = "13900000009"
 
 
 async def _register_with(client: httpx.AsyncClient, code: str, username: str = "alice01") -> dict:
@@ -236,3 +255,311 @@ async def test_reg_5_registration_with_the_right_code_succeeds(client) -> None:
     result = await register(client, "alice01", PHONE)
     assert result["errors"] == []
     assert result["account"]["username"] == "alice01"
+
+
+# --- CODE-3: budgets per class of purposes, caps per client address -------------------------------
+
+
+def _codes_of(payload: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in payload["errors"]]
+
+
+@asynccontextmanager
+async def _client_at(app: Any, ip: str, headers: dict[str, str] | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver", headers=headers) as c:
+        yield c
+
+
+def _app_with(settings: Settings, clock: ManualClock, db: Database, **changes: Any) -> Any:
+    return create_app(replace(settings, **changes), clock=clock, db=db)
+
+
+async def _state(db: Database) -> dict[str, Any]:
+    """Every row a code send may write."""
+    async with db.read_sessions() as s:
+        return {
+            "codes": sorted(c.destination for c in await s.scalars(select(OneTimeCode))),
+            "outbox": sorted(m.destination for m in await s.scalars(select(OutboxMessage))),
+            "windows": sorted(w.destination for w in await s.scalars(select(CodeSendWindow))),
+            "budgets": sorted((d.destination, d.budget, d.count) for d in await s.scalars(select(CodeDailyCount))),
+            "addresses": sorted((a.span, a.count) for a in await s.scalars(select(CodeAddressCount))),
+        }
+
+
+async def _login_challenge_code(client: httpx.AsyncClient) -> dict[str, Any]:
+    """Sign in as alice with her password and ask for the SMS code of the login challenge (AUTH-6)."""
+    agent = {"user-agent": "test-agent"}
+    signed = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($i: SessionCreateByPasswordInput!) { sessionCreateByPassword(input: $i) { "
+            "token challenge { token factors } errors { code } } }",
+            "variables": {"i": {"loginName": "alice01", "password": PASSWORD}},
+        },
+        headers=agent,
+    )
+    challenge = signed.json()["data"]["sessionCreateByPassword"]["challenge"]
+    assert challenge["factors"] == ["SMS"], challenge
+    sent = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($t: String!) { loginChallengeCodeSend(input: {token: $t}) { sentTo errors { code } } }",
+            "variables": {"t": challenge["token"]},
+        },
+        headers=agent,
+    )
+    return dict(sent.json()["data"]["loginChallengeCodeSend"])
+
+
+async def _reset_start(client: httpx.AsyncClient, login_name: str) -> dict[str, Any]:
+    return await mutate(
+        client, "passwordResetStart", {"loginName": login_name, "botToken": "sandbox-pass"}, "ticket phoneMasked"
+    )
+
+
+async def test_code_3_anonymous_sends_do_not_use_up_the_owners_codes(client, clock: ManualClock) -> None:
+    # Given alice on PHONE, signed in, with SMS login protection
+    token = await registered_and_signed_in(client)
+    grant = await step_up(client, token, PHONE)
+    protections = {
+        "loginProtection": {"sms": True, "totp": False},
+        "operationProtection": {"sms": False, "totp": False},
+        "stepUpToken": grant,
+    }
+    assert (await mutate(client, "securityProtectionsSet", protections, "account { id }", token))["errors"] == []
+    # And bob, signed in on another phone
+    bob = await registered_and_signed_in(client, "bob0001", OTHER_PHONE)
+    # When anyone asks for REGISTRATION and LOGIN codes to her phone until the phone gets no more
+    refused: dict[str, Any] = {}
+    for i in range(50):
+        clock.advance(seconds=61)
+        refused = await send_code(client, ("LOGIN", "REGISTRATION")[i % 2], phone=PHONE)
+        if refused["errors"]:
+            break
+    assert _codes_of(refused) == ["DAILY_LIMIT_REACHED"]
+    # Then alice still receives her OPERATION code
+    operation = await send_code(client, "OPERATION", token=token)
+    assert operation["errors"] == []
+    assert (await outbox(client, PHONE))[0]["purpose"] == "OPERATION"
+    # And the code of her login challenge
+    assert await _login_challenge_code(client) == {"sentTo": "137****0001", "errors": []}
+    assert (await outbox(client, PHONE))[0]["purpose"] == "LOGIN_CHALLENGE"
+    # And a password-reset SMS
+    assert (await _reset_start(client, "alice01"))["errors"] == []
+    assert (await outbox(client, PHONE))[0]["purpose"] == "PASSWORD_RESET"
+    # And a code for moving another account onto her phone
+    assert (await send_code(client, "PHONE_CHANGE_NEW", phone=PHONE, token=bob))["errors"] == []
+    assert (await outbox(client, PHONE))[0]["purpose"] == "PHONE_CHANGE_NEW"
+    # While the anonymous purposes stay refused for the day
+    assert _codes_of(await send_code(client, "REGISTRATION", phone=PHONE)) == ["DAILY_LIMIT_REACHED"]
+
+
+async def test_code_3_password_resets_do_not_use_up_the_owners_step_up_codes(
+    client, clock: ManualClock, settings: Settings
+) -> None:
+    # Given alice, signed in
+    token = await registered_and_signed_in(client)
+    # When password resets for her name are started, a minute apart, until her phone gets no more reset SMS
+    delivered = 0
+    for _ in range(30):
+        clock.advance(seconds=61)
+        before = len(await outbox(client, PHONE))
+        started = await _reset_start(client, "alice01")
+        assert started["errors"] == []  # the answer never changes (REC-1)
+        if len(await outbox(client, PHONE)) == before:
+            break
+        delivered += 1
+    # Then her OPERATION code still goes out
+    operation = await send_code(client, "OPERATION", token=token)
+    assert operation["errors"] == []
+    assert (await outbox(client, PHONE))[0]["purpose"] == "OPERATION"
+    assert operation["dailyRemaining"] == settings.code_daily_cap_owner - 1
+    # And the resets stopped at the recovery budget
+    assert delivered == settings.code_daily_cap_recovery
+
+
+async def test_code_3_sixty_simultaneous_sends_from_one_address_stop_at_the_hourly_cap(
+    settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    # Given an address allowed 7 codes an hour
+    app = _app_with(settings, clock, db, code_address_hourly_cap=7)
+    phones = [f"137000{i:05d}" for i in range(100, 160)]
+    clock.advance(minutes=20)
+    # When it asks for 60 codes to 60 phones at once
+    async with _client_at(app, "203.0.113.7") as c:
+        results = await asyncio.gather(*[send_code(c, "REGISTRATION", phone=p) for p in phones])
+    # Then exactly 7 went out; the rest were refused with the wait until the next hour
+    sent = sorted(str(normalize_phone(p)) for p, r in zip(phones, results, strict=True) if not r["errors"])
+    assert len(sent) == 7
+    refusals = [[(e["code"], e["retryAfter"]) for e in r["errors"]] for r in results if r["errors"]]
+    assert refusals == [[("ADDRESS_LIMIT_REACHED", 40 * 60)]] * 53
+    # And a refused send left nothing: no code, message, window or counter beyond the 7
+    assert await _state(db) == {
+        "codes": sent,
+        "outbox": sent,
+        "windows": sent,
+        "budgets": [(p, "public", 1) for p in sent],
+        "addresses": [("day", 7), ("hour", 7)],
+    }
+    # And another address is not held back
+    async with _client_at(app, "198.51.100.20") as other:
+        assert (await send_code(other, "REGISTRATION", phone=OTHER_PHONE))["errors"] == []
+
+
+async def test_code_3_sixty_simultaneous_sends_from_one_address_stop_at_the_daily_cap(
+    settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    # Given an address allowed 5 codes an hour and 8 a day, which had 5 sent this hour
+    app = _app_with(settings, clock, db, code_address_hourly_cap=5, code_address_daily_cap=8)
+    phones = [f"137000{i:05d}" for i in range(100, 170)]
+    async with _client_at(app, "203.0.113.7") as c:
+        for p in phones[:5]:
+            assert (await send_code(c, "LOGIN", phone=p))["errors"] == []
+        assert [(e["code"], e["retryAfter"]) for e in (await send_code(c, "LOGIN", phone=phones[5]))["errors"]] == [
+            ("ADDRESS_LIMIT_REACHED", 3600)
+        ]
+        # When, an hour later, it asks for 60 codes at once
+        clock.advance(hours=1)
+        results = await asyncio.gather(*[send_code(c, "LOGIN", phone=p) for p in phones[5:65]])
+        # Then 3 went out (8 a day) and the rest wait for the next Asia/Shanghai day
+        _, until_tomorrow = shanghai_day_start(clock.now())
+        assert sorted(len(r["errors"]) for r in results) == [0] * 3 + [1] * 57
+        assert {(e["code"], e["retryAfter"]) for r in results for e in r["errors"]} == {
+            ("ADDRESS_LIMIT_REACHED", until_tomorrow)
+        }
+        state = await _state(db)
+        assert (len(state["codes"]), len(state["outbox"]), state["addresses"]) == (
+            8,
+            8,
+            [("day", 8), ("hour", 3), ("hour", 5)],
+        )
+        # And the next day the address may ask again
+        clock.advance(seconds=until_tomorrow)
+        assert (await send_code(c, "LOGIN", phone=phones[65]))["errors"] == []
+
+
+async def test_code_3_the_address_cap_spares_codes_to_the_callers_own_phone(
+    settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    # Given alice signed in from an address allowed 2 codes an hour, which has sent both
+    app = _app_with(settings, clock, db, code_address_hourly_cap=2)
+    async with _client_at(app, "203.0.113.7") as c:
+        token = await registered_and_signed_in(c)
+        assert (await send_code(c, "LOGIN", phone=OTHER_PHONE))["errors"] == []
+        assert _codes_of(await send_code(c, "LOGIN", phone="13900000010")) == ["ADDRESS_LIMIT_REACHED"]
+        # When she asks for an OPERATION code to her own bound phone
+        operation = await send_code(c, "OPERATION", token=token)
+        # Then it goes out, and the address's count did not move
+        assert operation["errors"] == []
+        assert (await outbox(c, PHONE))[0]["purpose"] == "OPERATION"
+        assert (await _state(db))["addresses"] == [("day", 2), ("hour", 2)]
+        # But a code to a destination she does not own yet is held back
+        assert _codes_of(await send_code(c, "EMAIL_BIND", email="alice@example.com", token=token)) == [
+            "ADDRESS_LIMIT_REACHED"
+        ]
+
+
+async def test_code_3_an_ipv6_client_is_one_slash_64_and_proxies_are_seen_through(
+    settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    # Given an address allowed 2 codes an hour
+    app = _app_with(settings, clock, db, code_address_hourly_cap=2)
+    # When hosts of one IPv6 /64 ask for three codes
+    results = []
+    for i, ip in enumerate(["2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2:ffff::9"]):
+        async with _client_at(app, ip) as c:
+            results.append(_codes_of(await send_code(c, "LOGIN", phone=f"1370000010{i}")))
+    # Then they share the cap, while the next /64 has its own
+    assert results == [[], [], ["ADDRESS_LIMIT_REACHED"]]
+    async with _client_at(app, "2001:db8:1:3::1") as c:
+        assert (await send_code(c, "LOGIN", phone="13700000109"))["errors"] == []
+    # And behind one trusted proxy, the forwarded client address is counted
+    proxied = _app_with(settings, clock, db, code_address_hourly_cap=2, trusted_proxy_count=1)
+    seen = []
+    for i, forwarded in enumerate(["198.51.100.1", "198.51.100.2", "198.51.100.1", "198.51.100.1"]):
+        async with _client_at(proxied, "10.0.0.2", {"x-forwarded-for": forwarded}) as c:
+            seen.append(_codes_of(await send_code(c, "LOGIN", phone=f"1380000020{i}")))
+    assert seen == [[], [], [], ["ADDRESS_LIMIT_REACHED"]]
+
+
+async def test_code_3_every_password_reset_counts_against_the_address_whether_or_not_the_name_exists(
+    settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    # Given alice, and an address allowed 3 codes an hour that has sent her registration code
+    app = _app_with(settings, clock, db, code_address_hourly_cap=3)
+    async with _client_at(app, "203.0.113.7") as c:
+        assert (await register(c, "alice01", PHONE))["errors"] == []
+        # When it starts a reset for an unknown name and one for alice
+        unknown = await _reset_start(c, "nobody01")
+        known = await _reset_start(c, "alice01")
+        # Then both answer alike and both count, so the count tells nothing about the names
+        assert (unknown["errors"], known["errors"]) == ([], [])
+        assert (await _state(db))["addresses"] == [("day", 3), ("hour", 3)]
+        # And the next reset is refused for the address, whatever the name
+        for name in ("nobody02", "alice01"):
+            clock.advance(seconds=61)
+            refused = await _reset_start(c, name)
+            assert [(e["code"], e["field"]) for e in refused["errors"]] == [("ADDRESS_LIMIT_REACHED", "loginName")]
+            assert refused["ticket"] is None
+        assert [m["purpose"] for m in await outbox(c, PHONE)] == ["PASSWORD_RESET", "REGISTRATION"]
+
+
+# --- CODE-4: codes leave the outbox once expired ---------------------------------------------------
+
+
+async def _outbox_rows(db: Database) -> list[tuple[int, str, str, str]]:
+    async with db.read_sessions() as s:
+        rows = await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [(m.id, m.destination, m.purpose, m.text) for m in rows]
+
+
+async def test_code_4_the_sweeper_masks_a_code_in_the_outbox_once_it_has_expired(
+    app, client, clock: ManualClock, db: Database
+) -> None:
+    # Given a registration code in the outbox, and a notice that happens to hold a 6-digit number
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    notice = "【账号中心】工单 123456 已处理。 Account center: ticket 123456 was handled."
+    await run_write(
+        db,
+        app.state.deps,
+        app.state.deps.notifier.send,
+        channel="sms",
+        destination="+86" + PHONE,
+        purpose="NOTICE",
+        text=notice,
+    )
+    # When the sweeper runs a second before the code expires
+    clock.advance(minutes=4, seconds=59)
+    assert (await run_write(db, app.state.deps, sweep))["outbox_codes_masked"] == 0
+    # Then the code is still readable (the notice is the newest message)
+    assert code in (await outbox(client, PHONE))[1]["text"]
+    # When it runs once the code has expired
+    clock.advance(seconds=1)
+    assert (await run_write(db, app.state.deps, sweep))["outbox_codes_masked"] == 1
+    # Then the code is gone from the table, the row stays as the record of the delivery, and the notice is untouched
+    [(_, destination, purpose, text), (_, _, _, notice_text)] = await _outbox_rows(db)
+    assert (destination, purpose) == ("+86" + PHONE, "REGISTRATION")
+    assert code not in text
+    assert "验证码 / code: ******" in text
+    assert re.search(r"\d{6}", text) is None
+    assert notice_text == notice
+    # And a later sweep has nothing left to mask
+    assert (await run_write(db, app.state.deps, sweep))["outbox_codes_masked"] == 0
+
+
+async def test_code_4_outbox_messages_are_deleted_after_the_retention_period(
+    app, client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given a message sent now
+    await send_code(client, "LOGIN", phone=PHONE)
+    # When the sweeper runs just before the retention period ends, the message stays
+    clock.advance(days=settings.outbox_retention_days, seconds=-1)
+    assert (await run_write(db, app.state.deps, sweep))["outbox_messages_deleted"] == 0
+    assert len(await _outbox_rows(db)) == 1
+    # And once it has ended, the message is deleted
+    clock.advance(seconds=2)
+    assert (await run_write(db, app.state.deps, sweep))["outbox_messages_deleted"] == 1
+    async with db.read_sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
