@@ -56,6 +56,9 @@ class Settings:
     public_url: str = ""
     # Seconds to wait for an outside provider (identity registry, bank-card check, liveness).
     provider_timeout_seconds: float = 10.0
+    # REV-6: a back-office session ends this many hours after sign-in, however active (1..72; one
+    # working day by default), besides the 30-minute idle timeout.
+    reviewer_session_max_age_hours: int = 12
 
     @property
     def is_development(self) -> bool:
@@ -91,6 +94,9 @@ class Settings:
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
             public_url=e.get("PUBLIC_URL") or d.public_url,
             provider_timeout_seconds=float(e.get("PROVIDER_TIMEOUT_SECONDS") or d.provider_timeout_seconds),
+            reviewer_session_max_age_hours=_int(
+                e.get("REVIEWER_SESSION_MAX_AGE_HOURS"), d.reviewer_session_max_age_hours
+            ),
         )
         settings.check()
         return settings
@@ -106,3 +112,5 @@ class Settings:
             raise ValueError("PROVIDER_TIMEOUT_SECONDS must be between 0 and 120")
         if self.is_production and self.sandbox:
             raise ValueError("SANDBOX must be off in production")
+        if not 1 <= self.reviewer_session_max_age_hours <= 72:
+            raise ValueError("REVIEWER_SESSION_MAX_AGE_HOURS must be between 1 and 72")

@@ -42,3 +42,11 @@ def test_provider_timeout_must_end_well_before_the_sweeper_gives_attempts_back()
     assert Settings.from_env({"PROVIDER_TIMEOUT_SECONDS": "2.5"}).provider_timeout_seconds == 2.5
     assert Settings.from_env({"PUBLIC_URL": "https://account.example/"}).base_url == "https://account.example"
     assert Settings.from_env({"PORT": "9000"}).base_url == "http://127.0.0.1:9000"
+
+
+def test_rev_6_reviewer_session_lifetime_is_one_working_day_by_default_and_checked() -> None:
+    assert Settings.from_env({}).reviewer_session_max_age_hours == 12
+    assert Settings.from_env({"REVIEWER_SESSION_MAX_AGE_HOURS": "72"}).reviewer_session_max_age_hours == 72
+    for bad in ("0", "73"):
+        with pytest.raises(ValueError, match="REVIEWER_SESSION_MAX_AGE_HOURS"):
+            Settings.from_env({"REVIEWER_SESSION_MAX_AGE_HOURS": bad})

@@ -9,6 +9,9 @@ outsider can lock out their own address, not a reviewer working from another one
 tries per (name, address) and 20 per address in 15 minutes; the limit's last failure locks that key
 for 15 minutes. Each try is reserved before its password is hashed, so simultaneous tries cannot pass
 the limits. Unknown names are answered like known ones, after one hash as well.
+
+A back-office session ends after 30 minutes without activity, and at the latest
+`reviewer_session_max_age_hours` (default 12) after sign-in.
 """
 
 from __future__ import annotations
@@ -206,16 +209,24 @@ async def authenticate(uow: Uow, token: str | None) -> StaffViewer | None:
         return None
     row = (
         await uow.session.execute(
-            select(Reviewer, ReviewerSession.id, ReviewerSession.csrf_token, ReviewerSession.last_seen_at)
+            select(
+                Reviewer,
+                ReviewerSession.id,
+                ReviewerSession.csrf_token,
+                ReviewerSession.created_at,
+                ReviewerSession.last_seen_at,
+            )
             .join(ReviewerSession, ReviewerSession.reviewer_id == Reviewer.id)
             .where(ReviewerSession.token_hash == token_hash(token), ReviewerSession.ended_at.is_(None))
         )
     ).first()
     if row is None:
         return None
-    reviewer, session_id, csrf, last_seen = row
+    reviewer, session_id, csrf, created_at, last_seen = row
     now = uow.now()
-    if not reviewer.active or last_seen + SESSION_IDLE <= now:
+    max_age = timedelta(hours=uow.settings.reviewer_session_max_age_hours)
+    # REV-6: idle for 30 minutes, or older than the absolute lifetime, and the session is not live.
+    if not reviewer.active or last_seen + SESSION_IDLE <= now or created_at + max_age <= now:
         return None
     return StaffViewer(reviewer, session_id, csrf, needs_touch=now - last_seen >= timedelta(seconds=60))
 

@@ -1,10 +1,12 @@
 """REV-6: reviewers sign in with a password and a TOTP code (accepted once), throttled per address and
-per (name, address); back-office sessions are their own and account holders' tokens open nothing."""
+per (name, address); back-office sessions are their own, end when idle or old, and account holders'
+tokens open nothing."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from dataclasses import replace
 
 import pyotp
 import pytest
@@ -249,3 +251,38 @@ async def test_rev_6_a_successful_sign_in_clears_the_names_failures_from_that_ad
         with pytest.raises(ServiceError) as refused:
             await sign_in("lin.reviewer", "Wrong-Passphrase-99", "000000")
         assert refused.value.code.value == "INVALID_CREDENTIALS"
+
+
+# --- REV-6: the absolute lifetime of a back-office session ----------------------------------------
+
+
+async def test_rev_6_a_back_office_session_ends_twelve_hours_after_sign_in_however_active(run, clock, sign_in) -> None:
+    # Given a reviewer who signs in and stays active (a page every 20 minutes)
+    otp = await _add(run)
+    signed = await sign_in("lin.reviewer", PASSWORD, otp.at(clock.now()))
+    for _ in range(35):  # 11 h 40 min
+        clock.advance(minutes=20)
+        staff = await run(reviewers.authenticate, signed.token)
+        assert staff is not None
+        await run(reviewers.touch, staff.session_id)
+    clock.advance(minutes=19, seconds=59)
+    assert await run(reviewers.authenticate, signed.token) is not None
+    # When the default 12 hours since sign-in are up, the session is no longer live
+    clock.advance(seconds=1)
+    assert await run(reviewers.authenticate, signed.token) is None
+
+
+async def test_rev_6_the_session_lifetime_follows_the_setting(run, app, clock, sign_in) -> None:
+    # Given REVIEWER_SESSION_MAX_AGE_HOURS=1
+    deps = app.state.deps
+    app.state.deps = replace(deps, settings=replace(deps.settings, reviewer_session_max_age_hours=1))
+    otp = await _add(run)
+    signed = await sign_in("lin.reviewer", PASSWORD, otp.at(clock.now()))
+    for _ in range(2):  # used every 29 minutes
+        clock.advance(minutes=29)
+        staff = await run(reviewers.authenticate, signed.token)
+        assert staff is not None
+        await run(reviewers.touch, staff.session_id)
+    # When the hour is up, the session is not live although it was used two minutes ago
+    clock.advance(minutes=2)
+    assert await run(reviewers.authenticate, signed.token) is None
