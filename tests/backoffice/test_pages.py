@@ -21,6 +21,7 @@ from services.documents import service as documents
 from services.review import kinds, reviewers
 from services.review import service as review
 from tests.helpers import registered_and_signed_in, watched_hasher
+from tests.services.test_appeals import seed_rebind_appeals
 
 PASSWORD = "Staff-Only-Passphrase-1"
 KIND = "page_test"
@@ -273,6 +274,32 @@ async def test_rev_3_deciding_an_item_held_by_another_reviewer_is_refused_on_the
     assert "Claim the item before deciding it." in refused.text
     async with db.read_sessions() as s:
         assert (await s.get(ReviewItem, 1)).state == "claimed"
+
+
+async def test_reg_3_apl_2_an_approval_refused_on_reg_3_says_why_and_leaves_the_item_to_reject(
+    app, db, clock, staff_client
+) -> None:
+    # Given a phone-rebind appeal onto a phone that has 10 cloud accounts, claimed by the reviewer
+    [item_id], _ = await _call(app, db, seed_rebind_appeals, count=1, already_on_phone=10, claim=False)
+    otp = await _reviewer(app, db)
+    await _sign_in(staff_client, otp, clock)
+    csrf = _csrf((await staff_client.get(f"/backoffice/items/{item_id}")).text)
+    assert (await staff_client.post(f"/backoffice/items/{item_id}/claim", data={"csrf": csrf})).status_code == 303
+    # When the reviewer approves it
+    refused = await staff_client.post(f"/backoffice/items/{item_id}/approve", data={"csrf": csrf})
+    # Then the item page says why, and the item is still theirs, with the reject form
+    assert refused.status_code == 409
+    assert (
+        '<div class="flash" role="alert">This phone number already has 10 cloud accounts (REG-3).</div>' in refused.text
+    )
+    assert f'action="/backoffice/items/{item_id}/reject"' in refused.text
+    async with db.read_sessions() as s:
+        assert (await s.get(ReviewItem, item_id)).state == "claimed"
+    # And the reviewer rejects it with a reason instead
+    reject = {"csrf": csrf, "reason": "NOT_ELIGIBLE", "text": "The new phone already has 10 cloud accounts."}
+    assert (await staff_client.post(f"/backoffice/items/{item_id}/reject", data=reject)).status_code == 303
+    async with db.read_sessions() as s:
+        assert (await s.get(ReviewItem, item_id, populate_existing=True)).state == "rejected"
 
 
 async def test_org_3_documents_are_not_served_to_account_holders_from_the_back_office(client, staff_client) -> None:
