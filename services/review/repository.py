@@ -47,10 +47,11 @@ async def add_session(uow: Uow, session: ReviewerSession) -> None:
 _T = LoginThrottle.__table__
 
 
-async def reserve_try(uow: Uow, key: str, limit: int, now: datetime, window: timedelta) -> bool:
+async def reserve_try(uow: Uow, key: str, limit: int, now: datetime, window: timedelta) -> int | None:
     """Count one more try under `key`, atomically, unless the key is locked or has had `limit` tries in
     its current window (a window older than `window` starts again at this try). One conditional upsert,
-    so simultaneous tries cannot pass the limit: True when this try may go on to be judged."""
+    so simultaneous tries cannot pass the limit: the tries in the window with this one, or None when
+    this try is refused."""
     stale = _T.c.window_started_at <= now - window
     stmt = insert(uow, LoginThrottle).values(key=key, failures=1, window_started_at=now, locked_until=None)
     stmt = stmt.on_conflict_do_update(
@@ -65,7 +66,8 @@ async def reserve_try(uow: Uow, key: str, limit: int, now: datetime, window: tim
             or_(stale, _T.c.failures < limit),
         ),
     ).returning(LoginThrottle.failures)
-    return (await uow.session.execute(stmt)).scalar_one_or_none() is not None
+    tries: int | None = (await uow.session.execute(stmt)).scalar_one_or_none()
+    return tries
 
 
 async def refused_until(uow: Uow, key: str, now: datetime, window: timedelta) -> datetime:

@@ -130,6 +130,7 @@ class _Attempt:
     reviewer_id: int | None
     password_hash: str | None
     sealed_totp_secret: str | None
+    last_try: bool  # it took a key's last try: failing, it locks the key
 
 
 async def sign_in(
@@ -137,7 +138,8 @@ async def sign_in(
 ) -> ReviewerSignIn | ServiceError:
     """REV-6 in three steps, so no transaction (and no SQLite write lock) or connection is held while
     argon2 runs: a short write that reserves the try and reads the reviewer, the hash with nothing held,
-    and a short write with the outcome (the TOTP step accepted once, the throttle, the session)."""
+    and a short write with the outcome (the TOTP step accepted once, the session; or the lock, when a
+    failure took a key's last try; other failures were counted when reserved and write nothing more)."""
     attempt = await tx.write(_reserve, username, client_ip)
     if isinstance(attempt, ServiceError):
         return attempt
@@ -148,6 +150,8 @@ async def sign_in(
     if password_ok and attempt.sealed_totp_secret is not None:
         secret = open_sealed(tx.deps.settings.secret_key, attempt.sealed_totp_secret)
         step = _matching_step(secret, (code or "").strip(), tx.deps.clock.now())
+    if step is None and not attempt.last_try:
+        return _refused()  # counted when reserved: nothing more to write
     return await tx.write(_outcome, attempt, step)
 
 
@@ -158,13 +162,16 @@ async def _reserve(uow: Uow, username: str, client_ip: str | None) -> _Attempt:
     # REV-6 throttle: the try is counted before it is judged, per address (every name) and per
     # (name, address), never per name alone, so nobody can lock a reviewer out from elsewhere. A
     # refusal rolls back, so it moves no counter.
+    last_try = False
     for key, limit in ((address_key, ADDRESS_MAX_FAILURES), (pair_key, PAIR_MAX_FAILURES)):
-        if not await repo.reserve_try(uow, key, limit, now, SIGN_IN_WINDOW):
+        tries = await repo.reserve_try(uow, key, limit, now, SIGN_IN_WINDOW)
+        if tries is None:
             raise _too_many(await repo.refused_until(uow, key, now, SIGN_IN_WINDOW), now)
+        last_try = last_try or tries >= limit
     reviewer = await repo.reviewer_by_username(uow, name)
     if reviewer is None:
-        return _Attempt(pair_key, address_key, None, None, None)
-    return _Attempt(pair_key, address_key, reviewer.id, reviewer.password_hash, reviewer.totp_secret)
+        return _Attempt(pair_key, address_key, None, None, None, last_try)
+    return _Attempt(pair_key, address_key, reviewer.id, reviewer.password_hash, reviewer.totp_secret, last_try)
 
 
 async def _outcome(uow: Uow, attempt: _Attempt, step: int | None) -> ReviewerSignIn:
@@ -188,7 +195,7 @@ async def _outcome(uow: Uow, attempt: _Attempt, step: int | None) -> ReviewerSig
             ),
         )
         return ReviewerSignIn(token, csrf, reviewer)
-    # The failure was counted when the try was reserved; the limit's last failure starts the lock.
+    # The failure was counted when the try was reserved; the try that took a key's last slot locks it.
     lock_until = now + SIGN_IN_LOCK
     await repo.lock_if_reached(uow, attempt.address_key, ADDRESS_MAX_FAILURES, lock_until, now, SIGN_IN_WINDOW)
     await repo.lock_if_reached(uow, attempt.pair_key, PAIR_MAX_FAILURES, lock_until, now, SIGN_IN_WINDOW)
