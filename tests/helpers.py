@@ -145,7 +145,8 @@ _IN_WRITE: ContextVar[bool] = ContextVar("in_write", default=False)
 
 class WatchedHasher:
     """The app's argon2 hasher, counting verifications and noting each one its caller ran while it held a
-    write session (see `watch_write_sessions`) and how many pooled connections were checked out then."""
+    write session, how many pooled connections were checked out then, and how many write sessions the
+    app opened in all (`write_sessions`)."""
 
     def __init__(self, inner: Any, db: Database) -> None:
         self.inner = inner
@@ -153,6 +154,7 @@ class WatchedHasher:
         self.verified = 0
         self.inside_write = 0
         self.connections_held: list[int] = []
+        self.write_sessions = 0
 
     async def hash(self, password: str) -> str:
         return str(await self.inner.hash(password))
@@ -164,12 +166,16 @@ class WatchedHasher:
         return bool(await self.inner.verify(hashed, password))
 
 
-def watch_write_sessions(db: Database) -> None:
-    """Mark every task while it holds one of `db`'s write sessions (the edges' `run_write` opens them)."""
+def watched_hasher(app: Any, db: Database) -> WatchedHasher:
+    """Give the app a `WatchedHasher`, and mark every task while it holds one of `db`'s write sessions
+    (the edges' `run_write` opens them)."""
+    hasher = WatchedHasher(app.state.deps.hasher, db)
+    app.state.deps = dataclasses.replace(app.state.deps, hasher=hasher)
     sessions = db.write_sessions
 
     @contextlib.asynccontextmanager
     async def marked() -> AsyncIterator[Any]:
+        hasher.write_sessions += 1
         token = _IN_WRITE.set(True)
         try:
             async with sessions() as session:
@@ -178,11 +184,4 @@ def watch_write_sessions(db: Database) -> None:
             _IN_WRITE.reset(token)
 
     db.write_sessions = marked  # called like the sessionmaker: `async with db.write_sessions() as session`
-
-
-def watched_hasher(app: Any, db: Database) -> WatchedHasher:
-    """Give the app a `WatchedHasher` and watch `db`'s write sessions."""
-    watch_write_sessions(db)
-    hasher = WatchedHasher(app.state.deps.hasher, db)
-    app.state.deps = dataclasses.replace(app.state.deps, hasher=hasher)
     return hasher

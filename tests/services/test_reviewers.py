@@ -220,6 +220,24 @@ async def test_rev_6_the_password_is_hashed_with_no_write_transaction_or_connect
     assert hasher.connections_held == [0, 0, 0]
 
 
+async def test_rev_6_a_failed_try_writes_once_unless_it_takes_the_last_try(run, app, db, clock, sign_in) -> None:
+    # Given a reviewer
+    otp = await _add(run)
+    hasher = watched_hasher(app, db)
+    # When four wrong passwords are sent, each is reserved (one write) and judged with nothing more written
+    for i in range(1, 5):
+        with pytest.raises(ServiceError):
+            await sign_in("lin.reviewer", "Wrong-Passphrase-99", "000000")
+        assert hasher.write_sessions == i
+    # Then the fifth, which takes the last try, writes again to lock the name for this address
+    with pytest.raises(ServiceError):
+        await sign_in("lin.reviewer", "Wrong-Passphrase-99", "000000")
+    assert hasher.write_sessions == 6
+    # And a right sign-in from elsewhere writes twice: the reservation, then the TOTP step and the session
+    await sign_in("lin.reviewer", PASSWORD, otp.at(clock.now()), ATTACKER)
+    assert hasher.write_sessions == 8
+
+
 async def test_rev_6_a_refused_try_moves_no_counter(run, db, clock, sign_in) -> None:
     # Given a reviewer whose name is locked for the attacker's address
     otp = await _add(run)
