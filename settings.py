@@ -70,6 +70,9 @@ class Settings:
     public_url: str = ""
     # Seconds to wait for an outside provider (identity registry, bank-card check, liveness).
     provider_timeout_seconds: float = 10.0
+    # REV-6: a back-office session ends this many hours after sign-in, however active (1..72; one
+    # working day by default), besides the 30-minute idle timeout.
+    reviewer_session_max_age_hours: int = 12
 
     @property
     def is_development(self) -> bool:
@@ -111,6 +114,9 @@ class Settings:
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
             public_url=e.get("PUBLIC_URL") or d.public_url,
             provider_timeout_seconds=float(e.get("PROVIDER_TIMEOUT_SECONDS") or d.provider_timeout_seconds),
+            reviewer_session_max_age_hours=_int(
+                e.get("REVIEWER_SESSION_MAX_AGE_HOURS"), d.reviewer_session_max_age_hours
+            ),
         )
         settings.check()
         return settings
@@ -138,3 +144,5 @@ class Settings:
         for name, value in caps.items():
             if value < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if not 1 <= self.reviewer_session_max_age_hours <= 72:
+            raise ValueError("REVIEWER_SESSION_MAX_AGE_HOURS must be between 1 and 72")

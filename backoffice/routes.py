@@ -20,8 +20,9 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 
+from edges.client import client_ip
 from services.clock import SHANGHAI
-from services.database import run_read, run_write
+from services.database import DbTransactions, run_read, run_write
 from services.documents import service as documents
 from services.errors import ServiceError
 from services.identifiers import mask_phone
@@ -74,15 +75,19 @@ async def login(request: Request) -> Response:
     pre = request.cookies.get(PRE_CSRF_COOKIE)
     if not pre or not secrets.compare_digest(pre, str(form.get("csrf", ""))):
         return HTMLResponse("Forbidden: the form expired; reload the page.", status_code=403)
-    result = await run_write(
-        request.app.state.db,
-        request.app.state.deps,
-        reviewers.sign_in,
+    deps = request.app.state.deps
+    result = await reviewers.sign_in(
+        DbTransactions(request.app.state.db, deps),
         str(form.get("username", "")),
         str(form.get("password", "")),
         str(form.get("code", "")),
+        client_ip(request, deps.settings.trusted_proxy_count),
     )
     if isinstance(result, ServiceError):
+        if result.retry_after is not None:  # the address, or the name from it, is throttled
+            response = await login_form(request, result.message, status_code=429)
+            response.headers["retry-after"] = str(result.retry_after)
+            return response
         return await login_form(request, result.message, status_code=401)
     response = RedirectResponse("/backoffice/queues/2", status_code=303)
     response.set_cookie(

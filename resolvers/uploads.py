@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from schema.context import client_ip
+from edges.client import client_ip
 from services.auth import service as auth
 from services.database import run_read, run_write
 from services.documents import service as documents

@@ -14,6 +14,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from edges.client import client_ip
 from services.auth import service as auth
 from services.auth.service import ClientInfo
 from services.database import Database, run_write
@@ -24,14 +25,6 @@ from services.viewer import Viewer
 
 P = ParamSpec("P")
 T = TypeVar("T")
-
-
-def client_ip(request: Request, trusted_proxies: int) -> str | None:
-    if trusted_proxies > 0:
-        forwarded = [p.strip() for p in request.headers.get("x-forwarded-for", "").split(",") if p.strip()]
-        if len(forwarded) >= trusted_proxies:
-            return forwarded[-trusted_proxies]
-    return request.client.host if request.client else None
 
 
 class Context:

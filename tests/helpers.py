@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import re
+from collections.abc import AsyncIterator
+from contextvars import ContextVar
 from typing import Any
 
 import httpx
 
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, AgreementKind
 from services.accounts.agreements import STUDENT_AGREEMENTS as STUDENT_KINDS
+from services.database import Database
 
 # What registration and activation send (REG-5, REG-6), what student status sends (STU-3), and the
 # agreement every real-name verification submits (RN-6).
@@ -131,3 +136,52 @@ async def step_up(client: httpx.AsyncClient, token: str, phone: str) -> str:
     payload = await mutate(client, "operationChallengeVerify", {"code": code}, "stepUpToken", token)
     assert payload["errors"] == [], payload
     return str(payload["stepUpToken"])
+
+
+# --- Watching where password hashes run ----------------------------------------------------------
+
+_IN_WRITE: ContextVar[bool] = ContextVar("in_write", default=False)
+
+
+class WatchedHasher:
+    """The app's argon2 hasher, counting verifications and noting each one its caller ran while it held a
+    write session, how many pooled connections were checked out then, and how many write sessions the
+    app opened in all (`write_sessions`)."""
+
+    def __init__(self, inner: Any, db: Database) -> None:
+        self.inner = inner
+        self.db = db
+        self.verified = 0
+        self.inside_write = 0
+        self.connections_held: list[int] = []
+        self.write_sessions = 0
+
+    async def hash(self, password: str) -> str:
+        return str(await self.inner.hash(password))
+
+    async def verify(self, hashed: str | None, password: str) -> bool:
+        self.verified += 1
+        self.inside_write += _IN_WRITE.get()
+        self.connections_held.append(self.db.engine.pool.checkedout())
+        return bool(await self.inner.verify(hashed, password))
+
+
+def watched_hasher(app: Any, db: Database) -> WatchedHasher:
+    """Give the app a `WatchedHasher`, and mark every task while it holds one of `db`'s write sessions
+    (the edges' `run_write` opens them)."""
+    hasher = WatchedHasher(app.state.deps.hasher, db)
+    app.state.deps = dataclasses.replace(app.state.deps, hasher=hasher)
+    sessions = db.write_sessions
+
+    @contextlib.asynccontextmanager
+    async def marked() -> AsyncIterator[Any]:
+        hasher.write_sessions += 1
+        token = _IN_WRITE.set(True)
+        try:
+            async with sessions() as session:
+                yield session
+        finally:
+            _IN_WRITE.reset(token)
+
+    db.write_sessions = marked  # called like the sessionmaker: `async with db.write_sessions() as session`
+    return hasher

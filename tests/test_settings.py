@@ -65,3 +65,11 @@ def test_code_3_sending_caps_and_outbox_retention_are_read_and_must_be_positive(
     for name in [*env, "CODE_DAILY_CAP"]:
         with pytest.raises(ValueError, match=name):
             Settings.from_env({name: "0"})
+
+
+def test_rev_6_reviewer_session_lifetime_is_one_working_day_by_default_and_checked() -> None:
+    assert Settings.from_env({}).reviewer_session_max_age_hours == 12
+    assert Settings.from_env({"REVIEWER_SESSION_MAX_AGE_HOURS": "72"}).reviewer_session_max_age_hours == 72
+    for bad in ("0", "73"):
+        with pytest.raises(ValueError, match="REVIEWER_SESSION_MAX_AGE_HOURS"):
+            Settings.from_env({"REVIEWER_SESSION_MAX_AGE_HOURS": bad})

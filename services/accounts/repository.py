@@ -39,6 +39,11 @@ async def lock_account(uow: Uow, account_id: int) -> None:
     await uow.session.execute(select(Account.id).where(Account.id == account_id).with_for_update())
 
 
+async def get_for_update(uow: Uow, account_id: int) -> Account | None:
+    """The account's row, locked FOR UPDATE and read afresh (SQLite: BEGIN IMMEDIATE serialises already)."""
+    return await uow.session.get(Account, account_id, with_for_update=True, populate_existing=True)
+
+
 async def take_cloud_slot(uow: Uow, phone: str) -> bool:
     """REG-3: count one more cloud account on this phone, atomically, never past 10."""
     await uow.session.execute(

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 
 from models.accounts import Account, AgreementAcceptance
+from services.accounts import phones
 from services.accounts import repository as repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance, AgreementKind
 from services.accounts.errors import AccountErrorCode
@@ -209,9 +210,7 @@ async def register_cloud(uow: Uow, cmd: RegisterCommand) -> Account:
 
 
 def _phone_quota_error(field: str = "phone") -> ServiceError:
-    return ServiceError(
-        AccountErrorCode.PHONE_QUOTA_REACHED, "This phone number already has 10 cloud accounts (REG-3).", field
-    )
+    return phones.quota_reached(field)
 
 
 # --- REG-4 / REG-6: portal accounts -----------------------------------------------------------
@@ -396,28 +395,14 @@ async def change_phone(
     codes.check_format(new_phone_code, "newPhoneCode")
     # The grant first (checked, not yet used): without it nothing below is revealed or counted.
     await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True, consume=False)
-    if account.kind == "portal":
-        await repo.lock_phone(uow, phone)
-        if await repo.portal_account_by_phone(uow, phone) is not None:  # REG-4
-            raise ServiceError(
-                AccountErrorCode.PHONE_HAS_PORTAL_ACCOUNT,
-                "This phone number already has a portal account.",
-                "newPhone",
-            )
-    elif await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
-        raise _phone_quota_error("newPhone")
+    # REG-3 / REG-4 refuse a phone the account cannot move to before the code is spent.
+    await phones.check_bindable(uow, account, phone)
     # A wrong code is committed (counted, CODE-2), so the grant is used only once the code is right.
     await codes.verify(
         uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
     )
     await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True)
-    if account.kind == "cloud":  # REG-3 follows the bound phone
-        if not await repo.take_cloud_slot(uow, phone):
-            raise _phone_quota_error("newPhone")
-        await repo.release_cloud_slot(uow, account.phone)
-    old = account.phone
-    account.phone = phone
-    await uow.session.flush()
+    old = await phones.rebind(uow, account, phone)  # REG-3 / REG-4, atomically
     await uow.deps.notifier.send(
         uow,
         channel="sms",

@@ -21,6 +21,7 @@ from models.accounts import Account
 from models.appeals import Appeal, AppealDocument
 from models.documents import Document
 from models.review import ReviewItem
+from services.accounts import phones
 from services.accounts import repository as accounts_repo
 from services.appeals.errors import AppealErrorCode
 from services.clock import SHANGHAI, as_utc
@@ -72,17 +73,6 @@ async def _documents(
     return found
 
 
-async def _check_new_phone(uow: Uow, account: Account, phone: str) -> None:
-    if account.kind == "portal":
-        await accounts_repo.lock_phone(uow, phone)
-        if await accounts_repo.portal_account_by_phone(uow, phone) is not None:  # REG-4
-            raise ServiceError(
-                AppealErrorCode.PHONE_HAS_PORTAL_ACCOUNT, "This phone number already has a portal account.", "newPhone"
-            )
-    elif await accounts_repo.cloud_accounts_on_phone(uow, phone) >= accounts_repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
-        raise ServiceError(AppealErrorCode.PHONE_QUOTA_REACHED, "This phone number has 10 cloud accounts.", "newPhone")
-
-
 async def _materials(uow: Uow, account_id: int, materials: dict[str, str]) -> tuple[str, dict[str, Document]]:
     """The account's material set (person or enterprise), every material of it, each the viewer's upload."""
     kind = await subject_type(uow, account_id)
@@ -131,7 +121,7 @@ async def file_phone_rebind(
     codes.check_format(new_phone_code, "newPhoneCode")
     kind, documents = await _materials(uow, account.id, materials)
     await _refuse_if_open(uow, account.id, KIND, "A phone-rebind appeal is already under review.")
-    await _check_new_phone(uow, account, phone)
+    await phones.check_bindable(uow, account, phone)  # REG-3 / REG-4, before the code is spent
     await codes.verify(
         uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
     )
@@ -231,11 +221,9 @@ class PhoneRebindHandler(_AppealHandler):
         assert appeal is not None
         assert account is not None
         assert appeal.new_phone is not None
-        await _check_new_phone(uow, account, appeal.new_phone)  # the phone may have been taken meanwhile
-        if account.kind == "cloud":
-            await accounts_repo.take_cloud_slot(uow, appeal.new_phone)
-            await accounts_repo.release_cloud_slot(uow, account.phone)
-        old, account.phone = account.phone, appeal.new_phone
+        # REG-3 / REG-4 hold as for the owner's own phone change: an approval that would break them is
+        # refused (the item stays claimed, nothing changes) and the reviewer reads why on the item page.
+        old = await phones.rebind(uow, account, appeal.new_phone)
         appeal.state, appeal.decided_at = "approved", uow.now()
         await uow.session.flush()
         # APL-2: both numbers are told (the review service tells the new bound phone as well).

@@ -2,13 +2,22 @@
 
 Account holders' bearer tokens give no access: reviewers are a table and a session store of their
 own. A TOTP code is accepted once (the last accepted time step is stored and compared atomically);
-codes from the previous and the next 30-second step are accepted for clock drift. Wrong passwords
-and codes are throttled like account sign-ins (AUTH-5's policy).
+codes from the previous and the next 30-second step are accepted for clock drift.
+
+Sign-in tries are throttled per client address and per (name, address), never per name alone: an
+outsider can lock out their own address, not a reviewer working from another one. At most 5 failed
+tries per (name, address) and 20 per address in 15 minutes; the limit's last failure locks that key
+for 15 minutes. Each try is reserved before its password is hashed, so simultaneous tries cannot pass
+the limits. Unknown names are answered like known ones, after one hash as well.
+
+A back-office session ends after 30 minutes without activity, and at the latest
+`reviewer_session_max_age_hours` (default 12) after sign-in.
 """
 
 from __future__ import annotations
 
 import hmac
+import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,9 +26,9 @@ import pyotp
 from sqlalchemy import select, update
 
 from models.review import Reviewer, ReviewerSession
-from services.auth import policy
-from services.auth import repository as throttle
+from services.database import Transactions
 from services.errors import ServiceError
+from services.review import repository as repo
 from services.review.errors import ReviewErrorCode
 from services.secretbox import open_sealed, seal
 from services.security import new_token, token_hash
@@ -27,6 +36,11 @@ from services.uow import Uow
 
 ROLES = ("reviewer", "lead")
 SESSION_IDLE = timedelta(minutes=30)
+# REV-6 sign-in throttle (see the module's docstring).
+SIGN_IN_WINDOW = timedelta(minutes=15)
+PAIR_MAX_FAILURES = 5
+ADDRESS_MAX_FAILURES = 20
+SIGN_IN_LOCK = timedelta(minutes=15)
 TOTP_ISSUER = "Account Center Back Office"
 USERNAME = re.compile(r"^[a-z][a-z0-9_.\-]{2,31}$")
 
@@ -93,44 +107,99 @@ def _refused() -> ServiceError:
     )
 
 
-async def sign_in(uow: Uow, username: str, password: str, code: str) -> ReviewerSignIn:
-    now = uow.now()
-    key = f"reviewer:{(username or '').strip().lower()[:64]}"
-    until = await throttle.locked_until(uow, [key], now)
-    if until is not None:
-        raise ServiceError(
-            ReviewErrorCode.TOO_MANY_ATTEMPTS,
-            "Too many failed sign-ins; try again later.",
-            None,
-            retry_after=policy.retry_after_seconds((until - now).total_seconds()),
-        )
-    reviewer = await uow.session.scalar(select(Reviewer).where(Reviewer.username == (username or "").strip().lower()))
-    password_ok = await uow.deps.hasher.verify(reviewer.password_hash if reviewer else None, password or "")
-    step = _matching_step(totp_secret(uow, reviewer), (code or "").strip(), now) if reviewer and password_ok else None
-    accepted = False
-    if reviewer is not None and reviewer.active and step is not None:
-        # A code is accepted once: the stored step only moves forward, atomically.
-        result = await uow.session.execute(
-            update(Reviewer)
-            .where(Reviewer.id == reviewer.id, Reviewer.totp_last_step < step)
-            .values(totp_last_step=step)
-            .returning(Reviewer.id)
-        )
-        accepted = result.scalar_one_or_none() is not None
-    if not accepted or reviewer is None:
-        failures = await throttle.record_failure(uow, key, now, policy.THROTTLE_WINDOW)
-        if failures >= policy.ACCOUNT_MAX_FAILURES:
-            await throttle.lock(uow, key, now + policy.ACCOUNT_LOCK, now)
-        raise _refused()
-    await throttle.clear(uow, key)
-    token, csrf = new_token("rvs"), new_token("csrf", 24)
-    uow.session.add(
-        ReviewerSession(
-            reviewer_id=reviewer.id, token_hash=token_hash(token), csrf_token=csrf, created_at=now, last_seen_at=now
-        )
+def _too_many(until: datetime, now: datetime) -> ServiceError:
+    seconds = max(1, math.ceil((until - now).total_seconds()))
+    return ServiceError(
+        ReviewErrorCode.TOO_MANY_ATTEMPTS,
+        f"Too many failed sign-ins; try again in {math.ceil(seconds / 60)} minutes.",
+        None,
+        retry_after=seconds,
     )
-    await uow.session.flush()
-    return ReviewerSignIn(token, csrf, reviewer)
+
+
+def _keys(uow: Uow, username: str, client_ip: str | None) -> tuple[str, str]:
+    """(the (name, address) key, the address key). The name is keyed, never stored as typed."""
+    address = (client_ip or "unknown")[:64]
+    return "staff:" + uow.keyed(f"reviewer:{username}|{address}")[:48], f"staff-ip:{address}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    pair_key: str
+    address_key: str
+    reviewer_id: int | None
+    password_hash: str | None
+    sealed_totp_secret: str | None
+    last_try: bool  # it took a key's last try: failing, it locks the key
+
+
+async def sign_in(
+    tx: Transactions, username: str, password: str, code: str, client_ip: str | None
+) -> ReviewerSignIn | ServiceError:
+    """REV-6 in three steps, so no transaction (and no SQLite write lock) or connection is held while
+    argon2 runs: a short write that reserves the try and reads the reviewer, the hash with nothing held,
+    and a short write with the outcome (the TOTP step accepted once, the session; or the lock, when a
+    failure took a key's last try; other failures were counted when reserved and write nothing more)."""
+    attempt = await tx.write(_reserve, username, client_ip)
+    if isinstance(attempt, ServiceError):
+        return attempt
+    await tx.release()
+    # One hash per judged try, for unknown names too (against a dummy hash): the same answer, the same time.
+    password_ok = await tx.deps.hasher.verify(attempt.password_hash, password or "")
+    step = None
+    if password_ok and attempt.sealed_totp_secret is not None:
+        secret = open_sealed(tx.deps.settings.secret_key, attempt.sealed_totp_secret)
+        step = _matching_step(secret, (code or "").strip(), tx.deps.clock.now())
+    if step is None and not attempt.last_try:
+        return _refused()  # counted when reserved: nothing more to write
+    return await tx.write(_outcome, attempt, step)
+
+
+async def _reserve(uow: Uow, username: str, client_ip: str | None) -> _Attempt:
+    now = uow.now()
+    name = (username or "").strip().lower()[:64]
+    pair_key, address_key = _keys(uow, name, client_ip)
+    # REV-6 throttle: the try is counted before it is judged, per address (every name) and per
+    # (name, address), never per name alone, so nobody can lock a reviewer out from elsewhere. A
+    # refusal rolls back, so it moves no counter.
+    last_try = False
+    for key, limit in ((address_key, ADDRESS_MAX_FAILURES), (pair_key, PAIR_MAX_FAILURES)):
+        tries = await repo.reserve_try(uow, key, limit, now, SIGN_IN_WINDOW)
+        if tries is None:
+            raise _too_many(await repo.refused_until(uow, key, now, SIGN_IN_WINDOW), now)
+        last_try = last_try or tries >= limit
+    reviewer = await repo.reviewer_by_username(uow, name)
+    if reviewer is None:
+        return _Attempt(pair_key, address_key, None, None, None, last_try)
+    return _Attempt(pair_key, address_key, reviewer.id, reviewer.password_hash, reviewer.totp_secret, last_try)
+
+
+async def _outcome(uow: Uow, attempt: _Attempt, step: int | None) -> ReviewerSignIn:
+    now = uow.now()
+    if (
+        attempt.reviewer_id is not None
+        and attempt.password_hash is not None
+        and step is not None
+        and await repo.accept_totp_step(uow, attempt.reviewer_id, attempt.password_hash, step)
+    ):
+        # Rows are always locked address first, then (name, address), as `_reserve` does: no deadlock.
+        await repo.give_back_try(uow, attempt.address_key)
+        await repo.clear(uow, attempt.pair_key)
+        reviewer = await uow.session.get(Reviewer, attempt.reviewer_id)
+        assert reviewer is not None
+        token, csrf = new_token("rvs"), new_token("csrf", 24)
+        await repo.add_session(
+            uow,
+            ReviewerSession(
+                reviewer_id=reviewer.id, token_hash=token_hash(token), csrf_token=csrf, created_at=now, last_seen_at=now
+            ),
+        )
+        return ReviewerSignIn(token, csrf, reviewer)
+    # The failure was counted when the try was reserved; the try that took a key's last slot locks it.
+    lock_until = now + SIGN_IN_LOCK
+    await repo.lock_if_reached(uow, attempt.address_key, ADDRESS_MAX_FAILURES, lock_until, now, SIGN_IN_WINDOW)
+    await repo.lock_if_reached(uow, attempt.pair_key, PAIR_MAX_FAILURES, lock_until, now, SIGN_IN_WINDOW)
+    raise _refused()
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,16 +216,24 @@ async def authenticate(uow: Uow, token: str | None) -> StaffViewer | None:
         return None
     row = (
         await uow.session.execute(
-            select(Reviewer, ReviewerSession.id, ReviewerSession.csrf_token, ReviewerSession.last_seen_at)
+            select(
+                Reviewer,
+                ReviewerSession.id,
+                ReviewerSession.csrf_token,
+                ReviewerSession.created_at,
+                ReviewerSession.last_seen_at,
+            )
             .join(ReviewerSession, ReviewerSession.reviewer_id == Reviewer.id)
             .where(ReviewerSession.token_hash == token_hash(token), ReviewerSession.ended_at.is_(None))
         )
     ).first()
     if row is None:
         return None
-    reviewer, session_id, csrf, last_seen = row
+    reviewer, session_id, csrf, created_at, last_seen = row
     now = uow.now()
-    if not reviewer.active or last_seen + SESSION_IDLE <= now:
+    max_age = timedelta(hours=uow.settings.reviewer_session_max_age_hours)
+    # REV-6: idle for 30 minutes, or older than the absolute lifetime, and the session is not live.
+    if not reviewer.active or last_seen + SESSION_IDLE <= now or created_at + max_age <= now:
         return None
     return StaffViewer(reviewer, session_id, csrf, needs_touch=now - last_seen >= timedelta(seconds=60))
 

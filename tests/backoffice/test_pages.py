@@ -3,20 +3,25 @@ documents for reviewers only, and account holders' tokens opening nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
+from collections import Counter
+from dataclasses import replace
 
 import httpx
 import pyotp
 import pytest
 from PIL import Image
 
+from app import create_app
 from models.review import ReviewItem
 from services.database import run_write
 from services.documents import service as documents
 from services.review import kinds, reviewers
 from services.review import service as review
-from tests.helpers import registered_and_signed_in
+from tests.helpers import registered_and_signed_in, watched_hasher
+from tests.services.test_appeals import seed_rebind_appeals
 
 PASSWORD = "Staff-Only-Passphrase-1"
 KIND = "page_test"
@@ -96,6 +101,97 @@ async def test_rev_6_sign_in_with_password_and_totp_sets_a_protected_cookie(app,
     assert "Secure" in cookie
     assert "Path=/backoffice" in cookie
     assert (await staff_client.get("/backoffice/queues/2")).status_code == 200
+
+
+ATTACKER = ("198.51.100.66", 40000)
+OFFICE = ("203.0.113.20", 40000)
+
+
+def _client_at(app, address: tuple[str, int]) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=address), base_url="https://testserver")
+
+
+async def _post_login(c: httpx.AsyncClient, csrf: str, username: str, password: str, code: str, **kw) -> httpx.Response:
+    data = {"csrf": csrf, "username": username, "password": password, "code": code}
+    return await c.post("/backoffice/login", data=data, **kw)
+
+
+async def test_rev_6_the_password_is_judged_with_no_write_transaction_or_connection_held(app, db, clock) -> None:
+    # Given a reviewer, and a hasher that notes where it is called from
+    otp = await _reviewer(app, db)
+    hasher = watched_hasher(app, db)
+    async with _client_at(app, OFFICE) as c:
+        csrf = _csrf((await c.get("/backoffice/login")).text)
+        # When they sign in with a wrong password, then with the right one
+        wrong = await _post_login(c, csrf, "lin", "Wrong-Passphrase-99", otp.at(clock.now()))
+        right = await _post_login(c, csrf, "lin", PASSWORD, otp.at(clock.now()))
+    # Then each answer came from one hash, run outside every write transaction with no connection held
+    assert (wrong.status_code, right.status_code) == (401, 303)
+    assert hasher.verified == 2
+    assert hasher.inside_write == 0
+    assert hasher.connections_held == [0, 0]
+
+
+async def test_rev_6_sixty_simultaneous_bogus_sign_ins_from_one_address_are_judged_twenty_times(app, db, clock) -> None:
+    # Given a reviewer, and an attacker's address sending 60 wrong passwords at once, a third of them
+    # for the reviewer's name and the rest for 40 made-up names
+    otp = await _reviewer(app, db)
+    hasher = watched_hasher(app, db)
+    async with _client_at(app, ATTACKER) as attacker:
+        csrf = _csrf((await attacker.get("/backoffice/login")).text)
+        names = ["lin" if i % 3 == 0 else f"nobody{i}" for i in range(60)]
+        answers = await asyncio.gather(
+            *[_post_login(attacker, csrf, name, "Wrong-Passphrase-99", "000000") for name in names]
+        )
+        # Then the address's 20 tries were judged (one hash each); the other 40 were refused before any hash
+        assert hasher.verified == 20
+        assert Counter(a.status_code for a in answers) == {401: 20, 429: 40}
+        assert all(int(a.headers["retry-after"]) > 0 for a in answers if a.status_code == 429)
+        assert hasher.inside_write == 0
+        # And the address stays locked even with the right password and code
+        locked = await _post_login(attacker, csrf, "lin", PASSWORD, otp.at(clock.now()))
+        assert locked.status_code == 429
+    assert hasher.verified == 20
+    # While the reviewer, at the office, signs in at once
+    async with _client_at(app, OFFICE) as office:
+        csrf = _csrf((await office.get("/backoffice/login")).text)
+        assert (await _post_login(office, csrf, "lin", PASSWORD, otp.at(clock.now()))).status_code == 303
+
+
+async def test_rev_6_an_attacker_elsewhere_cannot_lock_a_reviewer_out(app, db, clock) -> None:
+    # Given a reviewer, and an attacker who sends wrong passwords for the reviewer's name
+    otp = await _reviewer(app, db)
+    hasher = watched_hasher(app, db)
+    async with _client_at(app, ATTACKER) as attacker:
+        csrf = _csrf((await attacker.get("/backoffice/login")).text)
+        answers = [(await _post_login(attacker, csrf, "lin", f"Guess-{i}-Passphrase", "000000")) for i in range(7)]
+    # Then the fifth wrong password locks the name for that address only
+    assert [a.status_code for a in answers] == [401] * 5 + [429] * 2
+    assert hasher.verified == 5
+    # And the reviewer signs in from the office with the right password and code
+    async with _client_at(app, OFFICE) as office:
+        csrf = _csrf((await office.get("/backoffice/login")).text)
+        assert (await _post_login(office, csrf, "lin", PASSWORD, otp.at(clock.now()))).status_code == 303
+
+
+async def test_rev_6_behind_a_trusted_proxy_the_forwarded_address_is_throttled(settings, db, clock) -> None:
+    # Given the app behind one trusted proxy (TRUSTED_PROXY_COUNT=1): every request comes from the proxy
+    app = create_app(replace(settings, trusted_proxy_count=1), clock=clock, db=db)
+    otp = await _reviewer(app, db)
+    async with _client_at(app, ("10.0.0.2", 40000)) as proxy:
+        csrf = _csrf((await proxy.get("/backoffice/login")).text)
+        attacker = {"x-forwarded-for": "198.51.100.66"}
+        office = {"x-forwarded-for": "198.51.100.66, 203.0.113.20"}  # the proxy appends the real client
+        # When the attacker's forwarded address makes five wrong tries for the reviewer's name
+        for _ in range(5):
+            wrong = await _post_login(proxy, csrf, "lin", "Wrong-Passphrase-99", "000000", headers=attacker)
+            assert wrong.status_code == 401
+        assert (
+            await _post_login(proxy, csrf, "lin", PASSWORD, otp.at(clock.now()), headers=attacker)
+        ).status_code == 429
+        # Then the reviewer, forwarded from the office, still signs in
+        right = await _post_login(proxy, csrf, "lin", PASSWORD, otp.at(clock.now()), headers=office)
+        assert right.status_code == 303
 
 
 async def test_rev_6_wrong_code_or_missing_csrf_does_not_sign_in(app, db, clock, staff_client) -> None:
@@ -178,6 +274,32 @@ async def test_rev_3_deciding_an_item_held_by_another_reviewer_is_refused_on_the
     assert "Claim the item before deciding it." in refused.text
     async with db.read_sessions() as s:
         assert (await s.get(ReviewItem, 1)).state == "claimed"
+
+
+async def test_reg_3_apl_2_an_approval_refused_on_reg_3_says_why_and_leaves_the_item_to_reject(
+    app, db, clock, staff_client
+) -> None:
+    # Given a phone-rebind appeal onto a phone that has 10 cloud accounts, claimed by the reviewer
+    [item_id], _ = await _call(app, db, seed_rebind_appeals, count=1, already_on_phone=10, claim=False)
+    otp = await _reviewer(app, db)
+    await _sign_in(staff_client, otp, clock)
+    csrf = _csrf((await staff_client.get(f"/backoffice/items/{item_id}")).text)
+    assert (await staff_client.post(f"/backoffice/items/{item_id}/claim", data={"csrf": csrf})).status_code == 303
+    # When the reviewer approves it
+    refused = await staff_client.post(f"/backoffice/items/{item_id}/approve", data={"csrf": csrf})
+    # Then the item page says why, and the item is still theirs, with the reject form
+    assert refused.status_code == 409
+    assert (
+        '<div class="flash" role="alert">This phone number already has 10 cloud accounts (REG-3).</div>' in refused.text
+    )
+    assert f'action="/backoffice/items/{item_id}/reject"' in refused.text
+    async with db.read_sessions() as s:
+        assert (await s.get(ReviewItem, item_id)).state == "claimed"
+    # And the reviewer rejects it with a reason instead
+    reject = {"csrf": csrf, "reason": "NOT_ELIGIBLE", "text": "The new phone already has 10 cloud accounts."}
+    assert (await staff_client.post(f"/backoffice/items/{item_id}/reject", data=reject)).status_code == 303
+    async with db.read_sessions() as s:
+        assert (await s.get(ReviewItem, item_id, populate_existing=True)).state == "rejected"
 
 
 async def test_org_3_documents_are_not_served_to_account_holders_from_the_back_office(client, staff_client) -> None:
