@@ -42,3 +42,15 @@ def test_provider_timeout_must_end_well_before_the_sweeper_gives_attempts_back()
     assert Settings.from_env({"PROVIDER_TIMEOUT_SECONDS": "2.5"}).provider_timeout_seconds == 2.5
     assert Settings.from_env({"PUBLIC_URL": "https://account.example/"}).base_url == "https://account.example"
     assert Settings.from_env({"PORT": "9000"}).base_url == "http://127.0.0.1:9000"
+
+
+def test_org_2_upload_quota_and_decode_concurrency_are_read_and_bounded() -> None:
+    assert (Settings().upload_daily_quota, Settings().upload_decode_concurrency) == (50, 2)
+    s = Settings.from_env({"UPLOAD_DAILY_QUOTA": "20", "UPLOAD_DECODE_CONCURRENCY": "4"})
+    assert (s.upload_daily_quota, s.upload_decode_concurrency) == (20, 4)
+    with pytest.raises(ValueError, match="UPLOAD_DAILY_QUOTA"):
+        Settings.from_env({"UPLOAD_DAILY_QUOTA": "0"})
+    with pytest.raises(ValueError, match="UPLOAD_DECODE_CONCURRENCY"):
+        Settings.from_env({"UPLOAD_DECODE_CONCURRENCY": "0"})
+    with pytest.raises(ValueError, match="UPLOAD_DECODE_CONCURRENCY"):
+        Settings.from_env({"UPLOAD_DECODE_CONCURRENCY": "17"})
