@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from models.documents import DocumentDailyCount
 from services.sql import insert
@@ -31,12 +31,3 @@ async def give_back_upload_slot(uow: Uow, account_id: int, day: str) -> None:
         )
         .values(count=DocumentDailyCount.count - 1)
     )
-
-
-async def uploads_on(uow: Uow, account_id: int, day: str) -> int:
-    value = await uow.session.scalar(
-        select(DocumentDailyCount.count).where(
-            DocumentDailyCount.account_id == account_id, DocumentDailyCount.day == day
-        )
-    )
-    return value or 0
