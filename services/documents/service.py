@@ -340,7 +340,7 @@ class DecodeGate:
     queued never decodes; one cancelled while decoding keeps its thread until the decode ends (a thread
     cannot be stopped), so the limit holds either way. Always the same few threads: the memory the
     allocator keeps between decodes stays in their few arenas (eight worst cases at once, measured as
-    in bench/uploads.py: 214-225 MiB; behind a semaphore on the shared default pool, 220-336 MiB)."""
+    in bench/uploads.py: 214-240 MiB; behind a semaphore on the shared default pool, 220-336 MiB)."""
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
