@@ -60,8 +60,11 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
-    # Uploaded documents (ORG-2, ORG-3): private, outside the web root.
+    # Uploaded documents (ORG-2, ORG-3): private, outside the web root; at most this many a day per
+    # account (Asia/Shanghai day), and at most this many decoded at once per process.
     upload_dir: str = "./var/uploads"
+    upload_daily_quota: int = 50
+    upload_decode_concurrency: int = 2
     # Background sweeper interval (seconds); 0 turns it off.
     sweep_interval_seconds: int = 60
     trusted_proxy_count: int = 0
@@ -110,6 +113,8 @@ class Settings:
             outbox_retention_days=_int(e.get("OUTBOX_RETENTION_DAYS"), d.outbox_retention_days),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), d.max_body_bytes),
             upload_dir=e.get("UPLOAD_DIR") or d.upload_dir,
+            upload_daily_quota=_int(e.get("UPLOAD_DAILY_QUOTA"), d.upload_daily_quota),
+            upload_decode_concurrency=_int(e.get("UPLOAD_DECODE_CONCURRENCY"), d.upload_decode_concurrency),
             sweep_interval_seconds=_int(e.get("SWEEP_INTERVAL_SECONDS"), d.sweep_interval_seconds),
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
             public_url=e.get("PUBLIC_URL") or d.public_url,
@@ -146,3 +151,8 @@ class Settings:
                 raise ValueError(f"{name} must be at least 1")
         if not 1 <= self.reviewer_session_max_age_hours <= 72:
             raise ValueError("REVIEWER_SESSION_MAX_AGE_HOURS must be between 1 and 72")
+        if not 1 <= self.upload_daily_quota <= 10_000:
+            raise ValueError("UPLOAD_DAILY_QUOTA must be between 1 and 10000")
+        if not 1 <= self.upload_decode_concurrency <= 16:
+            # Each decode may take up to documents.MAX_DECODE_BYTES (128 MiB).
+            raise ValueError("UPLOAD_DECODE_CONCURRENCY must be between 1 and 16")

@@ -5,7 +5,7 @@ from models.appeals import Appeal, AppealDocument
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
 from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
-from models.documents import Document
+from models.documents import Document, DocumentDailyCount
 from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
 from models.mfa import LoginChallenge, MfaDevice, MfaRecoveryCode
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
@@ -25,6 +25,7 @@ __all__ = [
     "CodeDailyCount",
     "CodeSendWindow",
     "Document",
+    "DocumentDailyCount",
     "EnterpriseApplication",
     "IdentityDocumentUse",
     "LoginChallenge",

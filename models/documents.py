@@ -24,3 +24,15 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     storage_key: Mapped[str] = mapped_column(String(80))  # relative path under UPLOAD_DIR
     created_at: Mapped[datetime]
+
+
+class DocumentDailyCount(Base):
+    """ORG-2: documents uploaded per account per Asia/Shanghai day (the daily upload quota).
+
+    A slot is taken before the image is decoded and given back when the upload is refused."""
+
+    __tablename__ = "document_daily_counts"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD in Asia/Shanghai
+    count: Mapped[int] = mapped_column(Integer, default=0)

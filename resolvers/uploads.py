@@ -2,7 +2,9 @@
 
 POST takes `multipart/form-data` with one part named `file` and `Authorization: Bearer <token>`;
 the body is capped while streaming. It answers 201 with the upload ID to pass to a mutation, or an
-error: `{"errors": [{"code", "message", "field"}]}` with 400, 401, 413 or 422.
+error: `{"errors": [{"code", "message", "field"}]}` with 400, 401, 413 or 422, or 429
+UPLOAD_QUOTA_REACHED (with `retryAfter` and a `Retry-After` header: seconds until the next
+Asia/Shanghai day) once the account's daily uploads are used up.
 GET returns the owner's own file; any other ID is 404.
 """
 
@@ -15,7 +17,7 @@ from starlette.routing import Route
 
 from edges.client import client_ip
 from services.auth import service as auth
-from services.database import run_read, run_write
+from services.database import DbTransactions, run_read
 from services.documents import service as documents
 from services.documents.errors import DocumentErrorCode
 from services.errors import ServiceError
@@ -26,6 +28,7 @@ STATUS = {
     DocumentErrorCode.FILE_REQUIRED: 400,
     DocumentErrorCode.FILE_TOO_LARGE: 413,
     DocumentErrorCode.DOCUMENT_NOT_FOUND: 404,
+    DocumentErrorCode.UPLOAD_QUOTA_REACHED: 429,
 }
 # The body may hold the 4 MB file plus the multipart framing.
 MAX_UPLOAD_BODY = documents.MAX_BYTES + 64 * 1024
@@ -33,10 +36,21 @@ MAX_UPLOAD_BODY = documents.MAX_BYTES + 64 * 1024
 
 def _error(err: ServiceError) -> JSONResponse:
     code = err.code if isinstance(err.code, DocumentErrorCode) else DocumentErrorCode.NOT_AN_IMAGE
-    return JSONResponse(
-        {"errors": [{"code": code.value, "message": err.message, "field": err.field}]},
-        status_code=STATUS.get(code, 422),
-    )
+    error: dict[str, object] = {"code": code.value, "message": err.message, "field": err.field}
+    headers = None
+    if err.retry_after is not None:
+        error["retryAfter"] = err.retry_after
+        headers = {"retry-after": str(err.retry_after)}
+    return JSONResponse({"errors": [error]}, status_code=STATUS.get(code, 422), headers=headers)
+
+
+def _decode_gate(request: Request) -> documents.DecodeGate:
+    """The process's one gate on concurrent decodes (ORG-2), made with the app's first upload."""
+    gate = getattr(request.app.state, "upload_decode_gate", None)
+    if gate is None:
+        gate = documents.DecodeGate(request.app.state.deps.settings.upload_decode_concurrency)
+        request.app.state.upload_decode_gate = gate
+    return gate
 
 
 async def upload(request: Request) -> Response:
@@ -57,20 +71,12 @@ async def upload(request: Request) -> Response:
         part = form.get("file")
         if not isinstance(part, UploadFile):
             return _error(ServiceError(DocumentErrorCode.FILE_REQUIRED, "Send the file as the part `file`.", "file"))
-        data = await part.read(documents.MAX_BYTES + 1)
-        try:
-            prepared = await documents.prepare_async(part.filename or "", data)
-        except ServiceError as err:
-            return _error(err)
+        filename, data = part.filename or "", await part.read(documents.MAX_BYTES + 1)
     finally:
         await form.close()
-    try:
-        result = await run_write(db, deps, documents.store, viewer.account.id, prepared)
-    except BaseException:
-        documents.discard(deps.settings.upload_dir, prepared.storage_key)  # nothing committed: no file either
-        raise
+    # The lost-device path counts against the same account's quota as a session (ORG-2, APL-1).
+    result = await documents.upload(DbTransactions(db, deps), _decode_gate(request), viewer.account.id, filename, data)
     if isinstance(result, ServiceError):
-        documents.discard(deps.settings.upload_dir, prepared.storage_key)
         return _error(result)
     return JSONResponse(
         {

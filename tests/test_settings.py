@@ -73,3 +73,15 @@ def test_rev_6_reviewer_session_lifetime_is_one_working_day_by_default_and_check
     for bad in ("0", "73"):
         with pytest.raises(ValueError, match="REVIEWER_SESSION_MAX_AGE_HOURS"):
             Settings.from_env({"REVIEWER_SESSION_MAX_AGE_HOURS": bad})
+
+
+def test_org_2_upload_quota_and_decode_concurrency_are_read_and_bounded() -> None:
+    assert (Settings().upload_daily_quota, Settings().upload_decode_concurrency) == (50, 2)
+    s = Settings.from_env({"UPLOAD_DAILY_QUOTA": "20", "UPLOAD_DECODE_CONCURRENCY": "4"})
+    assert (s.upload_daily_quota, s.upload_decode_concurrency) == (20, 4)
+    with pytest.raises(ValueError, match="UPLOAD_DAILY_QUOTA"):
+        Settings.from_env({"UPLOAD_DAILY_QUOTA": "0"})
+    with pytest.raises(ValueError, match="UPLOAD_DECODE_CONCURRENCY"):
+        Settings.from_env({"UPLOAD_DECODE_CONCURRENCY": "0"})
+    with pytest.raises(ValueError, match="UPLOAD_DECODE_CONCURRENCY"):
+        Settings.from_env({"UPLOAD_DECODE_CONCURRENCY": "17"})

@@ -1,6 +1,6 @@
 """code budgets per class of purposes, per-address code caps, outbox secret expiry
 
-Revision ID: 0008_codes
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01 04:02:31.551052
 
@@ -20,7 +20,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0008_codes'
+revision: str = '0008'
 down_revision: Union[str, Sequence[str], None] = '0007'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None

@@ -14,3 +14,5 @@ class DocumentErrorCode(Enum):
     TYPE_MISMATCH = "TYPE_MISMATCH"
     IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
     DOCUMENT_NOT_FOUND = "DOCUMENT_NOT_FOUND"
+    # The account's uploads for today (Asia/Shanghai) are used up; HTTP 429 with Retry-After.
+    UPLOAD_QUOTA_REACHED = "UPLOAD_QUOTA_REACHED"

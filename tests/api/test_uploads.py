@@ -1,19 +1,34 @@
-"""ORG-2 (JPG/JPEG/PNG up to 4 MB, real images only, EXIF stripped, nothing kept when refused) and
-ORG-3 (documents are private to their owner) through `POST /uploads` and `GET /uploads/{id}`."""
+"""ORG-2 (JPG/JPEG/PNG up to 4 MB, real images only, EXIF stripped, nothing kept when refused; decoding
+bounded from the header; a daily upload quota per account) and ORG-3 (documents are private to their
+owner) through `POST /uploads` and `GET /uploads/{id}`. The memory of eight simultaneous worst cases
+on a served app: tests/api/test_uploads_memory.py."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import stat
+import struct
+import zlib
+from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
-from PIL import Image
+from PIL import Image, PngImagePlugin
 from sqlalchemy import func, select
 
-from models.documents import Document
-from tests.helpers import registered_and_signed_in
+from app import create_app
+from bench.uploads import jpeg, png_rgb, png_rgba16
+from models.documents import Document, DocumentDailyCount
+from services.clock import ManualClock
+from services.database import Database
+from settings import Settings
+from tests.api.test_mfa import password_sign_in
+from tests.api.test_mfa_unbind_appeal import _totp_only_login
+from tests.helpers import registered_and_signed_in, sign_in
 
 
 def _jpeg_with_exif() -> bytes:
@@ -40,6 +55,13 @@ def _stored_files(settings) -> list[Path]:
 async def _count_documents(db) -> int:
     async with db.read_sessions() as s:
         return int(await s.scalar(select(func.count()).select_from(Document)) or 0)
+
+
+async def _uploads_counted(db) -> dict[str, int]:
+    """The daily quota's counters: {day: count} (one account in these tests)."""
+    async with db.read_sessions() as s:
+        rows = await s.execute(select(DocumentDailyCount.day, DocumentDailyCount.count))
+        return dict(rows.all())
 
 
 async def _upload(client, token: str | None, name: str, data: bytes):
@@ -98,6 +120,7 @@ async def test_org_2_refused_files_leave_nothing_behind(client, settings, db, na
     assert response.json()["errors"][0]["field"] == "file"
     assert _stored_files(settings) == []
     assert await _count_documents(db) == 0
+    assert sum((await _uploads_counted(db)).values()) == 0
 
 
 async def test_org_2_a_body_far_over_the_cap_is_cut_off_while_streaming(client, settings, db) -> None:
@@ -132,3 +155,260 @@ async def test_org_3_documents_are_private_to_their_owner(client, settings) -> N
     key = f"{path.parent.name}/{path.name}"
     for url in (f"/{key}", f"/uploads/{key}", f"/var/uploads/{key}"):
         assert (await client.get(url, headers={"authorization": f"Bearer {alice}"})).status_code == 404
+
+
+# --- Decoding within a memory budget (ORG-2) -------------------------------------------------------
+
+
+def _stored_image(settings) -> Image.Image:
+    [path] = _stored_files(settings)
+    return Image.open(io.BytesIO(path.read_bytes()))
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("scan.png", png_rgb(6300, 6300)),  # 131 KB, 40 M pixels: the issue's file
+        ("scan.png", png_rgba16(5001, 5000)),  # 16-bit RGBA, just over 25 MP
+        ("photo.jpg", jpeg(5774, 4330)),  # just over 25 MP
+        ("photo.jpg", jpeg(4096, 4096, progressive=True, subsampling=0)),  # 176 MiB to decode (4:4:4 progressive)
+        ("photo.jpg", jpeg(4096, 4096, "CMYK", progressive=True)),  # 64 + 64 + 128 MiB: pixels, RGB copy, coefficients
+    ],
+    ids=["png-40mp", "png16-rgba-over-cap", "jpeg-over-cap", "jpeg-progressive-444", "jpeg-cmyk-progressive"],
+)
+async def test_org_2_an_image_too_large_to_decode_is_refused_from_its_header(client, settings, db, name, data) -> None:
+    # Given a signed-in user and a small file whose header promises more than the decode budget
+    token = await registered_and_signed_in(client)
+    assert len(data) < 1_000_000
+    # When it is uploaded
+    response = await _upload(client, token, name, data)
+    # Then it is refused as too large, and nothing is stored or counted
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "IMAGE_TOO_LARGE"
+    assert _stored_files(settings) == []
+    assert await _count_documents(db) == 0
+    assert sum((await _uploads_counted(db)).values()) == 0
+
+
+async def test_org_2_a_16_bit_rgba_png_at_the_pixel_cap_is_stored_at_8_bits(client, settings) -> None:
+    token = await registered_and_signed_in(client)
+    response = await _upload(client, token, "scan.png", png_rgba16(5000, 5000))
+    assert response.status_code == 201, response.text
+    assert (response.json()["width"], response.json()["height"]) == (5000, 5000)
+    assert _stored_image(settings).mode == "RGBA"
+
+
+async def test_org_2_a_large_jpeg_is_decoded_at_a_reduced_scale(client, settings) -> None:
+    # Given a 24 MP phone photo (5712 x 4284), taller than 4096 px on its long side
+    token = await registered_and_signed_in(client)
+    # When it is uploaded
+    response = await _upload(client, token, "photo.jpg", jpeg(5712, 4284))
+    # Then libjpeg decodes it at half scale and that is what is stored
+    assert response.status_code == 201, response.text
+    assert (response.json()["width"], response.json()["height"]) == (2856, 2142)
+    assert _stored_image(settings).size == (2856, 2142)
+
+
+async def test_org_2_a_12_mp_phone_photo_is_stored_at_full_size(client, settings) -> None:
+    token = await registered_and_signed_in(client)
+    response = await _upload(client, token, "photo.jpg", jpeg(4032, 3024))
+    assert response.status_code == 201, response.text
+    assert (response.json()["width"], response.json()["height"]) == (4032, 3024)
+
+
+async def test_org_2_the_exif_orientation_is_applied_before_it_is_stripped(client, settings) -> None:
+    # Given a photo taken with the phone turned (EXIF orientation 6: rotate 90 degrees clockwise)
+    token = await registered_and_signed_in(client)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(out, format="JPEG", exif=exif.tobytes())
+    # When it is uploaded
+    response = await _upload(client, token, "id-card.jpg", out.getvalue())
+    # Then it is stored upright, without the tag
+    assert response.status_code == 201, response.text
+    assert (response.json()["width"], response.json()["height"]) == (48, 64)
+    stored = _stored_image(settings)
+    assert stored.size == (48, 64)
+    assert stored.getexif() == {}
+
+
+async def test_org_2_a_phone_photo_carrying_a_second_picture_is_a_jpeg(client, settings) -> None:
+    # Given a JPEG with an MPF second picture (phones store a depth or gain map there)
+    token = await registered_and_signed_in(client)
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(
+        out, format="MPO", save_all=True, append_images=[Image.new("L", (32, 24))]
+    )
+    # When it is uploaded
+    response = await _upload(client, token, "photo.jpg", out.getvalue())
+    # Then the photo is stored as a plain JPEG
+    assert response.status_code == 201, response.text
+    assert (response.json()["contentType"], response.json()["width"]) == ("image/jpeg", 64)
+    assert _stored_image(settings).format == "JPEG"
+
+
+def _with_scans_repeated(data: bytes, times: int) -> bytes:
+    start, end = data.index(b"\xff\xda"), data.rindex(b"\xff\xd9")
+    return data[:start] + data[start:end] * times + data[end:]
+
+
+async def test_org_2_a_jpeg_of_too_many_scans_is_refused_before_decoding(client, settings, db) -> None:
+    # Given a progressive JPEG whose scans are repeated to 70 (each one a pass over the whole image)
+    token = await registered_and_signed_in(client)
+    data = _with_scans_repeated(jpeg(1024, 1024, progressive=True), 7)
+    assert data.count(b"\xff\xda") >= 70
+    # When it is uploaded
+    response = await _upload(client, token, "photo.jpg", data)
+    # Then it is refused from its structure, and nothing is stored
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "IMAGE_TOO_LARGE"
+    assert "scans" in response.json()["errors"][0]["message"]
+    assert _stored_files(settings) == []
+
+
+def _jpeg_with_empty_comments(count: int) -> bytes:
+    data = jpeg(32, 32)
+    return data[:2] + b"\xff\xfe\x00\x02" * count + data[2:]
+
+
+def _png_with_empty_chunks(count: int) -> bytes:
+    data = png_rgb(32, 32)
+    empty = struct.pack(">I", 0) + b"zzZz" + struct.pack(">I", zlib.crc32(b"zzZz"))
+    return data[:33] + empty * count + data[33:]  # after the signature and IHDR
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [("photo.jpg", _jpeg_with_empty_comments(990_000)), ("scan.png", _png_with_empty_chunks(330_000))],
+    ids=["jpeg-990k-segments", "png-330k-chunks"],
+)
+async def test_org_2_a_file_of_too_many_parts_is_refused_before_pillow_parses_it(
+    client, settings, db, name, data
+) -> None:
+    # Given a 32 x 32 image padded to ~4 MB with empty segments or chunks (1.8 s of Pillow's parsing)
+    token = await registered_and_signed_in(client)
+    assert 3_900_000 < len(data) <= 4 * 1024 * 1024
+    # When it is uploaded
+    response = await _upload(client, token, name, data)
+    # Then it is refused from a walk of its structure, and nothing is stored
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "IMAGE_TOO_LARGE"
+    assert "too many parts" in response.json()["errors"][0]["message"]
+    assert _stored_files(settings) == []
+
+
+async def test_org_2_png_text_chunks_expanding_past_1_mb_are_refused(client, settings, db) -> None:
+    # Given a 32 x 32 PNG of 10 KB whose compressed text chunks expand to 1.5 MB
+    token = await registered_and_signed_in(client)
+    info = PngImagePlugin.PngInfo()
+    for key in ("a", "b", "c"):
+        info.add_text(key, "x" * 500_000, zip=True)
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32)).save(out, format="PNG", pnginfo=info)
+    assert len(out.getvalue()) < 10_000
+    # When it is uploaded
+    response = await _upload(client, token, "scan.png", out.getvalue())
+    # Then it is refused, and nothing is stored
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["code"] == "NOT_AN_IMAGE"
+    assert _stored_files(settings) == []
+
+
+# --- The daily upload quota (ORG-2) -----------------------------------------------------------------
+
+QUOTA = 3
+
+
+@pytest.fixture
+async def small_quota(settings: Settings, clock: ManualClock, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with a daily upload quota of 3 per account."""
+    app = create_app(replace(settings, upload_daily_quota=QUOTA), clock=clock, db=db)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+async def test_org_2_an_upload_over_the_daily_quota_is_refused_until_the_next_shanghai_day(
+    small_quota, settings, db, clock
+) -> None:
+    # Given a user who uploaded 3 documents today (10:00 in Shanghai), the quota
+    token = await registered_and_signed_in(small_quota)
+    for _ in range(QUOTA):
+        assert (await _upload(small_quota, token, "id.png", _png())).status_code == 201
+    # When they upload a fourth
+    response = await _upload(small_quota, token, "id.png", _png())
+    # Then it is refused with 429 until midnight in Shanghai (14 hours), and nothing changes
+    assert response.status_code == 429, response.text
+    [error] = response.json()["errors"]
+    assert (error["code"], error["retryAfter"]) == ("UPLOAD_QUOTA_REACHED", 14 * 3600 + 1)
+    assert response.headers["retry-after"] == str(14 * 3600 + 1)
+    assert len(_stored_files(settings)) == QUOTA
+    assert await _count_documents(db) == QUOTA
+    assert await _uploads_counted(db) == {"2026-11-26": QUOTA}
+    # And the next Shanghai day it is accepted again (signed in afresh: the session has gone idle)
+    clock.advance(hours=14)
+    token = await sign_in(small_quota, "alice01")
+    assert (await _upload(small_quota, token, "id.png", _png())).status_code == 201
+    assert await _uploads_counted(db) == {"2026-11-26": QUOTA, "2026-11-27": 1}
+
+
+async def test_org_2_a_refused_upload_does_not_count_against_the_quota(small_quota, settings, db) -> None:
+    # Given a user with the quota's 3 uploads still open today
+    token = await registered_and_signed_in(small_quota)
+    truncated = jpeg(640, 480)[:-200]  # passes the header checks, fails while decoding
+    noisy = io.BytesIO()
+    Image.effect_noise((4096, 4096), 100).convert("RGB").save(noisy, format="JPEG", quality=5)
+    # When uploads are refused: before the slot is taken (header), and after (decode, re-encoded size)
+    refused = [
+        await _upload(small_quota, token, "id.jpg", _png()),
+        await _upload(small_quota, token, "id.jpg", truncated),
+        await _upload(small_quota, token, "id.jpg", noisy.getvalue()),  # over 4 MB once re-encoded at quality 92
+    ]
+    # Then none of them counts, and the quota's 3 uploads are all still possible
+    assert [(r.status_code, r.json()["errors"][0]["code"]) for r in refused] == [
+        (422, "TYPE_MISMATCH"),
+        (422, "NOT_AN_IMAGE"),
+        (413, "FILE_TOO_LARGE"),
+    ]
+    assert sum((await _uploads_counted(db)).values()) == 0
+    assert _stored_files(settings) == []
+    for _ in range(QUOTA):
+        assert (await _upload(small_quota, token, "id.png", _png())).status_code == 201
+    assert (await _upload(small_quota, token, "id.png", _png())).status_code == 429
+
+
+@pytest.mark.slow
+async def test_org_2_sixty_simultaneous_uploads_store_exactly_the_daily_quota(client, settings, db) -> None:
+    # Given a signed-in user and the default quota of 50 uploads a day
+    token = await registered_and_signed_in(client)
+    assert settings.upload_daily_quota == 50
+    # When 60 uploads arrive at once
+    responses = await asyncio.gather(*(_upload(client, token, "id.png", _png()) for _ in range(60)))
+    # Then exactly 50 are stored, on disk and in the database, and 10 are refused with 429
+    assert sorted(r.status_code for r in responses) == [201] * 50 + [429] * 10
+    assert {r.json()["errors"][0]["code"] for r in responses if r.status_code == 429} == {"UPLOAD_QUOTA_REACHED"}
+    assert len(_stored_files(settings)) == 50
+    assert await _count_documents(db) == 50
+    assert await _uploads_counted(db) == {"2026-11-26": 50}
+
+
+async def test_org_2_apl_1_uploads_with_the_login_challenge_count_against_the_accounts_quota(
+    small_quota, settings, db, clock
+) -> None:
+    # Given a user locked out by the lost device, who uploaded once with their session before
+    token = await _totp_only_login(small_quota, clock)
+    assert (await _upload(small_quota, token, "id.png", _png())).status_code == 201
+    challenge = (await password_sign_in(small_quota))["challenge"]["token"]
+    headers = {"authorization": f"Bearer {challenge}", "user-agent": "test-agent"}
+
+    async def with_challenge() -> httpx.Response:
+        return await small_quota.post("/uploads", files={"file": ("m.png", _png())}, headers=headers)
+
+    # When they upload with the login challenge until refused
+    answers = [(await with_challenge()).status_code for _ in range(QUOTA)]
+    # Then the challenge's uploads and the session's share the account's one quota
+    assert answers == [201, 201, 429]
+    assert (await _upload(small_quota, token, "id.png", _png())).status_code == 429
+    assert await _uploads_counted(db) == {"2026-11-26": QUOTA}
+    assert len(_stored_files(settings)) == QUOTA
