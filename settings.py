@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Self
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+# A production SECRET_KEY carries at least 256 bits (e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`).
+MIN_SECRET_KEY_BYTES = 32
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -56,6 +58,13 @@ class Settings:
     public_url: str = ""
     # Seconds to wait for an outside provider (identity registry, bank-card check, liveness).
     provider_timeout_seconds: float = 10.0
+    # --- Logs and response headers (logs.py, middleware.py) ---
+    # DEBUG | INFO | WARNING | ERROR. No level logs input values.
+    log_level: str = "INFO"
+    # json (one object per line) | console (human-readable); empty: console in development, json elsewhere.
+    log_format: str = ""
+    # Strict-Transport-Security in production; turn off only behind a TLS proxy that sets it itself.
+    hsts: bool = True
 
     @property
     def is_development(self) -> bool:
@@ -68,6 +77,10 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def log_renderer(self) -> str:
+        return self.log_format or ("console" if self.is_development else "json")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Self:
@@ -91,6 +104,9 @@ class Settings:
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
             public_url=e.get("PUBLIC_URL") or d.public_url,
             provider_timeout_seconds=float(e.get("PROVIDER_TIMEOUT_SECONDS") or d.provider_timeout_seconds),
+            log_level=(e.get("LOG_LEVEL") or d.log_level).strip().upper(),
+            log_format=(e.get("LOG_FORMAT") or d.log_format).strip().lower(),
+            hsts=_bool(e.get("HSTS"), d.hsts),
         )
         settings.check()
         return settings
@@ -100,6 +116,12 @@ class Settings:
             raise ValueError(f"ENVIRONMENT must be development, test or production, not {self.environment!r}")
         if self.is_production and self.secret_key == DEV_SECRET_KEY:
             raise ValueError("SECRET_KEY must be set in production")
+        if self.is_production and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production")
+        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {self.log_level!r}")
+        if self.log_format not in {"", "json", "console"}:
+            raise ValueError(f"LOG_FORMAT must be json or console, not {self.log_format!r}")
         if not 0 < self.provider_timeout_seconds <= 120:
             # The sweeper gives back a bank-card attempt left pending for 5 minutes; a provider call
             # must end well before that.
