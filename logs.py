@@ -98,7 +98,7 @@ def format_exception(exc: BaseException, *, with_messages: bool) -> str:
     chain: list[tuple[BaseException, str | None]] = []
     seen: set[int] = set()
     current: BaseException | None = exc
-    link: str | None = None
+    link: str | None = None  # how the exception before this one in `chain` follows from it
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         chain.append((current, link))
@@ -109,9 +109,7 @@ def format_exception(exc: BaseException, *, with_messages: bool) -> str:
         else:
             current = None
     lines: list[str] = []
-    for item, follows in reversed(chain):
-        if lines and follows:
-            lines.append(f"\n{follows}\n\n")
+    for item, leads_on in reversed(chain):  # the oldest first, as Python prints it
         lines.append("Traceback (most recent call last):\n")
         lines.extend(_frames(item))
         name = f"{type(item).__module__}.{type(item).__qualname__}".removeprefix("builtins.")
@@ -119,6 +117,8 @@ def format_exception(exc: BaseException, *, with_messages: bool) -> str:
             lines.extend(traceback.format_exception_only(type(item), item))
         else:
             lines.append(f"{name} (message withheld: it may quote input)\n")
+        if leads_on:
+            lines.append(f"\n{leads_on}\n\n")
     return "".join(lines).rstrip("\n")
 
 
