@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import replace
@@ -234,24 +235,26 @@ def test_development_may_render_for_humans_and_production_defaults_to_json(setti
 
 
 async def test_the_sweeper_logs_json_lines(settings, db, captured) -> None:
-    # Given the sweeper task running (interval 0: no waiting on the clock)
-    swept = asyncio.Event()
+    # Given the sweeper task running (interval 0: no waiting on the clock), stopped at its first line:
+    # the cancel lands on its next `sleep`, between two rounds
+    task: asyncio.Task[None] | None = None
 
-    class Done(logging.Handler):
+    class StopAfterFirstRound(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            swept.set()
+            assert task is not None
+            task.cancel()
 
-    done = Done()
-    logging.getLogger("account_center.sweeper").addHandler(done)
-    task = asyncio.create_task(_sweep_forever(db, app_module.build_deps(settings), 0))
+    stop = StopAfterFirstRound()
+    logging.getLogger("account_center.sweeper").addHandler(stop)
     try:
         # When it finishes a round
-        await asyncio.wait_for(swept.wait(), timeout=30)
+        task = asyncio.create_task(_sweep_forever(db, app_module.build_deps(settings), 0))
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, timeout=30)
     finally:
-        task.cancel()
-        logging.getLogger("account_center.sweeper").removeHandler(done)
+        logging.getLogger("account_center.sweeper").removeHandler(stop)
     # Then its line is JSON with the counts
-    line = next(line for line in captured.lines() if line["logger"] == "account_center.sweeper")
+    (line,) = [line for line in captured.lines() if line["logger"] == "account_center.sweeper"]
     assert line["event"] == "sweep finished"
     assert line["level"] == "info"
     assert line["counts"]["sessions_ended"] == 0
