@@ -24,7 +24,7 @@ import logging
 import sys
 import traceback
 from collections.abc import Iterator, Mapping
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 import structlog
@@ -51,15 +51,18 @@ _SILENCED = ("strawberry.execution",)
 # Uvicorn's access log prints the query string; the RequestContext middleware writes the access line.
 _REPLACED = ("uvicorn.access",)
 _HANDLER_NAME = "account_center"
+# Every logger configure_logging sets (levels, handlers, switches), besides the root.
+CONFIGURED_LOGGERS = (*_QUIET, *_SILENCED, *_REPLACED, "uvicorn", "uvicorn.error", ACCESS_LOGGER)
 
 # The fields of the current request's access line, filled in by the layers that know them (the GraphQL
 # extension adds the operation); None outside a request.
 _request_fields: ContextVar[dict[str, Any] | None] = ContextVar("account_center_request_fields", default=None)
 
 
-def get_logger(name: str) -> Any:
+def get_logger(name: str) -> structlog.stdlib.BoundLogger:
     """A structlog logger whose events go through the standard library (and so through our formatter)."""
-    return structlog.stdlib.get_logger(name)
+    logger: structlog.stdlib.BoundLogger = structlog.stdlib.get_logger(name)
+    return logger
 
 
 def annotate_request(**fields: Any) -> None:
@@ -76,12 +79,13 @@ def append_request_field(key: str, value: Any) -> None:
         current.setdefault(key, []).append(value)
 
 
-def start_request_fields() -> tuple[dict[str, Any], Any]:
+def start_request_fields() -> tuple[dict[str, Any], Token[dict[str, Any] | None]]:
+    """Open the current request's access-line fields (the RequestContext middleware does)."""
     fields: dict[str, Any] = {}
     return fields, _request_fields.set(fields)
 
 
-def end_request_fields(token: Any) -> None:
+def end_request_fields(token: Token[dict[str, Any] | None]) -> None:
     _request_fields.reset(token)
 
 
@@ -161,7 +165,7 @@ def _ordered(_logger: Any, _name: str, event: EventDict) -> EventDict:
 def build_formatter(*, json: bool, with_messages: bool) -> logging.Formatter:
     """The formatter for every handler: JSON lines, or structlog's console rendering."""
     renderer: Processor = (
-        structlog.processors.JSONRenderer(ensure_ascii=False)
+        structlog.processors.JSONRenderer()  # ASCII: no character a reader could take for a line end
         if json
         else structlog.dev.ConsoleRenderer(
             colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback

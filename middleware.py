@@ -50,8 +50,10 @@ def logged_path(scope: Scope) -> str:
     route = scope.get("route")
     if isinstance(route, Route) and scope.get("path_params"):
         return str(scope.get("root_path", "")) + route.path
-    path = str(scope.get("path", ""))
-    return path if len(path) <= _MAX_LOGGED_PATH else path[:_MAX_LOGGED_PATH] + "…"
+    # As received (percent-encoded: no control character reaches a console line), capped.
+    raw = scope.get("raw_path")
+    path = raw.split(b"?", 1)[0].decode("latin-1") if isinstance(raw, bytes) else str(scope.get("path", ""))
+    return path if len(path) <= _MAX_LOGGED_PATH else path[:_MAX_LOGGED_PATH] + "..."
 
 
 class RequestContext:

@@ -13,15 +13,7 @@ from typing import Any
 import logs
 from settings import Settings
 
-_TOUCHED = (
-    "",
-    *logs._QUIET,
-    *logs._SILENCED,
-    *logs._REPLACED,
-    "uvicorn",
-    "uvicorn.error",
-    logs.ACCESS_LOGGER,
-)
+_TOUCHED = ("", *logs.CONFIGURED_LOGGERS)
 
 
 @dataclass

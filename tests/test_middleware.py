@@ -98,6 +98,15 @@ async def test_the_access_line_has_method_path_status_duration_and_client(client
     assert SECRET not in captured.text
 
 
+async def test_an_unrouted_path_is_logged_as_received_percent_encoded_and_capped(client, captured) -> None:
+    await client.get("/no%0Awhere%22x")
+    await client.get("/" + "a" * 1000)
+    first, second = captured.access()
+    assert (first["path"], first["status"]) == ("/no%0Awhere%22x", 404)
+    assert second["path"] == "/" + "a" * 255 + "..."
+    assert len(captured.text.splitlines()) == 2  # one line per record
+
+
 async def test_a_refused_oversized_body_is_logged_with_its_id(client, settings, captured) -> None:
     body = '{"query": "' + SECRET * (settings.max_body_bytes // len(SECRET) + 1) + '"}'
     response = await client.post("/graphql", content=body, headers={"content-type": "application/json"})
