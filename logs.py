@@ -206,6 +206,10 @@ def configure_logging(settings: Settings, *, access_log: bool = True, stream: An
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.set_name(_HANDLER_NAME)
     handler.setFormatter(build_formatter(json=settings.log_renderer == "json", with_messages=settings.is_development))
+    # The lines carry none of the caller's file and line, thread or process: skip collecting them
+    # (the standard library's documented optimisations).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     root = logging.getLogger()
     for old in [h for h in root.handlers if h.get_name() == _HANDLER_NAME]:
         root.removeHandler(old)

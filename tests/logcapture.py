@@ -39,11 +39,13 @@ def configured_logs(settings: Settings, *, level: str = "DEBUG", log_format: str
         for name in _TOUCHED
         for lg in [logging.getLogger(name)]
     }
+    switches = (logging._srcfile, logging.logThreads, logging.logProcesses, logging.logMultiprocessing)
     captured = Captured()
     logs.configure_logging(replace(settings, log_level=level, log_format=log_format), stream=captured.stream)
     try:
         yield captured
     finally:
+        logging._srcfile, logging.logThreads, logging.logProcesses, logging.logMultiprocessing = switches
         for name, (level_, disabled, propagate, handlers) in saved.items():
             lg = logging.getLogger(name)
             lg.setLevel(level_)
