@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
 
+from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
@@ -149,7 +149,7 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: Any, *, hsts: bool, trusted_proxy_count: int) -> None:
+def install(app: Starlette, *, hsts: bool, trusted_proxy_count: int) -> None:
     """Outermost first: the security headers, then the request context (so a 500 it sends gets them)."""
     app.add_middleware(RequestContext, trusted_proxy_count=trusted_proxy_count)
     app.add_middleware(SecurityHeaders, hsts=hsts)
