@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,8 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+import logs
+import middleware
 from backoffice.routes import routes as backoffice_routes
 from resolvers import uploads
 from sandbox.routes import routes as sandbox_routes
@@ -32,7 +33,7 @@ from services.sweeper import sweep
 from services.uow import Deps
 from settings import Settings
 
-log = logging.getLogger("account_center")
+log = logs.get_logger("account_center.sweeper")
 
 AUTHORISATION_LETTER = Path(__file__).with_name("downloads") / "authorisation-letter.html"
 
@@ -183,6 +184,9 @@ def create_app(
     app.state.deps = deps
     app.state.settings = settings
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, per_path={"/uploads": uploads.MAX_UPLOAD_BODY})
+    middleware.install(
+        app, hsts=settings.is_production and settings.hsts, trusted_proxy_count=settings.trusted_proxy_count
+    )
     return app
 
 
@@ -191,6 +195,6 @@ async def _sweep_forever(db: Database, deps: Deps, interval: int) -> None:
         await asyncio.sleep(interval)
         try:
             result = await run_write(db, deps, sweep)
-            log.info("sweep: %s", result)
+            log.info("sweep finished", counts=result)
         except Exception:  # the sweeper must outlive a failed round
             log.exception("sweep failed")

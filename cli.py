@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
-import logging
 import sys
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -31,44 +28,25 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from app import create_app
+    from logs import configure_logging
     from settings import Settings
 
     settings = Settings.from_env()
+    configure_logging(settings, access_log=args.access_log)
     host = args.host or settings.host
     port = args.port or settings.port
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
-        log_level="info",
-        log_config=_log_config(),
-        access_log=args.access_log,
+        # Our logging stays in place (JSON lines, no query strings): uvicorn configures none of its own,
+        # and the app writes the access line (with the request ID) instead of uvicorn's.
+        log_config=None,
+        log_level=settings.log_level.lower(),
+        access_log=False,
         proxy_headers=False,
     )
     return 0
-
-
-class _PathOnly(logging.Filter):
-    """Access log lines without query strings: `?to=13800000000` or `?query=...` stay out of logs."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 3:
-            args = list(record.args)
-            path = args[2]
-            if isinstance(path, str):
-                args[2] = path.split("?", 1)[0]
-                record.args = tuple(args)
-        return True
-
-
-def _log_config() -> dict[str, Any]:
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config["filters"] = {"path_only": {"()": _PathOnly}}
-    config["handlers"]["access"]["filters"] = ["path_only"]
-    config["loggers"]["account_center"] = {"handlers": ["default"], "level": "INFO", "propagate": False}
-    return config
 
 
 def _migrate(_: argparse.Namespace) -> int:
@@ -80,12 +58,16 @@ def _migrate(_: argparse.Namespace) -> int:
 def _seed(_: argparse.Namespace) -> int:
     from app import build_deps
     from services.database import Database, run_write
-    from services.demo import seed
+    from services.demo import refusal, seed
     from services.errors import ServiceError
     from settings import Settings
 
+    settings = Settings.from_env()
+    if (reason := refusal(settings)) is not None:  # before the database is even opened
+        print(f"seed-demo refused: {reason}", file=sys.stderr)
+        return 2
+
     async def main() -> int:
-        settings = Settings.from_env()
         db = Database(settings.database_url)
         try:
             result = await run_write(db, build_deps(settings), seed)
@@ -104,12 +86,15 @@ def _seed(_: argparse.Namespace) -> int:
 
 def _sweep(_: argparse.Namespace) -> int:
     from app import build_deps
+    from logs import configure_logging
     from services.database import Database, run_write
     from services.sweeper import sweep
     from settings import Settings
 
+    settings = Settings.from_env()
+    configure_logging(settings)
+
     async def main() -> int:
-        settings = Settings.from_env()
         db = Database(settings.database_url)
         try:
             result = await run_write(db, build_deps(settings), sweep)

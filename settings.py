@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Self
 
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+# A production SECRET_KEY carries at least 256 bits (e.g. `python -c "import secrets; print(secrets.token_urlsafe(32))"`).
+MIN_SECRET_KEY_BYTES = 32
 
 
 def _bool(value: str | None, default: bool) -> bool:
@@ -76,6 +78,13 @@ class Settings:
     # REV-6: a back-office session ends this many hours after sign-in, however active (1..72; one
     # working day by default), besides the 30-minute idle timeout.
     reviewer_session_max_age_hours: int = 12
+    # --- Logs and response headers (logs.py, middleware.py) ---
+    # DEBUG | INFO | WARNING | ERROR. No level logs input values.
+    log_level: str = "INFO"
+    # json (one object per line) | console (human-readable); empty: console in development, json elsewhere.
+    log_format: str = ""
+    # Strict-Transport-Security in production; turn off only behind a TLS proxy that sets it itself.
+    hsts: bool = True
 
     @property
     def is_development(self) -> bool:
@@ -88,6 +97,10 @@ class Settings:
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
+
+    @property
+    def log_renderer(self) -> str:
+        return self.log_format or ("console" if self.is_development else "json")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Self:
@@ -122,6 +135,9 @@ class Settings:
             reviewer_session_max_age_hours=_int(
                 e.get("REVIEWER_SESSION_MAX_AGE_HOURS"), d.reviewer_session_max_age_hours
             ),
+            log_level=(e.get("LOG_LEVEL") or d.log_level).strip().upper(),
+            log_format=(e.get("LOG_FORMAT") or d.log_format).strip().lower(),
+            hsts=_bool(e.get("HSTS"), d.hsts),
         )
         settings.check()
         return settings
@@ -131,6 +147,12 @@ class Settings:
             raise ValueError(f"ENVIRONMENT must be development, test or production, not {self.environment!r}")
         if self.is_production and self.secret_key == DEV_SECRET_KEY:
             raise ValueError("SECRET_KEY must be set in production")
+        if self.is_production and len(self.secret_key.encode()) < MIN_SECRET_KEY_BYTES:
+            raise ValueError(f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes in production")
+        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, not {self.log_level!r}")
+        if self.log_format not in {"", "json", "console"}:
+            raise ValueError(f"LOG_FORMAT must be json or console, not {self.log_format!r}")
         if not 0 < self.provider_timeout_seconds <= 120:
             # The sweeper gives back a bank-card attempt left pending for 5 minutes; a provider call
             # must end well before that.

@@ -17,6 +17,7 @@ from schema.enums import (
     StudentErrorCode,
     VerificationErrorCode,
 )
+from schema.observability import note_user_error
 from services.errors import ServiceError
 
 
@@ -40,6 +41,7 @@ class Error:
         """The payload error for a service error. A code raised by a lower service (a code check inside
         registration, say) maps by name onto this payload's enum; a missing name is a bug tests catch."""
         code = err.code if isinstance(err.code, cls.code_enum) else cls.code_enum[err.code.name]
+        note_user_error(code.name)
         return cls(
             field=err.field,
             message=err.message,

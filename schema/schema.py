@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from strawberry.types import ExecutionContext
 from resolvers import accounts, appeals, auth, enterprise, mfa, recovery, students, verification
 from resolvers import viewer as viewer_resolvers
 from schema.context import Context
+from schema.observability import OperationLog, log_errors
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
@@ -58,8 +58,6 @@ from schema.types.payloads import (
 from schema.types.students import StudentStatusType
 from schema.types.verification import PersonalVerification, VerificationAttemptType
 from settings import Settings
-
-log = logging.getLogger("account_center.graphql")
 
 
 @strawberry.type(description="Read the signed-in account and public reference data.")
@@ -352,15 +350,11 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
 
 
 class Schema(strawberry.Schema):
-    """Logs errors without the query text: a document may carry a password or a code inline."""
+    """Logs errors by code and path, never their messages, the document or the variables: all may quote
+    a password, a code or an ID number (Strawberry's default logs each error with the variables)."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        for error in errors:
-            path = ".".join(str(p) for p in error.path or [])
-            if error.original_error is not None and not isinstance(error.original_error, ValueError):
-                log.error("GraphQL error at %s", path or "?", exc_info=error.original_error)
-            else:  # a malformed request: the client's problem; its message may quote the input
-                log.debug("GraphQL request refused at %s", path or "the document")
+        log_errors(errors, execution_context)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -368,7 +362,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=TYPES,
-        extensions=_extensions(settings),
+        extensions=[*_extensions(settings), OperationLog],
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
     )
 

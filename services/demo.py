@@ -7,6 +7,7 @@ Idempotent: running it again prints the same credentials and creates nothing new
 from __future__ import annotations
 
 import io
+from enum import Enum
 
 import pyotp
 from PIL import Image
@@ -20,9 +21,11 @@ from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS
 from services.appeals import service as appeals
 from services.documents import service as documents
+from services.errors import ServiceError
 from services.review import reviewers
 from services.review import service as review
 from services.uow import Uow
+from settings import Settings
 
 DEMO_CLOUD_USERNAME = "demo-cloud"
 DEMO_CLOUD_PASSWORD = "Demo-Cloud-2026!"
@@ -35,8 +38,26 @@ DEMO_REVIEWER_PASSWORD = "Demo-Reviewer-2026!"
 DEMO_APPEAL_PHONE = "+8613700137000"
 
 
+class DemoErrorCode(Enum):
+    NOT_SANDBOX = "NOT_SANDBOX"
+
+
+def refusal(settings: Settings) -> str | None:
+    """Why demo data may not go into this database, or None. Its passwords and TOTP secrets are printed
+    and published: only a sandbox outside production may hold it."""
+    if settings.is_production or not settings.sandbox:
+        return (
+            "seed-demo creates accounts and reviewers with published passwords; it runs only in sandbox mode "
+            f"(SANDBOX=1) outside production, not with ENVIRONMENT={settings.environment} "
+            f"SANDBOX={int(settings.sandbox)}"
+        )
+    return None
+
+
 async def seed(uow: Uow) -> list[str]:
-    """Create what is missing; return the lines to print."""
+    """Create what is missing; return the lines to print. Refused outside a sandbox."""
+    if (reason := refusal(uow.settings)) is not None:
+        raise ServiceError(DemoErrorCode.NOT_SANDBOX, reason)
     lines: list[str] = []
     now = uow.now()
     cloud = await uow.session.scalar(select(Account).where(Account.username_key == DEMO_CLOUD_USERNAME))

@@ -85,3 +85,31 @@ def test_org_2_upload_quota_and_decode_concurrency_are_read_and_bounded() -> Non
         Settings.from_env({"UPLOAD_DECODE_CONCURRENCY": "0"})
     with pytest.raises(ValueError, match="UPLOAD_DECODE_CONCURRENCY"):
         Settings.from_env({"UPLOAD_DECODE_CONCURRENCY": "17"})
+
+
+def test_production_refuses_a_secret_key_under_32_bytes() -> None:
+    prod = {"ENVIRONMENT": "production", "SANDBOX": "0"}
+    with pytest.raises(ValueError, match="SECRET_KEY must be at least 32 bytes"):
+        Settings.from_env({**prod, "SECRET_KEY": "k" * 31})
+    with pytest.raises(ValueError, match="SECRET_KEY must be at least 32 bytes"):
+        Settings.from_env({**prod, "SECRET_KEY": "密" * 10})  # 10 characters, 30 bytes
+    assert Settings.from_env({**prod, "SECRET_KEY": "密" * 11}).is_production  # 33 bytes
+    assert Settings.from_env({**prod, "SECRET_KEY": "k" * 32}).is_production
+    # Outside production a short key is allowed (tests, development)
+    assert Settings.from_env({"ENVIRONMENT": "test", "SECRET_KEY": "short"}).secret_key == "short"
+
+
+def test_log_level_and_format_are_read_and_checked() -> None:
+    s = Settings.from_env({"LOG_LEVEL": "debug", "LOG_FORMAT": "Console"})
+    assert (s.log_level, s.log_format, s.log_renderer) == ("DEBUG", "console", "console")
+    assert Settings.from_env({}).log_renderer == "console"  # development
+    assert Settings.from_env({"ENVIRONMENT": "test"}).log_renderer == "json"
+    with pytest.raises(ValueError, match="LOG_LEVEL"):
+        Settings.from_env({"LOG_LEVEL": "TRACE"})  # uvicorn's trace level logs whole requests
+    with pytest.raises(ValueError, match="LOG_FORMAT"):
+        Settings.from_env({"LOG_FORMAT": "xml"})
+
+
+def test_hsts_is_on_unless_turned_off() -> None:
+    assert Settings.from_env({}).hsts
+    assert not Settings.from_env({"HSTS": "0"}).hsts
