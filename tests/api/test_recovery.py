@@ -233,7 +233,8 @@ async def test_rec_1_right_code_sets_the_new_password_and_ends_every_session(cli
         ("x" * 129, "PASSWORD_TOO_LONG"),
         ("AliceLiddell", "PASSWORD_SAME_AS_USERNAME"),
         (PHONE, "PASSWORD_SAME_AS_PHONE"),
-        ("password123", "PASSWORD_TOO_COMMON"),
+        ("password123", "PASSWORD_TOO_WEAK"),
+        ("Aliceliddell13700000001", "PASSWORD_TOO_WEAK"),  # the account's own name and phone
     ],
 )
 async def test_rec_1_weak_new_password_is_a_payload_error_on_new_password(
