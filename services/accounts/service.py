@@ -518,10 +518,12 @@ async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up
     codes.check_format(code)
     # The grant first (checked, not yet used): without it nothing below is revealed or counted.
     await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
+    # Then the code sent to that address (a counted wrong code must not use up the grant): only the
+    # address's holder learns whether another account has it.
+    code_id = await codes.check(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
     if await repo.email_in_use(uow, address.lower(), except_account_id=account.id):
         raise _email_taken()
-    # As for the phone: a counted wrong code must not use up the grant.
-    await codes.verify(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
+    await codes.use(uow, code_id)
     await mfa.require_step_up(uow, account, session_id, step_up_token)
     account.email = address
     account.email_key = address.lower()
