@@ -56,6 +56,11 @@ class Settings:
     public_url: str = ""
     # Seconds to wait for an outside provider (identity registry, bank-card check, liveness).
     provider_timeout_seconds: float = 10.0
+    # REC-1 / REC-2 bot check outside sandbox mode: a "siteverify" endpoint (Cloudflare Turnstile,
+    # hCaptcha, reCAPTCHA) and this site's secret for it. Unset: every bot check fails closed.
+    bot_check_verify_url: str = ""
+    bot_check_secret: str = ""
+    bot_check_timeout_seconds: float = 5.0
 
     @property
     def is_development(self) -> bool:
@@ -91,6 +96,9 @@ class Settings:
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
             public_url=e.get("PUBLIC_URL") or d.public_url,
             provider_timeout_seconds=float(e.get("PROVIDER_TIMEOUT_SECONDS") or d.provider_timeout_seconds),
+            bot_check_verify_url=e.get("BOT_CHECK_VERIFY_URL") or d.bot_check_verify_url,
+            bot_check_secret=e.get("BOT_CHECK_SECRET") or d.bot_check_secret,
+            bot_check_timeout_seconds=float(e.get("BOT_CHECK_TIMEOUT_SECONDS") or d.bot_check_timeout_seconds),
         )
         settings.check()
         return settings
@@ -106,3 +114,17 @@ class Settings:
             raise ValueError("PROVIDER_TIMEOUT_SECONDS must be between 0 and 120")
         if self.is_production and self.sandbox:
             raise ValueError("SANDBOX must be off in production")
+        self._check_bot_check()
+
+    def _check_bot_check(self) -> None:
+        """Half a bot-check configuration is a mistake; none at all starts, and fails closed per request
+        (like the other outside providers), so a deployment without recovery still runs."""
+        if bool(self.bot_check_verify_url) != bool(self.bot_check_secret):
+            raise ValueError("BOT_CHECK_VERIFY_URL and BOT_CHECK_SECRET are set together or not at all")
+        if not 0 < self.bot_check_timeout_seconds <= 30:
+            raise ValueError("BOT_CHECK_TIMEOUT_SECONDS must be between 0 and 30")
+        url = self.bot_check_verify_url
+        if url and not url.startswith(("https://", "http://")):
+            raise ValueError("BOT_CHECK_VERIFY_URL must be an http(s) URL")
+        if url and self.is_production and not url.startswith("https://"):
+            raise ValueError("BOT_CHECK_VERIFY_URL must use https in production (the secret is posted to it)")

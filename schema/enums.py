@@ -103,7 +103,10 @@ SPECIFIC = {
     "DESTINATION_REQUIRED": "This purpose needs a destination (phone or email).",
     "DESTINATION_NOT_ALLOWED": "This purpose has a fixed destination; leave this field empty.",
     "PURPOSE_NOT_ALLOWED": "Codes for this purpose are sent by their own mutation (see the message).",
-    "BOT_CHECK_FAILED": "The bot check did not pass (REC-1).",
+    "BOT_CHECK_FAILED": "The bot check did not pass: the verifier refused the token, or it was empty or over 2048 "
+    "characters (REC-1, REC-2).",
+    "BOT_CHECK_UNAVAILABLE": "The bot check could not be done (no verifier configured, or it did not answer in "
+    "time or answered nonsense); nothing was sent or counted. Retry later (REC-1, REC-2).",
     "LOGIN_NAME_REQUIRED": "Enter the login name.",
     "LOOKUP_CRITERIA_REQUIRED": "Give exactly one of: phone, accountId, or name + idNumber (REC-2).",
     "NAME_REQUIRED": "Enter the verified name together with the ID number (REC-2).",

@@ -7,6 +7,7 @@ class RecoveryErrorCode(Enum):
     """Why a forgot-password or forgot-account step was refused (REC-1, REC-2)."""
 
     BOT_CHECK_FAILED = "BOT_CHECK_FAILED"
+    BOT_CHECK_UNAVAILABLE = "BOT_CHECK_UNAVAILABLE"
     LOGIN_NAME_REQUIRED = "LOGIN_NAME_REQUIRED"
     LOOKUP_CRITERIA_REQUIRED = "LOOKUP_CRITERIA_REQUIRED"
     INVALID_PHONE = "INVALID_PHONE"
