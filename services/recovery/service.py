@@ -189,7 +189,7 @@ async def password_reset_complete(
         return gate
     await tx.release()
     password_hash = await tx.deps.hasher.hash(new_password)
-    return await tx.write(_reset_apply, gate, ticket_token, code, password_hash)
+    return await tx.write(_reset_apply, gate, password_hash)
 
 
 async def _reset_gate(uow: Uow, ticket_token: str, code: str, new_password: str) -> _ResetGate:
@@ -252,15 +252,15 @@ async def _wrong_code_for_no_account(uow: Uow, ticket: RecoveryTicket) -> Servic
     )
 
 
-async def _reset_apply(uow: Uow, gate: _ResetGate, ticket_token: str, code: str, password_hash: str) -> Account:
+async def _reset_apply(uow: Uow, gate: _ResetGate, password_hash: str) -> Account:
     now = uow.now()
     # The ticket and the code once each, atomically: of two completions racing, one sets the password.
-    ticket = await _ticket(uow, ticket_token, "password_reset")
-    assert ticket.id == gate.ticket_id
     used = await uow.session.execute(
         update(RecoveryTicket)
         .where(
-            RecoveryTicket.id == gate.ticket_id, RecoveryTicket.id == ticket.id, RecoveryTicket.consumed_at.is_(None)
+            RecoveryTicket.id == gate.ticket_id,
+            RecoveryTicket.consumed_at.is_(None),
+            RecoveryTicket.expires_at > now,
         )
         .values(consumed_at=now)
         .returning(RecoveryTicket.id)

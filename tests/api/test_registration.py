@@ -375,6 +375,22 @@ async def test_reg_2_sixty_simultaneous_probes_with_one_code_get_five_taken_answ
     assert [a.username for a in await _accounts(db)] == ["alice01"]
 
 
+@pytest.mark.slow
+async def test_reg_5_sixty_simultaneous_registrations_with_one_code_create_one_account(
+    client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given one right registration code for PHONE
+    [code] = await _insert_codes(db, settings, clock, PHONE_E164, "REGISTRATION", 1)
+    # When 60 registrations of free names use it at once
+    results = await asyncio.gather(*[_register_with(client, f"user{i:04d}", code) for i in range(60)])
+    # Then exactly one account is created; the code served once
+    assert [r["errors"] for r in results].count([]) == 1
+    assert {e["code"] for r in results for e in r["errors"]} <= {"CODE_INVALID", "CODE_ATTEMPTS_EXHAUSTED"}
+    assert len(await _accounts(db)) == 1
+    assert await _cloud_quota(db) == 1
+    assert await _consumed_codes(db) == 1
+
+
 # --- REG-3: at most 10 cloud accounts per phone ---------------------------------------------------
 
 
