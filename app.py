@@ -26,7 +26,7 @@ from schema.schema import build_schema
 from services.clock import Clock, SystemClock
 from services.database import Database, run_write
 from services.notify.notifier import OutboxNotifier
-from services.providers.botcheck import SandboxBotCheck
+from services.providers.botcheck import build_bot_check
 from services.providers.bundle import build_providers
 from services.security import PasswordHasher
 from services.sweeper import sweep
@@ -117,7 +117,7 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
             settings.argon2_parallelism,
             settings.password_hash_workers or None,
         ),
-        bot_check=SandboxBotCheck(),
+        bot_check=build_bot_check(settings),  # REC-1: sandbox only in sandbox mode
         providers=build_providers(settings),
     )
 
@@ -177,6 +177,7 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            await deps.bot_check.aclose()
             await database.dispose()
 
     app = Starlette(routes=routes, lifespan=lifespan)

@@ -85,6 +85,11 @@ class Settings:
     log_format: str = ""
     # Strict-Transport-Security in production; turn off only behind a TLS proxy that sets it itself.
     hsts: bool = True
+    # REC-1 / REC-2 bot check outside sandbox mode: a "siteverify" endpoint (Cloudflare Turnstile,
+    # hCaptcha, reCAPTCHA) and this site's secret for it. Unset: every bot check fails closed.
+    bot_check_verify_url: str = ""
+    bot_check_secret: str = ""
+    bot_check_timeout_seconds: float = 5.0
 
     @property
     def is_development(self) -> bool:
@@ -138,6 +143,9 @@ class Settings:
             log_level=(e.get("LOG_LEVEL") or d.log_level).strip().upper(),
             log_format=(e.get("LOG_FORMAT") or d.log_format).strip().lower(),
             hsts=_bool(e.get("HSTS"), d.hsts),
+            bot_check_verify_url=e.get("BOT_CHECK_VERIFY_URL") or d.bot_check_verify_url,
+            bot_check_secret=e.get("BOT_CHECK_SECRET") or d.bot_check_secret,
+            bot_check_timeout_seconds=float(e.get("BOT_CHECK_TIMEOUT_SECONDS") or d.bot_check_timeout_seconds),
         )
         settings.check()
         return settings
@@ -178,3 +186,17 @@ class Settings:
         if not 1 <= self.upload_decode_concurrency <= 16:
             # Each decode may take up to documents.MAX_DECODE_BYTES (128 MiB).
             raise ValueError("UPLOAD_DECODE_CONCURRENCY must be between 1 and 16")
+        self._check_bot_check()
+
+    def _check_bot_check(self) -> None:
+        """Half a bot-check configuration is a mistake; none at all starts, and fails closed per request
+        (like the other outside providers), so a deployment without recovery still runs."""
+        if bool(self.bot_check_verify_url) != bool(self.bot_check_secret):
+            raise ValueError("BOT_CHECK_VERIFY_URL and BOT_CHECK_SECRET are set together or not at all")
+        if not 0 < self.bot_check_timeout_seconds <= 30:
+            raise ValueError("BOT_CHECK_TIMEOUT_SECONDS must be between 0 and 30")
+        url = self.bot_check_verify_url
+        if url and not url.startswith(("https://", "http://")):
+            raise ValueError("BOT_CHECK_VERIFY_URL must be an http(s) URL")
+        if url and self.is_production and not url.startswith("https://"):
+            raise ValueError("BOT_CHECK_VERIFY_URL must use https in production (the secret is posted to it)")

@@ -38,7 +38,7 @@ def _update(result: Account | ServiceError) -> AccountUpdatePayload:
 
 
 async def account_register(info: Info, input: Annotated[AccountRegisterInput, INPUT]) -> AccountRegisterPayload:
-    result = await info.context.write(accounts.register_cloud, input.to_command())
+    result = await accounts.register_cloud(info.context, input.to_command())
     if isinstance(result, ServiceError):
         return AccountRegisterPayload(errors=[AccountError.from_service(result)])
     return AccountRegisterPayload(account=AccountType.of(result), errors=[])

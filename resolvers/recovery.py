@@ -44,7 +44,7 @@ async def password_reset_start(
     info: Info, input: Annotated[PasswordResetStartInput, INPUT]
 ) -> PasswordResetStartPayload:
     ctx = info.context
-    result = await ctx.write(recovery.password_reset_start, input.login_name, input.bot_token, ctx.client.ip)
+    result = await recovery.password_reset_start(ctx, input.login_name, input.bot_token, ctx.client.ip)
     if isinstance(result, ServiceError):
         return PasswordResetStartPayload(errors=[RecoveryError.from_service(result)])
     return PasswordResetStartPayload(
@@ -59,7 +59,7 @@ async def password_reset_start(
 async def password_reset_complete(
     info: Info, input: Annotated[PasswordResetCompleteInput, INPUT]
 ) -> PasswordResetCompletePayload:
-    result = await info.context.write(recovery.password_reset_complete, input.ticket, input.code, input.new_password)
+    result = await recovery.password_reset_complete(info.context, input.ticket, input.code, input.new_password)
     if isinstance(result, ServiceError):
         return PasswordResetCompletePayload(success=False, errors=[RecoveryError.from_service(result)])
     return PasswordResetCompletePayload(success=True, errors=[])
@@ -69,8 +69,8 @@ async def account_recovery_lookup(
     info: Info, input: Annotated[AccountRecoveryLookupInput, INPUT]
 ) -> AccountRecoveryLookupPayload:
     ctx = info.context
-    result = await ctx.write(
-        recovery.account_lookup,
+    result = await recovery.account_lookup(
+        ctx,
         bot_token=input.bot_token,
         client_ip=ctx.client.ip,
         phone=input.phone,

@@ -50,16 +50,22 @@ COMMON = {
     "PASSWORD_TOO_LONG": "Passwords have at most 128 characters (REG-7).",
     "PASSWORD_SAME_AS_USERNAME": "The password may not equal the username (REG-7).",
     "PASSWORD_SAME_AS_PHONE": "The password may not equal the phone number (REG-7).",
-    "PASSWORD_TOO_COMMON": "The password is on the list of common passwords (REG-7).",
+    "PASSWORD_TOO_WEAK": "The password is too easy to guess: its zxcvbn score is under 3, counting the user's own "
+    "username, phone, e-mail and names as known words; the message carries zxcvbn's warning and suggestions "
+    "(REG-7). Only the first 32 characters are judged (16 when they hold more than 4 different digits or symbols "
+    "zxcvbn reads as letters).",
 }
 
 SPECIFIC = {
     "INVALID_USERNAME": "4 to 32 characters: a letter first, then letters, digits, '_', '-' or '.'.",
-    "USERNAME_TAKEN": "The username is used by another account, or was used by a cancelled one (REG-2).",
+    "USERNAME_TAKEN": "The username is used by another account, or was used by a cancelled one (REG-2). "
+    "Answered only after a right code, and it costs one of the code's 5 tries: `attemptsRemaining` tells "
+    "how many are left for a corrected name.",
     "USERNAME_IMMUTABLE": "A username, once set, can never be changed (PROF-4).",
     "WRONG_PASSWORD": "The current password is wrong; `attemptsRemaining` tells the tries left before a "
     "15-minute lock (AUTH-5).",
-    "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3).",
+    "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3). At registration: answered only "
+    "after a right code, and it costs one of its tries.",
     "PHONE_UNCHANGED": "The new phone equals the bound phone.",
     "PHONE_HAS_PORTAL_ACCOUNT": "The phone already has a portal account (REG-4).",
     "EMAIL_TAKEN": "The e-mail address is bound to another account.",
@@ -103,7 +109,10 @@ SPECIFIC = {
     "DESTINATION_REQUIRED": "This purpose needs a destination (phone or email).",
     "DESTINATION_NOT_ALLOWED": "This purpose has a fixed destination; leave this field empty.",
     "PURPOSE_NOT_ALLOWED": "Codes for this purpose are sent by their own mutation (see the message).",
-    "BOT_CHECK_FAILED": "The bot check did not pass (REC-1).",
+    "BOT_CHECK_FAILED": "The bot check did not pass: the verifier refused the token, or it was empty or over 2048 "
+    "characters (REC-1, REC-2).",
+    "BOT_CHECK_UNAVAILABLE": "The bot check could not be done (no verifier configured, or it did not answer in "
+    "time or answered nonsense); nothing was sent or counted. Retry later (REC-1, REC-2).",
     "LOGIN_NAME_REQUIRED": "Enter the login name.",
     "LOOKUP_CRITERIA_REQUIRED": "Give exactly one of: phone, accountId, or name + idNumber (REC-2).",
     "NAME_REQUIRED": "Enter the verified name together with the ID number (REC-2).",

@@ -20,8 +20,9 @@ T = TypeVar("T")
 
 
 class Transactions(Protocol):
-    """What a use case that needs more than one transaction gets from its edge (rare: password sign-in,
-    which must not hold a database lock while argon2 runs)."""
+    """What a use case that needs more than one transaction gets from its edge: one that must not hold a
+    database lock while argon2 or the network runs (password sign-in, registration, password reset, the
+    recovery bot check)."""
 
     @property
     def deps(self) -> Deps: ...

@@ -30,6 +30,8 @@ from services.clock import ManualClock
 from services.database import Database
 from settings import Settings
 
+pytest_plugins = ["tests.siteverify"]  # the `siteverify` fixture: a bot-check endpoint on loopback
+
 DB_URL = os.environ.get("DATABASE_URL", "")
 IS_PG = DB_URL.startswith("postgresql")
 TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]

@@ -113,3 +113,37 @@ def test_log_level_and_format_are_read_and_checked() -> None:
 def test_hsts_is_on_unless_turned_off() -> None:
     assert Settings.from_env({}).hsts
     assert not Settings.from_env({"HSTS": "0"}).hsts
+
+
+def test_rec_1_bot_check_settings_are_read_and_refused_when_half_set_or_unsafe() -> None:
+    prod = {"ENVIRONMENT": "production", "SANDBOX": "false", "SECRET_KEY": "k" * 32}
+    # A verifier URL and its secret are read together, with the call's timeout
+    s = Settings.from_env(
+        {
+            **prod,
+            "BOT_CHECK_VERIFY_URL": "https://challenges.example/siteverify",
+            "BOT_CHECK_SECRET": "0x-secret",
+            "BOT_CHECK_TIMEOUT_SECONDS": "3",
+        }
+    )
+    assert (s.bot_check_verify_url, s.bot_check_secret, s.bot_check_timeout_seconds) == (
+        "https://challenges.example/siteverify",
+        "0x-secret",
+        3.0,
+    )
+    # One without the other is a mistake
+    with pytest.raises(ValueError, match="together"):
+        Settings.from_env({**prod, "BOT_CHECK_VERIFY_URL": "https://challenges.example/siteverify"})
+    with pytest.raises(ValueError, match="together"):
+        Settings.from_env({**prod, "BOT_CHECK_SECRET": "0x-secret"})
+    # The secret is never posted in clear in production; outside it a loopback http URL is fine
+    plain = {"BOT_CHECK_VERIFY_URL": "http://127.0.0.1:9/siteverify", "BOT_CHECK_SECRET": "0x-secret"}
+    with pytest.raises(ValueError, match="https"):
+        Settings.from_env({**prod, **plain})
+    assert Settings.from_env({"ENVIRONMENT": "test", **plain}).bot_check_verify_url == plain["BOT_CHECK_VERIFY_URL"]
+    with pytest.raises(ValueError, match="http"):
+        Settings.from_env({"BOT_CHECK_VERIFY_URL": "ftp://x/siteverify", "BOT_CHECK_SECRET": "s"})
+    with pytest.raises(ValueError, match="BOT_CHECK_TIMEOUT_SECONDS"):
+        Settings.from_env({"BOT_CHECK_TIMEOUT_SECONDS": "0"})
+    # None at all still starts: every bot check then fails closed (BOT_CHECK_UNAVAILABLE)
+    assert Settings.from_env(prod).bot_check_verify_url == ""

@@ -24,10 +24,15 @@ class AccountRegisterInput:
         description="4 to 32 characters, a letter first; unique case-insensitively, forever (REG-2)."
     )
     password: str = strawberry.field(
-        description="8 to 128 characters, not the username or phone, not a common password (REG-7)."
+        description="8 to 128 characters, not the username or phone, and hard to guess: a zxcvbn score of at "
+        "least 3 with the username and phone counted as known words (REG-7)."
     )
     phone: str = strawberry.field(description="Mainland mobile number; at most 10 cloud accounts each (REG-3).")
-    code: str = strawberry.field(description="The 6-digit code sent to `phone` for REGISTRATION (REG-5).")
+    code: str = strawberry.field(
+        description="The 6-digit code sent to `phone` for REGISTRATION (REG-5). It is checked before the "
+        "username and the phone's quota; each USERNAME_TAKEN or PHONE_QUOTA_REACHED after it costs one of "
+        "its 5 tries (CODE-2)."
+    )
     agreements: list[AgreementAcceptanceInput] = strawberry.field(
         description="The three sign-up agreements of the `agreements` query (USER_SERVICE, ONLINE_ORDERING, "
         "PRIVACY_POLICY), current versions (REG-5)."

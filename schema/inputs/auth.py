@@ -58,19 +58,30 @@ class OperationChallengeVerifyInput:
 @strawberry.input(description="Start a password reset (REC-1).")
 class PasswordResetStartInput:
     login_name: str = strawberry.field(description="Username, or a portal account's phone or e-mail.")
-    bot_token: str = strawberry.field(description="The bot-check token (sandbox: `sandbox-pass`).")
+    bot_token: str = strawberry.field(
+        description="The client token of the bot check (a Turnstile / hCaptcha / reCAPTCHA response, at most "
+        "2048 characters; sandbox: `sandbox-pass`)."
+    )
 
 
 @strawberry.input(description="Finish a password reset (REC-1).")
 class PasswordResetCompleteInput:
     ticket: str = strawberry.field(description="From `passwordResetStart`.")
-    code: str = strawberry.field(description="The SMS code sent to the bound phone.")
-    new_password: str = strawberry.field(description="The REG-7 rules apply.")
+    code: str = strawberry.field(
+        description="The SMS code sent to the bound phone; checked before the new password is judged "
+        "against the account."
+    )
+    new_password: str = strawberry.field(
+        description="The REG-7 rules apply; refused after a right code, the code stays usable for another."
+    )
 
 
 @strawberry.input(description="Look accounts up (REC-2): give exactly one of `phone` and `accountId`.")
 class AccountRecoveryLookupInput:
-    bot_token: str = strawberry.field(description="The bot-check token (sandbox: `sandbox-pass`).")
+    bot_token: str = strawberry.field(
+        description="The client token of the bot check (a Turnstile / hCaptcha / reCAPTCHA response, at most "
+        "2048 characters; sandbox: `sandbox-pass`)."
+    )
     phone: str | None = strawberry.field(default=None, description="A mainland mobile number.")
     account_id: str | None = strawberry.field(default=None, description="16 digits.")
     name: str | None = strawberry.field(

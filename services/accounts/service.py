@@ -14,13 +14,11 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
-from pathlib import Path
 
 from sqlalchemy.exc import IntegrityError
 
 from models.accounts import Account, AgreementAcceptance
-from services.accounts import phones
+from services.accounts import phones, strength
 from services.accounts import repository as repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance, AgreementKind
 from services.accounts.errors import AccountErrorCode
@@ -28,6 +26,7 @@ from services.auth import policy
 from services.auth import repository as auth_repo
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
+from services.database import Transactions
 from services.errors import ServiceError
 from services.identifiers import national, normalize_email, normalize_phone
 from services.mfa import service as mfa
@@ -38,12 +37,6 @@ USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{3,31}$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128  # REG-7
 IDLE_TIMEOUT_MIN, IDLE_TIMEOUT_MAX = 15, 1439  # AUTH-3
 PROFILE_LIMITS = {"contact_name": 64, "company_name": 128, "industry": 64, "address": 256}
-
-
-@cache
-def _common_passwords() -> frozenset[str]:
-    path = Path(__file__).with_name("common_passwords.txt")
-    return frozenset(line.strip() for line in path.read_text().splitlines() if line.strip())
 
 
 def _required_phone(raw: str, field: str = "phone") -> str:
@@ -64,12 +57,28 @@ def check_username(raw: str, field: str = "username") -> str:
     return username
 
 
-def check_password(password: str, *, username: str | None, phone: str | None, field: str = "password") -> None:
-    """REG-7: 8..128 characters, not the username or phone, not a common password."""
+def check_password_length(password: str, field: str = "password") -> None:
+    """REG-7: 8..128 characters. Judges the input alone, so it may run before any secret is checked."""
     if len(password) < PASSWORD_MIN:
         raise ServiceError(AccountErrorCode.PASSWORD_TOO_SHORT, "A password has at least 8 characters.", field)
     if len(password) > PASSWORD_MAX:
         raise ServiceError(AccountErrorCode.PASSWORD_TOO_LONG, "A password has at most 128 characters.", field)
+
+
+def check_password(
+    password: str,
+    *,
+    username: str | None,
+    phone: str | None,
+    email: str | None = None,
+    names: tuple[str | None, ...] = (),
+    field: str = "password",
+) -> None:
+    """REG-7: 8..128 characters, not the username or phone, and hard to guess (zxcvbn score >= 3) with
+    the user's own username, phone, e-mail and names as the first words tried. Compares with the
+    account's data: where those are not the caller's own input, run it only after a secret was checked
+    (REC-1)."""
+    check_password_length(password, field)
     if username and password.lower() == username.lower():
         raise ServiceError(
             AccountErrorCode.PASSWORD_SAME_AS_USERNAME, "The password must differ from the username.", field
@@ -78,8 +87,16 @@ def check_password(password: str, *, username: str | None, phone: str | None, fi
         raise ServiceError(
             AccountErrorCode.PASSWORD_SAME_AS_PHONE, "The password must differ from the phone number.", field
         )
-    if password.lower() in _common_passwords():
-        raise ServiceError(AccountErrorCode.PASSWORD_TOO_COMMON, "This password is too common; choose another.", field)
+    local_part = email.partition("@")[0] if email else None
+    numbers = (phone, national(phone)) if phone else ()
+    judged = strength.estimate(password, (username, *numbers, email, local_part, *names))
+    if not judged.acceptable:
+        advice = " ".join(filter(None, (judged.warning, *judged.suggestions)))
+        raise ServiceError(
+            AccountErrorCode.PASSWORD_TOO_WEAK,
+            f"This password is too easy to guess. {advice}".strip(),
+            field,
+        )
 
 
 def _titles(kinds: tuple[AgreementKind, ...]) -> str:
@@ -166,32 +183,86 @@ class RegisterCommand:
     agreements: list[Acceptance]
 
 
-async def register_cloud(uow: Uow, cmd: RegisterCommand) -> Account:
-    # Local checks first: a refused input moves no counter and consumes no code.
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    """A registration whose input passed every check that needs no state."""
+
+    username: str
+    phone: str
+    code: str
+    agreements: list[Acceptance]
+
+
+async def register_cloud(tx: Transactions, cmd: RegisterCommand) -> Account | ServiceError:
+    """REG-2..REG-7 in steps, so nothing about other accounts is told before the code is checked and
+    no write transaction waits on argon2: the checks that need no state; a short write that checks
+    (and counts) the code, then the username and the phone's quota; the hash, outside any
+    transaction; a short write that checks again and creates the account."""
+    try:
+        registration = _checked_registration(cmd)
+    except ServiceError as err:
+        return err
+    gate = await tx.write(_registration_gate, registration)
+    if isinstance(gate, ServiceError):
+        return gate
+    await tx.release()
+    password_hash = await tx.deps.hasher.hash(cmd.password)
+    return await tx.write(_create_cloud_account, registration, password_hash)
+
+
+def _checked_registration(cmd: RegisterCommand) -> _Registration:
+    """The input alone judged: a refusal here tells nothing, moves no counter and uses no code."""
     username = check_username(cmd.username)
     phone = _required_phone(cmd.phone)
-    check_password(cmd.password, username=username, phone=phone)
-    accepted = check_agreements(cmd.agreements)
-    codes.check_format(cmd.code)
-    key = username.lower()
-    if await repo.username_in_use(uow, key):  # REG-2 (CAN-5: retired names included)
-        raise _username_taken()
-    if await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
-        raise _phone_quota_error()
-    # REG-5: a valid SMS code sent to the phone.
-    await codes.verify(uow, destination=phone, purpose=CodePurpose.REGISTRATION, code=cmd.code)
+    check_password(cmd.password, username=username, phone=phone)  # REG-7, with the typed name and phone
+    accepted = check_agreements(cmd.agreements)  # REG-5
+    code = codes.check_format(cmd.code)
+    return _Registration(username, phone, code, accepted)
+
+
+async def _registration_gate(uow: Uow, registration: _Registration) -> int:
+    """The code's ID once the code, the username and the phone's quota allow the registration."""
+    # REG-5 first: a valid SMS code sent to the phone, checked and counted (CODE-2) before anything
+    # about other accounts is answered, so usernames cannot be listed without a code.
+    code_id = await codes.check(
+        uow, destination=registration.phone, purpose=CodePurpose.REGISTRATION, code=registration.code
+    )
+    # REG-2 (CAN-5: retired names included) and REG-3: each such refusal after a right code costs one
+    # of its 5 tries, so one code probes at most 5 names while its owner can still correct the name.
+    if await repo.username_in_use(uow, registration.username.lower()):
+        raise await _refused_after_code(uow, code_id, _username_taken())
+    if await repo.cloud_accounts_on_phone(uow, registration.phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
+        raise await _refused_after_code(uow, code_id, _phone_quota_error())
+    return code_id
+
+
+async def _refused_after_code(uow: Uow, code_id: int, error: ServiceError) -> ServiceError:
+    remaining = await codes.count_refusal(uow, code_id)
+    tries = f"{remaining} tries left with this code" if remaining else "the code is now void; request a new one"
+    return ServiceError(
+        error.code,
+        f"{error.message.rstrip('.')}; {tries}.",
+        error.field,
+        persist=True,  # the counted try stays
+        attempts_remaining=remaining,
+    )
+
+
+async def _create_cloud_account(uow: Uow, registration: _Registration, password_hash: str) -> Account:
+    # Again: since the first check another request may have taken the name, the last slot or the code.
+    code_id = await _registration_gate(uow, registration)
     # REG-3: the atomic count; a concurrent registration may have taken the 10th slot.
-    if not await repo.take_cloud_slot(uow, phone):
-        raise _phone_quota_error()
-    password_hash = await uow.deps.hasher.hash(cmd.password)
-    now = uow.now()
+    if not await repo.take_cloud_slot(uow, registration.phone):
+        raise await _refused_after_code(uow, code_id, _phone_quota_error())
+    await codes.use(uow, code_id)  # CODE-2: single use
+    username, now = registration.username, uow.now()
     new_account = Account(
         kind="cloud",
         status="active",
         account_number=await _new_account_number(uow),  # REG-6: at registration
         username=username,
-        username_key=key,
-        phone=phone,
+        username_key=username.lower(),
+        phone=registration.phone,
         password_hash=password_hash,
         idle_timeout_minutes=60,
         op_protection_sms=True,  # MFA-3
@@ -203,10 +274,11 @@ async def register_cloud(uow: Uow, cmd: RegisterCommand) -> Account:
         password_changed_at=now,
     )
     uow.session.add(new_account)
-    await _flush_unique(uow, "username_key", _username_taken())  # REG-2 under concurrency
-    account = new_account
-    await record_acceptances(uow, account.id, accepted, "registration")
-    return account
+    # REG-2 under concurrency (PostgreSQL): a registration of the same name that committed after this
+    # transaction's check. The name was free when checked, so this tells a prober nothing.
+    await _flush_unique(uow, "username_key", _username_taken())
+    await record_acceptances(uow, new_account.id, registration.agreements, "registration")
+    return new_account
 
 
 def _phone_quota_error(field: str = "phone") -> ServiceError:
@@ -430,10 +502,12 @@ async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up
     codes.check_format(code)
     # The grant first (checked, not yet used): without it nothing below is revealed or counted.
     await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
+    # Then the code sent to that address (a counted wrong code must not use up the grant): only the
+    # address's holder learns whether another account has it.
+    code_id = await codes.check(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
     if await repo.email_in_use(uow, address.lower(), except_account_id=account.id):
         raise _email_taken()
-    # As for the phone: a counted wrong code must not use up the grant.
-    await codes.verify(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
+    await codes.use(uow, code_id)
     await mfa.require_step_up(uow, account, session_id, step_up_token)
     account.email = address
     account.email_key = address.lower()

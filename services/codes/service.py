@@ -209,6 +209,21 @@ def check_format(code: str, field: str = "code") -> str:
 
 async def verify(uow: Uow, *, destination: str, purpose: CodePurpose, code: str, field: str = "code") -> int:
     """Accept the code once and return its ID, or raise. A wrong entry is counted and committed (CODE-2)."""
+    code_id = await check(uow, destination=destination, purpose=purpose, code=code, field=field)
+    await use(uow, code_id, field)
+    return code_id
+
+
+async def use(uow: Uow, code_id: int, field: str = "code") -> None:
+    """Use up a code `check` accepted (CODE-2: single use)."""
+    if not await repo.consume(uow, code_id, uow.now()):
+        raise _exhausted(field)  # a concurrent request used up the last try or the code itself
+
+
+async def check(uow: Uow, *, destination: str, purpose: CodePurpose, code: str, field: str = "code") -> int:
+    """The ID of the live code matching `code`, without using it up; a wrong entry is counted and
+    committed (CODE-2). For a use case that must judge more after the code and before using it (`verify`
+    then `count_refusal`, or a second transaction)."""
     value = check_format(code, field)
     now = uow.now()
     match = await repo.find_matching(uow, destination, purpose.value, uow.keyed(f"code:{value}"))
@@ -217,9 +232,7 @@ async def verify(uow: Uow, *, destination: str, purpose: CodePurpose, code: str,
             raise ServiceError(CodeErrorCode.CODE_EXPIRED, "This code has expired; request a new one.", field)
         if match.attempts >= MAX_WRONG_ENTRIES:
             raise _exhausted(field)
-        if await repo.consume(uow, match.id, now):
-            return match.id
-        raise _exhausted(field)  # a concurrent request used up the last try or the code itself
+        return match.id
     latest = await repo.latest_active(uow, destination, purpose.value)
     if latest is None:
         raise ServiceError(
@@ -240,6 +253,17 @@ async def verify(uow: Uow, *, destination: str, purpose: CodePurpose, code: str,
         persist=True,
         attempts_remaining=remaining,
     )
+
+
+async def count_refusal(uow: Uow, code_id: int, field: str = "code") -> int:
+    """Count one of the code's 5 tries (CODE-2) against a right code whose request was refused for a
+    reason a caller could probe (a taken username, REG-2): it stays usable for a corrected request, but
+    one code answers at most 5 such refusals. Returns the tries left; raises once none was left. The
+    caller's refusal must persist (`persist=True`) for the count to stay."""
+    attempts = await repo.count_wrong_entry(uow, code_id)
+    if attempts is None:
+        raise _exhausted(field)
+    return MAX_WRONG_ENTRIES - attempts
 
 
 def _exhausted(field: str) -> ServiceError:

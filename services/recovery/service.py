@@ -11,6 +11,7 @@ REC-2 Forgot account: look up by phone, by real-name information (name + ID numb
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,19 +29,43 @@ from services.clock import SHANGHAI
 from services.codes import repository as codes_repo
 from services.codes import service as codes
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, CodePurpose
+from services.database import Transactions
 from services.errors import ServiceError
 from services.identifiers import mask_email, mask_login_name, mask_phone, national, normalize_phone
+from services.providers.botcheck import MAX_TOKEN_LENGTH as MAX_BOT_TOKEN_LENGTH
+from services.providers.errors import ProviderUnavailable
 from services.recovery.errors import RecoveryErrorCode
 from services.security import new_token, token_hash
 from services.uow import Uow
 from services.verification.documents import DocumentType, Subject
 
+log = logging.getLogger(__name__)
+
 TICKET_TTL = timedelta(minutes=15)
 
 
-async def _bot_check(uow: Uow, token: str, client_ip: str | None) -> None:
-    if not await uow.deps.bot_check.verify(token or "", client_ip):
-        raise ServiceError(RecoveryErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
+async def _bot_check(tx: Transactions, token: str, client_ip: str | None) -> None:
+    """REC-1 / REC-2: the bot check, before any transaction opens (the verifier is a network call).
+    An empty or oversized token is refused without a call; a check that cannot be decided refuses."""
+    token = token or ""
+    if not token.strip() or len(token) > MAX_BOT_TOKEN_LENGTH:
+        raise _bot_check_failed()
+    await tx.release()  # no database connection is held while the verifier answers
+    try:
+        passed = await tx.deps.bot_check.verify(token, client_ip)
+    except ProviderUnavailable as exc:
+        log.warning("bot check unavailable: %s", exc)
+        raise ServiceError(
+            RecoveryErrorCode.BOT_CHECK_UNAVAILABLE,
+            "The bot check cannot be done right now; try again later.",
+            "botToken",
+        ) from None
+    if not passed:
+        raise _bot_check_failed()
+
+
+def _bot_check_failed() -> ServiceError:
+    return ServiceError(RecoveryErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
 
 
 async def _new_ticket(
@@ -69,8 +94,12 @@ async def _ticket(uow: Uow, token: str, kind: str) -> RecoveryTicket:
         select(RecoveryTicket).where(RecoveryTicket.token_hash == token_hash(token or ""), RecoveryTicket.kind == kind)
     )
     if ticket is None or ticket.consumed_at is not None or ticket.expires_at <= uow.now():
-        raise ServiceError(RecoveryErrorCode.TICKET_INVALID, "Start again: this recovery step expired.", "ticket")
+        raise _ticket_invalid()
     return ticket
+
+
+def _ticket_invalid() -> ServiceError:
+    return ServiceError(RecoveryErrorCode.TICKET_INVALID, "Start again: this recovery step expired.", "ticket")
 
 
 def _fake_masked_phone(uow: Uow, canonical: str) -> str:
@@ -95,10 +124,20 @@ class ResetStarted:
     code_expires_at: datetime
 
 
-async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client_ip: str | None) -> ResetStarted:
-    if not (login_name or "").strip():
-        raise ServiceError(RecoveryErrorCode.LOGIN_NAME_REQUIRED, "Enter the login name.", "loginName")
-    await _bot_check(uow, bot_token, client_ip)
+async def password_reset_start(
+    tx: Transactions, login_name: str, bot_token: str, client_ip: str | None
+) -> ResetStarted | ServiceError:
+    """REC-1: the bot check first, outside any transaction; then one short write."""
+    try:
+        if not (login_name or "").strip():
+            raise ServiceError(RecoveryErrorCode.LOGIN_NAME_REQUIRED, "Enter the login name.", "loginName")
+        await _bot_check(tx, bot_token, client_ip)
+    except ServiceError as err:
+        return err
+    return await tx.write(_reset_start, login_name, client_ip)
+
+
+async def _reset_start(uow: Uow, login_name: str, client_ip: str | None) -> ResetStarted:
     canonical, account = await auth.resolve_login_name(uow, login_name)
     now = uow.now()
     # The per-address cap on code sends counts every reset start, whether or not the name exists, so
@@ -134,53 +173,114 @@ async def password_reset_start(uow: Uow, login_name: str, bot_token: str, client
     return ResetStarted(token, mask_phone(account.phone), expires, now + SMS_TTL)
 
 
-async def password_reset_complete(uow: Uow, ticket_token: str, code: str, new_password: str) -> Account | None:
-    """Set the new password and end every session (AUTH-4). Returns None for an unknown name."""
+@dataclass(frozen=True, slots=True)
+class _ResetGate:
+    ticket_id: int
+    account_id: int
+    code_id: int
+
+
+async def password_reset_complete(
+    tx: Transactions, ticket_token: str, code: str, new_password: str
+) -> Account | ServiceError:
+    """Set the new password and end every session (AUTH-4), in steps: the checks that need no state;
+    a short write that checks and counts the code and only then judges the new password against the
+    account (REC-1: before the code, nothing may depend on the account's data); the hash, outside any
+    transaction; a short write that uses the code and the ticket and stores the hash."""
+    try:
+        accounts.check_password_length(new_password, field="newPassword")  # REG-7, the input alone
+        codes.check_format(code)
+    except ServiceError as err:
+        return err
+    gate = await tx.write(_reset_gate, ticket_token, code, new_password)
+    if isinstance(gate, ServiceError):
+        return gate
+    await tx.release()
+    password_hash = await tx.deps.hasher.hash(new_password)
+    return await tx.write(_reset_apply, gate, password_hash)
+
+
+async def _reset_gate(uow: Uow, ticket_token: str, code: str, new_password: str) -> _ResetGate:
     ticket = await _ticket(uow, ticket_token, "password_reset")
     found = await accounts_repo.accounts_by_ids(uow, ticket.account_ids)
     account = found[0] if found else None
-    # An unknown name is checked as if it named an account, so the refusals tell nothing (REC-1).
-    typed = ticket.login_name or ""
-    typed_phone = normalize_phone(typed)
-    typed_username = typed if typed and typed_phone is None and "@" not in typed else None
+    if account is None or account.status != "active" or not await _code_sent(uow, account.phone):
+        raise await _wrong_code_for_no_account(uow, ticket)
+    # The code first, checked and counted (CODE-2)...
+    code_id = await codes.check(uow, destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, code=code)
+    # ... then REG-7 against the account. Its holder has the bound phone, which shows this account's
+    # login names anyway (REC-2), so a refusal here costs nothing: the code stays usable for a better
+    # password.
     accounts.check_password(
         new_password,
-        username=account.username if account else typed_username,
-        phone=account.phone if account else typed_phone,
+        username=account.username,
+        phone=account.phone,
+        email=account.email,
+        names=(account.contact_name, account.company_name),
         field="newPassword",
     )
-    codes.check_format(code)
-    if account is None or account.status != "active":
-        # Behave like a wrong code on a real account: count the try, same messages.
-        result = await uow.session.execute(
-            update(RecoveryTicket)
-            .where(RecoveryTicket.id == ticket.id, RecoveryTicket.attempts < MAX_WRONG_ENTRIES)
-            .values(attempts=RecoveryTicket.attempts + 1)
-            .returning(RecoveryTicket.attempts)
-        )
-        attempts = result.scalar_one_or_none()
-        if attempts is None:
-            raise ServiceError(
-                RecoveryErrorCode.CODE_ATTEMPTS_EXHAUSTED,
-                "This code was entered wrongly 5 times and is void; request a new one.",
-                "code",
-                attempts_remaining=0,
-            )
-        remaining = MAX_WRONG_ENTRIES - attempts
-        raise ServiceError(
-            RecoveryErrorCode.CODE_INVALID,
-            f"The code is not correct; {remaining} tries left."
-            if remaining
-            else "The code is not correct; request a new one.",
+    return _ResetGate(ticket.id, account.id, code_id)
+
+
+async def _code_sent(uow: Uow, phone: str) -> bool:
+    """Whether the phone has a live reset code (none when its daily cap stopped the send)."""
+    latest = await codes_repo.latest_active(uow, phone, CodePurpose.PASSWORD_RESET.value)
+    return latest is not None and latest.expires_at > uow.now()
+
+
+async def _wrong_code_for_no_account(uow: Uow, ticket: RecoveryTicket) -> ServiceError:
+    """An unknown name, a cancelled account, or a phone that got no code (its own daily cap) answers
+    like a wrong code on a real one: expired with the code's lifetime, else the try is counted on the
+    ticket, with the same messages (REC-1)."""
+    if ticket.created_at + SMS_TTL <= uow.now():
+        return ServiceError(RecoveryErrorCode.CODE_EXPIRED, "This code has expired; request a new one.", "code")
+    result = await uow.session.execute(
+        update(RecoveryTicket)
+        .where(RecoveryTicket.id == ticket.id, RecoveryTicket.attempts < MAX_WRONG_ENTRIES)
+        .values(attempts=RecoveryTicket.attempts + 1)
+        .returning(RecoveryTicket.attempts)
+    )
+    attempts = result.scalar_one_or_none()
+    if attempts is None:
+        return ServiceError(
+            RecoveryErrorCode.CODE_ATTEMPTS_EXHAUSTED,
+            "This code was entered wrongly 5 times and is void; request a new one.",
             "code",
-            persist=True,
-            attempts_remaining=remaining,
+            attempts_remaining=0,
         )
-    await codes.verify(uow, destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, code=code)
+    remaining = MAX_WRONG_ENTRIES - attempts
+    return ServiceError(
+        RecoveryErrorCode.CODE_INVALID,
+        f"The code is not correct; {remaining} tries left."
+        if remaining
+        else "The code is not correct; request a new one.",
+        "code",
+        persist=True,
+        attempts_remaining=remaining,
+    )
+
+
+async def _reset_apply(uow: Uow, gate: _ResetGate, password_hash: str) -> Account:
     now = uow.now()
-    account.password_hash = await uow.deps.hasher.hash(new_password)
+    # The ticket and the code once each, atomically: of two completions racing, one sets the password.
+    used = await uow.session.execute(
+        update(RecoveryTicket)
+        .where(
+            RecoveryTicket.id == gate.ticket_id,
+            RecoveryTicket.consumed_at.is_(None),
+            RecoveryTicket.expires_at > now,
+        )
+        .values(consumed_at=now)
+        .returning(RecoveryTicket.id)
+    )
+    if used.scalar_one_or_none() is None:
+        raise _ticket_invalid()
+    await codes.use(uow, gate.code_id)
+    account = await accounts_repo.get(uow, gate.account_id)
+    if account is None or account.status != "active":
+        raise _ticket_invalid()
+    account.password_hash = password_hash
     account.password_changed_at = now
-    ticket.consumed_at = now
     await uow.session.flush()
     await auth_repo.end_all_sessions(uow, account.id, now, "password_reset")  # AUTH-4
     for name in filter(None, [account.username, account.email, account.phone]):
@@ -218,8 +318,15 @@ class LookupResult:
     code_expires_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    phone: str | None
+    account_number: int | None
+    identity: Subject | None
+
+
 async def account_lookup(
-    uow: Uow,
+    tx: Transactions,
     *,
     bot_token: str,
     client_ip: str | None,
@@ -227,7 +334,19 @@ async def account_lookup(
     account_id: str | None,
     name: str | None = None,
     id_number: str | None = None,
-) -> LookupResult:
+) -> LookupResult | ServiceError:
+    """REC-2: the criteria, then the bot check outside any transaction, then one short write."""
+    try:
+        lookup = _lookup_criteria(tx, phone, account_id, name, id_number)
+        await _bot_check(tx, bot_token, client_ip)
+    except ServiceError as err:
+        return err
+    return await tx.write(_lookup, lookup, client_ip)
+
+
+def _lookup_criteria(
+    tx: Transactions, phone: str | None, account_id: str | None, name: str | None, id_number: str | None
+) -> _Lookup:
     by_identity = bool(name or id_number)
     if sum((bool(phone), bool(account_id), by_identity)) != 1:
         raise ServiceError(
@@ -245,20 +364,24 @@ async def account_lookup(
     if by_identity:
         if not (name or "").strip():
             raise ServiceError(RecoveryErrorCode.NAME_REQUIRED, "Enter the verified name with the ID number.", "name")
-        if not valid_id_number(id_number or "", uow.now().astimezone(SHANGHAI).date()):
+        if not valid_id_number(id_number or "", tx.deps.clock.now().astimezone(SHANGHAI).date()):
             raise ServiceError(
                 RecoveryErrorCode.ID_NUMBER_INVALID, "This is not a valid mainland resident ID number.", "idNumber"
             )
         identity = Subject(
             " ".join((name or "").split()), DocumentType.MAINLAND_ID_CARD, normalize_id_number(id_number or "")
         )
-    await _bot_check(uow, bot_token, client_ip)
-    if number is not None:
-        found = await accounts_repo.accounts_on_phone(uow, number)
-    elif identity is not None:
-        found = await _accounts_by_identity(uow, identity)
+    return _Lookup(number, int(raw) if account_id else None, identity)
+
+
+async def _lookup(uow: Uow, lookup: _Lookup, client_ip: str | None) -> LookupResult:
+    if lookup.phone is not None:
+        found = await accounts_repo.accounts_on_phone(uow, lookup.phone)
+    elif lookup.identity is not None:
+        found = await _accounts_by_identity(uow, lookup.identity)
     else:
-        one = await accounts_repo.by_account_number(uow, int(raw))
+        assert lookup.account_number is not None
+        one = await accounts_repo.by_account_number(uow, lookup.account_number)
         found = [one] if one else []
     if not found:
         return LookupResult(ticket=None, accounts=[], code_expires_at=None)

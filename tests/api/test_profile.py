@@ -448,6 +448,24 @@ async def test_prof_3_email_of_another_account_is_taken(client, db: Database) ->
     assert (await _bind_email(client, bob, "bob@example.com", code, step_up_token))["errors"] == []
 
 
+async def test_prof_3_whether_an_address_is_taken_is_not_told_without_its_code(client, db: Database) -> None:
+    # Given alice bound alice@example.com, and bob signed in with a step-up grant
+    alice = await registered_and_signed_in(client, "alice01", PHONE)
+    code = await _email_code(client, alice, "alice@example.com")
+    assert (await _bind_email(client, alice, "alice@example.com", code, await step_up(client, alice, PHONE)))[
+        "errors"
+    ] == []
+    bob = await registered_and_signed_in(client, "bob0001", "13900000009")
+    step_up_token = await step_up(client, bob, "13900000009")
+    # When bob tries alice's address and a free one without their codes
+    taken = await _bind_email(client, bob, "alice@example.com", "123456", step_up_token)
+    free = await _bind_email(client, bob, "free@example.com", "123456", step_up_token)
+    # Then both get the wrong-code answer: whether the address is bound is not told
+    assert _errors(taken) == _errors(free) == [("CODE_INVALID", "code")]
+    assert (await _account(db, "bob0001")).email is None
+    assert [g.consumed_at for g in await _grants(db)][-1] is None
+
+
 @pytest.mark.parametrize("email", ["not-an-email", "alice@", "@example.com", "alice@example"])
 async def test_prof_3_invalid_email_is_refused(client, db: Database, email) -> None:
     # Given a valid step-up

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -233,7 +234,8 @@ async def test_rec_1_right_code_sets_the_new_password_and_ends_every_session(cli
         ("x" * 129, "PASSWORD_TOO_LONG"),
         ("AliceLiddell", "PASSWORD_SAME_AS_USERNAME"),
         (PHONE, "PASSWORD_SAME_AS_PHONE"),
-        ("password123", "PASSWORD_TOO_COMMON"),
+        ("password123", "PASSWORD_TOO_WEAK"),
+        ("Aliceliddell13700000001", "PASSWORD_TOO_WEAK"),  # the account's own name and phone
     ],
 )
 async def test_rec_1_weak_new_password_is_a_payload_error_on_new_password(
@@ -494,25 +496,132 @@ async def test_rec_2_reveal_ticket_expires_after_fifteen_minutes(client, clock: 
     assert result["accounts"] == []
 
 
-@pytest.mark.parametrize(
-    ("kind", "real_name", "unknown_name", "expected"),
-    [
-        ("username", "alice0123", "bobby0123", "PASSWORD_SAME_AS_USERNAME"),
-        ("phone", PHONE, OTHER_PHONE, "PASSWORD_SAME_AS_PHONE"),
-    ],
-)
-async def test_rec_1_password_refusals_are_alike_for_real_and_unknown_names(
-    client, kind, real_name, unknown_name, expected
+async def _aliased_resets(client: httpx.AsyncClient, ticket: str, code: str, passwords: list[str]) -> list[dict]:
+    """One document with one aliased `passwordResetComplete` per new password (the REC-1 oracle of old)."""
+    fields = " ".join(
+        f'g{i}: passwordResetComplete(input: {{ticket: "{ticket}", code: "{code}", newPassword: "{pw}"}}) '
+        "{ success errors { field message code attemptsRemaining } }"
+        for i, pw in enumerate(passwords)
+    )
+    data = await gql(client, f"mutation {{ {fields} }}")
+    return [data[f"g{i}"] for i in range(len(passwords))]
+
+
+async def test_rec_1_aliased_phone_guesses_without_the_code_tell_nothing_and_each_costs_a_try(
+    client, clock: ManualClock, db: Database
 ) -> None:
-    # Given a reset started for a real login name and one for an unknown name of the same kind
-    if kind == "username":
-        assert (await register(client, real_name, PHONE))["errors"] == []
+    # Given a reset started for alice01, whose bound phone the attacker guesses; the code unknown
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    guesses = ["13700000002", "13700000003", "13700000004", "13700000005", "13700000006", "13700000007"]
+    answers = []
+    for candidates in ([*guesses[:2], PHONE, *guesses[3:]], guesses):
+        started = await _reset_start(client, "alice01")
+        right = await last_code(client, PHONE)
+        # When one document tries each candidate phone as the new password, with a wrong code
+        answers.append(await _aliased_resets(client, started["ticket"], _wrong(right), candidates))
+        clock.advance(seconds=60)
+    # Then the answers with and without the bound phone among the guesses are identical
+    with_phone, without_phone = answers
+    assert with_phone == without_phone
+    # And each guess was judged on the code alone, costing a try, until the code is void
+    assert [(a["errors"][0]["code"], a["errors"][0]["attemptsRemaining"]) for a in with_phone] == [
+        ("CODE_INVALID", 4),
+        ("CODE_INVALID", 3),
+        ("CODE_INVALID", 2),
+        ("CODE_INVALID", 1),
+        ("CODE_INVALID", 0),
+        ("CODE_ATTEMPTS_EXHAUSTED", 0),
+    ]
+    assert not any(a["success"] for a in with_phone)
+    assert [c.attempts for c in await _codes(db, "PASSWORD_RESET")] == [5, 5]
+    assert await _password_works(client, "alice01", PASSWORD)
+
+
+@pytest.mark.parametrize("login_name", ["alice01", "nobody99"])
+async def test_rec_1_expired_code_answers_alike_for_real_and_unknown_names(
+    client, clock: ManualClock, login_name
+) -> None:
+    # Given a reset started for a real or an unknown login name
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    started = await _reset_start(client, login_name)
+    # When a code is entered once the 5-minute code lifetime is over
+    clock.advance(minutes=5)
+    late = await _reset_complete(client, started["ticket"], "123456")
+    # Then both answer that the code has expired, and nothing was counted
+    assert late["errors"] == [
+        {
+            "field": "code",
+            "code": "CODE_EXPIRED",
+            "message": "This code has expired; request a new one.",
+            "retryAfter": None,
+            "attemptsRemaining": None,
+        }
+    ]
+
+
+async def test_rec_1_a_phone_that_got_no_code_answers_like_an_unknown_name(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given alice01's phone has received as many codes today as it may (CODE-3), the last one expired
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    for _ in range(50):
+        clock.advance(seconds=60)
+        before = len(await outbox(client, PHONE))
+        assert (await _reset_start(client, "alice01"))["errors"] == []
+        if len(await outbox(client, PHONE)) == before:
+            break
     else:
-        assert (await sms_sign_in(client, PHONE))["errors"] == []  # a portal account signs in by phone
-    real = await _reset_start(client, real_name)
-    unknown = await _reset_start(client, unknown_name)
-    # When each new password equals the login name typed
-    real_result = await _reset_complete(client, real["ticket"], "123456", real_name)
-    unknown_result = await _reset_complete(client, unknown["ticket"], "123456", unknown_name)
-    # Then both are refused alike, so the refusal does not tell whether the account exists
-    assert _errors(real_result) == _errors(unknown_result) == [(expected, "newPassword")]
+        pytest.fail("the daily cap was never reached")
+    clock.advance(minutes=5)
+    # When a reset is started for alice01 (no SMS can go out) and for an unknown name
+    real = await _reset_start(client, "alice01")
+    unknown = await _reset_start(client, "nobody99")
+    sent = await _sent(db)
+    # Then wrong codes count down alike for both
+    for tries_left in (4, 3):
+        real_answer = await _reset_complete(client, real["ticket"], "123456")
+        unknown_answer = await _reset_complete(client, unknown["ticket"], "123456")
+        assert real_answer == unknown_answer
+        assert (real_answer["errors"][0]["code"], real_answer["errors"][0]["attemptsRemaining"]) == (
+            "CODE_INVALID",
+            tries_left,
+        )
+    assert await _sent(db) == sent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("login_name", ["alice01", "nobody99"])
+async def test_rec_1_sixty_simultaneous_wrong_codes_are_judged_five_times(client, db: Database, login_name) -> None:
+    # Given a reset started for a real or an unknown login name
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    started = await _reset_start(client, login_name)
+    right = await last_code(client, PHONE)
+    # When 60 wrong codes arrive at once
+    results = await asyncio.gather(*[_reset_complete(client, started["ticket"], _wrong(right)) for _ in range(60)])
+    # Then five are judged wrong and the rest find the code void
+    answers = [_errors(r) for r in results]
+    assert answers.count([("CODE_INVALID", "code")]) == 5
+    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", "code")]) == 55
+    # And the right code no longer works
+    assert _errors(await _reset_complete(client, started["ticket"], right)) == [("CODE_ATTEMPTS_EXHAUSTED", "code")]
+    assert await _password_works(client, "alice01", PASSWORD)
+
+
+@pytest.mark.slow
+async def test_rec_1_sixty_simultaneous_right_codes_set_one_password(client, db: Database) -> None:
+    # Given a reset started with the right code at hand
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    started = await _reset_start(client, "alice01")
+    code = await last_code(client, PHONE)
+    passwords = [f"Green-Teapot-{i:02d}!" for i in range(60)]
+    # When 60 completions with different new passwords arrive at once
+    results = await asyncio.gather(*[_reset_complete(client, started["ticket"], code, pw) for pw in passwords])
+    # Then exactly one sets its password; the others find the ticket or the code used
+    winners = [pw for pw, r in zip(passwords, results, strict=True) if r["success"]]
+    assert len(winners) == 1
+    assert {e for r in results if not r["success"] for e in _errors(r)} <= {
+        ("TICKET_INVALID", "ticket"),
+        ("CODE_ATTEMPTS_EXHAUSTED", "code"),
+        ("CODE_INVALID", "code"),
+    }
+    assert await _password_works(client, "alice01", winners[0])

@@ -203,10 +203,11 @@ async def test_reg_2_username_is_unique_case_insensitively(client, clock: Manual
     await send_code(client, "REGISTRATION", phone=OTHER_PHONE)
     code = await last_code(client, OTHER_PHONE)
     # When ALICE01 and Alice01 are asked for
-    for name in ("alice01", "ALICE01", "Alice01"):
+    for tries_left, name in zip((4, 3, 2), ("alice01", "ALICE01", "Alice01"), strict=True):
         refused = await _register_with(client, name, code, phone=OTHER_PHONE)
-        # Then each is refused as taken, and nothing was created
+        # Then each is refused as taken, costing one of the code's tries, and nothing was created
         assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+        assert refused["errors"][0]["attemptsRemaining"] == tries_left
         assert refused["account"] is None
     assert len(await _accounts(db)) == 1
     assert await _cloud_quota(db, "+8613900000002") is None
@@ -301,6 +302,95 @@ async def test_reg_2_malformed_username_is_refused_before_anything_is_counted(
     assert (await _register_with(client, "alice01", code))["errors"] == []
 
 
+async def _code_row(db: Database, phone_e164: str = PHONE_E164) -> OneTimeCode:
+    async with db.read_sessions() as s:
+        return (await s.scalars(select(OneTimeCode).where(OneTimeCode.destination == phone_e164))).one()
+
+
+@pytest.mark.parametrize("code_sent", [True, False])
+async def test_reg_2_taken_username_is_not_told_without_a_right_code(client, db: Database, code_sent: bool) -> None:
+    # Given alice01 registered on another phone, and (or not) a registration code sent to PHONE
+    assert (await register(client, "alice01", OTHER_PHONE))["errors"] == []
+    if code_sent:
+        await send_code(client, "REGISTRATION", phone=PHONE)
+        wrong = "000000" if await last_code(client, PHONE) != "000000" else "111111"
+    else:
+        wrong = "123456"
+    # When the taken name and a free name are each tried with a wrong code
+    taken = await _register_with(client, "alice01", wrong)
+    free = await _register_with(client, "bob0001", wrong)
+    # Then both get the wrong-code answer, field and message alike: the name's state is not told
+    assert _errors(taken) == _errors(free) == [("CODE_INVALID", "code")]
+    assert [e["message"] for e in taken["errors"]] == [
+        "The code is not correct; 4 tries left." if code_sent else "The code is not valid; request a new one."
+    ]
+    # And each guess cost a try of the code (none to count when no code was sent), and nothing was created
+    tries = [r["errors"][0]["attemptsRemaining"] for r in (taken, free)]
+    assert tries == ([4, 3] if code_sent else [0, 0])
+    if code_sent:
+        assert (await _code_row(db)).attempts == 2
+    assert [a.username for a in await _accounts(db)] == ["alice01"]
+
+
+async def test_reg_2_one_code_answers_at_most_five_taken_usernames(client, clock: ManualClock, db: Database) -> None:
+    # Given five taken usernames and a right registration code for PHONE
+    for i in range(5):
+        assert (await register(client, f"taken{i:03d}", OTHER_PHONE))["errors"] == []
+        clock.advance(seconds=60)
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When the five names are probed with the right code
+    probes = [await _register_with(client, f"taken{i:03d}", code) for i in range(5)]
+    # Then each is told taken, and each costs one of the code's five tries
+    assert [_errors(p) for p in probes] == [[("USERNAME_TAKEN", "username")]] * 5
+    assert [p["errors"][0]["attemptsRemaining"] for p in probes] == [4, 3, 2, 1, 0]
+    assert probes[-1]["errors"][0]["message"] == (
+        "This username is not available; the code is now void; request a new one."
+    )
+    # And the code is then void: a sixth name, taken or free, is answered only as an exhausted code
+    for name in ("taken000", "free0001"):
+        sixth = await _register_with(client, name, code)
+        assert _errors(sixth) == [("CODE_ATTEMPTS_EXHAUSTED", "code")]
+    row = await _code_row(db)
+    assert (row.attempts, row.consumed_at) == (5, None)
+    assert len(await _accounts(db)) == 5
+
+
+@pytest.mark.slow
+async def test_reg_2_sixty_simultaneous_probes_with_one_code_get_five_taken_answers(
+    client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given a taken username and one right registration code for PHONE
+    assert (await register(client, "alice01", OTHER_PHONE))["errors"] == []
+    [code] = await _insert_codes(db, settings, clock, PHONE_E164, "REGISTRATION", 1)
+    # When 60 registrations of taken names (in varied case) use the code at once
+    names = ["".join(c.upper() if (i >> k) & 1 else c for k, c in enumerate("alice01")) for i in range(60)]
+    results = await asyncio.gather(*[_register_with(client, name, code) for name in names])
+    # Then exactly five are told the name is taken; the rest find the code void
+    answers = [_errors(r) for r in results]
+    assert answers.count([("USERNAME_TAKEN", "username")]) == 5
+    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", "code")]) == 55
+    row = await _code_row(db)
+    assert (row.attempts, row.consumed_at) == (5, None)
+    assert [a.username for a in await _accounts(db)] == ["alice01"]
+
+
+@pytest.mark.slow
+async def test_reg_5_sixty_simultaneous_registrations_with_one_code_create_one_account(
+    client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given one right registration code for PHONE
+    [code] = await _insert_codes(db, settings, clock, PHONE_E164, "REGISTRATION", 1)
+    # When 60 registrations of free names use it at once
+    results = await asyncio.gather(*[_register_with(client, f"user{i:04d}", code) for i in range(60)])
+    # Then exactly one account is created; the code served once
+    assert [r["errors"] for r in results].count([]) == 1
+    assert {e["code"] for r in results for e in r["errors"]} <= {"CODE_INVALID", "CODE_ATTEMPTS_EXHAUSTED"}
+    assert len(await _accounts(db)) == 1
+    assert await _cloud_quota(db) == 1
+    assert await _consumed_codes(db) == 1
+
+
 # --- REG-3: at most 10 cloud accounts per phone ---------------------------------------------------
 
 
@@ -312,10 +402,16 @@ async def test_reg_3_eleventh_cloud_account_on_a_phone_is_refused(
     for i, code in enumerate(codes[:10]):
         assert (await _register_with(client, f"user{i:04d}", code))["errors"] == [], i
     assert await _cloud_quota(db) == 10
+    # When an eleventh is registered with a wrong code
+    wrong = await _register_with(client, "user0010", "000000" if "000000" not in codes else "111111")
+    # Then only the code is judged: the full phone is not told
+    assert _errors(wrong) == [("CODE_INVALID", "code")]
     # When an eleventh is registered with a valid code
     refused = await _register_with(client, "user0010", codes[10])
-    # Then it is refused on the phone, nothing was created, and the code was not consumed
+    # Then it is refused on the phone, costing one of the code's tries, nothing was created, and the
+    # code was not consumed
     assert _errors(refused) == [("PHONE_QUOTA_REACHED", "phone")]
+    assert refused["errors"][0]["attemptsRemaining"] == 3  # the wrong code above counted on it too
     assert refused["account"] is None
     assert len(await _accounts(db)) == 10
     assert await _cloud_quota(db) == 10
@@ -618,9 +714,12 @@ async def test_reg_6_activation_needs_a_session(client, db: Database) -> None:
         ("alice0123", "ALICE0123", "PASSWORD_SAME_AS_USERNAME"),
         ("alice01", PHONE, "PASSWORD_SAME_AS_PHONE"),
         ("alice01", PHONE_E164, "PASSWORD_SAME_AS_PHONE"),
-        ("alice01", "password123", "PASSWORD_TOO_COMMON"),
-        ("alice01", "Password123", "PASSWORD_TOO_COMMON"),
-        ("alice01", "12345678", "PASSWORD_TOO_COMMON"),
+        ("alice01", "password123", "PASSWORD_TOO_WEAK"),
+        ("alice01", "Password123", "PASSWORD_TOO_WEAK"),
+        ("alice01", "12345678", "PASSWORD_TOO_WEAK"),
+        ("alice01", "Gq7#vLp2", "PASSWORD_TOO_WEAK"),  # zxcvbn gives no 8-character password a 3
+        ("alice01", "alice0113700000001", "PASSWORD_TOO_WEAK"),  # the user's own name and phone
+        ("alice01", "Alice01!Alice01!", "PASSWORD_TOO_WEAK"),
     ],
 )
 async def test_reg_7_password_refusals_name_the_rule_and_consume_no_code(
@@ -641,14 +740,52 @@ async def test_reg_7_password_refusals_name_the_rule_and_consume_no_code(
     assert (await _register_with(client, username, code))["errors"] == []
 
 
-@pytest.mark.parametrize("password", ["Gq7#vLp2", "Zy-" + "k" * 125])
-async def test_reg_7_passwords_of_eight_and_of_128_characters_are_accepted(client, db: Database, password: str) -> None:
-    # Given / When a password at either length bound
+@pytest.mark.parametrize("password", ["Gq7#vLp2x", "Zy-kX8#" + "k" * 121])
+async def test_reg_7_strong_passwords_of_nine_and_of_128_characters_are_accepted(
+    client, db: Database, password: str
+) -> None:
+    # Given / When a strong password of 9 characters (zxcvbn scores no 8-character one 3) or of 128
     result = await register(client, "alice01", PHONE, password=password)
     # Then it is accepted and signs in
     assert result["errors"] == []
-    assert len(password) in (8, 128)
+    assert len(password) in (9, 128)
     await sign_in(client, "alice01", password)
+
+
+async def test_reg_7_weak_password_refusal_carries_zxcvbn_feedback(client, db: Database) -> None:
+    # Given a registration code
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When a common password is chosen
+    refused = await _register_with(client, "alice01", code, password="Password123")
+    # Then the message says why and what would help, as zxcvbn words it
+    assert refused["errors"] == [
+        {
+            "field": "password",
+            "code": "PASSWORD_TOO_WEAK",
+            "message": "This password is too easy to guess. This is a very common password. "
+            "Add another word or two. Uncommon words are better. Capitalization doesn't help very much.",
+            "retryAfter": None,
+            "attemptsRemaining": None,
+        }
+    ]
+
+
+async def test_reg_7_the_users_own_data_weakens_a_password(client, db: Database) -> None:
+    # Given a password made of a username and a phone: strong for a stranger, weak for their owner
+    password = "kettlewood13700000001"
+    await send_code(client, "REGISTRATION", phone=OTHER_PHONE)
+    # When someone else registers with it, it is accepted
+    assert (
+        await _register_with(
+            client, "bob0001", await last_code(client, OTHER_PHONE), phone=OTHER_PHONE, password=password
+        )
+    )["errors"] == []
+    # When kettlewood registers with it on 13700000001
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    refused = await _register_with(client, "kettlewood", await last_code(client, PHONE), password=password)
+    # Then it is too weak
+    assert _errors(refused) == [("PASSWORD_TOO_WEAK", "password")]
 
 
 async def test_reg_7_password_is_stored_only_as_an_argon2id_hash(client, db: Database) -> None:
