@@ -177,6 +177,7 @@ async def password_reset_complete(uow: Uow, ticket_token: str, code: str, new_pa
     await auth_repo.end_all_sessions(uow, account.id, now, "password_reset")  # AUTH-4
     for name in filter(None, [account.username, account.email, account.phone]):
         await auth.clear_login_throttle(uow, name)
+    await auth.clear_account_throttle(uow, account.id)
     return account
 
 

@@ -713,7 +713,9 @@ async def test_auth_5_wrong_current_passwords_in_a_password_change_are_throttled
         ("TOO_MANY_ATTEMPTS", "currentPassword", 900)
     ]
     assert _errors(await attempt(PASSWORD)) == [("TOO_MANY_ATTEMPTS", "currentPassword")]
-    assert await _password_works(client, "alice01", PASSWORD)
+    # And the account's one budget is spent: sign-in with the right password waits too (answered, through
+    # the login name, like a wrong password)
+    assert not await _password_works(client, "alice01", PASSWORD)
     # And after the lock, with the same unconsumed grant, the change goes through
     clock.advance(minutes=15)
     token = await sign_in(client, "alice01")
@@ -732,10 +734,10 @@ async def test_mfa_3_without_a_step_up_the_current_password_is_not_tried(client,
         "endedSessionCount",
         token,
     )
-    # Then only the step-up is asked for, and no try was counted
+    # Then only the step-up is asked for, and no try was counted (the sign-in left every count at 0)
     assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
     async with db.read_sessions() as s:
-        assert list(await s.scalars(select(LoginThrottle))) == []
+        assert {(t.failures, t.locked_until) for t in await s.scalars(select(LoginThrottle))} == {(0, None)}
 
 
 async def test_mfa_3_totp_step_up_without_a_bound_device_offers_binding(client, db: Database) -> None:
