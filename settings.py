@@ -56,6 +56,8 @@ class Settings:
     public_url: str = ""
     # Seconds to wait for an outside provider (identity registry, bank-card check, liveness).
     provider_timeout_seconds: float = 10.0
+    # Absolute lifetime of an account session, whatever its activity (besides the idle timeout, AUTH-3).
+    session_max_age_hours: int = 24
 
     @property
     def is_development(self) -> bool:
@@ -91,6 +93,7 @@ class Settings:
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
             public_url=e.get("PUBLIC_URL") or d.public_url,
             provider_timeout_seconds=float(e.get("PROVIDER_TIMEOUT_SECONDS") or d.provider_timeout_seconds),
+            session_max_age_hours=_int(e.get("SESSION_MAX_AGE_HOURS"), d.session_max_age_hours),
         )
         settings.check()
         return settings
@@ -106,3 +109,5 @@ class Settings:
             raise ValueError("PROVIDER_TIMEOUT_SECONDS must be between 0 and 120")
         if self.is_production and self.sandbox:
             raise ValueError("SANDBOX must be off in production")
+        if not 1 <= self.session_max_age_hours <= 720:
+            raise ValueError("SESSION_MAX_AGE_HOURS must be between 1 and 720 (30 days)")

@@ -42,3 +42,12 @@ def test_provider_timeout_must_end_well_before_the_sweeper_gives_attempts_back()
     assert Settings.from_env({"PROVIDER_TIMEOUT_SECONDS": "2.5"}).provider_timeout_seconds == 2.5
     assert Settings.from_env({"PUBLIC_URL": "https://account.example/"}).base_url == "https://account.example"
     assert Settings.from_env({"PORT": "9000"}).base_url == "http://127.0.0.1:9000"
+
+
+def test_session_max_age_is_read_and_kept_between_one_hour_and_thirty_days() -> None:
+    assert Settings.from_env({}).session_max_age_hours == 24
+    assert Settings.from_env({"SESSION_MAX_AGE_HOURS": "720"}).session_max_age_hours == 720
+    assert Settings.from_env({"SESSION_MAX_AGE_HOURS": "1"}).session_max_age_hours == 1
+    for refused in ("0", "721", "-5"):
+        with pytest.raises(ValueError, match="SESSION_MAX_AGE_HOURS"):
+            Settings.from_env({"SESSION_MAX_AGE_HOURS": refused})

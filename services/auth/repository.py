@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, or_, select, update
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket
@@ -20,16 +20,16 @@ async def add_session(uow: Uow, session: AuthSession) -> AuthSession:
 
 # The hottest statement of the service (every authenticated request): built once, compiled once.
 _LIVE_SESSION = (
-    select(Account, AuthSession.id, AuthSession.last_seen_at)
+    select(Account, AuthSession.id, AuthSession.last_seen_at, AuthSession.created_at)
     .join(AuthSession, AuthSession.account_id == Account.id)
     .where(AuthSession.token_hash == bindparam("token_hash"), AuthSession.ended_at.is_(None))
 )
 
 
-async def live_session(uow: Uow, token_digest: str) -> tuple[Account, int, datetime] | None:
-    """(account, session id, last activity) of a session that has not been ended."""
+async def live_session(uow: Uow, token_digest: str) -> tuple[Account, int, datetime, datetime] | None:
+    """(account, session id, last activity, creation) of a session that has not been ended."""
     row = (await uow.session.execute(_LIVE_SESSION, {"token_hash": token_digest})).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 async def touch(uow: Uow, session_id: int, now: datetime) -> None:
@@ -76,12 +76,14 @@ async def end_idle_sessions(uow: Uow, account_id: int, idle_cutoff: datetime, no
 
 
 async def live_sessions(
-    uow: Uow, account_id: int, idle_cutoff: datetime, limit: int, after_id: int | None
+    uow: Uow, account_id: int, idle_cutoff: datetime, created_cutoff: datetime, limit: int, after_id: int | None
 ) -> tuple[list[AuthSession], int]:
+    """The account's sessions used after `idle_cutoff` and created after `created_cutoff`, newest first."""
     base = select(AuthSession).where(
         AuthSession.account_id == account_id,
         AuthSession.ended_at.is_(None),
         AuthSession.last_seen_at > idle_cutoff,
+        AuthSession.created_at > created_cutoff,
     )
     total = await uow.session.scalar(select(func.count()).select_from(base.subquery()))
     page = base.order_by(AuthSession.id.desc()).limit(limit)
@@ -162,6 +164,17 @@ async def set_lock(uow: Uow, key: str, until: datetime, now: datetime) -> dateti
         update(LoginThrottle).where(LoginThrottle.key == key, _not_locked(now)).values(locked_until=until)
     )
     return await locked_until(uow, [key], now) or until
+
+
+async def delete_settled_throttles(uow: Uow, window_started_by: datetime, now: datetime) -> int:
+    """Forget budgets whose window started at or before `window_started_by` and that are not locked (their
+    counts would start again at the next try anyway)."""
+    result = await uow.session.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.window_started_at <= window_started_by, _not_locked(now))
+        .returning(LoginThrottle.key)
+    )
+    return len(result.all())
 
 
 async def record_failure(uow: Uow, key: str, now: datetime, window: timedelta) -> int:

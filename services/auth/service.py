@@ -2,7 +2,8 @@
 
 AUTH-1 cloud accounts: username + password only.
 AUTH-2 portal accounts: phone + SMS code, login name (username, phone or e-mail) + password, or QR.
-AUTH-3 sessions expire after a period without activity (per account, 15..1439 minutes).
+AUTH-3 sessions expire after a period without activity (per account, 15..1439 minutes), and in any
+       case SESSION_MAX_AGE_HOURS (default 24) after sign-in, however active (absolute lifetime).
 AUTH-4 sign-out ends the session at once; a password change or reset ends all others.
 AUTH-5 wrong passwords are throttled per login name (5 in 15 minutes), per account (5: a portal
        account's phone, username and e-mail share one budget, as does the current-password check of a
@@ -44,6 +45,7 @@ from services.identifiers import normalize_email, normalize_phone
 from services.security import new_token, token_hash
 from services.uow import Uow
 from services.viewer import Viewer
+from settings import Settings
 
 # AUTH-3: last activity is written at most once a minute, so reads stay reads.
 TOUCH_GRANULARITY = timedelta(seconds=60)
@@ -65,8 +67,16 @@ class IssuedSession:
     account_created: bool = False
 
 
-def idle_deadline(session: AuthSession, account: Account) -> datetime:
-    return session.last_seen_at + timedelta(minutes=account.idle_timeout_minutes)
+def max_session_age(settings: Settings) -> timedelta:
+    """The absolute lifetime of a session, whatever its activity."""
+    return timedelta(hours=settings.session_max_age_hours)
+
+
+def session_expires_at(session: AuthSession, account: Account, settings: Settings) -> datetime:
+    """When the session ends unless used again: the idle deadline (last activity + the account's idle
+    timeout, AUTH-3) or the absolute deadline (sign-in + the maximum age), whichever comes first."""
+    idle = session.last_seen_at + timedelta(minutes=account.idle_timeout_minutes)
+    return min(idle, session.created_at + max_session_age(settings))
 
 
 async def _issue(
@@ -90,21 +100,25 @@ async def _issue(
         token=token,
         session=session,
         account=account,
-        expires_at=idle_deadline(session, account),
+        expires_at=session_expires_at(session, account, uow.settings),
         account_created=created,
     )
 
 
 async def authenticate(uow: Uow, bearer: str | None) -> Viewer | None:
-    """The session behind a bearer token, if it is live (AUTH-3, AUTH-4). Reads only."""
+    """The session behind a bearer token, if it is live (AUTH-3, AUTH-4, the absolute lifetime). Reads only."""
     if not bearer:
         return None
     found = await repo.live_session(uow, token_hash(bearer))
     if found is None:
         return None
-    account, session_id, last_seen_at = found
+    account, session_id, last_seen_at, created_at = found
     now = uow.now()
-    if account.status != "active" or last_seen_at + timedelta(minutes=account.idle_timeout_minutes) <= now:
+    if (
+        account.status != "active"
+        or last_seen_at + timedelta(minutes=account.idle_timeout_minutes) <= now
+        or created_at + max_session_age(uow.settings) <= now
+    ):
         return None
     return Viewer(account, session_id, last_seen_at, needs_touch=now - last_seen_at >= TOUCH_GRANULARITY)
 
@@ -277,8 +291,9 @@ async def revoke(uow: Uow, auth: Viewer, session_id: int) -> None:
 
 
 async def list_sessions(uow: Uow, account: Account, first: int, after_id: int | None) -> tuple[list[AuthSession], int]:
-    cutoff = uow.now() - timedelta(minutes=account.idle_timeout_minutes)
-    return await repo.live_sessions(uow, account.id, cutoff, first, after_id)
+    now = uow.now()
+    idle_cutoff = now - timedelta(minutes=account.idle_timeout_minutes)
+    return await repo.live_sessions(uow, account.id, idle_cutoff, now - max_session_age(uow.settings), first, after_id)
 
 
 # --- AUTH-2: QR login ------------------------------------------------------------------------

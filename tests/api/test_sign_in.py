@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -13,10 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app import create_app
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle
 from services.clock import ManualClock
 from services.database import Database
+from settings import Settings
 from tests.helpers import (
     PASSWORD,
     gql,
@@ -412,6 +414,56 @@ async def test_auth_3_activity_keeps_a_session_alive(client, clock: ManualClock)
     # And 60 minutes after the last use it ends
     clock.advance(minutes=60)
     assert await _viewer(client, token) is None
+
+
+async def test_auth_3_a_session_ends_at_its_maximum_age_however_active(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given a session started now, with the default 24-hour maximum age
+    await _cloud_account(client)
+    signed_in = await _password_sign_in(client, "alice01")
+    token, started = signed_in["token"], clock.now()
+    # When it is used every 50 minutes for 23 h 20 min
+    for _ in range(28):
+        clock.advance(minutes=50)
+        assert await _viewer(client, token) is not None
+    # Then it is live, but its deadline is now the absolute one, which activity no longer moves
+    [edge] = (await _sessions(client, token))["edges"]
+    assert edge["node"]["expiresAt"] == (started + timedelta(hours=24)).isoformat()
+    clock.advance(minutes=39, seconds=59)
+    assert await _viewer(client, token) is not None
+    # And at 24 hours it has ended, active or not: no viewer, no mutation, not listed
+    clock.advance(seconds=1)
+    assert await _viewer(client, token) is None
+    refused = await _set_idle_timeout(client, token, 30)
+    assert _errors(refused) == [("AUTHENTICATION_REQUIRED", None)]
+    fresh = await sign_in(client, "alice01")
+    listed = await _sessions(client, fresh)
+    assert listed["totalCount"] == 1
+    assert listed["edges"][0]["node"]["current"] is True
+
+
+async def test_auth_3_a_session_shows_the_earlier_of_its_two_deadlines(
+    settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    # Given a server whose sessions live at most 2 hours, and an account with the longest idle timeout
+    app = create_app(replace(settings, session_max_age_hours=2), clock=clock, db=db)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await _cloud_account(client)
+        token = await sign_in(client, "alice01")
+        assert (await _set_idle_timeout(client, token, 1439))["errors"] == []
+        # When a session is created
+        created = await _password_sign_in(client, "alice01")
+        # Then its expiresAt is sign-in + 2 hours, not last activity + 1439 minutes, in the list too
+        deadline = (clock.now() + timedelta(hours=2)).isoformat()
+        assert created["session"]["expiresAt"] == deadline
+        clock.advance(minutes=30)
+        edges = (await _sessions(client, created["token"]))["edges"]
+        assert [e["node"]["expiresAt"] for e in edges if e["node"]["current"]] == [deadline]
+        # And it ends then
+        clock.advance(minutes=90)
+        assert await _viewer(client, created["token"]) is None
 
 
 @pytest.mark.parametrize("minutes", [15, 1439])
