@@ -405,7 +405,7 @@ async def _password_change_outcome(
             attempts_remaining=remaining,
         )
     if attempt.counted is not None:
-        # AUTH-5: a lock set by a racing sign-in or change while the hash ran holds.
+        # AUTH-5: a lock set by a racing sign-in or change while the hash ran holds (and rolls back).
         until = await throttle.succeeded(uow, attempt.counted.budget)
         if until is not None:
             raise _current_password_locked(until, now, persist=False)

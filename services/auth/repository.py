@@ -145,13 +145,13 @@ async def give_back_try(uow: Uow, key: str) -> None:
     )
 
 
-async def hold_if_unlocked(uow: Uow, key: str, now: datetime) -> bool:
-    """Take the row of `key` for this transaction if it is not locked (a lock set meanwhile by another
-    request is seen: the statement waits for it and re-checks). False when it is locked."""
+async def clear_if_unlocked(uow: Uow, key: str, now: datetime) -> bool:
+    """Set the count of `key` back to 0 unless it is locked (a lock set meanwhile by a racing request is
+    seen: the statement waits for that row and re-checks). False when it is locked or has no row."""
     result = await uow.session.execute(
         update(LoginThrottle)
         .where(LoginThrottle.key == key, _not_locked(now))
-        .values(failures=LoginThrottle.failures)
+        .values(failures=0, locked_until=None)
         .returning(LoginThrottle.key)
     )
     return result.scalar_one_or_none() is not None

@@ -232,12 +232,13 @@ async def _password_outcome(
     account = await accounts_repo.get(uow, attempt.account_id) if attempt.account_id is not None else None
     # The password must still be the one we checked (a reset may have happened meanwhile).
     if ok and account is not None and account.status == "active" and account.password_hash == attempt.password_hash:
-        assert attempt.account is not None
+        assert attempt.account is not None  # a password is judged only with the account's try counted
         await throttle.give_back(uow, attempt.address)  # a right password is no failure of the address
-        # AUTH-5: a lock set by a racing request while the hash ran holds: no session, no challenge.
+        # AUTH-5: a lock set by a racing request while the hash ran holds: no session, no challenge, and
+        # the transaction rolls back (nothing cleared, the tries stay counted).
         until = await throttle.succeeded(uow, attempt.name.budget, attempt.account.budget)
         if until is not None:
-            raise _too_many(until, now, persist=True)
+            raise _too_many(until, now, persist=False)
         if challenge.login_factors(account):  # AUTH-6: login protection asks for a second factor first
             return await challenge.issue(uow, account, challenge.client_key(uow, client.ip, client.user_agent))
         return await _issue(uow, account, "password", client)

@@ -8,9 +8,9 @@ without a hash. The judgement then settles the try in a second short transaction
 - a wrong password keeps its try counted; the try that spends the budget sets the lock (`failed`).
   The count is not reset by the lock, so tries while locked never reopen the budget, and a running
   lock is never extended;
-- a right password checks again that no budget is locked (a lock set by a racing request while the
-  hash ran is seen) and only then clears the counts, so no session or login challenge is issued while
-  a lock runs (`succeeded`).
+- a right password clears the counts only where no lock runs (a lock set by a racing request while
+  the hash ran is seen); if one runs, the caller refuses and rolls back, so no session or login
+  challenge is issued while a lock runs (`succeeded`).
 Old tries expire with their window; a lock that has ended starts a fresh window.
 """
 
@@ -91,18 +91,15 @@ async def failed(uow: Uow, counted: Try) -> datetime | None:
 
 
 async def succeeded(uow: Uow, *budgets: Budget) -> datetime | None:
-    """A right password: the end of a lock that now runs on one of `budgets` (then nothing is cleared and
-    the caller must refuse), or None after clearing their counts (the tries are given back)."""
+    """A right password gives its tries back: the counts of `budgets` are cleared. Returns None then, or
+    the end of a lock that now runs on one of them: the caller must refuse AND roll back (the budgets
+    before it may already be cleared)."""
     now = uow.now()
-    locks = []
     for budget in budgets:  # one at a time, in the order `reserve` took them (no deadlock on PostgreSQL)
-        if not await repo.hold_if_unlocked(uow, budget.key, now):
+        if not await repo.clear_if_unlocked(uow, budget.key, now):
             until = await repo.locked_until(uow, [budget.key], now)
-            locks += [until] if until is not None else []
-    if locks:
-        return max(locks)
-    for budget in budgets:
-        await repo.clear(uow, budget.key)
+            if until is not None:
+                return until
     return None
 
 
