@@ -90,6 +90,8 @@ class Settings:
     bot_check_verify_url: str = ""
     bot_check_secret: str = ""
     bot_check_timeout_seconds: float = 5.0
+    # Absolute lifetime of an account session, whatever its activity (besides the idle timeout, AUTH-3).
+    session_max_age_hours: int = 24
 
     @property
     def is_development(self) -> bool:
@@ -146,6 +148,7 @@ class Settings:
             bot_check_verify_url=e.get("BOT_CHECK_VERIFY_URL") or d.bot_check_verify_url,
             bot_check_secret=e.get("BOT_CHECK_SECRET") or d.bot_check_secret,
             bot_check_timeout_seconds=float(e.get("BOT_CHECK_TIMEOUT_SECONDS") or d.bot_check_timeout_seconds),
+            session_max_age_hours=_int(e.get("SESSION_MAX_AGE_HOURS"), d.session_max_age_hours),
         )
         settings.check()
         return settings
@@ -200,3 +203,5 @@ class Settings:
             raise ValueError("BOT_CHECK_VERIFY_URL must be an http(s) URL")
         if url and self.is_production and not url.startswith("https://"):
             raise ValueError("BOT_CHECK_VERIFY_URL must use https in production (the secret is posted to it)")
+        if not 1 <= self.session_max_age_hours <= 720:
+            raise ValueError("SESSION_MAX_AGE_HOURS must be between 1 and 720 (30 days)")

@@ -67,9 +67,8 @@ async def account_username_set(info: Info, input: Annotated[AccountUsernameSetIn
 async def account_password_change(
     info: Info, input: Annotated[AccountPasswordChangeInput, INPUT]
 ) -> AccountPasswordChangePayload:
-    result = await info.context.write_viewer(
-        NO_SESSION,
-        accounts.change_password,
+    result = await accounts.change_password(
+        info.context,
         current_password=input.current_password,
         new_password=input.new_password,
         step_up_token=input.step_up_token,

@@ -60,7 +60,7 @@ def _session_payload(result: IssuedSession | IssuedChallenge | ServiceError) -> 
         )
     return SessionCreatePayload(
         token=result.token,
-        session=SessionType.from_model(result.session, result.account, result.session.id),
+        session=SessionType.from_model(result.session, result.session.id, result.expires_at),
         account=AccountType.of(result.account),
         account_created=result.account_created,
         errors=[],

@@ -63,7 +63,7 @@ SPECIFIC = {
     "how many are left for a corrected name.",
     "USERNAME_IMMUTABLE": "A username, once set, can never be changed (PROF-4).",
     "WRONG_PASSWORD": "The current password is wrong; `attemptsRemaining` tells the tries left before a "
-    "15-minute lock (AUTH-5).",
+    "15-minute lock of the account, for its sign-ins too (AUTH-5).",
     "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3). At registration: answered only "
     "after a right code, and it costs one of its tries.",
     "PHONE_UNCHANGED": "The new phone equals the bound phone.",
@@ -75,8 +75,9 @@ SPECIFIC = {
     "NOT_A_PORTAL_ACCOUNT": "Only portal accounts need activation (REG-6).",
     "TIMEOUT_OUT_OF_RANGE": "The idle timeout is between 15 and 1439 minutes (AUTH-3).",
     "VALUE_TOO_LONG": "The value is longer than the field allows.",
-    "INVALID_CREDENTIALS": "The login name or the password is wrong; the same answer whether or not the account "
-    "exists (AUTH-5). `attemptsRemaining` tells the tries left before a lock.",
+    "INVALID_CREDENTIALS": "The login name or the password is wrong, or sign-in to the account is paused after too "
+    "many wrong passwords through its other login names; the same answer whether or not the account exists "
+    "(AUTH-5). `attemptsRemaining` tells the tries left with this login name before a 15-minute lock.",
     "TOO_MANY_ATTEMPTS": "Too many wrong passwords for this login name, address or account (AUTH-5), or too many wrong "
     "TOTP or recovery codes (5 in 15 minutes); see `retryAfter`.",
     "SESSION_NOT_FOUND": "No such session among the viewer's live sessions.",

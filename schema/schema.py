@@ -120,7 +120,8 @@ class Mutation:
     )
     account_password_change: AccountPasswordChangePayload = strawberry.mutation(
         resolver=accounts.account_password_change,
-        description="Change the password; protected (MFA-3); ends every other session (AUTH-4).",
+        description="Change the password; protected (MFA-3); ends every other session (AUTH-4). Wrong current "
+        "passwords count against the account's sign-in budget (5 per 15 minutes, then a 15-minute lock; AUTH-5).",
     )
     account_phone_change: AccountUpdatePayload = strawberry.mutation(
         resolver=accounts.account_phone_change,
@@ -140,7 +141,8 @@ class Mutation:
     session_create_by_password: SessionCreatePayload = strawberry.mutation(
         resolver=auth.session_create_by_password,
         description="Sign in with login name + password (AUTH-1, AUTH-2). Wrong passwords are throttled per "
-        "login name (5 per 15 minutes) and per address (20), with the same answer for unknown accounts (AUTH-5).",
+        "login name (5 per 15 minutes), per account (5, shared by its phone, username and e-mail) and per address "
+        "(20), each then locked for 15 minutes, with the same answer for unknown accounts (AUTH-5).",
     )
     session_create_by_sms_code: SessionCreatePayload = strawberry.mutation(
         resolver=auth.session_create_by_sms_code,

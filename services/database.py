@@ -7,6 +7,7 @@ a `ServiceError` rolls back unless the error says its side effect must persist (
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from models.session import create_engine, create_sessionmakers
 from services.errors import ServiceError
 from services.uow import Deps, Uow
+from services.viewer import Viewer
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -35,6 +37,19 @@ class Transactions(Protocol):
 
     async def release(self) -> None:
         """Give back any database connection held for reads (before a long wait such as a hash)."""
+
+
+class ViewerTransactions(Transactions, Protocol):
+    """`Transactions` of a signed-in caller (the GraphQL context): each write authenticates the session
+    again inside its transaction, so a session ended between two steps ends the use case."""
+
+    async def write_viewer(
+        self,
+        unauthenticated: Enum,
+        fn: Callable[Concatenate[Uow, Viewer, P], Awaitable[T]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> T | ServiceError: ...
 
 
 class Database:

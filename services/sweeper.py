@@ -7,13 +7,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 
 from models.accounts import Account
 from models.auth import AuthSession, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.codes import OneTimeCode
 from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
+from services.auth import repository as auth_repo
+from services.auth.service import max_session_age
 from services.codes import service as codes
 from services.notify import service as outbox
 from services.uow import Uow
@@ -25,6 +27,7 @@ KEEP_EXPIRED = timedelta(days=1)
 async def sweep(uow: Uow) -> dict[str, int]:
     now = uow.now()
     counts = {"sessions_ended": await _end_idle_sessions(uow)}
+    counts["throttles_deleted"] = await auth_repo.delete_settled_throttles(uow, now - KEEP_EXPIRED, now)
     counts |= await personal.sweep(uow)
     counts |= await enterprise.sweep(uow)
     for model, name in (
@@ -44,16 +47,29 @@ async def sweep(uow: Uow) -> dict[str, int]:
 
 
 async def _end_idle_sessions(uow: Uow) -> int:
-    """AUTH-3: end sessions idle past their account's timeout (none can be idle less than 15 minutes)."""
+    """AUTH-3: end sessions idle past their account's timeout (none can be idle less than 15 minutes), and
+    sessions past their absolute lifetime however active; the reason is the deadline that came first."""
     now = uow.now()
+    max_age = max_session_age(uow.settings)
     rows = await uow.session.execute(
-        select(AuthSession.id, AuthSession.last_seen_at, Account.idle_timeout_minutes)
+        select(AuthSession.id, AuthSession.created_at, AuthSession.last_seen_at, Account.idle_timeout_minutes)
         .join(Account, Account.id == AuthSession.account_id)
-        .where(AuthSession.ended_at.is_(None), AuthSession.last_seen_at <= now - timedelta(minutes=IDLE_TIMEOUT_MIN))
-    )
-    idle = [sid for sid, seen, minutes in rows.all() if seen + timedelta(minutes=minutes) <= now]
-    if idle:
-        await uow.session.execute(
-            update(AuthSession).where(AuthSession.id.in_(idle)).values(ended_at=now, end_reason="idle")
+        .where(
+            AuthSession.ended_at.is_(None),
+            or_(
+                AuthSession.last_seen_at <= now - timedelta(minutes=IDLE_TIMEOUT_MIN),
+                AuthSession.created_at <= now - max_age,
+            ),
         )
-    return len(idle)
+    )
+    ended: dict[str, list[int]] = {"idle": [], "max_age": []}
+    for sid, created, seen, minutes in rows.all():
+        idle_deadline, absolute_deadline = seen + timedelta(minutes=minutes), created + max_age
+        if min(idle_deadline, absolute_deadline) <= now:
+            ended["max_age" if absolute_deadline < idle_deadline else "idle"].append(sid)
+    for reason, ids in ended.items():
+        if ids:
+            await uow.session.execute(
+                update(AuthSession).where(AuthSession.id.in_(ids)).values(ended_at=now, end_reason=reason)
+            )
+    return sum(len(ids) for ids in ended.values())

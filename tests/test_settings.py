@@ -147,3 +147,12 @@ def test_rec_1_bot_check_settings_are_read_and_refused_when_half_set_or_unsafe()
         Settings.from_env({"BOT_CHECK_TIMEOUT_SECONDS": "0"})
     # None at all still starts: every bot check then fails closed (BOT_CHECK_UNAVAILABLE)
     assert Settings.from_env(prod).bot_check_verify_url == ""
+
+
+def test_session_max_age_is_read_and_kept_between_one_hour_and_thirty_days() -> None:
+    assert Settings.from_env({}).session_max_age_hours == 24
+    assert Settings.from_env({"SESSION_MAX_AGE_HOURS": "720"}).session_max_age_hours == 720
+    assert Settings.from_env({"SESSION_MAX_AGE_HOURS": "1"}).session_max_age_hours == 1
+    for refused in ("0", "721", "-5"):
+        with pytest.raises(ValueError, match="SESSION_MAX_AGE_HOURS"):
+            Settings.from_env({"SESSION_MAX_AGE_HOURS": refused})

@@ -108,11 +108,13 @@ class SessionType(relay.Node):
     created_at: datetime = strawberry.field(description="When the session was created.")
     last_seen_at: datetime = strawberry.field(description="Last activity, recorded to the minute.")
     expires_at: datetime = strawberry.field(
-        description="When the session ends without further activity (last activity + idle timeout)."
+        description="When the session ends without further activity: last activity + the idle timeout (AUTH-3), "
+        "or sign-in + the maximum session age (24 hours by default) if that comes first; activity never moves "
+        "the second."
     )
 
     @classmethod
-    def from_model(cls, row: AuthSession, account: AccountModel, current_id: int | None) -> Self:
+    def from_model(cls, row: AuthSession, current_id: int | None, expires_at: datetime) -> Self:
         return cls(
             id=row.id,
             current=row.id == current_id,
@@ -121,7 +123,7 @@ class SessionType(relay.Node):
             user_agent=row.user_agent,
             created_at=row.created_at,
             last_seen_at=row.last_seen_at,
-            expires_at=auth.idle_deadline(row, account),
+            expires_at=expires_at,
         )
 
     @classmethod
@@ -132,7 +134,13 @@ class SessionType(relay.Node):
             return [None] * len(ids)
         sessions, _ = await info.context.read(auth.list_sessions, viewer.account, 100, None)
         by_id = {str(s.id): s for s in sessions}
-        return [cls.from_model(by_id[i], viewer.account, viewer.session_id) if i in by_id else None for i in ids]
+        settings = info.context.deps.settings
+        return [
+            cls.from_model(by_id[i], viewer.session_id, auth.session_expires_at(by_id[i], viewer.account, settings))
+            if i in by_id
+            else None
+            for i in ids
+        ]
 
 
 @strawberry.type(description="An edge of `SessionConnection`.")
@@ -226,7 +234,8 @@ class AccountType(relay.Node):
 
     @strawberry.field(
         description="Minutes without activity after which a session ends (AUTH-3): default 60, "
-        "settable from 15 to 1439 with `accountIdleTimeoutSet`."
+        "settable from 15 to 1439 with `accountIdleTimeoutSet`. A session also ends at its maximum age (24 hours "
+        "after sign-in by default), however active."
     )
     def idle_timeout_minutes(self) -> int:
         return self.model.idle_timeout_minutes
@@ -267,7 +276,12 @@ class AccountType(relay.Node):
         rows, total = await info.context.read(auth.list_sessions, self.model, first + 1, after_id)
         page = rows[:first]
         edges = [
-            SessionEdge(cursor=encode_cursor("Session", r.id), node=SessionType.from_model(r, self.model, current))
+            SessionEdge(
+                cursor=encode_cursor("Session", r.id),
+                node=SessionType.from_model(
+                    r, current, auth.session_expires_at(r, self.model, info.context.deps.settings)
+                ),
+            )
             for r in page
         ]
         return SessionConnection(

@@ -22,11 +22,11 @@ from services.accounts import phones, strength
 from services.accounts import repository as repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance, AgreementKind
 from services.accounts.errors import AccountErrorCode
-from services.auth import policy
+from services.auth import policy, throttle
 from services.auth import repository as auth_repo
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
-from services.database import Transactions
+from services.database import Transactions, ViewerTransactions
 from services.errors import ServiceError
 from services.identifiers import national, normalize_email, normalize_phone
 from services.mfa import service as mfa
@@ -396,59 +396,103 @@ async def set_username(uow: Uow, viewer: Viewer, raw: str) -> Account:
 # --- AUTH-4 / MFA-3: password change ----------------------------------------------------------
 
 
+@dataclass(frozen=True, slots=True)
+class _PasswordChange:
+    account_id: int
+    password_hash: str | None  # the current password's hash judged against; None: no password yet
+    counted: throttle.Try | None  # the try counted against the account's budget (AUTH-5)
+
+
 async def change_password(
-    uow: Uow,
-    viewer: Viewer,
+    tx: ViewerTransactions,
     *,
     current_password: str | None,
     new_password: str,
     step_up_token: str | None,
-) -> tuple[int, Account]:
-    """Returns how many other sessions were ended (AUTH-4), and the account."""
+) -> tuple[int, Account] | ServiceError:
+    """Returns how many other sessions were ended (AUTH-4), and the account.
+
+    Three steps, like password sign-in, so no write transaction waits on argon2: a short write that checks
+    the new password and the grant and counts a try of the current password (AUTH-5), the hashes in
+    worker threads, a short write that settles the try and stores the new password.
+    """
+    attempt = await tx.write_viewer(
+        AccountErrorCode.AUTHENTICATION_REQUIRED,
+        _password_change_attempt,
+        new_password=new_password,
+        step_up_token=step_up_token,
+    )
+    if isinstance(attempt, ServiceError):
+        return attempt
+    await tx.release()
+    hasher = tx.deps.hasher
+    right = attempt.password_hash is None or await hasher.verify(attempt.password_hash, current_password or "")
+    new_hash = await hasher.hash(new_password) if right else None
+    return await tx.write_viewer(
+        AccountErrorCode.AUTHENTICATION_REQUIRED, _password_change_outcome, attempt, new_hash, step_up_token
+    )
+
+
+async def _password_change_attempt(
+    uow: Uow, viewer: Viewer, *, new_password: str, step_up_token: str | None
+) -> _PasswordChange:
     account, session_id = viewer.account, viewer.session_id
     check_password(new_password, username=account.username, phone=account.phone, field="newPassword")
     # The grant first (checked, not yet used): without it the current password is not even tried.
     await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
-    if account.password_hash is not None:
-        await _check_current_password(uow, account, current_password or "")
+    if account.password_hash is None:
+        return _PasswordChange(account.id, None, None)
+    # AUTH-5: a wrong current password is counted against the account's budget, the one its sign-ins
+    # share, before the hash; a locked or spent budget refuses unhashed.
+    budget = throttle.account_budget(account.id)
+    counted = await throttle.reserve(uow, budget)
+    if counted is None:
+        raise _current_password_locked(await throttle.retry_at(uow, budget), uow.now(), persist=False)
+    return _PasswordChange(account.id, account.password_hash, counted)
+
+
+async def _password_change_outcome(
+    uow: Uow, viewer: Viewer, attempt: _PasswordChange, new_hash: str | None, step_up_token: str | None
+) -> tuple[int, Account]:
+    account, session_id = viewer.account, viewer.session_id
+    now = uow.now()
+    # The password must still be the one judged (another change may have happened meanwhile).
+    unchanged = account.id == attempt.account_id and account.password_hash == attempt.password_hash
+    if new_hash is None or not unchanged:
+        if attempt.counted is None:
+            raise ServiceError(
+                AccountErrorCode.WRONG_PASSWORD, "The password was set meanwhile; try again.", "currentPassword"
+            )
+        lock = await throttle.failed(uow, attempt.counted)
+        if lock is not None:
+            raise _current_password_locked(lock, now, persist=True)
+        remaining = attempt.counted.remaining
+        raise ServiceError(
+            AccountErrorCode.WRONG_PASSWORD,
+            f"The current password is wrong; {remaining} tries left before a 15-minute lock.",
+            "currentPassword",
+            persist=True,
+            attempts_remaining=remaining,
+        )
+    if attempt.counted is not None:
+        # AUTH-5: a lock set by a racing sign-in or change while the hash ran holds (and rolls back).
+        until = await throttle.succeeded(uow, attempt.counted.budget)
+        if until is not None:
+            raise _current_password_locked(until, now, persist=False)
     await mfa.require_step_up(uow, account, session_id, step_up_token)
-    account.password_hash = await uow.deps.hasher.hash(new_password)
-    account.password_changed_at = uow.now()
+    account.password_hash = new_hash
+    account.password_changed_at = now
     await uow.session.flush()
-    ended = await auth_repo.end_all_sessions(uow, account.id, uow.now(), "password_changed", session_id)
+    ended = await auth_repo.end_all_sessions(uow, account.id, now, "password_changed", session_id)
     return ended, account
 
 
-async def _check_current_password(uow: Uow, account: Account, password: str) -> None:
-    """AUTH-5 for a signed-in session: wrong current passwords are counted and locked like sign-ins."""
-    now = uow.now()
-    key = f"account:{account.id}"
-    until = await auth_repo.locked_until(uow, [key], now)
-    if until is not None:
-        raise _current_password_locked(until, now)
-    if await uow.deps.hasher.verify(account.password_hash, password):
-        await auth_repo.clear(uow, key)
-        return
-    failures = await auth_repo.record_failure(uow, key, now, policy.THROTTLE_WINDOW)
-    if failures >= policy.ACCOUNT_MAX_FAILURES:
-        await auth_repo.lock(uow, key, now + policy.ACCOUNT_LOCK, now)
-        raise _current_password_locked(now + policy.ACCOUNT_LOCK, now)
-    remaining = policy.ACCOUNT_MAX_FAILURES - failures
-    raise ServiceError(
-        AccountErrorCode.WRONG_PASSWORD,
-        f"The current password is wrong; {remaining} tries left before a 15-minute lock.",
-        "currentPassword",
-        persist=True,
-        attempts_remaining=remaining,
-    )
-
-
-def _current_password_locked(until: datetime, now: datetime) -> ServiceError:
+def _current_password_locked(until: datetime, now: datetime, *, persist: bool) -> ServiceError:
     return ServiceError(
         AccountErrorCode.TOO_MANY_ATTEMPTS,
         "Too many wrong passwords; try again later.",
         "currentPassword",
-        persist=True,
+        persist=persist,
         retry_after=policy.retry_after_seconds((until - now).total_seconds()),
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, case, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, or_, select, update
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket
@@ -20,16 +20,16 @@ async def add_session(uow: Uow, session: AuthSession) -> AuthSession:
 
 # The hottest statement of the service (every authenticated request): built once, compiled once.
 _LIVE_SESSION = (
-    select(Account, AuthSession.id, AuthSession.last_seen_at)
+    select(Account, AuthSession.id, AuthSession.last_seen_at, AuthSession.created_at)
     .join(AuthSession, AuthSession.account_id == Account.id)
     .where(AuthSession.token_hash == bindparam("token_hash"), AuthSession.ended_at.is_(None))
 )
 
 
-async def live_session(uow: Uow, token_digest: str) -> tuple[Account, int, datetime] | None:
-    """(account, session id, last activity) of a session that has not been ended."""
+async def live_session(uow: Uow, token_digest: str) -> tuple[Account, int, datetime, datetime] | None:
+    """(account, session id, last activity, creation) of a session that has not been ended."""
     row = (await uow.session.execute(_LIVE_SESSION, {"token_hash": token_digest})).first()
-    return None if row is None else (row[0], row[1], row[2])
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 async def touch(uow: Uow, session_id: int, now: datetime) -> None:
@@ -76,12 +76,14 @@ async def end_idle_sessions(uow: Uow, account_id: int, idle_cutoff: datetime, no
 
 
 async def live_sessions(
-    uow: Uow, account_id: int, idle_cutoff: datetime, limit: int, after_id: int | None
+    uow: Uow, account_id: int, idle_cutoff: datetime, created_cutoff: datetime, limit: int, after_id: int | None
 ) -> tuple[list[AuthSession], int]:
+    """The account's sessions used after `idle_cutoff` and created after `created_cutoff`, newest first."""
     base = select(AuthSession).where(
         AuthSession.account_id == account_id,
         AuthSession.ended_at.is_(None),
         AuthSession.last_seen_at > idle_cutoff,
+        AuthSession.created_at > created_cutoff,
     )
     total = await uow.session.scalar(select(func.count()).select_from(base.subquery()))
     page = base.order_by(AuthSession.id.desc()).limit(limit)
@@ -92,9 +94,17 @@ async def live_sessions(
 
 
 # --- AUTH-5 throttling -------------------------------------------------------------------------
+# One row per budget key (a login name, a client address, an account): the tries counted in the current
+# window, and the end of a lock. Every change is one conditional statement, so a limit holds however
+# many requests race for it.
+
+
+def _not_locked(now: datetime) -> ColumnElement[bool]:
+    return or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now)
 
 
 async def locked_until(uow: Uow, keys: list[str], now: datetime) -> datetime | None:
+    """The latest end of a running lock among `keys`, or None when none is locked."""
     return await uow.session.scalar(
         select(func.max(LoginThrottle.locked_until)).where(
             LoginThrottle.key.in_(keys), LoginThrottle.locked_until > now
@@ -102,16 +112,69 @@ async def locked_until(uow: Uow, keys: list[str], now: datetime) -> datetime | N
     )
 
 
-# Sign-in reads both throttle rows (the login name's and the address's) in one prebuilt statement.
-_THROTTLE_PAIR = select(LoginThrottle.key, LoginThrottle.failures, LoginThrottle.locked_until).where(
-    or_(LoginThrottle.key == bindparam("name_key"), LoginThrottle.key == bindparam("address_key"))
-)
+async def reserve_try(uow: Uow, key: str, now: datetime, *, limit: int, window: timedelta) -> int | None:
+    """Count one try against `key` before the password is judged, atomically: the try's number in the
+    window (1..limit), or None when the key is locked or its `limit` tries are already counted (nothing
+    changes then, so tries while locked neither count nor extend the lock).
+
+    A window that started `window` ago or more, or whose lock has ended, starts again at this try.
+    """
+    table = LoginThrottle.__table__
+    not_locked = _not_locked(now)
+    fresh = and_(not_locked, or_(table.c.window_started_at <= now - window, table.c.locked_until.is_not(None)))
+    stmt = insert(uow, LoginThrottle).values(key=key, failures=1, window_started_at=now, locked_until=None)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={
+            "failures": case((fresh, 1), else_=table.c.failures + 1),
+            "window_started_at": case((fresh, now), else_=table.c.window_started_at),
+            "locked_until": case((fresh, None), else_=table.c.locked_until),
+        },
+        where=or_(fresh, and_(not_locked, table.c.failures < limit)),
+    ).returning(LoginThrottle.failures)
+    taken = (await uow.session.execute(stmt)).scalar_one_or_none()
+    return None if taken is None else int(taken)
 
 
-async def throttle_pair(uow: Uow, name_key: str, address_key: str) -> dict[str, tuple[int, datetime | None]]:
-    """{key: (failures, locked_until)} for the keys that have a row."""
-    rows = await uow.session.execute(_THROTTLE_PAIR, {"name_key": name_key, "address_key": address_key})
-    return {key: (failures, until) for key, failures, until in rows.all()}
+async def give_back_try(uow: Uow, key: str) -> None:
+    """Un-count one reserved try (it turned out not to be a wrong password)."""
+    await uow.session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key, LoginThrottle.failures > 0)
+        .values(failures=LoginThrottle.failures - 1)
+    )
+
+
+async def clear_if_unlocked(uow: Uow, key: str, now: datetime) -> bool:
+    """Set the count of `key` back to 0 unless it is locked (a lock set meanwhile by a racing request is
+    seen: the statement waits for that row and re-checks). False when it is locked or has no row."""
+    result = await uow.session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key, _not_locked(now))
+        .values(failures=0, locked_until=None)
+        .returning(LoginThrottle.key)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def set_lock(uow: Uow, key: str, until: datetime, now: datetime) -> datetime:
+    """Lock `key` until `until`, keeping its count (so the budget stays spent while locked); a running
+    lock is not extended. Returns the lock's end."""
+    await uow.session.execute(
+        update(LoginThrottle).where(LoginThrottle.key == key, _not_locked(now)).values(locked_until=until)
+    )
+    return await locked_until(uow, [key], now) or until
+
+
+async def delete_settled_throttles(uow: Uow, window_started_by: datetime, now: datetime) -> int:
+    """Forget budgets whose window started at or before `window_started_by` and that are not locked (their
+    counts would start again at the next try anyway)."""
+    result = await uow.session.execute(
+        delete(LoginThrottle)
+        .where(LoginThrottle.window_started_at <= window_started_by, _not_locked(now))
+        .returning(LoginThrottle.key)
+    )
+    return len(result.all())
 
 
 async def record_failure(uow: Uow, key: str, now: datetime, window: timedelta) -> int:

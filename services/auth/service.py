@@ -2,10 +2,26 @@
 
 AUTH-1 cloud accounts: username + password only.
 AUTH-2 portal accounts: phone + SMS code, login name (username, phone or e-mail) + password, or QR.
-AUTH-3 sessions expire after a period without activity (per account, 15..1439 minutes).
+AUTH-3 sessions expire after a period without activity (per account, 15..1439 minutes), and in any
+       case SESSION_MAX_AGE_HOURS (default 24) after sign-in, however active (absolute lifetime).
 AUTH-4 sign-out ends the session at once; a password change or reset ends all others.
-AUTH-5 wrong passwords are throttled per account name and per client address, with the same
-       answer whether or not the account exists.
+AUTH-5 wrong passwords are throttled per login name (5 in 15 minutes), per account (5: a portal
+       account's phone, username and e-mail share one budget, as does the current-password check of a
+       password change) and per client address (20), each then locked for 15 minutes; a try is counted
+       before its password is judged (see `services.auth.throttle`), with the same answer whether or
+       not the account exists.
+
+No answer through a login name tells the state of another name's budget. The account's budget is
+shared by several names, so it never shows in an answer: were "locked" the answer once it is spent, an
+attacker could lock an account through its username and then probe phone numbers, and the one answering
+"locked" (where an unknown phone does not) would be that account's phone. So while the account's budget
+is locked or spent, a try through a name whose own budget is not is answered exactly like a wrong
+password for that name (INVALID_CREDENTIALS, whose message says sign-in may be paused, and the name's
+`attemptsRemaining`) and counted against the name and the address, after a hash against the dummy hash,
+as for an unknown name, so the time and the number of hashes tell nothing either; the password is not
+judged. TOO_MANY_ATTEMPTS only ever reports the name's own lock or the client address's lock. The one
+exception needs the password: a right password whose account was locked by a racing request while its
+hash ran is refused with TOO_MANY_ATTEMPTS (no session is issued while a lock runs).
 """
 
 from __future__ import annotations
@@ -17,16 +33,10 @@ from models.accounts import Account
 from models.auth import AuthSession, QrLoginTicket
 from services.accounts import repository as accounts_repo
 from services.accounts import service as accounts
-from services.auth import challenge
+from services.auth import challenge, throttle
 from services.auth import repository as repo
 from services.auth.errors import AuthErrorCode
-from services.auth.policy import (
-    ACCOUNT_LOCK,
-    ACCOUNT_MAX_FAILURES,
-    ADDRESS_LOCK,
-    ADDRESS_MAX_FAILURES,
-    THROTTLE_WINDOW,
-)
+from services.auth.policy import retry_after_seconds
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
@@ -35,6 +45,7 @@ from services.identifiers import normalize_email, normalize_phone
 from services.security import new_token, token_hash
 from services.uow import Uow
 from services.viewer import Viewer
+from settings import Settings
 
 # AUTH-3: last activity is written at most once a minute, so reads stay reads.
 TOUCH_GRANULARITY = timedelta(seconds=60)
@@ -56,8 +67,16 @@ class IssuedSession:
     account_created: bool = False
 
 
-def idle_deadline(session: AuthSession, account: Account) -> datetime:
-    return session.last_seen_at + timedelta(minutes=account.idle_timeout_minutes)
+def max_session_age(settings: Settings) -> timedelta:
+    """The absolute lifetime of a session, whatever its activity."""
+    return timedelta(hours=settings.session_max_age_hours)
+
+
+def session_expires_at(session: AuthSession, account: Account, settings: Settings) -> datetime:
+    """When the session ends unless used again: the idle deadline (last activity + the account's idle
+    timeout, AUTH-3) or the absolute deadline (sign-in + the maximum age), whichever comes first."""
+    idle = session.last_seen_at + timedelta(minutes=account.idle_timeout_minutes)
+    return min(idle, session.created_at + max_session_age(settings))
 
 
 async def _issue(
@@ -81,21 +100,25 @@ async def _issue(
         token=token,
         session=session,
         account=account,
-        expires_at=idle_deadline(session, account),
+        expires_at=session_expires_at(session, account, uow.settings),
         account_created=created,
     )
 
 
 async def authenticate(uow: Uow, bearer: str | None) -> Viewer | None:
-    """The session behind a bearer token, if it is live (AUTH-3, AUTH-4). Reads only."""
+    """The session behind a bearer token, if it is live (AUTH-3, AUTH-4, the absolute lifetime). Reads only."""
     if not bearer:
         return None
     found = await repo.live_session(uow, token_hash(bearer))
     if found is None:
         return None
-    account, session_id, last_seen_at = found
+    account, session_id, last_seen_at, created_at = found
     now = uow.now()
-    if account.status != "active" or last_seen_at + timedelta(minutes=account.idle_timeout_minutes) <= now:
+    if (
+        account.status != "active"
+        or last_seen_at + timedelta(minutes=account.idle_timeout_minutes) <= now
+        or created_at + max_session_age(uow.settings) <= now
+    ):
         return None
     return Viewer(account, session_id, last_seen_at, needs_touch=now - last_seen_at >= TOUCH_GRANULARITY)
 
@@ -131,65 +154,74 @@ async def _resolve(uow: Uow, kind: str, canonical: str) -> Account | None:
     return await accounts_repo.by_username_key(uow, canonical)
 
 
-def _too_many(until: datetime, now: datetime) -> ServiceError:
-    retry = max(1, int((until - now).total_seconds() + 0.999))
+def _too_many(until: datetime, now: datetime, *, persist: bool) -> ServiceError:
+    retry = retry_after_seconds((until - now).total_seconds())
     return ServiceError(
         AuthErrorCode.TOO_MANY_ATTEMPTS,
         f"Too many wrong passwords; try again in {retry // 60 + (1 if retry % 60 else 0)} minutes.",
         "password",
         retry_after=retry,
-        persist=True,
+        persist=persist,
     )
 
 
 def login_throttle_key(uow: Uow, canonical: str) -> str:
-    return "name:" + uow.keyed(f"login:{canonical}")[:48]
+    return throttle.name_budget(uow, canonical).key
 
 
 async def clear_login_throttle(uow: Uow, login_name: str) -> None:
     await repo.clear(uow, login_throttle_key(uow, _login_key(login_name)[1]))
 
 
+async def clear_account_throttle(uow: Uow, account_id: int) -> None:
+    """After a password reset (REC-1): the account's shared budget starts again."""
+    await repo.clear(uow, throttle.account_budget(account_id).key)
+
+
 @dataclass(frozen=True, slots=True)
 class _PasswordAttempt:
-    name_key: str
-    address_key: str
+    address: throttle.Try
+    name: throttle.Try
+    # The account's try; None when the name names no account, or when the account's budget is locked
+    # or spent (then the password is not judged: it is answered as wrong, through this name only).
+    account: throttle.Try | None
     account_id: int | None
-    password_hash: str | None
-    name_has_failures: bool
+    password_hash: str | None  # None: verify against the hasher's dummy hash (same time, never right)
 
 
 async def sign_in_with_password(
     tx: Transactions, login_name: str, password: str, client: ClientInfo
 ) -> IssuedSession | challenge.IssuedChallenge | ServiceError:
-    """AUTH-1 / AUTH-2 / AUTH-5 in three steps, so no database lock is held while argon2 runs:
-    a read (throttle state, the account's hash), the hash in a worker thread, a write (the outcome)."""
-    try:
-        attempt = await tx.read(_password_attempt, login_name, client)
-    except ServiceError as err:
-        return err
+    """AUTH-1 / AUTH-2 / AUTH-5 in three steps, so no database lock is held while argon2 runs: a short
+    write that reserves the try (or refuses it, unhashed), the hash in a worker thread, a short write
+    that settles the try and issues the session."""
+    attempt = await tx.write(_reserve_password_try, login_name, client)
+    if isinstance(attempt, ServiceError):
+        return attempt
     await tx.release()  # no connection is held while the hash waits for a core
-    # Hash even when the account does not exist, so timing does not tell (AUTH-5).
+    # Hash even when the account does not exist or is locked, so timing does not tell (AUTH-5).
     ok = await tx.deps.hasher.verify(attempt.password_hash, password or "")
     return await tx.write(_password_outcome, attempt, ok, client)
 
 
-async def _password_attempt(uow: Uow, login_name: str, client: ClientInfo) -> _PasswordAttempt:
-    now = uow.now()
-    canonical = _login_key(login_name or "")[1]
-    name_key, address_key = login_throttle_key(uow, canonical), f"ip:{client.ip or 'unknown'}"
-    throttle = await repo.throttle_pair(uow, name_key, address_key)
-    # AUTH-5: a locked name or address is refused before any hash is computed.
-    locks = [until for _, until in throttle.values() if until is not None and until > now]
-    if locks:
-        raise _too_many(max(locks), now)
-    account = (await resolve_login_name(uow, login_name))[1]
+async def _reserve_password_try(uow: Uow, login_name: str, client: ClientInfo) -> _PasswordAttempt:
+    # AUTH-5: the try is counted against the address, the login name and the account before the hash.
+    # Budgets are taken in this order (address, name, account) everywhere, so racing transactions on
+    # PostgreSQL wait for each other instead of deadlocking.
+    canonical, account = await resolve_login_name(uow, login_name)
+    address_budget, name_budget = throttle.address_budget(client.ip), throttle.name_budget(uow, canonical)
+    address = await throttle.reserve(uow, address_budget)
+    name = await throttle.reserve(uow, name_budget) if address is not None else None
+    if address is None or name is None:
+        # Locked or spent: refused unhashed; the transaction rolls back, so nothing is counted.
+        refused = address_budget if address is None else name_budget
+        raise _too_many(await throttle.retry_at(uow, refused, address_budget, name_budget), uow.now(), persist=False)
+    # The account's budget is never revealed through a login name: when it is locked or spent, this try
+    # is answered (and counted) exactly like a wrong password for this name, after a dummy hash.
+    counted = await throttle.reserve(uow, throttle.account_budget(account.id)) if account is not None else None
+    judged = account if counted is not None else None
     return _PasswordAttempt(
-        name_key,
-        address_key,
-        account.id if account else None,
-        account.password_hash if account else None,
-        name_has_failures=throttle.get(name_key, (0, None))[0] > 0,
+        address, name, counted, judged.id if judged else None, judged.password_hash if judged else None
     )
 
 
@@ -198,26 +230,29 @@ async def _password_outcome(
 ) -> IssuedSession | challenge.IssuedChallenge:
     now = uow.now()
     account = await accounts_repo.get(uow, attempt.account_id) if attempt.account_id is not None else None
-    # The password must still be the one we checked (a reset may have happened meanwhile). Failures
-    # are counted atomically below, so requests racing the lock cannot pass the limit.
+    # The password must still be the one we checked (a reset may have happened meanwhile).
     if ok and account is not None and account.status == "active" and account.password_hash == attempt.password_hash:
-        if attempt.name_has_failures:
-            await repo.clear(uow, attempt.name_key)
+        assert attempt.account is not None  # a password is judged only with the account's try counted
+        await throttle.give_back(uow, attempt.address)  # a right password is no failure of the address
+        # AUTH-5: a lock set by a racing request while the hash ran holds: no session, no challenge, and
+        # the transaction rolls back (nothing cleared, the tries stay counted).
+        until = await throttle.succeeded(uow, attempt.name.budget, attempt.account.budget)
+        if until is not None:
+            raise _too_many(until, now, persist=False)
         if challenge.login_factors(account):  # AUTH-6: login protection asks for a second factor first
             return await challenge.issue(uow, account, challenge.client_key(uow, client.ip, client.user_agent))
         return await _issue(uow, account, "password", client)
-    name_failures = await repo.record_failure(uow, attempt.name_key, now, THROTTLE_WINDOW)
-    address_failures = await repo.record_failure(uow, attempt.address_key, now, THROTTLE_WINDOW)
-    if address_failures >= ADDRESS_MAX_FAILURES:
-        await repo.lock(uow, attempt.address_key, now + ADDRESS_LOCK, now)
-        raise _too_many(now + ADDRESS_LOCK, now)
-    if name_failures >= ACCOUNT_MAX_FAILURES:
-        await repo.lock(uow, attempt.name_key, now + ACCOUNT_LOCK, now)
-        raise _too_many(now + ACCOUNT_LOCK, now)
-    remaining = ACCOUNT_MAX_FAILURES - name_failures
+    address_lock = await throttle.failed(uow, attempt.address)
+    name_lock = await throttle.failed(uow, attempt.name)
+    if attempt.account is not None:
+        await throttle.failed(uow, attempt.account)  # never part of the answer (see the module docstring)
+    if address_lock is not None or name_lock is not None:
+        raise _too_many(max(u for u in (address_lock, name_lock) if u is not None), now, persist=True)
+    remaining = attempt.name.remaining
     raise ServiceError(
         AuthErrorCode.INVALID_CREDENTIALS,
-        f"The login name or the password is wrong; {remaining} tries left before a 15-minute lock.",
+        "The login name or the password is wrong, or sign-in is paused for a while after too many wrong "
+        f"passwords; {remaining} more tries with this login name before a 15-minute lock.",
         "password",
         persist=True,
         attempts_remaining=remaining,
@@ -257,8 +292,9 @@ async def revoke(uow: Uow, auth: Viewer, session_id: int) -> None:
 
 
 async def list_sessions(uow: Uow, account: Account, first: int, after_id: int | None) -> tuple[list[AuthSession], int]:
-    cutoff = uow.now() - timedelta(minutes=account.idle_timeout_minutes)
-    return await repo.live_sessions(uow, account.id, cutoff, first, after_id)
+    now = uow.now()
+    idle_cutoff = now - timedelta(minutes=account.idle_timeout_minutes)
+    return await repo.live_sessions(uow, account.id, idle_cutoff, now - max_session_age(uow.settings), first, after_id)
 
 
 # --- AUTH-2: QR login ------------------------------------------------------------------------

@@ -285,6 +285,7 @@ async def _reset_apply(uow: Uow, gate: _ResetGate, password_hash: str) -> Accoun
     await auth_repo.end_all_sessions(uow, account.id, now, "password_reset")  # AUTH-4
     for name in filter(None, [account.username, account.email, account.phone]):
         await auth.clear_login_throttle(uow, name)
+    await auth.clear_account_throttle(uow, account.id)
     return account
 
 

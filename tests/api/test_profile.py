@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -731,12 +732,89 @@ async def test_auth_5_wrong_current_passwords_in_a_password_change_are_throttled
         ("TOO_MANY_ATTEMPTS", "currentPassword", 900)
     ]
     assert _errors(await attempt(PASSWORD)) == [("TOO_MANY_ATTEMPTS", "currentPassword")]
-    assert await _password_works(client, "alice01", PASSWORD)
+    # And the account's one budget is spent: sign-in with the right password waits too (answered, through
+    # the login name, like a wrong password)
+    assert not await _password_works(client, "alice01", PASSWORD)
     # And after the lock, with the same unconsumed grant, the change goes through
     clock.advance(minutes=15)
     token = await sign_in(client, "alice01")
     step_up_token = await step_up(client, token, PHONE)
     assert (await attempt(PASSWORD))["errors"] == []
+
+
+async def test_auth_5_sixty_simultaneous_wrong_current_passwords_judge_at_most_five(
+    client, clock, db: Database, monkeypatch: pytest.MonkeyPatch, app
+) -> None:
+    # Given a signed-in session with a step-up grant, and a count of the passwords judged
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    judged: list[str] = []
+    hasher = app.state.deps.hasher
+    real_verify = hasher.verify
+
+    async def counting_verify(hashed: str | None, password: str) -> bool:
+        judged.append(password)
+        return bool(await real_verify(hashed, password))
+
+    monkeypatch.setattr(hasher, "verify", counting_verify)
+    # When 60 password changes with wrong current passwords arrive at once
+    results = await asyncio.gather(
+        *(
+            mutate(
+                client,
+                "accountPasswordChange",
+                {"currentPassword": f"Wrong-Guess-{i}!", "newPassword": NEW_PASSWORD, "stepUpToken": step_up_token},
+                "endedSessionCount",
+                token,
+            )
+            for i in range(60)
+        )
+    )
+    # Then five are judged: four count down, the fifth locks, and the rest are refused unjudged
+    assert len(judged) == 5
+    answers = [(e["code"], e["attemptsRemaining"], e["retryAfter"]) for r in results for e in r["errors"]]
+    assert sorted(a for a in answers if a[0] == "WRONG_PASSWORD") == [("WRONG_PASSWORD", n, None) for n in (1, 2, 3, 4)]
+    assert [a for a in answers if a[0] != "WRONG_PASSWORD"] == [("TOO_MANY_ATTEMPTS", None, 900)] * 56
+    # And the password is unchanged, and the grant unused
+    assert await _password_works(client, "alice01", PASSWORD) is False  # the account is locked for sign-in too
+    clock.advance(minutes=15)
+    assert await _password_works(client, "alice01", PASSWORD)
+    async with db.read_sessions() as s:
+        assert [g.consumed_at for g in await s.scalars(select(StepUpGrant))] == [None]
+
+
+async def test_auth_5_no_database_connection_is_held_while_a_password_change_hashes(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch, app
+) -> None:
+    # Given a signed-in session with a step-up grant, and a hasher that notes the connections in use
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    hasher = app.state.deps.hasher
+    real_verify, real_hash = hasher.verify, hasher.hash
+    in_use: list[int] = []
+
+    async def verify(hashed: str | None, password: str) -> bool:
+        in_use.append(db.engine.pool.checkedout())
+        return bool(await real_verify(hashed, password))
+
+    async def hash_(password: str) -> str:
+        in_use.append(db.engine.pool.checkedout())
+        return str(await real_hash(password))
+
+    monkeypatch.setattr(hasher, "verify", verify)
+    monkeypatch.setattr(hasher, "hash", hash_)
+    # When the password is changed (the current password judged, the new one hashed)
+    changed = await mutate(
+        client,
+        "accountPasswordChange",
+        {"currentPassword": PASSWORD, "newPassword": NEW_PASSWORD, "stepUpToken": step_up_token},
+        "endedSessionCount",
+        token,
+    )
+    # Then both hashes ran with no connection (and so no write transaction) held
+    assert changed["errors"] == []
+    assert in_use == [0, 0]
+    assert await _password_works(client, "alice01", NEW_PASSWORD)
 
 
 async def test_mfa_3_without_a_step_up_the_current_password_is_not_tried(client, db: Database) -> None:
@@ -750,10 +828,10 @@ async def test_mfa_3_without_a_step_up_the_current_password_is_not_tried(client,
         "endedSessionCount",
         token,
     )
-    # Then only the step-up is asked for, and no try was counted
+    # Then only the step-up is asked for, and no try was counted (the sign-in left every count at 0)
     assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
     async with db.read_sessions() as s:
-        assert list(await s.scalars(select(LoginThrottle))) == []
+        assert {(t.failures, t.locked_until) for t in await s.scalars(select(LoginThrottle))} == {(0, None)}
 
 
 async def test_mfa_3_totp_step_up_without_a_bound_device_offers_binding(client, db: Database) -> None:

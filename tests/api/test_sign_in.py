@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -11,10 +13,12 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app import create_app
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle
 from services.clock import ManualClock
 from services.database import Database
+from settings import Settings
 from tests.helpers import (
     PASSWORD,
     gql,
@@ -412,6 +416,56 @@ async def test_auth_3_activity_keeps_a_session_alive(client, clock: ManualClock)
     assert await _viewer(client, token) is None
 
 
+async def test_auth_3_a_session_ends_at_its_maximum_age_however_active(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given a session started now, with the default 24-hour maximum age
+    await _cloud_account(client)
+    signed_in = await _password_sign_in(client, "alice01")
+    token, started = signed_in["token"], clock.now()
+    # When it is used every 50 minutes for 23 h 20 min
+    for _ in range(28):
+        clock.advance(minutes=50)
+        assert await _viewer(client, token) is not None
+    # Then it is live, but its deadline is now the absolute one, which activity no longer moves
+    [edge] = (await _sessions(client, token))["edges"]
+    assert edge["node"]["expiresAt"] == (started + timedelta(hours=24)).isoformat()
+    clock.advance(minutes=39, seconds=59)
+    assert await _viewer(client, token) is not None
+    # And at 24 hours it has ended, active or not: no viewer, no mutation, not listed
+    clock.advance(seconds=1)
+    assert await _viewer(client, token) is None
+    refused = await _set_idle_timeout(client, token, 30)
+    assert _errors(refused) == [("AUTHENTICATION_REQUIRED", None)]
+    fresh = await sign_in(client, "alice01")
+    listed = await _sessions(client, fresh)
+    assert listed["totalCount"] == 1
+    assert listed["edges"][0]["node"]["current"] is True
+
+
+async def test_auth_3_a_session_shows_the_earlier_of_its_two_deadlines(
+    settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    # Given a server whose sessions live at most 2 hours, and an account with the longest idle timeout
+    app = create_app(replace(settings, session_max_age_hours=2), clock=clock, db=db)
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        await _cloud_account(client)
+        token = await sign_in(client, "alice01")
+        assert (await _set_idle_timeout(client, token, 1439))["errors"] == []
+        # When a session is created
+        created = await _password_sign_in(client, "alice01")
+        # Then its expiresAt is sign-in + 2 hours, not last activity + 1439 minutes, in the list too
+        deadline = (clock.now() + timedelta(hours=2)).isoformat()
+        assert created["session"]["expiresAt"] == deadline
+        clock.advance(minutes=30)
+        edges = (await _sessions(client, created["token"]))["edges"]
+        assert [e["node"]["expiresAt"] for e in edges if e["node"]["current"]] == [deadline]
+        # And it ends then
+        clock.advance(minutes=90)
+        assert await _viewer(client, created["token"]) is None
+
+
 @pytest.mark.parametrize("minutes", [15, 1439])
 async def test_auth_3_owner_sets_the_idle_timeout_within_the_range(
     client, clock: ManualClock, db: Database, minutes: int
@@ -740,3 +794,209 @@ async def test_auth_5_success_clears_the_name_count_and_old_failures_expire(clie
     clock.advance(minutes=15)
     later = await _password_sign_in(client, "alice01", "Wrong-Password-1")
     assert later["errors"][0]["attemptsRemaining"] == 4
+
+
+# --- AUTH-5 under concurrency, and per account -----------------------------------------------------
+
+
+@dataclass
+class HashLog:
+    """The hasher's verify calls: passwords judged against a real hash, and dummy verifies (no account)."""
+
+    judged: list[str] = field(default_factory=list)
+    dummies: int = 0
+    # Awaited inside a verify of this password, before the hash is computed (to order concurrent requests).
+    gates: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+
+
+@pytest.fixture
+def hashes(app: Any, monkeypatch: pytest.MonkeyPatch) -> HashLog:
+    hasher = app.state.deps.hasher
+    real_verify = hasher.verify
+    log = HashLog()
+
+    async def verify(hashed: str | None, password: str) -> bool:
+        if hashed is None:
+            log.dummies += 1
+        else:
+            log.judged.append(password)
+        gate = log.gates.get(password)
+        if gate is not None:
+            await gate()
+        return bool(await real_verify(hashed, password))
+
+    monkeypatch.setattr(hasher, "verify", verify)
+    return log
+
+
+def _answers(results: list[dict[str, Any]]) -> list[tuple[str, int | None, int | None]]:
+    return [(e["code"], e["attemptsRemaining"], e["retryAfter"]) for r in results for e in r["errors"]]
+
+
+async def _name_throttle(db: Database) -> tuple[int, Any]:
+    [found] = [v for k, v in (await _throttles(db)).items() if k.startswith("name:")]
+    return found
+
+
+async def test_auth_5_sixty_simultaneous_wrong_passwords_judge_at_most_five(
+    client, clock: ManualClock, db: Database, hashes: HashLog
+) -> None:
+    # Given a cloud account
+    await _cloud_account(client)
+    # When 60 wrong passwords for its name arrive at once
+    results = await asyncio.gather(*(_password_sign_in(client, "alice01", f"Wrong-Guess-{i}!") for i in range(60)))
+    # Then only five are judged: four count down, the fifth locks, and the rest are refused unjudged
+    assert len(hashes.judged) == 5
+    answers = _answers(results)
+    assert sorted(a for a in answers if a[0] == "INVALID_CREDENTIALS") == [
+        ("INVALID_CREDENTIALS", n, None) for n in (1, 2, 3, 4)
+    ]
+    assert [a for a in answers if a[0] != "INVALID_CREDENTIALS"] == [("TOO_MANY_ATTEMPTS", None, 900)] * 56
+    assert all(r["token"] is None for r in results)
+    # And the name and the address each counted exactly the five judged tries
+    throttles = await _throttles(db)
+    assert throttles["ip:203.0.113.7"] == (5, None)
+    assert await _name_throttle(db) == (5, clock.now() + timedelta(minutes=15))
+    # And the right password is refused, unjudged, until the lock ends
+    clock.advance(minutes=14, seconds=59)
+    locked = await _password_sign_in(client, "alice01")
+    assert _answers([locked]) == [("TOO_MANY_ATTEMPTS", None, 1)]
+    assert len(hashes.judged) == 5
+    assert await _session_rows(db) == []
+    # And accepted once it has ended
+    clock.advance(seconds=1)
+    assert (await _password_sign_in(client, "alice01"))["errors"] == []
+
+
+async def test_auth_5_a_right_password_judged_while_the_lock_is_set_gets_no_session(
+    client, clock: ManualClock, db: Database, hashes: HashLog
+) -> None:
+    # Given a cloud account, and its right password whose hash is still running when 59 wrong
+    # passwords arrive at once and all finish (so the fifth wrong one sets the lock meanwhile)
+    await _cloud_account(client)
+    judging, launched = asyncio.Event(), asyncio.Event()
+    wrong: list[asyncio.Task[dict[str, Any]]] = []
+    lock_seen: list[Any] = []
+
+    async def hold_the_right_password() -> None:
+        judging.set()
+        await launched.wait()
+        await asyncio.gather(*wrong)
+        lock_seen.append((await _name_throttle(db))[1])
+
+    hashes.gates[PASSWORD] = hold_the_right_password
+    right = asyncio.create_task(_password_sign_in(client, "alice01"))
+    await judging.wait()
+    wrong.extend(asyncio.create_task(_password_sign_in(client, "alice01", f"Wrong-Guess-{i}!")) for i in range(59))
+    launched.set()
+    # When the right password's hash finishes after the lock was set
+    result = await right
+    # Then no session is issued: the lock is checked again before issuing one
+    assert lock_seen == [clock.now() + timedelta(minutes=15)]
+    assert _answers([result]) == [("TOO_MANY_ATTEMPTS", None, 900)]
+    assert result["token"] is None
+    assert await _session_rows(db) == []
+    # And only five passwords were judged in all: the right one and four wrong ones
+    assert len(hashes.judged) == 5
+    assert sorted(_answers([await t for t in wrong])) == sorted(
+        [("INVALID_CREDENTIALS", n, None) for n in (1, 2, 3)] + [("TOO_MANY_ATTEMPTS", None, 900)] * 56
+    )
+
+
+async def _portal_with_three_names(client: httpx.AsyncClient, clock: ManualClock) -> dict[str, Any]:
+    """A portal account with a password, a username (pat0001) and an e-mail (pat@example.com)."""
+    token, account = await _portal_with_password(client)
+    chosen = await mutate(client, "accountUsernameSet", {"username": "pat0001"}, "account { username }", token)
+    assert chosen["errors"] == []
+    await _bind_email(client, clock, token, PHONE, "pat@example.com")
+    return account
+
+
+async def test_auth_5_phone_username_and_email_of_a_portal_account_share_one_budget(
+    client, clock: ManualClock, db: Database, hashes: HashLog
+) -> None:
+    # Given a portal account that signs in with its phone, its username or its e-mail address
+    await _portal_with_three_names(client, clock)
+    sessions_before = len(await _session_rows(db))
+    # When five wrong passwords are spread over its three names
+    spread = [(PHONE, 2), ("pat0001", 2), ("pat@example.com", 1)]
+    answers = [await _attempts(client, name, ["Wrong-Guess-1!"] * n) for name, n in spread]
+    # Then each name counts its own tries in its answers, while the account's budget is spent
+    assert [[e[0]["attemptsRemaining"] for e in a] for a in answers] == [[4, 3], [4, 3], [4]]
+    assert len(hashes.judged) == 5
+    # And now the right password is refused through every name, and never judged
+    for name in (PHONE, "pat0001", "pat@example.com"):
+        refused = await _password_sign_in(client, name)
+        assert refused["errors"][0]["code"] == "INVALID_CREDENTIALS"
+        assert refused["token"] is None
+    assert len(hashes.judged) == 5
+    assert len(await _session_rows(db)) == sessions_before
+    # And the lock does not outlast its 15 minutes
+    clock.advance(minutes=15)
+    signed_in = await _password_sign_in(client, "pat@example.com")
+    assert signed_in["errors"] == []
+
+
+async def test_auth_5_a_locked_account_is_not_revealed_through_its_other_login_names(
+    client, clock: ManualClock, hashes: HashLog
+) -> None:
+    # Given a portal account locked through its username by five wrong passwords
+    await _portal_with_three_names(client, clock)
+    locking = await _attempts(client, "pat0001", ["Wrong-Guess-1!"] * 5)
+    assert locking[-1][0]["code"] == "TOO_MANY_ATTEMPTS"
+    # When its phone, and a phone that names no account, each get the same six tries, the right
+    # password of the account included
+    tries = ["Wrong-Guess-2!", PASSWORD, "Wrong-Guess-3!", PASSWORD, "Wrong-Guess-4!", PASSWORD]
+    before = len(hashes.judged) + hashes.dummies
+    bound = await _attempts(client, PHONE, tries)
+    hashes_bound = len(hashes.judged) + hashes.dummies - before
+    unknown = await _attempts(client, OTHER_PHONE, tries)
+    hashes_unknown = len(hashes.judged) + hashes.dummies - before - hashes_bound
+    # Then the answers are identical word for word, with the same number of hashes: the phone's own
+    # budget counts down and locks, and nothing tells that the phone's account is locked
+    assert bound == unknown
+    assert [e[0]["code"] for e in bound] == ["INVALID_CREDENTIALS"] * 4 + ["TOO_MANY_ATTEMPTS"] * 2
+    assert [e[0]["attemptsRemaining"] for e in bound[:4]] == [4, 3, 2, 1]
+    assert hashes_bound == hashes_unknown == 5
+    # And no password was judged against the locked account
+    assert len(hashes.judged) == 5
+
+
+async def test_auth_5_unknown_and_known_names_answer_alike_when_the_account_budget_is_partly_spent(
+    client, clock: ManualClock, hashes: HashLog
+) -> None:
+    # Given a portal account whose username already spent three of the account's five tries
+    await _portal_with_three_names(client, clock)
+    await _attempts(client, "pat0001", ["Wrong-Guess-1!"] * 3)
+    # When its e-mail address, and an address that names no account, each get six wrong passwords
+    tries = [f"Wrong-Guess-{i}!" for i in range(6)]
+    known = await _attempts(client, "pat@example.com", tries)
+    unknown = await _attempts(client, "ghost@example.com", tries)
+    # Then the sequences are identical (the account locks after two of them, unseen)
+    assert known == unknown
+    assert [e[0]["attemptsRemaining"] for e in known[:4]] == [4, 3, 2, 1]
+    assert [e[0]["code"] for e in known[4:]] == ["TOO_MANY_ATTEMPTS"] * 2
+    # And only the tries within the account's budget were judged against its hash
+    assert len(hashes.judged) == 5
+
+
+async def test_auth_5_a_password_reset_ends_the_account_lock(client, clock: ManualClock) -> None:
+    # Given a portal account locked through its username by five wrong passwords
+    await _portal_with_three_names(client, clock)
+    await _attempts(client, "pat0001", ["Wrong-Guess-1!"] * 5)
+    assert (await _password_sign_in(client, PHONE))["token"] is None
+    # When the owner resets the password with the code sent to the bound phone (REC-1)
+    clock.advance(seconds=61)  # CODE-3: one code a minute
+    started = await mutate(client, "passwordResetStart", {"loginName": PHONE, "botToken": "sandbox-pass"}, "ticket")
+    assert started["errors"] == []
+    code = await last_code(client, PHONE)
+    done = await mutate(
+        client,
+        "passwordResetComplete",
+        {"ticket": started["ticket"], "code": code, "newPassword": NEW_PASSWORD},
+        "success",
+    )
+    assert done == {"success": True, "errors": []}
+    # Then the new password signs in at once, through every login name
+    for name in (PHONE, "pat0001", "pat@example.com"):
+        assert (await _password_sign_in(client, name, NEW_PASSWORD))["errors"] == []

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from models.auth import AuthSession
+from models.auth import AuthSession, LoginThrottle
 from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode
 from services.database import run_write
 from services.sweeper import sweep
-from tests.helpers import registered_and_signed_in, send_code
+from tests.helpers import gql, mutate, registered_and_signed_in, send_code, sign_in
 
 
 async def test_auth_3_sweeper_ends_sessions_idle_past_the_timeout_and_deletes_old_codes(app, client, clock, db) -> None:
@@ -46,3 +46,42 @@ async def test_code_3_sweeper_drops_the_sending_counters_no_limit_reads_any_more
     assert [later[k] for k in COUNTER_KEYS] == [1, 1, 2]
     async with db.read_sessions() as s:
         assert [await s.scalar(select(func.count()).select_from(m)) for m in counters] == [0, 0, 0]
+
+
+async def test_auth_3_sweeper_ends_sessions_past_their_maximum_age_however_active(app, client, clock, db) -> None:
+    # Given a session used every 50 minutes, and a second one signed in 11 h 40 min later
+    token = await registered_and_signed_in(client)
+    for _ in range(14):
+        clock.advance(minutes=50)
+        assert (await gql(client, "query { viewer { id } }", token=token))["viewer"] is not None
+    later = await sign_in(client, "alice01")
+    for _ in range(14):
+        clock.advance(minutes=50)
+        for used in (token, later):
+            assert (await gql(client, "query { viewer { id } }", token=used))["viewer"] is not None
+    # When the sweeper runs 24 hours after the first sign-in, 40 minutes after both were last used
+    clock.advance(minutes=40)
+    result = await run_write(db, app.state.deps, sweep)
+    # Then only the first session has ended, for its age, not for idleness
+    assert result["sessions_ended"] == 1
+    async with db.read_sessions() as s:
+        rows = list(await s.scalars(select(AuthSession).order_by(AuthSession.id)))
+    assert [(r.end_reason, r.ended_at) for r in rows] == [("max_age", clock.now()), (None, None)]
+
+
+async def test_auth_5_sweeper_forgets_throttle_counts_a_day_old(app, client, clock, db) -> None:
+    # Given a login name locked by five wrong passwords, and a day later another name with one
+    await registered_and_signed_in(client)
+    for _ in range(5):
+        await mutate(client, "sessionCreateByPassword", {"loginName": "ghost01", "password": "Wrong-1!"}, "token")
+    clock.advance(days=1)
+    await mutate(client, "sessionCreateByPassword", {"loginName": "ghost02", "password": "Wrong-1!"}, "token")
+    async with db.read_sessions() as s:
+        before = {t.key: t.failures for t in await s.scalars(select(LoginThrottle))}
+    # When the sweeper runs
+    result = await run_write(db, app.state.deps, sweep)
+    # Then the rows whose window started over a day ago are gone (the lock has ended), the fresh ones stay
+    async with db.read_sessions() as s:
+        after = {t.key: t.failures for t in await s.scalars(select(LoginThrottle))}
+    assert after == {k: v for k, v in before.items() if v == 1}
+    assert result["throttles_deleted"] == len(before) - len(after) == 3
