@@ -9,7 +9,7 @@ export UV_PYTHON := $(PYTHON)
 # Trust the platform certificate store too (machines behind a TLS-inspecting proxy).
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: run serve test lint typecheck schema schema-check pytest migrate seed bench clean
+.PHONY: run serve test lint typecheck schema schema-check pytest fuzz migrate seed bench clean
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -33,7 +33,7 @@ migrate: .venv/.synced
 seed: .venv/.synced
 	$(RUN) account-center seed-demo
 
-test: lint typecheck schema-check pytest ## everything CI checks
+test: lint typecheck schema-check pytest fuzz ## everything CI checks
 
 lint: .venv/.synced
 	$(RUN) ruff check .
@@ -51,9 +51,12 @@ schema-check: .venv/.synced
 pytest: .venv/.synced
 	$(RUN) pytest $(PYTEST_ARGS)
 
+fuzz: .venv/.synced ## schemathesis against /graphql, signed out and signed in (FUZZ_SECONDS each)
+	$(RUN) python scripts/fuzz.py $(FUZZ_ARGS)
+
 bench: .venv/.synced ## load the served app with wrk on SQLite and PostgreSQL; prints figures
 	$(RUN) python -m bench.run $(BENCH_ARGS)
 	$(RUN) python -m bench.queue $(QUEUE_BENCH_ARGS)
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache account-center.db*
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache fuzz-report account-center.db*

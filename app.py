@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +90,18 @@ class GraphQLApp(GraphQL[Context, None]):
         ctx = Context(request, request.app.state.db, request.app.state.deps)
         request.state.graphql_context = ctx
         return ctx
+
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON that cannot be decoded is the client's error (400), whatever the reason: bytes that are
+        not UTF-8/16/32 text, or nesting deep enough to exhaust the parser's recursion."""
+        try:
+            return json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise json.JSONDecodeError("the body is not decodable JSON", "", 0) from exc
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        """Without the IDE (outside development), a GET without `query` is a request error (400), not 404."""
+        return self.graphql_ide is not None and super().should_render_graphql_ide(request)
 
 
 class ClosingContext:

@@ -107,3 +107,24 @@ async def test_viewer_sql_statements_do_not_grow_with_sessions(client, sql, coun
     assert data["viewer"]["sessions"]["totalCount"] == count
     assert len(data["viewer"]["sessions"]["edges"]) == count
     assert sql.count == 4  # auth, sessions page, sessions count, acceptances
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff\xfe\x00",
+        b"[" * 60000,
+        b'{"query": "{ agreements { version } }", "variables": {"v": ' + b"[" * 30000 + b"}}",
+    ],
+    ids=["not-utf", "deeply-nested", "deeply-nested-variables"],
+)
+async def test_a_body_that_is_not_decodable_json_is_a_400_not_a_500(client, body: bytes) -> None:
+    response = await client.post("/graphql", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "Unable to parse request body as JSON" in response.text
+
+
+async def test_get_without_a_query_is_a_request_error_outside_development(client) -> None:
+    response = await client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 400
+    assert "No GraphQL query found" in response.text
