@@ -288,3 +288,20 @@ async def test_records_carry_only_the_library_message_not_its_extras(captured) -
     (line,) = [line for line in captured.lines() if line["logger"] == "some.library"]
     assert line["event"] == "refused thing"
     assert PASSWORD_SECRET not in captured.text
+
+
+@pytest.mark.parametrize("operation_name", [7, ["SignIn"], {"n": 1}, "No Such Op"])
+async def test_an_operation_name_that_is_not_a_name_is_a_request_error_not_a_logged_bug(
+    client, captured, operation_name
+) -> None:
+    # Given a request whose operationName is not a string naming an operation of the document
+    response = await client.post(
+        "/graphql", json={"query": "{ agreements { version } }", "operationName": operation_name}
+    )
+    # Then the client is told, and nothing is logged above INFO
+    assert response.status_code == 400
+    lines = assert_json_lines(captured)
+    assert [line for line in lines if line["level"] in {"error", "critical"}] == []
+    access = [line for line in lines if line.get("status") == 400]
+    assert access
+    assert access[0]["graphql_operation"] is None
