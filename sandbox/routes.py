@@ -1,4 +1,4 @@
-"""Sandbox pages (SANDBOX.md). Mounted only when sandbox mode is on; 404 otherwise."""
+"""Sandbox pages (docs/sandbox.md). Mounted only when sandbox mode is on; 404 otherwise."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ async def outbox_json(request: Request) -> Response:
     )
 
 
-# --- face (liveness) check: the page the user's phone would show (SANDBOX.md) --------------------
+# --- face (liveness) check: the page the user's phone would show (docs/sandbox.md) --------------------
 
 FACE_STATUS: dict[Enum, int] = {
     VerificationErrorCode.FACE_TICKET_NOT_FOUND: 404,
@@ -117,7 +117,7 @@ async def face_submit(request: Request) -> Response:
     return templates.TemplateResponse(request, "face.html", done, headers=FACE_HEADERS)
 
 
-# --- bank (SANDBOX.md "Bank"): the organisation's statement, and money arriving ----------------------
+# --- bank (docs/sandbox.md "Bank"): the organisation's statement, and money arriving ----------------------
 
 
 async def _statement(request: Request) -> tuple[str, list[dict[str, str]]]:

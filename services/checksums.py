@@ -1,4 +1,4 @@
-"""Check digits of the identifiers the rules use (CHECKSUMS.md), implemented once.
+"""Check digits of the identifiers the rules use (docs/checksums.md), implemented once.
 
 - Mainland resident ID number, GB 11643-1999 (RNP-4, RNP-6, RN-4): 17 digits + check character.
 - Unified social credit code, GB 32100-2015 (RNE-2, RNE-4, RNE-9): 17 characters + check character.

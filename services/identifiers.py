@@ -1,4 +1,4 @@
-"""Phone numbers and e-mail addresses: normalise, validate, mask (CHECKSUMS.md "Phone numbers")."""
+"""Phone numbers and e-mail addresses: normalise, validate, mask (docs/checksums.md "Phone numbers")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Working days on the mainland-China calendar, in Asia/Shanghai (RULES.md preamble, REV-1, REV-4).
+"""Working days on the mainland-China calendar, in Asia/Shanghai (docs/rules.md preamble, REV-1, REV-4).
 
 Public holidays and the adjusted working weekends come from the `holidays` package's China
 calendar. A review item submitted on day D in the n-working-day queue is due at the end of the nth

@@ -51,7 +51,7 @@ class SentCode:
 def _message(code: str, purpose: CodePurpose, channel: str) -> str:
     zh, en = LABELS[purpose]
     minutes = int((SMS_TTL if channel == "sms" else EMAIL_TTL).total_seconds() // 60)
-    # SANDBOX.md: the code is the only 6-digit number in the text.
+    # docs/sandbox.md: the code is the only 6-digit number in the text.
     return (
         f"【账号中心 Account center】验证码 / code: {code}。用于{zh} / for {en}；"
         f"{minutes}分钟内有效 / valid for {minutes} minutes；请勿告诉他人 / do not share it."

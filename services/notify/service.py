@@ -1,4 +1,4 @@
-"""Reading the sandbox outbox (SANDBOX.md, Notifier), and keeping it free of expired codes."""
+"""Reading the sandbox outbox (docs/sandbox.md, Notifier), and keeping it free of expired codes."""
 
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ async def latest_messages(uow: Uow, destination: str, limit: int = 20) -> list[O
     return [OutboxEntry(*row) for row in rows.all()]
 
 
-# SANDBOX.md: the code is the only 6-digit number in a code message, so masking every 6-digit number
+# docs/sandbox.md: the code is the only 6-digit number in a code message, so masking every 6-digit number
 # masks exactly the code.
 SIX_DIGITS = re.compile(r"(?<!\d)\d{6}(?!\d)")
 MASK = "******"

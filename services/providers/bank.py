@@ -5,13 +5,13 @@ joint-stock commercial banks) and pays a random amount of 0.01-1.00 CNY (`random
 the corporate account. The bank is stateless here: the service keeps its own payout records, and the
 sandbox statement page reads those.
 
-The sandbox (SANDBOX.md "Bank"):
+The sandbox (docs/sandbox.md "Bank"):
 - an opening bank not in the offered list: bank name wrong;
 - account numbers ending in `1`: account name and number do not match;
 - ending in `2`: the account cannot receive transfers;
 - otherwise the payout succeeds and arrives at once.
 
-Amounts are integer fen everywhere (RULES.md); text is parsed with `decimal.Decimal`, never a float.
+Amounts are integer fen everywhere (docs/rules.md); text is parsed with `decimal.Decimal`, never a float.
 """
 
 from __future__ import annotations

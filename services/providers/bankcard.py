@@ -1,6 +1,6 @@
 """Bank-card four-element check (RNP-4, RNP-5): name, ID number, card number and reserved phone.
 
-The sandbox (SANDBOX.md "Bank-card four-element check"):
+The sandbox (docs/sandbox.md "Bank-card four-element check"):
 - cards whose four digits before the check digit are `9999`: the elements do not match;
 - reserved phone `13800000002`: the reserved phone does not match;
 - everything else matches.

@@ -1,7 +1,7 @@
 """REC-1 / REC-2 bot check: an interface, its sandbox, and the server-side "siteverify" protocol.
 
 Chosen once per process from settings (`build_bot_check`):
-- sandbox mode: the token `sandbox-pass` passes, anything else fails (SANDBOX.md);
+- sandbox mode: the token `sandbox-pass` passes, anything else fails (docs/sandbox.md);
 - otherwise, with BOT_CHECK_VERIFY_URL and BOT_CHECK_SECRET: the siteverify protocol that Cloudflare
   Turnstile, hCaptcha and reCAPTCHA share: the form fields `secret`, `response` (the client's token)
   and `remoteip` are POSTed to the URL, which answers JSON with a boolean `success` (and

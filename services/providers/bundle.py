@@ -1,6 +1,6 @@
 """The outside parties real-name verification talks to, chosen once per process from settings.
 
-In sandbox mode the sandbox implementations answer (SANDBOX.md). Outside sandbox mode a deployment
+In sandbox mode the sandbox implementations answer (docs/sandbox.md). Outside sandbox mode a deployment
 must plug in real adapters; until it does, every call answers `ProviderUnavailable`, so nothing is
 decided and no attempt is counted. The holder is mutable so a test can swap one provider.
 """

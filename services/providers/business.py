@@ -2,9 +2,9 @@
 
 The registry answers with facts (`RegisteredOrganisation`); the calling service applies the rules,
 through `judge` for the RNE-9 refusals. The caller checks the GB 32100 check digit before any call
-(CHECKSUMS.md), so the sandbox may assume it.
+(docs/checksums.md), so the sandbox may assume it.
 
-The sandbox (SANDBOX.md "Business registry"):
+The sandbox (docs/sandbox.md "Business registry"):
 - the registered type follows the first two USCC characters (`USCC_PREFIXES`); any other prefix:
   not found;
 - the registered name is the submitted name and the registered legal representative the submitted
@@ -94,7 +94,7 @@ class UnconfiguredBusinessRegistry:
 
 
 class RegistryRefusal(Enum):
-    """RNE-9's registry reasons, plus a legal representative who is not the registered one (SANDBOX.md)."""
+    """RNE-9's registry reasons, plus a legal representative who is not the registered one (docs/sandbox.md)."""
 
     ORGANISATION_NOT_FOUND = "ORGANISATION_NOT_FOUND"
     TYPE_MISMATCH = "TYPE_MISMATCH"

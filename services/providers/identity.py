@@ -1,6 +1,6 @@
 """Identity registry (RNP-2, RNP-4, RN-4): does this document exist, and is it held by this name?
 
-The sandbox (SANDBOX.md "Identity registry") knows every valid mainland ID number with the name that
+The sandbox (docs/sandbox.md "Identity registry") knows every valid mainland ID number with the name that
 was submitted, except:
 - sequence code (characters 15-17) `999`: not found;
 - name `王不符`: the name does not match the number.

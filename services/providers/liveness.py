@@ -3,7 +3,7 @@
 The service creates a single-use ticket and asks the provider where the phone should go; the
 provider reports the outcome back through the service's callback (`verification.face.complete`),
 never through the client that submitted the verification. The sandbox's "phone" is the page
-`/sandbox/face/{ticket}` with Pass and Fail buttons (SANDBOX.md "Face (liveness) check").
+`/sandbox/face/{ticket}` with Pass and Fail buttons (docs/sandbox.md "Face (liveness) check").
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@
 - ENT-2: the "general enterprise" entitlements follow types 1-2.
 - RNE-6: corporate bank transfer is not offered to public institutions (type 4) nor to holders of a
   third-party payment licence.
-- The sandbox business registry (SANDBOX.md "Business registry") derives the registered type from
+- The sandbox business registry (docs/sandbox.md "Business registry") derives the registered type from
   the first two characters of the USCC: `USCC_PREFIXES`.
 """
 
@@ -160,7 +160,7 @@ TYPES: dict[OrganisationType, OrganisationTypeInfo] = {
 
 _BY_NUMBER: dict[int, OrganisationType] = {info.number: t for t, info in TYPES.items()}
 
-# SANDBOX.md "Business registry": the registered type follows the first two USCC characters.
+# docs/sandbox.md "Business registry": the registered type follows the first two USCC characters.
 USCC_PREFIXES: dict[str, OrganisationType] = {
     "91": _T.ENTERPRISE,
     "92": _T.INDIVIDUAL_BUSINESS,

@@ -46,7 +46,7 @@ from services.verification.errors import VerificationErrorCode as Code
 
 FACE = "face"
 BANK_CARD = "bank_card"
-FACE_TICKET_TTL = timedelta(minutes=10)  # SANDBOX.md: a ticket lives 10 minutes, single use
+FACE_TICKET_TTL = timedelta(minutes=10)  # docs/sandbox.md: a ticket lives 10 minutes, single use
 BANK_CARD_MAX_ATTEMPTS = 10  # RNP-5
 # Beyond the rules: every face start asks the identity registry whether a name matches a number, so
 # starts are capped per account and Asia/Shanghai day (the registry must not become an oracle), and
@@ -107,7 +107,7 @@ def _check_card(raw: str) -> str:
     # RNP-6: Luhn; refused before any call, and never an attempt.
     if not card.isdigit() or not 12 <= len(card) <= 19 or not luhn_valid(card):
         raise ServiceError(Code.CARD_NUMBER_INVALID, "This is not a valid bank-card number.", "cardNumber")
-    # RNP-4: UnionPay cards only: 16-19 digits starting with 62 (CHECKSUMS.md, SANDBOX.md).
+    # RNP-4: UnionPay cards only: 16-19 digits starting with 62 (docs/checksums.md, docs/sandbox.md).
     if not card.startswith("62") or len(card) < 16:
         raise ServiceError(Code.CARD_NOT_UNIONPAY, "Only UnionPay cards (starting with 62) are accepted.", "cardNumber")
     return card

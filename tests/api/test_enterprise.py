@@ -1,4 +1,4 @@
-"""Enterprise real-name verification over the GraphQL API, with the sandbox magic values (SANDBOX.md).
+"""Enterprise real-name verification over the GraphQL API, with the sandbox magic values (docs/sandbox.md).
 
 RULES: RNE-1 RNE-2 RNE-3 RNE-4 RNE-5 RNE-6 RNE-7 RNE-8 RNE-9 ORG-1
 """
@@ -24,7 +24,7 @@ from tests.api.test_appeals import _upload
 from tests.api.test_verification import ID_1949, ID_2008, Spy, codes_of, count, ticket_path
 from tests.helpers import VERIFICATION_AGREEMENT, gql, last_code, mutate, outbox, registered_and_signed_in, send_code
 
-USCC_ENTERPRISE = "91350100M000100Y43"  # CHECKSUMS.md sample, prefix 91: enterprise
+USCC_ENTERPRISE = "91350100M000100Y43"  # docs/checksums.md sample, prefix 91: enterprise
 
 
 def uscc(prefix: str, body: str = "350100M000100Y4") -> str:

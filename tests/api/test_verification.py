@@ -1,4 +1,4 @@
-"""Personal real-name verification over the GraphQL API, with the sandbox magic values (SANDBOX.md).
+"""Personal real-name verification over the GraphQL API, with the sandbox magic values (docs/sandbox.md).
 
 RULES: RN-1 RN-2 RN-3 RN-4 RN-5 RN-6 RN-7 RNP-1 RNP-2 RNP-3 RNP-4 RNP-5 RNP-6
 """
@@ -34,13 +34,13 @@ from tests.helpers import (
     sign_in,
 )
 
-ID_1949 = "11010519491231002X"  # CHECKSUMS.md samples
+ID_1949 = "11010519491231002X"  # docs/checksums.md samples
 ID_2008 = "440301200801011238"
 ID_2015 = "110101201506010010"  # under 14 in 2026 (RN-4)
 CARD = "6217000000000000004"
 CARD_2 = "6222020000000000000"
 VISA = "4111111111111111"  # passes Luhn, not UnionPay
-WRONG_RESERVED_PHONE = "13800000002"  # SANDBOX.md: reserved phone does not match
+WRONG_RESERVED_PHONE = "13800000002"  # docs/sandbox.md: reserved phone does not match
 NAME = "张三"
 
 ATTEMPT = (
@@ -90,7 +90,7 @@ BANK_CARD_OPEN = {
     "attemptsRemaining": 10,
     "attemptsLimitPerDay": None,
     "attemptsRemainingToday": None,
-}  # SANDBOX.md: four digits before the check digit are 9999
+}  # docs/sandbox.md: four digits before the check digit are 9999
 
 
 async def viewer(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
@@ -276,7 +276,7 @@ async def test_rnp_2_face_verification_accepts_the_four_document_types(client, d
 
 async def test_rnp_2_registry_refusals_are_attempts_with_their_reason(client, db: Database) -> None:
     token = await registered_and_signed_in(client)
-    # SANDBOX.md: name 王不符 does not match; sequence 999 and other documents' X0000000 are not found
+    # docs/sandbox.md: name 王不符 does not match; sequence 999 and other documents' X0000000 are not found
     mismatch = await face_start(client, token, name="王不符")
     unknown = await face_start(client, token, id_number("19800101", "999"))
     unknown_other = await face_start(client, token, "X0000000", document_type="HMT_TRAVEL_PERMIT")

@@ -1,5 +1,5 @@
 """Organisation types (ORG-1, RNE-3, RNE-6, ENT-2), the sandbox business registry and the RNE-9 judge,
-and the sandbox bank with CNY amounts in fen (RNE-4, RNE-8, RNE-9): every magic value of SANDBOX.md."""
+and the sandbox bank with CNY amounts in fen (RNE-4, RNE-8, RNE-9): every magic value of docs/sandbox.md."""
 
 from __future__ import annotations
 
@@ -76,7 +76,7 @@ ORG_1 = [
     (18, T.FOREIGN_NGO_REPRESENTATIVE_OFFICE, "Registration certificate", "境外非政府组织代表机构登记证书", False),
 ]
 
-# SANDBOX.md "Business registry", copied here so the table in the code is checked against the spec.
+# docs/sandbox.md "Business registry", copied here so the table in the code is checked against the spec.
 SANDBOX_PREFIXES = {
     "91": 1,
     "92": 2,

@@ -1,4 +1,4 @@
-"""Phone and e-mail normalisation and masking (CHECKSUMS.md "Phone numbers")."""
+"""Phone and e-mail normalisation and masking (docs/checksums.md "Phone numbers")."""
 
 from __future__ import annotations
 
