@@ -17,6 +17,7 @@ from services.accounts.service import IDLE_TIMEOUT_MIN
 from services.auth import repository as auth_repo
 from services.auth.service import max_session_age
 from services.codes import service as codes
+from services.documents import service as documents
 from services.notify import service as outbox
 from services.uow import Uow
 from services.verification import enterprise, personal
@@ -43,6 +44,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
         counts[f"{name}_deleted"] = len(result.all())
     counts |= await codes.sweep(uow)
     counts |= await outbox.sweep(uow)
+    counts |= await documents.sweep(uow)
     return counts
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from models.documents import DocumentDailyCount
 from services.sql import insert
@@ -31,3 +31,11 @@ async def give_back_upload_slot(uow: Uow, account_id: int, day: str) -> None:
         )
         .values(count=DocumentDailyCount.count - 1)
     )
+
+
+async def delete_upload_counts_before(uow: Uow, day: str) -> int:
+    """Drop the quota counts of days before `day`: no quota reads them any more."""
+    result = await uow.session.execute(
+        delete(DocumentDailyCount).where(DocumentDailyCount.day < day).returning(DocumentDailyCount.day)
+    )
+    return len(result.all())

@@ -27,6 +27,7 @@ import secrets
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -393,6 +394,13 @@ async def reserve_upload(uow: Uow, account_id: int) -> Reservation:
             retry_after=shanghai_day_start(now)[1],
         )
     return Reservation(account_id, day)
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """Drop the daily upload counts of days before yesterday (Asia/Shanghai): a slot reserved before
+    midnight may still be given back after it, so yesterday's counts stay."""
+    yesterday = shanghai_day(uow.now() - timedelta(days=1))
+    return {"upload_counts_deleted": await repo.delete_upload_counts_before(uow, yesterday)}
 
 
 async def give_back_upload(uow: Uow, reservation: Reservation) -> None:

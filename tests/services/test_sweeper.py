@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import func, select
 
+from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle
 from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode
+from models.documents import DocumentDailyCount
+from services.clock import shanghai_day
 from services.database import run_write
+from services.documents import repository as documents_repo
 from services.sweeper import sweep
 from tests.helpers import gql, mutate, registered_and_signed_in, send_code, sign_in
 
@@ -85,3 +91,19 @@ async def test_auth_5_sweeper_forgets_throttle_counts_a_day_old(app, client, clo
         after = {t.key: t.failures for t in await s.scalars(select(LoginThrottle))}
     assert after == {k: v for k, v in before.items() if v == 1}
     assert result["throttles_deleted"] == len(before) - len(after) == 3
+
+
+async def test_org_2_sweeper_drops_upload_counts_of_days_before_yesterday(app, client, clock, db) -> None:
+    # Given upload counts for an account two days ago, yesterday and today (Asia/Shanghai days)
+    await registered_and_signed_in(client)
+    async with db.read_sessions() as s:
+        account_id = await s.scalar(select(Account.id))
+    days = [shanghai_day(clock.now() - timedelta(days=n)) for n in (2, 1, 0)]
+    for day in days:
+        await run_write(db, app.state.deps, documents_repo.take_upload_slot, account_id, day, 50)
+    # When the sweeper runs
+    result = await run_write(db, app.state.deps, sweep)
+    # Then only the count of two days ago is gone: a slot reserved yesterday may still be given back
+    assert result["upload_counts_deleted"] == 1
+    async with db.read_sessions() as s:
+        assert sorted(await s.scalars(select(DocumentDailyCount.day))) == days[1:]
