@@ -46,6 +46,9 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
+    # The cost of a document once fragments are spread (schema/guards.py): about its number of fields,
+    # more for a field repeated at the same place. Refused before graphql-core validates it.
+    max_query_complexity: int = 1000
     # Uploaded documents (ORG-2, ORG-3): private, outside the web root.
     upload_dir: str = "./var/uploads"
     # Background sweeper interval (seconds); 0 turns it off.
@@ -86,6 +89,7 @@ class Settings:
             password_hash_workers=_int(e.get("PASSWORD_HASH_WORKERS"), d.password_hash_workers),
             code_daily_cap=_int(e.get("CODE_DAILY_CAP"), d.code_daily_cap),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), d.max_body_bytes),
+            max_query_complexity=_int(e.get("MAX_QUERY_COMPLEXITY"), d.max_query_complexity),
             upload_dir=e.get("UPLOAD_DIR") or d.upload_dir,
             sweep_interval_seconds=_int(e.get("SWEEP_INTERVAL_SECONDS"), d.sweep_interval_seconds),
             trusted_proxy_count=_int(e.get("TRUSTED_PROXY_COUNT"), d.trusted_proxy_count),
@@ -104,5 +108,8 @@ class Settings:
             # The sweeper gives back a bank-card attempt left pending for 5 minutes; a provider call
             # must end well before that.
             raise ValueError("PROVIDER_TIMEOUT_SECONDS must be between 0 and 120")
+        if not 1 <= self.max_query_complexity <= 10_000:
+            # Far above the default, graphql-core's validation of a hostile document takes long again.
+            raise ValueError("MAX_QUERY_COMPLEXITY must be between 1 and 10000")
         if self.is_production and self.sandbox:
             raise ValueError("SANDBOX must be off in production")

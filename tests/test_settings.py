@@ -42,3 +42,11 @@ def test_provider_timeout_must_end_well_before_the_sweeper_gives_attempts_back()
     assert Settings.from_env({"PROVIDER_TIMEOUT_SECONDS": "2.5"}).provider_timeout_seconds == 2.5
     assert Settings.from_env({"PUBLIC_URL": "https://account.example/"}).base_url == "https://account.example"
     assert Settings.from_env({"PORT": "9000"}).base_url == "http://127.0.0.1:9000"
+
+
+def test_query_complexity_cap_is_read_and_bounded() -> None:
+    assert Settings.from_env({}).max_query_complexity == 1000
+    assert Settings.from_env({"MAX_QUERY_COMPLEXITY": "300"}).max_query_complexity == 300
+    for wrong in ("0", "10001"):
+        with pytest.raises(ValueError, match="MAX_QUERY_COMPLEXITY"):
+            Settings.from_env({"MAX_QUERY_COMPLEXITY": wrong})
