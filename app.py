@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -83,7 +85,31 @@ class _TooLarge(Exception):
     pass
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _is_text(value: object) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class GraphQLApp(GraphQL[Context, None]):
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON of a request (body, `variables` of a GET, multipart `operations`), refused as unparsable (400) when
+        nested past the recursion limit (`[[[[...` fits the 64 KiB cap) or when a string holds a lone surrogate
+        (`"\\ud800"`: valid JSON, but not text that a hash, the database or a log can encode; I-JSON refuses it)."""
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        raw = data if isinstance(data, bytes) else data.encode(errors="surrogatepass")
+        if _SURROGATE_ESCAPE.search(raw) is not None and not _is_text(value):
+            raise json.JSONDecodeError("a lone surrogate", "", 0)
+        return value
+
     async def get_context(self, request: Any, response: Any) -> Context:
         ctx = Context(request, request.app.state.db, request.app.state.deps)
         request.state.graphql_context = ctx

@@ -82,7 +82,8 @@ class Query:
     )
     node: relay.Node | None = strawberry.field(
         resolver=viewer_resolvers.node,
-        description="Fetch an object of the viewer by global ID; another account's ID behaves as unknown.",
+        description="Fetch an object of the viewer by global ID; another account's ID behaves as unknown (null). "
+        "A string this API never gave out as an ID is an error with `extensions.code` BAD_USER_INPUT.",
     )
 
 

@@ -76,6 +76,7 @@ async def test_first_is_capped_at_100(client) -> None:
     token = await registered_and_signed_in(client)
     body = await gql(client, "{ viewer { sessions(first: 101) { totalCount } } }", token=token, expect_errors=True)
     assert body["errors"][0]["message"] == "`first` must be between 0 and 100."
+    assert body["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT"}
 
 
 async def test_mutations_over_get_are_refused(client, db) -> None:
