@@ -24,6 +24,7 @@ from sqlalchemy import select
 from models.documents import Document
 from services.documents.errors import DocumentErrorCode
 from services.errors import ServiceError
+from services.text import has_control_characters
 from services.uow import Uow
 
 MAX_BYTES = 4 * 1024 * 1024  # ORG-2
@@ -135,6 +136,8 @@ def discard(upload_dir: str, storage_key: str) -> None:
 
 async def owned(uow: Uow, account_id: int, public_id: str) -> Document:
     """ORG-3: the owner's document; anyone else's behaves as one that does not exist."""
+    if has_control_characters(public_id):  # never an upload ID (and PostgreSQL refuses NUL outright)
+        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     document = await uow.session.scalar(
         select(Document).where(Document.public_id == public_id, Document.account_id == account_id)
     )
@@ -149,6 +152,8 @@ def read_bytes(upload_dir: str, document: Document) -> bytes:
 
 async def for_staff(uow: Uow, public_id: str) -> Document:
     """ORG-3: reviewers read any document from the back office."""
+    if has_control_characters(public_id):
+        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     document = await uow.session.scalar(select(Document).where(Document.public_id == public_id))
     if document is None:
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
