@@ -23,6 +23,7 @@ from services.errors import ServiceError
 from services.review.errors import ReviewErrorCode
 from services.secretbox import open_sealed, seal
 from services.security import new_token, token_hash
+from services.text import has_control_characters
 from services.uow import Uow
 
 ROLES = ("reviewer", "lead")
@@ -94,6 +95,8 @@ def _refused() -> ServiceError:
 
 
 async def sign_in(uow: Uow, username: str, password: str, code: str) -> ReviewerSignIn:
+    if has_control_characters(username or ""):  # names no reviewer; PostgreSQL refuses NUL outright
+        raise ServiceError(ReviewErrorCode.INVALID_CREDENTIALS, "The username, password or code is wrong.", None)
     now = uow.now()
     key = f"reviewer:{(username or '').strip().lower()[:64]}"
     until = await throttle.locked_until(uow, [key], now)
