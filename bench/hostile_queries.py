@@ -184,6 +184,10 @@ def cases() -> list[tuple[str, str]]:
             ),
         ),
         (
+            "many unused fragments",
+            widest(lambda n: "{ banks } " + " ".join(f"fragment U{i} on Query {{ banks }}" for i in range(n))),
+        ),
+        (
             "fragment ring, doubling, unused*",
             "{ banks } "
             + " ".join(f"fragment R{i} on Query {{ ...R{(i + 1) % 30} ...R{(i + 1) % 30} }}" for i in range(30)),

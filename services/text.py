@@ -28,6 +28,12 @@ def has_control_characters(value: str, *, line_breaks: bool = False) -> bool:
     return pattern.search(value) is not None
 
 
+def without_control_characters(value: str) -> str:
+    """`value` with its control characters and lone surrogates dropped, for text that is only shown back
+    (an upload's file name), never for what a user must get right."""
+    return _CONTROL.sub("", value)
+
+
 def is_ascii_digits(value: str) -> bool:
     """Only 0-9, at least one (str.isdigit() would also take full-width digits and superscripts)."""
     return value.isascii() and value.isdigit()

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from models.documents import Document
 from services.documents.errors import DocumentErrorCode
 from services.errors import ServiceError
-from services.text import has_control_characters
+from services.text import has_control_characters, without_control_characters
 from services.uow import Uow
 
 MAX_BYTES = 4 * 1024 * 1024  # ORG-2
@@ -49,7 +49,8 @@ def _refuse(code: DocumentErrorCode, message: str) -> ServiceError:
 
 def prepare(filename: str, data: bytes) -> PreparedImage:
     """Check and clean an upload (CPU-bound: call it in a worker thread). Nothing is written."""
-    name = Path((filename or "").replace("\\", "/")).name.strip()[:128]
+    # The name is only shown back: its control characters are dropped (PostgreSQL refuses NUL outright).
+    name = Path(without_control_characters(filename or "").replace("\\", "/")).name.strip()[:128]
     if not data:
         raise _refuse(DocumentErrorCode.FILE_REQUIRED, "Choose a file to upload.")
     if len(data) > MAX_BYTES:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.text import MAX_ROW_ID, has_control_characters, is_ascii_digits, parse_row_id
+from services.text import (
+    MAX_ROW_ID,
+    has_control_characters,
+    is_ascii_digits,
+    parse_row_id,
+    without_control_characters,
+)
 
 
 @pytest.mark.parametrize(
@@ -24,6 +30,10 @@ def test_free_text_may_hold_line_breaks_and_tabs_and_nothing_else() -> None:
     assert not has_control_characters("line one\r\nline two\tend", line_breaks=True)
     for other in ("\x00", "\x0b", "\x0c", "\x1b", "\x7f", "\x85", chr(0xD800)):
         assert has_control_characters(f"a{other}b", line_breaks=True), repr(other)
+
+
+def test_text_only_shown_back_loses_its_control_characters() -> None:
+    assert without_control_characters("let\x00ter\x1b[0m\n.png" + chr(0xD800)) == "letter[0m.png"
 
 
 @pytest.mark.parametrize(
