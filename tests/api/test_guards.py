@@ -204,9 +204,8 @@ def test_the_guard_looks_at_each_selection_of_a_fragment_chain_once(levels) -> N
 
 
 def test_the_walk_of_the_expanded_selections_stops_at_the_cap() -> None:
-    # Given a document of 20 fragments spread at one place, each selecting the same field
-    query = "{ " + " ".join(f"...A{i}" for i in range(20)) + " } "
-    query += " ".join(f"fragment A{i} on Query {{ banks }}" for i in range(20))
+    # Given a document of 20 inline fragments at one place, each selecting the same field
+    query = "{ " + "... on Query { banks } " * 20 + "}"
     # When the guard measures it with a cap of 100
     cost = guards.measure(parse(query), max_complexity=100)
     # Then the 20 `banks` cost 1 + 2 + ... + 20 = 210 and the walk of the expanded selections stopped at
@@ -230,9 +229,16 @@ async def test_fields_repeated_at_the_same_place_cost_more_each_time(client, sta
     assert standard_rules == [parse(fine)]
 
 
-async def test_every_operation_of_a_document_counts(client) -> None:
-    # Given 91 one-field operations (91 * (10 + 1) = 1001): graphql-core walks each one again
-    query = " ".join(f"query Q{i} {{ banks }}" for i in range(91))
+@pytest.mark.parametrize(
+    "query",
+    [
+        " ".join(f"query Q{i} {{ banks }}" for i in range(91)),  # 91 * (10 + 1) = 1001
+        "query Q0 { banks } " + " ".join(f"fragment U{i} on Query {{ banks }}" for i in range(90)),  # the same
+    ],
+    ids=["operations", "fragments"],
+)
+async def test_every_operation_and_fragment_of_a_document_counts(client, query) -> None:
+    # Given a document of 91 one-field definitions: graphql-core's rules do work for each
     # When the document is sent
     response = await client.post("/graphql", json={"query": query, "operationName": "Q0"})
     # Then it is refused as too complex
