@@ -47,7 +47,8 @@ class Settings:
     max_aliases: int = 15
     max_tokens: int = 2000
     # The cost of a document once fragments are spread (schema/guards.py): about its number of fields,
-    # more for a field repeated at the same place. Refused before graphql-core validates it.
+    # more for a field repeated at the same place, plus 10 per operation and fragment. Refused above
+    # this before graphql-core validates it (the largest query of the tests costs about 70).
     max_query_complexity: int = 1000
     # Uploaded documents (ORG-2, ORG-3): private, outside the web root.
     upload_dir: str = "./var/uploads"
