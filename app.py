@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import json
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -85,19 +86,38 @@ class _TooLarge(Exception):
     pass
 
 
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+
+
+def _is_text(value: object) -> bool:
+    try:
+        json.dumps(value, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class GraphQLApp(GraphQL[Context, None]):
+    def decode_json(self, data: str | bytes) -> object:
+        """JSON of a request (body, `variables` of a GET, multipart `operations`), refused as unparsable (400) when
+        nested past the recursion limit (`[[[[...` fits the 64 KiB cap) or when a string holds a lone surrogate
+        (`"\\ud800"`: valid JSON, but not text that a hash, the database or a log can encode; I-JSON refuses it),
+        and bytes that are not UTF-8/16/32 text."""
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise json.JSONDecodeError("nested too deeply", "", 0) from None
+        except UnicodeDecodeError:
+            raise json.JSONDecodeError("not UTF-8, UTF-16 or UTF-32 text", "", 0) from None
+        raw = data if isinstance(data, bytes) else data.encode(errors="surrogatepass")
+        if _SURROGATE_ESCAPE.search(raw) is not None and not _is_text(value):
+            raise json.JSONDecodeError("a lone surrogate", "", 0)
+        return value
+
     async def get_context(self, request: Any, response: Any) -> Context:
         ctx = Context(request, request.app.state.db, request.app.state.deps)
         request.state.graphql_context = ctx
         return ctx
-
-    def decode_json(self, data: str | bytes) -> object:
-        """JSON that cannot be decoded is the client's error (400), whatever the reason: bytes that are
-        not UTF-8/16/32 text, or nesting deep enough to exhaust the parser's recursion."""
-        try:
-            return json.loads(data)
-        except (UnicodeDecodeError, RecursionError) as exc:
-            raise json.JSONDecodeError("the body is not decodable JSON", "", 0) from exc
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Without the IDE (outside development), a GET without `query` is a request error (400), not 404."""

@@ -62,6 +62,10 @@ class Settings:
     max_query_depth: int = 10
     max_aliases: int = 15
     max_tokens: int = 2000
+    # The cost of a document once fragments are spread (schema/guards.py): about its number of fields,
+    # more for a field repeated at the same place, plus 10 per operation and fragment. Refused above
+    # this before graphql-core validates it (the largest query of the tests costs about 70).
+    max_query_complexity: int = 1000
     # Uploaded documents (ORG-2, ORG-3): private, outside the web root; at most this many a day per
     # account (Asia/Shanghai day), and at most this many decoded at once per process.
     upload_dir: str = "./var/uploads"
@@ -132,6 +136,7 @@ class Settings:
             code_address_daily_cap=_int(e.get("CODE_ADDRESS_DAILY_CAP"), d.code_address_daily_cap),
             outbox_retention_days=_int(e.get("OUTBOX_RETENTION_DAYS"), d.outbox_retention_days),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), d.max_body_bytes),
+            max_query_complexity=_int(e.get("MAX_QUERY_COMPLEXITY"), d.max_query_complexity),
             upload_dir=e.get("UPLOAD_DIR") or d.upload_dir,
             upload_daily_quota=_int(e.get("UPLOAD_DAILY_QUOTA"), d.upload_daily_quota),
             upload_decode_concurrency=_int(e.get("UPLOAD_DECODE_CONCURRENCY"), d.upload_decode_concurrency),
@@ -168,6 +173,9 @@ class Settings:
             # The sweeper gives back a bank-card attempt left pending for 5 minutes; a provider call
             # must end well before that.
             raise ValueError("PROVIDER_TIMEOUT_SECONDS must be between 0 and 120")
+        if not 1 <= self.max_query_complexity <= 10_000:
+            # Far above the default, graphql-core's validation of a hostile document takes long again.
+            raise ValueError("MAX_QUERY_COMPLEXITY must be between 1 and 10000")
         if self.is_production and self.sandbox:
             raise ValueError("SANDBOX must be off in production")
         caps = {

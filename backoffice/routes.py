@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -31,6 +31,7 @@ from services.review import queues, reviewers
 from services.review import service as review
 from services.review.kinds import RejectReason, registered_kinds
 from services.review.reviewers import StaffViewer
+from services.text import parse_row_id
 
 SESSION_COOKIE = "bo_session"
 PRE_CSRF_COOKIE = "bo_csrf"
@@ -131,13 +132,23 @@ async def home(request: Request, staff: StaffViewer) -> Response:
 
 
 def _after(raw: str | None) -> tuple[datetime, int] | None:
+    """The `after` of the next-page link (`<due time>~<item id>`); anything else means the first page."""
     if not raw:
         return None
-    due, _, item_id = raw.partition("~")
+    due_text, _, id_text = raw.partition("~")
+    item_id = parse_row_id(id_text)
     try:
-        return datetime.fromisoformat(due), int(item_id)
-    except ValueError:
+        due = datetime.fromisoformat(due_text)
+        if item_id is None or due.tzinfo is None:  # the link carries the due time with its zone
+            return None
+        return due.astimezone(UTC), item_id
+    except (ValueError, OverflowError):
         return None
+
+
+def _item_id(request: Request) -> int | None:
+    """The `{id:int}` of the path, when it can be a row ID at all (30 digits cannot)."""
+    return parse_row_id(str(request.path_params["id"]))
 
 
 async def queue(request: Request, staff: StaffViewer) -> Response:
@@ -146,9 +157,10 @@ async def queue(request: Request, staff: StaffViewer) -> Response:
         return HTMLResponse("No such queue.", status_code=404)
     q = request.query_params
     state = q.get("state", "")
+    kind = q.get("kind", "")
     f = queues.QueueFilter(
         queue_days=days,
-        kinds=(q["kind"],) if q.get("kind") else (),
+        kinds=(kind,) if kind in registered_kinds() else (),
         states=(state,) if state in queues.ALL_STATES else queues.OPEN_STATES,
         mine=staff.reviewer.id if q.get("mine") else None,
         search=q.get("q", "")[:64],
@@ -176,10 +188,11 @@ async def queue(request: Request, staff: StaffViewer) -> Response:
 
 
 async def item(request: Request, staff: StaffViewer, flash: str | None = None, status_code: int = 200) -> Response:
+    item_id = _item_id(request)
+    if item_id is None:
+        return HTMLResponse("No such item.", status_code=404)
     try:
-        found = await run_read(
-            request.app.state.db, request.app.state.deps, review.detail, int(request.path_params["id"])
-        )
+        found = await run_read(request.app.state.db, request.app.state.deps, review.detail, item_id)
     except ServiceError:
         return HTMLResponse("No such item.", status_code=404)
     return _page(
@@ -206,7 +219,9 @@ async def item(request: Request, staff: StaffViewer, flash: str | None = None, s
 
 def _action(fn: Callable[..., Awaitable[object]], *fields: str) -> Handler:
     async def run(request: Request, staff: StaffViewer) -> Response:
-        item_id = int(request.path_params["id"])
+        item_id = _item_id(request)
+        if item_id is None:
+            return HTMLResponse("No such item.", status_code=404)
         form = await request.form()
         args: list[object] = []
         for name in fields:
@@ -214,7 +229,7 @@ def _action(fn: Callable[..., Awaitable[object]], *fields: str) -> Handler:
             if name == "reason":
                 args.append(RejectReason(value) if value in RejectReason.__members__ else None)
             elif name == "reviewer":
-                args.append(int(value) if value.isdigit() else -1)
+                args.append(parse_row_id(value) or -1)
             else:
                 args.append(value)
         result = await run_write(request.app.state.db, request.app.state.deps, fn, staff.reviewer, item_id, *args)

@@ -16,7 +16,7 @@ from schema.inputs.appeals import (
     PhoneRebindAppealFileInput,
 )
 from schema.types.appeals import AppealType
-from schema.types.common import INPUT
+from schema.types.common import INPUT, node_id
 from schema.types.payloads import AppealPayload
 from services.appeals import service as appeals
 from services.appeals.errors import AppealErrorCode
@@ -56,10 +56,7 @@ async def mfa_unbind_appeal_file(info: Info, input: Annotated[MfaUnbindAppealFil
 
 
 async def appeal_answer(info: Info, input: Annotated[AppealAnswerInput, INPUT]) -> AppealPayload:
-    try:
-        appeal_id = int(input.id.node_id) if input.id.type_name == "Appeal" else -1
-    except ValueError:
-        appeal_id = -1
+    appeal_id = node_id(input.id, "Appeal") or -1  # malformed: the same NOT_FOUND as an unknown appeal
     return _payload(
         await info.context.write_viewer_or_challenge(NO_SESSION, appeals.answer, appeal_id, _materials(input.materials))
     )

@@ -19,7 +19,7 @@ from schema.inputs.auth import (
     VerificationCodeSendInput,
 )
 from schema.types.account import AccountType, SessionType
-from schema.types.common import INPUT
+from schema.types.common import INPUT, node_id
 from schema.types.mfa import LoginChallenge
 from schema.types.payloads import (
     OperationChallengeVerifyPayload,
@@ -143,10 +143,7 @@ async def session_delete(info: Info) -> SessionEndPayload:
 
 
 async def session_revoke(info: Info, input: Annotated[SessionRevokeInput, INPUT]) -> SessionEndPayload:
-    try:
-        session_id = int(input.id.node_id) if input.id.type_name == "Session" else -1
-    except ValueError:
-        session_id = -1
+    session_id = node_id(input.id, "Session") or -1  # malformed: the same SESSION_NOT_FOUND as unknown
     result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.revoke, session_id)
     if isinstance(result, ServiceError):
         return SessionEndPayload(ended=False, errors=[AuthError.from_service(result)])

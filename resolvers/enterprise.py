@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 import strawberry
-from strawberry import relay
 
 from models.enterprise import EnterpriseApplication
 from resolvers.verification import signed_out
@@ -19,7 +18,7 @@ from schema.inputs.enterprise import (
     EnterpriseVerificationMaterialAnswerInput,
     EnterpriseVerificationRechargeStartInput,
 )
-from schema.types.common import INPUT
+from schema.types.common import INPUT, node_id
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo, organisation_types
 from schema.types.payloads import EnterpriseVerificationPayload, EnterpriseVerificationStartPayload
 from schema.types.verification import FaceCheck
@@ -45,11 +44,9 @@ async def _view(ctx: Context, application_id: int) -> EnterpriseVerification | N
     return next((EnterpriseVerification.from_model(a, i, r, now) for a, i, r in rows if a.id == application_id), None)
 
 
-def _id(global_id: relay.GlobalID) -> int:
-    try:
-        return int(global_id.node_id) if global_id.type_name == "EnterpriseVerification" else -1
-    except ValueError:
-        return -1
+def _id(global_id: str) -> int:
+    """Malformed answers the same NOT_FOUND as an unknown verification."""
+    return node_id(global_id, "EnterpriseVerification") or -1
 
 
 async def enterprise_verification_legal_rep_face_start(

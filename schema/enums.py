@@ -75,6 +75,8 @@ SPECIFIC = {
     "NOT_A_PORTAL_ACCOUNT": "Only portal accounts need activation (REG-6).",
     "TIMEOUT_OUT_OF_RANGE": "The idle timeout is between 15 and 1439 minutes (AUTH-3).",
     "VALUE_TOO_LONG": "The value is longer than the field allows.",
+    "VALUE_INVALID": "The value holds a control character (NUL, a line break, ESC, ...): the field is one line of "
+    "text.",
     "INVALID_CREDENTIALS": "The login name or the password is wrong, or sign-in to the account is paused after too "
     "many wrong passwords through its other login names; the same answer whether or not the account exists "
     "(AUTH-5). `attemptsRemaining` tells the tries left with this login name before a 15-minute lock.",
@@ -115,13 +117,14 @@ SPECIFIC = {
     "BOT_CHECK_UNAVAILABLE": "The bot check could not be done (no verifier configured, or it did not answer in "
     "time or answered nonsense); nothing was sent or counted. Retry later (REC-1, REC-2).",
     "LOGIN_NAME_REQUIRED": "Enter the login name.",
+    "LOGIN_NAME_INVALID": "A login name holds no control character (NUL, a line break, ESC, ...).",
     "LOOKUP_CRITERIA_REQUIRED": "Give exactly one of: phone, accountId, or name + idNumber (REC-2).",
     "NAME_REQUIRED": "Enter the verified name together with the ID number (REC-2).",
     "INVALID_ACCOUNT_ID": "An account ID is 16 digits.",
     "TICKET_INVALID": "The recovery ticket is unknown, used or expired (15 minutes); start again.",
     "ALREADY_VERIFIED": "The account is already verified; a verification cannot be redone or undone (RN-5).",
     "VERIFICATION_AGREEMENT_REQUIRED": "Accept the REAL_NAME_VERIFICATION agreement in its current version (RN-6).",
-    "NAME_INVALID": "Enter the name as on the document (1 to 64 characters).",
+    "NAME_INVALID": "Enter the name as on the document: 1 to 64 characters on one line, no control character.",
     "DOCUMENT_TYPE_NOT_ACCEPTED": "This method does not take this document type: bank-card verification takes a "
     "mainland resident ID card only (RNP-4).",
     "ID_NUMBER_INVALID": "Not a valid mainland resident ID number: 18 characters, a real birth date and the GB 11643 "
@@ -144,7 +147,8 @@ SPECIFIC = {
     "FACE_TICKET_NOT_FOUND": "No such face check ticket.",
     "FACE_TICKET_USED": "The face check ticket was already used; start a new face check.",
     "FACE_TICKET_EXPIRED": "The face check ticket expired (10 minutes); start a new face check.",
-    "ORGANISATION_NAME_INVALID": "Enter the organisation's registered name (1 to 128 characters).",
+    "ORGANISATION_NAME_INVALID": "Enter the organisation's registered name: 1 to 128 characters on one line, no "
+    "control character.",
     "USCC_INVALID": "Not a valid unified social credit code: 18 characters and the GB 32100 check character. "
     "Nothing was counted.",
     "AUTHORISED_EMPLOYEE_NOT_ALLOWED": "Only other organisations (types 3-18) may have an authorised employee do the "

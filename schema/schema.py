@@ -9,19 +9,13 @@ import strawberry
 from graphql import GraphQLError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import relay
-from strawberry.extensions import (
-    MaskErrors,
-    MaxAliasesLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    SchemaExtension,
-    ValidationCache,
-)
+from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from resolvers import accounts, appeals, auth, enterprise, mfa, recovery, students, verification
 from resolvers import viewer as viewer_resolvers
+from schema import guards
 from schema.context import Context
 from schema.observability import OperationLog, log_errors
 from schema.types.account import AccountType, Agreement, SessionType
@@ -86,7 +80,8 @@ class Query:
     )
     node: relay.Node | None = strawberry.field(
         resolver=viewer_resolvers.node,
-        description="Fetch an object of the viewer by global ID; another account's ID behaves as unknown.",
+        description="Fetch an object of the viewer by global ID; another account's ID behaves as unknown (null). "
+        "A string this API never gave out as an ID is an error with `extensions.code` BAD_USER_INPUT.",
     )
 
 
@@ -309,20 +304,30 @@ TYPES: list[Any] = [
 class Guards(SchemaExtension):
     """One extension for the request guards and the connection release (fewer hooks per request).
 
-    - query depth and alias limits, and no introspection outside development (validation rules,
-      built once: ValidationCache keys on the rule classes);
     - the token limit, enforced while parsing;
+    - the cost guard (depth, aliases, complexity; schema/guards.py), then graphql-core's validation
+      rules only for a document it lets through, cached (this replaces Strawberry's ValidationCache,
+      which would validate every document first); no introspection outside development (a rule);
     - the request's read connection is given back as soon as execution ends, before the response
       is serialised and sent (a slow client must not hold a pooled connection).
     """
 
-    def __init__(self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int) -> None:
+    def __init__(self, rules: tuple[type[ASTValidationRule], ...], max_tokens: int, limits: guards.QueryLimits) -> None:
         self.rules = rules
         self.max_tokens = max_tokens
+        self.limits = limits
 
     def on_operation(self) -> Iterator[None]:
         self.execution_context.validation_rules = self.execution_context.validation_rules + self.rules
         self.execution_context.parse_options["max_tokens"] = self.max_tokens
+        yield
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        assert context.graphql_document is not None
+        context.pre_execution_errors = guards.validate(
+            self.limits, context.schema._schema, context.graphql_document, tuple(context.validation_rules)
+        )
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -333,22 +338,25 @@ class Guards(SchemaExtension):
 
 
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
-    rules: list[type[ASTValidationRule]] = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
-    if not settings.is_development:
-        rules.append(NoSchemaIntrospectionCustomRule)
-    guards = tuple(rules)
+    rules: tuple[type[ASTValidationRule], ...] = () if settings.is_development else (NoSchemaIntrospectionCustomRule,)
     max_tokens = settings.max_tokens
+    limits = guards.QueryLimits(
+        max_depth=settings.max_query_depth,
+        max_aliases=settings.max_aliases,
+        max_complexity=settings.max_query_complexity,
+    )
     factories: list[Callable[[], SchemaExtension]] = [
-        lambda: Guards(guards, max_tokens),
+        lambda: Guards(rules, max_tokens, limits),
         lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
     ]
     if settings.is_production:
-        factories.append(MaskErrors)
+        factories.append(lambda: MaskErrors(should_mask_error=_unexpected))
     return factories
+
+
+def _unexpected(error: GraphQLError) -> bool:
+    """Mask what a resolver raised by accident; not a refused document or input (they say what to fix)."""
+    return error.path is not None and not isinstance(error.original_error, GraphQLError)
 
 
 class Schema(strawberry.Schema):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.text import is_ascii_digits
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK = "10X98765432"
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -35,7 +37,7 @@ def valid_id_number(raw: str, today: date | None = None) -> bool:
     """GB 11643: 18 characters, a real birth date not in the future, the right check character.
     A lower-case `x` is accepted (normalise with `normalize_id_number`)."""
     number = normalize_id_number(raw)
-    if len(number) != 18 or not number[:17].isdigit():
+    if len(number) != 18 or not is_ascii_digits(number[:17]):
         return False
     born = id_birth_date(number)
     if born is None or (today is not None and born > today):
@@ -59,7 +61,7 @@ def valid_uscc(raw: str) -> bool:
 def luhn_valid(raw: str) -> bool:
     """12 to 19 digits passing the Luhn mod-10 check."""
     digits = (raw or "").replace(" ", "")
-    if not digits.isdigit() or not 12 <= len(digits) <= 19:
+    if not is_ascii_digits(digits) or not 12 <= len(digits) <= 19:
         return False
     total = 0
     for i, ch in enumerate(reversed(digits)):

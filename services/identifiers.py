@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 _PHONE_STRIP = re.compile(r"[\s\-()]")
-_MAINLAND_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MAINLAND_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")  # ASCII digits: \d would take any script's
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+\-]{1,64}@([A-Za-z0-9\-]{1,63}\.)+[A-Za-z]{2,63}$")
 
 

@@ -156,3 +156,11 @@ def test_session_max_age_is_read_and_kept_between_one_hour_and_thirty_days() -> 
     for refused in ("0", "721", "-5"):
         with pytest.raises(ValueError, match="SESSION_MAX_AGE_HOURS"):
             Settings.from_env({"SESSION_MAX_AGE_HOURS": refused})
+
+
+def test_query_complexity_cap_is_read_and_bounded() -> None:
+    assert Settings.from_env({}).max_query_complexity == 1000
+    assert Settings.from_env({"MAX_QUERY_COMPLEXITY": "300"}).max_query_complexity == 300
+    for wrong in ("0", "10001"):
+        with pytest.raises(ValueError, match="MAX_QUERY_COMPLEXITY"):
+            Settings.from_env({"MAX_QUERY_COMPLEXITY": wrong})

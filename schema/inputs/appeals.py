@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from schema.types.appeals import AppealMaterialRole
 
@@ -37,5 +36,5 @@ class MfaUnbindAppealFileInput:
 
 @strawberry.input(description="Send the material a reviewer asked for (REV-4).")
 class AppealAnswerInput:
-    id: relay.GlobalID = strawberry.field(description="The appeal.")
+    id: strawberry.ID = strawberry.field(description="The appeal.")
     materials: list[AppealMaterialInput] = strawberry.field(description="The new or replacing materials.")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from schema.enums import CodePurpose, SecondFactor
 
@@ -41,7 +40,7 @@ class QrLoginTicketConfirmInput:
 
 @strawberry.input(description="End one of the viewer's sessions.")
 class SessionRevokeInput:
-    id: relay.GlobalID = strawberry.field(description="A `Session` ID from `viewer.sessions`.")
+    id: strawberry.ID = strawberry.field(description="A `Session` ID from `viewer.sessions`.")
 
 
 @strawberry.input(description="Pass a second factor to obtain a step-up grant (MFA-3).")

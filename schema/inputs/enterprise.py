@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 
 from schema.enums import FaceBy, OrganisationType
 from schema.inputs.accounts import AgreementAcceptanceInput
@@ -69,7 +68,7 @@ class EnterpriseVerificationBankTransferStartInput:
 
 @strawberry.input(description="Confirm the amount the corporate account received (RNE-4, RNE-5).")
 class EnterpriseVerificationAmountConfirmInput:
-    id: relay.GlobalID = strawberry.field(description="The enterprise verification.")
+    id: strawberry.ID = strawberry.field(description="The enterprise verification.")
     amount: str = strawberry.field(description="The amount received in CNY, e.g. `0.37`.")
 
 
@@ -86,5 +85,5 @@ class EnterpriseVerificationRechargeStartInput:
 
 @strawberry.input(description="Send the material a reviewer asked for (RNE-3, REV-4).")
 class EnterpriseVerificationMaterialAnswerInput:
-    id: relay.GlobalID = strawberry.field(description="The enterprise verification.")
+    id: strawberry.ID = strawberry.field(description="The enterprise verification.")
     authorisation_letter_upload_id: str = strawberry.field(description="The new upload from `POST /uploads`.")

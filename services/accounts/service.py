@@ -30,6 +30,7 @@ from services.database import Transactions, ViewerTransactions
 from services.errors import ServiceError
 from services.identifiers import national, normalize_email, normalize_phone
 from services.mfa import service as mfa
+from services.text import has_control_characters
 from services.uow import Uow
 from services.viewer import Viewer
 
@@ -326,6 +327,8 @@ def _apply_profile(account: Account, changes: ProfileChanges) -> None:
         if value is None:
             continue
         value = value.strip()
+        if has_control_characters(value):  # one line each; PostgreSQL refuses NUL outright
+            raise ServiceError(AccountErrorCode.VALUE_INVALID, "No control characters or line breaks.", _camel(name))
         if len(value) > limit:
             raise ServiceError(AccountErrorCode.VALUE_TOO_LONG, f"At most {limit} characters.", _camel(name))
         values[name] = value or None

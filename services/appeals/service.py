@@ -33,6 +33,7 @@ from services.mfa import devices
 from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
+from services.text import has_control_characters
 from services.uow import Uow
 from services.verification import subject
 from services.viewer import Viewer
@@ -64,8 +65,12 @@ async def _documents(
         raise _missing(AppealErrorCode.MATERIAL_NOT_EXPECTED, f"Not part of this appeal: {', '.join(unexpected)}.")
     found: dict[str, Document] = {}
     for role, public_id in materials.items():
-        document = await uow.session.scalar(
-            select(Document).where(Document.public_id == public_id, Document.account_id == account_id)
+        document = (
+            None  # never an upload ID, and PostgreSQL refuses NUL outright
+            if has_control_characters(public_id)
+            else await uow.session.scalar(
+                select(Document).where(Document.public_id == public_id, Document.account_id == account_id)
+            )
         )
         if document is None:  # ORG-3: another account's upload is as unknown as a made-up ID
             raise _missing(AppealErrorCode.DOCUMENT_NOT_FOUND, f"No such upload for {role}.")

@@ -43,6 +43,7 @@ from services.database import Transactions
 from services.errors import ServiceError
 from services.identifiers import normalize_email, normalize_phone
 from services.security import new_token, token_hash
+from services.text import has_control_characters
 from services.uow import Uow
 from services.viewer import Viewer
 from settings import Settings
@@ -143,6 +144,8 @@ def _login_key(login_name: str) -> tuple[str, str]:
 async def resolve_login_name(uow: Uow, login_name: str) -> tuple[str, Account | None]:
     """(canonical login name, the account it names or None)."""
     kind, canonical = _login_key(login_name or "")
+    if has_control_characters(canonical):  # no account has such a name (and PostgreSQL refuses NUL outright)
+        return canonical, None
     return canonical, (await _resolve(uow, kind, canonical) if canonical else None)
 
 

@@ -34,6 +34,7 @@ from services.codes.purposes import (
 )
 from services.errors import ServiceError
 from services.security import random_digits
+from services.text import is_ascii_digits
 from services.uow import Uow
 from settings import Settings
 
@@ -202,7 +203,7 @@ async def send(
 
 def check_format(code: str, field: str = "code") -> str:
     value = (code or "").strip()
-    if len(value) != CODE_LENGTH or not value.isdigit():
+    if len(value) != CODE_LENGTH or not is_ascii_digits(value):
         raise ServiceError(CodeErrorCode.CODE_FORMAT_INVALID, "A code is 6 digits.", field)
     return value
 

@@ -41,6 +41,7 @@ from services.database import Transactions
 from services.documents import repository as repo
 from services.documents.errors import DocumentErrorCode
 from services.errors import ServiceError
+from services.text import has_control_characters, without_control_characters
 from services.uow import Uow
 
 if TYPE_CHECKING:
@@ -150,7 +151,8 @@ def _format(image: Image.Image) -> str | None:
 
 def inspect(filename: str, data: bytes) -> Candidate:
     """ORG-2 checks that need only the header (CPU-light; nothing is decoded, written or counted)."""
-    name = Path((filename or "").replace("\\", "/")).name.strip()[:128]
+    # The name is only shown back: its control characters are dropped (PostgreSQL refuses NUL outright).
+    name = Path(without_control_characters(filename or "").replace("\\", "/")).name.strip()[:128]
     if not data:
         raise _refuse(DocumentErrorCode.FILE_REQUIRED, "Choose a file to upload.")
     if len(data) > MAX_BYTES:
@@ -449,6 +451,8 @@ def discard(upload_dir: str, storage_key: str) -> None:
 
 async def owned(uow: Uow, account_id: int, public_id: str) -> Document:
     """ORG-3: the owner's document; anyone else's behaves as one that does not exist."""
+    if has_control_characters(public_id):  # never an upload ID (and PostgreSQL refuses NUL outright)
+        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     document = await uow.session.scalar(
         select(Document).where(Document.public_id == public_id, Document.account_id == account_id)
     )
@@ -463,6 +467,8 @@ def read_bytes(upload_dir: str, document: Document) -> bytes:
 
 async def for_staff(uow: Uow, public_id: str) -> Document:
     """ORG-3: reviewers read any document from the back office."""
+    if has_control_characters(public_id):
+        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     document = await uow.session.scalar(select(Document).where(Document.public_id == public_id))
     if document is None:
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")

@@ -23,6 +23,7 @@ from services.identifiers import national
 from services.mfa.errors import MfaErrorCode as Code
 from services.secretbox import open_sealed, seal
 from services.security import random_digits
+from services.text import is_ascii_digits
 from services.uow import Uow
 from services.viewer import Viewer
 
@@ -62,7 +63,7 @@ def _code_at(secret: str, step: int) -> str:
 
 def _check_format(code: str, field: str) -> str:
     value = (code or "").strip().replace(" ", "")
-    if len(value) != 6 or not value.isdigit():
+    if len(value) != 6 or not is_ascii_digits(value):
         raise ServiceError(Code.CODE_FORMAT_INVALID, "A code is 6 digits.", field)
     return value
 
@@ -248,7 +249,10 @@ async def accept_recovery_code(
 ) -> None:
     """A recovery code passes as the second factor once; a wrong one tells nothing more."""
     value = (code or "").strip()
-    if not value.replace("-", "").replace(" ", "").isdigit() or len(value.replace("-", "").replace(" ", "")) != 10:
+    if (
+        not is_ascii_digits(value.replace("-", "").replace(" ", ""))
+        or len(value.replace("-", "").replace(" ", "")) != 10
+    ):
         raise ServiceError(Code.CODE_FORMAT_INVALID, "A recovery code is 10 digits (12345-67890).", field)
     await accounts_repo.lock_account(uow, account_id)
     await _refuse_if_locked(uow, account_id, field, at_sign_in)

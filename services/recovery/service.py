@@ -36,6 +36,7 @@ from services.providers.botcheck import MAX_TOKEN_LENGTH as MAX_BOT_TOKEN_LENGTH
 from services.providers.errors import ProviderUnavailable
 from services.recovery.errors import RecoveryErrorCode
 from services.security import new_token, token_hash
+from services.text import has_control_characters, is_ascii_digits
 from services.uow import Uow
 from services.verification.documents import DocumentType, Subject
 
@@ -131,6 +132,10 @@ async def password_reset_start(
     try:
         if not (login_name or "").strip():
             raise ServiceError(RecoveryErrorCode.LOGIN_NAME_REQUIRED, "Enter the login name.", "loginName")
+        if has_control_characters(login_name):  # no login name has one; it would be kept in the ticket
+            raise ServiceError(
+                RecoveryErrorCode.LOGIN_NAME_INVALID, "A login name has no control characters.", "loginName"
+            )
         await _bot_check(tx, bot_token, client_ip)
     except ServiceError as err:
         return err
@@ -359,12 +364,16 @@ def _lookup_criteria(
     if phone and number is None:
         raise ServiceError(RecoveryErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "phone")
     raw = (account_id or "").strip()
-    if account_id and (not raw.isdigit() or len(raw) != 16):
+    if account_id and (not is_ascii_digits(raw) or len(raw) != 16):
         raise ServiceError(RecoveryErrorCode.INVALID_ACCOUNT_ID, "An account ID is 16 digits.", "accountId")
     identity: Subject | None = None
     if by_identity:
         if not (name or "").strip():
             raise ServiceError(RecoveryErrorCode.NAME_REQUIRED, "Enter the verified name with the ID number.", "name")
+        if has_control_characters(name or ""):
+            raise ServiceError(
+                RecoveryErrorCode.NAME_INVALID, "A name has no control characters or line breaks.", "name"
+            )
         if not valid_id_number(id_number or "", tx.deps.clock.now().astimezone(SHANGHAI).date()):
             raise ServiceError(
                 RecoveryErrorCode.ID_NUMBER_INVALID, "This is not a valid mainland resident ID number.", "idNumber"

@@ -16,6 +16,7 @@ from models.accounts import Account
 from models.review import Reviewer, ReviewItem
 from services.calendar.service import local_date
 from services.identifiers import mask_phone, normalize_phone
+from services.text import parse_row_id
 from services.uow import Uow
 
 OPEN_STATES = ("pending", "claimed", "waiting_user")
@@ -71,8 +72,8 @@ def _statement(f: QueueFilter) -> Select[ReviewItem, int | None, str, str]:
         phone = normalize_phone(term)
         if phone is not None:
             stmt = stmt.where(Account.phone == phone)
-        elif term.isdigit():
-            stmt = stmt.where(Account.account_number == int(term))
+        elif (number := parse_row_id(term)) is not None:  # ASCII digits that fit the column
+            stmt = stmt.where(Account.account_number == number)
         else:
             stmt = stmt.where(ReviewItem.id == -1)  # names arrive with real-name verification
     return stmt

@@ -32,6 +32,7 @@ from services.review import repository as repo
 from services.review.errors import ReviewErrorCode
 from services.secretbox import open_sealed, seal
 from services.security import new_token, token_hash
+from services.text import has_control_characters
 from services.uow import Uow
 
 ROLES = ("reviewer", "lead")
@@ -140,6 +141,8 @@ async def sign_in(
     argon2 runs: a short write that reserves the try and reads the reviewer, the hash with nothing held,
     and a short write with the outcome (the TOTP step accepted once, the session; or the lock, when a
     failure took a key's last try; other failures were counted when reserved and write nothing more)."""
+    if has_control_characters(username or ""):  # names no reviewer; PostgreSQL refuses NUL outright
+        return _refused()
     attempt = await tx.write(_reserve, username, client_ip)
     if isinstance(attempt, ServiceError):
         return attempt

@@ -21,6 +21,7 @@ from services.calendar.service import due_at, resumed_due_at
 from services.errors import ServiceError
 from services.review.errors import ReviewErrorCode
 from services.review.kinds import RejectReason, handler_for
+from services.text import has_control_characters
 from services.uow import Uow
 
 QUEUES = (2, 5)  # REV-1
@@ -127,6 +128,8 @@ async def _held(uow: Uow, reviewer: Reviewer, item_id: int, values: dict[str, ob
 
 def _text(value: str | None, field: str) -> str:
     text = (value or "").strip()
+    if has_control_characters(text, line_breaks=True):
+        raise ServiceError(ReviewErrorCode.TEXT_INVALID, "Remove the control characters from the text.", field)
     if len(text) > MAX_TEXT:
         raise ServiceError(ReviewErrorCode.TEXT_TOO_LONG, f"At most {MAX_TEXT} characters.", field)
     return text

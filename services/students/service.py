@@ -34,6 +34,7 @@ from services.students.status import (
     end_of_month,
     month_has_passed,
 )
+from services.text import has_control_characters
 from services.uow import Uow
 from services.verification import subject
 from services.viewer import Viewer
@@ -95,6 +96,10 @@ def _text(raw: str, field: str, what: str) -> str:
     value = (raw or "").strip()
     if not value:
         raise ServiceError(StudentErrorCode.VALUE_REQUIRED, f"Enter the {what}.", field)
+    if has_control_characters(value):
+        raise ServiceError(
+            StudentErrorCode.VALUE_INVALID, f"The {what} has no control characters or line breaks.", field
+        )
     if len(value) > TEXT_MAX:
         raise ServiceError(StudentErrorCode.VALUE_TOO_LONG, f"The {what} has at most {TEXT_MAX} characters.", field)
     return value

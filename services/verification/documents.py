@@ -12,6 +12,7 @@ from services.checksums import id_birth_date, normalize_id_number, valid_id_numb
 from services.errors import ServiceError
 from services.secretbox import seal
 from services.security import keyed_hash
+from services.text import has_control_characters
 from services.verification.errors import VerificationErrorCode as Code
 
 MIN_AGE = 14  # RN-4
@@ -53,7 +54,7 @@ def age_on(born: date, today: date) -> int:
 
 def check_name(raw: str, field: str = "name") -> str:
     name = " ".join((raw or "").split())
-    if not name or len(name) > NAME_MAX:
+    if not name or len(name) > NAME_MAX or has_control_characters(raw):  # one line, no NUL (PostgreSQL)
         raise ServiceError(
             Code.NAME_INVALID, f"Enter the name as on the document (at most {NAME_MAX} characters).", field
         )

@@ -48,6 +48,7 @@ from services.review import service as review
 from services.review.kinds import RejectReason
 from services.secretbox import seal
 from services.security import keyed_hash, new_token, random_digits, token_hash
+from services.text import has_control_characters, is_ascii_digits
 from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
@@ -165,7 +166,7 @@ def _today(now: datetime) -> date:
 
 def check_organisation(data: OrganisationInput) -> Organisation:
     name = " ".join((data.name or "").split())
-    if not name or len(name) > ORG_NAME_MAX:
+    if not name or len(name) > ORG_NAME_MAX or has_control_characters(data.name):  # one line, no NUL
         raise ServiceError(
             Code.ORGANISATION_NAME_INVALID,
             f"Enter the organisation's registered name (at most {ORG_NAME_MAX}).",
@@ -236,7 +237,7 @@ def check_bank_transfer(data: BankTransferInput, now: datetime, bank_names: tupl
     if bank not in bank_names:  # RNE-9: the opening bank comes from the list the service offers
         raise ServiceError(Code.BANK_NAME_WRONG, "Choose the opening bank from the `banks` list.", "bankName")
     number = "".join((data.account_number or "").split()).replace("-", "")
-    if not number.isdigit() or not 6 <= len(number) <= 32:
+    if not is_ascii_digits(number) or not 6 <= len(number) <= 32:
         raise ServiceError(Code.ACCOUNT_NUMBER_INVALID, "Enter the corporate account number (digits).", "accountNumber")
     actor = _person(data.handler_name, data.handler_id_number, now, "handlerName", "handlerIdNumber")
     return _Claim(organisation, actor, version, bank_name=bank, account_number=number)

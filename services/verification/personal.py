@@ -37,6 +37,7 @@ from services.providers.bankcard import BankCardAnswer
 from services.providers.errors import ProviderUnavailable
 from services.providers.identity import RegistryAnswer
 from services.security import new_token, token_hash
+from services.text import is_ascii_digits
 from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
@@ -105,7 +106,7 @@ def check_agreement(agreement: Acceptance | None) -> str:
 def _check_card(raw: str) -> str:
     card = "".join((raw or "").split()).replace("-", "")
     # RNP-6: Luhn; refused before any call, and never an attempt.
-    if not card.isdigit() or not 12 <= len(card) <= 19 or not luhn_valid(card):
+    if not is_ascii_digits(card) or not 12 <= len(card) <= 19 or not luhn_valid(card):
         raise ServiceError(Code.CARD_NUMBER_INVALID, "This is not a valid bank-card number.", "cardNumber")
     # RNP-4: UnionPay cards only: 16-19 digits starting with 62 (docs/checksums.md, docs/sandbox.md).
     if not card.startswith("62") or len(card) < 16:

@@ -143,6 +143,20 @@ async def test_apl_2_another_accounts_upload_is_unknown(client) -> None:
     assert refused["errors"][0]["code"] == "DOCUMENT_NOT_FOUND"
 
 
+async def test_apl_2_an_upload_id_with_a_control_character_is_unknown(client, db) -> None:
+    # Given an account with its materials uploaded
+    alice = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    materials = await _materials(client, alice)
+    # When one upload ID holds a NUL (PostgreSQL refuses NUL outright)
+    materials[0]["uploadId"] += "\x00"
+    refused = await _file(client, alice, materials)
+    # Then it is an unknown upload, like another account's, and nothing is filed
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("DOCUMENT_NOT_FOUND", "materials")]
+    assert refused["appeal"] is None
+    async with db.read_sessions() as s:
+        assert list(await s.scalars(select(ReviewItem))) == []
+
+
 async def test_apl_2_more_material_then_answer_then_reject(client, db, run, lead) -> None:
     token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
     filed = await _file(client, token, await _materials(client, token))

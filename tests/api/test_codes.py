@@ -130,9 +130,12 @@ async def test_code_2_twenty_concurrent_wrong_codes_cannot_exceed_five_tries(cli
     assert (await _register_with(client, code))["errors"][0]["code"] == "CODE_ATTEMPTS_EXHAUSTED"
 
 
-async def test_code_2_malformed_code_is_refused_without_counting(client, db: Database) -> None:
+@pytest.mark.parametrize("full_width", [False, True])
+async def test_code_2_malformed_code_is_refused_without_counting(client, db: Database, full_width: bool) -> None:
     await send_code(client, "REGISTRATION", phone=PHONE)
-    result = await _register_with(client, "12ab")
+    # 12ab, or the right code in full-width digits (str.isdigit() accepts them; a code is ASCII)
+    code = (await last_code(client, PHONE)).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    result = await _register_with(client, code if full_width else "12ab")
     assert [(e["code"], e["field"]) for e in result["errors"]] == [("CODE_FORMAT_INVALID", "code")]
     assert [c.attempts for c in await _codes(db)] == [0]
 
@@ -208,6 +211,7 @@ async def test_code_3_refused_send_moves_no_counter(client, clock: ManualClock, 
         ({"purpose": "LOGIN"}, ("DESTINATION_REQUIRED", "phone")),
         ({"purpose": "LOGIN", "phone": PHONE, "email": "a@example.com"}, ("DESTINATION_NOT_ALLOWED", "email")),
         ({"purpose": "REGISTRATION", "phone": "+1 555 0100"}, ("INVALID_PHONE", "phone")),
+        ({"purpose": "REGISTRATION", "phone": "13７００００００01"}, ("INVALID_PHONE", "phone")),  # full-width digits
     ],
 )
 async def test_code_2_send_refusals_name_field_and_code_and_send_nothing(client, db: Database, input, expected) -> None:

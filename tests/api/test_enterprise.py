@@ -256,6 +256,14 @@ async def test_rne_9_registry_refusals_are_counted_attempts_with_their_reason(
     [
         ({"organisation": organisation(code=USCC_ENTERPRISE[:-1] + "X")}, ("USCC_INVALID", "uscc")),
         ({"organisation": organisation(name="  ")}, ("ORGANISATION_NAME_INVALID", "name")),
+        # control characters: PostgreSQL refuses NUL outright; a name is one line
+        ({"organisation": organisation(name="示例\x00科技有限公司")}, ("ORGANISATION_NAME_INVALID", "name")),
+        ({"organisation": organisation(name="示例科技\n有限公司")}, ("ORGANISATION_NAME_INVALID", "name")),
+        ({"organisation": organisation(rep="张\x1b三")}, ("NAME_INVALID", "legalRepresentativeName")),
+        (
+            {"legalRepresentativeIdNumber": "１１０１０５１９４９１２３１００２X"},
+            ("ID_NUMBER_INVALID", "legalRepresentativeIdNumber"),
+        ),
         ({"legalRepresentativeIdNumber": ID_1949[:-1] + "1"}, ("ID_NUMBER_INVALID", "legalRepresentativeIdNumber")),
         ({"agreement": None}, ("VERIFICATION_AGREEMENT_REQUIRED", "agreement")),
         ({"faceBy": "AUTHORISED_EMPLOYEE"}, ("AUTHORISED_EMPLOYEE_NOT_ALLOWED", "faceBy")),
@@ -438,6 +446,8 @@ async def test_rne_5_two_wrong_amounts_fail_it_and_a_new_one_counts_as_an_attemp
     assert first["errors"][0]["attemptsRemaining"] == 1
     bad_format = await confirm(client, token, vid, "0.371")
     assert codes_of(bad_format) == [("AMOUNT_FORMAT_INVALID", "amount")]
+    full_width = await confirm(client, token, vid, "０.３７")  # ASCII digits only, and not counted
+    assert codes_of(full_width) == [("AMOUNT_FORMAT_INVALID", "amount")]
     second = await confirm(client, token, vid, _other_than(amount))
     assert codes_of(second) == [("AMOUNT_WRONG_TWICE", "amount")]
     assert second["errors"][0]["attemptsRemaining"] == 9
@@ -495,6 +505,11 @@ async def _sign_in_again(client: httpx.AsyncClient) -> str:
         ),
         ({"bankName": "不存在银行"}, ("BANK_NAME_WRONG", "bankName")),
         ({"accountNumber": "12ab"}, ("ACCOUNT_NUMBER_INVALID", "accountNumber")),
+        (
+            {"accountNumber": "１１００６０１４９０１８０００８８８"},
+            ("ACCOUNT_NUMBER_INVALID", "accountNumber"),
+        ),  # full-width
+        ({"handlerName": "王\x00五"}, ("NAME_INVALID", "handlerName")),
         ({"handlerIdNumber": ID_2008[:-1] + "0"}, ("ID_NUMBER_INVALID", "handlerIdNumber")),
     ],
 )

@@ -176,6 +176,21 @@ async def test_mfa_5_a_totp_code_is_accepted_once(client, clock: ManualClock) ->
     )
 
 
+async def test_mfa_5_a_code_in_full_width_digits_is_malformed_and_uses_nothing(client, clock: ManualClock) -> None:
+    # Given a bound device that protects operations
+    token = await registered_and_signed_in(client)
+    secret, _ = await bind(client, token, clock)
+    await totp_for_operations(client, token)
+    clock.advance(seconds=30)
+    code = code_at(secret, clock)
+    # When the current code is sent in full-width digits (str.isdigit() accepts them; a code is ASCII)
+    full_width = code.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    refused = await totp_step_up(client, token, full_width)
+    # Then it is malformed, and the code is neither used nor counted: it still works
+    assert codes_of(refused) == [("CODE_FORMAT_INVALID", "code")]
+    assert (await totp_step_up(client, token, code))["errors"] == []
+
+
 async def test_mfa_5_ten_simultaneous_uses_of_one_code_accept_exactly_one(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     secret, _ = await bind(client, token, clock)

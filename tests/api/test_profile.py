@@ -213,6 +213,24 @@ async def test_prof_1_too_long_value_is_refused_with_its_field_and_nothing_chang
     assert ok["account"][field] == "x" * limit
 
 
+@pytest.mark.parametrize("field", ["contactName", "companyName", "industry", "address"])
+@pytest.mark.parametrize(
+    "value", ["张\x00三", "杭州\n西湖", "\x1b[2J", "a\x7fb", "a\x9bb"], ids=["NUL", "LF", "ESC", "DEL", "CSI"]
+)
+async def test_prof_1_control_characters_are_refused_with_their_field_and_nothing_changes(client, field, value) -> None:
+    # Given an account with basic information
+    token = await registered_and_signed_in(client)
+    before = {"contactName": "张三", "companyName": "示例公司", "industry": "互联网", "address": "杭州"}
+    assert (await _update_profile(client, token, before))["errors"] == []
+    # When one field holds a control character (PostgreSQL refuses NUL outright; each field is one line)
+    result = await _update_profile(client, token, {field: value})
+    # Then the update is refused on that field and nothing changed
+    assert _errors(result) == [("VALUE_INVALID", field)]
+    assert result["account"] is None
+    viewer = await _viewer(client, token)
+    assert {k: viewer[k] for k in before} == before
+
+
 async def test_prof_1_profile_update_needs_a_session(client) -> None:
     # Given no live session
     # When the profile is updated with an unknown bearer token

@@ -299,6 +299,18 @@ async def test_rec_1_resend_within_sixty_seconds_is_refused_for_real_and_unknown
     assert (await _reset_start(client, login_name))["errors"] == []
 
 
+@pytest.mark.parametrize("login_name", ["alice01\x00", "alice\n01", "\x1balice01"])
+async def test_rec_1_a_login_name_with_a_control_character_is_refused(client, db: Database, login_name) -> None:
+    # Given an account alice01
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    # When a reset is started with a login name holding NUL, a line break or ESC
+    result = await _reset_start(client, login_name)
+    # Then it is refused on loginName (no account has such a name) and nothing is stored or sent
+    assert _errors(result) == [("LOGIN_NAME_INVALID", "loginName")]
+    assert await _tickets(db) == []
+    assert await _sent(db) == [("+86" + PHONE, "REGISTRATION")]  # the registration code only
+
+
 async def test_rec_1_login_name_is_required(client, db: Database) -> None:
     # Given nothing; When a reset is started with a blank login name
     result = await _reset_start(client, "   ")
@@ -391,6 +403,12 @@ async def test_rec_2_lookup_needs_exactly_one_criterion(client, db: Database, cr
         ({"account_id": "123456789012345"}, ("INVALID_ACCOUNT_ID", "accountId")),
         ({"account_id": "12345678901234567"}, ("INVALID_ACCOUNT_ID", "accountId")),
         ({"account_id": "12345678901234ab"}, ("INVALID_ACCOUNT_ID", "accountId")),
+        (
+            {"account_id": "１００００００００００００００１"},
+            ("INVALID_ACCOUNT_ID", "accountId"),
+        ),  # full-width digits
+        ({"phone": "１３７００００００01"}, ("INVALID_PHONE", "phone")),  # full-width digits
+        ({"name": "张\x00三", "id_number": "11010519491231002X"}, ("NAME_INVALID", "name")),  # NUL: PostgreSQL
         ({"name": "张三", "id_number": "110105194912310021"}, ("ID_NUMBER_INVALID", "idNumber")),
         ({"name": "张三"}, ("ID_NUMBER_INVALID", "idNumber")),
         ({"id_number": "11010519491231002X"}, ("NAME_REQUIRED", "name")),

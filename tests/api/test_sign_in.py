@@ -709,6 +709,22 @@ async def test_auth_5_unknown_login_name_gets_the_same_answers_as_a_real_one(cli
     assert await _attempts(client, "ghost@example.com", tries) == real
 
 
+@pytest.mark.parametrize("login_name", ["alice01\x00", "ali\nce01", "\x1balice01"])
+async def test_auth_5_a_login_name_with_a_control_character_is_answered_like_an_unknown_one(
+    client, db: Database, login_name: str
+) -> None:
+    # Given a cloud account alice01
+    await _cloud_account(client)
+    # When the right password is sent for alice01 with a NUL, a line break or ESC in the name (PostgreSQL refuses
+    # NUL outright), and for a name that names no account
+    odd = await _password_sign_in(client, login_name)
+    unknown = await _password_sign_in(client, "nobody99")
+    # Then both get the same answer, and no session is issued
+    assert odd == unknown
+    assert [e["code"] for e in odd["errors"]] == ["INVALID_CREDENTIALS"]
+    assert await _session_rows(db) == []
+
+
 async def test_auth_5_twenty_failures_from_one_address_lock_that_address(
     client, other_client, clock: ManualClock, db: Database
 ) -> None:

@@ -213,6 +213,8 @@ async def test_stu_1_applying_needs_a_session(client, db: Database) -> None:
         ({"expectedGraduation": {"year": 2037, "month": 1}}, ("GRADUATION_INVALID", "expectedGraduation")),
         ({"email": "not an address"}, ("INVALID_EMAIL", "email")),
         ({"email": "x@education.com"}, ("EMAIL_NOT_EDU", "email")),
+        ({"school": "清华\x00大学"}, ("VALUE_INVALID", "school")),  # PostgreSQL refuses NUL outright
+        ({"major": "计算机\n科学"}, ("VALUE_INVALID", "major")),  # one line
         ({"email": "x@myedu.cn"}, ("EMAIL_NOT_EDU", "email")),
         ({"email": "x@edu-mail.cn"}, ("EMAIL_NOT_EDU", "email")),
         ({"email": "edu@example.com"}, ("EMAIL_NOT_EDU", "email")),

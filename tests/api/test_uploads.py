@@ -100,6 +100,27 @@ async def test_org_2_png_is_accepted(client) -> None:
     assert response.json()["contentType"] == "image/png"
 
 
+async def test_org_2_control_characters_are_dropped_from_the_file_name(client, db) -> None:
+    # Given a signed-in account
+    token = await registered_and_signed_in(client)
+    # When a PNG is uploaded under a name holding a raw NUL and ESC (a hand-made multipart body; PostgreSQL
+    # refuses NUL outright)
+    body = (
+        b'--b0\r\nContent-Disposition: form-data; name="file"; filename="let\x00ter\x1b.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + _png() + b"\r\n--b0--\r\n"
+    )
+    response = await client.post(
+        "/uploads",
+        content=body,
+        headers={"authorization": f"Bearer {token}", "content-type": "multipart/form-data; boundary=b0"},
+    )
+    # Then it is stored under the name without them
+    assert response.status_code == 201
+    assert response.json()["filename"] == "letter.png"
+    async with db.read_sessions() as s:
+        assert await s.scalar(select(Document.filename)) == "letter.png"
+
+
 @pytest.mark.parametrize(
     ("name", "data", "status", "code"),
     [

@@ -390,6 +390,7 @@ async def test_rnp_2_face_page_is_404_when_sandbox_is_off(settings, clock, db) -
     ("number", "code"),
     [
         (ID_1949[:-1] + "1", "ID_NUMBER_INVALID"),  # wrong check character
+        ("１１０１０５１９４９１２３１００２X", "ID_NUMBER_INVALID"),  # full-width digits (str.isdigit() takes them)
         ("11010519491231002", "ID_NUMBER_INVALID"),  # 17 characters
         (id_number("19490230"), "ID_NUMBER_INVALID"),  # 30 February
         (id_number("20270101"), "ID_NUMBER_INVALID"),  # born in the future
@@ -415,6 +416,20 @@ async def test_rnp_6_and_rn_4_local_checks_refuse_before_any_provider_call(
             )
             == 0
         )
+
+
+@pytest.mark.parametrize("name", ["张\x00三", "张\t三", "张三\r\n", "\x1b[31m张三", "张\x7f三", "张\x85三"])
+async def test_rnp_2_a_name_with_a_control_character_is_refused_before_any_provider_call(
+    client, spies: dict[str, Spy], db: Database, name: str
+) -> None:
+    # Given a signed-in account
+    token = await registered_and_signed_in(client)
+    # When a face check is started for a name holding NUL, a tab, a line break, ESC, DEL or a C1 code
+    refused = await face_start(client, token, name=name)
+    # Then the name is refused before any provider is asked, and nothing is recorded
+    assert codes_of(refused) == [("NAME_INVALID", "name")]
+    assert [s.calls for s in spies.values()] == [0, 0, 0]
+    assert await count(db, VerificationAttempt) == 0
 
 
 async def test_rn_4_age_is_counted_to_the_day_in_asia_shanghai(client, clock: ManualClock) -> None:
@@ -502,6 +517,9 @@ async def test_rnp_4_local_refusals_change_nothing_and_keep_the_code(client, spi
         ({"phone": "12345"}, ("INVALID_PHONE", "reservedPhone")),
         ({"document_type": "HMT_TRAVEL_PERMIT"}, ("DOCUMENT_TYPE_NOT_ACCEPTED", "documentType")),
         ({"name": "   "}, ("NAME_INVALID", "name")),
+        ({"name": "张\x00三"}, ("NAME_INVALID", "name")),  # PostgreSQL refuses NUL outright
+        ({"name": "张三\n"}, ("NAME_INVALID", "name")),  # a name is one line
+        ({"card": "６２１７０００００００００００００００４"}, ("CARD_NUMBER_INVALID", "cardNumber")),  # full-width
         ({"code": "12ab56"}, ("CODE_FORMAT_INVALID", "code")),
     ]
     for change, expected in cases:

@@ -306,3 +306,108 @@ async def test_org_3_documents_are_not_served_to_account_holders_from_the_back_o
     token = await registered_and_signed_in(client)
     response = await staff_client.get("/backoffice/documents/doc_x", headers={"authorization": f"Bearer {token}"})
     assert response.status_code == 303
+
+
+# --- Malformed input never answers 500 --------------------------------------------------------------
+
+
+async def _queue_with_one_item(app, db, clock, client, staff_client) -> None:
+    await registered_and_signed_in(client)
+    await _call(app, db, review.submit, kind=KIND, subject_id=1, account_id=1, queue_days=2)
+    await _sign_in(staff_client, await _reviewer(app, db), clock)
+
+
+@pytest.mark.parametrize(
+    "after",
+    [
+        "garbage",
+        "~",
+        "2026-01-01T00:00:00~1",  # no zone
+        "2026-01-01T00:00:00+00:00~" + "9" * 30,  # an item ID beyond 64 bits
+        "2026-01-01T00:00:00+00:00~１",  # full-width digit
+        "2026-01-01T00:00:00+00:00~01",
+        "9999-12-31T23:59:59-23:59~1",  # past the year 9999 in UTC
+        "2026-13-01T00:00:00+00:00~1",
+    ],
+)
+async def test_rev_2_a_malformed_after_shows_the_first_page(
+    app, db, clock, client, staff_client, handler, after
+) -> None:
+    # Given an item in the 2-day queue and a signed-in reviewer
+    await _queue_with_one_item(app, db, clock, client, staff_client)
+    # When the queue is paged after something that is not a next-page link
+    page = await staff_client.get("/backoffice/queues/2", params={"after": after})
+    # Then the first page is shown
+    assert page.status_code == 200
+    assert "/backoffice/items/1" in page.text
+
+
+@pytest.mark.parametrize("item_id", ["9" * 30, str(2**63), "0"])
+async def test_rev_3_an_item_id_that_cannot_exist_is_404(
+    app, db, clock, client, staff_client, handler, item_id
+) -> None:
+    # Given a signed-in reviewer
+    await _queue_with_one_item(app, db, clock, client, staff_client)
+    csrf = _csrf((await staff_client.get("/backoffice/items/1")).text)
+    # When an item is opened or claimed by an ID no row can have
+    opened = await staff_client.get(f"/backoffice/items/{item_id}")
+    claimed = await staff_client.post(f"/backoffice/items/{item_id}/claim", data={"csrf": csrf})
+    # Then both are 404 and the real item is untouched
+    assert (opened.status_code, claimed.status_code) == (404, 404)
+    async with db.read_sessions() as s:
+        assert (await s.get(ReviewItem, 1)).state == "pending"
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"q": "9" * 30},
+        {"q": "１００００００００００００００１"},
+        {"q": "a\x00b"},
+        {"kind": "x\x00"},
+        {"state": "\x00"},
+    ],
+)
+async def test_rev_2_odd_filters_answer_a_page(app, db, clock, client, staff_client, handler, params) -> None:
+    await _queue_with_one_item(app, db, clock, client, staff_client)
+    page = await staff_client.get("/backoffice/queues/2", params=params)
+    assert page.status_code == 200
+
+
+async def test_rev_4_a_reason_with_a_control_character_is_refused_and_changes_nothing(
+    app, db, clock, client, staff_client, handler
+) -> None:
+    # Given an item claimed by a signed-in reviewer
+    await _queue_with_one_item(app, db, clock, client, staff_client)
+    csrf = _csrf((await staff_client.get("/backoffice/items/1")).text)
+    assert (await staff_client.post("/backoffice/items/1/claim", data={"csrf": csrf})).status_code == 303
+    # When it is rejected with details holding a NUL (PostgreSQL refuses it outright)
+    refused = await staff_client.post(
+        "/backoffice/items/1/reject", data={"csrf": csrf, "reason": "MATERIAL_MISMATCH", "text": "bad\x00scan"}
+    )
+    # Then the page says why and the item stays claimed
+    assert refused.status_code == 409
+    assert "Remove the control characters from the text." in refused.text
+    async with db.read_sessions() as s:
+        assert (await s.get(ReviewItem, 1)).state == "claimed"
+    # And a reason over several lines is fine
+    done = await staff_client.post(
+        "/backoffice/items/1/reject", data={"csrf": csrf, "reason": "MATERIAL_MISMATCH", "text": "line 1\r\nline 2"}
+    )
+    assert done.status_code == 303
+
+
+async def test_rev_6_a_username_with_a_control_character_signs_nobody_in(app, db, clock, staff_client) -> None:
+    otp = await _reviewer(app, db)
+    page = await staff_client.get("/backoffice/login")
+    refused = await staff_client.post(
+        "/backoffice/login",
+        data={"csrf": _csrf(page.text), "username": "lin\x00", "password": PASSWORD, "code": otp.at(clock.now())},
+    )
+    assert refused.status_code == 401
+    assert "bo_session" not in staff_client.cookies
+
+
+async def test_org_3_a_document_id_with_a_control_character_is_404(app, db, clock, client, staff_client) -> None:
+    await _queue_with_one_item(app, db, clock, client, staff_client)
+    assert (await staff_client.get("/backoffice/documents/doc_%00x")).status_code == 404
