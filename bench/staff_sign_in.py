@@ -7,12 +7,10 @@ form at once, `--runs` times. While a storm lasts
   wait): the share of probes that find it held says how long the storm keeps other writers out;
 - every 10 ms it runs another use case's write (a one-row UPDATE through `run_write`, as any API
   mutation does) and times it.
-SQLite lets waiting writers poll with sleeps of up to 100 ms, in no order, so the bystander's
-latency depends on luck as much as on how long the lock is held; `--fifo-writes` queues this
-process's writers in order (an asyncio.Lock around `run_write`, a what-if for the bench only) to
-show the wait the lock alone causes.
+This process's writers queue for SQLite's lock in arrival order (`Database.write_queue`), so the
+bystander's latency is the time the storm's short writes hold the lock, not a busy-wait lottery.
 
-    .venv/bin/python -m bench.staff_sign_in [--signins 38] [--runs 5] [--fifo-writes]
+    .venv/bin/python -m bench.staff_sign_in [--signins 38] [--runs 5]
 """
 
 from __future__ import annotations
@@ -30,7 +28,6 @@ from typing import Any
 import httpx
 
 from app import create_app
-from backoffice import routes as backoffice_routes
 from cli import migrate
 from services import database
 from services.review import reviewers
@@ -77,17 +74,6 @@ async def _post(app: Any, address: str, csrf: str) -> int:
         return (await c.post("/backoffice/login", data=data)).status_code
 
 
-def _fifo_writes() -> None:
-    plain, queue = database.run_write, asyncio.Lock()
-
-    async def queued(*args: Any, **kwargs: Any) -> Any:
-        async with queue:
-            return await plain(*args, **kwargs)
-
-    database.run_write = queued  # the bench's what-if: writers in arrival order
-    backoffice_routes.run_write = queued  # where the back office imported it by name
-
-
 async def run(path: Path, signins: int, runs: int) -> None:
     url = f"sqlite+aiosqlite:///{path}"
     settings = Settings(database_url=url, environment="test", sweep_interval_seconds=0)
@@ -127,10 +113,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--signins", type=int, default=38)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--fifo-writes", action="store_true")
     args = parser.parse_args()
-    if args.fifo_writes:
-        _fifo_writes()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         migrate(f"sqlite+aiosqlite:///{path}")
