@@ -190,6 +190,8 @@ class Settings:
         for name, value in caps.items():
             if value < 1:
                 raise ValueError(f"{name} must be at least 1")
+        if not 1 <= self.session_max_age_hours <= 720:
+            raise ValueError("SESSION_MAX_AGE_HOURS must be between 1 and 720 (30 days)")
         if not 1 <= self.reviewer_session_max_age_hours <= 72:
             raise ValueError("REVIEWER_SESSION_MAX_AGE_HOURS must be between 1 and 72")
         if not 1 <= self.upload_daily_quota <= 10_000:
@@ -211,5 +213,3 @@ class Settings:
             raise ValueError("BOT_CHECK_VERIFY_URL must be an http(s) URL")
         if url and self.is_production and not url.startswith("https://"):
             raise ValueError("BOT_CHECK_VERIFY_URL must use https in production (the secret is posted to it)")
-        if not 1 <= self.session_max_age_hours <= 720:
-            raise ValueError("SESSION_MAX_AGE_HOURS must be between 1 and 720 (30 days)")

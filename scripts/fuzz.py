@@ -253,7 +253,11 @@ def _schemathesis(base: str, seconds: int, workers: int, seed: int | None, heade
     return subprocess.call(command, env=env, cwd=ROOT)
 
 
-SERVER_FAILURE = re.compile(r"Traceback|\"level\": ?\"(error|critical)\"|^(ERROR|CRITICAL)[: ]|\" 5\d\d\b", re.I | re.M)
+# A traceback, an error line, or an answer with a 5xx status: JSON lines (`"level": "error"`,
+# `"status": 500`) or plain ones (`ERROR: ...`, `"POST /graphql HTTP/1.1" 500`).
+SERVER_FAILURE = re.compile(
+    r"Traceback|\"level\": ?\"(error|critical)\"|^(ERROR|CRITICAL)[: ]|\"status\": ?5\d\d\b|\" 5\d\d\b", re.I | re.M
+)
 
 
 def _log_failures(log: Path) -> list[str]:

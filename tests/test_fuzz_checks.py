@@ -62,3 +62,23 @@ def test_well_formed_answers_pass(checks: ModuleType, status: int, media_type: s
 def test_broken_answers_are_reported(checks: ModuleType, status: int, media_type: str, text: str, problem: str) -> None:
     problems = checks._problems(status, media_type, text)
     assert any(problem in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("line", "failure"),
+    [
+        ('{"level": "info", "logger": "account_center.access", "status": 200}', False),
+        ('{"level": "info", "logger": "account_center.access", "status": 500}', True),
+        ('{"level": "error", "event": "graphql resolver failed"}', True),
+        ('{"level": "info", "exception": "Traceback (most recent call last):"}', True),
+        ('INFO:     127.0.0.1:5000 - "POST /graphql HTTP/1.1" 502', True),
+        ("ERROR:    Exception in ASGI application", True),
+    ],
+)
+def test_the_fuzz_run_judges_server_log_lines(line: str, failure: bool) -> None:
+    spec = importlib.util.spec_from_file_location("fuzz_under_test", CHECKS.with_name("fuzz.py"))
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert bool(module.SERVER_FAILURE.search(line)) is failure
