@@ -1,7 +1,9 @@
-"""Phone numbers and e-mail addresses: normalise, validate, mask (docs/checksums.md "Phone numbers")."""
+"""Phone numbers and e-mail addresses: normalise, validate, mask (docs/checksums.md "Phone numbers");
+client addresses as the per-client limits count them."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 
 _PHONE_STRIP = re.compile(r"[\s\-()]")
@@ -60,3 +62,19 @@ def mask_login_name(name: str) -> str:
     if len(name) <= 4:
         return name[:1] + "**" + name[-1:]
     return name[:2] + "***" + name[-2:]
+
+
+def client_network(client_ip: str | None) -> str:
+    """One client for every per-address limit (sign-in throttles, code sends): an IPv4 address, or the
+    /64 of an IPv6 address (a host picks any address in its /64 at will, so counting single IPv6
+    addresses would let it rotate past every limit). An IPv4-mapped IPv6 address is its IPv4 address."""
+    raw = (client_ip or "").strip()
+    try:
+        parsed = ipaddress.ip_address(raw)
+    except ValueError:
+        return raw[:64] or "unknown"
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    if isinstance(parsed, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return str(parsed)

@@ -27,6 +27,7 @@ from services.auth.policy import (
     ADDRESS_MAX_FAILURES,
     THROTTLE_WINDOW,
 )
+from services.identifiers import client_network
 from services.uow import Uow
 
 
@@ -64,7 +65,9 @@ def name_budget(uow: Uow, canonical_login_name: str) -> Budget:
 
 
 def address_budget(ip: str | None) -> Budget:
-    return Budget(f"ip:{ip or 'unknown'}", ADDRESS_MAX_FAILURES, ADDRESS_LOCK)
+    """Per client: an IPv4 address or an IPv6 /64 (`client_network`), so rotating addresses inside one's
+    own /64 does not reopen the budget."""
+    return Budget(f"ip:{client_network(ip)}", ADDRESS_MAX_FAILURES, ADDRESS_LOCK)
 
 
 async def reserve(uow: Uow, budget: Budget) -> Try | None:

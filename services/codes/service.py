@@ -12,7 +12,6 @@ CODE-4 delivered through the notifier; the outbox masks a code once it has expir
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +32,7 @@ from services.codes.purposes import (
     CodePurpose,
 )
 from services.errors import ServiceError
+from services.identifiers import client_network
 from services.security import random_digits
 from services.text import is_ascii_digits
 from services.uow import Uow
@@ -70,20 +70,9 @@ def daily_cap(settings: Settings, budget: CodeBudget) -> int:
 
 
 def _address_key(uow: Uow, client_ip: str) -> str:
-    """One client for the per-address caps: an IPv4 address, or an IPv6 /64 (a host picks any address
-    in its /64 at will). Kept as a keyed hash: the counters need equality, not the address."""
-    try:
-        parsed = ipaddress.ip_address(client_ip.strip())
-    except ValueError:
-        name = client_ip.strip()[:64]
-    else:
-        if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is not None:
-            parsed = parsed.ipv4_mapped
-        if isinstance(parsed, ipaddress.IPv6Address):
-            name = str(ipaddress.IPv6Network((parsed, 64), strict=False))
-        else:
-            name = str(parsed)
-    return uow.keyed(f"code-client:{name}")
+    """One client for the per-address caps (`client_network`: an IPv4 address or an IPv6 /64), kept as
+    a keyed hash: the counters need equality, not the address."""
+    return uow.keyed(f"code-client:{client_network(client_ip)}")
 
 
 async def reserve_for_address(uow: Uow, client_ip: str | None, field: str | None = None) -> None:

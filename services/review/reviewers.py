@@ -28,6 +28,7 @@ from sqlalchemy import select, update
 from models.review import Reviewer, ReviewerSession
 from services.database import Transactions
 from services.errors import ServiceError
+from services.identifiers import client_network
 from services.review import repository as repo
 from services.review.errors import ReviewErrorCode
 from services.secretbox import open_sealed, seal
@@ -120,7 +121,7 @@ def _too_many(until: datetime, now: datetime) -> ServiceError:
 
 def _keys(uow: Uow, username: str, client_ip: str | None) -> tuple[str, str]:
     """(the (name, address) key, the address key). The name is keyed, never stored as typed."""
-    address = (client_ip or "unknown")[:64]
+    address = client_network(client_ip)  # an IPv4 address or an IPv6 /64
     return "staff:" + uow.keyed(f"reviewer:{username}|{address}")[:48], f"staff-ip:{address}"
 
 

@@ -1016,3 +1016,27 @@ async def test_auth_5_a_password_reset_ends_the_account_lock(client, clock: Manu
     # Then the new password signs in at once, through every login name
     for name in (PHONE, "pat0001", "pat@example.com"):
         assert (await _password_sign_in(client, name, NEW_PASSWORD))["errors"] == []
+
+
+async def test_auth_5_an_ipv6_client_is_one_address_for_its_whole_slash_64(
+    app, clock: ManualClock, db: Database
+) -> None:
+    # Given a real account, and 20 wrong passwords from 20 addresses of one IPv6 /64, each for another name
+    async with _client_at(app, "2001:db8:7:1::1") as c:
+        await _cloud_account(c)
+    answers = []
+    for i in range(20):
+        async with _client_at(app, f"2001:db8:7:1:{i:x}::{i + 2:x}") as c:
+            answers.append(await _password_sign_in(c, f"name{i:04d}", "Wrong-Password-1"))
+    # Then the twentieth locks the whole /64: rotating addresses inside it does not reopen the budget
+    assert _errors(answers[19]) == [("TOO_MANY_ATTEMPTS", "password")]
+    async with _client_at(app, "2001:db8:7:1:abcd::1") as c:
+        assert _errors(await _password_sign_in(c, "alice01")) == [("TOO_MANY_ATTEMPTS", "password")]
+    assert await _session_rows(db) == []
+    # But the next /64 signs in
+    async with _client_at(app, "2001:db8:7:2::1") as c:
+        assert (await _password_sign_in(c, "alice01"))["errors"] == []
+
+
+def _client_at(app: Any, ip: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app, client=(ip, 40000)), base_url="http://testserver")

@@ -411,3 +411,19 @@ async def test_rev_6_a_username_with_a_control_character_signs_nobody_in(app, db
 async def test_org_3_a_document_id_with_a_control_character_is_404(app, db, clock, client, staff_client) -> None:
     await _queue_with_one_item(app, db, clock, client, staff_client)
     assert (await staff_client.get("/backoffice/documents/doc_%00x")).status_code == 404
+
+
+async def test_rev_6_an_ipv6_attacker_is_one_address_for_its_whole_slash_64(app, db, clock) -> None:
+    # Given a reviewer, and an attacker who rotates addresses inside one IPv6 /64 for each wrong password
+    otp = await _reviewer(app, db)
+    statuses = []
+    for i in range(7):
+        async with _client_at(app, (f"2001:db8:66:1:{i:x}::1", 40000)) as attacker:
+            csrf = _csrf((await attacker.get("/backoffice/login")).text)
+            statuses.append((await _post_login(attacker, csrf, "lin", f"Guess-{i}-Passphrase", "000000")).status_code)
+    # Then the /64 counts as one address: the fifth wrong password locks the name for all of it
+    assert statuses == [401] * 5 + [429] * 2
+    # And the reviewer still signs in from another network
+    async with _client_at(app, ("2001:db8:67:1::1", 40000)) as office:
+        csrf = _csrf((await office.get("/backoffice/login")).text)
+        assert (await _post_login(office, csrf, "lin", PASSWORD, otp.at(clock.now()))).status_code == 303
