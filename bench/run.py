@@ -163,7 +163,7 @@ class EngineBench:
         self.meter = CpuMeter(self._our_pids)
 
     def _our_pids(self) -> list[int]:
-        return self.server_pids + (postgres_pids() if self.engine == "postgresql" else [])
+        return self.server_pids + (postgres_pids(self.database_url) if self.engine == "postgresql" else [])
 
     def settle(self) -> None:
         """Wait (bounded) until the machine is quiet: our servers idle, other processes calm."""
