@@ -84,7 +84,9 @@ class OperationLog(SchemaExtension):
     @staticmethod
     def _annotate(ec: ExecutionContext) -> None:
         name = ec.operation_name
-        fields: dict[str, object] = {"graphql_operation": name if isinstance(name, str) and _NAME.fullmatch(name) else None}
+        fields: dict[str, object] = {
+            "graphql_operation": name if isinstance(name, str) and _NAME.fullmatch(name) else None
+        }
         if ec.graphql_document is not None:
             with contextlib.suppress(RuntimeError):  # no operation of that name in the document
                 fields["graphql_type"] = ec.operation_type.value
