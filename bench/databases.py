@@ -1,4 +1,5 @@
-"""Fresh databases for one run: a SQLite file in a temp dir, or `bench_<random>` on the private PostgreSQL."""
+"""Fresh databases for one run (a SQLite file in a temp dir, or `bench_<random>` on the PostgreSQL at
+127.0.0.1:55432), the accounts that sign in, and the session count."""
 
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from sqlalchemy.engine import make_url
 
 from app import build_deps
 from bench.machine import children_of
+from models.accounts import Account
 from models.auth import AuthSession
+from services.accounts import repository as accounts_repo
 from services.database import Database, run_write
-from services.demo import DEMO_CLOUD_PASSWORD, DEMO_CLOUD_USERNAME, seed
 from services.errors import ServiceError
+from services.uow import Uow
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +31,10 @@ POSTGRES_SCRIPT = ROOT / "scripts" / "postgres.sh"
 POSTGRES_PORT = 55432  # scripts/postgres.sh's default
 POSTGRES_ADMIN_URL = f"postgresql+asyncpg://postgres@127.0.0.1:{POSTGRES_PORT}/postgres"  # what the script prints
 ADMIN_TIMEOUT_S = 30.0
+# The sign-in accounts of a run, in its throw-away database only.
+SIGNIN_USERNAME_PREFIX = "bench-signin-"
+SIGNIN_PASSWORD = "Bench-Sign-In-2026!"
+SIGNIN_ACCOUNT_NUMBERS = 2000000000000000  # REG-6 account numbers from here on
 
 
 def sqlite_url(directory: Path) -> str:
@@ -84,20 +91,54 @@ async def _pg_admin(admin_url: str, sql: str) -> None:
         await conn.close()
 
 
-def seed_account(settings: Settings) -> tuple[str, str]:
-    """Create the demo cloud account through the services; return (login name, password)."""
+def seed_accounts(settings: Settings, count: int) -> tuple[list[str], str]:
+    """`count` active cloud accounts (bench-signin-000, ...) sharing one password, each on its own phone,
+    created in one write through the accounts repository; return (login names, password).
+
+    The demo seed is refused in production (its passwords are published), and one account could not take
+    the sign-in load anyway: AUTH-5 holds a try per account while its hash runs. The password is hashed
+    once, before the transaction; every account stores that hash."""
+    names = [f"{SIGNIN_USERNAME_PREFIX}{i:03d}" for i in range(count)]
+    deps = build_deps(settings)
+    password_hash = deps.hasher.hash_sync(SIGNIN_PASSWORD)
+
+    async def create(uow: Uow) -> None:
+        now = uow.now()
+        for i, name in enumerate(names):
+            phone = f"+86139{i:08d}"
+            if not await accounts_repo.take_cloud_slot(uow, phone):
+                raise RuntimeError(f"no cloud account slot left on {phone}")
+            await accounts_repo.add(
+                uow,
+                Account(
+                    kind="cloud",
+                    status="active",
+                    account_number=SIGNIN_ACCOUNT_NUMBERS + i,
+                    username=name,
+                    username_key=name,
+                    phone=phone,
+                    password_hash=password_hash,
+                    idle_timeout_minutes=60,
+                    login_protection_sms=False,
+                    login_protection_totp=False,
+                    contact_name=name,
+                    created_at=now,
+                    activated_at=now,
+                    password_changed_at=now,
+                ),
+            )
 
     async def main() -> None:
         db = Database(settings.database_url)
         try:
-            result = await run_write(db, build_deps(settings), seed)
+            result = await run_write(db, deps, create)
         finally:
             await db.dispose()
         if isinstance(result, ServiceError):
             raise RuntimeError(f"seeding failed: {result.message}")
 
     asyncio.run(main())
-    return DEMO_CLOUD_USERNAME, DEMO_CLOUD_PASSWORD
+    return names, SIGNIN_PASSWORD
 
 
 def count_sessions(database_url: str) -> int:
