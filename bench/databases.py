@@ -1,9 +1,11 @@
-"""Fresh databases for one run: a SQLite file in a temp dir, or `bench_<random>` on the private PostgreSQL."""
+"""Fresh databases for one run (a SQLite file in a temp dir, or `bench_<random>` on the PostgreSQL at
+127.0.0.1:55432), the accounts that sign in, and the session count."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import secrets
 import socket
 import subprocess
@@ -16,18 +18,23 @@ from sqlalchemy.engine import make_url
 
 from app import build_deps
 from bench.machine import children_of
+from models.accounts import Account
 from models.auth import AuthSession
+from services.accounts import repository as accounts_repo
 from services.database import Database, run_write
-from services.demo import DEMO_CLOUD_PASSWORD, DEMO_CLOUD_USERNAME, seed
 from services.errors import ServiceError
+from services.uow import Uow
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTGRES_SCRIPT = ROOT / "scripts" / "postgres.sh"
 POSTGRES_PORT = 55432  # scripts/postgres.sh's default
-# In the data directory scripts/postgres.sh uses by default (a fixed path it chose, not ours to pick).
-POSTGRES_PID_FILE = Path("/tmp/account-center-pg/postmaster.pid")  # noqa: S108
+POSTGRES_ADMIN_URL = f"postgresql+asyncpg://postgres@127.0.0.1:{POSTGRES_PORT}/postgres"  # what the script prints
 ADMIN_TIMEOUT_S = 30.0
+# The sign-in accounts of a run, in its throw-away database only.
+SIGNIN_USERNAME_PREFIX = "bench-signin-"
+SIGNIN_PASSWORD = "Bench-Sign-In-2026!"
+SIGNIN_ACCOUNT_NUMBERS = 2000000000000000  # REG-6 account numbers from here on
 
 
 def sqlite_url(directory: Path) -> str:
@@ -36,12 +43,18 @@ def sqlite_url(directory: Path) -> str:
 
 @contextlib.contextmanager
 def postgres_database() -> Iterator[str]:
-    """Start the private cluster if needed, create `bench_<random>` in it, drop it (and stop what we started)."""
+    """Create `bench_<random>` on the PostgreSQL listening on 127.0.0.1:55432 and drop it afterwards. When
+    nothing listens there, start scripts/postgres.sh's private cluster first (and stop it at the end); a
+    server already listening is used as it is (the script would try to start a second one on its port)."""
     started_here = not _listening(POSTGRES_PORT)
-    result = subprocess.run([str(POSTGRES_SCRIPT), "start"], capture_output=True, text=True, check=False, timeout=120)
-    if result.returncode != 0:
-        raise RuntimeError(f"scripts/postgres.sh start failed:\n{result.stderr}")
-    admin_url = result.stdout.strip().splitlines()[-1]
+    admin_url = POSTGRES_ADMIN_URL
+    if started_here:
+        result = subprocess.run(
+            [str(POSTGRES_SCRIPT), "start"], capture_output=True, text=True, check=False, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"scripts/postgres.sh start failed:\n{result.stderr}")
+        admin_url = result.stdout.strip().splitlines()[-1]
     name = f"bench_{secrets.token_hex(5)}"
     try:
         asyncio.run(_pg_admin(admin_url, f'CREATE DATABASE "{name}"'))
@@ -78,20 +91,54 @@ async def _pg_admin(admin_url: str, sql: str) -> None:
         await conn.close()
 
 
-def seed_account(settings: Settings) -> tuple[str, str]:
-    """Create the demo cloud account through the services; return (login name, password)."""
+def seed_accounts(settings: Settings, count: int) -> tuple[list[str], str]:
+    """`count` active cloud accounts (bench-signin-000, ...) sharing one password, each on its own phone,
+    created in one write through the accounts repository; return (login names, password).
+
+    The demo seed is refused in production (its passwords are published), and one account could not take
+    the sign-in load anyway: AUTH-5 holds a try per account while its hash runs. The password is hashed
+    once, before the transaction; every account stores that hash."""
+    names = [f"{SIGNIN_USERNAME_PREFIX}{i:03d}" for i in range(count)]
+    deps = build_deps(settings)
+    password_hash = deps.hasher.hash_sync(SIGNIN_PASSWORD)
+
+    async def create(uow: Uow) -> None:
+        now = uow.now()
+        for i, name in enumerate(names):
+            phone = f"+86139{i:08d}"
+            if not await accounts_repo.take_cloud_slot(uow, phone):
+                raise RuntimeError(f"no cloud account slot left on {phone}")
+            await accounts_repo.add(
+                uow,
+                Account(
+                    kind="cloud",
+                    status="active",
+                    account_number=SIGNIN_ACCOUNT_NUMBERS + i,
+                    username=name,
+                    username_key=name,
+                    phone=phone,
+                    password_hash=password_hash,
+                    idle_timeout_minutes=60,
+                    login_protection_sms=False,
+                    login_protection_totp=False,
+                    contact_name=name,
+                    created_at=now,
+                    activated_at=now,
+                    password_changed_at=now,
+                ),
+            )
 
     async def main() -> None:
         db = Database(settings.database_url)
         try:
-            result = await run_write(db, build_deps(settings), seed)
+            result = await run_write(db, deps, create)
         finally:
             await db.dispose()
         if isinstance(result, ServiceError):
             raise RuntimeError(f"seeding failed: {result.message}")
 
     asyncio.run(main())
-    return DEMO_CLOUD_USERNAME, DEMO_CLOUD_PASSWORD
+    return names, SIGNIN_PASSWORD
 
 
 def count_sessions(database_url: str) -> int:
@@ -108,13 +155,45 @@ def count_sessions(database_url: str) -> int:
     return asyncio.run(main())
 
 
-def postgres_pids() -> list[int]:
-    """The postmaster of the private cluster and its children (backends, writers), if it runs."""
+def postgres_pids(database_url: str) -> list[int]:
+    """The PostgreSQL processes working for this run: the postmaster, its background processes, and the
+    backends connected to our database; other databases' backends (someone else's tests on a shared
+    server) stay foreign. Found from the process titles of the backends our servers opened."""
+    database = make_url(database_url).database
+    titles = {pid: title for pid, title in _process_titles() if title.startswith("postgres: ")}
+    ours = [pid for pid, title in titles.items() if _client_backend_database(title) == database]
+    postmasters = {_parent(pid) for pid in ours} - {None}
+    background = [
+        pid
+        for postmaster in postmasters
+        if postmaster is not None
+        for pid in children_of(postmaster)
+        if pid in titles and _client_backend_database(titles[pid]) is None
+    ]
+    return sorted({*ours, *background, *(p for p in postmasters if p is not None)})
+
+
+# A backend's title: "postgres: <user> <database> <host>(<port>) <state>"; background processes have none.
+CLIENT_BACKEND_TITLE = re.compile(r"^postgres: \S+ (\S+) \S+\(\d+\)")
+
+
+def _client_backend_database(title: str) -> str | None:
+    match = CLIENT_BACKEND_TITLE.match(title)
+    return match.group(1) if match else None
+
+
+def _process_titles() -> Iterator[tuple[int, str]]:
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                yield int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+
+
+def _parent(pid: int) -> int | None:
     try:
-        postmaster = int(POSTGRES_PID_FILE.read_text().split("\n", 1)[0])
-    except (OSError, ValueError):
-        return []
-    return [postmaster, *children_of(postmaster)]
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def wait_sessions_settled(database_url: str, max_wait_s: float = 60.0, poll_s: float = 0.5) -> int:

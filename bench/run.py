@@ -1,15 +1,21 @@
 """`make bench`: load the served app with wrk on SQLite and PostgreSQL and print figures.
 
-For each engine: a fresh, migrated database with one account; the app and a bare Starlette
-baseline (bench/bare.py) each served by uvicorn (one worker, no access log, production settings);
-then, with wrk on loopback (50 connections, 2 threads):
+For each engine: a fresh, migrated database with the accounts that sign in; the app and a bare
+Starlette baseline (bench/bare.py) each served by uvicorn (one worker, no access log, production
+settings, behind one trusted proxy); then, with wrk on loopback (50 connections, 2 threads):
 
   a. `viewer` req/s and p50/p95 latency through GraphQL;
   b. the same read (the app's own `authenticate`) in a bare handler, and the ratio GraphQL / bare
      (goal >= 0.75); and, for information, the floor: one Core SELECT in a bare handler;
-  c. password sign-ins/s against the argon2 hash-only rate with the app's own parameters on every
-     core (goal >= 0.8);
+  c. password sign-ins/s (answers with a session token) against the argon2 hash-only rate with the
+     app's own parameters on every core (goal >= 0.8);
   d. the p95 of `viewer` while a sign-in storm runs, against the p95 of `viewer` alone (goal <= 2).
+
+AUTH-5 holds a try per client address (20), login name and account (5 each) while a password's hash
+runs, so the sign-ins go round SIGNIN_ACCOUNTS accounts (each thread its share, one after the other)
+and each comes from its own address (X-Forwarded-For, one trusted proxy): an account has about one
+sign-in in flight. Refused sign-ins are counted by error code; above report.REFUSED_WARNING of them
+the sign-in and storm ratios are void.
 
 Usage: `make bench BENCH_ARGS="--duration 5 --sqlite-only"` or `uv run python -m bench.run --help`.
 """
@@ -36,7 +42,7 @@ from bench import report, wrk
 from bench.databases import (
     postgres_database,
     postgres_pids,
-    seed_account,
+    seed_accounts,
     sqlite_url,
     wait_sessions_settled,
 )
@@ -58,6 +64,11 @@ SETTINGS_VARIABLES = frozenset(field.name.upper() for field in dataclasses.field
 # The storm: viewer at the same 50 connections as when measured alone, plus 50 signing in.
 STORM_VIEWER_CONNECTIONS = wrk.CONNECTIONS
 STORM_SIGNIN_CONNECTIONS = 50
+# Accounts that sign in: two per sign-in connection, so with each wrk thread taking its share in turn an
+# account's next sign-in starts about two rounds of its thread's connections after its last one.
+SIGNIN_ACCOUNTS = 2 * max(wrk.CONNECTIONS, STORM_SIGNIN_CONNECTIONS)
+# The servers trust one proxy (TRUSTED_PROXY_COUNT): the client address is X-Forwarded-For's last entry.
+TRUSTED_PROXY_COUNT = 1
 # The storm starts this long before the viewer load and ends this long after it.
 STORM_LEAD_S = 2
 T = TypeVar("T")
@@ -107,7 +118,8 @@ def say(message: str) -> None:
 
 
 def server_env(database_url: str) -> dict[str, str]:
-    """The environment of both servers: production, no sandbox, a random secret, no sweeper."""
+    """The environment of both servers: production, no sandbox, a random secret, no sweeper, one trusted
+    proxy (so each sign-in's X-Forwarded-For is its client address)."""
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
     env.update(
         DATABASE_URL=database_url,
@@ -115,6 +127,7 @@ def server_env(database_url: str) -> dict[str, str]:
         SANDBOX="false",
         SECRET_KEY=secrets.token_urlsafe(32),
         SWEEP_INTERVAL_SECONDS="0",
+        TRUSTED_PROXY_COUNT=str(TRUSTED_PROXY_COUNT),
         PYTHONUNBUFFERED="1",
     )
     return env
@@ -163,7 +176,7 @@ class EngineBench:
         self.meter = CpuMeter(self._our_pids)
 
     def _our_pids(self) -> list[int]:
-        return self.server_pids + (postgres_pids() if self.engine == "postgresql" else [])
+        return self.server_pids + (postgres_pids(self.database_url) if self.engine == "postgresql" else [])
 
     def settle(self) -> None:
         """Wait (bounded) until the machine is quiet: our servers idle, other processes calm."""
@@ -207,7 +220,8 @@ class EngineBench:
         return result, wait_sessions_settled(self.database_url) - before
 
     def measure_signins(self, label: str, load: Load) -> tuple[WrkResult, int]:
-        """Like `measure`, plus the sessions created meanwhile (in-flight sign-ins drained before and after)."""
+        """Like `measure`, plus the sessions created meanwhile (in-flight sign-ins drained before and after);
+        the result counts the sign-ins answered with a token and the refused ones."""
         say(f"  {label}: {load.connections} connections, {load.threads} threads, {self.options.duration} s")
         self.warm_up(load)
         return self.least_disturbed(label, lambda: self._signin_once(load), lambda r: r[0].foreign_cpu)
@@ -253,21 +267,26 @@ class EngineBench:
         )
 
     def run(self, log_dir: Path) -> EngineResult:
-        say(f"== {self.engine}: migrate, seed one account, start the app and the bare baseline")
+        say(f"== {self.engine}: migrate, seed {SIGNIN_ACCOUNTS} accounts, start the app and the bare baseline")
         migrate(self.database_url)
         env = server_env(self.database_url)
         settings = Settings.from_env(env)
-        login_name, password = seed_account(settings)
+        login_names, password = seed_accounts(settings, SIGNIN_ACCOUNTS)
         with servers(self.engine, env, log_dir) as (app, bare):
             self.server_pids = [app.pid, bare.pid]
-            token = sign_in(app, login_name, password)
+            token = sign_in(app, login_names[0], password)
             check_same_answer(app, bare, token)
             viewer_body = json.dumps({"query": VIEWER_QUERY})
             loads = Loads(
                 viewer=Load(app.url("/graphql"), viewer_body, token, server_pid=app.pid),
                 bare=Load(bare.url("/viewer"), viewer_body, token, server_pid=bare.pid),
                 core=Load(bare.url("/viewer-core"), viewer_body, token, server_pid=bare.pid),
-                signin=Load(app.url("/graphql"), sign_in_body(login_name, password), server_pid=app.pid),
+                signin=Load(
+                    app.url("/graphql"),
+                    sign_in_body(wrk.LOGIN_NAME_SLOT, password),
+                    server_pid=app.pid,
+                    login_names=tuple(login_names),
+                ),
             )
             viewer = self.measure("viewer (GraphQL)", loads.viewer)
             bare_result = self.measure("viewer (bare Starlette, the same read)", loads.bare)
@@ -374,6 +393,8 @@ def main(argv: list[str] | None = None) -> int:
             "threads": wrk.THREADS,
             "storm_viewer_connections": STORM_VIEWER_CONNECTIONS,
             "storm_signin_connections": STORM_SIGNIN_CONNECTIONS,
+            "signin_accounts": SIGNIN_ACCOUNTS,
+            "trusted_proxy_count": TRUSTED_PROXY_COUNT,
         },
     )
     say(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")

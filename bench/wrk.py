@@ -7,7 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,11 +19,17 @@ SOCKET_TIMEOUT_S = 30
 # How long past its duration a wrk process may take before it is killed.
 GRACE_S = SOCKET_TIMEOUT_S + 15
 RESULT_PREFIX = "BENCH_RESULT "
+# In a sign-in body, the Lua script puts the login name of each request in place of this.
+LOGIN_NAME_SLOT = "LOGIN_NAME_SLOT"
 
 
 @dataclass(frozen=True, slots=True)
 class Load:
-    """One wrk run: POST `body` to `url`, optionally with a bearer token."""
+    """One wrk run: POST `body` to `url`, optionally with a bearer token.
+
+    With `login_names` (sign-ins), each request puts the next of them in place of LOGIN_NAME_SLOT in
+    `body` and sends its own X-Forwarded-For address, and each answer is counted as a token or a refusal
+    (see lua/post.lua)."""
 
     url: str
     body: str
@@ -33,6 +39,7 @@ class Load:
     server_pid: int = 0  # the process answering, to charge its CPU time per request
     method: str = "POST"
     cookie: str | None = None
+    login_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +54,10 @@ class WrkResult:
     mean_ms: float
     max_ms: float
     errors: dict[str, int]
+    # Sign-in loads only (Load.login_names): answers carrying a session token, and the others by the
+    # payload's first error code (or HTTP_<status>, NO_TOKEN); together they are all answers.
+    signed_in: int = 0
+    refused: dict[str, int] = field(default_factory=dict)
     # Set by the caller: the share of all CPUs used by other processes meanwhile (bench.machine),
     # and the server's CPU time per answered request, all its threads included.
     foreign_cpu: float = 0.0
@@ -55,6 +66,21 @@ class WrkResult:
     @property
     def error_count(self) -> int:
         return sum(self.errors.values())
+
+    @property
+    def refused_count(self) -> int:
+        return sum(self.refused.values())
+
+    @property
+    def refused_share(self) -> float:
+        """Refused sign-ins among all answered ones (0 when nothing was answered)."""
+        answered = self.signed_in + self.refused_count
+        return self.refused_count / answered if answered else 0.0
+
+    @property
+    def signed_in_rps(self) -> float:
+        """Sign-ins that got a session token, per second (refusals are cheap and left out)."""
+        return round(self.signed_in / self.duration_s, 1) if self.duration_s > 0 else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -98,6 +124,8 @@ def start(wrk: str, load: Load, duration_s: int) -> subprocess.Popen[str]:
         "BENCH_TOKEN": load.token or "",
         "BENCH_METHOD": load.method,
         "BENCH_COOKIE": load.cookie or "",
+        "BENCH_LOGIN_NAMES": ",".join(load.login_names),
+        "BENCH_THREADS": str(load.threads),
     }
     return subprocess.Popen(
         cmd,
@@ -152,6 +180,8 @@ def parse(output: str, connections: int) -> WrkResult:
         mean_ms=_ms(raw["mean_us"]),
         max_ms=_ms(raw["max_us"]),
         errors={k: int(v) for k, v in raw["errors"].items()},
+        signed_in=int(raw.get("signed_in", 0)),
+        refused={k: int(v) for k, v in raw.get("refused", {}).items()},
     )
 
 
