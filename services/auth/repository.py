@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Table, and_, bindparam, case, delete, func, or_, select, update
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket
@@ -94,13 +95,16 @@ async def live_sessions(
 
 
 # --- AUTH-5 throttling -------------------------------------------------------------------------
+# Core statements on the table: these run on every sign-in, and the ORM's UPDATE/INSERT machinery
+# (synchronising the identity map) costs more than the statements themselves.
+_THROTTLES = cast(Table, LoginThrottle.__table__)
 # One row per budget key (a login name, a client address, an account): the tries counted in the current
 # window, and the end of a lock. Every change is one conditional statement, so a limit holds however
 # many requests race for it.
 
 
 def _not_locked(now: datetime) -> ColumnElement[bool]:
-    return or_(LoginThrottle.locked_until.is_(None), LoginThrottle.locked_until <= now)
+    return or_(_THROTTLES.c.locked_until.is_(None), _THROTTLES.c.locked_until <= now)
 
 
 async def locked_until(uow: Uow, keys: list[str], now: datetime) -> datetime | None:
@@ -119,19 +123,19 @@ async def reserve_try(uow: Uow, key: str, now: datetime, *, limit: int, window: 
 
     A window that started `window` ago or more, or whose lock has ended, starts again at this try.
     """
-    table = LoginThrottle.__table__
+    table = _THROTTLES
     not_locked = _not_locked(now)
     fresh = and_(not_locked, or_(table.c.window_started_at <= now - window, table.c.locked_until.is_not(None)))
-    stmt = insert(uow, LoginThrottle).values(key=key, failures=1, window_started_at=now, locked_until=None)
+    stmt = insert(uow, _THROTTLES).values(key=key, failures=1, window_started_at=now, locked_until=None)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[LoginThrottle.key],
+        index_elements=[_THROTTLES.c.key],
         set_={
             "failures": case((fresh, 1), else_=table.c.failures + 1),
             "window_started_at": case((fresh, now), else_=table.c.window_started_at),
             "locked_until": case((fresh, None), else_=table.c.locked_until),
         },
         where=or_(fresh, and_(not_locked, table.c.failures < limit)),
-    ).returning(LoginThrottle.failures)
+    ).returning(_THROTTLES.c.failures)
     taken = (await uow.session.execute(stmt)).scalar_one_or_none()
     return None if taken is None else int(taken)
 
@@ -139,9 +143,9 @@ async def reserve_try(uow: Uow, key: str, now: datetime, *, limit: int, window: 
 async def give_back_try(uow: Uow, key: str) -> None:
     """Un-count one reserved try (it turned out not to be a wrong password)."""
     await uow.session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key == key, LoginThrottle.failures > 0)
-        .values(failures=LoginThrottle.failures - 1)
+        update(_THROTTLES)
+        .where(_THROTTLES.c.key == key, _THROTTLES.c.failures > 0)
+        .values(failures=_THROTTLES.c.failures - 1)
     )
 
 
@@ -149,10 +153,10 @@ async def clear_if_unlocked(uow: Uow, key: str, now: datetime) -> bool:
     """Set the count of `key` back to 0 unless it is locked (a lock set meanwhile by a racing request is
     seen: the statement waits for that row and re-checks). False when it is locked or has no row."""
     result = await uow.session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key == key, _not_locked(now))
+        update(_THROTTLES)
+        .where(_THROTTLES.c.key == key, _not_locked(now))
         .values(failures=0, locked_until=None)
-        .returning(LoginThrottle.key)
+        .returning(_THROTTLES.c.key)
     )
     return result.scalar_one_or_none() is not None
 
@@ -161,7 +165,7 @@ async def set_lock(uow: Uow, key: str, until: datetime, now: datetime) -> dateti
     """Lock `key` until `until`, keeping its count (so the budget stays spent while locked); a running
     lock is not extended. Returns the lock's end."""
     await uow.session.execute(
-        update(LoginThrottle).where(LoginThrottle.key == key, _not_locked(now)).values(locked_until=until)
+        update(_THROTTLES).where(_THROTTLES.c.key == key, _not_locked(now)).values(locked_until=until)
     )
     return await locked_until(uow, [key], now) or until
 
