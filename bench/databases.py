@@ -74,7 +74,7 @@ def _listening(port: int) -> bool:
 
 
 async def _pg_admin(admin_url: str, sql: str) -> None:
-    import asyncpg  # type: ignore[import-untyped]
+    import asyncpg  # type: ignore[import-untyped]  # asyncpg ships no type hints
 
     u = make_url(admin_url)
     conn = await asyncpg.connect(

@@ -25,7 +25,7 @@ WORDS = ["password", "dragon", "monkey", "football", "letmein", "shadow", "maste
 
 
 def hostile() -> dict[str, str]:
-    rng = random.Random(11)  # noqa: S311  (reproducible test inputs, not secrets)
+    rng = random.Random(11)  # noqa: S311  # reproducible test inputs, not secrets
     return {
         "one character repeated": "a" * 128,
         "two characters repeated": "ab" * 64,
