@@ -30,12 +30,16 @@ def root_cause(error: GraphQLError) -> BaseException | None:
 
 
 def is_unexpected(error: GraphQLError) -> bool:
-    """A bug (an exception a resolver or extension did not mean to raise), not a malformed request.
+    """A bug (an exception a resolver or extension did not mean to raise), not a malformed request. The
+    one test for both masking (production) and logging at ERROR, so a bug is never hidden from both.
 
-    Parsing, validation and variable coercion fail with GraphQLErrors; a scalar or ID that cannot be
-    parsed with a ValueError."""
+    Parsing, validation and variable coercion fail with GraphQLErrors, or with a ValueError from a
+    scalar that cannot be parsed: those have no path. An exception raised while a field resolved (it
+    has a path) is a bug unless it is a GraphQLError the resolver raised on purpose (BAD_USER_INPUT)."""
     cause = root_cause(error)
-    return cause is not None and not isinstance(cause, GraphQLError | ValueError)
+    if cause is None or isinstance(cause, GraphQLError):
+        return False
+    return error.path is not None or not isinstance(cause, ValueError)
 
 
 def error_code(error: GraphQLError, execution_context: ExecutionContext | None) -> str:

@@ -17,7 +17,7 @@ from resolvers import accounts, appeals, auth, enterprise, mfa, recovery, studen
 from resolvers import viewer as viewer_resolvers
 from schema import guards
 from schema.context import Context
-from schema.observability import OperationLog, log_errors
+from schema.observability import OperationLog, is_unexpected, log_errors
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
@@ -350,13 +350,8 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: ParserCache(maxsize=256),
     ]
     if settings.is_production:
-        factories.append(lambda: MaskErrors(should_mask_error=_unexpected))
+        factories.append(lambda: MaskErrors(should_mask_error=is_unexpected))
     return factories
-
-
-def _unexpected(error: GraphQLError) -> bool:
-    """Mask what a resolver raised by accident; not a refused document or input (they say what to fix)."""
-    return error.path is not None and not isinstance(error.original_error, GraphQLError)
 
 
 class Schema(strawberry.Schema):

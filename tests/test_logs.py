@@ -10,12 +10,14 @@ import logging
 from dataclasses import replace
 from typing import Any
 
+import httpx
 import pytest
 
 import app as app_module
 import cli
 import logs
 from app import _sweep_forever
+from services.auth import service as auth_service
 from tests.helpers import AGREEMENTS
 from tests.logcapture import configured_logs, record_texts
 
@@ -305,3 +307,31 @@ async def test_an_operation_name_that_is_not_a_name_is_a_request_error_not_a_log
     access = [line for line in lines if line.get("status") == 400]
     assert access
     assert access[0]["graphql_operation"] is None
+
+
+@pytest.mark.parametrize("environment", ["test", "production"])
+async def test_a_value_error_raised_by_a_resolver_is_a_logged_bug_and_masked_in_production(
+    settings, clock, db, caplog, monkeypatch, environment
+) -> None:
+    # Given a service that fails with a ValueError quoting a secret (a bug, not a malformed request)
+    async def broken(*_args: object) -> None:
+        raise ValueError(f"bad state {PASSWORD_SECRET}")
+
+    monkeypatch.setattr(auth_service, "authenticate", broken)
+    configured = replace(settings, environment=environment, sandbox=environment != "production", secret_key="k" * 40)
+    caplog.set_level(logging.DEBUG)
+    with configured_logs(configured) as captured:
+        application = app_module.create_app(configured, clock=clock, db=db)
+        transport = httpx.ASGITransport(app=application, client=("203.0.113.7", 40000))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+            body = (
+                await c.post("/graphql", json={"query": "{ viewer { id } }"}, headers={"authorization": "Bearer x"})
+            ).json()
+    # Then it is logged at ERROR with its traceback, and in production the client sees no message
+    (failure,) = [line for line in captured.lines() if line["level"] == "error"]
+    assert failure["code"] == "INTERNAL_SERVER_ERROR"
+    assert failure["path"] == "viewer"
+    assert "ValueError" in failure["exception"]
+    assert PASSWORD_SECRET not in captured.text
+    if environment == "production":
+        assert body["errors"][0]["message"] == "Unexpected error."
