@@ -217,6 +217,16 @@ def _charge_repeats(
 
 def check(document: DocumentNode, limits: QueryLimits) -> list[GraphQLError]:
     """The guard's errors for `document`; empty when it may go on to graphql-core's validation."""
+    names = [d.name.value for d in document.definitions if isinstance(d, FragmentDefinitionNode)]
+    if len(names) != len(set(names)):
+        # The cost is measured per fragment name: a second definition of a name would go unmeasured to
+        # graphql-core's rules, which refuse it anyway (UniqueFragmentNamesRule), after looking at it.
+        return [
+            GraphQLError(
+                "Each fragment name may be defined only once in a document.",
+                extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+            )
+        ]
     cost = measure(document, limits.max_complexity)
     errors = []
     if cost.complexity is None:

@@ -307,3 +307,16 @@ async def test_the_complexity_cap_is_a_setting(settings, clock, db) -> None:
         )
     # Then it is refused
     assert body["errors"][0]["extensions"]["code"] == "QUERY_TOO_COMPLEX"
+
+
+async def test_a_fragment_name_defined_twice_is_refused_before_graphql_core_validates_it(
+    client, standard_rules
+) -> None:
+    # Given a document whose first definition of F holds 1,900 fields and whose second is tiny
+    query = "{ __typename } fragment F on Query { " + "banks " * 1900 + "} fragment F on Query { __typename }"
+    # When it is sent
+    body = await gql(client, query, expect_errors=True)
+    # Then the guard refuses it (it measures fragments by name) and graphql-core's rules never see it
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["GRAPHQL_VALIDATION_FAILED"]
+    assert "defined only once" in body["errors"][0]["message"]
+    assert standard_rules == []
