@@ -173,10 +173,15 @@ async def set_lock(uow: Uow, key: str, until: datetime, now: datetime) -> dateti
 async def delete_settled_throttles(uow: Uow, window_started_by: datetime, now: datetime) -> int:
     """Forget budgets whose window started at or before `window_started_by` and that are not locked (their
     counts would start again at the next try anyway)."""
-    result = await uow.session.execute(
-        delete(LoginThrottle)
+    # Rows a sign-in holds are skipped, never waited for: a sign-in locks its budgets one by one, so a
+    # sweep that waited on one while holding another could deadlock it (PostgreSQL; SQLite ignores it).
+    settled = (
+        select(LoginThrottle.key)
         .where(LoginThrottle.window_started_at <= window_started_by, _not_locked(now))
-        .returning(LoginThrottle.key)
+        .with_for_update(skip_locked=True)
+    )
+    result = await uow.session.execute(
+        delete(LoginThrottle).where(LoginThrottle.key.in_(settled)).returning(LoginThrottle.key)
     )
     return len(result.all())
 

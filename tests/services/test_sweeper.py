@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle
@@ -14,6 +15,7 @@ from services.clock import shanghai_day
 from services.database import run_write
 from services.documents import repository as documents_repo
 from services.sweeper import sweep
+from tests.conftest import IS_PG
 from tests.helpers import gql, mutate, registered_and_signed_in, send_code, sign_in
 
 
@@ -107,3 +109,30 @@ async def test_org_2_sweeper_drops_upload_counts_of_days_before_yesterday(app, c
     assert result["upload_counts_deleted"] == 1
     async with db.read_sessions() as s:
         assert sorted(await s.scalars(select(DocumentDailyCount.day))) == days[1:]
+
+
+async def test_auth_5_sweeper_skips_throttle_rows_a_sign_in_holds_instead_of_waiting(app, client, clock, db) -> None:
+    # Given two settled throttle rows (a day old)
+    for name in ("ghost01", "ghost02"):
+        await mutate(client, "sessionCreateByPassword", {"loginName": name, "password": "Wrong-1!"}, "token")
+    clock.advance(days=1, minutes=1)
+    async with db.read_sessions() as s:
+        keys = sorted(await s.scalars(select(LoginThrottle.key).where(LoginThrottle.key.like("name:%"))))
+    if not IS_PG:  # SQLite has one writer at a time: nothing is held while the sweeper runs
+        await run_write(db, app.state.deps, sweep)
+        async with db.read_sessions() as s:
+            assert not set(keys) & set(await s.scalars(select(LoginThrottle.key)))
+        return
+    # And one of them held by a transaction still running, as a sign-in holds its budgets one by one
+    async with db.write_sessions() as holder:
+        await holder.execute(update(LoginThrottle).where(LoginThrottle.key == keys[0]).values(failures=1))
+        # When the sweeper runs meanwhile
+        result = await asyncio.wait_for(run_write(db, app.state.deps, sweep), timeout=10)
+        # Then it did not wait for the held row (a sign-in waiting on one it holds would deadlock): it left
+        # that row and deleted the other
+        async with db.read_sessions() as s:
+            left = set(await s.scalars(select(LoginThrottle.key)))
+        assert keys[0] in left
+        assert keys[1] not in left
+        assert result["throttles_deleted"] >= 1
+        await holder.rollback()
