@@ -72,6 +72,12 @@ def node_id(global_id: str, type_name: str) -> int | None:
     return found[1] if found is not None and found[0] == type_name else None
 
 
+def row_ids(node_ids: list[str]) -> list[int]:
+    """The row IDs among the IDs Strawberry's `node` hands a type (already split from the global ID);
+    anything that is not one (1..2^63-1, ASCII digits) matches no row."""
+    return [n for n in map(parse_row_id, node_ids) if n is not None]
+
+
 def encode_cursor(kind: str, value: int) -> str:
     return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode()
 

@@ -11,6 +11,7 @@ from strawberry import relay
 
 from schema.context import Context
 from schema.enums import StudentLevel, StudentState
+from schema.types.common import row_ids
 from services.students import service as students
 from services.students.service import StudentStatusView
 
@@ -74,7 +75,7 @@ class StudentStatusType(relay.Node):
         ids = list(node_ids)
         if viewer is None:
             return [None] * len(ids)
-        numeric = [int(i) for i in ids if i.isdigit()]
+        numeric = row_ids(ids)
         found = await info.context.read(students.of_account, viewer.account.id, numeric)
         by_id = {str(v.row.id): cls.from_view(v) for v in found}
         return [by_id.get(i) for i in ids]

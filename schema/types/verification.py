@@ -18,7 +18,7 @@ from models.verification import Verification as VerificationModel
 from models.verification import VerificationAttempt as AttemptModel
 from schema.context import Context
 from schema.enums import AttemptReason, DocumentType
-from schema.types.common import PageInfo
+from schema.types.common import PageInfo, row_ids
 from services.entitlements.service import PERSON_LSS_VOD_CAP_GB, Entitlement, Entitlements
 from services.verification import personal
 from services.verification import repository as repo
@@ -197,7 +197,7 @@ class VerificationAttemptType(relay.Node):
         ids = list(node_ids)
         if viewer is None:
             return [None] * len(ids)
-        rows = await info.context.read(repo.attempts_by_ids, viewer.account.id, [int(i) for i in ids if i.isdigit()])
+        rows = await info.context.read(repo.attempts_by_ids, viewer.account.id, row_ids(ids))
         now = info.context.deps.clock.now()
         by_id = {str(r.id): cls.from_model(r, now) for r in rows}
         return [by_id.get(i) for i in ids]

@@ -1,10 +1,10 @@
-"""All SQL of the daily upload quota (ORG-2)."""
+"""All SQL of uploaded documents (ORG-3) and the daily upload quota (ORG-2)."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
-from models.documents import DocumentDailyCount
+from models.documents import Document, DocumentDailyCount
 from services.sql import insert
 from services.uow import Uow
 
@@ -39,3 +39,16 @@ async def delete_upload_counts_before(uow: Uow, day: str) -> int:
         delete(DocumentDailyCount).where(DocumentDailyCount.day < day).returning(DocumentDailyCount.day)
     )
     return len(result.all())
+
+
+async def document_by_public_id(uow: Uow, public_id: str, *, account_id: int | None = None) -> Document | None:
+    """The document with this upload ID; with `account_id`, only if that account owns it (ORG-3)."""
+    stmt = select(Document).where(Document.public_id == public_id)
+    if account_id is not None:
+        stmt = stmt.where(Document.account_id == account_id)
+    return await uow.session.scalar(stmt)
+
+
+async def add_document(uow: Uow, document: Document) -> None:
+    uow.session.add(document)
+    await uow.session.flush()

@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING
 
 from PIL import ExifTags, Image, ImageFile, PngImagePlugin, UnidentifiedImageError
 from PIL.JpegImagePlugin import JpegImageFile
-from sqlalchemy import select
 
 from models.documents import Document
 from services.clock import shanghai_day, shanghai_day_start
@@ -430,8 +429,7 @@ async def store(uow: Uow, account_id: int, image: PreparedImage) -> Document:
         storage_key=image.storage_key,
         created_at=uow.now(),
     )
-    uow.session.add(document)
-    await uow.session.flush()
+    await repo.add_document(uow, document)
     return document
 
 
@@ -453,9 +451,7 @@ async def owned(uow: Uow, account_id: int, public_id: str) -> Document:
     """ORG-3: the owner's document; anyone else's behaves as one that does not exist."""
     if has_control_characters(public_id):  # never an upload ID (and PostgreSQL refuses NUL outright)
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
-    document = await uow.session.scalar(
-        select(Document).where(Document.public_id == public_id, Document.account_id == account_id)
-    )
+    document = await repo.document_by_public_id(uow, public_id, account_id=account_id)
     if document is None:
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     return document
@@ -469,7 +465,7 @@ async def for_staff(uow: Uow, public_id: str) -> Document:
     """ORG-3: reviewers read any document from the back office."""
     if has_control_characters(public_id):
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
-    document = await uow.session.scalar(select(Document).where(Document.public_id == public_id))
+    document = await repo.document_by_public_id(uow, public_id)
     if document is None:
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     return document

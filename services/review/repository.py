@@ -1,23 +1,24 @@
-"""SQL of reviewers' sign-in (REV-6): the reviewer row, the TOTP step, sessions and the sign-in throttle.
+"""SQL of reviewers and their back-office sessions (REV-6): the reviewer row, the TOTP step, sessions.
 
-The throttle shares the `login_throttles` table with account sign-in (AUTH-5) under keys of its own
-(`staff:` and `staff-ip:`), with its own statements: a try is reserved before its hash is computed.
+The sign-in throttle is AUTH-5's (services/auth/throttle.py) under keys of its own (`staff:`, `staff-ip:`).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import select, update
 
-from models.auth import LoginThrottle
 from models.review import Reviewer, ReviewerSession
-from services.sql import insert
 from services.uow import Uow
 
 
 async def reviewer_by_username(uow: Uow, username: str) -> Reviewer | None:
     return await uow.session.scalar(select(Reviewer).where(Reviewer.username == username))
+
+
+async def reviewer_by_id(uow: Uow, reviewer_id: int) -> Reviewer | None:
+    return await uow.session.get(Reviewer, reviewer_id)
 
 
 async def accept_totp_step(uow: Uow, reviewer_id: int, password_hash: str, step: int) -> bool:
@@ -42,70 +43,36 @@ async def add_session(uow: Uow, session: ReviewerSession) -> None:
     await uow.session.flush()
 
 
-# --- the sign-in throttle ------------------------------------------------------------------------
-
-_T = LoginThrottle.__table__
-
-
-async def reserve_try(uow: Uow, key: str, limit: int, now: datetime, window: timedelta) -> int | None:
-    """Count one more try under `key`, atomically, unless the key is locked or has had `limit` tries in
-    its current window (a window older than `window` starts again at this try). One conditional upsert,
-    so simultaneous tries cannot pass the limit: the tries in the window with this one, or None when
-    this try is refused."""
-    stale = _T.c.window_started_at <= now - window
-    stmt = insert(uow, LoginThrottle).values(key=key, failures=1, window_started_at=now, locked_until=None)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[LoginThrottle.key],
-        set_={
-            "failures": case((stale, 1), else_=_T.c.failures + 1),
-            "window_started_at": case((stale, now), else_=_T.c.window_started_at),
-            "locked_until": None,
-        },
-        where=and_(
-            or_(_T.c.locked_until.is_(None), _T.c.locked_until <= now),
-            or_(stale, _T.c.failures < limit),
-        ),
-    ).returning(LoginThrottle.failures)
-    tries: int | None = (await uow.session.execute(stmt)).scalar_one_or_none()
-    return tries
+async def username_taken(uow: Uow, username: str) -> bool:
+    return await uow.session.scalar(select(Reviewer.id).where(Reviewer.username == username)) is not None
 
 
-async def refused_until(uow: Uow, key: str, now: datetime, window: timedelta) -> datetime:
-    """When a refused key takes tries again: at the end of its lock, else of its current window."""
+async def add_reviewer(uow: Uow, reviewer: Reviewer) -> None:
+    uow.session.add(reviewer)
+    await uow.session.flush()
+
+
+async def live_session(uow: Uow, token_digest: str) -> tuple[Reviewer, int, str, datetime, datetime] | None:
+    """(reviewer, session id, CSRF token, created, last activity) of a session not ended."""
     row = (
         await uow.session.execute(
-            select(LoginThrottle.window_started_at, LoginThrottle.locked_until).where(LoginThrottle.key == key)
+            select(
+                Reviewer,
+                ReviewerSession.id,
+                ReviewerSession.csrf_token,
+                ReviewerSession.created_at,
+                ReviewerSession.last_seen_at,
+            )
+            .join(ReviewerSession, ReviewerSession.reviewer_id == Reviewer.id)
+            .where(ReviewerSession.token_hash == token_digest, ReviewerSession.ended_at.is_(None))
         )
     ).first()
-    if row is None:
-        return now
-    started, until = row
-    return until if until is not None and until > now else started + window
+    return None if row is None else (row[0], row[1], row[2], row[3], row[4])
 
 
-async def lock_if_reached(uow: Uow, key: str, limit: int, until: datetime, now: datetime, window: timedelta) -> None:
-    """Lock the key until `until` once its current window holds `limit` judged failures."""
-    await uow.session.execute(
-        update(LoginThrottle)
-        .where(
-            LoginThrottle.key == key,
-            LoginThrottle.failures >= limit,
-            LoginThrottle.window_started_at > now - window,
-        )
-        .values(locked_until=until)
-    )
+async def touch_session(uow: Uow, session_id: int, now: datetime) -> None:
+    await uow.session.execute(update(ReviewerSession).where(ReviewerSession.id == session_id).values(last_seen_at=now))
 
 
-async def clear(uow: Uow, key: str) -> None:
-    await uow.session.execute(
-        update(LoginThrottle).where(LoginThrottle.key == key).values(failures=0, locked_until=None)
-    )
-
-
-async def give_back_try(uow: Uow, key: str) -> None:
-    """A try that succeeded is not a failure: return its reservation."""
-    await uow.session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key == key, LoginThrottle.failures > 0)
-        .values(failures=LoginThrottle.failures - 1)
-    )
+async def end_session(uow: Uow, session_id: int, now: datetime) -> None:
+    await uow.session.execute(update(ReviewerSession).where(ReviewerSession.id == session_id).values(ended_at=now))

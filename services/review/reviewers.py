@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import select, update
 
 from models.review import Reviewer, ReviewerSession
+from services.auth import policy, throttle
 from services.database import Transactions
 from services.errors import ServiceError
 from services.identifiers import client_network
@@ -38,11 +38,9 @@ from services.uow import Uow
 
 ROLES = ("reviewer", "lead")
 SESSION_IDLE = timedelta(minutes=30)
-# REV-6 sign-in throttle (see the module's docstring).
-SIGN_IN_WINDOW = timedelta(minutes=15)
-PAIR_MAX_FAILURES = 5
-ADDRESS_MAX_FAILURES = 20
-SIGN_IN_LOCK = timedelta(minutes=15)
+# REV-6 sign-in throttle (see the module's docstring): AUTH-5's budgets and figures, under staff keys.
+PAIR_MAX_FAILURES = policy.ACCOUNT_MAX_FAILURES
+ADDRESS_MAX_FAILURES = policy.ADDRESS_MAX_FAILURES
 TOTP_ISSUER = "Account Center Back Office"
 USERNAME = re.compile(r"^[a-z][a-z0-9_.\-]{2,31}$")
 
@@ -64,7 +62,7 @@ async def add_reviewer(uow: Uow, *, username: str, display_name: str, role: str,
         raise ServiceError(
             ReviewErrorCode.PASSWORD_TOO_SHORT, "Staff passwords have at least 12 characters.", "password"
         )
-    if await uow.session.scalar(select(Reviewer.id).where(Reviewer.username == username)) is not None:
+    if await repo.username_taken(uow, username):
         raise ServiceError(ReviewErrorCode.USERNAME_TAKEN, "This reviewer exists already.", "username")
     secret = pyotp.random_base32()
     reviewer = Reviewer(
@@ -77,8 +75,7 @@ async def add_reviewer(uow: Uow, *, username: str, display_name: str, role: str,
         totp_last_step=0,
         created_at=uow.now(),
     )
-    uow.session.add(reviewer)
-    await uow.session.flush()
+    await repo.add_reviewer(uow, reviewer)
     uri = pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
     return NewReviewer(reviewer, uri)
 
@@ -119,20 +116,30 @@ def _too_many(until: datetime, now: datetime) -> ServiceError:
     )
 
 
-def _keys(uow: Uow, username: str, client_ip: str | None) -> tuple[str, str]:
-    """(the (name, address) key, the address key). The name is keyed, never stored as typed."""
-    address = client_network(client_ip)  # an IPv4 address or an IPv6 /64
-    return "staff:" + uow.keyed(f"reviewer:{username}|{address}")[:48], f"staff-ip:{address}"
+def _budgets(uow: Uow, username: str, client_ip: str | None) -> tuple[throttle.Budget, throttle.Budget]:
+    """(the address's budget, the (name, address) budget), in the order they are always taken. The name
+    is keyed, never stored as typed; the address is an IPv4 address or an IPv6 /64."""
+    address = client_network(client_ip)
+    return (
+        throttle.Budget(f"staff-ip:{address}", ADDRESS_MAX_FAILURES, policy.ADDRESS_LOCK),
+        throttle.Budget(
+            "staff:" + uow.keyed(f"reviewer:{username}|{address}")[:48], PAIR_MAX_FAILURES, policy.ACCOUNT_LOCK
+        ),
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class _Attempt:
-    pair_key: str
-    address_key: str
+    address: throttle.Try
+    pair: throttle.Try
     reviewer_id: int | None
     password_hash: str | None
     sealed_totp_secret: str | None
-    last_try: bool  # it took a key's last try: failing, it locks the key
+
+    @property
+    def last_try(self) -> bool:
+        """It spent a budget: failing, it locks it."""
+        return self.address.spends_budget or self.pair.spends_budget
 
 
 async def sign_in(
@@ -141,7 +148,7 @@ async def sign_in(
     """REV-6 in three steps, so no transaction (and no SQLite write lock) or connection is held while
     argon2 runs: a short write that reserves the try and reads the reviewer, the hash with nothing held,
     and a short write with the outcome (the TOTP step accepted once, the session; or the lock, when a
-    failure took a key's last try; other failures were counted when reserved and write nothing more)."""
+    failure spent a budget; other failures were counted when reserved and write nothing more)."""
     if has_control_characters(username or ""):  # names no reviewer; PostgreSQL refuses NUL outright
         return _refused()
     attempt = await tx.write(_reserve, username, client_ip)
@@ -160,22 +167,20 @@ async def sign_in(
 
 
 async def _reserve(uow: Uow, username: str, client_ip: str | None) -> _Attempt:
-    now = uow.now()
     name = (username or "").strip().lower()[:64]
-    pair_key, address_key = _keys(uow, name, client_ip)
-    # REV-6 throttle: the try is counted before it is judged, per address (every name) and per
-    # (name, address), never per name alone, so nobody can lock a reviewer out from elsewhere. A
-    # refusal rolls back, so it moves no counter.
-    last_try = False
-    for key, limit in ((address_key, ADDRESS_MAX_FAILURES), (pair_key, PAIR_MAX_FAILURES)):
-        tries = await repo.reserve_try(uow, key, limit, now, SIGN_IN_WINDOW)
-        if tries is None:
-            raise _too_many(await repo.refused_until(uow, key, now, SIGN_IN_WINDOW), now)
-        last_try = last_try or tries >= limit
+    address_budget, pair_budget = _budgets(uow, name, client_ip)
+    # REV-6 throttle: the try is counted before it is judged (services/auth/throttle.py), per address
+    # (every name) and per (name, address), never per name alone, so nobody can lock a reviewer out from
+    # elsewhere. A refusal rolls back, so it moves no counter.
+    address = await throttle.reserve(uow, address_budget)
+    pair = await throttle.reserve(uow, pair_budget) if address is not None else None
+    if address is None or pair is None:
+        refused = address_budget if address is None else pair_budget
+        raise _too_many(await throttle.retry_at(uow, refused), uow.now())
     reviewer = await repo.reviewer_by_username(uow, name)
     if reviewer is None:
-        return _Attempt(pair_key, address_key, None, None, None, last_try)
-    return _Attempt(pair_key, address_key, reviewer.id, reviewer.password_hash, reviewer.totp_secret, last_try)
+        return _Attempt(address, pair, None, None, None)
+    return _Attempt(address, pair, reviewer.id, reviewer.password_hash, reviewer.totp_secret)
 
 
 async def _outcome(uow: Uow, attempt: _Attempt, step: int | None) -> ReviewerSignIn:
@@ -186,10 +191,12 @@ async def _outcome(uow: Uow, attempt: _Attempt, step: int | None) -> ReviewerSig
         and step is not None
         and await repo.accept_totp_step(uow, attempt.reviewer_id, attempt.password_hash, step)
     ):
-        # Rows are always locked address first, then (name, address), as `_reserve` does: no deadlock.
-        await repo.give_back_try(uow, attempt.address_key)
-        await repo.clear(uow, attempt.pair_key)
-        reviewer = await uow.session.get(Reviewer, attempt.reviewer_id)
+        # Budgets are always taken address first, then (name, address), as `_reserve` does: no deadlock.
+        await throttle.give_back(uow, attempt.address)
+        until = await throttle.succeeded(uow, attempt.pair.budget)
+        if until is not None:  # a lock set by a racing try while the hash ran holds: no session
+            raise _too_many(until, now)
+        reviewer = await repo.reviewer_by_id(uow, attempt.reviewer_id)
         assert reviewer is not None
         token, csrf = new_token("rvs"), new_token("csrf", 24)
         await repo.add_session(
@@ -199,10 +206,9 @@ async def _outcome(uow: Uow, attempt: _Attempt, step: int | None) -> ReviewerSig
             ),
         )
         return ReviewerSignIn(token, csrf, reviewer)
-    # The failure was counted when the try was reserved; the try that took a key's last slot locks it.
-    lock_until = now + SIGN_IN_LOCK
-    await repo.lock_if_reached(uow, attempt.address_key, ADDRESS_MAX_FAILURES, lock_until, now, SIGN_IN_WINDOW)
-    await repo.lock_if_reached(uow, attempt.pair_key, PAIR_MAX_FAILURES, lock_until, now, SIGN_IN_WINDOW)
+    # The failure was counted when the try was reserved; the try that spent a budget locks it.
+    await throttle.failed(uow, attempt.address)
+    await throttle.failed(uow, attempt.pair)
     raise _refused()
 
 
@@ -218,19 +224,7 @@ async def authenticate(uow: Uow, token: str | None) -> StaffViewer | None:
     """The reviewer behind a back-office cookie, if the session is live. An account token never matches."""
     if not token:
         return None
-    row = (
-        await uow.session.execute(
-            select(
-                Reviewer,
-                ReviewerSession.id,
-                ReviewerSession.csrf_token,
-                ReviewerSession.created_at,
-                ReviewerSession.last_seen_at,
-            )
-            .join(ReviewerSession, ReviewerSession.reviewer_id == Reviewer.id)
-            .where(ReviewerSession.token_hash == token_hash(token), ReviewerSession.ended_at.is_(None))
-        )
-    ).first()
+    row = await repo.live_session(uow, token_hash(token))
     if row is None:
         return None
     reviewer, session_id, csrf, created_at, last_seen = row
@@ -244,9 +238,7 @@ async def authenticate(uow: Uow, token: str | None) -> StaffViewer | None:
 
 async def touch(uow: Uow, session_id: int) -> None:
     """Record activity (at most once a minute, so page views stay reads)."""
-    await uow.session.execute(
-        update(ReviewerSession).where(ReviewerSession.id == session_id).values(last_seen_at=uow.now())
-    )
+    await repo.touch_session(uow, session_id, uow.now())
 
 
 def csrf_ok(viewer: StaffViewer, submitted: str | None) -> bool:
@@ -255,6 +247,4 @@ def csrf_ok(viewer: StaffViewer, submitted: str | None) -> bool:
 
 
 async def sign_out(uow: Uow, viewer: StaffViewer) -> None:
-    await uow.session.execute(
-        update(ReviewerSession).where(ReviewerSession.id == viewer.session_id).values(ended_at=uow.now())
-    )
+    await repo.end_session(uow, viewer.session_id, uow.now())
