@@ -64,11 +64,14 @@ SPECIFIC = {
     "USERNAME_IMMUTABLE": "A username, once set, can never be changed (PROF-4).",
     "WRONG_PASSWORD": "The current password is wrong; `attemptsRemaining` tells the tries left before a "
     "15-minute lock of the account, for its sign-ins too (AUTH-5).",
-    "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3). At registration: answered only "
-    "after a right code, and it costs one of its tries.",
+    "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3). Answered only after a right code "
+    "sent to that phone (at registration, a phone change or a phone-rebind appeal), and it costs one of the code's "
+    "tries: `attemptsRemaining` tells how many are left.",
     "PHONE_UNCHANGED": "The new phone equals the bound phone.",
-    "PHONE_HAS_PORTAL_ACCOUNT": "The phone already has a portal account (REG-4).",
-    "EMAIL_TAKEN": "The e-mail address is bound to another account.",
+    "PHONE_HAS_PORTAL_ACCOUNT": "The phone already has a portal account (REG-4). Answered only after a right "
+    "code sent to that phone, and it costs one of the code's tries: `attemptsRemaining` tells how many are left.",
+    "EMAIL_TAKEN": "The e-mail address is bound to another account. Answered only after a right code sent to that "
+    "address, and it costs one of the code's tries: `attemptsRemaining` tells how many are left.",
     "AGREEMENTS_REQUIRED": "All three agreements must be accepted (REG-5, REG-6).",
     "AGREEMENT_VERSION_OUTDATED": "An accepted agreement version is not the current one; see `agreements`.",
     "ALREADY_ACTIVATED": "The portal account is already activated (REG-6).",

@@ -103,13 +103,20 @@ class AccountPhoneChangeInput:
         "always required, whatever the protection settings.",
     )
     new_phone: str = strawberry.field(description="The mainland mobile number to bind.")
-    new_phone_code: str = strawberry.field(description="The code sent to `newPhone` for PHONE_CHANGE_NEW.")
+    new_phone_code: str = strawberry.field(
+        description="The code sent to `newPhone` for PHONE_CHANGE_NEW. It is checked before the new phone's "
+        "accounts are; each PHONE_QUOTA_REACHED or PHONE_HAS_PORTAL_ACCOUNT after it costs one of its 5 tries "
+        "(CODE-2), and the step-up grant is used only by a change that happens."
+    )
 
 
 @strawberry.input(description="Bind or change the e-mail address (PROF-3).")
 class AccountEmailBindInput:
     email: str = strawberry.field(description="The address to bind; unique across accounts.")
-    code: str = strawberry.field(description="The code sent to `email` for EMAIL_BIND (valid 30 minutes).")
+    code: str = strawberry.field(
+        description="The code sent to `email` for EMAIL_BIND (valid 30 minutes). It is checked before whether "
+        "another account has the address; each EMAIL_TAKEN after it costs one of its 5 tries (CODE-2)."
+    )
     step_up_token: str | None = strawberry.field(
         default=None, description="From `operationChallengeVerify`, when operation protection is on (MFA-3)."
     )

@@ -16,7 +16,10 @@ class AppealMaterialInput:
 @strawberry.input(description="File a phone-rebind appeal because the bound phone is lost (APL-2, PROF-2).")
 class PhoneRebindAppealFileInput:
     new_phone: str = strawberry.field(description="The phone to bind.")
-    new_phone_code: str = strawberry.field(description="The PHONE_CHANGE_NEW code sent to `newPhone`.")
+    new_phone_code: str = strawberry.field(
+        description="The PHONE_CHANGE_NEW code sent to `newPhone`. It is checked before the new phone's accounts "
+        "are; each PHONE_QUOTA_REACHED or PHONE_HAS_PORTAL_ACCOUNT after it costs one of its 5 tries (CODE-2)."
+    )
     materials: list[AppealMaterialInput] = strawberry.field(
         description="Every material of the account's set: ID_CARD_IN_HAND, APPLICATION_LETTER and PAYMENT_PROOF for "
         "a person (or an unverified account); LEGAL_REP_ID_CARD, BUSINESS_LICENCE and STAMPED_APPLICATION_LETTER "

@@ -1,8 +1,12 @@
 """Moving an account to another phone: the one place REG-3 and REG-4 hold for a phone change, whether
 the owner changes it (PROF-2, `accountPhoneChange`) or a reviewer approves a phone-rebind appeal (APL-2).
 
-`check_bindable` refuses early, before a code is spent or an appeal filed, a phone the account could
-not move to now; it decides nothing. `rebind` decides, atomically under concurrency on both engines:
+Whether a phone has accounts is told only to whoever holds it: the owner's paths answer REG-3 / REG-4
+only once the new phone's PHONE_CHANGE_NEW code has been checked (a wrong one counted, CODE-2), and
+each such answer costs one of that code's 5 tries (`codes.refused_after_code`), as registration does
+for a taken username. `check_bindable` refuses early, after the code and before it is used or an
+appeal is filed, a phone the account could not move to now; it writes nothing but that count and
+decides nothing. `rebind` decides, atomically under concurrency on both engines:
 the account's row and the phones' quota rows are locked (always the account first, then the phones in
 sorted order, so two rebinds never wait on each other in a cycle), then the cloud-account slot is
 taken with a conditional UPDATE that never passes 10, or the portal account's phone is checked with
@@ -14,6 +18,7 @@ from __future__ import annotations
 from models.accounts import Account
 from services.accounts import repository as repo
 from services.accounts.errors import AccountErrorCode
+from services.codes import service as codes
 from services.errors import ServiceError
 from services.uow import Uow
 
@@ -32,17 +37,33 @@ def _portal_taken(field: str | None) -> ServiceError:
     )
 
 
-async def check_bindable(uow: Uow, account: Account, phone: str, field: str | None = "newPhone") -> None:
-    """Refuse a phone the account cannot move to now (a read: `rebind` decides under locks)."""
+async def check_bindable(
+    uow: Uow, account: Account, phone: str, *, code_id: int, field: str = "newPhone", code_field: str = "newPhoneCode"
+) -> None:
+    """Refuse a phone the account cannot move to now (a read: `rebind` decides under locks).
+
+    `code_id` is the phone's code, already checked: each refusal costs one of its tries (and raises
+    CODE_ATTEMPTS_EXHAUSTED instead once none is left), so one code answers at most 5 times."""
     if account.kind == "portal":
         if await repo.portal_account_by_phone(uow, phone) is not None:  # REG-4
-            raise _portal_taken(field)
+            raise await codes.refused_after_code(uow, code_id, _portal_taken(field), code_field)
     elif await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:  # REG-3
-        raise quota_reached(field)
+        raise await codes.refused_after_code(uow, code_id, quota_reached(field), code_field)
 
 
-async def rebind(uow: Uow, account: Account, phone: str, field: str | None = "newPhone") -> str:
-    """Make `phone` the account's bound phone, or refuse and change nothing; returns the old phone."""
+async def rebind(
+    uow: Uow,
+    account: Account,
+    phone: str,
+    field: str | None = "newPhone",
+    *,
+    code_id: int | None = None,
+    code_field: str = "newPhoneCode",
+) -> str:
+    """Make `phone` the account's bound phone, or refuse and change nothing; returns the old phone.
+
+    With `code_id` (the owner's change, its new-phone code checked), a REG-3 / REG-4 refusal costs one
+    of the code's tries, as in `check_bindable`; a reviewer's approval passes none."""
     current = await repo.get_for_update(uow, account.id)  # the account as it is now, locked
     assert current is not None, account.id
     if current.phone == phone:
@@ -52,14 +73,18 @@ async def rebind(uow: Uow, account: Account, phone: str, field: str | None = "ne
         await repo.lock_phone(uow, phone)
         # REG-4: one live portal account per phone, checked with the phone locked.
         if await repo.portal_account_by_phone(uow, phone) is not None:
-            raise _portal_taken(field)
+            raise await _refused(uow, _portal_taken(field), code_id, code_field)
     else:
         for locked in sorted((old, phone)):
             await repo.lock_phone(uow, locked)
         # REG-3: at most 10 cloud accounts per phone; the count follows the bound phone.
         if not await repo.take_cloud_slot(uow, phone):
-            raise quota_reached(field)
+            raise await _refused(uow, quota_reached(field), code_id, code_field)
         await repo.release_cloud_slot(uow, old)
     current.phone = phone
     await uow.session.flush()
     return old
+
+
+async def _refused(uow: Uow, error: ServiceError, code_id: int | None, code_field: str) -> ServiceError:
+    return error if code_id is None else await codes.refused_after_code(uow, code_id, error, code_field)

@@ -238,15 +238,7 @@ async def _registration_gate(uow: Uow, registration: _Registration) -> int:
 
 
 async def _refused_after_code(uow: Uow, code_id: int, error: ServiceError) -> ServiceError:
-    remaining = await codes.count_refusal(uow, code_id)
-    tries = f"{remaining} tries left with this code" if remaining else "the code is now void; request a new one"
-    return ServiceError(
-        error.code,
-        f"{error.message.rstrip('.')}; {tries}.",
-        error.field,
-        persist=True,  # the counted try stays
-        attempts_remaining=remaining,
-    )
+    return await codes.refused_after_code(uow, code_id, error)
 
 
 async def _create_cloud_account(uow: Uow, registration: _Registration, password_hash: str) -> Account:
@@ -506,7 +498,11 @@ def _current_password_locked(until: datetime, now: datetime, *, persist: bool) -
 async def change_phone(
     uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_code: str, step_up_token: str | None
 ) -> Account:
-    """PROF-2: a code to the current phone (the SMS step-up grant), then one to the new phone."""
+    """PROF-2: a code to the current phone (the SMS step-up grant), then one to the new phone.
+
+    Whether the new phone has accounts (REG-3, REG-4) is told only after its code was found right, and
+    each such answer costs one of the code's tries: the account learns nothing about a phone it does
+    not hold, whatever grant it has."""
     account, session_id = viewer.account, viewer.session_id
     phone = _required_phone(new_phone, "newPhone")
     if phone == account.phone:
@@ -514,14 +510,17 @@ async def change_phone(
     codes.check_format(new_phone_code, "newPhoneCode")
     # The grant first (checked, not yet used): without it nothing below is revealed or counted.
     await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True, consume=False)
-    # REG-3 / REG-4 refuse a phone the account cannot move to before the code is spent.
-    await phones.check_bindable(uow, account, phone)
-    # A wrong code is committed (counted, CODE-2), so the grant is used only once the code is right.
-    await codes.verify(
+    # Then the new phone's code (CODE-2: a wrong one is counted and committed), before anything about
+    # the phone's other accounts is answered; it is used only once the change is decided.
+    code_id = await codes.check(
         uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
     )
+    # REG-3 / REG-4: a phone the account cannot move to, each refusal a counted try of the code.
+    await phones.check_bindable(uow, account, phone, code_id=code_id)
+    old = await phones.rebind(uow, account, phone, code_id=code_id)  # REG-3 / REG-4, atomically
+    await codes.use(uow, code_id, "newPhoneCode")  # CODE-2: single use
+    # The grant is used only by a change that happens (a refusal above leaves it for another phone).
     await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True)
-    old = await phones.rebind(uow, account, phone)  # REG-3 / REG-4, atomically
     await uow.deps.notifier.send(
         uow,
         channel="sms",
@@ -550,10 +549,11 @@ async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up
     # The grant first (checked, not yet used): without it nothing below is revealed or counted.
     await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
     # Then the code sent to that address (a counted wrong code must not use up the grant): only the
-    # address's holder learns whether another account has it.
+    # address's holder learns whether another account has it, and each such answer costs one of the
+    # code's tries, as for a taken username (REG-2) or a phone with accounts (PROF-2).
     code_id = await codes.check(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
     if await repo.email_in_use(uow, address.lower(), except_account_id=account.id):
-        raise _email_taken()
+        raise await _refused_after_code(uow, code_id, _email_taken())
     await codes.use(uow, code_id)
     await mfa.require_step_up(uow, account, session_id, step_up_token)
     account.email = address

@@ -126,10 +126,15 @@ async def file_phone_rebind(
     codes.check_format(new_phone_code, "newPhoneCode")
     kind, documents = await _materials(uow, account.id, materials)
     await _refuse_if_open(uow, account.id, KIND, "A phone-rebind appeal is already under review.")
-    await phones.check_bindable(uow, account, phone)  # REG-3 / REG-4, before the code is spent
-    await codes.verify(
+    # The new phone's code (CODE-2: a wrong one is counted and committed) before anything about the
+    # phone's other accounts is answered, so only its holder learns whether it has any.
+    code_id = await codes.check(
         uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
     )
+    # REG-3 / REG-4: a phone the account could not move to is refused before the code is used, each
+    # refusal a counted try of the code (approval decides again with `phones.rebind`).
+    await phones.check_bindable(uow, account, phone, code_id=code_id)
+    await codes.use(uow, code_id, "newPhoneCode")  # CODE-2: single use
     return await _submit(uow, account.id, KIND, kind, documents, new_phone=phone)
 
 

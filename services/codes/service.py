@@ -256,6 +256,22 @@ async def count_refusal(uow: Uow, code_id: int, field: str = "code") -> int:
     return MAX_WRONG_ENTRIES - attempts
 
 
+async def refused_after_code(uow: Uow, code_id: int, error: ServiceError, code_field: str = "code") -> ServiceError:
+    """`error`, for a request whose code was right but which is refused for a reason a caller could
+    probe (a taken username, a phone that has accounts): one of the code's tries is counted
+    (`count_refusal`), the message says how many are left, and the refusal persists so the count stays.
+    Raises CODE_ATTEMPTS_EXHAUSTED on `code_field`, without telling `error`, once no try was left."""
+    remaining = await count_refusal(uow, code_id, code_field)
+    tries = f"{remaining} tries left with this code" if remaining else "the code is now void; request a new one"
+    return ServiceError(
+        error.code,
+        f"{error.message.rstrip('.')}; {tries}.",
+        error.field,
+        persist=True,  # the counted try stays
+        attempts_remaining=remaining,
+    )
+
+
 def _exhausted(field: str) -> ServiceError:
     return ServiceError(
         CodeErrorCode.CODE_ATTEMPTS_EXHAUSTED,

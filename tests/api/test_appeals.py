@@ -10,18 +10,20 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from models.accounts import Account
+from models.accounts import Account, PhoneQuota
 from models.appeals import Appeal
-from models.codes import OutboxMessage
+from models.codes import OneTimeCode, OutboxMessage
 from models.review import Reviewer, ReviewItem
 from services.appeals import service as appeals
 from services.clock import SHANGHAI
 from services.review import service as review
 from services.review.kinds import RejectReason
 from services.verification import subject
-from tests.helpers import gql, last_code, mutate, registered_and_signed_in, send_code
+from tests.helpers import gql, last_code, mutate, registered_and_signed_in, send_code, sms_sign_in
 
 OLD_PHONE, NEW_PHONE = "13700000001", "13900000009"
+FREE_PHONE = "13900000008"
+BOUND_ANSWER = {"portal": "PHONE_HAS_PORTAL_ACCOUNT", "cloud": "PHONE_QUOTA_REACHED"}
 PERSON = ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF")
 ENTERPRISE = ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER")
 APPEAL = "appeal { id status dueAt newPhoneMasked requiredMaterials moreMaterialMessage rejectReason }"
@@ -43,6 +45,10 @@ async def _upload(client, token: str) -> str:
 
 async def _materials(client, token: str, roles=PERSON) -> list[dict]:
     return [{"role": role, "uploadId": await _upload(client, token)} for role in roles]
+
+
+def _wrong(code: str) -> str:
+    return "000000" if code != "000000" else "111111"
 
 
 async def _file(client, token: str, materials: list[dict], code: str | None = None) -> dict:
@@ -201,3 +207,107 @@ async def test_apl_2_more_material_then_answer_then_reject(client, db, run, lead
     assert done["viewer"]["phone"] == "+86" + OLD_PHONE
     assert done["viewer"]["appeals"]["edges"][0]["node"] == {"status": "REJECTED", "rejectReason": "MATERIAL_MISMATCH"}
     assert appeals.KIND == "phone_rebind"
+
+
+async def _filer_and_bound_phone(client, db, clock, kind: str) -> str:
+    """NEW_PHONE has accounts a `kind` account cannot join (REG-4: a portal account; REG-3: 10 cloud
+    accounts); the signed-in filer, of `kind`, is bound to OLD_PHONE. Returns the filer's session token."""
+    if kind == "portal":
+        assert (await sms_sign_in(client, NEW_PHONE))["errors"] == []
+        signed_in = await sms_sign_in(client, OLD_PHONE)
+        assert signed_in["errors"] == []
+        return str(signed_in["token"])
+    async with db.write_sessions() as s:
+        s.add_all(
+            Account(kind="cloud", status="active", phone="+86" + NEW_PHONE, username=f"full{i:02d}",
+                    username_key=f"full{i:02d}", idle_timeout_minutes=60, op_protection_sms=True,
+                    op_protection_totp=False, login_protection_sms=False, login_protection_totp=False,
+                    created_at=clock.now())
+            for i in range(10)
+        )  # fmt: skip
+        s.add(PhoneQuota(phone="+86" + NEW_PHONE, cloud_accounts=10))
+        await s.commit()
+    return await registered_and_signed_in(client, "alice01", OLD_PHONE)
+
+
+async def _file_for(client, token: str, phone: str, code: str, materials: list[dict]) -> dict:
+    return await mutate(
+        client,
+        "phoneRebindAppealFile",
+        {"newPhone": phone, "newPhoneCode": code, "materials": materials},
+        APPEAL,
+        token,
+    )
+
+
+async def _nothing_filed(db) -> bool:
+    async with db.read_sessions() as s:
+        return list(await s.scalars(select(Appeal))) == [] and list(await s.scalars(select(ReviewItem))) == []
+
+
+async def _phones_and_quotas(db) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    async with db.read_sessions() as s:
+        accounts = [(a.kind, a.phone) for a in await s.scalars(select(Account).order_by(Account.id))]
+        quotas = {q.phone: q.cloud_accounts for q in await s.scalars(select(PhoneQuota))}
+    return accounts, quotas
+
+
+@pytest.mark.parametrize("kind", ["portal", "cloud"])
+async def test_apl_2_reg_3_reg_4_without_its_code_a_phone_with_accounts_answers_like_a_free_one(
+    client, db, clock, kind: str
+) -> None:
+    # Given a phone the filer could not move to because of its accounts, and the filer's materials
+    token = await _filer_and_bound_phone(client, db, clock, kind)
+    materials = await _materials(client, token)
+    before = await _phones_and_quotas(db)
+    # When appeals to that phone and to a free one are filed, again and again, with a made-up code
+    filed = {
+        phone: [await _file_for(client, token, phone, "000000", materials) for _ in range(3)]
+        for phone in (NEW_PHONE, FREE_PHONE)
+    }
+    # Then both phones get the same answers, word for word: the code is wrong
+    assert [r["errors"] for r in filed[NEW_PHONE]] == [r["errors"] for r in filed[FREE_PHONE]]
+    assert [(e["code"], e["field"]) for e in filed[NEW_PHONE][0]["errors"]] == [("CODE_INVALID", "newPhoneCode")]
+    # And with a code sent to each phone (the filer holds neither), a wrong one is answered alike
+    for phone in (NEW_PHONE, FREE_PHONE):
+        assert (await send_code(client, "PHONE_CHANGE_NEW", phone=phone, token=token))["errors"] == []
+    wrong = {
+        phone: await _file_for(client, token, phone, _wrong(await last_code(client, phone)), materials)
+        for phone in (NEW_PHONE, FREE_PHONE)
+    }
+    assert wrong[NEW_PHONE]["errors"] == wrong[FREE_PHONE]["errors"]
+    assert [(e["code"], e["attemptsRemaining"]) for e in wrong[NEW_PHONE]["errors"]] == [("CODE_INVALID", 4)]
+    # And nothing was filed or moved
+    assert await _nothing_filed(db)
+    assert await _phones_and_quotas(db) == before
+
+
+@pytest.mark.parametrize("kind", ["portal", "cloud"])
+async def test_apl_2_reg_3_reg_4_with_its_code_a_phone_with_accounts_is_told_at_most_five_times(
+    client, db, clock, kind: str
+) -> None:
+    # Given a phone the filer could not move to because of its accounts, the materials and the phone's code
+    token = await _filer_and_bound_phone(client, db, clock, kind)
+    materials = await _materials(client, token)
+    assert (await send_code(client, "PHONE_CHANGE_NEW", phone=NEW_PHONE, token=token))["errors"] == []
+    code = await last_code(client, NEW_PHONE)
+    before = await _phones_and_quotas(db)
+    # When the appeal is filed five times with the right code
+    told = [await _file_for(client, token, NEW_PHONE, code, materials) for _ in range(5)]
+    # Then each answer says why, and each costs one of the code's five tries
+    assert [[(e["code"], e["field"]) for e in r["errors"]] for r in told] == [[(BOUND_ANSWER[kind], "newPhone")]] * 5
+    assert [r["errors"][0]["attemptsRemaining"] for r in told] == [4, 3, 2, 1, 0]
+    # And a sixth is answered only as a void code
+    sixth = await _file_for(client, token, NEW_PHONE, code, materials)
+    assert [(e["code"], e["field"]) for e in sixth["errors"]] == [("CODE_ATTEMPTS_EXHAUSTED", "newPhoneCode")]
+    # And nothing was filed or moved, and the code is void but unused
+    assert await _nothing_filed(db)
+    assert await _phones_and_quotas(db) == before
+    async with db.read_sessions() as s:
+        [row] = list(await s.scalars(select(OneTimeCode).where(OneTimeCode.purpose == "PHONE_CHANGE_NEW")))
+    assert (row.attempts, row.consumed_at) == (5, None)
+    # And the same materials file an appeal to a free phone
+    assert (await send_code(client, "PHONE_CHANGE_NEW", phone=FREE_PHONE, token=token))["errors"] == []
+    free = await _file_for(client, token, FREE_PHONE, await last_code(client, FREE_PHONE), materials)
+    assert free["errors"] == []
+    assert free["appeal"]["newPhoneMasked"] == "139****0008"

@@ -388,13 +388,133 @@ async def test_prof_2_portal_account_cannot_move_to_a_phone_with_a_portal_accoun
     async with db.read_sessions() as s:
         phones = sorted(a.phone for a in await s.scalars(select(Account).where(Account.kind == "portal")))
     assert phones == ["+8613800000011", "+8613800000022"]
+    # And the code is not used, but the answer cost one of its tries (the phone's holder may ask again)
     [row] = await _codes(db, "+8613800000011", "PHONE_CHANGE_NEW")
-    assert (row.attempts, row.consumed_at) == (0, None)
+    assert (row.attempts, row.consumed_at) == (1, None)
+    assert result["errors"][0]["attemptsRemaining"] == 4
     # And the step-up token still works for a free phone
     free = "13800000033"
     code = await _new_phone_code(client, token, free)
     assert (await _change_phone(client, token, free, code, step_up_token))["errors"] == []
     assert (await _viewer(client, token))["phone"] == "+8613800000033"
+
+
+BOUND, MINE, FREE = "13800000011", "13800000022", "13800000033"
+BOUND_ANSWER = {"portal": "PHONE_HAS_PORTAL_ACCOUNT", "cloud": "PHONE_QUOTA_REACHED"}
+
+
+async def _ten_cloud_accounts_on(db: Database, clock: ManualClock, phone_e164: str) -> None:
+    """REG-3's limit reached: 10 cloud accounts bound to the phone, counted 10 times."""
+    async with db.write_sessions() as s:
+        s.add_all(
+            Account(kind="cloud", status="active", phone=phone_e164, username=f"full{i:02d}",
+                    username_key=f"full{i:02d}", idle_timeout_minutes=60, op_protection_sms=True,
+                    op_protection_totp=False, login_protection_sms=False, login_protection_totp=False,
+                    created_at=clock.now())
+            for i in range(10)
+        )  # fmt: skip
+        s.add(PhoneQuota(phone=phone_e164, cloud_accounts=10))
+        await s.commit()
+
+
+async def _prober_and_bound_phone(client: httpx.AsyncClient, db: Database, clock: ManualClock, kind: str) -> str:
+    """BOUND has accounts a `kind` account cannot join (REG-4: a portal account; REG-3: 10 cloud
+    accounts); the signed-in prober, of `kind`, is bound to MINE. Returns the prober's session token."""
+    if kind == "portal":
+        assert (await sms_sign_in(client, BOUND))["errors"] == []
+        signed_in = await sms_sign_in(client, MINE)
+        assert signed_in["errors"] == []
+        return str(signed_in["token"])
+    await _ten_cloud_accounts_on(db, clock, "+86" + BOUND)
+    return await registered_and_signed_in(client, "alice01", MINE)
+
+
+async def _phones_and_quotas(db: Database) -> tuple[list[tuple[str, str, str | None]], dict[str, int]]:
+    async with db.read_sessions() as s:
+        accounts = [(a.kind, a.phone, a.username) for a in await s.scalars(select(Account).order_by(Account.id))]
+        quotas = {q.phone: q.cloud_accounts for q in await s.scalars(select(PhoneQuota))}
+    return accounts, quotas
+
+
+@pytest.mark.parametrize("kind", ["portal", "cloud"])
+async def test_prof_2_reg_3_reg_4_without_its_code_a_phone_with_accounts_answers_like_a_free_one(
+    client, db: Database, clock: ManualClock, kind: str
+) -> None:
+    # Given a phone the prober cannot move to because of its accounts, and a prober with one grant
+    token = await _prober_and_bound_phone(client, db, clock, kind)
+    grant = await step_up(client, token, MINE)
+    before = await _phones_and_quotas(db)
+    # When it asks about that phone and a free one, again and again, with a made-up code
+    asked = {
+        phone: [await _change_phone(client, token, phone, "000000", grant) for _ in range(3)] for phone in (BOUND, FREE)
+    }
+    # Then both phones get the same answers, word for word: the code is wrong, nothing is counted
+    assert [r["errors"] for r in asked[BOUND]] == [r["errors"] for r in asked[FREE]]
+    assert _errors(asked[BOUND][0]) == [("CODE_INVALID", "newPhoneCode")]
+    # When it has a PHONE_CHANGE_NEW code sent to each phone (it holds neither) and enters a wrong one
+    for phone in (BOUND, FREE):
+        assert (await send_code(client, "PHONE_CHANGE_NEW", phone=phone, token=token))["errors"] == []
+    bound = await _change_phone(client, token, BOUND, _wrong(await last_code(client, BOUND)), grant)
+    free = await _change_phone(client, token, FREE, _wrong(await last_code(client, FREE)), grant)
+    # Then again the same answer for both: a wrong code, counted on each phone's code alike
+    assert bound["errors"] == free["errors"]
+    assert [(e["code"], e["field"], e["attemptsRemaining"]) for e in bound["errors"]] == [
+        ("CODE_INVALID", "newPhoneCode", 4)
+    ]
+    # And nothing else moved: every account's phone, the REG-3 counts, the grant, no notice
+    assert await _phones_and_quotas(db) == before
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert "PHONE_CHANGED" not in await _purposes(client, MINE)
+
+
+@pytest.mark.parametrize("kind", ["portal", "cloud"])
+async def test_prof_2_reg_3_reg_4_with_its_code_a_phone_with_accounts_is_told_at_most_five_times(
+    client, db: Database, clock: ManualClock, kind: str
+) -> None:
+    # Given a phone the account cannot move to because of its accounts, a grant, and the phone's code
+    token = await _prober_and_bound_phone(client, db, clock, kind)
+    grant = await step_up(client, token, MINE)
+    code = await _new_phone_code(client, token, BOUND)
+    before = await _phones_and_quotas(db)
+    # When the move is asked five times with the right code
+    told = [await _change_phone(client, token, BOUND, code, grant) for _ in range(5)]
+    # Then each answer says why, and each costs one of the code's five tries
+    assert [_errors(r) for r in told] == [[(BOUND_ANSWER[kind], "newPhone")]] * 5
+    assert [r["errors"][0]["attemptsRemaining"] for r in told] == [4, 3, 2, 1, 0]
+    assert told[-1]["errors"][0]["message"].endswith("; the code is now void; request a new one.")
+    # And a sixth is answered only as a void code
+    sixth = await _change_phone(client, token, BOUND, code, grant)
+    assert _errors(sixth) == [("CODE_ATTEMPTS_EXHAUSTED", "newPhoneCode")]
+    # And nothing else moved: the code is void but unused, every account keeps its phone, the REG-3
+    # counts are as they were, the grant is unused and nobody was told anything
+    [row] = await _codes(db, "+86" + BOUND, "PHONE_CHANGE_NEW")
+    assert (row.attempts, row.consumed_at) == (5, None)
+    assert await _phones_and_quotas(db) == before
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert "PHONE_CHANGED" not in await _purposes(client, MINE)
+    # And the same grant still moves the account to a free phone
+    assert (await _change_phone(client, token, FREE, await _new_phone_code(client, token, FREE), grant))["errors"] == []
+    assert (await _viewer(client, token))["phone"] == "+86" + FREE
+
+
+@pytest.mark.slow
+async def test_prof_2_reg_4_sixty_simultaneous_probes_with_one_code_get_five_answers(
+    client, db: Database, clock: ManualClock
+) -> None:
+    # Given a portal account, another portal account's phone, a grant and that phone's code
+    token = await _prober_and_bound_phone(client, db, clock, "portal")
+    grant = await step_up(client, token, MINE)
+    code = await _new_phone_code(client, token, BOUND)
+    # When 60 moves to that phone are asked at once with the code
+    results = await asyncio.gather(*[_change_phone(client, token, BOUND, code, grant) for _ in range(60)])
+    # Then exactly five are told the phone has a portal account; the rest find the code void
+    answers = [_errors(r) for r in results]
+    assert answers.count([("PHONE_HAS_PORTAL_ACCOUNT", "newPhone")]) == 5
+    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", "newPhoneCode")]) == 55
+    [row] = await _codes(db, "+86" + BOUND, "PHONE_CHANGE_NEW")
+    assert (row.attempts, row.consumed_at) == (5, None)
+    assert (await _viewer(client, token))["phone"] == "+86" + MINE
+    assert [g.consumed_at for g in await _grants(db)] == [None]
 
 
 # --- PROF-3 -------------------------------------------------------------------------------------
@@ -465,6 +585,33 @@ async def test_prof_3_email_of_another_account_is_taken(client, db: Database) ->
     assert [g.consumed_at for g in await _grants(db)][-1] is None
     code = await _email_code(client, bob, "bob@example.com")
     assert (await _bind_email(client, bob, "bob@example.com", code, step_up_token))["errors"] == []
+
+
+async def test_prof_3_each_taken_answer_costs_one_of_the_codes_tries(client, db: Database, clock: ManualClock) -> None:
+    # Given alice bound alice@example.com, and bob with a step-up and a code sent to that address
+    alice = await registered_and_signed_in(client, "alice01", PHONE)
+    code = await _email_code(client, alice, "alice@example.com")
+    assert (await _bind_email(client, alice, "alice@example.com", code, await step_up(client, alice, PHONE)))[
+        "errors"
+    ] == []
+    bob = await registered_and_signed_in(client, "bob0001", "13900000009")
+    step_up_token = await step_up(client, bob, "13900000009")
+    clock.advance(seconds=60)  # CODE-3: one code per address and purpose a minute
+    code = await _email_code(client, bob, "alice@example.com")
+    # When bob binds it five times with that code
+    told = [await _bind_email(client, bob, "alice@example.com", code, step_up_token) for _ in range(5)]
+    # Then each says the address is taken and costs one of the code's tries
+    assert [_errors(r) for r in told] == [[("EMAIL_TAKEN", "email")]] * 5
+    assert [r["errors"][0]["attemptsRemaining"] for r in told] == [4, 3, 2, 1, 0]
+    # And a sixth is answered only as a void code; the code is unused, bob unbound, his grant unused
+    assert _errors(await _bind_email(client, bob, "alice@example.com", code, step_up_token)) == [
+        ("CODE_ATTEMPTS_EXHAUSTED", "code")
+    ]
+    [_, row] = await _codes(db, "alice@example.com", "EMAIL_BIND")
+    assert (row.attempts, row.consumed_at) == (5, None)
+    assert (await _account(db, "bob0001")).email is None
+    assert (await _account(db, "alice01")).email == "alice@example.com"
+    assert [g.consumed_at for g in await _grants(db)][-1] is None
 
 
 async def test_prof_3_whether_an_address_is_taken_is_not_told_without_its_code(client, db: Database) -> None:

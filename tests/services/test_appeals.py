@@ -5,13 +5,14 @@ approve at once, on both engines; a refused approval changes nothing and leaves 
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from models.accounts import Account, PhoneQuota
 from models.appeals import Appeal
-from models.codes import OutboxMessage
+from models.codes import OneTimeCode, OutboxMessage
 from models.review import ReviewAuditEntry, Reviewer, ReviewItem
 from services.accounts import phones
 from services.appeals import service as appeals
@@ -168,9 +169,9 @@ async def test_reg_3_prof_2_apl_2_the_phone_change_and_the_approval_move_phones_
     calls: list[tuple[int, str]] = []
     rebind = phones.rebind
 
-    async def recorded(uow, account, phone, field="newPhone"):
+    async def recorded(uow, account, phone, field="newPhone", **counted_against):
         calls.append((account.id, phone))
-        return await rebind(uow, account, phone, field)
+        return await rebind(uow, account, phone, field, **counted_against)
 
     monkeypatch.setattr(phones, "rebind", recorded)
     # When an owner changes their phone (accountPhoneChange) and a reviewer approves an appeal
@@ -210,9 +211,50 @@ async def test_reg_3_prof_2_apl_2_the_eleventh_account_is_refused_the_same_way_b
     )
     with pytest.raises(ServiceError) as approval:
         await run(review.approve, reviewer, item_id)
-    # Then both are refused with REG-3's code and message
+    # Then both are refused with REG-3's code and message; the owner's answer, which came after the new
+    # phone's code was found right, cost one of its tries and says so
     [error] = changed["errors"]
-    assert (error["code"], error["message"], error["field"]) == ("PHONE_QUOTA_REACHED", QUOTA_MESSAGE, "newPhone")
+    assert (error["code"], error["message"], error["field"]) == (
+        "PHONE_QUOTA_REACHED",
+        QUOTA_MESSAGE.rstrip(".") + "; 4 tries left with this code.",
+        "newPhone",
+    )
     assert (approval.value.code.value, approval.value.message) == ("PHONE_QUOTA_REACHED", QUOTA_MESSAGE)
     async with db.read_sessions() as s:
         assert await s.scalar(select(PhoneQuota.cloud_accounts).where(PhoneQuota.phone == NEW_PHONE)) == 10
+
+
+async def _rebind_with_code(uow: Uow, account_id: int, code_id: int) -> str:
+    account = await uow.session.get(Account, account_id)
+    assert account is not None
+    return await phones.rebind(uow, account, NEW_PHONE, code_id=code_id)
+
+
+async def test_reg_3_prof_2_a_refusal_by_rebind_after_the_new_phones_code_costs_one_of_its_tries(
+    db, run, clock
+) -> None:
+    # Given a full phone, an account that wants to move onto it, and the phone's PHONE_CHANGE_NEW code
+    await run(seed_rebind_appeals, count=1, already_on_phone=10, claim=False)
+    async with db.write_sessions() as s:
+        mover = await s.scalar(select(Account.id).where(Account.username == "mover0"))
+        code = OneTimeCode(channel="sms", destination=NEW_PHONE, purpose="PHONE_CHANGE_NEW", code_hash="h",
+                           attempts=0, created_at=clock.now(), expires_at=clock.now() + timedelta(minutes=5))  # fmt: skip
+        s.add(code)
+        await s.commit()
+        code_id = code.id
+    before = await _state(db)
+    # When `rebind` refuses the owner's move (as when a concurrent move took the last slot after the
+    # early check), with the code checked
+    with pytest.raises(ServiceError) as refused:
+        await run(_rebind_with_code, mover, code_id)
+    # Then the refusal cost one of the code's tries, which stays, and nothing else changed
+    assert (refused.value.code.value, refused.value.attempts_remaining, refused.value.persist) == (
+        "PHONE_QUOTA_REACHED",
+        4,
+        True,
+    )
+    async with db.read_sessions() as s:
+        row = await s.get(OneTimeCode, code_id)
+    assert row is not None
+    assert (row.attempts, row.consumed_at) == (1, None)
+    assert await _state(db) == before
