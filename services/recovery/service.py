@@ -183,15 +183,21 @@ class _ResetGate:
     ticket_id: int
     account_id: int
     code_id: int
+    # The account's data the new password is judged against (REG-7), read once the code was right.
+    username: str | None
+    phone: str
+    email: str | None
+    names: tuple[str | None, ...]
 
 
 async def password_reset_complete(
     tx: Transactions, ticket_token: str, code: str, new_password: str
 ) -> Account | ServiceError:
     """Set the new password and end every session (AUTH-4), in steps: the checks that need no state;
-    a short write that checks and counts the code and only then judges the new password against the
-    account (REC-1: before the code, nothing may depend on the account's data); the hash, outside any
-    transaction; a short write that uses the code and the ticket and stores the hash."""
+    a short write that checks and counts the code and only then compares the new password with the
+    account's username and phone (REC-1: before the code, nothing may depend on the account's data);
+    the password's strength and the hash, outside any transaction; a short write that uses the code and
+    the ticket and stores the hash."""
     try:
         accounts.check_password_length(new_password, field="newPassword")  # REG-7, the input alone
         codes.check_format(code)
@@ -201,6 +207,20 @@ async def password_reset_complete(
     if isinstance(gate, ServiceError):
         return gate
     await tx.release()
+    try:
+        # REG-7 against the account, after the code. Its holder has the bound phone, which shows this
+        # account's login names anyway (REC-2), so a refusal here costs nothing: the code stays usable
+        # for a better password.
+        await accounts.check_password_strength(
+            new_password,
+            username=gate.username,
+            phone=gate.phone,
+            email=gate.email,
+            names=gate.names,
+            field="newPassword",
+        )
+    except ServiceError as err:
+        return err
     password_hash = await tx.deps.hasher.hash(new_password)
     return await tx.write(_reset_apply, gate, password_hash)
 
@@ -213,18 +233,17 @@ async def _reset_gate(uow: Uow, ticket_token: str, code: str, new_password: str)
         raise await _wrong_code_for_no_account(uow, ticket)
     # The code first, checked and counted (CODE-2)...
     code_id = await codes.check(uow, destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, code=code)
-    # ... then REG-7 against the account. Its holder has the bound phone, which shows this account's
-    # login names anyway (REC-2), so a refusal here costs nothing: the code stays usable for a better
-    # password.
-    accounts.check_password(
-        new_password,
-        username=account.username,
-        phone=account.phone,
-        email=account.email,
-        names=(account.contact_name, account.company_name),
-        field="newPassword",
+    # ... then REG-7's rules against the account (zxcvbn follows outside this transaction).
+    accounts.check_password_rules(new_password, username=account.username, phone=account.phone, field="newPassword")
+    return _ResetGate(
+        ticket.id,
+        account.id,
+        code_id,
+        account.username,
+        account.phone,
+        account.email,
+        (account.contact_name, account.company_name),
     )
-    return _ResetGate(ticket.id, account.id, code_id)
 
 
 async def _code_sent(uow: Uow, phone: str) -> bool:

@@ -24,6 +24,7 @@ from tests.helpers import (
     registered_and_signed_in,
     sign_in,
     sms_sign_in,
+    watched_strength,
 )
 
 PHONE = "13700000001"
@@ -605,6 +606,27 @@ async def test_rec_1_a_phone_that_got_no_code_answers_like_an_unknown_name(
             tries_left,
         )
     assert await _sent(db) == sent
+
+
+async def test_rec_1_zxcvbn_runs_after_the_code_on_its_own_thread_with_no_transaction_held(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a reset started, and zxcvbn watched
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    started = await _reset_start(client, "alice01")
+    code = await last_code(client, PHONE)
+    judged = watched_strength(monkeypatch, db)
+    # When a wrong code comes with a hostile password, zxcvbn does not run
+    wrong = await _reset_complete(client, started["ticket"], _wrong(code), "1|7!" * 8)
+    assert _errors(wrong) == [("CODE_INVALID", "code")]
+    assert judged.calls == 0
+    # When the right code comes with a good password
+    assert (await _reset_complete(client, started["ticket"], code))["success"] is True
+    # Then the password was judged once, off the event loop's thread, while the request held no write
+    # transaction (nor this process's write queue) and no database connection
+    assert judged.calls == 1
+    assert judged.threads == {"zxcvbn_0"}
+    assert (judged.inside_write, judged.queue_held, judged.connections_held) == (0, 0, [0])
 
 
 @pytest.mark.slow
