@@ -80,7 +80,10 @@ class RecoveryTicket(Base):
     # REC-1: the canonical login name typed, so an unknown name gets the same password checks.
     login_name: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # REC-1: the code this ticket's own start sent; None when it sent none (an unknown name, or the
+    # phone's send limits), and then no code completes the ticket.
+    code_id: Mapped[int | None] = mapped_column(ForeignKey("one_time_codes.id", ondelete="SET NULL"))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # wrong codes entered on this ticket
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime]
     consumed_at: Mapped[datetime | None]

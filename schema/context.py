@@ -21,7 +21,7 @@ from services.database import Database, run_write
 from services.errors import ServiceError
 from services.security import bearer_token
 from services.uow import Deps, Uow
-from services.viewer import Viewer
+from services.viewer import SIGN_IN_FIRST, Viewer
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -84,7 +84,7 @@ class Context:
         async def call(uow: Uow) -> T:
             viewer = await auth.authenticate(uow, bearer)
             if viewer is None:
-                raise ServiceError(unauthenticated, "Sign in first: the session is missing or has expired.", None)
+                raise ServiceError(unauthenticated, SIGN_IN_FIRST, None)
             if viewer.needs_touch:
                 await auth.touch(uow, viewer.session_id)
             return await fn(uow, viewer, *args, **kwargs)
@@ -105,7 +105,7 @@ class Context:
         async def call(uow: Uow) -> T:
             viewer = await auth.authenticate(uow, bearer) or await auth.challenge_viewer(uow, bearer, client)
             if viewer is None:
-                raise ServiceError(unauthenticated, "Sign in first: the session is missing or has expired.", None)
+                raise ServiceError(unauthenticated, SIGN_IN_FIRST, None)
             return await fn(uow, viewer, *args, **kwargs)
 
         return await self.write(call)

@@ -44,6 +44,10 @@ class ViewerTransactions(Transactions, Protocol):
     """`Transactions` of a signed-in caller (the GraphQL context): each write authenticates the session
     again inside its transaction, so a session ended between two steps ends the use case."""
 
+    async def auth(self) -> Viewer | None:
+        """The signed-in caller as a read sees it (no write transaction), or None without a live session:
+        for a step that needs the account's data before the first write (and outside any transaction)."""
+
     async def write_viewer(
         self,
         unauthenticated: Enum,

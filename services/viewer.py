@@ -7,6 +7,8 @@ from datetime import datetime
 
 from models.accounts import Account
 
+SIGN_IN_FIRST = "Sign in first: the session is missing or has expired."  # the answer without a live session
+
 
 @dataclass(frozen=True, slots=True)
 class Viewer:

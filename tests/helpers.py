@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import re
+import threading
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
 from typing import Any
 
 import httpx
+import pytest
 
+from services.accounts import strength
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, AgreementKind
 from services.accounts.agreements import STUDENT_AGREEMENTS as STUDENT_KINDS
 from services.database import Database
@@ -171,11 +174,18 @@ def watched_hasher(app: Any, db: Database) -> WatchedHasher:
     (the edges' `run_write` opens them)."""
     hasher = WatchedHasher(app.state.deps.hasher, db)
     app.state.deps = dataclasses.replace(app.state.deps, hasher=hasher)
+    _mark_write_sessions(db, hasher)
+    return hasher
+
+
+def _mark_write_sessions(db: Database, counter: Any) -> None:
+    """Set `_IN_WRITE` in every task while it holds one of `db`'s write sessions, and count them in
+    `counter.write_sessions`."""
     sessions = db.write_sessions
 
     @contextlib.asynccontextmanager
     async def marked() -> AsyncIterator[Any]:
-        hasher.write_sessions += 1
+        counter.write_sessions += 1
         token = _IN_WRITE.set(True)
         try:
             async with sessions() as session:
@@ -184,4 +194,36 @@ def watched_hasher(app: Any, db: Database) -> WatchedHasher:
             _IN_WRITE.reset(token)
 
     db.write_sessions = marked  # called like the sessionmaker: `async with db.write_sessions() as session`
-    return hasher
+
+
+class WatchedStrength:
+    """zxcvbn as the strength module calls it (REG-7), counting its runs and noting, for each, the thread
+    it ran on, whether its caller held a write session, whether this process's write queue was held
+    (SQLite), and how many pooled connections were checked out."""
+
+    def __init__(self, inner: Any, db: Database) -> None:
+        self.inner = inner
+        self.db = db
+        self.calls = 0
+        self.inside_write = 0
+        self.queue_held = 0
+        self.threads: set[str] = set()
+        self.connections_held: list[int] = []
+        self.write_sessions = 0
+
+    def __call__(self, password: str, user_inputs: Any = None, **kwargs: Any) -> Any:
+        self.calls += 1
+        self.inside_write += _IN_WRITE.get()
+        self.queue_held += bool(self.db.write_queue is not None and self.db.write_queue.locked())
+        self.threads.add(threading.current_thread().name)
+        self.connections_held.append(self.db.engine.pool.checkedout())
+        return self.inner(password, user_inputs=user_inputs, **kwargs)
+
+
+def watched_strength(monkeypatch: pytest.MonkeyPatch, db: Database) -> WatchedStrength:
+    """Replace zxcvbn in `services.accounts.strength` with a `WatchedStrength` around it, and mark every
+    task while it holds one of `db`'s write sessions."""
+    spy = WatchedStrength(strength.zxcvbn, db)
+    monkeypatch.setattr(strength, "zxcvbn", spy)
+    _mark_write_sessions(db, spy)
+    return spy

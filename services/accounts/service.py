@@ -32,7 +32,7 @@ from services.identifiers import national, normalize_email, normalize_phone
 from services.mfa import service as mfa
 from services.text import has_control_characters
 from services.uow import Uow
-from services.viewer import Viewer
+from services.viewer import SIGN_IN_FIRST, Viewer
 
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{3,31}$")
 PASSWORD_MIN, PASSWORD_MAX = 8, 128  # REG-7
@@ -66,19 +66,10 @@ def check_password_length(password: str, field: str = "password") -> None:
         raise ServiceError(AccountErrorCode.PASSWORD_TOO_LONG, "A password has at most 128 characters.", field)
 
 
-def check_password(
-    password: str,
-    *,
-    username: str | None,
-    phone: str | None,
-    email: str | None = None,
-    names: tuple[str | None, ...] = (),
-    field: str = "password",
-) -> None:
-    """REG-7: 8..128 characters, not the username or phone, and hard to guess (zxcvbn score >= 3) with
-    the user's own username, phone, e-mail and names as the first words tried. Compares with the
-    account's data: where those are not the caller's own input, run it only after a secret was checked
-    (REC-1)."""
+def check_password_rules(password: str, *, username: str | None, phone: str | None, field: str = "password") -> None:
+    """REG-7's cheap rules: 8..128 characters, not the username or phone. Compares with the values given:
+    where those are the account's data, not the caller's own input, run it only after a secret was
+    checked (REC-1)."""
     check_password_length(password, field)
     if username and password.lower() == username.lower():
         raise ServiceError(
@@ -88,9 +79,25 @@ def check_password(
         raise ServiceError(
             AccountErrorCode.PASSWORD_SAME_AS_PHONE, "The password must differ from the phone number.", field
         )
+
+
+async def check_password_strength(
+    password: str,
+    *,
+    username: str | None,
+    phone: str | None,
+    email: str | None = None,
+    names: tuple[str | None, ...] = (),
+    field: str = "password",
+) -> None:
+    """REG-7: hard to guess (zxcvbn score >= 3) with the user's own username, phone, e-mail and names as
+    the first words tried. Up to ~15 ms of CPU on zxcvbn's own thread (`strength.judge`): await it with
+    no transaction open, and, where a secret gates the request, only after that secret was checked and
+    counted (an anonymous caller must not get zxcvbn to run for free). Run `check_password_rules`
+    first."""
     local_part = email.partition("@")[0] if email else None
     numbers = (phone, national(phone)) if phone else ()
-    judged = strength.estimate(password, (username, *numbers, email, local_part, *names))
+    judged = await strength.judge(password, (username, *numbers, email, local_part, *names))
     if not judged.acceptable:
         advice = " ".join(filter(None, (judged.warning, *judged.suggestions)))
         raise ServiceError(
@@ -196,9 +203,9 @@ class _Registration:
 
 async def register_cloud(tx: Transactions, cmd: RegisterCommand) -> Account | ServiceError:
     """REG-2..REG-7 in steps, so nothing about other accounts is told before the code is checked and
-    no write transaction waits on argon2: the checks that need no state; a short write that checks
-    (and counts) the code, then the username and the phone's quota; the hash, outside any
-    transaction; a short write that checks again and creates the account."""
+    no write transaction waits on zxcvbn or argon2: the checks that need no state; a short write that
+    checks (and counts) the code, then the username and the phone's quota; the password's strength
+    and the hash, outside any transaction; a short write that checks again and creates the account."""
     try:
         registration = _checked_registration(cmd)
     except ServiceError as err:
@@ -207,15 +214,23 @@ async def register_cloud(tx: Transactions, cmd: RegisterCommand) -> Account | Se
     if isinstance(gate, ServiceError):
         return gate
     await tx.release()
+    try:
+        # REG-7: zxcvbn only once the code is right, so a document of aliased registrations without a
+        # code cannot make it run. A weak password leaves the code unused and uncounted: its owner
+        # corrects the password and sends the same code again.
+        await check_password_strength(cmd.password, username=registration.username, phone=registration.phone)
+    except ServiceError as err:
+        return err
     password_hash = await tx.deps.hasher.hash(cmd.password)
     return await tx.write(_create_cloud_account, registration, password_hash)
 
 
 def _checked_registration(cmd: RegisterCommand) -> _Registration:
-    """The input alone judged: a refusal here tells nothing, moves no counter and uses no code."""
+    """The input alone judged: a refusal here tells nothing, moves no counter and uses no code. REG-7's
+    cheap rules only: zxcvbn waits for the code (`register_cloud`)."""
     username = check_username(cmd.username)
     phone = _required_phone(cmd.phone)
-    check_password(cmd.password, username=username, phone=phone)  # REG-7, with the typed name and phone
+    check_password_rules(cmd.password, username=username, phone=phone)  # REG-7, with the typed name and phone
     accepted = check_agreements(cmd.agreements)  # REG-5
     code = codes.check_format(cmd.code)
     return _Registration(username, phone, code, accepted)
@@ -407,14 +422,25 @@ async def change_password(
 ) -> tuple[int, Account] | ServiceError:
     """Returns how many other sessions were ended (AUTH-4), and the account.
 
-    Three steps, like password sign-in, so no write transaction waits on argon2: a short write that checks
-    the new password and the grant and counts a try of the current password (AUTH-5), the hashes in
-    worker threads, a short write that settles the try and stores the new password.
+    In steps, like password sign-in, so no write transaction waits on zxcvbn or argon2: the new password
+    judged against the account as a read sees it (REG-7; the caller's own data, so it may come first),
+    outside any transaction; a short write that checks the grant and counts a try of the current
+    password (AUTH-5); the hashes in worker threads; a short write that settles the try and stores the
+    new password.
     """
+    viewer = await tx.auth()
+    if viewer is None:
+        return ServiceError(AccountErrorCode.AUTHENTICATION_REQUIRED, SIGN_IN_FIRST, None)
+    account = viewer.account
+    try:
+        check_password_rules(new_password, username=account.username, phone=account.phone, field="newPassword")
+        await tx.release()
+        await check_password_strength(new_password, username=account.username, phone=account.phone, field="newPassword")
+    except ServiceError as err:
+        return err
     attempt = await tx.write_viewer(
         AccountErrorCode.AUTHENTICATION_REQUIRED,
         _password_change_attempt,
-        new_password=new_password,
         step_up_token=step_up_token,
     )
     if isinstance(attempt, ServiceError):
@@ -428,12 +454,10 @@ async def change_password(
     )
 
 
-async def _password_change_attempt(
-    uow: Uow, viewer: Viewer, *, new_password: str, step_up_token: str | None
-) -> _PasswordChange:
+async def _password_change_attempt(uow: Uow, viewer: Viewer, *, step_up_token: str | None) -> _PasswordChange:
     account, session_id = viewer.account, viewer.session_id
-    check_password(new_password, username=account.username, phone=account.phone, field="newPassword")
-    # The grant first (checked, not yet used): without it the current password is not even tried.
+    # REG-7 was judged before this transaction (`change_password`). The grant first (checked, not yet
+    # used): without it the current password is not even tried.
     await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
     if account.password_hash is None:
         return _PasswordChange(account.id, None, None)

@@ -90,9 +90,14 @@ async def void_active(uow: Uow, destination: str, purpose: str, now: datetime) -
     )
 
 
-async def add_code(uow: Uow, code: OneTimeCode) -> None:
+async def add_code(uow: Uow, code: OneTimeCode) -> int:
     uow.session.add(code)
     await uow.session.flush()
+    return code.id
+
+
+async def get(uow: Uow, code_id: int) -> OneTimeCode | None:
+    return await uow.session.get(OneTimeCode, code_id)
 
 
 def _active(destination: str, purpose: str) -> tuple[ColumnElement[bool], ...]:

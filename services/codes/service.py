@@ -12,6 +12,7 @@ CODE-4 delivered through the notifier; the outbox masks a code once it has expir
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -41,6 +42,7 @@ from settings import Settings
 
 @dataclass(frozen=True, slots=True)
 class SentCode:
+    code_id: int
     destination: str
     channel: str
     purpose: CodePurpose
@@ -158,7 +160,7 @@ async def send(
     await repo.void_active(uow, slot, purpose.value, now)
     code = random_digits(CODE_LENGTH)
     ttl = SMS_TTL if channel == "sms" else EMAIL_TTL
-    await repo.add_code(
+    code_id = await repo.add_code(
         uow,
         OneTimeCode(
             channel=channel,
@@ -181,6 +183,7 @@ async def send(
         secret_expires_at=now + ttl,
     )
     return SentCode(
+        code_id=code_id,
         destination=destination,
         channel=channel,
         purpose=purpose,
@@ -270,6 +273,28 @@ async def refused_after_code(uow: Uow, code_id: int, error: ServiceError, code_f
         persist=True,  # the counted try stays
         attempts_remaining=remaining,
     )
+
+
+async def matches_issued(uow: Uow, code_id: int, code: str) -> bool:
+    """Whether `code` is the code issued as `code_id` and that code can still be used (neither expired,
+    voided by a newer one, used, nor void after 5 wrong entries). Counts nothing: for a use case that
+    binds one issued code to its own conversation and counts wrong entries there (REC-1)."""
+    issued = await repo.get(uow, code_id)
+    if issued is None:
+        return False
+    right = hmac.compare_digest(issued.code_hash, uow.keyed(f"code:{code}"))
+    live = (
+        issued.consumed_at is None
+        and issued.voided_at is None
+        and issued.expires_at > uow.now()
+        and issued.attempts < MAX_WRONG_ENTRIES
+    )
+    return right and live
+
+
+async def count_wrong_entry(uow: Uow, code_id: int) -> None:
+    """One more wrong entry on the code issued as `code_id` (CODE-2), never past the limit."""
+    await repo.count_wrong_entry(uow, code_id)
 
 
 def _exhausted(field: str) -> ServiceError:

@@ -70,7 +70,12 @@ def _bot_check_failed() -> ServiceError:
 
 
 async def _new_ticket(
-    uow: Uow, kind: str, account_ids: list[int], phone: str | None, login_name: str | None = None
+    uow: Uow,
+    kind: str,
+    account_ids: list[int],
+    phone: str | None,
+    login_name: str | None = None,
+    code_id: int | None = None,
 ) -> tuple[str, datetime]:
     token = new_token("rct")
     now = uow.now()
@@ -81,6 +86,7 @@ async def _new_ticket(
             account_ids=account_ids,
             login_name=login_name,
             phone=phone,
+            code_id=code_id,
             attempts=0,
             created_at=now,
             expires_at=now + TICKET_TTL,
@@ -162,9 +168,10 @@ async def _reset_start(uow: Uow, login_name: str, client_ip: str | None) -> Rese
     if account is None:
         token, expires = await _new_ticket(uow, "password_reset", [], None, canonical)
         return ResetStarted(token, _fake_masked_phone(uow, canonical), expires, now + SMS_TTL)
+    code_id: int | None = None
     try:
         async with uow.session.begin_nested():
-            await codes.send(
+            sent = await codes.send(
                 uow,
                 channel="sms",
                 destination=account.phone,
@@ -172,9 +179,13 @@ async def _reset_start(uow: Uow, login_name: str, client_ip: str | None) -> Rese
                 client_ip=None,  # counted against the address above
                 account_id=account.id,
             )
+        code_id = sent.code_id
     except ServiceError:
-        pass  # the phone's own limit: answer the same way, send nothing (REC-1 tells nothing)
-    token, expires = await _new_ticket(uow, "password_reset", [account.id], account.phone, canonical)
+        # The phone's own limits (its daily budget, or its 60 s gap after a reset for another of its
+        # login names): answer the same way and send nothing. The ticket then has no code of its own
+        # and completes like an unknown name's (REC-1 tells nothing).
+        pass
+    token, expires = await _new_ticket(uow, "password_reset", [account.id], account.phone, canonical, code_id)
     return ResetStarted(token, mask_phone(account.phone), expires, now + SMS_TTL)
 
 
@@ -183,62 +194,91 @@ class _ResetGate:
     ticket_id: int
     account_id: int
     code_id: int
+    # The account's data the new password is judged against (REG-7), read once the code was right.
+    username: str | None
+    phone: str
+    email: str | None
+    names: tuple[str | None, ...]
 
 
 async def password_reset_complete(
     tx: Transactions, ticket_token: str, code: str, new_password: str
 ) -> Account | ServiceError:
     """Set the new password and end every session (AUTH-4), in steps: the checks that need no state;
-    a short write that checks and counts the code and only then judges the new password against the
-    account (REC-1: before the code, nothing may depend on the account's data); the hash, outside any
-    transaction; a short write that uses the code and the ticket and stores the hash."""
+    a short write that checks and counts the code and only then compares the new password with the
+    account's username and phone (REC-1: before the code, nothing may depend on the account's data);
+    the password's strength and the hash, outside any transaction; a short write that uses the code and
+    the ticket and stores the hash."""
     try:
         accounts.check_password_length(new_password, field="newPassword")  # REG-7, the input alone
-        codes.check_format(code)
+        code = codes.check_format(code)
     except ServiceError as err:
         return err
     gate = await tx.write(_reset_gate, ticket_token, code, new_password)
     if isinstance(gate, ServiceError):
         return gate
     await tx.release()
+    try:
+        # REG-7 against the account, after the code. Its holder has the bound phone, which shows this
+        # account's login names anyway (REC-2), so a refusal here costs nothing: the code stays usable
+        # for a better password.
+        await accounts.check_password_strength(
+            new_password,
+            username=gate.username,
+            phone=gate.phone,
+            email=gate.email,
+            names=gate.names,
+            field="newPassword",
+        )
+    except ServiceError as err:
+        return err
     password_hash = await tx.deps.hasher.hash(new_password)
     return await tx.write(_reset_apply, gate, password_hash)
 
 
 async def _reset_gate(uow: Uow, ticket_token: str, code: str, new_password: str) -> _ResetGate:
+    """REC-1: every ticket is judged on its own, alike whether or not its name has an account: it ends
+    with the code's lifetime, takes at most 5 wrong codes (counted on the ticket), and only the code its
+    own start sent completes it. A ticket whose start sent no code (an unknown name, a phone at its
+    send limits), or whose account was cancelled or moved to another phone since, takes no code at
+    all. No ticket shares another's code or count, so neither an earlier code nor another login name
+    on the same phone shows through."""
     ticket = await _ticket(uow, ticket_token, "password_reset")
+    if ticket.created_at + SMS_TTL <= uow.now():  # the lifetime of the code the start sent, or would have
+        raise ServiceError(RecoveryErrorCode.CODE_EXPIRED, "This code has expired; request a new one.", "code")
+    if ticket.attempts >= MAX_WRONG_ENTRIES:
+        raise _code_attempts_exhausted()
+    account = await _ticket_account(uow, ticket)
+    # The code first, checked (CODE-2: a wrong one is counted below)...
+    if account is None or ticket.code_id is None or not await codes.matches_issued(uow, ticket.code_id, code):
+        raise await _wrong_code(uow, ticket)
+    # ... then REG-7's rules against the account (zxcvbn follows outside this transaction).
+    accounts.check_password_rules(new_password, username=account.username, phone=account.phone, field="newPassword")
+    return _ResetGate(
+        ticket.id,
+        account.id,
+        ticket.code_id,
+        account.username,
+        account.phone,
+        account.email,
+        (account.contact_name, account.company_name),
+    )
+
+
+async def _ticket_account(uow: Uow, ticket: RecoveryTicket) -> Account | None:
+    """The live account a reset ticket was started for, still bound to the phone the ticket's code went
+    to; None for an unknown name, a cancelled account, or an account whose phone changed since."""
     found = await accounts_repo.accounts_by_ids(uow, ticket.account_ids)
     account = found[0] if found else None
-    if account is None or account.status != "active" or not await _code_sent(uow, account.phone):
-        raise await _wrong_code_for_no_account(uow, ticket)
-    # The code first, checked and counted (CODE-2)...
-    code_id = await codes.check(uow, destination=account.phone, purpose=CodePurpose.PASSWORD_RESET, code=code)
-    # ... then REG-7 against the account. Its holder has the bound phone, which shows this account's
-    # login names anyway (REC-2), so a refusal here costs nothing: the code stays usable for a better
-    # password.
-    accounts.check_password(
-        new_password,
-        username=account.username,
-        phone=account.phone,
-        email=account.email,
-        names=(account.contact_name, account.company_name),
-        field="newPassword",
-    )
-    return _ResetGate(ticket.id, account.id, code_id)
+    if account is None or account.status != "active" or account.phone != ticket.phone:
+        return None
+    return account
 
 
-async def _code_sent(uow: Uow, phone: str) -> bool:
-    """Whether the phone has a live reset code (none when its daily cap stopped the send)."""
-    latest = await codes_repo.latest_active(uow, phone, CodePurpose.PASSWORD_RESET.value)
-    return latest is not None and latest.expires_at > uow.now()
-
-
-async def _wrong_code_for_no_account(uow: Uow, ticket: RecoveryTicket) -> ServiceError:
-    """An unknown name, a cancelled account, or a phone that got no code (its own daily cap) answers
-    like a wrong code on a real one: expired with the code's lifetime, else the try is counted on the
-    ticket, with the same messages (REC-1)."""
-    if ticket.created_at + SMS_TTL <= uow.now():
-        return ServiceError(RecoveryErrorCode.CODE_EXPIRED, "This code has expired; request a new one.", "code")
+async def _wrong_code(uow: Uow, ticket: RecoveryTicket) -> ServiceError:
+    """A wrong code (or any code on a ticket without one): the try is counted on the ticket, and on its
+    code, atomically (of 60 racing wrong codes, 5 are counted), with the same messages for every ticket
+    (REC-1)."""
     result = await uow.session.execute(
         update(RecoveryTicket)
         .where(RecoveryTicket.id == ticket.id, RecoveryTicket.attempts < MAX_WRONG_ENTRIES)
@@ -247,12 +287,9 @@ async def _wrong_code_for_no_account(uow: Uow, ticket: RecoveryTicket) -> Servic
     )
     attempts = result.scalar_one_or_none()
     if attempts is None:
-        return ServiceError(
-            RecoveryErrorCode.CODE_ATTEMPTS_EXHAUSTED,
-            "This code was entered wrongly 5 times and is void; request a new one.",
-            "code",
-            attempts_remaining=0,
-        )
+        return _code_attempts_exhausted()
+    if ticket.code_id is not None:
+        await codes.count_wrong_entry(uow, ticket.code_id)  # CODE-2: the code is void after 5 as well
     remaining = MAX_WRONG_ENTRIES - attempts
     return ServiceError(
         RecoveryErrorCode.CODE_INVALID,
@@ -262,6 +299,15 @@ async def _wrong_code_for_no_account(uow: Uow, ticket: RecoveryTicket) -> Servic
         "code",
         persist=True,
         attempts_remaining=remaining,
+    )
+
+
+def _code_attempts_exhausted() -> ServiceError:
+    return ServiceError(
+        RecoveryErrorCode.CODE_ATTEMPTS_EXHAUSTED,
+        "This code was entered wrongly 5 times and is void; request a new one.",
+        "code",
+        attempts_remaining=0,
     )
 
 

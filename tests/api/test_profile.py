@@ -31,6 +31,7 @@ from tests.helpers import (
     sign_in,
     sms_sign_in,
     step_up,
+    watched_strength,
 )
 
 PHONE = "13700000001"
@@ -980,6 +981,46 @@ async def test_auth_5_no_database_connection_is_held_while_a_password_change_has
     assert changed["errors"] == []
     assert in_use == [0, 0]
     assert await _password_works(client, "alice01", NEW_PASSWORD)
+
+
+async def test_reg_7_a_password_change_runs_zxcvbn_on_its_own_thread_with_no_transaction_held(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a signed-in session with a step-up grant, and zxcvbn watched
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    judged = watched_strength(monkeypatch, db)
+    # When the password is changed
+    assert (await _change_password(client, token, step_up_token))["errors"] == []
+    # Then the new password was judged once, off the event loop's thread, while the request held no write
+    # transaction (nor this process's write queue) and no database connection
+    assert judged.calls == 1
+    assert judged.threads == {"zxcvbn_0"}
+    assert (judged.inside_write, judged.queue_held, judged.connections_held) == (0, 0, [0])
+    assert await _password_works(client, "alice01", NEW_PASSWORD)
+
+
+async def test_reg_7_a_weak_new_password_is_refused_before_any_write_and_counts_no_try(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a signed-in session without a step-up grant, and zxcvbn watched
+    token = await registered_and_signed_in(client)
+    judged = watched_strength(monkeypatch, db)
+    # When a password change brings a weak new password and a wrong current one
+    result = await mutate(
+        client,
+        "accountPasswordChange",
+        {"currentPassword": "Wrong-Guess-1!", "newPassword": "password123"},
+        "endedSessionCount",
+        token,
+    )
+    # Then the new password is refused first, as before the step-up is asked for, judged outside any
+    # transaction, and nothing was written: no try counted
+    assert _errors(result) == [("PASSWORD_TOO_WEAK", "newPassword")]
+    assert (judged.calls, judged.inside_write, judged.write_sessions) == (1, 0, 0)
+    async with db.read_sessions() as s:
+        assert {(t.failures, t.locked_until) for t in await s.scalars(select(LoginThrottle))} == {(0, None)}
+    assert await _password_works(client, "alice01", PASSWORD)
 
 
 async def test_mfa_3_without_a_step_up_the_current_password_is_not_tried(client, db: Database) -> None:

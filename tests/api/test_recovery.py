@@ -24,6 +24,7 @@ from tests.helpers import (
     registered_and_signed_in,
     sign_in,
     sms_sign_in,
+    watched_strength,
 )
 
 PHONE = "13700000001"
@@ -605,6 +606,101 @@ async def test_rec_1_a_phone_that_got_no_code_answers_like_an_unknown_name(
             tries_left,
         )
     assert await _sent(db) == sent
+
+
+def _answers(payloads: list[dict]) -> list[tuple[str, int | None, str]]:
+    return [(e["code"], e["attemptsRemaining"], e["message"]) for p in payloads for e in p["errors"]]
+
+
+async def test_rec_1_a_ticket_whose_start_sent_no_code_answers_like_an_unknown_name(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given five resets of alice01, which spend her phone's reset codes for the day (CODE-3); the fifth
+    # code is live, and an attacker has entered two wrong codes on the fifth ticket
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    for _ in range(5):
+        clock.advance(seconds=61)
+        fifth = await _reset_start(client, "alice01")
+        assert fifth["errors"] == []
+    fifth_code = await last_code(client, PHONE)
+    for _ in range(2):
+        await _reset_complete(client, fifth["ticket"], _wrong(fifth_code))
+    # When a sixth reset starts for alice01 (no SMS can go out) and one for an unknown name
+    clock.advance(seconds=61)
+    sent = await _sent(db)
+    real = await _reset_start(client, "alice01")
+    unknown = await _reset_start(client, "nobody99")
+    assert await _sent(db) == sent
+    # Then the same entries get the same answers on both tickets: wrong codes count down from 4 on each
+    # ticket alone, and even the phone's live code (the fifth ticket's) completes neither
+    entries = [_wrong(fifth_code), fifth_code, _wrong(fifth_code), _wrong(fifth_code), _wrong(fifth_code), fifth_code]
+    real_answers = [await _reset_complete(client, real["ticket"], code) for code in entries]
+    unknown_answers = [await _reset_complete(client, unknown["ticket"], code) for code in entries]
+    assert real_answers == unknown_answers
+    assert [(code, left) for code, left, _ in _answers(real_answers)] == [
+        ("CODE_INVALID", 4),
+        ("CODE_INVALID", 3),
+        ("CODE_INVALID", 2),
+        ("CODE_INVALID", 1),
+        ("CODE_INVALID", 0),
+        ("CODE_ATTEMPTS_EXHAUSTED", 0),
+    ]
+    assert await _password_works(client, "alice01", PASSWORD)
+    # And the fifth ticket kept its own count (3 tries left) and its own code, which still completes it
+    assert (await _reset_complete(client, fifth["ticket"], fifth_code))["success"] is True
+    assert await _password_works(client, "alice01", NEW_PASSWORD)
+
+
+async def test_rec_1_two_login_names_on_one_phone_do_not_share_a_ticket_or_its_count(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given alice01 and alice02 on one phone; a reset of alice01 sends a code, and one of alice02 within
+    # 60 seconds cannot (the phone's gap, CODE-3); and a reset of an unknown name
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    clock.advance(seconds=61)
+    assert (await register(client, "alice02", PHONE))["errors"] == []
+    first = await _reset_start(client, "alice01")
+    code = await last_code(client, PHONE)
+    second = await _reset_start(client, "alice02")
+    unknown = await _reset_start(client, "nobody99")
+    # When two wrong codes are entered on alice01's ticket
+    first_answers = [await _reset_complete(client, first["ticket"], _wrong(code)) for _ in range(2)]
+    assert [left for _, left, _ in _answers(first_answers)] == [4, 3]
+    # Then alice02's ticket answers exactly like the unknown name's: its own count, from 4, and alice01's
+    # code does not complete it
+    entries = [_wrong(code), code]
+    second_answers = [await _reset_complete(client, second["ticket"], c) for c in entries]
+    unknown_answers = [await _reset_complete(client, unknown["ticket"], c) for c in entries]
+    assert second_answers == unknown_answers
+    assert [(c, left) for c, left, _ in _answers(second_answers)] == [("CODE_INVALID", 4), ("CODE_INVALID", 3)]
+    assert await _password_works(client, "alice02", PASSWORD)
+    # And alice01's ticket kept its count: one more wrong code leaves 2, and its code completes it (as
+    # typed, with spaces around)
+    assert [left for _, left, _ in _answers([await _reset_complete(client, first["ticket"], _wrong(code))])] == [2]
+    assert (await _reset_complete(client, first["ticket"], f" {code} "))["success"] is True
+    assert await _password_works(client, "alice01", NEW_PASSWORD)
+    assert await _password_works(client, "alice02", PASSWORD)
+
+
+async def test_rec_1_zxcvbn_runs_after_the_code_on_its_own_thread_with_no_transaction_held(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a reset started, and zxcvbn watched
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    started = await _reset_start(client, "alice01")
+    code = await last_code(client, PHONE)
+    judged = watched_strength(monkeypatch, db)
+    # When a wrong code comes with a hostile password, zxcvbn does not run
+    wrong = await _reset_complete(client, started["ticket"], _wrong(code), "1|7!" * 8)
+    assert _errors(wrong) == [("CODE_INVALID", "code")]
+    assert judged.calls == 0
+    # When the right code comes with a good password
+    assert (await _reset_complete(client, started["ticket"], code))["success"] is True
+    # Then the password was judged once, off the event loop's thread, while the request held no write
+    # transaction (nor this process's write queue) and no database connection
+    assert judged.calls == 1
+    assert judged.threads == {"zxcvbn_0"}
+    assert (judged.inside_write, judged.queue_held, judged.connections_held) == (0, 0, [0])
 
 
 @pytest.mark.slow

@@ -29,6 +29,7 @@ from tests.helpers import (
     sign_in,
     sms_sign_in,
     step_up,
+    watched_strength,
 )
 
 PHONE = "13700000001"
@@ -786,6 +787,83 @@ async def test_reg_7_the_users_own_data_weakens_a_password(client, db: Database)
     refused = await _register_with(client, "kettlewood", await last_code(client, PHONE), password=password)
     # Then it is too weak
     assert _errors(refused) == [("PASSWORD_TOO_WEAK", "password")]
+
+
+HOSTILE_PASSWORD = "1|7!" * 8  # 32 characters zxcvbn reads as l33t letters: its costliest judged input
+
+
+async def test_reg_7_aliased_registrations_without_the_right_code_never_run_zxcvbn(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a registration code sent to PHONE that the caller does not know, and a count of zxcvbn's runs
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    right = await last_code(client, PHONE)
+    wrong = "000000" if right != "000000" else "111111"
+    judged = watched_strength(monkeypatch, db)
+    # When one anonymous document registers 16 accounts (15 aliases, the most allowed, and the field
+    # itself) with a hostile password and a wrong code
+    names = [f"r{i}" for i in range(15)] + ["accountRegister"]
+    fields = " ".join(
+        ("" if name == "accountRegister" else f"{name}: ")
+        + f'accountRegister(input: {{username: "user{i:03d}x", password: "{HOSTILE_PASSWORD}", phone: "{PHONE}", '
+        f'code: "{wrong}", agreements: $agreements}}) {{ errors {{ code attemptsRemaining }} }}'
+        for i, name in enumerate(names)
+    )
+    data = await gql(
+        client, f"mutation($agreements: [AgreementAcceptanceInput!]!) {{ {fields} }}", {"agreements": AGREEMENTS}
+    )
+    # Then each is judged on the code alone: five wrong codes counted, the rest find the code void
+    answers = [(e["code"], e["attemptsRemaining"]) for name in names for e in data[name]["errors"]]
+    assert answers == [("CODE_INVALID", n) for n in (4, 3, 2, 1, 0)] + [("CODE_ATTEMPTS_EXHAUSTED", 0)] * 11
+    # And zxcvbn never ran, and nothing was created
+    assert judged.calls == 0
+    assert await _accounts(db) == []
+    assert (await _code_row(db)).attempts == 5
+
+
+@pytest.mark.parametrize("password", ["password123", HOSTILE_PASSWORD])
+async def test_reg_7_strength_is_judged_after_the_code_and_a_weak_password_leaves_the_code_usable(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    # Given a registration code, and a count of zxcvbn's runs
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    right = await last_code(client, PHONE)
+    judged = watched_strength(monkeypatch, db)
+    # When a weak password comes with a wrong code
+    wrong_code = await _register_with(client, "alice01", "000000" if right != "000000" else "111111", password=password)
+    # Then the code is what is refused, counted, and zxcvbn did not run
+    assert [(e["code"], e["field"], e["attemptsRemaining"]) for e in wrong_code["errors"]] == [
+        ("CODE_INVALID", "code", 4)
+    ]
+    assert judged.calls == 0
+    # When it comes with the right code
+    weak = await _register_with(client, "alice01", right, password=password)
+    # Then the password is refused as too weak, judged once, and the code is neither used nor counted again
+    assert _errors(weak) == [("PASSWORD_TOO_WEAK", "password")]
+    assert judged.calls == 1
+    row = await _code_row(db)
+    assert (row.attempts, row.consumed_at) == (1, None)
+    assert await _accounts(db) == []
+    # And the same code then registers with a strong password
+    assert (await _register_with(client, "alice01", right))["errors"] == []
+    assert judged.calls == 2
+
+
+async def test_reg_7_zxcvbn_runs_on_its_own_thread_with_no_transaction_or_connection_held(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a registration code, and zxcvbn watched
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    code = await last_code(client, PHONE)
+    judged = watched_strength(monkeypatch, db)
+    # When an account registers
+    assert (await _register_with(client, "alice01", code))["errors"] == []
+    # Then its password was judged once, off the event loop's thread, while the request held no write
+    # transaction (nor this process's write queue) and no database connection
+    assert judged.calls == 1
+    assert judged.threads == {"zxcvbn_0"}
+    assert (judged.inside_write, judged.queue_held, judged.connections_held) == (0, 0, [0])
+    assert judged.write_sessions == 2  # the code gate and the creation
 
 
 async def test_reg_7_password_is_stored_only_as_an_argon2id_hash(client, db: Database) -> None:

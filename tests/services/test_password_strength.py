@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
 
 from bench.passwords import USER_INPUTS, hostile
-from services.accounts.strength import MIN_SCORE, estimate, judged_part
+from services.accounts.strength import MIN_SCORE, estimate, judge, judged_part
 
 
 def test_reg_7_strength_judges_a_prefix_shorter_when_it_is_full_of_l33t_characters() -> None:
@@ -38,3 +39,14 @@ def test_reg_7_one_check_of_a_hostile_128_character_password_stays_cheap(name: s
     estimate(password, USER_INPUTS)
     # Then it took a small fraction of a second of CPU (measured worst: about 15 ms)
     assert time.process_time() - started < 0.25
+
+
+async def test_reg_7_simultaneous_checks_on_the_strength_thread_each_use_their_own_user_data() -> None:
+    # Given a password that is weak only for the user whose name and phone it is made of
+    password = "kettlewood13700000001"
+    owner, stranger = ["kettlewood", "13700000001"], ["bob0001", "13900000002"]
+    # When 20 checks run at once, alternating the owner's data and a stranger's
+    results = await asyncio.gather(*(judge(password, owner if i % 2 == 0 else stranger) for i in range(20)))
+    # Then each was judged with its own data (zxcvbn keeps them in module state during a call)
+    assert [r.acceptable for r in results] == [False, True] * 10
+    assert results[0] == estimate(password, owner)
