@@ -43,9 +43,18 @@ class Settings:
     password_hash_workers: int = 0
     # CODE-3 sending limits (services/codes). Daily budgets per destination and Asia/Shanghai day, one
     # per class of purposes (services/codes/purposes.py BUDGETS); a send draws on its own class only.
-    # CODE_DAILY_CAP: the purposes anyone may trigger without a session or secret (REGISTRATION, LOGIN).
+    # CODE_DAILY_CAP: registration codes, which anyone may ask for any phone.
     code_daily_cap: int = 10
-    # Password reset and account reveal (anyone passing the bot check, to a named account's phone).
+    # SMS sign-in codes (LOGIN): anyone may ask for any phone, apart from registration so registration
+    # sends cannot keep a portal account's owner from signing in. Of it, the requests from one client
+    # network (an IPv4 address or an IPv6 /64) may spend at most CODE_DAILY_CAP_LOGIN_PER_NETWORK.
+    code_daily_cap_login: int = 10
+    code_daily_cap_login_per_network: int = 3
+    # Password-reset codes (anyone passing the bot check, to a named account's phone); one client network
+    # may spend at most CODE_DAILY_CAP_RESET_PER_NETWORK of them.
+    code_daily_cap_reset: int = 5
+    code_daily_cap_reset_per_network: int = 3
+    # Account-recovery codes (accountRecoveryLookup: anyone passing the bot check, to the looked-up phone).
     code_daily_cap_recovery: int = 5
     # A signed-in account proving a destination (PHONE_CHANGE_NEW, EMAIL_BIND, BANK_CARD, STUDENT_EMAIL).
     code_daily_cap_signed_in: int = 10
@@ -129,6 +138,14 @@ class Settings:
             argon2_parallelism=_int(e.get("ARGON2_PARALLELISM"), d.argon2_parallelism),
             password_hash_workers=_int(e.get("PASSWORD_HASH_WORKERS"), d.password_hash_workers),
             code_daily_cap=_int(e.get("CODE_DAILY_CAP"), d.code_daily_cap),
+            code_daily_cap_login=_int(e.get("CODE_DAILY_CAP_LOGIN"), d.code_daily_cap_login),
+            code_daily_cap_login_per_network=_int(
+                e.get("CODE_DAILY_CAP_LOGIN_PER_NETWORK"), d.code_daily_cap_login_per_network
+            ),
+            code_daily_cap_reset=_int(e.get("CODE_DAILY_CAP_RESET"), d.code_daily_cap_reset),
+            code_daily_cap_reset_per_network=_int(
+                e.get("CODE_DAILY_CAP_RESET_PER_NETWORK"), d.code_daily_cap_reset_per_network
+            ),
             code_daily_cap_recovery=_int(e.get("CODE_DAILY_CAP_RECOVERY"), d.code_daily_cap_recovery),
             code_daily_cap_signed_in=_int(e.get("CODE_DAILY_CAP_SIGNED_IN"), d.code_daily_cap_signed_in),
             code_daily_cap_owner=_int(e.get("CODE_DAILY_CAP_OWNER"), d.code_daily_cap_owner),
@@ -180,6 +197,10 @@ class Settings:
             raise ValueError("SANDBOX must be off in production")
         caps = {
             "CODE_DAILY_CAP": self.code_daily_cap,
+            "CODE_DAILY_CAP_LOGIN": self.code_daily_cap_login,
+            "CODE_DAILY_CAP_LOGIN_PER_NETWORK": self.code_daily_cap_login_per_network,
+            "CODE_DAILY_CAP_RESET": self.code_daily_cap_reset,
+            "CODE_DAILY_CAP_RESET_PER_NETWORK": self.code_daily_cap_reset_per_network,
             "CODE_DAILY_CAP_RECOVERY": self.code_daily_cap_recovery,
             "CODE_DAILY_CAP_SIGNED_IN": self.code_daily_cap_signed_in,
             "CODE_DAILY_CAP_OWNER": self.code_daily_cap_owner,
@@ -190,6 +211,11 @@ class Settings:
         for name, value in caps.items():
             if value < 1:
                 raise ValueError(f"{name} must be at least 1")
+        for share, whole in (("LOGIN_PER_NETWORK", "LOGIN"), ("RESET_PER_NETWORK", "RESET")):
+            if caps[f"CODE_DAILY_CAP_{share}"] > caps[f"CODE_DAILY_CAP_{whole}"]:
+                # One network's share is part of the destination's budget; below it, it keeps one network
+                # from using the whole budget up.
+                raise ValueError(f"CODE_DAILY_CAP_{share} must not exceed CODE_DAILY_CAP_{whole}")
         if not 1 <= self.session_max_age_hours <= 720:
             raise ValueError("SESSION_MAX_AGE_HOURS must be between 1 and 720 (30 days)")
         if not 1 <= self.reviewer_session_max_age_hours <= 72:

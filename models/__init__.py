@@ -4,7 +4,14 @@ from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUse
 from models.appeals import Appeal, AppealDocument
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
-from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
+from models.codes import (
+    CodeAddressCount,
+    CodeDailyCount,
+    CodeNetworkCount,
+    CodeSendWindow,
+    OneTimeCode,
+    OutboxMessage,
+)
 from models.documents import Document, DocumentDailyCount
 from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
 from models.mfa import LoginChallenge, MfaDevice, MfaRecoveryCode
@@ -23,6 +30,7 @@ __all__ = [
     "Base",
     "CodeAddressCount",
     "CodeDailyCount",
+    "CodeNetworkCount",
     "CodeSendWindow",
     "Document",
     "DocumentDailyCount",

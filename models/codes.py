@@ -43,14 +43,28 @@ class CodeSendWindow(Base):
 
 
 class CodeDailyCount(Base):
-    """CODE-3: sends per Asia/Shanghai day, destination and budget (a class of purposes: public,
-    recovery, signed_in, owner). The day leads the key so the sweeper drops past days by range."""
+    """CODE-3: sends per Asia/Shanghai day, destination and budget (a class of purposes: public, login,
+    reset, recovery, signed_in, owner). The day leads the key so the sweeper drops past days by range."""
 
     __tablename__ = "code_daily_budgets"
 
     day: Mapped[str] = mapped_column(String(10), primary_key=True)
     destination: Mapped[str] = mapped_column(String(254), primary_key=True)
     budget: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CodeNetworkCount(Base):
+    """CODE-3: sends per Asia/Shanghai day, destination and budget on behalf of one client network (the
+    part of a destination's login or reset budget one network may spend). The network is kept only as a
+    keyed hash (of the IPv4 address or the IPv6 /64). The day leads the key, as in `CodeDailyCount`."""
+
+    __tablename__ = "code_network_budgets"
+
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    destination: Mapped[str] = mapped_column(String(254), primary_key=True)
+    budget: Mapped[str] = mapped_column(String(16), primary_key=True)
+    network: Mapped[str] = mapped_column(String(64), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 

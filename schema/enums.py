@@ -33,9 +33,13 @@ COMMON = {
     "CODE_ATTEMPTS_EXHAUSTED": "The code was entered wrongly 5 times and is void (CODE-2); request a new one.",
     "RESEND_TOO_SOON": "At most one code per destination and purpose every 60 seconds (CODE-3); see `retryAfter`.",
     "DAILY_LIMIT_REACHED": "The destination's daily budget for codes of this kind is used up (CODE-3; Asia/Shanghai "
-    "day): 10 registration/sign-in codes, 5 recovery codes, 10 codes proving a new phone, e-mail, bank-reserved "
-    "phone or school address, 20 codes to the account's own bound phone (step-up, login challenge) by default. "
-    "Each kind has its own budget, so one kind never uses up another.",
+    "day): 10 registration codes, 10 SMS sign-in codes, 5 password-reset codes, 5 account-recovery codes, 10 codes "
+    "proving a new phone, e-mail, bank-reserved phone or school address, 20 codes to the account's own bound phone "
+    "(step-up, login challenge) by default. Each kind has its own budget, so one kind never uses up another.",
+    "NETWORK_DAILY_LIMIT_REACHED": "Requests from this network have had their share of the destination's daily "
+    "budget for codes of this kind sent (CODE-3; by default 3 SMS sign-in and 3 password-reset codes per "
+    "destination, IPv4 address or IPv6 /64 and Asia/Shanghai day); see `retryAfter`. The rest of the budget stays "
+    "for other networks, so one network cannot use up the owner's codes.",
     "ADDRESS_LIMIT_REACHED": "Too many codes were sent for requests from this network (by default 40 an hour and "
     "300 an Asia/Shanghai day per IPv4 address or IPv6 /64, codes to the account's own bound phone not counted); "
     "see `retryAfter`. It says nothing about the destination.",

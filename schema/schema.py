@@ -91,7 +91,9 @@ class Mutation:
         resolver=auth.verification_code_send,
         description="Send a 6-digit code (CODE-1..4): SMS codes live 5 minutes, e-mail codes 30; one per "
         "destination and purpose every 60 s; a daily cap per destination for each kind of code (see "
-        "DAILY_LIMIT_REACHED), and per-address caps (ADDRESS_LIMIT_REACHED). A new code voids the previous one.",
+        "DAILY_LIMIT_REACHED), of which one network may spend only part for sign-in codes "
+        "(NETWORK_DAILY_LIMIT_REACHED), and per-address caps (ADDRESS_LIMIT_REACHED). A new code voids the previous "
+        "one.",
     )
     account_register: AccountRegisterPayload = strawberry.mutation(
         resolver=accounts.account_register,

@@ -52,6 +52,10 @@ def test_code_3_sending_caps_and_outbox_retention_are_read_and_must_be_positive(
         "CODE_ADDRESS_HOURLY_CAP": "6",
         "CODE_ADDRESS_DAILY_CAP": "7",
         "OUTBOX_RETENTION_DAYS": "8",
+        "CODE_DAILY_CAP_LOGIN": "9",
+        "CODE_DAILY_CAP_LOGIN_PER_NETWORK": "2",
+        "CODE_DAILY_CAP_RESET": "11",
+        "CODE_DAILY_CAP_RESET_PER_NETWORK": "1",
     }
     s = Settings.from_env(env)
     assert (
@@ -61,10 +65,26 @@ def test_code_3_sending_caps_and_outbox_retention_are_read_and_must_be_positive(
         s.code_address_hourly_cap,
         s.code_address_daily_cap,
         s.outbox_retention_days,
-    ) == (3, 4, 5, 6, 7, 8)
+        s.code_daily_cap_login,
+        s.code_daily_cap_login_per_network,
+        s.code_daily_cap_reset,
+        s.code_daily_cap_reset_per_network,
+    ) == (3, 4, 5, 6, 7, 8, 9, 2, 11, 1)
     for name in [*env, "CODE_DAILY_CAP"]:
-        with pytest.raises(ValueError, match=name):
+        with pytest.raises(ValueError, match=f"{name} must be at least 1"):
             Settings.from_env({name: "0"})
+
+
+def test_code_3_one_networks_share_is_at_most_the_destinations_budget() -> None:
+    # The defaults: 3 of 10 sign-in codes and 3 of 5 reset codes per destination and day
+    d = Settings.from_env({})
+    assert (d.code_daily_cap_login, d.code_daily_cap_login_per_network) == (10, 3)
+    assert (d.code_daily_cap_reset, d.code_daily_cap_reset_per_network) == (5, 3)
+    # A share may equal its budget, not exceed it
+    assert Settings.from_env({"CODE_DAILY_CAP_RESET_PER_NETWORK": "5"}).code_daily_cap_reset_per_network == 5
+    for share, whole in (("LOGIN_PER_NETWORK", "LOGIN"), ("RESET_PER_NETWORK", "RESET")):
+        with pytest.raises(ValueError, match=f"CODE_DAILY_CAP_{share} must not exceed CODE_DAILY_CAP_{whole}"):
+            Settings.from_env({f"CODE_DAILY_CAP_{share}": "4", f"CODE_DAILY_CAP_{whole}": "3"})
 
 
 def test_rev_6_reviewer_session_lifetime_is_one_working_day_by_default_and_checked() -> None:

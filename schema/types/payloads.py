@@ -40,8 +40,8 @@ class VerificationCodeSendPayload:
     )
     daily_remaining: int | None = strawberry.field(
         default=None,
-        description="Codes of this kind (registration/sign-in, recovery, binding, own phone) this destination may "
-        "still receive today (CODE-3).",
+        description="Codes of this kind (registration, sign-in, binding, own phone) this destination may still "
+        "receive today (CODE-3); for sign-in codes, no more than requests from this network may still have sent.",
     )
     errors: list[VerificationCodeError] = strawberry.field(description=ERRORS)
 

@@ -39,9 +39,15 @@ class CodeBudget(Enum):
     """CODE-3: the daily budgets of a destination, one per class of purposes. A send draws on its
     purpose's budget only, so what anyone can trigger cannot use up the codes the owner needs."""
 
-    # Anyone, without a session or a secret, for any phone (verificationCodeSend).
+    # Anyone, without a session or a secret, for any phone (verificationCodeSend): registration.
     PUBLIC = "public"
-    # Anyone who passes the bot check, to the bound phone of an account they name (REC-1, REC-2).
+    # Anyone, for any phone (verificationCodeSend), but only a portal account's owner needs it: SMS sign-in
+    # (AUTH-2). Apart from registration, so registration sends cannot keep an owner from signing in.
+    LOGIN = "login"
+    # Anyone who passes the bot check, to the bound phone of an account they name (REC-1). Its own, so
+    # account lookups cannot spend the owner's reset codes.
+    RESET = "reset"
+    # Anyone who passes the bot check, to the bound phone of the accounts they look up (REC-2).
     RECOVERY = "recovery"
     # A signed-in account, to a destination it is about to prove (a new phone or e-mail address, the
     # phone reserved at the bank, a school address): any signed-in account may name any destination.
@@ -53,8 +59,8 @@ class CodeBudget(Enum):
 
 BUDGETS = {
     CodePurpose.REGISTRATION: CodeBudget.PUBLIC,
-    CodePurpose.LOGIN: CodeBudget.PUBLIC,
-    CodePurpose.PASSWORD_RESET: CodeBudget.RECOVERY,
+    CodePurpose.LOGIN: CodeBudget.LOGIN,
+    CodePurpose.PASSWORD_RESET: CodeBudget.RESET,
     CodePurpose.ACCOUNT_REVEAL: CodeBudget.RECOVERY,
     CodePurpose.PHONE_CHANGE_NEW: CodeBudget.SIGNED_IN,
     CodePurpose.EMAIL_BIND: CodeBudget.SIGNED_IN,
@@ -68,6 +74,10 @@ BUDGETS = {
 # well; codes to the caller's own bound phone do not, so a noisy neighbour behind the same NAT cannot
 # keep an owner from a step-up or sign-in code.
 ADDRESS_CAPPED = frozenset(p for p, b in BUDGETS.items() if b is not CodeBudget.OWNER)
+# CODE-3: budgets the owner needs but anyone can spend (SMS sign-in; reset behind the bot check). One
+# client network may spend only part of a destination's budget a day, so a single network cannot use
+# it all up; the destination's whole budget stays the bound on what reaches the phone.
+NETWORK_CAPPED = frozenset({CodeBudget.LOGIN, CodeBudget.RESET})
 
 CODE_LENGTH = 6  # CODE-1
 MAX_WRONG_ENTRIES = 5  # CODE-2

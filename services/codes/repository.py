@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import ColumnElement, delete, func, select, update
 
-from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode
+from models.codes import CodeAddressCount, CodeDailyCount, CodeNetworkCount, CodeSendWindow, OneTimeCode
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP
 from services.sql import insert
 from services.uow import Uow
@@ -45,6 +45,26 @@ async def take_daily_slot(uow: Uow, destination: str, budget: str, day: str, cap
     return result.scalar_one_or_none()
 
 
+async def take_network_slot(uow: Uow, destination: str, budget: str, network: str, day: str, cap: int) -> int | None:
+    """CODE-3: count one send against the part of the destination's budget for the day that one client
+    network may spend, atomically; None when the cap is reached (nothing changes then)."""
+    stmt = insert(uow, CodeNetworkCount).values(
+        day=day, destination=destination, budget=budget, network=network, count=1
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[
+            CodeNetworkCount.day,
+            CodeNetworkCount.destination,
+            CodeNetworkCount.budget,
+            CodeNetworkCount.network,
+        ],
+        set_={"count": CodeNetworkCount.count + 1},
+        where=CodeNetworkCount.count < cap,
+    ).returning(CodeNetworkCount.count)
+    result = await uow.session.execute(stmt)
+    return result.scalar_one_or_none()
+
+
 async def take_address_slot(uow: Uow, address: str, span: str, starts_at: datetime, cap: int) -> int | None:
     """Count one send against a client address for the hour or day starting at `starts_at`, atomically;
     None when the cap is reached (nothing changes then)."""
@@ -59,10 +79,14 @@ async def take_address_slot(uow: Uow, address: str, span: str, starts_at: dateti
 
 
 async def delete_counters_before(uow: Uow, day: str, moment: datetime) -> dict[str, int]:
-    """Drop counters no limit reads any more: daily budgets of days before `day`, address counts of
+    """Drop counters no limit reads any more: daily budgets and their per-network shares of days before
+    `day`, address counts of
     periods that started before `moment`, and 60-second windows last used before `moment`."""
     budgets = await uow.session.execute(
         delete(CodeDailyCount).where(CodeDailyCount.day < day).returning(CodeDailyCount.day)
+    )
+    networks = await uow.session.execute(
+        delete(CodeNetworkCount).where(CodeNetworkCount.day < day).returning(CodeNetworkCount.day)
     )
     addresses = await uow.session.execute(
         delete(CodeAddressCount).where(CodeAddressCount.starts_at < moment).returning(CodeAddressCount.span)
@@ -72,6 +96,7 @@ async def delete_counters_before(uow: Uow, day: str, moment: datetime) -> dict[s
     )
     return {
         "code_daily_counts_deleted": len(budgets.all()),
+        "code_network_counts_deleted": len(networks.all()),
         "code_address_counts_deleted": len(addresses.all()),
         "code_send_windows_deleted": len(windows.all()),
     }

@@ -4,9 +4,10 @@ single use, expiry).
 CODE-1 6 digits; SMS codes live 5 minutes, e-mail codes 30.
 CODE-2 bound to purpose and destination, single use, void after 5 wrong entries.
 CODE-3 one send per destination and purpose per 60 s; daily caps per destination, one per class of
-       purposes (`CodeBudget`), so what anyone can trigger cannot use up the owner's codes. Beyond the
-       rules: the codes one client address can have sent to destinations it does not own are capped
-       per hour and per day.
+       purposes (`CodeBudget`), so what anyone can trigger cannot use up the owner's codes; of the
+       budgets anyone can spend but the owner needs (SMS sign-in, password reset), one client network
+       may spend only a part a day. Beyond the rules: the codes one client address can have sent to
+       destinations it does not own are capped per hour and per day.
 CODE-4 delivered through the notifier; the outbox masks a code once it has expired.
 """
 
@@ -27,6 +28,7 @@ from services.codes.purposes import (
     EMAIL_TTL,
     LABELS,
     MAX_WRONG_ENTRIES,
+    NETWORK_CAPPED,
     RESEND_GAP,
     SMS_TTL,
     CodeBudget,
@@ -65,10 +67,22 @@ def daily_cap(settings: Settings, budget: CodeBudget) -> int:
     """CODE-3: how many codes of a budget one destination may receive per Asia/Shanghai day."""
     return {
         CodeBudget.PUBLIC: settings.code_daily_cap,
+        CodeBudget.LOGIN: settings.code_daily_cap_login,
+        CodeBudget.RESET: settings.code_daily_cap_reset,
         CodeBudget.RECOVERY: settings.code_daily_cap_recovery,
         CodeBudget.SIGNED_IN: settings.code_daily_cap_signed_in,
         CodeBudget.OWNER: settings.code_daily_cap_owner,
     }[budget]
+
+
+def network_cap(settings: Settings, budget: CodeBudget) -> int | None:
+    """CODE-3: how much of a destination's daily budget the requests from one client network may spend,
+    or None when the budget has no such share (`NETWORK_CAPPED`)."""
+    if budget not in NETWORK_CAPPED:
+        return None
+    if budget is CodeBudget.LOGIN:
+        return settings.code_daily_cap_login_per_network
+    return settings.code_daily_cap_reset_per_network
 
 
 def _address_key(uow: Uow, client_ip: str) -> str:
@@ -117,12 +131,14 @@ async def send(
     account_id: int | None = None,
     field: str | None = None,
     scope: str | None = None,
+    address_reserved: bool = False,
 ) -> SentCode:
     """Issue a new code and deliver it. The caller has validated and normalised `destination`.
 
-    `client_ip` is the address the request came from (None when there is none, or when the caller has
-    already counted this send against it): codes a caller can have sent to destinations it does not own
-    count against it (`reserve_for_address`).
+    `client_ip` is the address the request came from (None when there is none): codes a caller can have
+    sent to destinations it does not own count against it (`reserve_for_address`), unless the caller
+    has already counted this send against it (`address_reserved`); login and reset codes also count
+    against its network's share of the destination's budget (`network_cap`).
 
     `scope` keeps codes of the same address apart per owner (student e-mail codes are per account, so
     one account cannot void or burn another's): the 60 s gap, voiding and matching use it; the daily
@@ -132,7 +148,7 @@ async def send(
     reservations back with the request, so a refused send changes nothing."""
     slot = destination if scope is None else scope
     now = uow.now()
-    if purpose in ADDRESS_CAPPED:
+    if purpose in ADDRESS_CAPPED and not address_reserved:
         await reserve_for_address(uow, client_ip, field)
     # CODE-3: at most one code per destination and purpose every 60 seconds.
     if await repo.claim_send_window(uow, slot, purpose.value, now) is None:
@@ -145,17 +161,35 @@ async def send(
             retry_after=retry,
         )
     # CODE-3: a daily cap per destination (Asia/Shanghai day) and budget: each class of purposes has
-    # its own, so anonymous REGISTRATION/LOGIN sends or password resets cannot use up the OPERATION,
-    # LOGIN_CHALLENGE or binding codes of the phone's owner.
+    # its own, so registration sends cannot use up SMS sign-in codes, account lookups cannot use up
+    # reset codes, and neither can use up the OPERATION, LOGIN_CHALLENGE or binding codes of the owner.
     budget = BUDGETS[purpose]
+    day = shanghai_day(now)
     cap = daily_cap(uow.settings, budget)
-    count = await repo.take_daily_slot(uow, destination, budget.value, shanghai_day(now), cap)
+    count = await repo.take_daily_slot(uow, destination, budget.value, day, cap)
     if count is None:
         raise ServiceError(
             CodeErrorCode.DAILY_LIMIT_REACHED,
             f"At most {cap} codes of this kind a day can be sent to this destination; try again tomorrow.",
             field,
         )
+    remaining = cap - count
+    # CODE-3: anyone can spend the login and reset budgets the owner needs; one client network may spend
+    # only part of each, so a single network cannot use up the owner's codes for the day.
+    share = network_cap(uow.settings, budget)
+    if share is not None and client_ip is not None:
+        network = _address_key(uow, client_ip)
+        taken = await repo.take_network_slot(uow, destination, budget.value, network, day, share)
+        if taken is None:
+            _, until_tomorrow = shanghai_day_start(as_utc(now))
+            raise ServiceError(
+                CodeErrorCode.NETWORK_DAILY_LIMIT_REACHED,
+                f"At most {share} codes of this kind a day can be sent to this destination for requests from "
+                "your network; try again tomorrow.",
+                field,
+                retry_after=until_tomorrow,
+            )
+        remaining = min(remaining, share - taken)
     # CODE-2: a new code replaces the previous one for the same destination and purpose.
     await repo.void_active(uow, slot, purpose.value, now)
     code = random_digits(CODE_LENGTH)
@@ -189,7 +223,7 @@ async def send(
         purpose=purpose,
         expires_at=now + ttl,
         resend_available_at=now + RESEND_GAP,
-        daily_remaining=cap - count,
+        daily_remaining=remaining,
     )
 
 

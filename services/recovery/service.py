@@ -176,7 +176,8 @@ async def _reset_start(uow: Uow, login_name: str, client_ip: str | None) -> Rese
                 channel="sms",
                 destination=account.phone,
                 purpose=CodePurpose.PASSWORD_RESET,
-                client_ip=None,  # counted against the address above
+                client_ip=client_ip,  # its network's share of the phone's reset budget (CODE-3)
+                address_reserved=True,  # counted against the address above
                 account_id=account.id,
             )
         code_id = sent.code_id

@@ -15,9 +15,19 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
-from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
+from models.codes import (
+    CodeAddressCount,
+    CodeDailyCount,
+    CodeNetworkCount,
+    CodeSendWindow,
+    OneTimeCode,
+    OutboxMessage,
+)
 from services.clock import ManualClock, shanghai_day_start
+from services.codes import service as codes
+from services.codes.purposes import CodePurpose
 from services.database import Database, run_write
+from services.errors import ServiceError
 from services.identifiers import normalize_phone
 from services.sweeper import sweep
 from settings import Settings
@@ -30,6 +40,7 @@ from tests.helpers import (
     register,
     registered_and_signed_in,
     send_code,
+    sms_sign_in,
     step_up,
 )
 
@@ -178,13 +189,13 @@ async def test_code_3_daily_cap_per_destination(client, clock: ManualClock) -> N
         assert sent["dailyRemaining"] == 9 - i
         clock.advance(seconds=61)
     # When an eleventh is asked
-    refused = await send_code(client, "LOGIN", phone=PHONE)
+    refused = await send_code(client, "REGISTRATION", phone=PHONE)
     # Then the cap refuses it and nothing was sent
     assert [e["code"] for e in refused["errors"]] == ["DAILY_LIMIT_REACHED"]
     assert len(await outbox(client, PHONE)) == 10
     # And the next Shanghai day the phone can receive codes again
     clock.advance(hours=14)
-    assert (await send_code(client, "LOGIN", phone=PHONE))["errors"] == []
+    assert (await send_code(client, "REGISTRATION", phone=PHONE))["errors"] == []
 
 
 async def test_code_3_refused_send_moves_no_counter(client, clock: ManualClock, db: Database) -> None:
@@ -288,6 +299,7 @@ async def _state(db: Database) -> dict[str, Any]:
             "windows": sorted(w.destination for w in await s.scalars(select(CodeSendWindow))),
             "budgets": sorted((d.destination, d.budget, d.count) for d in await s.scalars(select(CodeDailyCount))),
             "addresses": sorted((a.span, a.count) for a in await s.scalars(select(CodeAddressCount))),
+            "networks": sorted((n.destination, n.budget, n.count) for n in await s.scalars(select(CodeNetworkCount))),
         }
 
 
@@ -322,7 +334,9 @@ async def _reset_start(client: httpx.AsyncClient, login_name: str) -> dict[str, 
     )
 
 
-async def test_code_3_anonymous_sends_do_not_use_up_the_owners_codes(client, clock: ManualClock) -> None:
+async def test_code_3_anonymous_sends_do_not_use_up_the_owners_codes(
+    app, client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
     # Given alice on PHONE, signed in, with SMS login protection
     token = await registered_and_signed_in(client)
     grant = await step_up(client, token, PHONE)
@@ -334,14 +348,24 @@ async def test_code_3_anonymous_sends_do_not_use_up_the_owners_codes(client, clo
     assert (await mutate(client, "securityProtectionsSet", protections, "account { id }", token))["errors"] == []
     # And bob, signed in on another phone
     bob = await registered_and_signed_in(client, "bob0001", OTHER_PHONE)
-    # When anyone asks for REGISTRATION and LOGIN codes to her phone until the phone gets no more
-    refused: dict[str, Any] = {}
-    for i in range(50):
-        clock.advance(seconds=61)
-        refused = await send_code(client, ("LOGIN", "REGISTRATION")[i % 2], phone=PHONE)
-        if refused["errors"]:
-            break
-    assert _codes_of(refused) == ["DAILY_LIMIT_REACHED"]
+    # When anyone asks for REGISTRATION and LOGIN codes to her phone until the phone gets no more of
+    # either (LOGIN from four networks: one network may have only 3 sent to a phone a day)
+    for purpose, networks in (("REGISTRATION", ["203.0.113.7"]), ("LOGIN", [f"198.51.100.{i}" for i in range(4)])):
+        refused: dict[str, Any] = {}
+        for ip in networks:
+            async with _client_at(app, ip) as anyone:
+                for _ in range(10):
+                    clock.advance(seconds=61)
+                    refused = await send_code(anyone, purpose, phone=PHONE)
+                    if refused["errors"]:
+                        break
+        assert _codes_of(refused) == ["DAILY_LIMIT_REACHED"], purpose
+    # And each had its own budget: registration codes did not spend the sign-in codes
+    purposes = [purpose for _, to, purpose, _ in await _outbox_rows(db) if to == "+86" + PHONE]
+    assert (purposes.count("REGISTRATION"), purposes.count("LOGIN")) == (
+        settings.code_daily_cap,
+        settings.code_daily_cap_login,
+    )
     # Then alice still receives her OPERATION code
     operation = await send_code(client, "OPERATION", token=token)
     assert operation["errors"] == []
@@ -357,30 +381,194 @@ async def test_code_3_anonymous_sends_do_not_use_up_the_owners_codes(client, clo
     assert (await outbox(client, PHONE))[0]["purpose"] == "PHONE_CHANGE_NEW"
     # While the anonymous purposes stay refused for the day
     assert _codes_of(await send_code(client, "REGISTRATION", phone=PHONE)) == ["DAILY_LIMIT_REACHED"]
+    async with _client_at(app, "192.0.2.1") as newcomer:
+        assert _codes_of(await send_code(newcomer, "LOGIN", phone=PHONE)) == ["DAILY_LIMIT_REACHED"]
 
 
 async def test_code_3_password_resets_do_not_use_up_the_owners_step_up_codes(
-    client, clock: ManualClock, settings: Settings
+    app, client, clock: ManualClock, settings: Settings
 ) -> None:
     # Given alice, signed in
     token = await registered_and_signed_in(client)
-    # When password resets for her name are started, a minute apart, until her phone gets no more reset SMS
-    delivered = 0
-    for _ in range(30):
-        clock.advance(seconds=61)
-        before = len(await outbox(client, PHONE))
-        started = await _reset_start(client, "alice01")
-        assert started["errors"] == []  # the answer never changes (REC-1)
-        if len(await outbox(client, PHONE)) == before:
-            break
-        delivered += 1
+    # When password resets for her name are started, a minute apart, from one network until her phone
+    # gets no more reset SMS, then from a second network
+    delivered = []
+    for ip in ("198.51.100.1", "198.51.100.2"):
+        delivered.append(0)
+        async with _client_at(app, ip) as anyone:
+            for _ in range(30):
+                clock.advance(seconds=61)
+                before = len(await outbox(anyone, PHONE))
+                started = await _reset_start(anyone, "alice01")
+                assert started["errors"] == []  # the answer never changes (REC-1)
+                if len(await outbox(anyone, PHONE)) == before:
+                    break
+                delivered[-1] += 1
     # Then her OPERATION code still goes out
     operation = await send_code(client, "OPERATION", token=token)
     assert operation["errors"] == []
     assert (await outbox(client, PHONE))[0]["purpose"] == "OPERATION"
     assert operation["dailyRemaining"] == settings.code_daily_cap_owner - 1
-    # And the resets stopped at the recovery budget
-    assert delivered == settings.code_daily_cap_recovery
+    # And the resets stopped at one network's share of the reset budget (3), then at the budget (5)
+    assert delivered == [
+        settings.code_daily_cap_reset_per_network,
+        settings.code_daily_cap_reset - settings.code_daily_cap_reset_per_network,
+    ]
+
+
+async def _lookup_by_phone(client: httpx.AsyncClient, phone: str) -> dict[str, Any]:
+    return await mutate(
+        client, "accountRecoveryLookup", {"botToken": "sandbox-pass", "phone": phone}, "ticket codeExpiresAt"
+    )
+
+
+async def test_code_3_account_lookups_by_the_owners_phone_do_not_use_up_his_reset_codes(
+    client, clock: ManualClock, settings: Settings
+) -> None:
+    # Given alice on PHONE
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    # And anyone looking up the accounts on her phone, a minute apart, until it gets no more reveal codes
+    for _ in range(settings.code_daily_cap_recovery):
+        clock.advance(seconds=61)
+        assert (await _lookup_by_phone(client, PHONE))["errors"] == []
+    clock.advance(seconds=61)
+    assert _codes_of(await _lookup_by_phone(client, PHONE)) == ["DAILY_LIMIT_REACHED"]
+    # When alice starts a password reset
+    started = await _reset_start(client, "alice01")
+    # Then her reset SMS goes out, and its code is the one the reset takes
+    assert started["errors"] == []
+    [reset, *reveals] = await outbox(client, PHONE)
+    assert reset["purpose"] == "PASSWORD_RESET"
+    assert [m["purpose"] for m in reveals] == ["ACCOUNT_REVEAL"] * settings.code_daily_cap_recovery + ["REGISTRATION"]
+    code = await last_code(client, PHONE)
+    completed = await mutate(
+        client,
+        "passwordResetComplete",
+        {"ticket": started["ticket"], "code": code, "newPassword": "Tangerine-Harbour-1987"},
+        "success",
+    )
+    assert (completed["errors"], completed["success"]) == ([], True)
+
+
+async def test_code_3_one_network_cannot_use_up_a_phones_reset_codes(
+    app, client, clock: ManualClock, db: Database, settings: Settings
+) -> None:
+    # Given alice on PHONE
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    # When one network starts password resets for her, a minute apart, one more than its share
+    answers = []
+    async with _client_at(app, "198.51.100.1") as anyone:
+        for _ in range(settings.code_daily_cap_reset_per_network + 1):
+            clock.advance(seconds=61)
+            answers.append(await _reset_start(anyone, "alice01"))
+    # Then every start answers alike (REC-1), but only its share (3) of reset SMS went out
+    assert [(a["errors"], a["phoneMasked"], bool(a["ticket"])) for a in answers] == [([], "137****0001", True)] * 4
+    assert [m["purpose"] for m in await outbox(client, PHONE)] == ["PASSWORD_RESET"] * 3 + ["REGISTRATION"]
+    # And the refused send moved no counter of the phone beyond the three
+    state = await _state(db)
+    assert ("+86" + PHONE, "reset", 3) in state["budgets"]
+    assert state["networks"] == [("+86" + PHONE, "reset", 3)]
+    # And another network may still have the rest of the budget (5) sent, and no more
+    delivered = []
+    for ip in ("192.0.2.10", "192.0.2.10", "2001:db8:9:9::1"):
+        clock.advance(seconds=61)
+        async with _client_at(app, ip) as other:
+            before = len(await outbox(other, PHONE))
+            assert (await _reset_start(other, "alice01"))["errors"] == []
+            delivered.append(len(await outbox(other, PHONE)) - before)
+    assert delivered == [1, 1, 0]
+    assert ("+86" + PHONE, "reset", 5) in (await _state(db))["budgets"]
+
+
+async def test_code_3_one_network_cannot_use_up_a_phones_sign_in_codes(
+    app, client, clock: ManualClock, db: Database
+) -> None:
+    # Given the portal account of PHONE (created by its first SMS sign-in, AUTH-2)
+    first = await sms_sign_in(client, PHONE)
+    assert (first["errors"], first["accountCreated"]) == ([], True)
+    # When hosts of one IPv6 /64 ask for SMS sign-in codes to her phone, a minute apart
+    sent = []
+    for host in ("2001:db8:1:2::1", "2001:db8:1:2::2", "2001:db8:1:2::3", "2001:db8:1:2:ffff::9"):
+        clock.advance(seconds=61)
+        async with _client_at(app, host) as anyone:
+            sent.append(await send_code(anyone, "LOGIN", phone=PHONE))
+    # Then the network's share (3) went out, and the fourth was refused until the next Asia/Shanghai day
+    _, until_tomorrow = shanghai_day_start(clock.now())
+    assert [s["dailyRemaining"] for s in sent[:3]] == [2, 1, 0]  # the share's, below the budget's 8, 7, 6
+    assert [(e["code"], e["field"], e["retryAfter"]) for e in sent[3]["errors"]] == [
+        ("NETWORK_DAILY_LIMIT_REACHED", None, until_tomorrow)  # about the whole input, like DAILY_LIMIT_REACHED
+    ]
+    assert sent[3]["sentTo"] is None
+    # And the refusal sent nothing and moved no counter
+    assert [m["purpose"] for m in await outbox(client, PHONE)] == ["LOGIN"] * 4
+    state = await _state(db)
+    assert (state["networks"], state["budgets"]) == (
+        [("+86" + PHONE, "login", 1), ("+86" + PHONE, "login", 3)],
+        [("+86" + PHONE, "login", 4)],
+    )
+    # And from her own network the owner still gets a sign-in code, and signs in with it
+    clock.advance(seconds=61)
+    signed = await sms_sign_in(client, PHONE)
+    assert (signed["errors"], signed["account"]["id"], signed["accountCreated"]) == ([], first["account"]["id"], False)
+
+
+async def test_code_3_registration_sends_do_not_keep_the_owner_from_signing_in_by_sms(
+    client, clock: ManualClock, settings: Settings
+) -> None:
+    # Given the portal account of PHONE (created by its first SMS sign-in, AUTH-2)
+    first = await sms_sign_in(client, PHONE)
+    assert (first["errors"], first["accountCreated"]) == ([], True)
+    # And anyone asking for registration codes to the phone until it gets no more
+    for _ in range(settings.code_daily_cap):
+        clock.advance(seconds=61)
+        assert (await send_code(client, "REGISTRATION", phone=PHONE))["errors"] == []
+    clock.advance(seconds=61)
+    assert _codes_of(await send_code(client, "REGISTRATION", phone=PHONE)) == ["DAILY_LIMIT_REACHED"]
+    # When the owner asks for an SMS sign-in code
+    signed = await sms_sign_in(client, PHONE)
+    # Then it goes out and signs the owner in
+    assert (signed["errors"], signed["account"]["id"], signed["accountCreated"]) == ([], first["account"]["id"], False)
+    assert [m["purpose"] for m in await outbox(client, PHONE)][:2] == ["LOGIN", "REGISTRATION"]
+
+
+@pytest.mark.parametrize(
+    ("purpose", "budget", "networks", "sent", "refusal"),
+    [
+        ("LOGIN", "login", 1, 3, "NETWORK_DAILY_LIMIT_REACHED"),
+        ("LOGIN", "login", 60, 10, "DAILY_LIMIT_REACHED"),
+        ("PASSWORD_RESET", "reset", 1, 3, "NETWORK_DAILY_LIMIT_REACHED"),
+        ("PASSWORD_RESET", "reset", 60, 5, "DAILY_LIMIT_REACHED"),
+    ],
+)
+async def test_code_3_sixty_simultaneous_sends_hold_the_budget_and_one_networks_share(
+    app, db: Database, purpose: str, budget: str, networks: int, sent: int, refusal: str
+) -> None:
+    # Given 60 sends of one purpose to one phone at once, from one network or from 60; each in its own
+    # scope, so the 60-second window (which alone would let one through) leaves the daily counters to judge
+    phone = "+86" + PHONE
+    ips = [f"198.51.100.{i % networks + 1}" for i in range(60)]
+
+    async def one(i: int) -> codes.SentCode | ServiceError:
+        return await run_write(
+            db,
+            app.state.deps,
+            codes.send,
+            channel="sms",
+            destination=phone,
+            purpose=CodePurpose(purpose),
+            client_ip=ips[i],
+            scope=f"attempt-{i}",
+        )
+
+    # When they run
+    results = await asyncio.gather(*[one(i) for i in range(60)])
+    # Then exactly the share or the budget went out, and every other send was refused with its reason
+    refused = [r.code.value for r in results if isinstance(r, ServiceError)]
+    assert (len(results) - len(refused), refused) == (sent, [refusal] * (60 - sent))
+    # And a refused send left nothing: no code, message or count beyond those sent
+    state = await _state(db)
+    assert (len(state["codes"]), len(state["outbox"]), state["budgets"]) == (sent, sent, [(phone, budget, sent)])
+    assert sorted(n[2] for n in state["networks"]) == ([sent] if networks == 1 else [1] * sent)
 
 
 async def test_code_3_sixty_simultaneous_sends_from_one_address_stop_at_the_hourly_cap(
@@ -405,6 +593,7 @@ async def test_code_3_sixty_simultaneous_sends_from_one_address_stop_at_the_hour
         "windows": sent,
         "budgets": [(p, "public", 1) for p in sent],
         "addresses": [("day", 7), ("hour", 7)],
+        "networks": [],
     }
     # And another address is not held back
     async with _client_at(app, "198.51.100.20") as other:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from services.codes.purposes import ADDRESS_CAPPED, BUDGETS, CodeBudget, CodePurpose
+from services.codes.purposes import ADDRESS_CAPPED, BUDGETS, NETWORK_CAPPED, CodeBudget, CodePurpose
 from services.codes.requests import ANONYMOUS_PHONE, BOUND_PHONE, SIGNED_IN_EMAIL, SIGNED_IN_PHONE
 
 
@@ -10,13 +10,24 @@ def test_code_3_every_purpose_draws_on_the_budget_of_those_who_can_trigger_it() 
     # Every purpose has a budget
     assert set(BUDGETS) == set(CodePurpose)
     by_budget = {b: {p for p, pb in BUDGETS.items() if pb is b} for b in CodeBudget}
-    # Anyone may ask verificationCodeSend for these, for any phone: the public budget, nothing else in it
-    assert by_budget[CodeBudget.PUBLIC] == ANONYMOUS_PHONE
-    # Anyone passing the bot check starts these (REC-1, REC-2)
-    assert by_budget[CodeBudget.RECOVERY] == {CodePurpose.PASSWORD_RESET, CodePurpose.ACCOUNT_REVEAL}
+    # Anyone may ask verificationCodeSend for these, for any phone: registration and SMS sign-in, each
+    # with a budget of its own, so registration sends cannot keep an owner from signing in
+    assert by_budget[CodeBudget.PUBLIC] | by_budget[CodeBudget.LOGIN] == ANONYMOUS_PHONE
+    assert (by_budget[CodeBudget.PUBLIC], by_budget[CodeBudget.LOGIN]) == (
+        {CodePurpose.REGISTRATION},
+        {CodePurpose.LOGIN},
+    )
+    # Anyone passing the bot check starts these (REC-1, REC-2), each with a budget of its own, so account
+    # lookups cannot use up the owner's reset codes
+    assert (by_budget[CodeBudget.RESET], by_budget[CodeBudget.RECOVERY]) == (
+        {CodePurpose.PASSWORD_RESET},
+        {CodePurpose.ACCOUNT_REVEAL},
+    )
     # A signed-in account names these destinations itself
     assert by_budget[CodeBudget.SIGNED_IN] == SIGNED_IN_PHONE | SIGNED_IN_EMAIL | {CodePurpose.STUDENT_EMAIL}
     # Only the bound phone of the asking account, with its session or its password (AUTH-6)
     assert by_budget[CodeBudget.OWNER] == BOUND_PHONE | {CodePurpose.LOGIN_CHALLENGE}
     # And only those skip the per-address caps
     assert set(CodePurpose) - ADDRESS_CAPPED == by_budget[CodeBudget.OWNER]
+    # The budgets the owner needs but anyone can spend give one client network only a share
+    assert {CodeBudget.LOGIN, CodeBudget.RESET} == NETWORK_CAPPED

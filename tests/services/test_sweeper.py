@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle
-from models.codes import CodeAddressCount, CodeDailyCount, CodeSendWindow, OneTimeCode
+from models.codes import CodeAddressCount, CodeDailyCount, CodeNetworkCount, CodeSendWindow, OneTimeCode
 from models.documents import DocumentDailyCount
 from services.clock import shanghai_day
 from services.database import run_write
@@ -37,23 +37,29 @@ async def test_auth_3_sweeper_ends_sessions_idle_past_the_timeout_and_deletes_ol
         assert await s.scalar(select(func.count()).select_from(OneTimeCode)) == 0
 
 
-COUNTER_KEYS = ["code_send_windows_deleted", "code_daily_counts_deleted", "code_address_counts_deleted"]
+COUNTER_KEYS = [
+    "code_send_windows_deleted",
+    "code_daily_counts_deleted",
+    "code_network_counts_deleted",
+    "code_address_counts_deleted",
+]
 
 
 async def test_code_3_sweeper_drops_the_sending_counters_no_limit_reads_any_more(app, client, clock, db) -> None:
-    # Given a code sent now (a 60 s window, a daily budget count, an hour and a day count for the address)
+    # Given a code sent now (a 60 s window, a daily budget count and its network's share, an hour and a day
+    # count for the address)
     await send_code(client, "LOGIN", phone="13700000001")
-    counters = (CodeSendWindow, CodeDailyCount, CodeAddressCount)
+    counters = (CodeSendWindow, CodeDailyCount, CodeNetworkCount, CodeAddressCount)
     # When the sweeper runs a minute later, every counter stays
     clock.advance(minutes=1)
     first = await run_write(db, app.state.deps, sweep)
-    assert [first[k] for k in COUNTER_KEYS] == [0, 0, 0]
+    assert [first[k] for k in COUNTER_KEYS] == [0, 0, 0, 0]
     # And two days later they are gone
     clock.advance(days=2)
     later = await run_write(db, app.state.deps, sweep)
-    assert [later[k] for k in COUNTER_KEYS] == [1, 1, 2]
+    assert [later[k] for k in COUNTER_KEYS] == [1, 1, 1, 2]
     async with db.read_sessions() as s:
-        assert [await s.scalar(select(func.count()).select_from(m)) for m in counters] == [0, 0, 0]
+        assert [await s.scalar(select(func.count()).select_from(m)) for m in counters] == [0, 0, 0, 0]
 
 
 async def test_auth_3_sweeper_ends_sessions_past_their_maximum_age_however_active(app, client, clock, db) -> None:
