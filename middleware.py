@@ -21,6 +21,7 @@ import logs
 from edges.client import client_ip
 
 REQUEST_ID_HEADER = "x-request-id"
+_REQUEST_ID_KEY = REQUEST_ID_HEADER.encode()
 # What a client or proxy may choose as request ID: a UUID, a ULID, a base64 or dotted trace ID. Anything
 # else (control characters, quotes, spaces, more than 128 characters) is replaced by a generated one, so
 # a client cannot write into the log through it.
@@ -33,7 +34,7 @@ access = logs.get_logger(logs.ACCESS_LOGGER)
 
 def request_id_from(scope: Scope) -> str:
     for name, value in scope.get("headers") or ():
-        if name == b"x-request-id":
+        if name == _REQUEST_ID_KEY:
             try:
                 candidate: str = bytes(value).decode("ascii")
             except UnicodeDecodeError:

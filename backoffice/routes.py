@@ -29,6 +29,7 @@ from services.errors import ServiceError
 from services.identifiers import mask_phone
 from services.review import queues, reviewers
 from services.review import service as review
+from services.review.errors import ReviewErrorCode
 from services.review.kinds import RejectReason, registered_kinds
 from services.review.reviewers import StaffViewer
 from services.text import parse_row_id
@@ -58,8 +59,7 @@ async def _staff(request: Request) -> StaffViewer | None:
 
 def _page(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers["cache-control"] = "no-store"
-    response.headers["x-frame-options"] = "DENY"
+    response.headers["cache-control"] = "no-store"  # framing and sniffing: middleware.SecurityHeaders
     return response
 
 
@@ -86,7 +86,7 @@ async def login(request: Request) -> Response:
         client_ip(request, deps.settings.trusted_proxy_count),
     )
     if isinstance(result, ServiceError):
-        if result.retry_after is not None:  # the address, or the name from it, is throttled
+        if result.code is ReviewErrorCode.TOO_MANY_ATTEMPTS:  # the address, or the name from it, is throttled
             response = await login_form(request, result.message, status_code=429)
             response.headers["retry-after"] = str(result.retry_after)
             return response
@@ -250,7 +250,7 @@ async def document(request: Request, staff: StaffViewer) -> Response:
     return Response(
         documents.read_bytes(deps.settings.upload_dir, found),
         media_type=found.content_type,
-        headers={"cache-control": "private, no-store", "x-content-type-options": "nosniff"},
+        headers={"cache-control": "private, no-store"},  # nosniff: middleware.SecurityHeaders
     )
 
 

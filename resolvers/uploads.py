@@ -105,8 +105,7 @@ async def download(request: Request) -> Response:
         data,
         media_type=document.content_type,
         headers={
-            "cache-control": "private, no-store",
-            "x-content-type-options": "nosniff",
+            "cache-control": "private, no-store",  # nosniff: middleware.SecurityHeaders, on every response
             "content-disposition": "inline",
         },
     )

@@ -15,7 +15,7 @@ from models.codes import OneTimeCode
 from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
 from services.auth import repository as auth_repo
-from services.auth.service import max_session_age
+from services.auth.service import max_session_age, session_deadlines
 from services.codes import service as codes
 from services.documents import service as documents
 from services.notify import service as outbox
@@ -66,7 +66,7 @@ async def _end_idle_sessions(uow: Uow) -> int:
     )
     ended: dict[str, list[int]] = {"idle": [], "max_age": []}
     for sid, created, seen, minutes in rows.all():
-        idle_deadline, absolute_deadline = seen + timedelta(minutes=minutes), created + max_age
+        idle_deadline, absolute_deadline = session_deadlines(created, seen, minutes, uow.settings)
         if min(idle_deadline, absolute_deadline) <= now:
             ended["max_age" if absolute_deadline < idle_deadline else "idle"].append(sid)
     for reason, ids in ended.items():

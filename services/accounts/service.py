@@ -246,14 +246,10 @@ async def _registration_gate(uow: Uow, registration: _Registration) -> int:
     # REG-2 (CAN-5: retired names included) and REG-3: each such refusal after a right code costs one
     # of its 5 tries, so one code probes at most 5 names while its owner can still correct the name.
     if await repo.username_in_use(uow, registration.username.lower()):
-        raise await _refused_after_code(uow, code_id, _username_taken())
+        raise await codes.refused_after_code(uow, code_id, _username_taken())
     if await repo.cloud_accounts_on_phone(uow, registration.phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
-        raise await _refused_after_code(uow, code_id, _phone_quota_error())
+        raise await codes.refused_after_code(uow, code_id, phones.quota_reached("phone"))
     return code_id
-
-
-async def _refused_after_code(uow: Uow, code_id: int, error: ServiceError) -> ServiceError:
-    return await codes.refused_after_code(uow, code_id, error)
 
 
 async def _create_cloud_account(uow: Uow, registration: _Registration, password_hash: str) -> Account:
@@ -261,7 +257,7 @@ async def _create_cloud_account(uow: Uow, registration: _Registration, password_
     code_id = await _registration_gate(uow, registration)
     # REG-3: the atomic count; a concurrent registration may have taken the 10th slot.
     if not await repo.take_cloud_slot(uow, registration.phone):
-        raise await _refused_after_code(uow, code_id, _phone_quota_error())
+        raise await codes.refused_after_code(uow, code_id, phones.quota_reached("phone"))
     await codes.use(uow, code_id)  # CODE-2: single use
     username, now = registration.username, uow.now()
     new_account = Account(
@@ -287,10 +283,6 @@ async def _create_cloud_account(uow: Uow, registration: _Registration, password_
     await _flush_unique(uow, "username_key", _username_taken())
     await record_acceptances(uow, new_account.id, registration.agreements, "registration")
     return new_account
-
-
-def _phone_quota_error(field: str = "phone") -> ServiceError:
-    return phones.quota_reached(field)
 
 
 # --- REG-4 / REG-6: portal accounts -----------------------------------------------------------
@@ -577,7 +569,7 @@ async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up
     # code's tries, as for a taken username (REG-2) or a phone with accounts (PROF-2).
     code_id = await codes.check(uow, destination=address, purpose=CodePurpose.EMAIL_BIND, code=code)
     if await repo.email_in_use(uow, address.lower(), except_account_id=account.id):
-        raise await _refused_after_code(uow, code_id, _email_taken())
+        raise await codes.refused_after_code(uow, code_id, _email_taken())
     await codes.use(uow, code_id)
     await mfa.require_step_up(uow, account, session_id, step_up_token)
     account.email = address

@@ -123,19 +123,19 @@ async def reserve_try(uow: Uow, key: str, now: datetime, *, limit: int, window: 
 
     A window that started `window` ago or more, or whose lock has ended, starts again at this try.
     """
-    table = _THROTTLES
+    c = _THROTTLES.c
     not_locked = _not_locked(now)
-    fresh = and_(not_locked, or_(table.c.window_started_at <= now - window, table.c.locked_until.is_not(None)))
+    fresh = and_(not_locked, or_(c.window_started_at <= now - window, c.locked_until.is_not(None)))
     stmt = insert(uow, _THROTTLES).values(key=key, failures=1, window_started_at=now, locked_until=None)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[_THROTTLES.c.key],
+        index_elements=[c.key],
         set_={
-            "failures": case((fresh, 1), else_=table.c.failures + 1),
-            "window_started_at": case((fresh, now), else_=table.c.window_started_at),
-            "locked_until": case((fresh, None), else_=table.c.locked_until),
+            "failures": case((fresh, 1), else_=c.failures + 1),
+            "window_started_at": case((fresh, now), else_=c.window_started_at),
+            "locked_until": case((fresh, None), else_=c.locked_until),
         },
-        where=or_(fresh, and_(not_locked, table.c.failures < limit)),
-    ).returning(_THROTTLES.c.failures)
+        where=or_(fresh, and_(not_locked, c.failures < limit)),
+    ).returning(c.failures)
     taken = (await uow.session.execute(stmt)).scalar_one_or_none()
     return None if taken is None else int(taken)
 

@@ -73,11 +73,17 @@ def max_session_age(settings: Settings) -> timedelta:
     return timedelta(hours=settings.session_max_age_hours)
 
 
+def session_deadlines(
+    created_at: datetime, last_seen_at: datetime, idle_timeout_minutes: int, settings: Settings
+) -> tuple[datetime, datetime]:
+    """(the idle deadline: last activity + the account's idle timeout, AUTH-3; the absolute deadline:
+    sign-in + the maximum age). A session ends at the earlier of the two."""
+    return last_seen_at + timedelta(minutes=idle_timeout_minutes), created_at + max_session_age(settings)
+
+
 def session_expires_at(session: AuthSession, account: Account, settings: Settings) -> datetime:
-    """When the session ends unless used again: the idle deadline (last activity + the account's idle
-    timeout, AUTH-3) or the absolute deadline (sign-in + the maximum age), whichever comes first."""
-    idle = session.last_seen_at + timedelta(minutes=account.idle_timeout_minutes)
-    return min(idle, session.created_at + max_session_age(settings))
+    """When the session ends unless used again: whichever of its deadlines comes first."""
+    return min(session_deadlines(session.created_at, session.last_seen_at, account.idle_timeout_minutes, settings))
 
 
 async def _issue(
@@ -115,11 +121,8 @@ async def authenticate(uow: Uow, bearer: str | None) -> Viewer | None:
         return None
     account, session_id, last_seen_at, created_at = found
     now = uow.now()
-    if (
-        account.status != "active"
-        or last_seen_at + timedelta(minutes=account.idle_timeout_minutes) <= now
-        or created_at + max_session_age(uow.settings) <= now
-    ):
+    deadlines = session_deadlines(created_at, last_seen_at, account.idle_timeout_minutes, uow.settings)
+    if account.status != "active" or min(deadlines) <= now:
         return None
     return Viewer(account, session_id, last_seen_at, needs_touch=now - last_seen_at >= TOUCH_GRANULARITY)
 

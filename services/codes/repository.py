@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, delete, func, select, update
 
 from models.codes import CodeAddressCount, CodeDailyCount, CodeNetworkCount, CodeSendWindow, OneTimeCode
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP
-from services.sql import insert
+from services.sql import insert, take_counted_slot
 from services.uow import Uow
 
 
@@ -35,47 +35,22 @@ async def last_sent_at(uow: Uow, destination: str, purpose: str) -> datetime | N
 async def take_daily_slot(uow: Uow, destination: str, budget: str, day: str, cap: int) -> int | None:
     """CODE-3: count one send against the destination's budget for the day, atomically; None when the
     cap is reached (nothing changes then)."""
-    stmt = insert(uow, CodeDailyCount).values(day=day, destination=destination, budget=budget, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[CodeDailyCount.day, CodeDailyCount.destination, CodeDailyCount.budget],
-        set_={"count": CodeDailyCount.count + 1},
-        where=CodeDailyCount.count < cap,
-    ).returning(CodeDailyCount.count)
-    result = await uow.session.execute(stmt)
-    return result.scalar_one_or_none()
+    key = {"day": day, "destination": destination, "budget": budget}
+    return await take_counted_slot(uow, CodeDailyCount, key, cap)
 
 
 async def take_network_slot(uow: Uow, destination: str, budget: str, network: str, day: str, cap: int) -> int | None:
     """CODE-3: count one send against the part of the destination's budget for the day that one client
     network may spend, atomically; None when the cap is reached (nothing changes then)."""
-    stmt = insert(uow, CodeNetworkCount).values(
-        day=day, destination=destination, budget=budget, network=network, count=1
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[
-            CodeNetworkCount.day,
-            CodeNetworkCount.destination,
-            CodeNetworkCount.budget,
-            CodeNetworkCount.network,
-        ],
-        set_={"count": CodeNetworkCount.count + 1},
-        where=CodeNetworkCount.count < cap,
-    ).returning(CodeNetworkCount.count)
-    result = await uow.session.execute(stmt)
-    return result.scalar_one_or_none()
+    key = {"day": day, "destination": destination, "budget": budget, "network": network}
+    return await take_counted_slot(uow, CodeNetworkCount, key, cap)
 
 
 async def take_address_slot(uow: Uow, address: str, span: str, starts_at: datetime, cap: int) -> int | None:
     """Count one send against a client address for the hour or day starting at `starts_at`, atomically;
     None when the cap is reached (nothing changes then)."""
-    stmt = insert(uow, CodeAddressCount).values(starts_at=starts_at, span=span, address=address, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[CodeAddressCount.starts_at, CodeAddressCount.span, CodeAddressCount.address],
-        set_={"count": CodeAddressCount.count + 1},
-        where=CodeAddressCount.count < cap,
-    ).returning(CodeAddressCount.count)
-    result = await uow.session.execute(stmt)
-    return result.scalar_one_or_none()
+    key = {"starts_at": starts_at, "span": span, "address": address}
+    return await take_counted_slot(uow, CodeAddressCount, key, cap)
 
 
 async def delete_counters_before(uow: Uow, day: str, moment: datetime) -> dict[str, int]:

@@ -5,20 +5,13 @@ from __future__ import annotations
 from sqlalchemy import delete, select, update
 
 from models.documents import Document, DocumentDailyCount
-from services.sql import insert
+from services.sql import take_counted_slot
 from services.uow import Uow
 
 
 async def take_upload_slot(uow: Uow, account_id: int, day: str, quota: int) -> int | None:
     """Count one upload against the account's day atomically; None when the quota is reached (nothing changes)."""
-    stmt = insert(uow, DocumentDailyCount).values(account_id=account_id, day=day, count=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[DocumentDailyCount.account_id, DocumentDailyCount.day],
-        set_={"count": DocumentDailyCount.count + 1},
-        where=DocumentDailyCount.count < quota,
-    ).returning(DocumentDailyCount.count)
-    result = await uow.session.execute(stmt)
-    return result.scalar_one_or_none()
+    return await take_counted_slot(uow, DocumentDailyCount, {"account_id": account_id, "day": day}, quota)
 
 
 async def give_back_upload_slot(uow: Uow, account_id: int, day: str) -> None:
