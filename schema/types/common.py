@@ -9,11 +9,11 @@ import re
 import strawberry
 from graphql import GraphQLError
 
+from schema.observability import BAD_USER_INPUT
 from services.sql import ListCount
 from services.text import parse_row_id
 
 MAX_PAGE = 100
-BAD_USER_INPUT = "BAD_USER_INPUT"
 
 # The one argument of every mutation (DESIGN: one `input`, one payload).
 INPUT = strawberry.argument(description="The input of this mutation; see its type for each field.")
