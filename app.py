@@ -15,7 +15,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -24,6 +24,7 @@ from strawberry.schema.base import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import ExecutionResult
 
+import ide
 import logs
 import middleware
 from backoffice.routes import routes as backoffice_routes
@@ -164,6 +165,10 @@ class GraphQLApp(GraphQL[Context, None]):
         request.state.graphql_sub_response = response
         return ctx
 
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the project's own files (ide/), not Strawberry's page that loads them from a CDN."""
+        return HTMLResponse(ide.PAGE)
+
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Without the IDE (outside development), a GET without `query` is a request error (400), not 404."""
         return self.graphql_ide is not None and super().should_render_graphql_ide(request)
@@ -287,6 +292,8 @@ def create_app(
         Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
         *uploads.routes,
     ]
+    if settings.is_development:
+        routes += ide.routes
     routes.append(Mount("/backoffice", routes=backoffice_routes))
     if settings.sandbox:
         routes.append(Mount("/sandbox", routes=sandbox_routes))
@@ -317,7 +324,10 @@ def create_app(
     app.state.settings = settings
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, per_path={"/uploads": uploads.MAX_UPLOAD_BODY})
     middleware.install(
-        app, hsts=settings.is_production and settings.hsts, trusted_proxy_count=settings.trusted_proxy_count
+        app,
+        hsts=settings.is_production and settings.hsts,
+        trusted_proxy_count=settings.trusted_proxy_count,
+        ide_path="/graphql" if settings.is_development else None,
     )
     return app
 
