@@ -15,7 +15,7 @@ from services.text import parse_row_id
 
 MAX_PAGE = 100
 
-# The one argument of every mutation (DESIGN: one `input`, one payload).
+# The one argument of every mutation (docs/api.md: one `input`, one payload).
 INPUT = strawberry.argument(description="The input of this mutation; see its type for each field.")
 
 _TYPE_AND_ID = re.compile(r"([A-Za-z][A-Za-z0-9]{0,63}):([0-9]{1,20})", re.ASCII)
@@ -32,7 +32,7 @@ class BadUserInput(GraphQLError):
 
 
 def check_first(first: int) -> int:
-    """DESIGN: lists are connections with a bounded `first` (at most 100)."""
+    """docs/api.md: lists are connections with a bounded `first` (at most 100)."""
     if not 0 <= first <= MAX_PAGE:
         raise BadUserInput(f"`first` must be between 0 and {MAX_PAGE}.")
     return first
