@@ -57,7 +57,7 @@ from settings import Settings
 VIEWER_QUERY = "{ viewer { id accountId username } }"
 SIGNIN_MUTATION = (
     "mutation SignIn($input: SessionCreateByPasswordInput!) "
-    "{ sessionCreateByPassword(input: $input) { token errors { code message } } }"
+    "{ sessionCreateByPassword(input: $input) { result { ... on SignedIn { token } } errors { code message } } }"
 )
 # The variables Settings.from_env reads (each field, upper-cased): the servers get ours, not the caller's.
 SETTINGS_VARIABLES = frozenset(field.name.upper() for field in dataclasses.fields(Settings))
@@ -143,9 +143,10 @@ def sign_in(app: Server, login_name: str, password: str) -> str:
     """A session token from the served app's own sign-in mutation."""
     answer = post_json(app, "/graphql", sign_in_body(login_name, password))
     payload = (answer.get("data") or {}).get("sessionCreateByPassword") or {}
-    if not payload.get("token"):
+    signed_in = payload.get("result") or {}
+    if not signed_in.get("token"):  # refused, or a login challenge (AUTH-6): no session
         raise RuntimeError(f"sign-in failed: {answer}")
-    return str(payload["token"])
+    return str(signed_in["token"])
 
 
 def check_same_answer(app: Server, bare: Server, token: str) -> None:

@@ -10,13 +10,18 @@ from schema.context import Context
 from schema.enums import QrLoginTicketStatus, SecondFactor, factor_name
 from schema.errors import user_errors
 from schema.inputs.auth import (
+    NO_QR_LOGIN_TICKET_CREATE_INPUT,
+    NO_SESSION_DELETE_INPUT,
     OperationChallengeVerifyInput,
     QrLoginTicketConfirmInput,
+    QrLoginTicketCreateInput,
     SessionCreateByPasswordInput,
     SessionCreateByQrTicketInput,
     SessionCreateBySmsCodeInput,
+    SessionDeleteInput,
     SessionRevokeInput,
     VerificationCodeSendInput,
+    echoed,
 )
 from schema.types.account import AccountType, SessionType
 from schema.types.common import INPUT, node_id
@@ -28,7 +33,10 @@ from schema.types.payloads import (
     QrLoginTicketCreatePayload,
     QrLoginTicketState,
     SessionCreatePayload,
-    SessionEndPayload,
+    SessionDeletePayload,
+    SessionRevokePayload,
+    SignedIn,
+    StepUpGrant,
     VerificationCodeSendPayload,
 )
 from services.auth import service as auth
@@ -49,7 +57,7 @@ def _session_payload(info: Info, result: IssuedSession | IssuedChallenge | Servi
         return SessionCreatePayload(errors=user_errors(info, result))
     if isinstance(result, IssuedChallenge):
         return SessionCreatePayload(
-            challenge=LoginChallenge(
+            result=LoginChallenge(
                 token=result.token,
                 factors=[SecondFactor(f) for f in result.factors],
                 phone_masked=mask_phone(result.account.phone),
@@ -59,10 +67,12 @@ def _session_payload(info: Info, result: IssuedSession | IssuedChallenge | Servi
             errors=[],
         )
     return SessionCreatePayload(
-        token=result.token,
-        session=SessionType.from_model(result.session, result.session.id, result.expires_at),
-        account=AccountType.of(result.account),
-        account_created=result.account_created,
+        result=SignedIn(
+            token=result.token,
+            session=SessionType.from_model(result.session, result.session.id, result.expires_at),
+            account=AccountType.of(result.account),
+            account_created=result.account_created,
+        ),
         errors=[],
     )
 
@@ -106,12 +116,17 @@ async def session_create_by_qr_ticket(
     return _session_payload(info, await ctx.write(auth.qr_ticket_redeem, input.token, ctx.client))
 
 
-async def qr_login_ticket_create(info: Info) -> QrLoginTicketCreatePayload:
+async def qr_login_ticket_create(
+    info: Info, input: Annotated[QrLoginTicketCreateInput, INPUT] = NO_QR_LOGIN_TICKET_CREATE_INPUT
+) -> QrLoginTicketCreatePayload:
+    echo = echoed(input.client_mutation_id)
     result = await info.context.write(auth.qr_ticket_create)
     if isinstance(result, ServiceError):
-        return QrLoginTicketCreatePayload(errors=user_errors(info, result))
+        return QrLoginTicketCreatePayload(client_mutation_id=echo, errors=user_errors(info, result))
     return QrLoginTicketCreatePayload(
-        ticket=QrLoginTicket(code=result.code, token=result.token, expires_at=result.expires_at), errors=[]
+        ticket=QrLoginTicket(code=result.code, token=result.token, expires_at=result.expires_at),
+        client_mutation_id=echo,
+        errors=[],
     )
 
 
@@ -120,8 +135,11 @@ async def qr_login_ticket_confirm(
 ) -> QrLoginTicketConfirmPayload:
     result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.qr_ticket_confirm, input.code)
     if isinstance(result, ServiceError):
-        return QrLoginTicketConfirmPayload(confirmed=False, errors=user_errors(info, result))
-    return QrLoginTicketConfirmPayload(confirmed=True, errors=[])
+        return QrLoginTicketConfirmPayload(errors=user_errors(info, result))
+    status, expires_at = result
+    return QrLoginTicketConfirmPayload(
+        ticket=QrLoginTicketState(status=QrLoginTicketStatus(status), expires_at=expires_at), errors=[]
+    )
 
 
 async def qr_login_ticket(
@@ -135,19 +153,22 @@ async def qr_login_ticket(
     return QrLoginTicketState(status=QrLoginTicketStatus(status), expires_at=expires_at)
 
 
-async def session_delete(info: Info) -> SessionEndPayload:
+async def session_delete(
+    info: Info, input: Annotated[SessionDeleteInput, INPUT] = NO_SESSION_DELETE_INPUT
+) -> SessionDeletePayload:
+    echo = echoed(input.client_mutation_id)
     result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.sign_out)
     if isinstance(result, ServiceError):
-        return SessionEndPayload(ended=False, errors=user_errors(info, result))
-    return SessionEndPayload(ended=True, errors=[])
+        return SessionDeletePayload(client_mutation_id=echo, errors=user_errors(info, result))
+    return SessionDeletePayload(client_mutation_id=echo, errors=[])
 
 
-async def session_revoke(info: Info, input: Annotated[SessionRevokeInput, INPUT]) -> SessionEndPayload:
+async def session_revoke(info: Info, input: Annotated[SessionRevokeInput, INPUT]) -> SessionRevokePayload:
     session_id = node_id(input.id, "Session") or -1  # malformed: the same SESSION_NOT_FOUND as unknown
     result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.revoke, session_id)
     if isinstance(result, ServiceError):
-        return SessionEndPayload(ended=False, errors=user_errors(info, result))
-    return SessionEndPayload(ended=True, errors=[])
+        return SessionRevokePayload(errors=user_errors(info, result))
+    return SessionRevokePayload(account=AccountType.of(result), errors=[])
 
 
 async def operation_challenge_verify(
@@ -162,5 +183,6 @@ async def operation_challenge_verify(
     if isinstance(result, ServiceError):
         return OperationChallengeVerifyPayload(errors=user_errors(info, result))
     return OperationChallengeVerifyPayload(
-        step_up_token=result.token, factor=SecondFactor(result.factor), expires_at=result.expires_at, errors=[]
+        step_up_grant=StepUpGrant(token=result.token, factor=SecondFactor(result.factor), expires_at=result.expires_at),
+        errors=[],
     )

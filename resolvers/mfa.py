@@ -11,8 +11,11 @@ from models.accounts import Account
 from schema.context import Context
 from schema.enums import factor_name
 from schema.errors import user_errors
+from schema.inputs.auth import echoed
 from schema.inputs.mfa import (
+    NO_MFA_DEVICE_BINDING_START_INPUT,
     LoginChallengeCodeSendInput,
+    MfaDeviceBindingStartInput,
     MfaDeviceBindInput,
     MfaDeviceUnbindInput,
     MfaRecoveryCodesRegenerateInput,
@@ -23,7 +26,9 @@ from schema.types.account import AccountType
 from schema.types.common import INPUT
 from schema.types.mfa import (
     LoginChallengeCodeSendPayload,
+    LoginChallengeSentCode,
     MfaAccountPayload,
+    MfaDeviceBinding,
     MfaDeviceBindingStartPayload,
     MfaRecoveryCodesPayload,
 )
@@ -41,12 +46,19 @@ Info = strawberry.Info[Context, None]
 NO_SESSION = MfaErrorCode.AUTHENTICATION_REQUIRED
 
 
-async def mfa_device_binding_start(info: Info) -> MfaDeviceBindingStartPayload:
+async def mfa_device_binding_start(
+    info: Info, input: Annotated[MfaDeviceBindingStartInput, INPUT] = NO_MFA_DEVICE_BINDING_START_INPUT
+) -> MfaDeviceBindingStartPayload:
+    echo = echoed(input.client_mutation_id)
     result = await info.context.write_viewer(NO_SESSION, devices.start_binding)
     if isinstance(result, ServiceError):
-        return MfaDeviceBindingStartPayload(errors=user_errors(info, result))
+        return MfaDeviceBindingStartPayload(client_mutation_id=echo, errors=user_errors(info, result))
     qr = segno.make(result.uri, error="m").svg_data_uri(scale=4, border=2)
-    return MfaDeviceBindingStartPayload(secret=result.secret, otpauth_uri=result.uri, qr_code_svg=qr, errors=[])
+    return MfaDeviceBindingStartPayload(
+        binding=MfaDeviceBinding(secret=result.secret, otpauth_uri=result.uri, qr_code_svg=qr),
+        client_mutation_id=echo,
+        errors=[],
+    )
 
 
 async def mfa_device_bind(info: Info, input: Annotated[MfaDeviceBindInput, INPUT]) -> MfaRecoveryCodesPayload:
@@ -84,10 +96,13 @@ async def security_protections_set(
 async def mfa_recovery_codes_regenerate(
     info: Info, input: Annotated[MfaRecoveryCodesRegenerateInput, INPUT]
 ) -> MfaRecoveryCodesPayload:
-    result = await info.context.write_viewer(NO_SESSION, mfa.regenerate_recovery_codes, input.step_up_token)
+    async def call(uow: Uow, viewer: Viewer) -> tuple[list[str], Account]:
+        return await mfa.regenerate_recovery_codes(uow, viewer, input.step_up_token), viewer.account
+
+    result = await info.context.write_viewer(NO_SESSION, call)
     if isinstance(result, ServiceError):
         return MfaRecoveryCodesPayload(errors=user_errors(info, result))
-    return MfaRecoveryCodesPayload(recovery_codes=result, errors=[])
+    return MfaRecoveryCodesPayload(recovery_codes=result[0], account=AccountType.of(result[1]), errors=[])
 
 
 def _account_payload(info: Info, result: Account | ServiceError) -> MfaAccountPayload:
@@ -104,9 +119,11 @@ async def login_challenge_code_send(
     if isinstance(result, ServiceError):
         return LoginChallengeCodeSendPayload(errors=user_errors(info, result))
     return LoginChallengeCodeSendPayload(
-        sent_to=mask_phone(result.destination),
-        expires_at=result.expires_at,
-        resend_available_at=result.resend_available_at,
+        sent_code=LoginChallengeSentCode(
+            sent_to=mask_phone(result.destination),
+            expires_at=result.expires_at,
+            resend_available_at=result.resend_available_at,
+        ),
         errors=[],
     )
 

@@ -43,7 +43,7 @@ COMMON = {
     "INVALID_PHONE": "Not a mainland mobile number (11 digits starting with 1, second digit 3-9).",
     "INVALID_EMAIL": "Not a valid e-mail address.",
     "STEP_UP_REQUIRED": "Operation protection is on (MFA-3): pass a second factor with `operationChallengeVerify` "
-    "and send its `stepUpToken`.",
+    "and send its `stepUpGrant.token` as `stepUpToken`.",
     "STEP_UP_INVALID": "The step-up token is unknown, already used, expired or from another session.",
     "STEP_UP_FACTOR_NOT_ALLOWED": "This operation needs the step-up grant obtained with an SMS code to the bound "
     "phone (PROF-2).",
@@ -343,6 +343,15 @@ class SecondFactor(Enum):
     )
 
 
+@strawberry.enum(
+    description="A factor a protection is switched on with (MFA-2). Recovery codes are no setting: they pass "
+    "wherever TOTP is on."
+)
+class ProtectionFactor(Enum):
+    SMS = strawberry.enum_value("sms", description="A 6-digit code sent to the bound phone.")
+    TOTP = strawberry.enum_value("totp", description="A code from the bound virtual MFA device (or a recovery code).")
+
+
 def factor_name(factor: SecondFactor) -> str:
     """The services' name of a second factor."""
     return {SecondFactor.SMS: "sms", SecondFactor.TOTP: "totp", SecondFactor.RECOVERY_CODE: "recovery_code"}[factor]
@@ -409,6 +418,7 @@ __all__ = [
     "DocumentType",
     "FaceBy",
     "OrganisationType",
+    "ProtectionFactor",
     "QrLoginTicketStatus",
     "SecondFactor",
     "SignInMethod",

@@ -47,7 +47,8 @@ from schema.types.payloads import (
     QrLoginTicketCreatePayload,
     QrLoginTicketState,
     SessionCreatePayload,
-    SessionEndPayload,
+    SessionDeletePayload,
+    SessionRevokePayload,
     StudentStatusPayload,
     VerificationCodeSendPayload,
 )
@@ -139,17 +140,20 @@ class Mutation:
     )
     session_create_by_password: SessionCreatePayload = strawberry.mutation(
         resolver=auth.session_create_by_password,
-        description="Sign in with login name + password (AUTH-1, AUTH-2). Wrong passwords are throttled per "
-        "login name (5 per 15 minutes), per account (5, shared by its phone, username and e-mail) and per address "
-        "(20), each then locked for 15 minutes, with the same answer for unknown accounts (AUTH-5).",
+        description="Sign in with login name + password (AUTH-1, AUTH-2): a session, or a `LoginChallenge` when "
+        "login protection is on (AUTH-6). Wrong passwords are throttled per login name (5 per 15 minutes), per "
+        "account (5, shared by its phone, username and e-mail) and per address (20), each then locked for 15 "
+        "minutes, with the same answer for unknown accounts (AUTH-5).",
     )
     session_create_by_sms_code: SessionCreatePayload = strawberry.mutation(
         resolver=auth.session_create_by_sms_code,
-        description="Sign in to the phone's portal account with a LOGIN code; creates it on first use (REG-4).",
+        description="Sign in to the phone's portal account with a LOGIN code; creates it on first use (REG-4). "
+        "A `LoginChallenge` instead of a session when login protection asks for TOTP only (AUTH-6).",
     )
     qr_login_ticket_create: QrLoginTicketCreatePayload = strawberry.mutation(
         resolver=auth.qr_login_ticket_create,
-        description="Start a QR login on a signed-out client (AUTH-2): show `code` as a QR code, keep `token`.",
+        description="Start a QR login on a signed-out client (AUTH-2): show `code` as a QR code, keep `token`. "
+        "Its `input` may be left out.",
     )
     qr_login_ticket_confirm: QrLoginTicketConfirmPayload = strawberry.mutation(
         resolver=auth.qr_login_ticket_confirm,
@@ -159,11 +163,13 @@ class Mutation:
         resolver=auth.session_create_by_qr_ticket,
         description="Exchange a confirmed QR login ticket for a session, once (AUTH-2).",
     )
-    session_delete: SessionEndPayload = strawberry.mutation(
-        resolver=auth.session_delete, description="Sign out: end the current session at once (AUTH-4)."
+    session_delete: SessionDeletePayload = strawberry.mutation(
+        resolver=auth.session_delete,
+        description="Sign out: end the session of the bearer token at once (AUTH-4). Its `input` may be left out.",
     )
-    session_revoke: SessionEndPayload = strawberry.mutation(
-        resolver=auth.session_revoke, description="End another of the viewer's sessions."
+    session_revoke: SessionRevokePayload = strawberry.mutation(
+        resolver=auth.session_revoke,
+        description="End one of the viewer's sessions at once (AUTH-4); answers the viewer with its sessions.",
     )
     password_reset_start: PasswordResetStartPayload = strawberry.mutation(
         resolver=recovery.password_reset_start,
@@ -192,7 +198,7 @@ class Mutation:
         "the account's materials uploaded with `POST /uploads`. Needs a bound device; one open MFA-unbind appeal "
         "at a time. Reviewed within 5 working days; on approval the device and its recovery codes are removed "
         "and the protections no longer ask for TOTP (login protection with TOTP only is then off). A user whom "
-        "login protection locks out sends the `challenge.token` of a right password as the bearer token, here, "
+        "login protection locks out sends the `LoginChallenge.token` of a right password as the bearer token, here, "
         "in `appealAnswer` and in `POST /uploads` (same client, 5 minutes).",
     )
     appeal_answer: AppealPayload = strawberry.mutation(
@@ -245,8 +251,9 @@ class Mutation:
     )
     mfa_device_binding_start: MfaDeviceBindingStartPayload = strawberry.mutation(
         resolver=mfa.mfa_device_binding_start,
-        description="Start binding a virtual MFA device (MFA-4): a new secret, its `otpauth://` URI (issuer and account "
-        "label) and QR code. Replaces an unfinished binding; at most one device per account.",
+        description="Start binding a virtual MFA device (MFA-4): a new secret, its `otpauth://` URI (issuer and "
+        "account label) and QR code. Replaces an unfinished binding; at most one device per account. Its `input` may "
+        "be left out.",
     )
     mfa_device_bind: MfaRecoveryCodesPayload = strawberry.mutation(
         resolver=mfa.mfa_device_bind,
@@ -265,7 +272,7 @@ class Mutation:
     )
     mfa_recovery_codes_regenerate: MfaRecoveryCodesPayload = strawberry.mutation(
         resolver=mfa.mfa_recovery_codes_regenerate,
-        description="Replace the ten recovery codes (the old ones stop working); protected.",
+        description="Replace the ten recovery codes (the old ones stop working); protected (MFA-2).",
     )
     login_challenge_code_send: LoginChallengeCodeSendPayload = strawberry.mutation(
         resolver=mfa.login_challenge_code_send,

@@ -140,10 +140,10 @@ def _signed_in_token(base: str) -> str:
     signed_in = _gql(
         base,
         "mutation($l: String!, $p: String!) { sessionCreateByPassword(input: {loginName: $l, password: $p}) "
-        "{ token errors { code message } } }",
+        "{ result { ... on SignedIn { token } } errors { code message } } }",
         {"l": "fuzzer01", "p": PASSWORD},
     )
-    token = signed_in["sessionCreateByPassword"]["token"]
+    token = (signed_in["sessionCreateByPassword"]["result"] or {}).get("token")
     if not token:
         raise SystemExit(f"sign-in failed: {signed_in}")
     return str(token)

@@ -106,10 +106,36 @@ async def register(client: httpx.AsyncClient, username: str, phone: str, passwor
     )
 
 
+def sign_in_result(
+    signed_in: str = "token", challenge: str = "token factors phoneMasked expiresAt attemptsRemaining"
+) -> str:
+    """The selection of a `sessionCreateBy...` payload's `result` (the `SignInResult` union, AUTH-6): the given
+    fields of `SignedIn` and of `LoginChallenge`, with `__typename`."""
+    return f"result {{ __typename ... on SignedIn {{ {signed_in} }} ... on LoginChallenge {{ {challenge} }} }}"
+
+
+def sign_in_answer(payload: dict[str, Any]) -> dict[str, Any]:
+    """A `sessionCreateBy...` payload as the tests read it: `errors`, the fields of a `SignedIn` result side by
+    side (`token`, `session`, `account`, `accountCreated` as selected; `token` None without a session), and
+    `challenge`: the `LoginChallenge` result, or None. The result is null exactly when `errors` is not empty."""
+    result = payload["result"]
+    assert (result is None) == bool(payload["errors"]), payload
+    answer: dict[str, Any] = {"errors": payload["errors"], "token": None, "challenge": None}
+    if result is not None and result["__typename"] == "SignedIn":
+        answer.update({k: v for k, v in result.items() if k != "__typename"})
+    elif result is not None:
+        assert result["__typename"] == "LoginChallenge", result
+        answer["challenge"] = {k: v for k, v in result.items() if k != "__typename"}
+    return answer
+
+
 async def sign_in(client: httpx.AsyncClient, login_name: str, password: str = PASSWORD) -> str:
-    payload = await mutate(client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, "token")
+    payload = await mutate(
+        client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, sign_in_result()
+    )
     assert payload["errors"] == [], payload
-    return str(payload["token"])
+    assert payload["result"]["__typename"] == "SignedIn", payload
+    return str(payload["result"]["token"])
 
 
 async def registered_and_signed_in(
@@ -121,24 +147,26 @@ async def registered_and_signed_in(
 
 
 async def sms_sign_in(client: httpx.AsyncClient, phone: str) -> dict[str, Any]:
+    """Sign in by SMS (AUTH-2, REG-4); answers as `sign_in_answer` does (`token`, `accountCreated`, `account`)."""
     sent = await send_code(client, "LOGIN", phone=phone)
     assert sent["errors"] == [], sent
     code = await last_code(client, phone)
-    return await mutate(
+    payload = await mutate(
         client,
         "sessionCreateBySmsCode",
         {"phone": phone, "code": code},
-        "token accountCreated account { id kind accountId activationRequired }",
+        sign_in_result("token accountCreated account { id kind accountId activationRequired }"),
     )
+    return sign_in_answer(payload)
 
 
 async def step_up(client: httpx.AsyncClient, token: str, phone: str) -> str:
     sent = await send_code(client, "OPERATION", token=token)
     assert sent["errors"] == [], sent
     code = await last_code(client, phone)
-    payload = await mutate(client, "operationChallengeVerify", {"code": code}, "stepUpToken", token)
+    payload = await mutate(client, "operationChallengeVerify", {"code": code}, "stepUpGrant { token }", token)
     assert payload["errors"] == [], payload
-    return str(payload["stepUpToken"])
+    return str(payload["stepUpGrant"]["token"])
 
 
 # --- Watching where password hashes run ----------------------------------------------------------

@@ -14,6 +14,17 @@ class VerificationCodeSendInput:
     email: str | None = strawberry.field(default=None, description="For EMAIL_BIND.")
 
 
+CLIENT_MUTATION_ID = (
+    "Any string you like; the payload echoes it as `clientMutationId` (Relay's convention). This mutation needs "
+    "nothing else, so the whole input may be left out."
+)
+
+
+def echoed(client_mutation_id: str | None) -> str | None:
+    """The `clientMutationId` a payload echoes: as sent, or null when it was left out."""
+    return None if client_mutation_id is strawberry.UNSET else client_mutation_id
+
+
 @strawberry.input(description="Sign in with a login name and password (AUTH-1, AUTH-2).")
 class SessionCreateByPasswordInput:
     login_name: str = strawberry.field(
@@ -33,14 +44,26 @@ class SessionCreateByQrTicketInput:
     token: str = strawberry.field(description="The `token` returned by `qrLoginTicketCreate` to this client.")
 
 
+@strawberry.input(description="Start a QR login (AUTH-2); nothing to send.")
+class QrLoginTicketCreateInput:
+    client_mutation_id: str | None = strawberry.field(default=strawberry.UNSET, description=CLIENT_MUTATION_ID)
+
+
 @strawberry.input(description="Confirm, from a signed-in portal client, the QR code shown on another screen.")
 class QrLoginTicketConfirmInput:
     code: str = strawberry.field(description="The content of the scanned QR code.")
 
 
-@strawberry.input(description="End one of the viewer's sessions.")
+@strawberry.input(description="Sign out (AUTH-4): the session is the one of the bearer token; nothing to send.")
+class SessionDeleteInput:
+    client_mutation_id: str | None = strawberry.field(default=strawberry.UNSET, description=CLIENT_MUTATION_ID)
+
+
+@strawberry.input(description="End another of the viewer's sessions.")
 class SessionRevokeInput:
-    id: strawberry.ID = strawberry.field(description="A `Session` ID from `viewer.sessions`.")
+    id: strawberry.ID = strawberry.field(
+        description="A `Session` ID from `viewer.sessions`; an ID of anything else is answered as an unknown session."
+    )
 
 
 @strawberry.input(description="Pass a second factor to obtain a step-up grant (MFA-3).")
@@ -95,3 +118,8 @@ class AccountRecoveryLookupInput:
 class AccountRecoveryRevealInput:
     ticket: str = strawberry.field(description="From `accountRecoveryLookup`.")
     code: str = strawberry.field(description="The SMS code sent to the accounts' bound phone.")
+
+
+# The default of the argument of the mutations that need nothing: clients may leave `input` out.
+NO_QR_LOGIN_TICKET_CREATE_INPUT = QrLoginTicketCreateInput()
+NO_SESSION_DELETE_INPUT = SessionDeleteInput()

@@ -13,7 +13,7 @@ from models.accounts import Account as AccountModel
 from models.accounts import AgreementAcceptance as AcceptanceModel
 from models.auth import AuthSession
 from schema.context import Context
-from schema.enums import AccountKind, AgreementKind, AgreementStep, SecondFactor, SignInMethod
+from schema.enums import AccountKind, AgreementKind, AgreementStep, ProtectionFactor, SignInMethod
 from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
 from schema.types.enterprise import (
     EnterpriseVerification,
@@ -82,7 +82,9 @@ class AgreementAcceptance:
 @strawberry.type(description="A protection and the second factors that satisfy it (MFA-1, MFA-2).")
 class Protection:
     enabled: bool = strawberry.field(description="Whether a second factor is asked.")
-    factors: list[SecondFactor] = strawberry.field(description="Either enabled factor passes (MFA-1).")
+    factors: list[ProtectionFactor] = strawberry.field(
+        description="The factors it is on with; either passes (MFA-1). Empty when it is off."
+    )
 
 
 @strawberry.type(description="Second-factor settings.")
@@ -244,9 +246,9 @@ class AccountType(relay.Node):
     async def security(self, info: Info) -> SecuritySettings:
         device = await info.context.read(mfa_devices.bound_device, self.model.id)
         left = await info.context.read(mfa_devices.recovery_codes_left, self.model.id) if device else 0
-        op = [SecondFactor(f) for f in operation_protection_factors(self.model)]
+        op = [ProtectionFactor(f) for f in operation_protection_factors(self.model)]
         login = [
-            SecondFactor(f)
+            ProtectionFactor(f)
             for f, on in (("sms", self.model.login_protection_sms), ("totp", self.model.login_protection_totp))
             if on
         ]

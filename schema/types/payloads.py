@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 
@@ -59,24 +60,61 @@ class AccountPasswordChangePayload:
 
 
 @strawberry.type(description="A new session. Send `token` as `Authorization: Bearer <token>`.")
-class SessionCreatePayload:
-    token: str | None = strawberry.field(default=None, description="The bearer token; shown once, stored hashed.")
-    session: SessionType | None = strawberry.field(default=None, description="The new session.")
-    account: AccountType | None = strawberry.field(default=None, description="The account signed in to.")
-    account_created: bool | None = strawberry.field(
-        default=None, description="True when SMS sign-in created the phone's portal account (REG-4)."
+class SignedIn:
+    token: str = strawberry.field(description="The bearer token; shown once, stored hashed.")
+    session: SessionType = strawberry.field(description="The new session (`current` is true in it).")
+    account: AccountType = strawberry.field(description="The account signed in to: the new viewer.")
+    account_created: bool = strawberry.field(
+        description="True when this SMS sign-in created the phone's portal account (REG-4); false otherwise."
     )
-    challenge: LoginChallenge | None = strawberry.field(
+
+
+SignInResult = Annotated[
+    SignedIn | LoginChallenge,
+    strawberry.union(
+        "SignInResult",
+        description="What a sign-in that was not refused answers: a session, or a login challenge. Select "
+        "`__typename` and switch on it. `SignedIn`: keep `token` and send it as `Authorization: Bearer <token>`; "
+        "`account` is the new viewer. `LoginChallenge`: the password (or the SMS code) was right, but login "
+        "protection asks for a second factor first (AUTH-6): offer one of `factors` and finish with "
+        "`sessionCreateByChallenge` and the challenge's `token` (for SMS, have the code sent with "
+        "`loginChallengeCodeSend` first), from the same client within 5 minutes. `sessionCreateByPassword` and "
+        "`sessionCreateBySmsCode` answer either; `sessionCreateByQrTicket` and `sessionCreateByChallenge` always "
+        "answer `SignedIn`. A refused sign-in has no result, only `errors`.",
+    ),
+]
+
+
+@strawberry.type(
+    description="Result of a sign-in (`sessionCreateBy...`): `result` on success, `errors` on refusal, never both."
+)
+class SessionCreatePayload:
+    result: SignInResult | None = strawberry.field(
         default=None,
-        description="Login protection is on (AUTH-6): the password was right but no session yet; pass a second "
-        "factor with `sessionCreateByChallenge`. `token` and `session` are null then.",
+        description="A session (`SignedIn`) or a second-factor step (`LoginChallenge`); switch on `__typename`. "
+        "Null exactly when `errors` is not empty.",
     )
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(description="Result of a session operation.")
-class SessionEndPayload:
-    ended: bool = strawberry.field(description="True when a session was ended.")
+@strawberry.type(
+    description="Result of `sessionDelete` (sign-out). Signed out when `errors` is empty; the token no longer "
+    "reads anything, so nothing else comes back."
+)
+class SessionDeletePayload:
+    client_mutation_id: str | None = strawberry.field(
+        default=None, description="The input's `clientMutationId`, as sent (null when none was sent)."
+    )
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `sessionRevoke`.")
+class SessionRevokePayload:
+    account: AccountType | None = strawberry.field(
+        default=None,
+        description="The viewer after the change: its `sessions` no longer list the revoked one. Null when "
+        "`errors` is not empty.",
+    )
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
@@ -91,13 +129,12 @@ class QrLoginTicket:
 
 @strawberry.type(description="Result of `qrLoginTicketCreate`.")
 class QrLoginTicketCreatePayload:
-    ticket: QrLoginTicket | None = strawberry.field(default=None, description="The new ticket.")
-    errors: list[UserError] = strawberry.field(description=ERRORS)
-
-
-@strawberry.type(description="Result of `qrLoginTicketConfirm`.")
-class QrLoginTicketConfirmPayload:
-    confirmed: bool = strawberry.field(description="True when the other client may now redeem the ticket.")
+    ticket: QrLoginTicket | None = strawberry.field(
+        default=None, description="The new ticket; null when `errors` is not empty."
+    )
+    client_mutation_id: str | None = strawberry.field(
+        default=None, description="The input's `clientMutationId`, as sent (null when none was sent)."
+    )
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
@@ -107,13 +144,30 @@ class QrLoginTicketState:
     expires_at: datetime = strawberry.field(description="When the ticket expires (2 minutes after creation).")
 
 
-@strawberry.type(description="Result of `operationChallengeVerify`: a single-use grant for one sensitive operation.")
-class OperationChallengeVerifyPayload:
-    step_up_token: str | None = strawberry.field(
-        default=None, description="Pass as `stepUpToken` to one protected mutation of this session."
+@strawberry.type(description="Result of `qrLoginTicketConfirm`.")
+class QrLoginTicketConfirmPayload:
+    ticket: QrLoginTicketState | None = strawberry.field(
+        default=None,
+        description="The ticket after the confirmation (CONFIRMED): the other client may redeem it until "
+        "`expiresAt`. Null when `errors` is not empty.",
     )
-    factor: SecondFactor | None = strawberry.field(default=None, description="The factor that was passed.")
-    expires_at: datetime | None = strawberry.field(default=None, description="Grants live 5 minutes.")
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="A single-use grant for one protected operation of this session (MFA-2, MFA-3).")
+class StepUpGrant:
+    token: str = strawberry.field(
+        description="Send it as `stepUpToken` to one protected mutation, from the session that obtained it."
+    )
+    factor: SecondFactor = strawberry.field(description="The factor that was passed.")
+    expires_at: datetime = strawberry.field(description="Grants live 5 minutes.")
+
+
+@strawberry.type(description="Result of `operationChallengeVerify`.")
+class OperationChallengeVerifyPayload:
+    step_up_grant: StepUpGrant | None = strawberry.field(
+        default=None, description="The grant; null when `errors` is not empty."
+    )
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 

@@ -121,7 +121,10 @@ async def send_code(uow: Uow, token: str, key: str, client_ip: str | None) -> co
 
 
 async def answer(uow: Uow, token: str, key: str, factor: str, code: str) -> Account:
-    """Pass an enabled factor (a recovery code stands for TOTP); a wrong answer is counted (5 at most)."""
+    """Pass an enabled factor (a recovery code stands for TOTP); a wrong answer is counted (5 at most).
+    A code malformed for its factor is refused first, before the challenge is looked up: it is no guess."""
+    if (problem := devices.factor_code_problem(factor, code)) is not None:
+        raise problem
     _, found = await live(uow, token, key)
     await accounts_repo.lock_account(uow, found.id)
     challenge, account = await live(uow, token, key)  # seen again under the lock: one answer at a time

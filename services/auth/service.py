@@ -40,7 +40,7 @@ from services.auth.policy import retry_after_seconds
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError
 from services.identifiers import normalize_email, normalize_phone
 from services.security import new_token, token_hash
 from services.sql import ListCount
@@ -272,9 +272,19 @@ async def _password_outcome(
 async def sign_in_with_sms(
     uow: Uow, phone_raw: str, code: str, client: ClientInfo
 ) -> IssuedSession | challenge.IssuedChallenge:
+    # AUTH-2: both formats first, reported together; then the code is checked (a wrong one is counted,
+    # CODE-2) before anything about the phone's account is read.
     phone = normalize_phone(phone_raw)
+    problems = Problems()
     if phone is None:
-        raise ServiceError(AuthErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "phone")
+        problems.add(AuthErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "phone")
+    try:
+        codes.check_format(code)
+    except ServiceError as malformed:
+        problems.check(malformed)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert phone is not None  # an invalid phone is one of the problems above
     await codes.verify(uow, destination=phone, purpose=CodePurpose.LOGIN, code=code)
     account, created = await accounts.portal_account_for_sms_sign_in(uow, phone)
     # AUTH-6 / MFA-1: the SMS code counts as the second factor only where login protection enables SMS;
@@ -292,10 +302,12 @@ async def sign_out(uow: Uow, auth: Viewer) -> None:
     await repo.end_session(uow, auth.session_id, auth.account.id, uow.now(), "signed_out")
 
 
-async def revoke(uow: Uow, auth: Viewer, session_id: int) -> None:
-    """End one of the account's own sessions. Another account's ID behaves as unknown."""
+async def revoke(uow: Uow, auth: Viewer, session_id: int) -> Account:
+    """End one of the account's own sessions; the account, whose sessions no longer list it, is returned.
+    Another account's ID behaves as unknown."""
     if not await repo.end_session(uow, session_id, auth.account.id, uow.now(), "revoked"):
         raise ServiceError(AuthErrorCode.SESSION_NOT_FOUND, "No such session.", "id")
+    return auth.account
 
 
 async def list_sessions(
@@ -344,8 +356,9 @@ async def qr_ticket_status(uow: Uow, token: str) -> tuple[str, datetime] | None:
     return _qr_state(ticket, uow.now()), ticket.expires_at
 
 
-async def qr_ticket_confirm(uow: Uow, auth: Viewer, code: str) -> None:
-    """A client signed in to a portal account approves the ticket shown on the other screen."""
+async def qr_ticket_confirm(uow: Uow, auth: Viewer, code: str) -> tuple[str, datetime]:
+    """A client signed in to a portal account approves the ticket shown on the other screen; answers the
+    ticket's new state and expiry, like `qr_ticket_status`."""
     if auth.account.kind != "portal":
         raise ServiceError(AuthErrorCode.QR_LOGIN_NOT_AVAILABLE, "QR login is for portal accounts (AUTH-2).", "code")
     ticket = await repo.qr_ticket_by_code(uow, token_hash(code or ""))
@@ -356,6 +369,7 @@ async def qr_ticket_confirm(uow: Uow, auth: Viewer, code: str) -> None:
         raise ServiceError(AuthErrorCode.QR_TICKET_EXPIRED, "This QR code has expired.", "code")
     if state != "PENDING" or not await repo.confirm_qr_ticket(uow, ticket.id, auth.account.id, uow.now()):
         raise ServiceError(AuthErrorCode.QR_TICKET_USED, "This QR code was already used.", "code")
+    return "CONFIRMED", ticket.expires_at
 
 
 async def qr_ticket_redeem(uow: Uow, token: str, client: ClientInfo) -> IssuedSession:

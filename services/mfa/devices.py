@@ -18,7 +18,8 @@ from models.accounts import Account
 from models.mfa import MfaDevice, MfaRecoveryCode
 from services.accounts import repository as accounts_repo
 from services.auth import repository as auth_repo
-from services.errors import ServiceError
+from services.codes import service as codes
+from services.errors import Problems, ServiceError
 from services.identifiers import national
 from services.mfa.errors import MfaErrorCode as Code
 from services.secretbox import open_sealed, seal
@@ -33,6 +34,7 @@ DRIFT_STEPS = 1  # one step either side: codes from 30 s ago to 30 s ahead
 BIND_LOOKBACK_STEPS = 4  # two consecutive codes typed within two minutes bind the device
 RECOVERY_CODES = 10
 RECOVERY_CODE_GROUPS = 2  # shown as two groups of five digits: 12345-67890
+RECOVERY_CODE_DIGITS = 10
 MAX_GUESSES = 5  # wrong TOTP or recovery codes per account ...
 GUESS_WINDOW = timedelta(minutes=15)  # ... in 15 minutes, then the factor is locked for 15 minutes
 
@@ -61,11 +63,49 @@ def _code_at(secret: str, step: int) -> str:
     return str(_totp(secret).at(step * STEP_SECONDS))
 
 
-def _check_format(code: str, field: str) -> str:
-    value = (code or "").strip().replace(" ", "")
+def _totp_value(code: str) -> str:
+    return (code or "").strip().replace(" ", "")
+
+
+def totp_code_problem(code: str, field: str) -> ServiceError | None:
+    """The refusal of a TOTP code that is not 6 ASCII digits, or None. Stateless: reads and counts nothing."""
+    value = _totp_value(code)
     if len(value) != 6 or not is_ascii_digits(value):
-        raise ServiceError(Code.CODE_FORMAT_INVALID, "A code is 6 digits.", field)
-    return value
+        return ServiceError(Code.CODE_FORMAT_INVALID, "A code is 6 digits.", field)
+    return None
+
+
+def _recovery_digits(code: str) -> str:
+    return (code or "").strip().replace("-", "").replace(" ", "")
+
+
+def recovery_code_problem(code: str, field: str) -> ServiceError | None:
+    """The refusal of a recovery code that is not 10 ASCII digits (12345-67890), or None. Stateless."""
+    digits = _recovery_digits(code)
+    if len(digits) != RECOVERY_CODE_DIGITS or not is_ascii_digits(digits):
+        return ServiceError(Code.CODE_FORMAT_INVALID, "A recovery code is 10 digits (12345-67890).", field)
+    return None
+
+
+def factor_code_problem(factor: str, code: str, field: str = "code") -> ServiceError | None:
+    """MFA-1: the format of a code for the factor that is to judge it (an SMS or TOTP code is 6 digits, a
+    recovery code 10), checked before any state is read, so a malformed code is refused alone, counts
+    nothing and tells nothing about the account, the device or a challenge."""
+    if factor == "recovery_code":
+        return recovery_code_problem(code, field)
+    if factor == "sms":
+        try:
+            codes.check_format(code, field)
+        except ServiceError as err:
+            return err
+        return None
+    return totp_code_problem(code, field)
+
+
+def _check_format(code: str, field: str) -> str:
+    if (problem := totp_code_problem(code, field)) is not None:
+        raise problem
+    return _totp_value(code)
 
 
 def login_label(account: Account) -> str:
@@ -81,7 +121,7 @@ async def bound_device(uow: Uow, account_id: int) -> MfaDevice | None:
     return device if device is not None and device.state == "bound" else None
 
 
-def _not_bound(field: str) -> ServiceError:
+def _not_bound(field: str | None) -> ServiceError:
     return ServiceError(Code.MFA_DEVICE_NOT_BOUND, "No virtual MFA device is bound: bind one first (MFA-4).", field)
 
 
@@ -110,9 +150,14 @@ async def start_binding(uow: Uow, viewer: Viewer) -> BindingStarted:
 
 
 async def bind(uow: Uow, viewer: Viewer, first_code: str, second_code: str) -> Bound:
-    """MFA-4: two consecutive codes prove the device; only then is it bound."""
-    first = _check_format(first_code, "firstCode")
-    second = _check_format(second_code, "secondCode")
+    """MFA-4: two consecutive codes prove the device; only then is it bound. Both codes' formats are
+    checked first and reported together."""
+    problems = Problems()
+    problems.check(totp_code_problem(first_code, "firstCode"))
+    problems.check(totp_code_problem(second_code, "secondCode"))
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    first, second = _totp_value(first_code), _totp_value(second_code)
     account = viewer.account
     await accounts_repo.lock_account(uow, account.id)
     device = await device_of(uow, account.id)
@@ -185,14 +230,23 @@ async def _wrong_guess(
     return ServiceError(code, message, field, persist=True, attempts_remaining=MAX_GUESSES - failures)
 
 
-async def accept_code(uow: Uow, account_id: int, code: str, field: str = "code", *, at_sign_in: bool = False) -> None:
+async def accept_code(
+    uow: Uow,
+    account_id: int,
+    code: str,
+    field: str = "code",
+    *,
+    at_sign_in: bool = False,
+    device_field: str = "factor",
+) -> None:
     """Accept a current TOTP code of the bound device once (MFA-5), or raise. The account row is locked
-    first, so concurrent guesses are counted one after another (the 5-guess limit holds on PostgreSQL)."""
+    first, so concurrent guesses are counted one after another (the 5-guess limit holds on PostgreSQL).
+    `device_field` is the input field a missing device is reported on (the factor chosen, or the code)."""
     value = _check_format(code, field)
     await accounts_repo.lock_account(uow, account_id)
     device = await bound_device(uow, account_id)
     if device is None:
-        raise _not_bound("factor")
+        raise _not_bound(device_field)
     await _refuse_if_locked(uow, account_id, field, at_sign_in)
     secret = open_sealed(uow.settings.secret_key, device.secret_sealed)
     now_step = _step(uow.now())
@@ -240,7 +294,7 @@ async def _new_recovery_codes(uow: Uow, account_id: int) -> list[str]:
 
 async def regenerate_recovery_codes(uow: Uow, account_id: int) -> list[str]:
     if await bound_device(uow, account_id) is None:
-        raise _not_bound("factor")
+        raise _not_bound(None)  # about the request as a whole: its input names no factor
     return await _new_recovery_codes(uow, account_id)
 
 
@@ -248,12 +302,9 @@ async def accept_recovery_code(
     uow: Uow, account_id: int, code: str, field: str = "code", *, at_sign_in: bool = False
 ) -> None:
     """A recovery code passes as the second factor once; a wrong one tells nothing more."""
+    if (problem := recovery_code_problem(code, field)) is not None:
+        raise problem
     value = (code or "").strip()
-    if (
-        not is_ascii_digits(value.replace("-", "").replace(" ", ""))
-        or len(value.replace("-", "").replace(" ", "")) != 10
-    ):
-        raise ServiceError(Code.CODE_FORMAT_INVALID, "A recovery code is 10 digits (12345-67890).", field)
     await accounts_repo.lock_account(uow, account_id)
     await _refuse_if_locked(uow, account_id, field, at_sign_in)
     used = await uow.session.execute(
@@ -304,7 +355,14 @@ async def remove_device(uow: Uow, account: Account) -> None:
 
 
 def looks_like_recovery_code(code: str) -> bool:
-    return len((code or "").replace("-", "").replace(" ", "")) == 10
+    return len((code or "").replace("-", "").replace(" ", "")) == RECOVERY_CODE_DIGITS
+
+
+def unbind_code_problem(code: str, field: str = "code") -> ServiceError | None:
+    """MFA-6: the format of an unbinding code, a device code (6 digits) or a recovery code (10), or None."""
+    if looks_like_recovery_code(code):
+        return recovery_code_problem(code, field)
+    return totp_code_problem(code, field)
 
 
 async def accept_unbind_code(uow: Uow, viewer: Viewer, code: str) -> None:
@@ -315,7 +373,7 @@ async def accept_unbind_code(uow: Uow, viewer: Viewer, code: str) -> None:
     if looks_like_recovery_code(code):
         await accept_recovery_code(uow, viewer.account.id, code)
     else:
-        await accept_code(uow, viewer.account.id, code)
+        await accept_code(uow, viewer.account.id, code, device_field="code")
 
 
 async def unbind(uow: Uow, viewer: Viewer) -> Account:
@@ -329,9 +387,16 @@ async def unbind(uow: Uow, viewer: Viewer) -> Account:
 async def set_protections(
     uow: Uow, viewer: Viewer, *, login: tuple[bool, bool], operation: tuple[bool, bool]
 ) -> Account:
-    """MFA-2: each protection on with SMS and/or TOTP, or off; TOTP needs a bound device (MFA-4)."""
-    if (login[1] or operation[1]) and await bound_device(uow, viewer.account.id) is None:
-        raise _not_bound("loginProtection.totp" if login[1] else "operationProtection.totp")
+    """MFA-2: each protection on with SMS and/or TOTP, or off; TOTP needs a bound device (MFA-4). Without
+    one, every protection that asks for TOTP is reported, so a form marks each switch."""
+    asking = [f for on, f in ((login[1], "loginProtection.totp"), (operation[1], "operationProtection.totp")) if on]
+    if asking and await bound_device(uow, viewer.account.id) is None:
+        problems = Problems()
+        for field in asking:
+            problems.check(_not_bound(field))
+        refusal = problems.refusal()
+        assert refusal is not None  # `asking` is not empty
+        raise refusal
     account = await uow.session.get(Account, viewer.account.id, populate_existing=True)
     assert account is not None
     account.login_protection_sms, account.login_protection_totp = login

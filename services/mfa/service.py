@@ -49,7 +49,12 @@ async def grant(uow: Uow, viewer: Viewer, factor: str, code: str) -> IssuedGrant
 
     A TOTP or recovery-code grant is only issued where operation protection enables TOTP (MFA-1: only an
     enabled factor passes), before any code is spent; without a device the binding flow comes first (MFA-4).
-    SMS grants are always issued: a phone change needs one whatever the settings (PROF-2)."""
+    SMS grants are always issued: a phone change needs one whatever the settings (PROF-2).
+
+    The code's format for the factor is checked first: a malformed code is refused alone, before any state
+    is read, and counts nothing."""
+    if (problem := devices.factor_code_problem(factor, code)) is not None:
+        raise problem
     if factor in ("totp", "recovery_code"):
         if await devices.bound_device(uow, viewer.account.id) is None:
             raise ServiceError(
@@ -160,7 +165,10 @@ async def require_step_up(
 
 async def unbind_device(uow: Uow, viewer: Viewer, code: str, step_up_token: str | None) -> Account:
     """MFA-6 with MFA-2: the grant is checked first and used only once the device code is accepted, since a
-    wrong code is counted (committed) and must not use the grant up."""
+    wrong code is counted (committed) and must not use the grant up. A malformed code is refused first,
+    before any state is read."""
+    if (problem := devices.unbind_code_problem(code)) is not None:
+        raise problem
     await require_step_up(uow, viewer.account, viewer.session_id, step_up_token, consume=False)
     await devices.accept_unbind_code(uow, viewer, code)
     await require_step_up(uow, viewer.account, viewer.session_id, step_up_token)

@@ -316,17 +316,18 @@ async def _login_challenge_code(client: httpx.AsyncClient) -> dict[str, Any]:
         "/graphql",
         json={
             "query": "mutation($i: SessionCreateByPasswordInput!) { sessionCreateByPassword(input: $i) { "
-            "token challenge { token factors } errors { code } } }",
+            "result { ... on LoginChallenge { token factors } } errors { code } } }",
             "variables": {"i": {"loginName": "alice01", "password": PASSWORD}},
         },
         headers=agent,
     )
-    challenge = signed.json()["data"]["sessionCreateByPassword"]["challenge"]
+    challenge = signed.json()["data"]["sessionCreateByPassword"]["result"]
     assert challenge["factors"] == ["SMS"], challenge
     sent = await client.post(
         "/graphql",
         json={
-            "query": "mutation($t: String!) { loginChallengeCodeSend(input: {token: $t}) { sentTo errors { code } } }",
+            "query": "mutation($t: String!) { loginChallengeCodeSend(input: {token: $t}) { sentCode { sentTo } "
+            "errors { code } } }",
             "variables": {"t": challenge["token"]},
         },
         headers=agent,
@@ -377,7 +378,7 @@ async def test_code_3_anonymous_sends_do_not_use_up_the_owners_codes(
     assert operation["errors"] == []
     assert (await outbox(client, PHONE))[0]["purpose"] == "OPERATION"
     # And the code of her login challenge
-    assert await _login_challenge_code(client) == {"sentTo": "137****0001", "errors": []}
+    assert await _login_challenge_code(client) == {"sentCode": {"sentTo": "137****0001"}, "errors": []}
     assert (await outbox(client, PHONE))[0]["purpose"] == "LOGIN_CHALLENGE"
     # And a password-reset SMS
     assert (await _reset_start(client, "alice01"))["errors"] == []

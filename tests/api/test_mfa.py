@@ -18,7 +18,17 @@ from sqlalchemy import select
 from models.mfa import MfaDevice
 from services.clock import ManualClock
 from services.database import Database
-from tests.helpers import PASSWORD, gql, last_code, mutate, registered_and_signed_in, send_code, step_up
+from tests.helpers import (
+    PASSWORD,
+    gql,
+    last_code,
+    mutate,
+    registered_and_signed_in,
+    send_code,
+    sign_in_answer,
+    sign_in_result,
+    step_up,
+)
 
 PHONE = "13700000001"
 SECURITY = (
@@ -40,12 +50,12 @@ async def security(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
 
 
 async def start_binding(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    return await mutate(client, "mfaDeviceBindingStart", None, "secret otpauthUri qrCodeSvg", token)
+    return await mutate(client, "mfaDeviceBindingStart", None, "binding { secret otpauthUri qrCodeSvg }", token)
 
 
 async def bind(client: httpx.AsyncClient, token: str, clock: ManualClock) -> tuple[str, list[str]]:
     started = await start_binding(client, token)
-    secret = started["secret"]
+    secret = started["binding"]["secret"]
     bound = await mutate(
         client,
         "mfaDeviceBind",
@@ -64,9 +74,11 @@ async def totp_for_operations(client: httpx.AsyncClient, token: str) -> None:
 
 
 async def totp_step_up(client: httpx.AsyncClient, token: str, code: str, factor: str = "TOTP") -> dict[str, Any]:
-    return await mutate(
-        client, "operationChallengeVerify", {"factor": factor, "code": code}, "stepUpToken factor", token
+    payload = await mutate(
+        client, "operationChallengeVerify", {"factor": factor, "code": code}, "stepUpGrant { token factor }", token
     )
+    assert (payload["stepUpGrant"] is None) == bool(payload["errors"]), payload
+    return payload
 
 
 async def set_protections(
@@ -90,13 +102,12 @@ async def password_sign_in(client: httpx.AsyncClient, agent: str = "test-agent")
         "/graphql",
         json={
             "query": "mutation($input: SessionCreateByPasswordInput!) { sessionCreateByPassword(input: $input) { "
-            "token challenge { token factors phoneMasked expiresAt attemptsRemaining } "
-            "errors { path message code retryAfter attemptsRemaining } } }",
+            f"{sign_in_result()} errors {{ path message code retryAfter attemptsRemaining }} }} }}",
             "variables": {"input": {"loginName": "alice01", "password": PASSWORD}},
         },
         headers={"user-agent": agent},
     )
-    return dict(response.json()["data"]["sessionCreateByPassword"])
+    return sign_in_answer(response.json()["data"]["sessionCreateByPassword"])
 
 
 async def by_challenge(
@@ -106,12 +117,12 @@ async def by_challenge(
         "/graphql",
         json={
             "query": "mutation($input: SessionCreateByChallengeInput!) { sessionCreateByChallenge(input: $input) { "
-            "token errors { path message code attemptsRemaining } } }",
+            f"{sign_in_result()} errors {{ path message code attemptsRemaining }} }} }}",
             "variables": {"input": {"token": challenge, "factor": factor, "code": code}},
         },
         headers={"user-agent": agent},
     )
-    return dict(response.json()["data"]["sessionCreateByChallenge"])
+    return sign_in_answer(response.json()["data"]["sessionCreateByChallenge"])
 
 
 # --- MFA-4: binding ---------------------------------------------------------------------------------
@@ -119,7 +130,7 @@ async def by_challenge(
 
 async def test_mfa_4_a_device_is_bound_with_two_consecutive_codes(client, clock: ManualClock, db: Database) -> None:
     token = await registered_and_signed_in(client)
-    started = await start_binding(client, token)
+    started = (await start_binding(client, token))["binding"]
     uri = urlparse(started["otpauthUri"])
     assert (uri.scheme, uri.netloc) == ("otpauth", "totp")
     assert uri.path == "/Account%20Center:alice01"
@@ -246,7 +257,7 @@ async def test_mfa_1_only_an_enabled_factor_passes_operation_protection(client, 
     refused = await set_protections(client, token, sms_grant, (False, False), (True, True))
     assert codes_of(refused) == [("STEP_UP_FACTOR_NOT_ALLOWED", ["input", "stepUpToken"])]
     clock.advance(seconds=30)
-    totp_grant = (await totp_step_up(client, token, code_at(secret, clock)))["stepUpToken"]
+    totp_grant = (await totp_step_up(client, token, code_at(secret, clock)))["stepUpGrant"]["token"]
     both = await set_protections(client, token, totp_grant, (False, False), (True, True))
     assert both["account"]["security"]["operationProtection"] == {"enabled": True, "factors": ["SMS", "TOTP"]}
 
@@ -285,17 +296,18 @@ async def test_auth_6_sms_and_recovery_codes_pass_the_challenge(client, clock: M
     assert codes_of(await send_code(client, "LOGIN_CHALLENGE", phone=PHONE)) == [
         ("PURPOSE_NOT_ALLOWED", ["input", "purpose"])
     ]
-    other = await mutate(client, "loginChallengeCodeSend", {"token": challenge}, "sentTo", None)
+    other = await mutate(client, "loginChallengeCodeSend", {"token": challenge}, "sentCode { sentTo }", None)
     assert codes_of(other) == [("LOGIN_CHALLENGE_INVALID", ["input", "token"])]  # another client (user agent)
     response = await client.post(
         "/graphql",
         json={
-            "query": "mutation($t: String!) { loginChallengeCodeSend(input: {token: $t}) { sentTo errors { code } } }",
+            "query": "mutation($t: String!) { loginChallengeCodeSend(input: {token: $t}) { sentCode { sentTo } "
+            "errors { code } } }",
             "variables": {"t": challenge},
         },
         headers={"user-agent": "test-agent"},
     )
-    assert response.json()["data"]["loginChallengeCodeSend"] == {"sentTo": "137****0001", "errors": []}
+    assert response.json()["data"]["loginChallengeCodeSend"] == {"sentCode": {"sentTo": "137****0001"}, "errors": []}
     session = await by_challenge(client, challenge, "SMS", await last_code(client, PHONE))
     assert session["errors"] == []
     # A recovery code works once
@@ -367,10 +379,21 @@ async def test_mfa_2_regenerating_recovery_codes_is_protected_and_voids_the_old_
     client, clock: ManualClock
 ) -> None:
     token, _, old = await _protected_login(client, clock)
+    challenge = (await password_sign_in(client))["challenge"]["token"]
+    assert (await by_challenge(client, challenge, "RECOVERY_CODE", old[1]))["errors"] == []
+    assert (await security(client, token))["recoveryCodesLeft"] == 9
     clock.advance(seconds=61)
     grant = await step_up(client, token, PHONE)
-    fresh = await mutate(client, "mfaRecoveryCodesRegenerate", {"stepUpToken": grant}, "recoveryCodes", token)
+    fresh = await mutate(
+        client,
+        "mfaRecoveryCodesRegenerate",
+        {"stepUpToken": grant},
+        "recoveryCodes account { security { recoveryCodesLeft } }",
+        token,
+    )
     assert len(fresh["recoveryCodes"]) == 10
+    # The account comes back as it is now, so a client's cached viewer updates
+    assert fresh["account"]["security"] == {"recoveryCodesLeft": 10}
     assert not set(fresh["recoveryCodes"]) & set(old)
     challenge = (await password_sign_in(client))["challenge"]["token"]
     assert codes_of(await by_challenge(client, challenge, "RECOVERY_CODE", old[0])) == [
@@ -445,12 +468,12 @@ async def test_auth_6_sms_sign_in_does_not_bypass_a_totp_only_login_protection(c
         "/graphql",
         json={
             "query": "mutation($p: String!, $c: String!) { sessionCreateBySmsCode(input: {phone: $p, code: $c}) { "
-            "token challenge { token factors } errors { code } } }",
+            f"{sign_in_result()} errors {{ code }} }} }}",
             "variables": {"p": portal, "c": await last_code(client, portal)},
         },
         headers={"user-agent": "test-agent"},
     )
-    signed = response.json()["data"]["sessionCreateBySmsCode"]
+    signed = sign_in_answer(response.json()["data"]["sessionCreateBySmsCode"])
     # The SMS code is not the enabled factor: a TOTP challenge, no session
     assert signed["token"] is None
     assert signed["challenge"]["factors"] == ["TOTP", "RECOVERY_CODE"]
@@ -466,7 +489,7 @@ async def test_mfa_6_unbinding_works_when_operation_protection_asks_for_totp_onl
     done = await set_protections(client, token, await step_up(client, token, PHONE), (False, False), (False, True))
     assert done["errors"] == []
     clock.advance(seconds=30)
-    grant = (await totp_step_up(client, token, code_at(secret, clock)))["stepUpToken"]
+    grant = (await totp_step_up(client, token, code_at(secret, clock)))["stepUpGrant"]["token"]
     clock.advance(seconds=30)
     unbound = await mutate(
         client,
@@ -522,3 +545,147 @@ async def test_mfa_1_a_totp_grant_needs_totp_enabled_for_operations_and_spends_n
     # The same code still works once TOTP is enabled
     await totp_for_operations(client, token)
     assert (await totp_step_up(client, token, code_at(secret, clock)))["errors"] == []
+
+
+# --- issue 12: input problems together, stateless before stateful, payload shapes -------------------------
+
+
+async def test_mfa_4_two_malformed_binding_codes_come_back_together_and_bind_nothing(
+    client, clock: ManualClock
+) -> None:
+    # Given a started binding
+    token = await registered_and_signed_in(client)
+    secret = (await start_binding(client, token))["binding"]["secret"]
+    # When both codes are malformed
+    refused = await mutate(
+        client, "mfaDeviceBind", {"firstCode": "12345", "secondCode": "12ab56"}, "recoveryCodes account { id }", token
+    )
+    # Then both are reported at once, each on its field, and nothing is bound
+    assert codes_of(refused) == [
+        ("CODE_FORMAT_INVALID", ["input", "firstCode"]),
+        ("CODE_FORMAT_INVALID", ["input", "secondCode"]),
+    ]
+    assert (refused["recoveryCodes"], refused["account"]) == (None, None)
+    assert (await security(client, token))["mfaDeviceBoundAt"] is None
+    # And the pending binding is untouched: two consecutive codes bind it, and the account comes back bound
+    bound = await mutate(
+        client,
+        "mfaDeviceBind",
+        {"firstCode": code_at(secret, clock, -30), "secondCode": code_at(secret, clock)},
+        f"recoveryCodes account {{ {SECURITY} }}",
+        token,
+    )
+    assert bound["errors"] == []
+    assert bound["account"]["security"]["mfaDeviceBoundAt"] == clock.now().isoformat()
+    assert bound["account"]["security"]["recoveryCodesLeft"] == len(bound["recoveryCodes"]) == 10
+
+
+async def test_mfa_2_mfa_4_totp_for_both_protections_without_a_device_marks_both_switches(client) -> None:
+    # Given an account without a device, and a step-up grant
+    token = await registered_and_signed_in(client)
+    grant = await step_up(client, token, PHONE)
+    # When both protections are asked to use TOTP
+    refused = await set_protections(client, token, grant, (True, True), (True, True))
+    # Then each switch that needs the device is marked, and nothing changed
+    assert codes_of(refused) == [
+        ("MFA_DEVICE_NOT_BOUND", ["input", "loginProtection", "totp"]),
+        ("MFA_DEVICE_NOT_BOUND", ["input", "operationProtection", "totp"]),
+    ]
+    assert refused["account"] is None
+    assert (await security(client, token))["loginProtection"] == {"enabled": False, "factors": []}
+    # And the grant was not used up
+    assert (await set_protections(client, token, grant, (True, False), (True, False)))["errors"] == []
+
+
+async def test_mfa_2_regenerating_recovery_codes_without_a_device_is_refused_for_the_request_as_a_whole(
+    client,
+) -> None:
+    token = await registered_and_signed_in(client)
+    grant = await step_up(client, token, PHONE)
+    refused = await mutate(
+        client, "mfaRecoveryCodesRegenerate", {"stepUpToken": grant}, "recoveryCodes account { id }", token
+    )
+    # Its input names no factor: the refusal has no path
+    assert codes_of(refused) == [("MFA_DEVICE_NOT_BOUND", None)]
+    assert (refused["recoveryCodes"], refused["account"]) == (None, None)
+
+
+async def test_mfa_1_mfa_6_a_malformed_code_is_refused_before_anything_about_the_account(client) -> None:
+    # Given an account without a device (TOTP is not enabled, no step-up grant is held)
+    token = await registered_and_signed_in(client)
+    # When a step-up or an unbinding gets a code malformed for its factor
+    answers = [
+        await totp_step_up(client, token, "12ab56"),
+        await totp_step_up(client, token, "123456", "RECOVERY_CODE"),
+        await mutate(
+            client, "operationChallengeVerify", {"factor": "SMS", "code": "1234567"}, "stepUpGrant { token }", token
+        ),
+        await mutate(client, "mfaDeviceUnbind", {"code": "12ab56"}, "account { id }", token),
+    ]
+    # Then the format is what comes back, alone, on the code
+    assert [codes_of(a) for a in answers] == [[("CODE_FORMAT_INVALID", ["input", "code"])]] * 4
+    # And well-formed codes meet the state-dependent refusals
+    assert codes_of(await totp_step_up(client, token, "123456")) == [("MFA_DEVICE_NOT_BOUND", ["input", "factor"])]
+    unbind = await mutate(client, "mfaDeviceUnbind", {"code": "123456"}, "account { id }", token)
+    assert codes_of(unbind) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
+
+
+async def test_auth_6_a_code_malformed_for_its_factor_is_no_guess_at_the_challenge(client, clock: ManualClock) -> None:
+    # Given a pending protected sign-in
+    _, secret, recovery = await _protected_login(client, clock)
+    challenge = (await password_sign_in(client))["challenge"]["token"]
+    # When codes malformed for their factor are given, to it and to a token that is no challenge
+    malformed = [
+        await by_challenge(client, challenge, "RECOVERY_CODE", "123456"),
+        await by_challenge(client, challenge, "TOTP", recovery[0]),
+        await by_challenge(client, challenge, "SMS", "12ab56"),
+        await by_challenge(client, "lch_unknown", "TOTP", "12ab56"),
+    ]
+    # Then each is refused on its format alone, before the challenge is looked up
+    assert [codes_of(a) for a in malformed] == [[("CODE_FORMAT_INVALID", ["input", "code"])]] * 4
+    # And none was counted: the first wrong code still leaves four tries
+    good = code_at(secret, clock)
+    wrong = await by_challenge(client, challenge, "TOTP", "000000" if good != "000000" else "111111")
+    assert wrong["errors"][0]["attemptsRemaining"] == 4
+
+
+async def test_auth_6_a_protected_sign_in_answers_the_login_challenge_member_of_the_result(
+    client, clock: ManualClock
+) -> None:
+    # Given login protection with SMS and TOTP
+    await _protected_login(client, clock)
+    # When the right password is given
+    response = await client.post(
+        "/graphql",
+        json={
+            "query": "mutation($input: SessionCreateByPasswordInput!) { sessionCreateByPassword(input: $input) { "
+            "result { __typename ... on SignedIn { token } ... on LoginChallenge { factors phoneMasked "
+            "attemptsRemaining } } errors { code } } }",
+            "variables": {"input": {"loginName": "alice01", "password": PASSWORD}},
+        },
+        headers={"user-agent": "test-agent"},
+    )
+    # Then the result is a LoginChallenge (no session token anywhere), with no errors
+    assert response.json()["data"]["sessionCreateByPassword"] == {
+        "result": {
+            "__typename": "LoginChallenge",
+            "factors": ["SMS", "TOTP", "RECOVERY_CODE"],
+            "phoneMasked": "137****0001",
+            "attemptsRemaining": 5,
+        },
+        "errors": [],
+    }
+
+
+async def test_mfa_4_binding_start_may_leave_out_its_input_and_echoes_a_client_mutation_id(client) -> None:
+    token = await registered_and_signed_in(client)
+    tagged = await mutate(
+        client, "mfaDeviceBindingStart", {"clientMutationId": "bind-1"}, "clientMutationId binding { secret }", token
+    )
+    assert (tagged["clientMutationId"], tagged["errors"]) == ("bind-1", [])
+    assert len(tagged["binding"]["secret"]) >= 16
+    signed_out = await mutate(
+        client, "mfaDeviceBindingStart", {"clientMutationId": "bind-2"}, "clientMutationId binding { secret }", None
+    )
+    assert (signed_out["clientMutationId"], signed_out["binding"]) == ("bind-2", None)
+    assert codes_of(signed_out) == [("AUTHENTICATION_REQUIRED", None)]

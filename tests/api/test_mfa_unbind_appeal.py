@@ -269,7 +269,11 @@ async def test_apl_1_approval_leaves_a_device_bound_after_the_filing(
     await totp_for_operations(client, token)
     clock.advance(seconds=30)
     verified = await mutate(
-        client, "operationChallengeVerify", {"factor": "TOTP", "code": code_at(new_secret, clock)}, "stepUpToken", token
+        client,
+        "operationChallengeVerify",
+        {"factor": "TOTP", "code": code_at(new_secret, clock)},
+        "stepUpGrant { token }",
+        token,
     )
     assert verified["errors"] == []
     assert (await _latest(client, token))["status"] == "APPROVED"

@@ -29,6 +29,8 @@ from tests.helpers import (
     registered_and_signed_in,
     send_code,
     sign_in,
+    sign_in_answer,
+    sign_in_result,
     sms_sign_in,
     step_up,
     watched_strength,
@@ -120,8 +122,10 @@ async def _change_password(client: httpx.AsyncClient, token: str, step_up_token:
 
 
 async def _password_works(client: httpx.AsyncClient, login_name: str, password: str) -> bool:
-    payload = await mutate(client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, "token")
-    return payload["token"] is not None
+    payload = await mutate(
+        client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, sign_in_result()
+    )
+    return sign_in_answer(payload)["token"] is not None
 
 
 async def _account(db: Database, username_or_phone: str) -> Account:
@@ -783,14 +787,15 @@ async def test_mfa_3_step_up_token_expires_after_five_minutes(client, clock: Man
         client,
         "operationChallengeVerify",
         {"code": await last_code(client, PHONE)},
-        "stepUpToken factor expiresAt",
+        "stepUpGrant { token factor expiresAt }",
         token,
     )
+    verified = verified["stepUpGrant"]
     assert verified["factor"] == "SMS"
     assert verified["expiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
     # When it is used 4 min 59 s later, it works
     clock.advance(minutes=4, seconds=59)
-    assert (await _change_password(client, token, verified["stepUpToken"]))["errors"] == []
+    assert (await _change_password(client, token, verified["token"]))["errors"] == []
     # Given another token
     second = await step_up(client, token, PHONE)
     # When it is used exactly 5 minutes later
@@ -1045,9 +1050,9 @@ async def test_mfa_3_totp_step_up_without_a_bound_device_offers_binding(client, 
     token = await registered_and_signed_in(client)
     # When it tries to pass the TOTP factor
     result = await mutate(
-        client, "operationChallengeVerify", {"factor": "TOTP", "code": "123456"}, "stepUpToken", token
+        client, "operationChallengeVerify", {"factor": "TOTP", "code": "123456"}, "stepUpGrant { token }", token
     )
     # Then it is told to bind a device first, and no grant exists
     assert _errors(result) == [("MFA_DEVICE_NOT_BOUND", ["input", "factor"])]
-    assert result["stepUpToken"] is None
+    assert result["stepUpGrant"] is None
     assert await _grants(db) == []

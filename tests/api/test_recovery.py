@@ -23,6 +23,8 @@ from tests.helpers import (
     register,
     registered_and_signed_in,
     sign_in,
+    sign_in_answer,
+    sign_in_result,
     sms_sign_in,
     watched_strength,
 )
@@ -81,8 +83,10 @@ async def _reveal(client: httpx.AsyncClient, ticket: str, code: str) -> dict:
 
 
 async def _password_works(client: httpx.AsyncClient, login_name: str, password: str) -> bool:
-    payload = await mutate(client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, "token")
-    return payload["token"] is not None
+    payload = await mutate(
+        client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, sign_in_result()
+    )
+    return sign_in_answer(payload)["token"] is not None
 
 
 async def _viewer(client: httpx.AsyncClient, token: str) -> dict | None:

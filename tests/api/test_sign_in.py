@@ -27,6 +27,8 @@ from tests.helpers import (
     register,
     send_code,
     sign_in,
+    sign_in_answer,
+    sign_in_result,
     sms_sign_in,
     step_up,
 )
@@ -39,7 +41,9 @@ ERROR_FIELDS = "errors { path message code retryAfter attemptsRemaining }"
 
 VIEWER = "query { viewer { id kind username phone idleTimeoutMinutes } }"
 SESSIONS = "query { viewer { sessions { totalCount edges { node { id current method lastSeenAt expiresAt } } } } }"
-SESSION_PAYLOAD = "token accountCreated session { id method current expiresAt } account { id kind username }"
+SESSION_PAYLOAD = sign_in_result(
+    "token accountCreated session { id method current expiresAt } account { id kind username }"
+)
 QR_TICKET = "query($token: String!) { qrLoginTicket(token: $token) { status expiresAt } }"
 
 
@@ -55,8 +59,10 @@ async def other_client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def _password_sign_in(client: httpx.AsyncClient, login_name: str, password: str = PASSWORD) -> dict[str, Any]:
-    return await mutate(
-        client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, SESSION_PAYLOAD
+    return sign_in_answer(
+        await mutate(
+            client, "sessionCreateByPassword", {"loginName": login_name, "password": password}, SESSION_PAYLOAD
+        )
     )
 
 
@@ -143,19 +149,19 @@ async def _qr_status(client: httpx.AsyncClient, token: str) -> str | None:
 
 
 async def _qr_confirm(client: httpx.AsyncClient, code: str, token: str | None) -> dict[str, Any]:
-    return await mutate(client, "qrLoginTicketConfirm", {"code": code}, "confirmed", token)
+    return await mutate(client, "qrLoginTicketConfirm", {"code": code}, "ticket { status expiresAt }", token)
 
 
 async def _qr_redeem(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    return await mutate(client, "sessionCreateByQrTicket", {"token": token}, SESSION_PAYLOAD)
+    return sign_in_answer(await mutate(client, "sessionCreateByQrTicket", {"token": token}, SESSION_PAYLOAD))
 
 
 async def _sign_out(client: httpx.AsyncClient, token: str) -> dict[str, Any]:
-    return await mutate(client, "sessionDelete", None, "ended", token)
+    return await mutate(client, "sessionDelete", None, "clientMutationId", token)
 
 
 async def _revoke(client: httpx.AsyncClient, token: str, session_id: str) -> dict[str, Any]:
-    return await mutate(client, "sessionRevoke", {"id": session_id}, "ended", token)
+    return await mutate(client, "sessionRevoke", {"id": session_id}, "account { id sessions { totalCount } }", token)
 
 
 # --- AUTH-1: cloud accounts sign in with username + password only ------------------------------------
@@ -246,9 +252,57 @@ async def test_auth_2_sms_sign_in_with_a_bad_code_or_phone_creates_nothing(
     result = await mutate(client, "sessionCreateBySmsCode", {"phone": phone, "code": code}, SESSION_PAYLOAD)
     # Then it is refused; no account or session exists
     assert _errors(result) == [expected]
-    assert (result["token"], result["account"]) == (None, None)
+    assert result["result"] is None
     assert await _account_count(db) == 0
     assert await _session_rows(db) == []
+
+
+async def test_auth_2_a_bad_phone_and_a_malformed_code_come_back_together_and_count_nothing(
+    client, db: Database
+) -> None:
+    # Given a LOGIN code sent to the phone
+    await send_code(client, "LOGIN", phone=PHONE)
+    right = await last_code(client, PHONE)
+    # When SMS sign-in gets a phone that is no mainland mobile number and a code that is not 6 digits
+    refused = await mutate(client, "sessionCreateBySmsCode", {"phone": "12345", "code": "12ab56"}, SESSION_PAYLOAD)
+    # Then both problems come back at once, each on its input path, and there is no result
+    assert _errors(refused) == [("INVALID_PHONE", ["input", "phone"]), ("CODE_FORMAT_INVALID", ["input", "code"])]
+    assert refused["result"] is None
+    assert await _account_count(db) == 0
+    # And nothing was counted against the code (CODE-2): a wrong code still has all its tries but one left
+    wrong = await mutate(
+        client,
+        "sessionCreateBySmsCode",
+        {"phone": PHONE, "code": "000000" if right != "000000" else "111111"},
+        SESSION_PAYLOAD,
+    )
+    assert [(e["code"], e["attemptsRemaining"]) for e in wrong["errors"]] == [("CODE_INVALID", 4)]
+    # And the right code signs in, answering a `SignedIn` result
+    signed_in = await mutate(client, "sessionCreateBySmsCode", {"phone": PHONE, "code": right}, SESSION_PAYLOAD)
+    assert signed_in["errors"] == []
+    assert signed_in["result"]["__typename"] == "SignedIn"
+    assert (signed_in["result"]["accountCreated"], signed_in["result"]["session"]["method"]) == (True, "SMS")
+
+
+async def test_auth_1_a_password_sign_in_answers_one_result_or_errors_never_both(client) -> None:
+    # Given a cloud account
+    account = await _cloud_account(client)
+    # When it signs in with the right password, then with a wrong one
+    right = await mutate(
+        client, "sessionCreateByPassword", {"loginName": "alice01", "password": PASSWORD}, SESSION_PAYLOAD
+    )
+    wrong = await mutate(
+        client, "sessionCreateByPassword", {"loginName": "alice01", "password": "Wrong-Password-1"}, SESSION_PAYLOAD
+    )
+    # Then the right one answers a `SignedIn` with every field set, and no errors
+    assert right["errors"] == []
+    signed_in = right["result"]
+    assert signed_in["__typename"] == "SignedIn"
+    assert signed_in["token"].startswith("acs_")
+    assert (signed_in["accountCreated"], signed_in["account"]["id"]) == (False, account["id"])
+    assert (signed_in["session"]["method"], signed_in["session"]["current"]) == ("PASSWORD", True)
+    # And the wrong one answers errors and no result
+    assert (wrong["result"], _errors(wrong)) == (None, [("INVALID_CREDENTIALS", ["input", "password"])])
 
 
 async def test_auth_2_portal_account_signs_in_with_phone_username_or_email_and_password(
@@ -296,7 +350,7 @@ async def test_auth_2_qr_login_created_signed_out_confirmed_signed_in_then_redee
     # When the signed-in phone confirms the scanned code
     clock.advance(seconds=30)
     confirmed = await _qr_confirm(client, ticket["code"], phone_token)
-    assert confirmed == {"confirmed": True, "errors": []}
+    assert confirmed == {"ticket": {"status": "CONFIRMED", "expiresAt": ticket["expiresAt"]}, "errors": []}
     assert await _qr_status(other_client, ticket["token"]) == "CONFIRMED"
     # Then the browser redeems it for a QR session of the same account
     redeemed = await _qr_redeem(other_client, ticket["token"])
@@ -324,14 +378,14 @@ async def test_auth_2_qr_ticket_expires_after_two_minutes(
     phone_token = (await sms_sign_in(client, PHONE))["token"]
     pending = await _qr_create(other_client)
     confirmed = await _qr_create(other_client)
-    assert (await _qr_confirm(client, confirmed["code"], phone_token))["confirmed"] is True
+    assert (await _qr_confirm(client, confirmed["code"], phone_token))["ticket"]["status"] == "CONFIRMED"
     # When two minutes pass
     clock.advance(minutes=2)
     # Then both are expired: neither can be confirmed nor redeemed, and no session starts
     assert await _qr_status(other_client, pending["token"]) == "EXPIRED"
     assert await _qr_status(other_client, confirmed["token"]) == "EXPIRED"
     late_confirm = await _qr_confirm(client, pending["code"], phone_token)
-    assert late_confirm["confirmed"] is False
+    assert late_confirm["ticket"] is None
     assert _errors(late_confirm) == [("QR_TICKET_EXPIRED", ["input", "code"])]
     assert _errors(await _qr_redeem(other_client, pending["token"])) == [("QR_TICKET_EXPIRED", ["input", "token"])]
     assert _errors(await _qr_redeem(other_client, confirmed["token"])) == [("QR_TICKET_EXPIRED", ["input", "token"])]
@@ -346,7 +400,7 @@ async def test_auth_2_qr_login_is_for_portal_accounts_only(client, other_client,
     # When the cloud account confirms it
     refused = await _qr_confirm(client, ticket["code"], cloud_token)
     # Then it is refused and the ticket stays pending, good for no session
-    assert refused["confirmed"] is False
+    assert refused["ticket"] is None
     assert _errors(refused) == [("QR_LOGIN_NOT_AVAILABLE", ["input", "code"])]
     assert await _qr_status(other_client, ticket["token"]) == "PENDING"
     assert _errors(await _qr_redeem(other_client, ticket["token"])) == [("QR_TICKET_PENDING", ["input", "token"])]
@@ -548,14 +602,35 @@ async def test_auth_4_sign_out_ends_the_session_at_once(client, db: Database) ->
     # When one signs out
     result = await _sign_out(client, leaving)
     # Then it ends at once, without the clock moving; the other stays
-    assert result == {"ended": True, "errors": []}
+    assert result == {"clientMutationId": None, "errors": []}
     assert await _viewer(client, leaving) is None
     assert await _viewer(client, staying) is not None
     again = await _sign_out(client, leaving)
-    assert again["ended"] is False
     assert _errors(again) == [("AUTHENTICATION_REQUIRED", None)]
     rows = await _session_rows(db)
     assert [(r.ended_at is not None, r.end_reason) for r in rows] == [(True, "signed_out"), (False, None)]
+
+
+async def test_auth_2_auth_4_mutations_with_nothing_to_send_may_leave_out_their_input_and_echo_it(client) -> None:
+    # Given a cloud account signed in twice
+    await _cloud_account(client)
+    leaving, staying = await sign_in(client, "alice01"), await sign_in(client, "alice01")
+    # When a QR ticket is created and a session signs out, with a clientMutationId and without an input
+    tagged = await mutate(
+        client, "qrLoginTicketCreate", {"clientMutationId": "qr-1"}, "clientMutationId ticket { code }"
+    )
+    bare = await mutate(client, "qrLoginTicketCreate", None, "clientMutationId ticket { code }")
+    signed_out = await mutate(client, "sessionDelete", {"clientMutationId": "bye-1"}, "clientMutationId", leaving)
+    again = await mutate(client, "sessionDelete", {"clientMutationId": "bye-2"}, "clientMutationId", leaving)
+    # Then each answers its result and echoes what was sent (null when nothing was), refusals included
+    assert (tagged["clientMutationId"], tagged["errors"]) == ("qr-1", [])
+    assert tagged["ticket"]["code"].startswith("qrc_")
+    assert (bare["clientMutationId"], bare["errors"]) == (None, [])
+    assert signed_out == {"clientMutationId": "bye-1", "errors": []}
+    assert (again["clientMutationId"], _errors(again)) == ("bye-2", [("AUTHENTICATION_REQUIRED", None)])
+    assert await _viewer(client, leaving) is None
+    assert await _viewer(client, staying) is not None
+    assert (await mutate(client, "sessionDelete", None, "clientMutationId", staying))["errors"] == []
 
 
 async def test_auth_4_revoking_another_session_of_the_account_ends_it(client) -> None:
@@ -567,12 +642,13 @@ async def test_auth_4_revoking_another_session_of_the_account_ends_it(client) ->
     # When the first revokes the second
     result = await _revoke(client, mine, other_id)
     # Then the second ends at once and the first stays
-    assert result == {"ended": True, "errors": []}
+    assert result["errors"] == []
+    assert result["account"]["sessions"] == {"totalCount": 1}  # the viewer, as it is now
     assert await _viewer(client, other) is None
     assert (await _sessions(client, mine))["totalCount"] == 1
     # And revoking it again finds no such session
     again = await _revoke(client, mine, other_id)
-    assert again["ended"] is False
+    assert again["account"] is None
     assert _errors(again) == [("SESSION_NOT_FOUND", ["input", "id"])]
 
 
@@ -752,13 +828,13 @@ async def test_auth_5_twenty_failures_from_one_address_lock_that_address(
         "/graphql",
         json={
             "query": "mutation($i: SessionCreateByPasswordInput!) { sessionCreateByPassword(input: $i) "
-            "{ token errors { code } } }",
+            "{ result { __typename } errors { code } } }",
             "variables": {"i": {"loginName": "alice01", "password": PASSWORD}},
         },
         headers={"x-forwarded-for": "192.0.2.55"},
     )
     assert forged.json()["data"]["sessionCreateByPassword"] == {
-        "token": None,
+        "result": None,
         "errors": [{"code": "TOO_MANY_ATTEMPTS"}],
     }
     assert await _session_rows(db) == []

@@ -87,9 +87,9 @@ async def test_auth_5_sweeper_forgets_throttle_counts_a_day_old(app, client, clo
     # Given a login name locked by five wrong passwords, and a day later another name with one
     await registered_and_signed_in(client)
     for _ in range(5):
-        await mutate(client, "sessionCreateByPassword", {"loginName": "ghost01", "password": "Wrong-1!"}, "token")
+        await mutate(client, "sessionCreateByPassword", {"loginName": "ghost01", "password": "Wrong-1!"}, "__typename")
     clock.advance(days=1)
-    await mutate(client, "sessionCreateByPassword", {"loginName": "ghost02", "password": "Wrong-1!"}, "token")
+    await mutate(client, "sessionCreateByPassword", {"loginName": "ghost02", "password": "Wrong-1!"}, "__typename")
     async with db.read_sessions() as s:
         before = {t.key: t.failures for t in await s.scalars(select(LoginThrottle))}
     # When the sweeper runs
@@ -120,7 +120,7 @@ async def test_org_2_sweeper_drops_upload_counts_of_days_before_yesterday(app, c
 async def test_auth_5_sweeper_skips_throttle_rows_a_sign_in_holds_instead_of_waiting(app, client, clock, db) -> None:
     # Given two settled throttle rows (a day old)
     for name in ("ghost01", "ghost02"):
-        await mutate(client, "sessionCreateByPassword", {"loginName": name, "password": "Wrong-1!"}, "token")
+        await mutate(client, "sessionCreateByPassword", {"loginName": name, "password": "Wrong-1!"}, "__typename")
     clock.advance(days=1, minutes=1)
     async with db.read_sessions() as s:
         keys = sorted(await s.scalars(select(LoginThrottle.key).where(LoginThrottle.key.like("name:%"))))
