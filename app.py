@@ -219,7 +219,10 @@ def create_app(
     app.state.settings = settings
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, per_path={"/uploads": uploads.MAX_UPLOAD_BODY})
     middleware.install(
-        app, hsts=settings.is_production and settings.hsts, trusted_proxy_count=settings.trusted_proxy_count
+        app,
+        hsts=settings.is_production and settings.hsts,
+        trusted_proxy_count=settings.trusted_proxy_count,
+        cors_allowed_origins=settings.cors_allowed_origins,
     )
     return app
 
