@@ -11,19 +11,27 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_result
+from strawberry.schema.base import BaseSchema
+from strawberry.schema.exceptions import CannotGetOperationTypeError
+from strawberry.types import ExecutionResult
 
+import ide
 import logs
 import middleware
 from backoffice.routes import routes as backoffice_routes
 from resolvers import uploads
 from sandbox.routes import routes as sandbox_routes
 from schema.context import Context
+from schema.observability import INTERNAL_SERVER_ERROR, OPERATION_RESOLUTION_FAILURE, log_errors, public_error
 from schema.schema import build_schema
 from services.clock import Clock, SystemClock
 from services.database import Database, run_write
@@ -97,7 +105,44 @@ def _is_text(value: object) -> bool:
     return True
 
 
+GRAPHQL_RESPONSE_JSON = "application/graphql-response+json"
+_MEDIA_RANGE = re.compile(r"\s*([^\s;,]+)\s*((?:;[^,]*)?)")
+_Q = re.compile(r";\s*q\s*=\s*([^;\s]*)", re.IGNORECASE)
+
+
+def wants_graphql_response_json(accept: str | None) -> bool:
+    """GraphQL over HTTP: answer with application/graphql-response+json when the client's Accept names it
+    (q > 0) and rates it at least as high as application/json. A wildcard, or no Accept at all, keeps
+    the legacy application/json."""
+    ratings: dict[str, float] = {}
+    for found in _MEDIA_RANGE.finditer((accept or "")[:1024]):
+        media = found.group(1).lower()
+        q = _Q.search(found.group(2))
+        try:
+            rating = float(q.group(1)) if q else 1.0
+        except ValueError:
+            rating = 0.0
+        ratings[media] = max(rating, ratings.get(media, 0.0))
+    wanted = ratings.get(GRAPHQL_RESPONSE_JSON, 0.0)
+    return wanted > 0 and wanted >= ratings.get("application/json", 0.0)
+
+
 class GraphQLApp(GraphQL[Context, None]):
+    """Strawberry's ASGI view, with this API's HTTP conventions:
+
+    - every error carries `extensions.code`; with `mask_errors` (production) a bug's message is replaced
+      (schema/observability.public_error);
+    - a request error (nothing executed: the document does not parse or validate, the variables do not
+      coerce, no operation can be chosen) has no `data` entry (GraphQL spec 7.1.2);
+    - GraphQL over HTTP status codes: with application/graphql-response+json (when Accept asks for it)
+      a request error is a 400 (a 500 for a bug); with application/json every GraphQL response is a 200,
+      except that a request naming no operation to run, or one the document lacks, is a 400 either way.
+    """
+
+    def __init__(self, schema: BaseSchema, *, mask_errors: bool, **options: Any) -> None:
+        super().__init__(schema, **options)
+        self.mask_errors = mask_errors
+
     def decode_json(self, data: str | bytes) -> object:
         """JSON of a request (body, `variables` of a GET, multipart `operations`), refused as unparsable (400) when
         nested past the recursion limit (`[[[[...` fits the 64 KiB cap) or when a string holds a lone surrogate
@@ -117,11 +162,68 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Any, response: Any) -> Context:
         ctx = Context(request, request.app.state.db, request.app.state.deps)
         request.state.graphql_context = ctx
+        request.state.graphql_sub_response = response
         return ctx
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        """GraphiQL from the project's own files (ide/), not Strawberry's page that loads them from a CDN."""
+        return HTMLResponse(ide.PAGE)
 
     def should_render_graphql_ide(self, request: Any) -> bool:
         """Without the IDE (outside development), a GET without `query` is a request error (400), not 404."""
         return self.graphql_ide is not None and super().should_render_graphql_ide(request)
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        """An `operationName` the document lacks (or that is not a name at all), or a document without an
+        operation, is a GraphQL request error with its code (Strawberry answers plain text quoting the name)."""
+        name: object = request_data.operation_name
+        try:
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        except HTTPException as exc:
+            if not isinstance(exc.__cause__, CannotGetOperationTypeError):
+                raise
+        message = (
+            "The document defines no operation."
+            if name is None
+            else "The document has no operation of the name given in `operationName`."
+        )
+        error = GraphQLError(message, extensions={"code": OPERATION_RESOLUTION_FAILURE})
+        log_errors([error])
+        return ExecutionResult(data=None, errors=[error])
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        errors = [public_error(e, mask=self.mask_errors) for e in result.errors or ()]
+        body = process_result(ExecutionResult(data=result.data, errors=errors or None, extensions=result.extensions))
+        if result.data is None and errors and all(e.path is None for e in errors):
+            del body["data"]  # a request error: nothing was executed
+        codes = {(e.extensions or {}).get("code") for e in errors}
+        modern = wants_graphql_response_json(request.headers.get("accept"))
+        status = 200
+        if "data" not in body and (modern or OPERATION_RESOLUTION_FAILURE in codes):
+            status = 500 if INTERNAL_SERVER_ERROR in codes else 400
+        sub_response: Response = request.state.graphql_sub_response
+        sub_response.status_code = status
+        if modern:
+            sub_response.media_type = GRAPHQL_RESPONSE_JSON
+        return body
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        response = super().create_response(response_data, sub_response)
+        if sub_response.media_type is not None:
+            response.headers["content-type"] = sub_response.media_type
+        return response
 
 
 class ClosingContext:
@@ -164,6 +266,7 @@ def create_app(
     schema = build_schema(settings)
     graphql = GraphQLApp(
         schema,
+        mask_errors=settings.is_production,
         graphql_ide="graphiql" if settings.is_development else None,
         allow_queries_via_get=True,
     )
@@ -189,6 +292,8 @@ def create_app(
         Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
         *uploads.routes,
     ]
+    if settings.is_development:
+        routes += ide.routes
     routes.append(Mount("/backoffice", routes=backoffice_routes))
     if settings.sandbox:
         routes.append(Mount("/sandbox", routes=sandbox_routes))
@@ -222,6 +327,7 @@ def create_app(
         app,
         hsts=settings.is_production and settings.hsts,
         trusted_proxy_count=settings.trusted_proxy_count,
+        ide_path="/graphql" if settings.is_development else None,
         cors_allowed_origins=settings.cors_allowed_origins,
     )
     return app

@@ -118,6 +118,12 @@ class RequestContext:
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# GraphiQL (development only, at GET /graphql; ide/): its scripts and stylesheets come from this origin
+# (no inline script); its fonts and a few images are data: URLs inside its stylesheet; it talks to /graphql.
+IDE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self' data:; img-src 'self' data:; "
+    "connect-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
+)
 HSTS = "max-age=63072000; includeSubDomains"
 PAGE_PREFIXES = ("/backoffice", "/sandbox")
 
@@ -125,12 +131,14 @@ PAGE_PREFIXES = ("/backoffice", "/sandbox")
 class SecurityHeaders:
     """`X-Content-Type-Options: nosniff` on every response; HSTS when asked (production); on the back
     office and sandbox pages a strict Content-Security-Policy, `X-Frame-Options: DENY` and
-    `Referrer-Policy: same-origin`. A header a route sets itself wins. GraphiQL (development only, from
-    a CDN) is not under those prefixes and gets no CSP."""
+    `Referrer-Policy: same-origin`. With `ide_path` (development), the HTML page answered there (GraphiQL)
+    gets the same with IDE_CSP, which lets it run its same-origin scripts. A header a route sets itself
+    wins."""
 
-    def __init__(self, app: ASGIApp, *, hsts: bool) -> None:
+    def __init__(self, app: ASGIApp, *, hsts: bool, ide_path: str | None = None) -> None:
         self.app = app
         self.hsts = hsts
+        self.ide_path = ide_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -138,6 +146,7 @@ class SecurityHeaders:
             return
         path: str = scope.get("path", "")
         page = any(path == prefix or path.startswith(prefix + "/") for prefix in PAGE_PREFIXES)
+        ide = self.ide_path is not None and path == self.ide_path
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -145,8 +154,11 @@ class SecurityHeaders:
                 headers.setdefault("x-content-type-options", "nosniff")
                 if self.hsts:
                     headers.setdefault("strict-transport-security", HSTS)
-                if page:
-                    headers.setdefault("content-security-policy", PAGE_CSP)
+                policy = PAGE_CSP if page else None
+                if ide and headers.get("content-type", "").startswith("text/html"):
+                    policy = IDE_CSP
+                if policy is not None:
+                    headers.setdefault("content-security-policy", policy)
                     headers.setdefault("x-frame-options", "DENY")
                     headers.setdefault("referrer-policy", "same-origin")
             await send(message)
@@ -205,7 +217,12 @@ class ScopedCORS:
 
 
 def install(
-    app: Starlette, *, hsts: bool, trusted_proxy_count: int, cors_allowed_origins: Collection[str] = ()
+    app: Starlette,
+    *,
+    hsts: bool,
+    trusted_proxy_count: int,
+    ide_path: str | None = None,
+    cors_allowed_origins: Collection[str] = (),
 ) -> None:
     """Outermost first: the security headers, then CORS when origins are listed, then the request context.
     So a 500 the request context sends gets the security headers, and a listed origin can read it and its
@@ -213,4 +230,4 @@ def install(
     app.add_middleware(RequestContext, trusted_proxy_count=trusted_proxy_count)
     if cors_allowed_origins:
         app.add_middleware(ScopedCORS, allowed_origins=cors_allowed_origins)
-    app.add_middleware(SecurityHeaders, hsts=hsts)
+    app.add_middleware(SecurityHeaders, hsts=hsts, ide_path=ide_path)

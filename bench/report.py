@@ -16,7 +16,7 @@ from bench.wrk import WrkResult
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 
-# The goals (docs/design.md, "Benchmarks"): ratios measured in the same run.
+# The goals (docs/architecture.md, "Benchmarks"): ratios measured in the same run.
 VIEWER_RATIO_GOAL = 0.75  # GraphQL viewer req/s / bare Starlette doing the same read, at least
 SIGNIN_RATIO_GOAL = 0.8  # password sign-ins/s / argon2 hash-only/s, at least
 STORM_RATIO_GOAL = 2.0  # viewer p95 during a sign-in storm / viewer p95 alone, at most

@@ -124,7 +124,7 @@ def old_prepare(filename: str, data: bytes) -> tuple[int, int, int]:
                 raise ValueError("IMAGE_TOO_LARGE")
             probe.verify()
         if found != expected:
-            raise ValueError("TYPE_MISMATCH")
+            raise ValueError("FILE_TYPE_MISMATCH")
         with Image.open(io.BytesIO(data)) as image:
             image.load()
             clean = ImageOps.exif_transpose(image) or image

@@ -8,7 +8,7 @@ import strawberry
 
 from models.accounts import Account
 from schema.context import Context
-from schema.errors import AccountError
+from schema.errors import user_errors
 from schema.inputs.accounts import (
     AccountActivateInput,
     AccountEmailBindInput,
@@ -31,37 +31,37 @@ Info = strawberry.Info[Context, None]
 NO_SESSION = AccountErrorCode.AUTHENTICATION_REQUIRED
 
 
-def _update(result: Account | ServiceError) -> AccountUpdatePayload:
+def _update(info: Info, result: Account | ServiceError) -> AccountUpdatePayload:
     if isinstance(result, ServiceError):
-        return AccountUpdatePayload(errors=[AccountError.from_service(result)])
+        return AccountUpdatePayload(errors=user_errors(info, result))
     return AccountUpdatePayload(account=AccountType.of(result), errors=[])
 
 
 async def account_register(info: Info, input: Annotated[AccountRegisterInput, INPUT]) -> AccountRegisterPayload:
     result = await accounts.register_cloud(info.context, input.to_command())
     if isinstance(result, ServiceError):
-        return AccountRegisterPayload(errors=[AccountError.from_service(result)])
+        return AccountRegisterPayload(errors=user_errors(info, result))
     return AccountRegisterPayload(account=AccountType.of(result), errors=[])
 
 
 async def account_activate(info: Info, input: Annotated[AccountActivateInput, INPUT]) -> AccountUpdatePayload:
     profile = input.profile.to_changes() if input.profile else ProfileChanges()
     agreements = [a.to_acceptance() for a in input.agreements]
-    return _update(await info.context.write_viewer(NO_SESSION, accounts.activate_portal, agreements, profile))
+    return _update(info, await info.context.write_viewer(NO_SESSION, accounts.activate_portal, agreements, profile))
 
 
 async def account_profile_update(info: Info, input: Annotated[AccountProfileInput, INPUT]) -> AccountUpdatePayload:
-    return _update(await info.context.write_viewer(NO_SESSION, accounts.update_profile, input.to_changes()))
+    return _update(info, await info.context.write_viewer(NO_SESSION, accounts.update_profile, input.to_changes()))
 
 
 async def account_idle_timeout_set(
     info: Info, input: Annotated[AccountIdleTimeoutSetInput, INPUT]
 ) -> AccountUpdatePayload:
-    return _update(await info.context.write_viewer(NO_SESSION, accounts.set_idle_timeout, input.minutes))
+    return _update(info, await info.context.write_viewer(NO_SESSION, accounts.set_idle_timeout, input.minutes))
 
 
 async def account_username_set(info: Info, input: Annotated[AccountUsernameSetInput, INPUT]) -> AccountUpdatePayload:
-    return _update(await info.context.write_viewer(NO_SESSION, accounts.set_username, input.username))
+    return _update(info, await info.context.write_viewer(NO_SESSION, accounts.set_username, input.username))
 
 
 async def account_password_change(
@@ -74,26 +74,28 @@ async def account_password_change(
         step_up_token=input.step_up_token,
     )
     if isinstance(result, ServiceError):
-        return AccountPasswordChangePayload(errors=[AccountError.from_service(result)])
+        return AccountPasswordChangePayload(errors=user_errors(info, result))
     ended, account = result
     return AccountPasswordChangePayload(account=AccountType.of(account), ended_session_count=ended, errors=[])
 
 
 async def account_phone_change(info: Info, input: Annotated[AccountPhoneChangeInput, INPUT]) -> AccountUpdatePayload:
     return _update(
+        info,
         await info.context.write_viewer(
             NO_SESSION,
             accounts.change_phone,
             new_phone=input.new_phone,
             new_phone_code=input.new_phone_code,
             step_up_token=input.step_up_token,
-        )
+        ),
     )
 
 
 async def account_email_bind(info: Info, input: Annotated[AccountEmailBindInput, INPUT]) -> AccountUpdatePayload:
     return _update(
+        info,
         await info.context.write_viewer(
             NO_SESSION, accounts.bind_email, email=input.email, code=input.code, step_up_token=input.step_up_token
-        )
+        ),
     )

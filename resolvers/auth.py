@@ -8,7 +8,7 @@ import strawberry
 
 from schema.context import Context
 from schema.enums import QrLoginTicketStatus, SecondFactor, factor_name
-from schema.errors import AuthError, MfaError, VerificationCodeError
+from schema.errors import user_errors
 from schema.inputs.auth import (
     OperationChallengeVerifyInput,
     QrLoginTicketConfirmInput,
@@ -44,9 +44,9 @@ from services.mfa.errors import MfaErrorCode
 Info = strawberry.Info[Context, None]
 
 
-def _session_payload(result: IssuedSession | IssuedChallenge | ServiceError) -> SessionCreatePayload:
+def _session_payload(info: Info, result: IssuedSession | IssuedChallenge | ServiceError) -> SessionCreatePayload:
     if isinstance(result, ServiceError):
-        return SessionCreatePayload(errors=[AuthError.from_service(result)])
+        return SessionCreatePayload(errors=user_errors(info, result))
     if isinstance(result, IssuedChallenge):
         return SessionCreatePayload(
             challenge=LoginChallenge(
@@ -73,7 +73,7 @@ async def verification_code_send(
     ctx = info.context
     result = await ctx.write_maybe_viewer(request_code, input.purpose, input.phone, input.email, ctx.client.ip)
     if isinstance(result, ServiceError):
-        return VerificationCodeSendPayload(errors=[VerificationCodeError.from_service(result)])
+        return VerificationCodeSendPayload(errors=user_errors(info, result))
     masked = mask_phone(result.destination) if result.channel == "sms" else mask_email(result.destination)
     return VerificationCodeSendPayload(
         purpose=result.purpose,
@@ -89,27 +89,27 @@ async def session_create_by_password(
     info: Info, input: Annotated[SessionCreateByPasswordInput, INPUT]
 ) -> SessionCreatePayload:
     ctx = info.context
-    return _session_payload(await auth.sign_in_with_password(ctx, input.login_name, input.password, ctx.client))
+    return _session_payload(info, await auth.sign_in_with_password(ctx, input.login_name, input.password, ctx.client))
 
 
 async def session_create_by_sms_code(
     info: Info, input: Annotated[SessionCreateBySmsCodeInput, INPUT]
 ) -> SessionCreatePayload:
     ctx = info.context
-    return _session_payload(await ctx.write(auth.sign_in_with_sms, input.phone, input.code, ctx.client))
+    return _session_payload(info, await ctx.write(auth.sign_in_with_sms, input.phone, input.code, ctx.client))
 
 
 async def session_create_by_qr_ticket(
     info: Info, input: Annotated[SessionCreateByQrTicketInput, INPUT]
 ) -> SessionCreatePayload:
     ctx = info.context
-    return _session_payload(await ctx.write(auth.qr_ticket_redeem, input.token, ctx.client))
+    return _session_payload(info, await ctx.write(auth.qr_ticket_redeem, input.token, ctx.client))
 
 
 async def qr_login_ticket_create(info: Info) -> QrLoginTicketCreatePayload:
     result = await info.context.write(auth.qr_ticket_create)
     if isinstance(result, ServiceError):
-        return QrLoginTicketCreatePayload(errors=[AuthError.from_service(result)])
+        return QrLoginTicketCreatePayload(errors=user_errors(info, result))
     return QrLoginTicketCreatePayload(
         ticket=QrLoginTicket(code=result.code, token=result.token, expires_at=result.expires_at), errors=[]
     )
@@ -120,7 +120,7 @@ async def qr_login_ticket_confirm(
 ) -> QrLoginTicketConfirmPayload:
     result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.qr_ticket_confirm, input.code)
     if isinstance(result, ServiceError):
-        return QrLoginTicketConfirmPayload(confirmed=False, errors=[AuthError.from_service(result)])
+        return QrLoginTicketConfirmPayload(confirmed=False, errors=user_errors(info, result))
     return QrLoginTicketConfirmPayload(confirmed=True, errors=[])
 
 
@@ -138,7 +138,7 @@ async def qr_login_ticket(
 async def session_delete(info: Info) -> SessionEndPayload:
     result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.sign_out)
     if isinstance(result, ServiceError):
-        return SessionEndPayload(ended=False, errors=[AuthError.from_service(result)])
+        return SessionEndPayload(ended=False, errors=user_errors(info, result))
     return SessionEndPayload(ended=True, errors=[])
 
 
@@ -146,7 +146,7 @@ async def session_revoke(info: Info, input: Annotated[SessionRevokeInput, INPUT]
     session_id = node_id(input.id, "Session") or -1  # malformed: the same SESSION_NOT_FOUND as unknown
     result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.revoke, session_id)
     if isinstance(result, ServiceError):
-        return SessionEndPayload(ended=False, errors=[AuthError.from_service(result)])
+        return SessionEndPayload(ended=False, errors=user_errors(info, result))
     return SessionEndPayload(ended=True, errors=[])
 
 
@@ -160,7 +160,7 @@ async def operation_challenge_verify(
         input.code,
     )
     if isinstance(result, ServiceError):
-        return OperationChallengeVerifyPayload(errors=[MfaError.from_service(result)])
+        return OperationChallengeVerifyPayload(errors=user_errors(info, result))
     return OperationChallengeVerifyPayload(
         step_up_token=result.token, factor=SecondFactor(result.factor), expires_at=result.expires_at, errors=[]
     )

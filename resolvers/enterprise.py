@@ -10,7 +10,7 @@ import strawberry
 from models.enterprise import EnterpriseApplication
 from resolvers.verification import signed_out
 from schema.context import Context
-from schema.errors import VerificationError
+from schema.errors import user_errors
 from schema.inputs.enterprise import (
     EnterpriseVerificationAmountConfirmInput,
     EnterpriseVerificationBankTransferStartInput,
@@ -55,7 +55,7 @@ async def enterprise_verification_legal_rep_face_start(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return EnterpriseVerificationStartPayload(errors=signed_out())
+        return EnterpriseVerificationStartPayload(errors=signed_out(info))
     result = await enterprise.start_legal_rep_face(
         ctx,
         viewer.account.id,
@@ -69,7 +69,7 @@ async def enterprise_verification_legal_rep_face_start(
             agreement=input.agreement.to_acceptance() if input.agreement else None,
         ),
     )
-    return _start_payload(result, ctx)
+    return _start_payload(info, result, ctx)
 
 
 async def enterprise_verification_bank_transfer_start(
@@ -78,7 +78,7 @@ async def enterprise_verification_bank_transfer_start(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return EnterpriseVerificationStartPayload(errors=signed_out())
+        return EnterpriseVerificationStartPayload(errors=signed_out(info))
     result = await enterprise.start_bank_transfer(
         ctx,
         viewer.account.id,
@@ -91,12 +91,14 @@ async def enterprise_verification_bank_transfer_start(
             agreement=input.agreement.to_acceptance() if input.agreement else None,
         ),
     )
-    return _start_payload(result, ctx)
+    return _start_payload(info, result, ctx)
 
 
-def _start_payload(result: enterprise.Started | ServiceError, ctx: Context) -> EnterpriseVerificationStartPayload:
+def _start_payload(
+    info: Info, result: enterprise.Started | ServiceError, ctx: Context
+) -> EnterpriseVerificationStartPayload:
     if isinstance(result, ServiceError):
-        return EnterpriseVerificationStartPayload(errors=[VerificationError.from_service(result)])
+        return EnterpriseVerificationStartPayload(errors=user_errors(info, result))
     assert result.face_url is not None
     assert result.face_expires_at is not None
     return EnterpriseVerificationStartPayload(
@@ -112,7 +114,7 @@ async def enterprise_verification_recharge_start(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return EnterpriseVerificationPayload(errors=signed_out())
+        return EnterpriseVerificationPayload(errors=signed_out(info))
     result = await enterprise.start_recharge(
         ctx,
         viewer.account.id,
@@ -123,32 +125,34 @@ async def enterprise_verification_recharge_start(
         ),
     )
     if isinstance(result, ServiceError):
-        return EnterpriseVerificationPayload(errors=[VerificationError.from_service(result)])
+        return EnterpriseVerificationPayload(errors=user_errors(info, result))
     return EnterpriseVerificationPayload(enterprise_verification=await _view(ctx, result.application.id), errors=[])
 
 
 async def enterprise_verification_amount_confirm(
     info: Info, input: Annotated[EnterpriseVerificationAmountConfirmInput, INPUT]
 ) -> EnterpriseVerificationPayload:
-    return await _step(info.context, enterprise.confirm_amount, _id(input.id), input.amount)
+    return await _step(info, info.context, enterprise.confirm_amount, _id(input.id), input.amount)
 
 
 async def enterprise_verification_material_answer(
     info: Info, input: Annotated[EnterpriseVerificationMaterialAnswerInput, INPUT]
 ) -> EnterpriseVerificationPayload:
-    return await _step(info.context, enterprise.answer_material, _id(input.id), input.authorisation_letter_upload_id)
+    return await _step(
+        info, info.context, enterprise.answer_material, _id(input.id), input.authorisation_letter_upload_id
+    )
 
 
 Step = Callable[[Uow, int, int, str], Awaitable[EnterpriseApplication]]
 
 
-async def _step(ctx: Context, fn: Step, application_id: int, value: str) -> EnterpriseVerificationPayload:
+async def _step(info: Info, ctx: Context, fn: Step, application_id: int, value: str) -> EnterpriseVerificationPayload:
     async def call(uow: Uow, viewer: Viewer) -> int:
         return (await fn(uow, viewer.account.id, application_id, value)).id
 
     result = await ctx.write_viewer(VerificationErrorCode.AUTHENTICATION_REQUIRED, call)
     if isinstance(result, ServiceError):
-        return EnterpriseVerificationPayload(errors=[VerificationError.from_service(result)])
+        return EnterpriseVerificationPayload(errors=user_errors(info, result))
     return EnterpriseVerificationPayload(enterprise_verification=await _view(ctx, result), errors=[])
 
 

@@ -10,7 +10,7 @@ import strawberry
 from models.accounts import Account
 from schema.context import Context
 from schema.enums import factor_name
-from schema.errors import AuthError, MfaError
+from schema.errors import user_errors
 from schema.inputs.mfa import (
     LoginChallengeCodeSendInput,
     MfaDeviceBindInput,
@@ -44,7 +44,7 @@ NO_SESSION = MfaErrorCode.AUTHENTICATION_REQUIRED
 async def mfa_device_binding_start(info: Info) -> MfaDeviceBindingStartPayload:
     result = await info.context.write_viewer(NO_SESSION, devices.start_binding)
     if isinstance(result, ServiceError):
-        return MfaDeviceBindingStartPayload(errors=[MfaError.from_service(result)])
+        return MfaDeviceBindingStartPayload(errors=user_errors(info, result))
     qr = segno.make(result.uri, error="m").svg_data_uri(scale=4, border=2)
     return MfaDeviceBindingStartPayload(secret=result.secret, otpauth_uri=result.uri, qr_code_svg=qr, errors=[])
 
@@ -56,13 +56,13 @@ async def mfa_device_bind(info: Info, input: Annotated[MfaDeviceBindInput, INPUT
 
     result = await info.context.write_viewer(NO_SESSION, call)
     if isinstance(result, ServiceError):
-        return MfaRecoveryCodesPayload(errors=[MfaError.from_service(result)])
+        return MfaRecoveryCodesPayload(errors=user_errors(info, result))
     return MfaRecoveryCodesPayload(recovery_codes=result[0], account=AccountType.of(result[1]), errors=[])
 
 
 async def mfa_device_unbind(info: Info, input: Annotated[MfaDeviceUnbindInput, INPUT]) -> MfaAccountPayload:
     return _account_payload(
-        await info.context.write_viewer(NO_SESSION, mfa.unbind_device, input.code, input.step_up_token)
+        info, await info.context.write_viewer(NO_SESSION, mfa.unbind_device, input.code, input.step_up_token)
     )
 
 
@@ -70,13 +70,14 @@ async def security_protections_set(
     info: Info, input: Annotated[SecurityProtectionsSetInput, INPUT]
 ) -> MfaAccountPayload:
     return _account_payload(
+        info,
         await info.context.write_viewer(
             NO_SESSION,
             mfa.change_protections,
             login=(input.login_protection.sms, input.login_protection.totp),
             operation=(input.operation_protection.sms, input.operation_protection.totp),
             step_up_token=input.step_up_token,
-        )
+        ),
     )
 
 
@@ -85,13 +86,13 @@ async def mfa_recovery_codes_regenerate(
 ) -> MfaRecoveryCodesPayload:
     result = await info.context.write_viewer(NO_SESSION, mfa.regenerate_recovery_codes, input.step_up_token)
     if isinstance(result, ServiceError):
-        return MfaRecoveryCodesPayload(errors=[MfaError.from_service(result)])
+        return MfaRecoveryCodesPayload(errors=user_errors(info, result))
     return MfaRecoveryCodesPayload(recovery_codes=result, errors=[])
 
 
-def _account_payload(result: Account | ServiceError) -> MfaAccountPayload:
+def _account_payload(info: Info, result: Account | ServiceError) -> MfaAccountPayload:
     if isinstance(result, ServiceError):
-        return MfaAccountPayload(errors=[MfaError.from_service(result)])
+        return MfaAccountPayload(errors=user_errors(info, result))
     return MfaAccountPayload(account=AccountType.of(result), errors=[])
 
 
@@ -101,7 +102,7 @@ async def login_challenge_code_send(
     ctx = info.context
     result = await ctx.write(auth.send_challenge_code, input.token, ctx.client)
     if isinstance(result, ServiceError):
-        return LoginChallengeCodeSendPayload(errors=[AuthError.from_service(result)])
+        return LoginChallengeCodeSendPayload(errors=user_errors(info, result))
     return LoginChallengeCodeSendPayload(
         sent_to=mask_phone(result.destination),
         expires_at=result.expires_at,
@@ -117,5 +118,5 @@ async def session_create_by_challenge(
 
     ctx = info.context
     return _session_payload(
-        await ctx.write(auth.sign_in_by_challenge, input.token, ctx.client, factor_name(input.factor), input.code)
+        info, await ctx.write(auth.sign_in_by_challenge, input.token, ctx.client, factor_name(input.factor), input.code)
     )

@@ -8,7 +8,7 @@ import strawberry
 
 from schema.context import Context
 from schema.enums import AccountKind
-from schema.errors import RecoveryError
+from schema.errors import user_errors
 from schema.inputs.auth import (
     AccountRecoveryLookupInput,
     AccountRecoveryRevealInput,
@@ -46,7 +46,7 @@ async def password_reset_start(
     ctx = info.context
     result = await recovery.password_reset_start(ctx, input.login_name, input.bot_token, ctx.client.ip)
     if isinstance(result, ServiceError):
-        return PasswordResetStartPayload(errors=[RecoveryError.from_service(result)])
+        return PasswordResetStartPayload(errors=user_errors(info, result))
     return PasswordResetStartPayload(
         ticket=result.ticket,
         phone_masked=result.masked_phone,
@@ -61,7 +61,7 @@ async def password_reset_complete(
 ) -> PasswordResetCompletePayload:
     result = await recovery.password_reset_complete(info.context, input.ticket, input.code, input.new_password)
     if isinstance(result, ServiceError):
-        return PasswordResetCompletePayload(success=False, errors=[RecoveryError.from_service(result)])
+        return PasswordResetCompletePayload(success=False, errors=user_errors(info, result))
     return PasswordResetCompletePayload(success=True, errors=[])
 
 
@@ -79,7 +79,7 @@ async def account_recovery_lookup(
         id_number=input.id_number,
     )
     if isinstance(result, ServiceError):
-        return AccountRecoveryLookupPayload(errors=[RecoveryError.from_service(result)])
+        return AccountRecoveryLookupPayload(errors=user_errors(info, result))
     return AccountRecoveryLookupPayload(
         ticket=result.ticket,
         accounts=[_recovered(a, reveal=False) for a in result.accounts],
@@ -93,5 +93,5 @@ async def account_recovery_reveal(
 ) -> AccountRecoveryRevealPayload:
     result = await info.context.write(recovery.account_reveal, input.ticket, input.code)
     if isinstance(result, ServiceError):
-        return AccountRecoveryRevealPayload(errors=[RecoveryError.from_service(result)])
+        return AccountRecoveryRevealPayload(errors=user_errors(info, result))
     return AccountRecoveryRevealPayload(accounts=[_recovered(a, reveal=True) for a in result], errors=[])

@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema.context import Context
-from schema.errors import StudentStatusError
+from schema.errors import user_errors
 from schema.inputs.students import StudentStatusApplyInput, StudentStatusConfirmInput
 from schema.types.common import INPUT
 from schema.types.payloads import StudentStatusPayload
@@ -21,19 +21,19 @@ Info = strawberry.Info[Context, None]
 NO_SESSION = StudentErrorCode.AUTHENTICATION_REQUIRED
 
 
-def _payload(result: StudentStatusView | ServiceError) -> StudentStatusPayload:
+def _payload(info: Info, result: StudentStatusView | ServiceError) -> StudentStatusPayload:
     if isinstance(result, ServiceError):
-        return StudentStatusPayload(errors=[StudentStatusError.from_service(result)])
+        return StudentStatusPayload(errors=user_errors(info, result))
     return StudentStatusPayload(student_status=StudentStatusType.from_view(result), errors=[])
 
 
 async def student_status_apply(info: Info, input: Annotated[StudentStatusApplyInput, INPUT]) -> StudentStatusPayload:
     ctx = info.context
-    return _payload(await ctx.write_viewer(NO_SESSION, students.apply, input.to_application(), ctx.client.ip))
+    return _payload(info, await ctx.write_viewer(NO_SESSION, students.apply, input.to_application(), ctx.client.ip))
 
 
 async def student_status_confirm(
     info: Info, input: Annotated[StudentStatusConfirmInput, INPUT]
 ) -> StudentStatusPayload:
     agreements = [a.to_acceptance() for a in input.agreements]
-    return _payload(await info.context.write_viewer(NO_SESSION, students.confirm, input.code, agreements))
+    return _payload(info, await info.context.write_viewer(NO_SESSION, students.confirm, input.code, agreements))

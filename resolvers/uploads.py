@@ -2,7 +2,7 @@
 
 POST takes `multipart/form-data` with one part named `file` and `Authorization: Bearer <token>`;
 the body is capped while streaming. It answers 201 with the upload ID to pass to a mutation, or an
-error: `{"errors": [{"code", "message", "field"}]}` with 400, 401, 413 or 422, or 429
+error in the API's one model, `{"errors": [{"code", "message", "path"}]}` (codes from `ErrorCode`), with 400, 401, 413 or 422, or 429
 UPLOAD_QUOTA_REACHED (with `retryAfter` and a `Retry-After` header: seconds until the next
 Asia/Shanghai day) once the account's daily uploads are used up.
 GET returns the owner's own file; any other ID is 404.
@@ -16,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from edges.client import client_ip
+from schema.errors import rest_errors
 from services.auth import service as auth
 from services.database import DbTransactions, run_read
 from services.documents import service as documents
@@ -36,12 +37,8 @@ MAX_UPLOAD_BODY = documents.MAX_BYTES + 64 * 1024
 
 def _error(err: ServiceError) -> JSONResponse:
     code = err.code if isinstance(err.code, DocumentErrorCode) else DocumentErrorCode.NOT_AN_IMAGE
-    error: dict[str, object] = {"code": code.value, "message": err.message, "field": err.field}
-    headers = None
-    if err.retry_after is not None:
-        error["retryAfter"] = err.retry_after
-        headers = {"retry-after": str(err.retry_after)}
-    return JSONResponse({"errors": [error]}, status_code=STATUS.get(code, 422), headers=headers)
+    headers = None if err.retry_after is None else {"retry-after": str(err.retry_after)}
+    return JSONResponse({"errors": rest_errors(err)}, status_code=STATUS.get(code, 422), headers=headers)
 
 
 def _decode_gate(request: Request) -> documents.DecodeGate:

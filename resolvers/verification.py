@@ -7,7 +7,7 @@ from typing import Annotated
 import strawberry
 
 from schema.context import Context
-from schema.errors import VerificationError
+from schema.errors import UserError, user_errors
 from schema.inputs.verification import PersonalVerificationBankCardSubmitInput, PersonalVerificationFaceStartInput
 from schema.types.common import INPUT
 from schema.types.payloads import PersonalVerificationBankCardSubmitPayload, PersonalVerificationFaceStartPayload
@@ -19,12 +19,8 @@ from services.verification.errors import VerificationErrorCode
 Info = strawberry.Info[Context, None]
 
 
-def signed_out() -> list[VerificationError]:
-    return [
-        VerificationError.from_service(
-            ServiceError(VerificationErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None)
-        )
-    ]
+def signed_out(info: Info) -> list[UserError]:
+    return user_errors(info, ServiceError(VerificationErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
 
 
 async def personal_verification_face_start(
@@ -33,7 +29,7 @@ async def personal_verification_face_start(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return PersonalVerificationFaceStartPayload(errors=signed_out())
+        return PersonalVerificationFaceStartPayload(errors=signed_out(info))
     result = await personal.start_face_check(
         ctx,
         viewer.account.id,
@@ -43,7 +39,7 @@ async def personal_verification_face_start(
         input.agreement.to_acceptance() if input.agreement else None,
     )
     if isinstance(result, ServiceError):
-        return PersonalVerificationFaceStartPayload(errors=[VerificationError.from_service(result)])
+        return PersonalVerificationFaceStartPayload(errors=user_errors(info, result))
     return PersonalVerificationFaceStartPayload(
         attempt=VerificationAttemptType.from_model(result.attempt, ctx.deps.clock.now()),
         face_check=FaceCheck.of(result.url, result.expires_at),
@@ -57,7 +53,7 @@ async def personal_verification_bank_card_submit(
     ctx = info.context
     viewer = await ctx.auth()
     if viewer is None:
-        return PersonalVerificationBankCardSubmitPayload(errors=signed_out())
+        return PersonalVerificationBankCardSubmitPayload(errors=signed_out(info))
     result = await personal.submit_bank_card(
         ctx,
         viewer.account.id,
@@ -72,5 +68,5 @@ async def personal_verification_bank_card_submit(
         ),
     )
     if isinstance(result, ServiceError):
-        return PersonalVerificationBankCardSubmitPayload(errors=[VerificationError.from_service(result)])
+        return PersonalVerificationBankCardSubmitPayload(errors=user_errors(info, result))
     return PersonalVerificationBankCardSubmitPayload(verification=PersonalVerification.from_model(result), errors=[])

@@ -9,18 +9,11 @@ import strawberry
 from strawberry.types.enum import has_enum_definition
 
 from services.accounts.agreements import AgreementKind, AgreementStep
-from services.accounts.errors import AccountErrorCode
-from services.appeals.errors import AppealErrorCode
-from services.auth.errors import AuthErrorCode
-from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
-from services.mfa.errors import MfaErrorCode
-from services.recovery.errors import RecoveryErrorCode
-from services.students.errors import StudentErrorCode
 from services.students.status import StudentLevel, StudentState
 from services.verification.documents import DocumentType
 from services.verification.enterprise import FaceBy
-from services.verification.errors import AttemptReason, VerificationErrorCode
+from services.verification.errors import AttemptReason
 from services.verification.organisations import TYPES, OrganisationType
 
 E = TypeVar("E", bound=type[Enum])
@@ -28,10 +21,14 @@ E = TypeVar("E", bound=type[Enum])
 COMMON = {
     "AUTHENTICATION_REQUIRED": "No live session: sign in (the session may have expired after inactivity, AUTH-3).",
     "CODE_FORMAT_INVALID": "A code is 6 digits; nothing was counted.",
-    "CODE_INVALID": "Wrong code, or no code was sent; `attemptsRemaining` tells how many tries are left (CODE-2).",
-    "CODE_EXPIRED": "The code has expired (SMS codes live 5 minutes, CODE-1); request a new one.",
-    "CODE_ATTEMPTS_EXHAUSTED": "The code was entered wrongly 5 times and is void (CODE-2); request a new one.",
-    "RESEND_TOO_SOON": "At most one code per destination and purpose every 60 seconds (CODE-3); see `retryAfter`.",
+    "CODE_INVALID": "Wrong code, or no code was sent (for a student-status confirmation: to the application's address); "
+    "`attemptsRemaining` tells how many tries are left (CODE-2).",
+    "CODE_EXPIRED": "The code has expired (SMS codes live 5 minutes, e-mail codes 30, CODE-1; STU-3); request a new one "
+    "(for student status: apply again).",
+    "CODE_ATTEMPTS_EXHAUSTED": "The code was entered wrongly 5 times and is void (CODE-2); request a new one (for "
+    "student status: apply again).",
+    "RESEND_TOO_SOON": "At most one code per destination and purpose every 60 seconds (CODE-3), a student-status "
+    "application to the same school address included; see `retryAfter`.",
     "DAILY_LIMIT_REACHED": "The destination's daily budget for codes of this kind is used up (CODE-3; Asia/Shanghai "
     "day): 10 registration codes, 10 SMS sign-in codes, 5 password-reset codes, 5 account-recovery codes, 10 codes "
     "proving a new phone, e-mail, bank-reserved phone or school address, 20 codes to the account's own bound phone "
@@ -76,12 +73,14 @@ SPECIFIC = {
     "code sent to that phone, and it costs one of the code's tries: `attemptsRemaining` tells how many are left.",
     "EMAIL_TAKEN": "The e-mail address is bound to another account. Answered only after a right code sent to that "
     "address, and it costs one of the code's tries: `attemptsRemaining` tells how many are left.",
-    "AGREEMENTS_REQUIRED": "All three agreements must be accepted (REG-5, REG-6).",
+    "AGREEMENTS_REQUIRED": "Every agreement of the step must be accepted: the three sign-up agreements (REG-5, REG-6), "
+    "or both student agreements (STU-3).",
     "AGREEMENT_VERSION_OUTDATED": "An accepted agreement version is not the current one; see `agreements`.",
     "ALREADY_ACTIVATED": "The portal account is already activated (REG-6).",
     "NOT_A_PORTAL_ACCOUNT": "Only portal accounts need activation (REG-6).",
     "TIMEOUT_OUT_OF_RANGE": "The idle timeout is between 15 and 1439 minutes (AUTH-3).",
-    "VALUE_TOO_LONG": "The value is longer than the field allows.",
+    "VALUE_TOO_LONG": "The value is longer than the field allows (the input's field descriptions give each limit; "
+    "school name and major have at most 64 characters, STU-2).",
     "VALUE_INVALID": "The value holds a control character (NUL, a line break, ESC, ...): the field is one line of "
     "text.",
     "INVALID_CREDENTIALS": "The login name or the password is wrong, or sign-in to the account is paused after too "
@@ -206,20 +205,17 @@ SPECIFIC = {
     "allowed.",
     "EMAIL_NOT_EDU": "The address's domain has no label that is exactly `edu` (STU-2): `name@mail.example.edu.cn` is "
     "accepted, `name@myedu.cn` and `name@education.com` are not.",
+    "FILE_REQUIRED": "Send the file as the multipart part `file` (ORG-2).",
+    "FILE_TOO_LARGE": "The file is larger than 4 MB (ORG-2); nothing was stored.",
+    "UNSUPPORTED_TYPE": "Upload a JPG, JPEG or PNG image (ORG-2); nothing was stored.",
+    "NOT_AN_IMAGE": "The file is not a readable image (ORG-2); nothing was stored.",
+    "FILE_TYPE_MISMATCH": "The file's content is not the image type its name says (a PNG named .jpg, say; ORG-2); "
+    "nothing was stored.",
+    "IMAGE_TOO_LARGE": "The image has too many pixels or would need too much memory to check (ORG-2); nothing was "
+    "stored.",
+    "UPLOAD_QUOTA_REACHED": "The account's uploads for today (Asia/Shanghai) are used up (ORG-2); see `retryAfter` "
+    "(and the `Retry-After` header).",
     "NO_PENDING_APPLICATION": "No student-status application is waiting for a code; call `studentStatusApply` first.",
-}
-
-# Names shared with other enums whose student-status meaning is narrower.
-STUDENT = {
-    "AGREEMENTS_REQUIRED": "Both student agreements, STUDENT_VERIFICATION and STUDENT_BENEFITS, must be accepted "
-    "(STU-3).",
-    "CODE_EXPIRED": "The code has expired (student e-mail codes live 30 minutes, STU-3); apply again for a new one.",
-    "CODE_INVALID": "Wrong code, or no code was sent to the application's address; `attemptsRemaining` tells how "
-    "many tries are left (CODE-2).",
-    "VALUE_TOO_LONG": "School name and major have at most 64 characters (STU-2).",
-    "CODE_ATTEMPTS_EXHAUSTED": "The code was entered wrongly 5 times and is void (CODE-2); apply again for a new one.",
-    "RESEND_TOO_SOON": "At most one code to the same address every 60 seconds (CODE-3): an application with the "
-    "same e-mail address waits `retryAfter` seconds.",
 }
 
 
@@ -233,15 +229,6 @@ def gql_enum(cls: E, description: str, values: dict[str, str] | None = None) -> 
     return registered
 
 
-gql_enum(AccountErrorCode, "Why an account operation was refused.")
-gql_enum(AuthErrorCode, "Why a sign-in, session or QR login step was refused.")
-gql_enum(CodeErrorCode, "Why a one-time code was not sent.")
-gql_enum(
-    MfaErrorCode, "Why a second-factor step was refused: a challenge, a binding, an unbinding, a protection change."
-)
-gql_enum(AppealErrorCode, "Why an appeal could not be filed or answered (APL-1, APL-2).")
-gql_enum(RecoveryErrorCode, "Why a recovery step was refused (REC-1, REC-2).")
-gql_enum(VerificationErrorCode, "Why a real-name verification step was refused (RN, RNP).")
 gql_enum(
     DocumentType,
     "An identity document a person verifies with (RNP-2).",
@@ -303,11 +290,6 @@ gql_enum(
         "other organisations only (RNE-3).",
         "HANDLER": "The person handling a corporate bank transfer (RNE-4); set by that method, not an input.",
     },
-)
-gql_enum(
-    StudentErrorCode,
-    "Why a student-status application or confirmation was refused (STU-1..3).",
-    COMMON | SPECIFIC | STUDENT,
 )
 gql_enum(
     StudentLevel,
@@ -419,25 +401,17 @@ gql_enum(
 )
 
 __all__ = [
-    "AccountErrorCode",
     "AccountKind",
     "AgreementKind",
     "AgreementStep",
-    "AppealErrorCode",
     "AttemptReason",
-    "AuthErrorCode",
-    "CodeErrorCode",
     "CodePurpose",
     "DocumentType",
     "FaceBy",
-    "MfaErrorCode",
     "OrganisationType",
     "QrLoginTicketStatus",
-    "RecoveryErrorCode",
     "SecondFactor",
     "SignInMethod",
-    "StudentErrorCode",
     "StudentLevel",
     "StudentState",
-    "VerificationErrorCode",
 ]

@@ -46,6 +46,8 @@ from graphql import (
 from graphql.validation import ASTValidationRule
 from strawberry.schema.schema import validate_document
 
+from schema.observability import GRAPHQL_VALIDATION_FAILED, OPERATION_RESOLUTION_FAILURE, with_code
+
 QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
 QUERY_TOO_DEEP = "QUERY_TOO_DEEP"
 TOO_MANY_ALIASES = "TOO_MANY_ALIASES"
@@ -224,7 +226,7 @@ def check(document: DocumentNode, limits: QueryLimits) -> list[GraphQLError]:
         return [
             GraphQLError(
                 "Each fragment name may be defined only once in a document.",
-                extensions={"code": "GRAPHQL_VALIDATION_FAILED"},
+                extensions={"code": GRAPHQL_VALIDATION_FAILED},
             )
         ]
     cost = measure(document, limits.max_complexity)
@@ -273,4 +275,20 @@ def validate(
     Cached like Strawberry's ValidationCache (which this replaces): the key holds the limits, so
     apps built with other settings never share an answer.
     """
-    return check(document, limits) or validate_document(schema, document, rules)
+    return check(document, limits) or [
+        with_code(error, GRAPHQL_VALIDATION_FAILED) for error in validate_document(schema, document, rules)
+    ]
+
+
+def operation_errors(document: DocumentNode, operation_name: object) -> list[GraphQLError]:
+    """A document with several operations names the one to run with `operationName` (GraphQL spec,
+    GetOperation). Strawberry would quietly run the first; this refuses it, before any execution."""
+    operations = sum(isinstance(d, OperationDefinitionNode) for d in document.definitions)
+    if operation_name is None and operations > 1:
+        return [
+            GraphQLError(
+                "The document has several operations: name the one to run with `operationName`.",
+                extensions={"code": OPERATION_RESOLUTION_FAILURE},
+            )
+        ]
+    return []

@@ -1,4 +1,4 @@
-"""What the logs learn from a GraphQL operation: its name and type, and its errors as codes.
+"""What the logs and the client learn of a GraphQL operation: its name and type, and its errors as codes.
 
 Never a variable, an argument, the document or an error message: graphql-core's messages quote the
 offending input ("Variable '$i' got invalid value {'password': …}").
@@ -10,13 +10,22 @@ import contextlib
 import re
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 import logs
 
 log = logs.get_logger("account_center.graphql")
+
+# The `extensions.code` of a top-level error (the cost guard adds QUERY_TOO_COMPLEX, QUERY_TOO_DEEP and
+# TOO_MANY_ALIASES, all validation failures).
+GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+OPERATION_RESOLUTION_FAILURE = "OPERATION_RESOLUTION_FAILURE"
+BAD_USER_INPUT = "BAD_USER_INPUT"
+INTERNAL_SERVER_ERROR = "INTERNAL_SERVER_ERROR"
+MASKED_MESSAGE = "Unexpected error."
 
 _NAME = re.compile(r"[_A-Za-z][_0-9A-Za-z]{0,99}")
 _CODE = re.compile(r"[A-Z][A-Z0-9_]{0,63}")
@@ -42,29 +51,56 @@ def is_unexpected(error: GraphQLError) -> bool:
     return error.path is not None or not isinstance(cause, ValueError)
 
 
-def error_code(error: GraphQLError, execution_context: ExecutionContext | None) -> str:
+def error_code(error: GraphQLError) -> str:
+    """The `extensions.code` of an error: its own (a validation rule, the cost guard, a resolver's
+    BAD_USER_INPUT), else INTERNAL_SERVER_ERROR for a bug, GRAPHQL_PARSE_FAILED for a document that does
+    not parse, and BAD_USER_INPUT for the rest (variables that do not coerce to their types)."""
     code = (error.extensions or {}).get("code")
     if isinstance(code, str) and _CODE.fullmatch(code):
         return code
     if is_unexpected(error):
-        return "INTERNAL_SERVER_ERROR"
-    if execution_context is not None and execution_context.graphql_document is None:
-        return "GRAPHQL_PARSE_FAILED"
-    if execution_context is not None and execution_context.result is None:
-        # Strawberry hands validation errors over before any result exists.
-        return "GRAPHQL_VALIDATION_FAILED"
-    return "BAD_USER_INPUT"
+        return INTERNAL_SERVER_ERROR
+    if isinstance(error, GraphQLSyntaxError) or isinstance(root_cause(error), GraphQLSyntaxError):
+        return GRAPHQL_PARSE_FAILED
+    return BAD_USER_INPUT
 
 
-def log_errors(errors: list[GraphQLError], execution_context: ExecutionContext | None) -> None:
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    """`error` with `extensions.code` set (a copy, unless it has that code already)."""
+    if (error.extensions or {}).get("code") == code:
+        return error
+    return GraphQLError(
+        error.message,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        error.original_error,
+        {**(error.extensions or {}), "code": code},
+    )
+
+
+def public_error(error: GraphQLError, *, mask: bool) -> GraphQLError:
+    """The error as a client sees it: always with its `extensions.code`; with `mask` (production) a bug
+    keeps only its place (path, locations) and the code INTERNAL_SERVER_ERROR, not its message. A
+    client's mistake keeps its message in every environment."""
+    code = error_code(error)
+    if mask and code == INTERNAL_SERVER_ERROR:
+        return GraphQLError(
+            MASKED_MESSAGE, error.nodes, error.source, error.positions, error.path, extensions={"code": code}
+        )
+    return with_code(error, code)
+
+
+def log_errors(errors: list[GraphQLError]) -> None:
     """Log each error by its code and path: a bug at ERROR with its traceback (no locals, and no
     message outside development), a refused request at DEBUG; count them on the access line."""
     codes: list[str] = []
     for error in errors:
-        code = error_code(error, execution_context)
+        code = error_code(error)
         codes.append(code)
         path = ".".join(str(p) for p in error.path or []) or None
-        if code == "INTERNAL_SERVER_ERROR":
+        if code == INTERNAL_SERVER_ERROR:
             log.error("graphql resolver failed", code=code, path=path, exc_info=root_cause(error))
         else:
             log.debug("graphql request refused", code=code, path=path)

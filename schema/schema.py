@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from graphql.validation import ASTValidationRule, NoSchemaIntrospectionCustomRule
 from strawberry import relay
-from strawberry.extensions import MaskErrors, ParserCache, SchemaExtension
+from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
@@ -17,7 +18,8 @@ from resolvers import accounts, appeals, auth, enterprise, mfa, recovery, studen
 from resolvers import viewer as viewer_resolvers
 from schema import guards
 from schema.context import Context
-from schema.observability import OperationLog, is_unexpected, log_errors
+from schema.observability import OperationLog, log_errors
+from schema.scalars import DATE_TIME
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
@@ -310,6 +312,7 @@ class Guards(SchemaExtension):
     - the cost guard (depth, aliases, complexity; schema/guards.py), then graphql-core's validation
       rules only for a document it lets through, cached (this replaces Strawberry's ValidationCache,
       which would validate every document first); no introspection outside development (a rule);
+    - a document with several operations runs only with an `operationName` (OPERATION_RESOLUTION_FAILURE);
     - the request's read connection is given back as soon as execution ends, before the response
       is serialised and sent (a slow client must not hold a pooled connection).
     """
@@ -329,7 +332,7 @@ class Guards(SchemaExtension):
         assert context.graphql_document is not None
         context.pre_execution_errors = guards.validate(
             self.limits, context.schema._schema, context.graphql_document, tuple(context.validation_rules)
-        )
+        ) or guards.operation_errors(context.graphql_document, _provided_operation_name(context))
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:
@@ -337,6 +340,12 @@ class Guards(SchemaExtension):
         context = self.execution_context.context
         if isinstance(context, Context):
             await context.close()
+
+
+def _provided_operation_name(context: ExecutionContext) -> object:
+    """The `operationName` the request gave: Strawberry's `operation_name` falls back to the name of the
+    document's first operation, so a missing name would look given."""
+    return getattr(context, "_provided_operation_name", None)
 
 
 def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
@@ -351,17 +360,17 @@ def _extensions(settings: Settings) -> list[Callable[[], SchemaExtension]]:
         lambda: Guards(rules, max_tokens, limits),
         lambda: ParserCache(maxsize=256),
     ]
-    if settings.is_production:
-        factories.append(lambda: MaskErrors(should_mask_error=is_unexpected))
     return factories
 
 
 class Schema(strawberry.Schema):
     """Logs errors by code and path, never their messages, the document or the variables: all may quote
-    a password, a code or an ID number (Strawberry's default logs each error with the variables)."""
+    a password, a code or an ID number (Strawberry's default logs each error with the variables). What
+    the client sees of an error (its code; no message of a bug in production) is the HTTP view's
+    (app.GraphQLApp), which sees every error, also those raised outside the operation's extensions."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
-        log_errors(errors, execution_context)
+        log_errors(errors)
 
 
 def build_schema(settings: Settings) -> strawberry.Schema:
@@ -371,6 +380,7 @@ def build_schema(settings: Settings) -> strawberry.Schema:
         types=TYPES,
         extensions=[*_extensions(settings), OperationLog],
         config=StrawberryConfig(disable_field_suggestions=not settings.is_development),
+        scalar_overrides={datetime: DATE_TIME},
     )
 
 

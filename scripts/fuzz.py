@@ -203,6 +203,18 @@ PROBES: list[tuple[str, dict[str, Any]]] = [
     ("GET", {"params": {"query": '{ node(id: "\\u0000") { id } }'}}),
     ("POST", {"json": {"query": "{ agreements { version } }", "extensions": {"persistedQuery": {"version": 1}}}}),
     ("PUT", {"json": {"query": "{ agreements { version } }"}}),
+    # The same answers as application/graphql-response+json: a request error is a 4xx there.
+    *[
+        ("POST", {"json": body, "headers": {"accept": "application/graphql-response+json"}})
+        for body in (
+            {"query": "{ agreements { version } }"},
+            {"query": "{ agreements { version "},
+            {"query": "{ nope }"},
+            {"query": "query($f: Int!) { viewer { sessions(first: $f) { totalCount } } }", "variables": {"f": "x"}},
+            {"query": "query A { banks } query B { banks }"},
+            {"query": '{ node(id: "x") { id } }'},
+        )
+    ],
 ]
 
 

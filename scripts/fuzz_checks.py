@@ -38,6 +38,10 @@ def _problems(status: int, media_type: str, text: str) -> list[str]:
                 if not isinstance(error, dict) or not isinstance(error.get("message"), str):
                     problems.append("an error without a string `message`")
                     continue
+                extensions = error.get("extensions")
+                code = extensions.get("code") if isinstance(extensions, dict) else None
+                if not isinstance(code, str) or not code:
+                    problems.append("an error without a string `extensions.code`")
                 path = error.get("path")
                 if path is not None and not all(isinstance(p, str | int) for p in path):
                     problems.append("an error `path` with entries that are neither names nor indexes")

@@ -1,4 +1,4 @@
-"""The one clock every rule reads (DESIGN: "nothing calls datetime.now() directly")."""
+"""The one clock every rule reads (docs/architecture.md: "nothing else calls `datetime.now()`")."""
 
 from __future__ import annotations
 

@@ -48,7 +48,7 @@ def _lower_priority() -> None:
 
 
 class PasswordHasher:
-    """argon2id in dedicated worker threads, so the event loop never waits on a hash (DESIGN).
+    """argon2id in dedicated worker threads, so the event loop never waits on a hash (docs/architecture.md).
 
     `workers` threads (default: one per core) hash at a lower CPU priority than the event loop:
     a sign-in storm uses every idle core, yet requests that need no hash are still served first.

@@ -1,10 +1,14 @@
-"""Small SQL helpers shared by repositories: dialect-specific INSERT for upserts, and capped counters."""
+"""Small SQL helpers shared by repositories: dialect-specific INSERT for upserts, capped counters, and the
+counts of a newest-first list."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import InstrumentedAttribute
 
 from services.uow import Uow
 
@@ -28,3 +32,23 @@ async def take_counted_slot(uow: Uow, model: Any, key: dict[str, Any], cap: int)
     ).returning(model.count)
     counted: int | None = (await uow.session.execute(stmt)).scalar_one_or_none()
     return counted
+
+
+@dataclass(frozen=True, slots=True)
+class ListCount:
+    """The size of a list read newest first (by descending row ID) in pages after a cursor."""
+
+    total: int  # every row of the list, not only a page
+    before: int  # rows that come before the page: the cursor's row (if it is still listed) and newer ones
+
+
+async def count_list(
+    uow: Uow, key: InstrumentedAttribute[int], where: list[ColumnElement[bool]], after_id: int | None
+) -> ListCount:
+    """How many rows of `key`'s table match `where`, and how many of them precede a page that starts after
+    row `after_id` (its ID and higher); one statement, whatever the size of the list or the page."""
+    before = literal(0) if after_id is None else func.count(case((key >= after_id, 1)))
+    total, preceding = (
+        await uow.session.execute(select(func.count(), before).select_from(key.class_).where(*where))
+    ).one()
+    return ListCount(total=int(total or 0), before=int(preceding or 0))

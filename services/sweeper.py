@@ -1,4 +1,4 @@
-"""`account-center sweep`: expire what the clock has passed (DESIGN "Time, deadlines").
+"""`account-center sweep`: expire what the clock has passed (docs/architecture.md "Time, deadlines and working days").
 
 Every deadline is also enforced when read; the sweeper keeps tables small and states honest.
 """

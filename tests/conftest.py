@@ -26,11 +26,24 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from cli import migrate
 from models import Base
+from schema import errors as schema_errors
 from services.clock import ManualClock
 from services.database import Database
 from settings import Settings
 
 pytest_plugins = ["tests.siteverify"]  # the `siteverify` fixture: a bot-check endpoint on loopback
+
+
+@pytest.fixture(autouse=True)
+def _every_error_code_is_declared_by_its_mutation() -> Iterator[None]:
+    """A mutation that answers with a code its `RETURNS` entry does not list documents it wrongly in the
+    schema (each ErrorCode value says which mutations return it): fail the test that showed it."""
+    schema_errors.UNDECLARED.clear()
+    yield
+    undeclared = sorted(schema_errors.UNDECLARED)
+    schema_errors.UNDECLARED.clear()
+    assert undeclared == [], "add these codes to schema/errors.py RETURNS"
+
 
 DB_URL = os.environ.get("DATABASE_URL", "")
 IS_PG = DB_URL.startswith("postgresql")

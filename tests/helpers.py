@@ -49,15 +49,15 @@ async def gql(
 async def mutate(
     client: httpx.AsyncClient, name: str, input: dict[str, Any] | None, selection: str, token: str | None = None
 ) -> dict[str, Any]:
-    """Run `name(input: $input) { selection errors { field message code retryAfter attemptsRemaining } }`."""
+    """Run `name(input: $input) { selection errors { path message code retryAfter attemptsRemaining } }`."""
     if input is None:
-        query = f"mutation {{ {name} {{ {selection} errors {{ field message code retryAfter attemptsRemaining }} }} }}"
+        query = f"mutation {{ {name} {{ {selection} errors {{ path message code retryAfter attemptsRemaining }} }} }}"
         data = await gql(client, query, None, token)
     else:
         type_name = name[0].upper() + name[1:] + "Input"
         query = (
             f"mutation($input: {type_name}!) {{ {name}(input: $input) {{ {selection} "
-            "errors { field message code retryAfter attemptsRemaining } } }"
+            "errors { path message code retryAfter attemptsRemaining } } }"
         )
         data = await gql(client, query, {"input": input}, token)
     return data[name]

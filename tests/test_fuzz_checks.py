@@ -30,8 +30,12 @@ JSON = "application/json"
     [
         (200, JSON, {"data": {"viewer": None}}),
         (200, JSON, {"data": None, "errors": [{"message": "m", "path": ["a", 0], "extensions": {"code": "X"}}]}),
-        (400, JSON, {"errors": [{"message": "Syntax Error"}]}),
-        (400, "application/graphql-response+json", {"errors": [{"message": "Syntax Error"}]}),
+        (400, JSON, {"errors": [{"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}]}),
+        (
+            400,
+            "application/graphql-response+json",
+            {"errors": [{"message": "Syntax Error", "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}]},
+        ),
     ],
 )
 def test_well_formed_answers_pass(checks: ModuleType, status: int, media_type: str, body: object) -> None:
@@ -49,6 +53,8 @@ def test_well_formed_answers_pass(checks: ModuleType, status: int, media_type: s
         (200, JSON, '{"data": {}, "trace": 1}', "unexpected top-level keys"),
         (200, JSON, '{"errors": []}', "not a non-empty list"),
         (200, JSON, '{"errors": [{"msg": "x"}]}', "without a string `message`"),
+        (200, JSON, '{"errors": [{"message": "x"}]}', "without a string `extensions.code`"),
+        (200, JSON, '{"errors": [{"message": "x", "extensions": {"code": 7}}]}', "without a string `extensions.code`"),
         (400, JSON, '{"data": null, "errors": [{"message": "x"}]}', "status 400 for a response with `data`"),
         (200, "application/graphql-response+json", '{"errors": [{"message": "x"}]}', "for a request error"),
         (

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from app import create_app
-from middleware import HSTS, PAGE_CSP
+from middleware import HSTS, IDE_CSP, PAGE_CSP
 from services.demo import DEMO_REVIEWER_PASSWORD, seed
 from tests.logcapture import configured_logs
 
@@ -161,7 +161,7 @@ async def test_every_response_is_nosniff_and_hsts_only_in_production(settings, c
                 assert response.headers.get("strict-transport-security") == expected
 
 
-async def test_back_office_and_sandbox_pages_get_a_strict_csp_graphiql_does_not(settings, clock, db, client) -> None:
+async def test_back_office_and_sandbox_pages_get_a_strict_csp_graphiql_its_own(settings, clock, db, client) -> None:
     for path in ("/backoffice/login", "/sandbox/outbox", "/sandbox/face/unknown", "/backoffice/static/backoffice.css"):
         response = await client.get(path)
         assert response.headers["content-security-policy"] == PAGE_CSP, path
@@ -170,13 +170,14 @@ async def test_back_office_and_sandbox_pages_get_a_strict_csp_graphiql_does_not(
         assert response.headers["x-frame-options"] == "DENY"
     api = await client.get("/graphql?query={__typename}")
     assert "content-security-policy" not in api.headers
-    # GraphiQL loads from a CDN with inline scripts: in development it is served without a CSP
+    # GraphiQL (development only) runs its own same-origin scripts: a policy of its own (tests/test_graphiql.py)
     dev = create_app(replace(settings, environment="development"), clock=clock, db=db)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=dev), base_url="http://t") as c:
         graphiql = await c.get("/graphql", headers={"accept": "text/html"})
     assert graphiql.status_code == 200
     assert "graphiql" in graphiql.text.lower()
-    assert "content-security-policy" not in graphiql.headers
+    assert graphiql.headers["content-security-policy"] == IDE_CSP
+    assert graphiql.headers["x-frame-options"] == "DENY"
     assert graphiql.headers["x-content-type-options"] == "nosniff"
 
 

@@ -25,7 +25,7 @@ async def test_migrations_match_the_models(db: Database) -> None:
 
 
 def test_every_type_field_argument_and_enum_value_is_described() -> None:
-    """DESIGN: everything a user can see has a description (client authors read them in their IDE)."""
+    """docs/api.md: everything a user can see has a description (client authors read them in their IDE)."""
     from graphql import (
         GraphQLEnumType,
         GraphQLInputObjectType,

@@ -273,7 +273,7 @@ class AccountType(relay.Node):
         after_id = decode_cursor("Session", after)
         viewer = await info.context.auth()
         current = viewer.session_id if viewer else None
-        rows, total = await info.context.read(auth.list_sessions, self.model, first + 1, after_id)
+        rows, counted = await info.context.read(auth.list_sessions, self.model, first + 1, after_id)
         page = rows[:first]
         edges = [
             SessionEdge(
@@ -286,8 +286,8 @@ class AccountType(relay.Node):
         ]
         return SessionConnection(
             edges=edges,
-            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
-            total_count=total,
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > first, counted=counted),
+            total_count=counted.total,
         )
 
     @strawberry.field(description="The viewer's appeals, newest first (at most 100 per page).")
@@ -301,13 +301,16 @@ class AccountType(relay.Node):
         from services.appeals import service as appeals
 
         check_first(first)
-        rows = await info.context.read(appeals.list_for, self.model.id, first + 1, decode_cursor("Appeal", after))
+        rows, counted = await info.context.read(
+            appeals.page_for, self.model.id, first + 1, decode_cursor("Appeal", after)
+        )
         edges = [
             AppealEdge(cursor=encode_cursor("Appeal", a.id), node=AppealType.from_model(a, i)) for a, i in rows[:first]
         ]
         return AppealConnection(
             edges=edges,
-            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > first, counted=counted),
+            total_count=counted.total,
         )
 
     @strawberry.field(
@@ -334,7 +337,7 @@ class AccountType(relay.Node):
         after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
     ) -> EnterpriseVerificationConnection:
         check_first(first)
-        rows, total = await info.context.read(
+        rows, counted = await info.context.read(
             enterprise.applications_page, self.model.id, first + 1, decode_cursor("EnterpriseVerification", after)
         )
         now = info.context.deps.clock.now()
@@ -347,8 +350,8 @@ class AccountType(relay.Node):
         ]
         return EnterpriseVerificationConnection(
             edges=edges,
-            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
-            total_count=total,
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > first, counted=counted),
+            total_count=counted.total,
         )
 
     @strawberry.field(description="The account's cash balance in CNY (two decimals), e.g. from recharges (RNE-8).")
@@ -364,7 +367,7 @@ class AccountType(relay.Node):
     ) -> VerificationAttemptConnection:
         check_first(first)
         after_id = decode_cursor("VerificationAttempt", after)
-        rows, total = await info.context.read(verification_repo.attempts_page, self.model.id, first + 1, after_id)
+        rows, counted = await info.context.read(verification_repo.attempts_page, self.model.id, first + 1, after_id)
         now = info.context.deps.clock.now()
         edges = [
             VerificationAttemptEdge(
@@ -374,8 +377,8 @@ class AccountType(relay.Node):
         ]
         return VerificationAttemptConnection(
             edges=edges,
-            page_info=PageInfo(has_next_page=len(rows) > first, end_cursor=edges[-1].cursor if edges else None),
-            total_count=total,
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > first, counted=counted),
+            total_count=counted.total,
         )
 
     @strawberry.field(

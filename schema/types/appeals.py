@@ -111,3 +111,4 @@ class AppealEdge:
 class AppealConnection:
     edges: list[AppealEdge] = strawberry.field(description="This page of appeals.")
     page_info: PageInfo = strawberry.field(description="Whether more appeals follow.")
+    total_count: int = strawberry.field(description="All of the viewer's appeals, not only this page.")

@@ -9,12 +9,13 @@ import re
 import strawberry
 from graphql import GraphQLError
 
+from schema.observability import BAD_USER_INPUT
+from services.sql import ListCount
 from services.text import parse_row_id
 
 MAX_PAGE = 100
-BAD_USER_INPUT = "BAD_USER_INPUT"
 
-# The one argument of every mutation (DESIGN: one `input`, one payload).
+# The one argument of every mutation (docs/api.md: one `input`, one payload).
 INPUT = strawberry.argument(description="The input of this mutation; see its type for each field.")
 
 _TYPE_AND_ID = re.compile(r"([A-Za-z][A-Za-z0-9]{0,63}):([0-9]{1,20})", re.ASCII)
@@ -31,7 +32,7 @@ class BadUserInput(GraphQLError):
 
 
 def check_first(first: int) -> int:
-    """DESIGN: lists are connections with a bounded `first` (at most 100)."""
+    """docs/api.md: lists are connections with a bounded `first` (at most 100)."""
     if not 0 <= first <= MAX_PAGE:
         raise BadUserInput(f"`first` must be between 0 and {MAX_PAGE}.")
     return first
@@ -92,7 +93,29 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
     return found[1]
 
 
-@strawberry.type(description="Where a page of a connection stands.")
+@strawberry.type(
+    description="Where a page of a connection stands (Relay cursor connections). Every list of this API is read "
+    "forwards, newest first, with `first` and `after`."
+)
 class PageInfo:
     has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
-    end_cursor: str | None = strawberry.field(description="Pass as `after` to get the next page.")
+    has_previous_page: bool = strawberry.field(
+        description="Items come before this page: true when `after` was given and the list still holds the item "
+        "it names or newer ones; false on the first page (no `after`)."
+    )
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first item of this page; null when the page is empty."
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last item of this page: pass it as `after` to get the next page; null when "
+        "the page is empty."
+    )
+
+    @classmethod
+    def of(cls, cursors: list[str], *, has_next: bool, counted: ListCount) -> PageInfo:
+        return cls(
+            has_next_page=has_next,
+            has_previous_page=counted.before > 0,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )

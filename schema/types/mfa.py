@@ -7,10 +7,10 @@ from datetime import datetime
 import strawberry
 
 from schema.enums import SecondFactor
-from schema.errors import AuthError, MfaError
+from schema.errors import UserError
 from schema.types.account import AccountType
 
-ERRORS = "Expected failures, each with `field`, `message` and `code`; empty on success."
+ERRORS = "Expected failures, each with `code`, `message` and `path`; empty on success."
 
 
 @strawberry.type(description="A started binding (MFA-4): add the secret to an authenticator app, then bind.")
@@ -22,7 +22,7 @@ class MfaDeviceBindingStartPayload:
     qr_code_svg: str | None = strawberry.field(
         default=None, description="`otpauthUri` as a QR code: an SVG image as a `data:` URI, ready for `<img src>`."
     )
-    errors: list[MfaError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `mfaDeviceBind` and `mfaRecoveryCodesRegenerate`.")
@@ -33,13 +33,13 @@ class MfaRecoveryCodesPayload:
         "a TOTP code. Regenerating replaces all of them.",
     )
     account: AccountType | None = strawberry.field(default=None, description="The account after the change.")
-    errors: list[MfaError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of a change to second-factor settings.")
 class MfaAccountPayload:
     account: AccountType | None = strawberry.field(default=None, description="The account after the change.")
-    errors: list[MfaError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="A pending sign-in (AUTH-6): the password was right; a second factor is asked.")
@@ -60,4 +60,4 @@ class LoginChallengeCodeSendPayload:
     sent_to: str | None = strawberry.field(default=None, description="The bound phone, masked.")
     expires_at: datetime | None = strawberry.field(default=None, description="When the code expires (5 minutes).")
     resend_available_at: datetime | None = strawberry.field(default=None, description="The earliest next send (60 s).")
-    errors: list[AuthError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)

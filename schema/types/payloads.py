@@ -7,16 +7,7 @@ from datetime import datetime
 import strawberry
 
 from schema.enums import AccountKind, CodePurpose, QrLoginTicketStatus, SecondFactor
-from schema.errors import (
-    AccountError,
-    AppealError,
-    AuthError,
-    MfaError,
-    RecoveryError,
-    StudentStatusError,
-    VerificationCodeError,
-    VerificationError,
-)
+from schema.errors import UserError
 from schema.types.account import AccountType, SessionType
 from schema.types.appeals import AppealType
 from schema.types.enterprise import EnterpriseVerification
@@ -24,7 +15,7 @@ from schema.types.mfa import LoginChallenge
 from schema.types.students import StudentStatusType
 from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
 
-ERRORS = "Expected failures, each with `field`, `message` and `code`; empty on success."
+ERRORS = "Expected failures, each with `code`, `message` and `path`; empty on success."
 ACCOUNT = "The account after the change; null when `errors` is not empty."
 
 
@@ -43,19 +34,19 @@ class VerificationCodeSendPayload:
         description="Codes of this kind (registration, sign-in, binding, own phone) this destination may still "
         "receive today (CODE-3); for sign-in codes, no more than requests from this network may still have sent.",
     )
-    errors: list[VerificationCodeError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `accountRegister`.")
 class AccountRegisterPayload:
     account: AccountType | None = strawberry.field(default=None, description="The new cloud account; sign in next.")
-    errors: list[AccountError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of a mutation that changes the viewer's account.")
 class AccountUpdatePayload:
     account: AccountType | None = strawberry.field(default=None, description=ACCOUNT)
-    errors: list[AccountError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `accountPasswordChange`.")
@@ -64,7 +55,7 @@ class AccountPasswordChangePayload:
     ended_session_count: int | None = strawberry.field(
         default=None, description="Other sessions that were ended (AUTH-4)."
     )
-    errors: list[AccountError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="A new session. Send `token` as `Authorization: Bearer <token>`.")
@@ -80,13 +71,13 @@ class SessionCreatePayload:
         description="Login protection is on (AUTH-6): the password was right but no session yet; pass a second "
         "factor with `sessionCreateByChallenge`. `token` and `session` are null then.",
     )
-    errors: list[AuthError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of a session operation.")
 class SessionEndPayload:
     ended: bool = strawberry.field(description="True when a session was ended.")
-    errors: list[AuthError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="A QR login ticket for a signed-out client (AUTH-2).")
@@ -101,13 +92,13 @@ class QrLoginTicket:
 @strawberry.type(description="Result of `qrLoginTicketCreate`.")
 class QrLoginTicketCreatePayload:
     ticket: QrLoginTicket | None = strawberry.field(default=None, description="The new ticket.")
-    errors: list[AuthError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `qrLoginTicketConfirm`.")
 class QrLoginTicketConfirmPayload:
     confirmed: bool = strawberry.field(description="True when the other client may now redeem the ticket.")
-    errors: list[AuthError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Where a QR login ticket stands.")
@@ -123,7 +114,7 @@ class OperationChallengeVerifyPayload:
     )
     factor: SecondFactor | None = strawberry.field(default=None, description="The factor that was passed.")
     expires_at: datetime | None = strawberry.field(default=None, description="Grants live 5 minutes.")
-    errors: list[MfaError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `passwordResetStart`. The same shape whether or not the account exists.")
@@ -134,13 +125,13 @@ class PasswordResetStartPayload:
     )
     expires_at: datetime | None = strawberry.field(default=None, description="The ticket lives 15 minutes.")
     code_expires_at: datetime | None = strawberry.field(default=None, description="When the SMS code expires.")
-    errors: list[RecoveryError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `passwordResetComplete`. All sessions of the account were ended (AUTH-4).")
 class PasswordResetCompletePayload:
     success: bool = strawberry.field(description="True when the new password is set.")
-    errors: list[RecoveryError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="An account found by `accountRecoveryLookup` (REC-2).")
@@ -161,7 +152,7 @@ class AccountRecoveryLookupPayload:
         default_factory=list, description="The accounts found, masked; empty when none."
     )
     code_expires_at: datetime | None = strawberry.field(default=None, description="When the SMS code expires.")
-    errors: list[RecoveryError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `accountRecoveryReveal`.")
@@ -169,13 +160,13 @@ class AccountRecoveryRevealPayload:
     accounts: list[RecoveredAccount] = strawberry.field(
         default_factory=list, description="The accounts with their login names in full."
     )
-    errors: list[RecoveryError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of an appeal mutation.")
 class AppealPayload:
     appeal: AppealType | None = strawberry.field(default=None, description="The appeal; null on failure.")
-    errors: list[AppealError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `personalVerificationFaceStart`.")
@@ -187,7 +178,7 @@ class PersonalVerificationFaceStartPayload:
     face_check: FaceCheck | None = strawberry.field(
         default=None, description="The URL and QR code the user opens on a phone; shown only here, once."
     )
-    errors: list[VerificationError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `personalVerificationBankCardSubmit`.")
@@ -197,7 +188,7 @@ class PersonalVerificationBankCardSubmitPayload:
         description="The account's verification when the card matched; null on failure (the "
         "attempt is in `viewer.verificationAttempts`).",
     )
-    errors: list[VerificationError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `studentStatusApply` and `studentStatusConfirm`.")
@@ -205,7 +196,7 @@ class StudentStatusPayload:
     student_status: StudentStatusType | None = strawberry.field(
         default=None, description="The application or verification; null when `errors` is not empty."
     )
-    errors: list[StudentStatusError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of starting an enterprise verification with a face check.")
@@ -216,7 +207,7 @@ class EnterpriseVerificationStartPayload:
     face_check: FaceCheck | None = strawberry.field(
         default=None, description="The URL and QR code for the face check; shown only here, once."
     )
-    errors: list[VerificationError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of an enterprise verification step.")
@@ -224,4 +215,4 @@ class EnterpriseVerificationPayload:
     enterprise_verification: EnterpriseVerification | None = strawberry.field(
         default=None, description="The verification after the step; null when refused."
     )
-    errors: list[VerificationError] = strawberry.field(description=ERRORS)
+    errors: list[UserError] = strawberry.field(description=ERRORS)

@@ -15,7 +15,7 @@ material, which the user sends with `answer`.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from models.accounts import Account
 from models.appeals import Appeal, AppealDocument
@@ -33,6 +33,7 @@ from services.mfa import devices
 from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
+from services.sql import ListCount, count_list
 from services.text import has_control_characters
 from services.uow import Uow
 from services.verification import subject
@@ -174,20 +175,30 @@ async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: dict[str, 
     return appeal
 
 
-async def list_for(
-    uow: Uow, account_id: int, first: int, after_id: int | None
-) -> list[tuple[Appeal, ReviewItem | None]]:
-    """The account's appeals, newest first, with their review items: one statement."""
+def _newest_first(account_id: int, limit: int, after_id: int | None) -> Select[Appeal, ReviewItem]:
     stmt = (
         select(Appeal, ReviewItem)
         .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
         .where(Appeal.account_id == account_id)
         .order_by(Appeal.id.desc())
-        .limit(first)
+        .limit(limit)
     )
-    if after_id is not None:
-        stmt = stmt.where(Appeal.id < after_id)
-    return [(a, i) for a, i in (await uow.session.execute(stmt)).all()]
+    return stmt if after_id is None else stmt.where(Appeal.id < after_id)
+
+
+async def list_for(
+    uow: Uow, account_id: int, first: int, after_id: int | None
+) -> list[tuple[Appeal, ReviewItem | None]]:
+    """The account's appeals, newest first, with their review items: one statement."""
+    return [(a, i) for a, i in (await uow.session.execute(_newest_first(account_id, first, after_id))).all()]
+
+
+async def page_for(
+    uow: Uow, account_id: int, first: int, after_id: int | None
+) -> tuple[list[tuple[Appeal, ReviewItem | None]], ListCount]:
+    """`list_for` and how many appeals the account has: two statements, whatever the page."""
+    rows = await list_for(uow, account_id, first, after_id)
+    return rows, await count_list(uow, Appeal.id, [Appeal.account_id == account_id], after_id)
 
 
 def masked_new_phone(appeal: Appeal) -> str | None:

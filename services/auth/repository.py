@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, case, delete, func
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket
-from services.sql import insert
+from services.sql import ListCount, count_list, insert
 from services.uow import Uow
 
 
@@ -78,20 +78,21 @@ async def end_idle_sessions(uow: Uow, account_id: int, idle_cutoff: datetime, no
 
 async def live_sessions(
     uow: Uow, account_id: int, idle_cutoff: datetime, created_cutoff: datetime, limit: int, after_id: int | None
-) -> tuple[list[AuthSession], int]:
-    """The account's sessions used after `idle_cutoff` and created after `created_cutoff`, newest first."""
-    base = select(AuthSession).where(
+) -> tuple[list[AuthSession], ListCount]:
+    """The account's sessions used after `idle_cutoff` and created after `created_cutoff`, newest first, and
+    how many there are: two statements."""
+    live = [
         AuthSession.account_id == account_id,
         AuthSession.ended_at.is_(None),
         AuthSession.last_seen_at > idle_cutoff,
         AuthSession.created_at > created_cutoff,
-    )
-    total = await uow.session.scalar(select(func.count()).select_from(base.subquery()))
-    page = base.order_by(AuthSession.id.desc()).limit(limit)
+    ]
+    counted = await count_list(uow, AuthSession.id, live, after_id)
+    page = select(AuthSession).where(*live).order_by(AuthSession.id.desc()).limit(limit)
     if after_id is not None:
         page = page.where(AuthSession.id < after_id)
     rows = await uow.session.scalars(page)
-    return list(rows), int(total or 0)
+    return list(rows), counted
 
 
 # --- AUTH-5 throttling -------------------------------------------------------------------------

@@ -43,6 +43,7 @@ from services.database import Transactions
 from services.errors import ServiceError
 from services.identifiers import normalize_email, normalize_phone
 from services.security import new_token, token_hash
+from services.sql import ListCount
 from services.text import has_control_characters
 from services.uow import Uow
 from services.viewer import Viewer
@@ -297,7 +298,9 @@ async def revoke(uow: Uow, auth: Viewer, session_id: int) -> None:
         raise ServiceError(AuthErrorCode.SESSION_NOT_FOUND, "No such session.", "id")
 
 
-async def list_sessions(uow: Uow, account: Account, first: int, after_id: int | None) -> tuple[list[AuthSession], int]:
+async def list_sessions(
+    uow: Uow, account: Account, first: int, after_id: int | None
+) -> tuple[list[AuthSession], ListCount]:
     now = uow.now()
     idle_cutoff = now - timedelta(minutes=account.idle_timeout_minutes)
     return await repo.live_sessions(uow, account.id, idle_cutoff, now - max_session_age(uow.settings), first, after_id)

@@ -11,7 +11,7 @@ class DocumentErrorCode(Enum):
     FILE_TOO_LARGE = "FILE_TOO_LARGE"
     UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
     NOT_AN_IMAGE = "NOT_AN_IMAGE"
-    TYPE_MISMATCH = "TYPE_MISMATCH"
+    FILE_TYPE_MISMATCH = "FILE_TYPE_MISMATCH"
     IMAGE_TOO_LARGE = "IMAGE_TOO_LARGE"
     DOCUMENT_NOT_FOUND = "DOCUMENT_NOT_FOUND"
     # The account's uploads for today (Asia/Shanghai) are used up; HTTP 429 with Retry-After.

@@ -167,7 +167,7 @@ def inspect(filename: str, data: bytes) -> Candidate:
                 found = _format(probe)
                 if found != expected:
                     raise _refuse(
-                        DocumentErrorCode.TYPE_MISMATCH,
+                        DocumentErrorCode.FILE_TYPE_MISMATCH,
                         f"The file is named {Path(name).suffix.lower()} but is not a {expected} image.",
                     )
                 if probe.width * probe.height > MAX_PIXELS:

@@ -48,6 +48,7 @@ from services.review import service as review
 from services.review.kinds import RejectReason
 from services.secretbox import seal
 from services.security import keyed_hash, new_token, random_digits, token_hash
+from services.sql import ListCount, count_list
 from services.text import has_control_characters, is_ascii_digits
 from services.uow import Uow
 from services.verification import repository as repo
@@ -1072,13 +1073,14 @@ def shown_reason(application: EnterpriseApplication, now: datetime) -> str | Non
 
 async def applications_page(
     uow: Uow, account_id: int, first: int, after_id: int | None
-) -> tuple[list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]], int]:
+) -> tuple[list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]], ListCount]:
     """The account's enterprise verifications, newest first, and how many there are: two statements."""
+    mine = [EnterpriseApplication.account_id == account_id]
     stmt = (
         select(EnterpriseApplication, ReviewItem, RemittanceAccount)
         .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
         .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
-        .where(EnterpriseApplication.account_id == account_id)
+        .where(*mine)
         .order_by(EnterpriseApplication.id.desc())
         .limit(first)
     )
@@ -1087,10 +1089,7 @@ async def applications_page(
     rows: list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]] = [
         (a, i, r) for a, i, r in (await uow.session.execute(stmt)).all()
     ]
-    total = await uow.session.scalar(
-        select(func.count()).select_from(EnterpriseApplication).where(EnterpriseApplication.account_id == account_id)
-    )
-    return rows, total or 0
+    return rows, await count_list(uow, EnterpriseApplication.id, mine, after_id)
 
 
 async def application_of_attempt(

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 
 from models.verification import IdentityDocumentUse, Verification, VerificationAttempt, VerificationMethodUse
-from services.sql import insert
+from services.sql import ListCount, count_list, insert
 from services.uow import Uow
 
 MAX_ACCOUNTS_PER_DOCUMENT = 5  # RN-3
@@ -87,21 +87,14 @@ async def give_back_method_attempt(uow: Uow, account_id: int, method: str) -> No
 
 async def attempts_page(
     uow: Uow, account_id: int, first: int, after_id: int | None
-) -> tuple[list[VerificationAttempt], int]:
+) -> tuple[list[VerificationAttempt], ListCount]:
     """The account's attempts, newest first, and how many there are: two statements, whatever the page."""
-    stmt = (
-        select(VerificationAttempt)
-        .where(VerificationAttempt.account_id == account_id)
-        .order_by(VerificationAttempt.id.desc())
-        .limit(first)
-    )
+    mine = [VerificationAttempt.account_id == account_id]
+    stmt = select(VerificationAttempt).where(*mine).order_by(VerificationAttempt.id.desc()).limit(first)
     if after_id is not None:
         stmt = stmt.where(VerificationAttempt.id < after_id)
     rows = list(await uow.session.scalars(stmt))
-    total = await uow.session.scalar(
-        select(func.count()).select_from(VerificationAttempt).where(VerificationAttempt.account_id == account_id)
-    )
-    return rows, total or 0
+    return rows, await count_list(uow, VerificationAttempt.id, mine, after_id)
 
 
 async def attempts_by_ids(uow: Uow, account_id: int, ids: list[int]) -> list[VerificationAttempt]:

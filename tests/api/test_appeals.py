@@ -113,7 +113,7 @@ async def test_apl_2_missing_material_is_refused_and_nothing_is_filed(client, db
     await send_code(client, "PHONE_CHANGE_NEW", phone=NEW_PHONE, token=token)
     code = await last_code(client, NEW_PHONE)
     refused = await _file(client, token, materials, code)
-    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("MATERIAL_MISSING", "materials")]
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("MATERIAL_MISSING", ["input", "materials"])]
     async with db.read_sessions() as s:
         assert list(await s.scalars(select(Appeal))) == []
     # The code was not used up: the complete appeal goes through with it
@@ -157,7 +157,7 @@ async def test_apl_2_an_upload_id_with_a_control_character_is_unknown(client, db
     materials[0]["uploadId"] += "\x00"
     refused = await _file(client, alice, materials)
     # Then it is an unknown upload, like another account's, and nothing is filed
-    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("DOCUMENT_NOT_FOUND", "materials")]
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("DOCUMENT_NOT_FOUND", ["input", "materials"])]
     assert refused["appeal"] is None
     async with db.read_sessions() as s:
         assert list(await s.scalars(select(ReviewItem))) == []
@@ -267,7 +267,9 @@ async def test_apl_2_reg_3_reg_4_without_its_code_a_phone_with_accounts_answers_
     }
     # Then both phones get the same answers, word for word: the code is wrong
     assert [r["errors"] for r in filed[NEW_PHONE]] == [r["errors"] for r in filed[FREE_PHONE]]
-    assert [(e["code"], e["field"]) for e in filed[NEW_PHONE][0]["errors"]] == [("CODE_INVALID", "newPhoneCode")]
+    assert [(e["code"], e["path"]) for e in filed[NEW_PHONE][0]["errors"]] == [
+        ("CODE_INVALID", ["input", "newPhoneCode"])
+    ]
     # And with a code sent to each phone (the filer holds neither), a wrong one is answered alike
     for phone in (NEW_PHONE, FREE_PHONE):
         assert (await send_code(client, "PHONE_CHANGE_NEW", phone=phone, token=token))["errors"] == []
@@ -295,11 +297,13 @@ async def test_apl_2_reg_3_reg_4_with_its_code_a_phone_with_accounts_is_told_at_
     # When the appeal is filed five times with the right code
     told = [await _file_for(client, token, NEW_PHONE, code, materials) for _ in range(5)]
     # Then each answer says why, and each costs one of the code's five tries
-    assert [[(e["code"], e["field"]) for e in r["errors"]] for r in told] == [[(BOUND_ANSWER[kind], "newPhone")]] * 5
+    assert [[(e["code"], e["path"]) for e in r["errors"]] for r in told] == [
+        [(BOUND_ANSWER[kind], ["input", "newPhone"])]
+    ] * 5
     assert [r["errors"][0]["attemptsRemaining"] for r in told] == [4, 3, 2, 1, 0]
     # And a sixth is answered only as a void code
     sixth = await _file_for(client, token, NEW_PHONE, code, materials)
-    assert [(e["code"], e["field"]) for e in sixth["errors"]] == [("CODE_ATTEMPTS_EXHAUSTED", "newPhoneCode")]
+    assert [(e["code"], e["path"]) for e in sixth["errors"]] == [("CODE_ATTEMPTS_EXHAUSTED", ["input", "newPhoneCode"])]
     # And nothing was filed or moved, and the code is void but unused
     assert await _nothing_filed(db)
     assert await _phones_and_quotas(db) == before

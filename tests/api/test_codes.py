@@ -75,7 +75,7 @@ async def test_code_1_sms_code_is_six_digits_and_lives_five_minutes(client, cloc
     result = await _register_with(client, code)
     # Then it is refused as expired and no account exists
     assert result["account"] is None
-    assert [(e["code"], e["field"]) for e in result["errors"]] == [("CODE_EXPIRED", "code")]
+    assert [(e["code"], e["path"]) for e in result["errors"]] == [("CODE_EXPIRED", ["input", "code"])]
     assert (await _register_with(client, code, "bob0001"))["errors"][0]["code"] == "CODE_EXPIRED"
 
 
@@ -147,7 +147,7 @@ async def test_code_2_malformed_code_is_refused_without_counting(client, db: Dat
     # 12ab, or the right code in full-width digits (str.isdigit() accepts them; a code is ASCII)
     code = (await last_code(client, PHONE)).translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
     result = await _register_with(client, code if full_width else "12ab")
-    assert [(e["code"], e["field"]) for e in result["errors"]] == [("CODE_FORMAT_INVALID", "code")]
+    assert [(e["code"], e["path"]) for e in result["errors"]] == [("CODE_FORMAT_INVALID", ["input", "code"])]
     assert [c.attempts for c in await _codes(db)] == [0]
 
 
@@ -201,7 +201,7 @@ async def test_code_3_daily_cap_per_destination(client, clock: ManualClock) -> N
 async def test_code_3_refused_send_moves_no_counter(client, clock: ManualClock, db: Database) -> None:
     # An invalid phone is refused before any counter or message
     bad = await send_code(client, "REGISTRATION", phone="12345")
-    assert [(e["code"], e["field"]) for e in bad["errors"]] == [("INVALID_PHONE", "phone")]
+    assert [(e["code"], e["path"]) for e in bad["errors"]] == [("INVALID_PHONE", ["input", "phone"])]
     assert await _codes(db) == []
     # A refused resend does not use up the daily cap
     await send_code(client, "REGISTRATION", phone=PHONE)
@@ -214,20 +214,26 @@ async def test_code_3_refused_send_moves_no_counter(client, clock: ManualClock, 
 @pytest.mark.parametrize(
     ("input", "expected"),
     [
-        ({"purpose": "PASSWORD_RESET", "phone": PHONE}, ("PURPOSE_NOT_ALLOWED", "purpose")),
-        ({"purpose": "ACCOUNT_REVEAL", "phone": PHONE}, ("PURPOSE_NOT_ALLOWED", "purpose")),
-        ({"purpose": "STUDENT_EMAIL", "email": "a@mail.example.edu.cn"}, ("PURPOSE_NOT_ALLOWED", "purpose")),
+        ({"purpose": "PASSWORD_RESET", "phone": PHONE}, ("PURPOSE_NOT_ALLOWED", ["input", "purpose"])),
+        ({"purpose": "ACCOUNT_REVEAL", "phone": PHONE}, ("PURPOSE_NOT_ALLOWED", ["input", "purpose"])),
+        ({"purpose": "STUDENT_EMAIL", "email": "a@mail.example.edu.cn"}, ("PURPOSE_NOT_ALLOWED", ["input", "purpose"])),
         ({"purpose": "OPERATION"}, ("AUTHENTICATION_REQUIRED", None)),
         ({"purpose": "EMAIL_BIND", "email": "a@example.com"}, ("AUTHENTICATION_REQUIRED", None)),
-        ({"purpose": "LOGIN"}, ("DESTINATION_REQUIRED", "phone")),
-        ({"purpose": "LOGIN", "phone": PHONE, "email": "a@example.com"}, ("DESTINATION_NOT_ALLOWED", "email")),
-        ({"purpose": "REGISTRATION", "phone": "+1 555 0100"}, ("INVALID_PHONE", "phone")),
-        ({"purpose": "REGISTRATION", "phone": "13７００００００01"}, ("INVALID_PHONE", "phone")),  # full-width digits
+        ({"purpose": "LOGIN"}, ("DESTINATION_REQUIRED", ["input", "phone"])),
+        (
+            {"purpose": "LOGIN", "phone": PHONE, "email": "a@example.com"},
+            ("DESTINATION_NOT_ALLOWED", ["input", "email"]),
+        ),
+        ({"purpose": "REGISTRATION", "phone": "+1 555 0100"}, ("INVALID_PHONE", ["input", "phone"])),
+        (
+            {"purpose": "REGISTRATION", "phone": "13７００００００01"},
+            ("INVALID_PHONE", ["input", "phone"]),
+        ),  # full-width digits
     ],
 )
 async def test_code_2_send_refusals_name_field_and_code_and_send_nothing(client, db: Database, input, expected) -> None:
     payload = await mutate(client, "verificationCodeSend", input, "sentTo")
-    assert [(e["code"], e["field"]) for e in payload["errors"]] == [expected]
+    assert [(e["code"], e["path"]) for e in payload["errors"]] == [expected]
     assert payload["sentTo"] is None
     assert await _codes(db) == []
     assert await outbox(client, PHONE) == []
@@ -495,7 +501,7 @@ async def test_code_3_one_network_cannot_use_up_a_phones_sign_in_codes(
     # Then the network's share (3) went out, and the fourth was refused until the next Asia/Shanghai day
     _, until_tomorrow = shanghai_day_start(clock.now())
     assert [s["dailyRemaining"] for s in sent[:3]] == [2, 1, 0]  # the share's, below the budget's 8, 7, 6
-    assert [(e["code"], e["field"], e["retryAfter"]) for e in sent[3]["errors"]] == [
+    assert [(e["code"], e["path"], e["retryAfter"]) for e in sent[3]["errors"]] == [
         ("NETWORK_DAILY_LIMIT_REACHED", None, until_tomorrow)  # about the whole input, like DAILY_LIMIT_REACHED
     ]
     assert sent[3]["sentTo"] is None
@@ -693,7 +699,9 @@ async def test_code_3_every_password_reset_counts_against_the_address_whether_or
         for name in ("nobody02", "alice01"):
             clock.advance(seconds=61)
             refused = await _reset_start(c, name)
-            assert [(e["code"], e["field"]) for e in refused["errors"]] == [("ADDRESS_LIMIT_REACHED", "loginName")]
+            assert [(e["code"], e["path"]) for e in refused["errors"]] == [
+                ("ADDRESS_LIMIT_REACHED", ["input", "loginName"])
+            ]
             assert refused["ticket"] is None
         assert [m["purpose"] for m in await outbox(c, PHONE)] == ["PASSWORD_RESET", "REGISTRATION"]
 

@@ -222,15 +222,15 @@ async def test_rne_2_an_enterprise_is_verified_by_its_legal_representatives_face
 @pytest.mark.parametrize(
     ("org", "code", "field"),
     [
-        (organisation(name="查无此司有限公司"), "ORGANISATION_NOT_FOUND", "uscc"),
-        (organisation(kind="SOCIAL_GROUP"), "TYPE_MISMATCH", "organisationType"),
-        (organisation(name="新设科技有限公司"), "REGISTERED_RECENTLY", "uscc"),
-        (organisation(rep="王不符"), "LEGAL_REP_MISMATCH", "legalRepresentativeName"),
-        (organisation(code=uscc("99")), "ORGANISATION_NOT_FOUND", "uscc"),
+        (organisation(name="查无此司有限公司"), "ORGANISATION_NOT_FOUND", ["input", "uscc"]),
+        (organisation(kind="SOCIAL_GROUP"), "TYPE_MISMATCH", ["input", "organisationType"]),
+        (organisation(name="新设科技有限公司"), "REGISTERED_RECENTLY", ["input", "uscc"]),
+        (organisation(rep="王不符"), "LEGAL_REP_MISMATCH", ["input", "legalRepresentativeName"]),
+        (organisation(code=uscc("99")), "ORGANISATION_NOT_FOUND", ["input", "uscc"]),
     ],
 )
 async def test_rne_9_registry_refusals_are_counted_attempts_with_their_reason(
-    client, db: Database, org: dict[str, str], code: str, field: str
+    client, db: Database, org: dict[str, str], code: str, field: list[str]
 ) -> None:
     token = await registered_and_signed_in(client)
     refused = await legal_rep_face(client, token, organisation=org)
@@ -254,19 +254,22 @@ async def test_rne_9_registry_refusals_are_counted_attempts_with_their_reason(
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"organisation": organisation(code=USCC_ENTERPRISE[:-1] + "X")}, ("USCC_INVALID", "uscc")),
-        ({"organisation": organisation(name="  ")}, ("ORGANISATION_NAME_INVALID", "name")),
+        ({"organisation": organisation(code=USCC_ENTERPRISE[:-1] + "X")}, ("USCC_INVALID", ["input", "uscc"])),
+        ({"organisation": organisation(name="  ")}, ("ORGANISATION_NAME_INVALID", ["input", "name"])),
         # control characters: PostgreSQL refuses NUL outright; a name is one line
-        ({"organisation": organisation(name="示例\x00科技有限公司")}, ("ORGANISATION_NAME_INVALID", "name")),
-        ({"organisation": organisation(name="示例科技\n有限公司")}, ("ORGANISATION_NAME_INVALID", "name")),
-        ({"organisation": organisation(rep="张\x1b三")}, ("NAME_INVALID", "legalRepresentativeName")),
+        ({"organisation": organisation(name="示例\x00科技有限公司")}, ("ORGANISATION_NAME_INVALID", ["input", "name"])),
+        ({"organisation": organisation(name="示例科技\n有限公司")}, ("ORGANISATION_NAME_INVALID", ["input", "name"])),
+        ({"organisation": organisation(rep="张\x1b三")}, ("NAME_INVALID", ["input", "legalRepresentativeName"])),
         (
             {"legalRepresentativeIdNumber": "１１０１０５１９４９１２３１００２X"},
-            ("ID_NUMBER_INVALID", "legalRepresentativeIdNumber"),
+            ("ID_NUMBER_INVALID", ["input", "legalRepresentativeIdNumber"]),
         ),
-        ({"legalRepresentativeIdNumber": ID_1949[:-1] + "1"}, ("ID_NUMBER_INVALID", "legalRepresentativeIdNumber")),
-        ({"agreement": None}, ("VERIFICATION_AGREEMENT_REQUIRED", "agreement")),
-        ({"faceBy": "AUTHORISED_EMPLOYEE"}, ("AUTHORISED_EMPLOYEE_NOT_ALLOWED", "faceBy")),
+        (
+            {"legalRepresentativeIdNumber": ID_1949[:-1] + "1"},
+            ("ID_NUMBER_INVALID", ["input", "legalRepresentativeIdNumber"]),
+        ),
+        ({"agreement": None}, ("VERIFICATION_AGREEMENT_REQUIRED", ["input", "agreement"])),
+        ({"faceBy": "AUTHORISED_EMPLOYEE"}, ("AUTHORISED_EMPLOYEE_NOT_ALLOWED", ["input", "faceBy"])),
     ],
 )
 async def test_rne_2_local_refusals_reach_no_provider_and_count_nothing(
@@ -392,12 +395,12 @@ async def test_rne_3_an_authorised_employee_needs_the_letter_of_this_account(cli
     other = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")
     employee = {"faceBy": "AUTHORISED_EMPLOYEE", "employeeName": "李四", "employeeIdNumber": ID_2008}
     missing = await legal_rep_face(client, token, organisation=other, **employee)
-    assert codes_of(missing) == [("AUTHORISATION_LETTER_REQUIRED", "authorisationLetterUploadId")]
+    assert codes_of(missing) == [("AUTHORISATION_LETTER_REQUIRED", ["input", "authorisationLetterUploadId"])]
     stranger = await registered_and_signed_in(client, "bob0001", "13700000002")
     foreign = await legal_rep_face(
         client, token, organisation=other, authorisationLetterUploadId=await _upload(client, stranger), **employee
     )
-    assert codes_of(foreign) == [("DOCUMENT_NOT_FOUND", "authorisationLetterUploadId")]
+    assert codes_of(foreign) == [("DOCUMENT_NOT_FOUND", ["input", "authorisationLetterUploadId"])]
     assert (await current(client, token))["verificationMethods"][0]["attemptsUsed"] == 0
 
 
@@ -442,17 +445,17 @@ async def test_rne_5_two_wrong_amounts_fail_it_and_a_new_one_counts_as_an_attemp
     token = await registered_and_signed_in(client)
     vid, amount = await _amount_pending(client, token)
     first = await confirm(client, token, vid, _other_than(amount))
-    assert codes_of(first) == [("AMOUNT_WRONG", "amount")]
+    assert codes_of(first) == [("AMOUNT_WRONG", ["input", "amount"])]
     assert first["errors"][0]["attemptsRemaining"] == 1
     bad_format = await confirm(client, token, vid, "0.371")
-    assert codes_of(bad_format) == [("AMOUNT_FORMAT_INVALID", "amount")]
+    assert codes_of(bad_format) == [("AMOUNT_FORMAT_INVALID", ["input", "amount"])]
     full_width = await confirm(client, token, vid, "０.３７")  # ASCII digits only, and not counted
-    assert codes_of(full_width) == [("AMOUNT_FORMAT_INVALID", "amount")]
+    assert codes_of(full_width) == [("AMOUNT_FORMAT_INVALID", ["input", "amount"])]
     second = await confirm(client, token, vid, _other_than(amount))
-    assert codes_of(second) == [("AMOUNT_WRONG_TWICE", "amount")]
+    assert codes_of(second) == [("AMOUNT_WRONG_TWICE", ["input", "amount"])]
     assert second["errors"][0]["attemptsRemaining"] == 9
     late = await confirm(client, token, vid, amount)
-    assert codes_of(late) == [("NOT_AWAITING_AMOUNT", "id")]
+    assert codes_of(late) == [("NOT_AWAITING_AMOUNT", ["input", "id"])]
     node = (await current(client, token))["enterpriseVerifications"]["edges"][0]["node"]
     assert (node["status"], node["failureReason"]) == ("FAILED", "AMOUNT_WRONG_TWICE")
     again = await transfer(client, token)
@@ -470,7 +473,7 @@ async def test_rne_4_the_amount_must_be_confirmed_within_8_days(client, clock: M
     node = (await current(client, token))["enterpriseVerifications"]["edges"][0]["node"]
     assert node["status"] == "EXPIRED"
     refused = await confirm(client, token, vid, amount)
-    assert codes_of(refused) == [("AMOUNT_DEADLINE_PASSED", "amount")]
+    assert codes_of(refused) == [("AMOUNT_DEADLINE_PASSED", ["input", "amount"])]
     node = (await current(client, token))["enterpriseVerifications"]["edges"][0]["node"]
     assert (node["status"], node["failureReason"]) == ("EXPIRED", "AMOUNT_DEADLINE_PASSED")
     assert (await run(sweep))["enterprise_steps_ended"] == 0
@@ -501,16 +504,16 @@ async def _sign_in_again(client: httpx.AsyncClient) -> str:
     [
         (
             {"organisation": organisation(code=USCC_PUBLIC_INSTITUTION, kind="PUBLIC_INSTITUTION")},
-            ("METHOD_NOT_OFFERED", "organisationType"),
+            ("METHOD_NOT_OFFERED", ["input", "organisationType"]),
         ),
-        ({"bankName": "不存在银行"}, ("BANK_NAME_WRONG", "bankName")),
-        ({"accountNumber": "12ab"}, ("ACCOUNT_NUMBER_INVALID", "accountNumber")),
+        ({"bankName": "不存在银行"}, ("BANK_NAME_WRONG", ["input", "bankName"])),
+        ({"accountNumber": "12ab"}, ("ACCOUNT_NUMBER_INVALID", ["input", "accountNumber"])),
         (
             {"accountNumber": "１１００６０１４９０１８０００８８８"},
-            ("ACCOUNT_NUMBER_INVALID", "accountNumber"),
+            ("ACCOUNT_NUMBER_INVALID", ["input", "accountNumber"]),
         ),  # full-width
-        ({"handlerName": "王\x00五"}, ("NAME_INVALID", "handlerName")),
-        ({"handlerIdNumber": ID_2008[:-1] + "0"}, ("ID_NUMBER_INVALID", "handlerIdNumber")),
+        ({"handlerName": "王\x00五"}, ("NAME_INVALID", ["input", "handlerName"])),
+        ({"handlerIdNumber": ID_2008[:-1] + "0"}, ("ID_NUMBER_INVALID", ["input", "handlerIdNumber"])),
     ],
 )
 async def test_rne_6_rne_9_transfer_refusals_before_any_call_count_nothing(
@@ -585,7 +588,7 @@ async def _remit(client: httpx.AsyncClient, node: dict[str, Any], **changes: str
 async def test_rne_8_an_exact_remittance_in_time_verifies_and_is_credited(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     refused = await recharge(client, token)
-    assert codes_of(refused) == [("CODE_REQUIRED", "code")]
+    assert codes_of(refused) == [("CODE_REQUIRED", ["input", "code"])]
     node = await _recharge_pending(client, token)
     assert node["status"] == "REMITTANCE_PENDING"
     remittance = node["remittance"]
@@ -838,7 +841,7 @@ async def test_rne_3_the_legal_representatives_id_is_not_needed_when_an_employee
     )
     assert started["errors"] == []
     handler = await legal_rep_face(client, token, faceBy="HANDLER")
-    assert codes_of(handler) == [("FACE_BY_INVALID", "faceBy")]
+    assert codes_of(handler) == [("FACE_BY_INVALID", ["input", "faceBy"])]
 
 
 async def test_rn_1_a_personal_verification_waits_for_an_enterprise_one_under_way(

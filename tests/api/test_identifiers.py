@@ -88,7 +88,7 @@ async def test_a_malformed_id_in_a_mutation_is_answered_like_another_accounts_id
             "ended": False,
             "errors": [
                 {
-                    "field": "id",
+                    "path": ["input", "id"],
                     "message": answer["errors"][0]["message"],
                     "code": "SESSION_NOT_FOUND",
                     "retryAfter": None,

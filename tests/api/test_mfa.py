@@ -28,7 +28,7 @@ SECURITY = (
 
 
 def codes_of(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
-    return [(e["code"], e["field"]) for e in payload["errors"]]
+    return [(e["code"], e["path"]) for e in payload["errors"]]
 
 
 def code_at(secret: str, clock: ManualClock, seconds: int = 0) -> str:
@@ -91,7 +91,7 @@ async def password_sign_in(client: httpx.AsyncClient, agent: str = "test-agent")
         json={
             "query": "mutation($input: SessionCreateByPasswordInput!) { sessionCreateByPassword(input: $input) { "
             "token challenge { token factors phoneMasked expiresAt attemptsRemaining } "
-            "errors { field message code retryAfter attemptsRemaining } } }",
+            "errors { path message code retryAfter attemptsRemaining } } }",
             "variables": {"input": {"loginName": "alice01", "password": PASSWORD}},
         },
         headers={"user-agent": agent},
@@ -106,7 +106,7 @@ async def by_challenge(
         "/graphql",
         json={
             "query": "mutation($input: SessionCreateByChallengeInput!) { sessionCreateByChallenge(input: $input) { "
-            "token errors { field message code attemptsRemaining } } }",
+            "token errors { path message code attemptsRemaining } } }",
             "variables": {"input": {"token": challenge, "factor": factor, "code": code}},
         },
         headers={"user-agent": agent},
@@ -134,7 +134,7 @@ async def test_mfa_4_a_device_is_bound_with_two_consecutive_codes(client, clock:
         refused = await mutate(
             client, "mfaDeviceBind", {"firstCode": first, "secondCode": second}, "recoveryCodes", token
         )
-        assert codes_of(refused) == [("MFA_BIND_CODES_INVALID", "secondCode")]
+        assert codes_of(refused) == [("MFA_BIND_CODES_INVALID", ["input", "secondCode"])]
     assert (await security(client, token))["mfaDeviceBoundAt"] is None
     # Two consecutive codes bind it and answer ten recovery codes, once
     bound = await mutate(
@@ -165,14 +165,16 @@ async def test_mfa_5_a_totp_code_is_accepted_once(client, clock: ManualClock) ->
     clock.advance(seconds=30)
     code = code_at(secret, clock)
     assert (await totp_step_up(client, token, code))["errors"] == []
-    assert codes_of(await totp_step_up(client, token, code)) == [("TOTP_CODE_USED", "code")]
+    assert codes_of(await totp_step_up(client, token, code)) == [("TOTP_CODE_USED", ["input", "code"])]
     # The code of the step before the last accepted one is refused too; the next step's code works
-    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, -30))) == [("TOTP_CODE_USED", "code")]
+    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, -30))) == [
+        ("TOTP_CODE_USED", ["input", "code"])
+    ]
     clock.advance(seconds=30)
     assert (await totp_step_up(client, token, code_at(secret, clock)))["errors"] == []
     assert codes_of(await totp_step_up(client, token, "000000" if code != "000000" else "111111")) in (
-        [("TOTP_CODE_INVALID", "code")],
-        [("TOTP_CODE_USED", "code")],
+        [("TOTP_CODE_INVALID", ["input", "code"])],
+        [("TOTP_CODE_USED", ["input", "code"])],
     )
 
 
@@ -187,7 +189,7 @@ async def test_mfa_5_a_code_in_full_width_digits_is_malformed_and_uses_nothing(c
     full_width = code.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
     refused = await totp_step_up(client, token, full_width)
     # Then it is malformed, and the code is neither used nor counted: it still works
-    assert codes_of(refused) == [("CODE_FORMAT_INVALID", "code")]
+    assert codes_of(refused) == [("CODE_FORMAT_INVALID", ["input", "code"])]
     assert (await totp_step_up(client, token, code))["errors"] == []
 
 
@@ -207,7 +209,9 @@ async def test_mfa_5_codes_one_step_either_side_are_accepted(client, clock: Manu
     secret, _ = await bind(client, token, clock)
     await totp_for_operations(client, token)
     clock.advance(seconds=90)
-    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, -60))) == [("TOTP_CODE_INVALID", "code")]
+    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, -60))) == [
+        ("TOTP_CODE_INVALID", ["input", "code"])
+    ]
     assert (await totp_step_up(client, token, code_at(secret, clock, -30)))["errors"] == []
     assert (await totp_step_up(client, token, code_at(secret, clock, 30)))["errors"] == []
 
@@ -218,11 +222,11 @@ async def test_mfa_5_codes_one_step_either_side_are_accepted(client, clock: Manu
 async def test_mfa_2_changing_protections_is_protected_and_totp_needs_a_device(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     assert codes_of(await set_protections(client, token, None, (False, False), (True, False))) == [
-        ("STEP_UP_REQUIRED", "stepUpToken")
+        ("STEP_UP_REQUIRED", ["input", "stepUpToken"])
     ]
     grant = await step_up(client, token, PHONE)
     assert codes_of(await set_protections(client, token, grant, (False, True), (True, False))) == [
-        ("MFA_DEVICE_NOT_BOUND", "loginProtection.totp")
+        ("MFA_DEVICE_NOT_BOUND", ["input", "loginProtection", "totp"])
     ]
     # The refused change did not use the grant up
     changed = await set_protections(client, token, grant, (True, False), (True, False))
@@ -240,7 +244,7 @@ async def test_mfa_1_only_an_enabled_factor_passes_operation_protection(client, 
     clock.advance(seconds=61)
     sms_grant = await step_up(client, token, PHONE)
     refused = await set_protections(client, token, sms_grant, (False, False), (True, True))
-    assert codes_of(refused) == [("STEP_UP_FACTOR_NOT_ALLOWED", "stepUpToken")]
+    assert codes_of(refused) == [("STEP_UP_FACTOR_NOT_ALLOWED", ["input", "stepUpToken"])]
     clock.advance(seconds=30)
     totp_grant = (await totp_step_up(client, token, code_at(secret, clock)))["stepUpToken"]
     both = await set_protections(client, token, totp_grant, (False, False), (True, True))
@@ -272,15 +276,17 @@ async def test_auth_6_a_right_password_gives_a_challenge_and_totp_gives_the_sess
     assert (await gql(client, "{ viewer { username } }", token=session["token"]))["viewer"] == {"username": "alice01"}
     # The challenge is used up
     again = await by_challenge(client, challenge["token"], "TOTP", code_at(secret, clock, 30))
-    assert codes_of(again) == [("LOGIN_CHALLENGE_INVALID", "token")]
+    assert codes_of(again) == [("LOGIN_CHALLENGE_INVALID", ["input", "token"])]
 
 
 async def test_auth_6_sms_and_recovery_codes_pass_the_challenge(client, clock: ManualClock) -> None:
     _, _, recovery = await _protected_login(client, clock)
     challenge = (await password_sign_in(client))["challenge"]["token"]
-    assert codes_of(await send_code(client, "LOGIN_CHALLENGE", phone=PHONE)) == [("PURPOSE_NOT_ALLOWED", "purpose")]
+    assert codes_of(await send_code(client, "LOGIN_CHALLENGE", phone=PHONE)) == [
+        ("PURPOSE_NOT_ALLOWED", ["input", "purpose"])
+    ]
     other = await mutate(client, "loginChallengeCodeSend", {"token": challenge}, "sentTo", None)
-    assert codes_of(other) == [("LOGIN_CHALLENGE_INVALID", "token")]  # another client (user agent)
+    assert codes_of(other) == [("LOGIN_CHALLENGE_INVALID", ["input", "token"])]  # another client (user agent)
     response = await client.post(
         "/graphql",
         json={
@@ -297,7 +303,7 @@ async def test_auth_6_sms_and_recovery_codes_pass_the_challenge(client, clock: M
     assert (await by_challenge(client, challenge, "RECOVERY_CODE", recovery[0]))["errors"] == []
     challenge = (await password_sign_in(client))["challenge"]["token"]
     assert codes_of(await by_challenge(client, challenge, "RECOVERY_CODE", recovery[0])) == [
-        ("RECOVERY_CODE_INVALID", "code")
+        ("RECOVERY_CODE_INVALID", ["input", "code"])
     ]
 
 
@@ -307,17 +313,17 @@ async def test_auth_6_the_challenge_is_bound_to_the_client_expires_and_allows_fi
     _, secret, _ = await _protected_login(client, clock)
     challenge = (await password_sign_in(client))["challenge"]["token"]
     other_client = await by_challenge(client, challenge, "TOTP", code_at(secret, clock, 30), agent="another-browser")
-    assert codes_of(other_client) == [("LOGIN_CHALLENGE_INVALID", "token")]
+    assert codes_of(other_client) == [("LOGIN_CHALLENGE_INVALID", ["input", "token"])]
     for i in range(5):
         wrong = await by_challenge(client, challenge, "TOTP", "000000" if i % 2 else "999999")
         assert wrong["errors"][0]["attemptsRemaining"] == 4 - i
     assert codes_of(await by_challenge(client, challenge, "TOTP", code_at(secret, clock, 30))) == [
-        ("LOGIN_CHALLENGE_ATTEMPTS_EXHAUSTED", "token")
+        ("LOGIN_CHALLENGE_ATTEMPTS_EXHAUSTED", ["input", "token"])
     ]
     late = (await password_sign_in(client))["challenge"]["token"]
     clock.advance(minutes=5)
     assert codes_of(await by_challenge(client, late, "TOTP", code_at(secret, clock))) == [
-        ("LOGIN_CHALLENGE_EXPIRED", "token")
+        ("LOGIN_CHALLENGE_EXPIRED", ["input", "token"])
     ]
 
 
@@ -330,7 +336,7 @@ async def test_mfa_6_unbinding_needs_a_current_code_and_a_step_up(client, clock:
     no_grant = await mutate(
         client, "mfaDeviceUnbind", {"code": code_at(secret, clock)}, f"account {{ {SECURITY} }}", token
     )
-    assert codes_of(no_grant) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert codes_of(no_grant) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
     clock.advance(seconds=31)
     grant = await step_up(client, token, PHONE)
     wrong = await mutate(
@@ -368,7 +374,7 @@ async def test_mfa_2_regenerating_recovery_codes_is_protected_and_voids_the_old_
     assert not set(fresh["recoveryCodes"]) & set(old)
     challenge = (await password_sign_in(client))["challenge"]["token"]
     assert codes_of(await by_challenge(client, challenge, "RECOVERY_CODE", old[0])) == [
-        ("RECOVERY_CODE_INVALID", "code")
+        ("RECOVERY_CODE_INVALID", ["input", "code"])
     ]
     assert (await by_challenge(client, challenge, "RECOVERY_CODE", fresh["recoveryCodes"][0]))["errors"] == []
 
@@ -395,7 +401,7 @@ async def test_mfa_6_unbinding_without_a_device_is_refused(client) -> None:
     token = await registered_and_signed_in(client)
     grant = await step_up(client, token, PHONE)
     refused = await mutate(client, "mfaDeviceUnbind", {"code": "123456", "stepUpToken": grant}, "account { id }", token)
-    assert codes_of(refused) == [("MFA_DEVICE_NOT_BOUND", "code")]
+    assert codes_of(refused) == [("MFA_DEVICE_NOT_BOUND", ["input", "code"])]
 
 
 async def test_mfa_5_five_wrong_codes_lock_the_totp_factor_for_15_minutes(client, clock: ManualClock) -> None:
@@ -409,10 +415,10 @@ async def test_mfa_5_five_wrong_codes_lock_the_totp_factor_for_15_minutes(client
         refused = await totp_step_up(client, token, wrong)
         assert (refused["errors"][0]["code"], refused["errors"][0]["attemptsRemaining"]) == ("TOTP_CODE_INVALID", left)
     locked = await totp_step_up(client, token, wrong)
-    assert codes_of(locked) == [("TOO_MANY_ATTEMPTS", "code")]
+    assert codes_of(locked) == [("TOO_MANY_ATTEMPTS", ["input", "code"])]
     assert locked["errors"][0]["retryAfter"] == 15 * 60
     # Even the right code waits for the lock to end
-    assert codes_of(await totp_step_up(client, token, good)) == [("TOO_MANY_ATTEMPTS", "code")]
+    assert codes_of(await totp_step_up(client, token, good)) == [("TOO_MANY_ATTEMPTS", ["input", "code"])]
     clock.advance(minutes=15)
     token = await _sign_in_again(client)
     assert (await totp_step_up(client, token, code_at(secret, clock)))["errors"] == []
@@ -488,7 +494,9 @@ async def test_mfa_5_twenty_concurrent_wrong_codes_are_counted_five_times(client
     assert codes.count("TOTP_CODE_INVALID") + codes.count("TOO_MANY_ATTEMPTS") + codes.count("ok") == 21
     # Once five wrong codes were counted, even the right code waits for the lock
     assert codes.count("ok") <= 1
-    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, 30))) == [("TOO_MANY_ATTEMPTS", "code")]
+    assert codes_of(await totp_step_up(client, token, code_at(secret, clock, 30))) == [
+        ("TOO_MANY_ATTEMPTS", ["input", "code"])
+    ]
 
 
 async def test_auth_6_guesses_at_sign_in_do_not_lock_the_owners_step_ups(client, clock: ManualClock) -> None:
@@ -507,9 +515,9 @@ async def test_mfa_1_a_totp_grant_needs_totp_enabled_for_operations_and_spends_n
     secret, recovery = await bind(client, token, clock)
     clock.advance(seconds=30)
     refused = await totp_step_up(client, token, code_at(secret, clock))
-    assert codes_of(refused) == [("FACTOR_NOT_ENABLED", "factor")]
+    assert codes_of(refused) == [("FACTOR_NOT_ENABLED", ["input", "factor"])]
     by_recovery = await totp_step_up(client, token, recovery[0], "RECOVERY_CODE")
-    assert codes_of(by_recovery) == [("FACTOR_NOT_ENABLED", "factor")]
+    assert codes_of(by_recovery) == [("FACTOR_NOT_ENABLED", ["input", "factor"])]
     assert (await security(client, token))["recoveryCodesLeft"] == 10
     # The same code still works once TOTP is enabled
     await totp_for_operations(client, token)

@@ -150,7 +150,7 @@ async def test_mfa_6_apl_1_without_a_bound_device_the_appeal_is_refused(
 ) -> None:
     token = await registered_and_signed_in(client)
     refused = await _file(client, token, await _materials(client, token))
-    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("MFA_DEVICE_NOT_BOUND", None)]
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("MFA_DEVICE_NOT_BOUND", None)]
     assert refused["appeal"] is None
     assert await _rows(db) == (0, 0, 0)
 
@@ -167,12 +167,12 @@ async def test_apl_1_a_missing_material_is_refused_and_nothing_is_filed(
     token = await _totp_only_login(client, clock)
     materials = await _materials(client, token)
     refused = await _file(client, token, materials[:2])
-    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("MATERIAL_MISSING", "materials")]
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("MATERIAL_MISSING", ["input", "materials"])]
     assert "PAYMENT_PROOF" in refused["errors"][0]["message"]
     assert await _rows(db) == (0, 0, 0)
     # A material of the other set is refused too
     extra = await _file(client, token, [*materials, {"role": ENTERPRISE[0], "uploadId": materials[0]["uploadId"]}])
-    assert [(e["code"], e["field"]) for e in extra["errors"]] == [("MATERIAL_NOT_EXPECTED", "materials")]
+    assert [(e["code"], e["path"]) for e in extra["errors"]] == [("MATERIAL_NOT_EXPECTED", ["input", "materials"])]
     assert await _rows(db) == (0, 0, 0)
     # The complete set goes through
     assert (await _file(client, token, materials))["errors"] == []
@@ -186,7 +186,7 @@ async def test_apl_1_another_accounts_upload_is_unknown(
     bobs = await _materials(client, bob)
     alice = await _totp_only_login(client, clock)
     refused = await _file(client, alice, [*(await _materials(client, alice))[:2], bobs[2]])
-    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("DOCUMENT_NOT_FOUND", "materials")]
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("DOCUMENT_NOT_FOUND", ["input", "materials"])]
     assert await _rows(db) == (0, 0, 0)
 
 
@@ -196,7 +196,7 @@ async def test_apl_1_a_second_open_appeal_is_refused(
     token = await _totp_only_login(client, clock)
     assert (await _file(client, token, await _materials(client, token)))["errors"] == []
     second = await _file(client, token, await _materials(client, token))
-    assert [(e["code"], e["field"]) for e in second["errors"]] == [("APPEAL_ALREADY_OPEN", None)]
+    assert [(e["code"], e["path"]) for e in second["errors"]] == [("APPEAL_ALREADY_OPEN", None)]
     assert await _rows(db) == (1, 3, 1)
 
 

@@ -51,7 +51,7 @@ query {
 
 
 def _errors(payload: dict) -> list[tuple[str, str | None]]:
-    return [(e["code"], e["field"]) for e in payload["errors"]]
+    return [(e["code"], e["path"]) for e in payload["errors"]]
 
 
 def _wrong(code: str) -> str:
@@ -66,7 +66,7 @@ PROFILE_UPDATE = """
 mutation($input: AccountProfileInput!) {
   accountProfileUpdate(input: $input) {
     account { contactName companyName industry address }
-    errors { field message code retryAfter attemptsRemaining }
+    errors { path message code retryAfter attemptsRemaining }
   }
 }
 """
@@ -204,7 +204,7 @@ async def test_prof_1_too_long_value_is_refused_with_its_field_and_nothing_chang
     other = "industry" if field != "industry" else "address"
     result = await _update_profile(client, token, {field: "x" * (limit + 1), other: "changed"})
     # Then the whole update is refused, naming the field, and nothing changed
-    assert _errors(result) == [("VALUE_TOO_LONG", field)]
+    assert _errors(result) == [("VALUE_TOO_LONG", ["input", field])]
     assert result["account"] is None
     viewer = await _viewer(client, token)
     assert {k: viewer[k] for k in before} == before
@@ -226,7 +226,7 @@ async def test_prof_1_control_characters_are_refused_with_their_field_and_nothin
     # When one field holds a control character (PostgreSQL refuses NUL outright; each field is one line)
     result = await _update_profile(client, token, {field: value})
     # Then the update is refused on that field and nothing changed
-    assert _errors(result) == [("VALUE_INVALID", field)]
+    assert _errors(result) == [("VALUE_INVALID", ["input", field])]
     assert result["account"] is None
     viewer = await _viewer(client, token)
     assert {k: viewer[k] for k in before} == before
@@ -278,7 +278,7 @@ async def test_prof_2_missing_step_up_token_is_refused_and_nothing_is_consumed(c
     # When the phone change is sent without a step-up token
     result = await _change_phone(client, token, NEW_PHONE, code, "")
     # Then it is refused, the phone is unchanged, the old phone got no notice
-    assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
     assert result["account"] is None
     assert (await _account(db, "alice01")).phone == "+8613700000001"
     assert "PHONE_CHANGED" not in await _purposes(client, PHONE)
@@ -300,7 +300,7 @@ async def test_prof_2_used_step_up_token_is_refused(client, db: Database) -> Non
     code = await _new_phone_code(client, token, third)
     result = await _change_phone(client, token, third, code, step_up_token)
     # Then it is refused and the phone stays the one bound first
-    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_INVALID", ["input", "stepUpToken"])]
     assert (await _account(db, "alice01")).phone == "+8613900000002"
     # And the third phone's code was not consumed
     [row] = await _codes(db, "+8613600000003", "PHONE_CHANGE_NEW")
@@ -316,7 +316,7 @@ async def test_prof_2_expired_step_up_token_is_refused(client, db: Database, clo
     # When it is used for a phone change
     result = await _change_phone(client, token, NEW_PHONE, code, step_up_token)
     # Then it is refused, nothing changed, and the new-phone code still works with a fresh grant
-    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_INVALID", ["input", "stepUpToken"])]
     assert (await _account(db, "alice01")).phone == "+8613700000001"
     assert "PHONE_CHANGED" not in await _purposes(client, PHONE)
     fresh = await step_up(client, token, PHONE)
@@ -331,7 +331,7 @@ async def test_prof_2_wrong_new_phone_code_is_counted_and_keeps_the_step_up(clie
     # When a wrong new-phone code is entered
     result = await _change_phone(client, token, NEW_PHONE, _wrong(code), step_up_token)
     # Then it is refused on newPhoneCode and counted against the code
-    assert _errors(result) == [("CODE_INVALID", "newPhoneCode")]
+    assert _errors(result) == [("CODE_INVALID", ["input", "newPhoneCode"])]
     assert result["errors"][0]["attemptsRemaining"] == 4
     [row] = await _codes(db, "+8613900000002", "PHONE_CHANGE_NEW")
     assert row.attempts == 1
@@ -347,10 +347,10 @@ async def test_prof_2_wrong_new_phone_code_is_counted_and_keeps_the_step_up(clie
 @pytest.mark.parametrize(
     ("new_phone", "new_phone_code", "expected"),
     [
-        (PHONE, None, ("PHONE_UNCHANGED", "newPhone")),
-        ("+86 137 0000 0001", None, ("PHONE_UNCHANGED", "newPhone")),
-        ("12345", None, ("INVALID_PHONE", "newPhone")),
-        (NEW_PHONE, "12ab", ("CODE_FORMAT_INVALID", "newPhoneCode")),
+        (PHONE, None, ("PHONE_UNCHANGED", ["input", "newPhone"])),
+        ("+86 137 0000 0001", None, ("PHONE_UNCHANGED", ["input", "newPhone"])),
+        ("12345", None, ("INVALID_PHONE", ["input", "newPhone"])),
+        (NEW_PHONE, "12ab", ("CODE_FORMAT_INVALID", ["input", "newPhoneCode"])),
     ],
 )
 async def test_prof_2_refused_phone_change_keeps_phone_and_step_up(
@@ -385,7 +385,7 @@ async def test_prof_2_portal_account_cannot_move_to_a_phone_with_a_portal_accoun
     # When the second moves to the first one's phone
     result = await _change_phone(client, token, taken, code, step_up_token)
     # Then it is refused (REG-4) and both phones stay as they were
-    assert _errors(result) == [("PHONE_HAS_PORTAL_ACCOUNT", "newPhone")]
+    assert _errors(result) == [("PHONE_HAS_PORTAL_ACCOUNT", ["input", "newPhone"])]
     async with db.read_sessions() as s:
         phones = sorted(a.phone for a in await s.scalars(select(Account).where(Account.kind == "portal")))
     assert phones == ["+8613800000011", "+8613800000022"]
@@ -451,7 +451,7 @@ async def test_prof_2_reg_3_reg_4_without_its_code_a_phone_with_accounts_answers
     }
     # Then both phones get the same answers, word for word: the code is wrong, nothing is counted
     assert [r["errors"] for r in asked[BOUND]] == [r["errors"] for r in asked[FREE]]
-    assert _errors(asked[BOUND][0]) == [("CODE_INVALID", "newPhoneCode")]
+    assert _errors(asked[BOUND][0]) == [("CODE_INVALID", ["input", "newPhoneCode"])]
     # When it has a PHONE_CHANGE_NEW code sent to each phone (it holds neither) and enters a wrong one
     for phone in (BOUND, FREE):
         assert (await send_code(client, "PHONE_CHANGE_NEW", phone=phone, token=token))["errors"] == []
@@ -459,8 +459,8 @@ async def test_prof_2_reg_3_reg_4_without_its_code_a_phone_with_accounts_answers
     free = await _change_phone(client, token, FREE, _wrong(await last_code(client, FREE)), grant)
     # Then again the same answer for both: a wrong code, counted on each phone's code alike
     assert bound["errors"] == free["errors"]
-    assert [(e["code"], e["field"], e["attemptsRemaining"]) for e in bound["errors"]] == [
-        ("CODE_INVALID", "newPhoneCode", 4)
+    assert [(e["code"], e["path"], e["attemptsRemaining"]) for e in bound["errors"]] == [
+        ("CODE_INVALID", ["input", "newPhoneCode"], 4)
     ]
     # And nothing else moved: every account's phone, the REG-3 counts, the grant, no notice
     assert await _phones_and_quotas(db) == before
@@ -480,12 +480,12 @@ async def test_prof_2_reg_3_reg_4_with_its_code_a_phone_with_accounts_is_told_at
     # When the move is asked five times with the right code
     told = [await _change_phone(client, token, BOUND, code, grant) for _ in range(5)]
     # Then each answer says why, and each costs one of the code's five tries
-    assert [_errors(r) for r in told] == [[(BOUND_ANSWER[kind], "newPhone")]] * 5
+    assert [_errors(r) for r in told] == [[(BOUND_ANSWER[kind], ["input", "newPhone"])]] * 5
     assert [r["errors"][0]["attemptsRemaining"] for r in told] == [4, 3, 2, 1, 0]
     assert told[-1]["errors"][0]["message"].endswith("; the code is now void; request a new one.")
     # And a sixth is answered only as a void code
     sixth = await _change_phone(client, token, BOUND, code, grant)
-    assert _errors(sixth) == [("CODE_ATTEMPTS_EXHAUSTED", "newPhoneCode")]
+    assert _errors(sixth) == [("CODE_ATTEMPTS_EXHAUSTED", ["input", "newPhoneCode"])]
     # And nothing else moved: the code is void but unused, every account keeps its phone, the REG-3
     # counts are as they were, the grant is unused and nobody was told anything
     [row] = await _codes(db, "+86" + BOUND, "PHONE_CHANGE_NEW")
@@ -510,8 +510,8 @@ async def test_prof_2_reg_4_sixty_simultaneous_probes_with_one_code_get_five_ans
     results = await asyncio.gather(*[_change_phone(client, token, BOUND, code, grant) for _ in range(60)])
     # Then exactly five are told the phone has a portal account; the rest find the code void
     answers = [_errors(r) for r in results]
-    assert answers.count([("PHONE_HAS_PORTAL_ACCOUNT", "newPhone")]) == 5
-    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", "newPhoneCode")]) == 55
+    assert answers.count([("PHONE_HAS_PORTAL_ACCOUNT", ["input", "newPhone"])]) == 5
+    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", ["input", "newPhoneCode"])]) == 55
     [row] = await _codes(db, "+86" + BOUND, "PHONE_CHANGE_NEW")
     assert (row.attempts, row.consumed_at) == (5, None)
     assert (await _viewer(client, token))["phone"] == "+86" + MINE
@@ -544,7 +544,7 @@ async def test_prof_3_code_sent_to_another_address_does_not_bind(client, db: Dat
     # When it is used to bind another address
     result = await _bind_email(client, token, "mallory@example.com", code, step_up_token)
     # Then it is refused on the code and nothing was bound
-    assert _errors(result) == [("CODE_INVALID", "code")]
+    assert _errors(result) == [("CODE_INVALID", ["input", "code"])]
     assert (await _account(db, "alice01")).email is None
     # And the step-up still works with the right address
     assert (await _bind_email(client, token, "alice@example.com", code, step_up_token))["errors"] == []
@@ -558,7 +558,7 @@ async def test_prof_3_wrong_email_code_is_counted_and_keeps_the_step_up(client, 
     # When a wrong code is entered
     result = await _bind_email(client, token, "alice@example.com", _wrong(code), step_up_token)
     # Then it is refused, counted, nothing bound, and the step-up is not consumed
-    assert _errors(result) == [("CODE_INVALID", "code")]
+    assert _errors(result) == [("CODE_INVALID", ["input", "code"])]
     assert result["errors"][0]["attemptsRemaining"] == 4
     [row] = await _codes(db, "alice@example.com", "EMAIL_BIND")
     assert row.attempts == 1
@@ -580,7 +580,7 @@ async def test_prof_3_email_of_another_account_is_taken(client, db: Database) ->
     code = await _email_code(client, bob, "Alice@example.com")
     result = await _bind_email(client, bob, "Alice@example.com", code, step_up_token)
     # Then it is taken, bob has no e-mail, alice keeps hers, and bob's step-up is not consumed
-    assert _errors(result) == [("EMAIL_TAKEN", "email")]
+    assert _errors(result) == [("EMAIL_TAKEN", ["input", "email"])]
     assert (await _account(db, "bob0001")).email is None
     assert (await _account(db, "alice01")).email == "alice@example.com"
     assert [g.consumed_at for g in await _grants(db)][-1] is None
@@ -602,11 +602,11 @@ async def test_prof_3_each_taken_answer_costs_one_of_the_codes_tries(client, db:
     # When bob binds it five times with that code
     told = [await _bind_email(client, bob, "alice@example.com", code, step_up_token) for _ in range(5)]
     # Then each says the address is taken and costs one of the code's tries
-    assert [_errors(r) for r in told] == [[("EMAIL_TAKEN", "email")]] * 5
+    assert [_errors(r) for r in told] == [[("EMAIL_TAKEN", ["input", "email"])]] * 5
     assert [r["errors"][0]["attemptsRemaining"] for r in told] == [4, 3, 2, 1, 0]
     # And a sixth is answered only as a void code; the code is unused, bob unbound, his grant unused
     assert _errors(await _bind_email(client, bob, "alice@example.com", code, step_up_token)) == [
-        ("CODE_ATTEMPTS_EXHAUSTED", "code")
+        ("CODE_ATTEMPTS_EXHAUSTED", ["input", "code"])
     ]
     [_, row] = await _codes(db, "alice@example.com", "EMAIL_BIND")
     assert (row.attempts, row.consumed_at) == (5, None)
@@ -628,7 +628,7 @@ async def test_prof_3_whether_an_address_is_taken_is_not_told_without_its_code(c
     taken = await _bind_email(client, bob, "alice@example.com", "123456", step_up_token)
     free = await _bind_email(client, bob, "free@example.com", "123456", step_up_token)
     # Then both get the wrong-code answer: whether the address is bound is not told
-    assert _errors(taken) == _errors(free) == [("CODE_INVALID", "code")]
+    assert _errors(taken) == _errors(free) == [("CODE_INVALID", ["input", "code"])]
     assert (await _account(db, "bob0001")).email is None
     assert [g.consumed_at for g in await _grants(db)][-1] is None
 
@@ -641,12 +641,12 @@ async def test_prof_3_invalid_email_is_refused(client, db: Database, email) -> N
     # When an invalid address is bound
     result = await _bind_email(client, token, email, "123456", step_up_token)
     # Then it is refused on email, nothing bound, and the step-up is kept
-    assert _errors(result) == [("INVALID_EMAIL", "email")]
+    assert _errors(result) == [("INVALID_EMAIL", ["input", "email"])]
     assert (await _account(db, "alice01")).email is None
     assert [g.consumed_at for g in await _grants(db)] == [None]
     # And no code can even be sent to it
     sent = await send_code(client, "EMAIL_BIND", email=email, token=token)
-    assert [(e["code"], e["field"]) for e in sent["errors"]] == [("INVALID_EMAIL", "email")]
+    assert [(e["code"], e["path"]) for e in sent["errors"]] == [("INVALID_EMAIL", ["input", "email"])]
 
 
 # --- PROF-4 -------------------------------------------------------------------------------------
@@ -679,7 +679,7 @@ async def test_prof_4_no_mutation_changes_a_cloud_username(client, db: Database)
     token = await registered_and_signed_in(client, "alice01", PHONE)
     result = await mutate(client, "accountUsernameSet", {"username": "alice02"}, "account { username }", token)
     # Then it is immutable, the username stays, and the new name is still free
-    assert _errors(result) == [("USERNAME_IMMUTABLE", "username")]
+    assert _errors(result) == [("USERNAME_IMMUTABLE", ["input", "username"])]
     assert (await _viewer(client, token))["username"] == "alice01"
     assert (await _account(db, "alice01")).username_key == "alice01"
     assert await _password_works(client, "alice01", PASSWORD)
@@ -703,7 +703,7 @@ async def test_prof_4_portal_account_sets_its_username_once(client, db: Database
     assert first["account"]["username"] == "carol01"
     # Then a second choice is refused and the first stays
     second = await mutate(client, "accountUsernameSet", {"username": "carol02"}, "account { username }", token)
-    assert _errors(second) == [("USERNAME_IMMUTABLE", "username")]
+    assert _errors(second) == [("USERNAME_IMMUTABLE", ["input", "username"])]
     assert (await _viewer(client, token))["username"] == "carol01"
     assert (await _account(db, portal_phone)).username_key == "carol01"
 
@@ -735,17 +735,17 @@ async def test_mfa_3_password_phone_and_email_changes_need_a_step_up(client, db:
     # When the password is changed without a step-up token
     password = await _change_password(client, token, None)
     # Then it is refused, the old password still works and no session ended
-    assert _errors(password) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert _errors(password) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
     assert password["endedSessionCount"] is None
     assert await _viewer(client, other) is not None
 
     # When the phone is changed without one
     phone = await _change_phone(client, token, NEW_PHONE, phone_code, "")
-    assert _errors(phone) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert _errors(phone) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
 
     # When the e-mail is bound without one
     email = await _bind_email(client, token, "alice@example.com", email_code, None)
-    assert _errors(email) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert _errors(email) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
 
     # Then the account row is exactly as before, no code was used, the old phone got no notice
     after = await _account(db, "alice01")
@@ -771,7 +771,7 @@ async def test_mfa_3_step_up_token_is_single_use(client, db: Database) -> None:
     code = await _email_code(client, token, "alice@example.com")
     result = await _bind_email(client, token, "alice@example.com", code, step_up_token)
     # Then it is refused and nothing was bound
-    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_INVALID", ["input", "stepUpToken"])]
     assert (await _account(db, "alice01")).email is None
 
 
@@ -803,7 +803,7 @@ async def test_mfa_3_step_up_token_expires_after_five_minutes(client, clock: Man
         token,
     )
     # Then it has expired and the password was not changed
-    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_INVALID", ["input", "stepUpToken"])]
     assert await _password_works(client, "alice01", NEW_PASSWORD)
 
 
@@ -815,7 +815,7 @@ async def test_mfa_3_step_up_token_is_bound_to_the_session_that_obtained_it(clie
     # When the second session uses it
     result = await _change_password(client, second, step_up_token)
     # Then it is refused, the password is unchanged and the grant is not consumed
-    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_INVALID", ["input", "stepUpToken"])]
     assert [g.consumed_at for g in await _grants(db)] == [None]
     assert await _viewer(client, first) is not None
     # And the first session can still use it
@@ -830,7 +830,7 @@ async def test_mfa_3_step_up_token_of_another_account_is_refused(client, db: Dat
     # When bob uses it to change his password
     result = await _change_password(client, bob, alice_grant)
     # Then it is refused, bob's password is unchanged and alice's grant is not consumed
-    assert _errors(result) == [("STEP_UP_INVALID", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_INVALID", ["input", "stepUpToken"])]
     assert [g.consumed_at for g in await _grants(db)] == [None]
     assert await _password_works(client, "bob0001", PASSWORD)
 
@@ -867,7 +867,7 @@ async def test_mfa_3_without_a_step_up_a_taken_email_is_not_revealed(client, db:
     bob = await registered_and_signed_in(client, "bob0001", "13900000009")
     result = await _bind_email(client, bob, "alice@example.com", "123456", None)
     # Then he learns only that a step-up is needed, not that the address is taken
-    assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
     assert (await _account(db, "bob0001")).email is None
 
 
@@ -894,10 +894,10 @@ async def test_auth_5_wrong_current_passwords_in_a_password_change_are_throttled
         ("WRONG_PASSWORD", 2),
         ("WRONG_PASSWORD", 1),
     ]
-    assert [(e["code"], e["field"], e["retryAfter"]) for e in results[4]["errors"]] == [
-        ("TOO_MANY_ATTEMPTS", "currentPassword", 900)
+    assert [(e["code"], e["path"], e["retryAfter"]) for e in results[4]["errors"]] == [
+        ("TOO_MANY_ATTEMPTS", ["input", "currentPassword"], 900)
     ]
-    assert _errors(await attempt(PASSWORD)) == [("TOO_MANY_ATTEMPTS", "currentPassword")]
+    assert _errors(await attempt(PASSWORD)) == [("TOO_MANY_ATTEMPTS", ["input", "currentPassword"])]
     # And the account's one budget is spent: sign-in with the right password waits too (answered, through
     # the login name, like a wrong password)
     assert not await _password_works(client, "alice01", PASSWORD)
@@ -1016,7 +1016,7 @@ async def test_reg_7_a_weak_new_password_is_refused_before_any_write_and_counts_
     )
     # Then the new password is refused first, as before the step-up is asked for, judged outside any
     # transaction, and nothing was written: no try counted
-    assert _errors(result) == [("PASSWORD_TOO_WEAK", "newPassword")]
+    assert _errors(result) == [("PASSWORD_TOO_WEAK", ["input", "newPassword"])]
     assert (judged.calls, judged.inside_write, judged.write_sessions) == (1, 0, 0)
     async with db.read_sessions() as s:
         assert {(t.failures, t.locked_until) for t in await s.scalars(select(LoginThrottle))} == {(0, None)}
@@ -1035,7 +1035,7 @@ async def test_mfa_3_without_a_step_up_the_current_password_is_not_tried(client,
         token,
     )
     # Then only the step-up is asked for, and no try was counted (the sign-in left every count at 0)
-    assert _errors(result) == [("STEP_UP_REQUIRED", "stepUpToken")]
+    assert _errors(result) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
     async with db.read_sessions() as s:
         assert {(t.failures, t.locked_until) for t in await s.scalars(select(LoginThrottle))} == {(0, None)}
 
@@ -1048,6 +1048,6 @@ async def test_mfa_3_totp_step_up_without_a_bound_device_offers_binding(client, 
         client, "operationChallengeVerify", {"factor": "TOTP", "code": "123456"}, "stepUpToken", token
     )
     # Then it is told to bind a device first, and no grant exists
-    assert _errors(result) == [("MFA_DEVICE_NOT_BOUND", "factor")]
+    assert _errors(result) == [("MFA_DEVICE_NOT_BOUND", ["input", "factor"])]
     assert result["stepUpToken"] is None
     assert await _grants(db) == []

@@ -39,7 +39,7 @@ FOUND = "accounts { kind loginNameMasked loginName phoneMasked emailMasked }"
 
 
 def _errors(payload: dict) -> list[tuple[str, str | None]]:
-    return [(e["code"], e["field"]) for e in payload["errors"]]
+    return [(e["code"], e["path"]) for e in payload["errors"]]
 
 
 def _wrong(code: str) -> str:
@@ -134,7 +134,7 @@ async def test_rec_1_failed_bot_check_is_refused_and_sends_nothing(client, db: D
     # When a reset is started with a token that fails the bot check (for a real or an unknown name)
     started = await _reset_start(client, login_name, bot_token="not-a-human")
     # Then it is refused on botToken, the same for both, and nothing was sent or stored
-    assert _errors(started) == [("BOT_CHECK_FAILED", "botToken")]
+    assert _errors(started) == [("BOT_CHECK_FAILED", ["input", "botToken"])]
     assert (started["ticket"], started["phoneMasked"]) == (None, None)
     assert await _sent(db) == sent_before
     assert await _codes(db, "PASSWORD_RESET") == []
@@ -192,12 +192,12 @@ async def test_rec_1_wrong_codes_count_down_alike_for_real_and_unknown_names(cli
     right = await last_code(client, PHONE)  # for the unknown name: the registration code, never sent for it
     # When a wrong code is entered five times, the tries count down the same way
     results = [await _reset_complete(client, started["ticket"], _wrong(right)) for _ in range(5)]
-    assert [_errors(r) for r in results] == [[("CODE_INVALID", "code")]] * 5
+    assert [_errors(r) for r in results] == [[("CODE_INVALID", ["input", "code"])]] * 5
     assert [r["errors"][0]["attemptsRemaining"] for r in results] == [4, 3, 2, 1, 0]
     assert not any(r["success"] for r in results)
     # Then the code is void, even the right one
     exhausted = await _reset_complete(client, started["ticket"], right)
-    assert _errors(exhausted) == [("CODE_ATTEMPTS_EXHAUSTED", "code")]
+    assert _errors(exhausted) == [("CODE_ATTEMPTS_EXHAUSTED", ["input", "code"])]
     assert exhausted["errors"][0]["attemptsRemaining"] == 0
     assert exhausted["success"] is False
     # And the password is unchanged
@@ -224,7 +224,7 @@ async def test_rec_1_right_code_sets_the_new_password_and_ends_every_session(cli
     assert await _password_works(client, "alice01", NEW_PASSWORD)
     # And the ticket cannot be used twice
     again = await _reset_complete(client, started["ticket"], code, "Third-Lantern-19!")
-    assert _errors(again) == [("TICKET_INVALID", "ticket")]
+    assert _errors(again) == [("TICKET_INVALID", ["input", "ticket"])]
     assert await _password_works(client, "alice01", NEW_PASSWORD)
 
 
@@ -249,7 +249,7 @@ async def test_rec_1_weak_new_password_is_a_payload_error_on_new_password(
     # When the new password breaks a REG-7 rule
     result = await _reset_complete(client, started["ticket"], code, new_password)
     # Then it is refused on newPassword, and neither the code nor the ticket counted a try
-    assert _errors(result) == [(expected, "newPassword")]
+    assert _errors(result) == [(expected, ["input", "newPassword"])]
     assert result["success"] is False
     [row] = await _codes(db, "PASSWORD_RESET")
     assert (row.attempts, row.consumed_at) == (0, None)
@@ -267,12 +267,12 @@ async def test_rec_1_ticket_expires_after_fifteen_minutes(client, clock: ManualC
     code = await last_code(client, PHONE)
     # When 14 min 59 s have passed, the ticket lives but the 5-minute code has expired
     clock.advance(minutes=14, seconds=59)
-    assert _errors(await _reset_complete(client, started["ticket"], code)) == [("CODE_EXPIRED", "code")]
+    assert _errors(await _reset_complete(client, started["ticket"], code)) == [("CODE_EXPIRED", ["input", "code"])]
     # When 15 minutes have passed, the ticket itself is void
     clock.advance(seconds=1)
     result = await _reset_complete(client, started["ticket"], code)
     # Then it is refused on the ticket and the password is unchanged
-    assert _errors(result) == [("TICKET_INVALID", "ticket")]
+    assert _errors(result) == [("TICKET_INVALID", ["input", "ticket"])]
     assert result["success"] is False
     assert await _password_works(client, "alice01", PASSWORD)
 
@@ -290,7 +290,7 @@ async def test_rec_1_resend_within_sixty_seconds_is_refused_for_real_and_unknown
     clock.advance(seconds=59)
     again = await _reset_start(client, login_name)
     # Then it is refused with the wait left, the same for both, and nothing was sent or stored
-    assert _errors(again) == [("RESEND_TOO_SOON", "loginName")]
+    assert _errors(again) == [("RESEND_TOO_SOON", ["input", "loginName"])]
     assert again["errors"][0]["retryAfter"] == 1
     assert (again["ticket"], again["phoneMasked"]) == (None, None)
     assert await _sent(db) == sent_before
@@ -307,7 +307,7 @@ async def test_rec_1_a_login_name_with_a_control_character_is_refused(client, db
     # When a reset is started with a login name holding NUL, a line break or ESC
     result = await _reset_start(client, login_name)
     # Then it is refused on loginName (no account has such a name) and nothing is stored or sent
-    assert _errors(result) == [("LOGIN_NAME_INVALID", "loginName")]
+    assert _errors(result) == [("LOGIN_NAME_INVALID", ["input", "loginName"])]
     assert await _tickets(db) == []
     assert await _sent(db) == [("+86" + PHONE, "REGISTRATION")]  # the registration code only
 
@@ -316,7 +316,7 @@ async def test_rec_1_login_name_is_required(client, db: Database) -> None:
     # Given nothing; When a reset is started with a blank login name
     result = await _reset_start(client, "   ")
     # Then it is refused on loginName and nothing is stored or sent
-    assert _errors(result) == [("LOGIN_NAME_REQUIRED", "loginName")]
+    assert _errors(result) == [("LOGIN_NAME_REQUIRED", ["input", "loginName"])]
     assert await _tickets(db) == []
     assert await _sent(db) == []
 
@@ -354,7 +354,7 @@ async def test_rec_2_lookup_by_phone_lists_every_account_masked_and_sends_a_code
     assert [a["loginNameMasked"] for a in revealed["accounts"]] == ["al***01", "bo***01", "137****0001"]
     # And the ticket is used up
     again = await _reveal(client, found["ticket"], "123456")
-    assert _errors(again) == [("TICKET_INVALID", "ticket")]
+    assert _errors(again) == [("TICKET_INVALID", ["input", "ticket"])]
 
 
 async def test_rec_2_lookup_by_account_id(client) -> None:
@@ -399,20 +399,23 @@ async def test_rec_2_lookup_needs_exactly_one_criterion(client, db: Database, cr
 @pytest.mark.parametrize(
     ("criteria", "expected"),
     [
-        ({"phone": "12345"}, ("INVALID_PHONE", "phone")),
-        ({"phone": "+1 555 0100"}, ("INVALID_PHONE", "phone")),
-        ({"account_id": "123456789012345"}, ("INVALID_ACCOUNT_ID", "accountId")),
-        ({"account_id": "12345678901234567"}, ("INVALID_ACCOUNT_ID", "accountId")),
-        ({"account_id": "12345678901234ab"}, ("INVALID_ACCOUNT_ID", "accountId")),
+        ({"phone": "12345"}, ("INVALID_PHONE", ["input", "phone"])),
+        ({"phone": "+1 555 0100"}, ("INVALID_PHONE", ["input", "phone"])),
+        ({"account_id": "123456789012345"}, ("INVALID_ACCOUNT_ID", ["input", "accountId"])),
+        ({"account_id": "12345678901234567"}, ("INVALID_ACCOUNT_ID", ["input", "accountId"])),
+        ({"account_id": "12345678901234ab"}, ("INVALID_ACCOUNT_ID", ["input", "accountId"])),
         (
             {"account_id": "１００００００００００００００１"},
-            ("INVALID_ACCOUNT_ID", "accountId"),
+            ("INVALID_ACCOUNT_ID", ["input", "accountId"]),
         ),  # full-width digits
-        ({"phone": "１３７００００００01"}, ("INVALID_PHONE", "phone")),  # full-width digits
-        ({"name": "张\x00三", "id_number": "11010519491231002X"}, ("NAME_INVALID", "name")),  # NUL: PostgreSQL
-        ({"name": "张三", "id_number": "110105194912310021"}, ("ID_NUMBER_INVALID", "idNumber")),
-        ({"name": "张三"}, ("ID_NUMBER_INVALID", "idNumber")),
-        ({"id_number": "11010519491231002X"}, ("NAME_REQUIRED", "name")),
+        ({"phone": "１３７００００００01"}, ("INVALID_PHONE", ["input", "phone"])),  # full-width digits
+        (
+            {"name": "张\x00三", "id_number": "11010519491231002X"},
+            ("NAME_INVALID", ["input", "name"]),
+        ),  # NUL: PostgreSQL
+        ({"name": "张三", "id_number": "110105194912310021"}, ("ID_NUMBER_INVALID", ["input", "idNumber"])),
+        ({"name": "张三"}, ("ID_NUMBER_INVALID", ["input", "idNumber"])),
+        ({"id_number": "11010519491231002X"}, ("NAME_REQUIRED", ["input", "name"])),
     ],
 )
 async def test_rec_2_bad_phone_or_account_id_is_refused(client, db: Database, criteria, expected) -> None:
@@ -477,7 +480,7 @@ async def test_rec_2_failed_bot_check_is_refused_and_sends_nothing(client, db: D
     # When it is looked up with a token that fails the bot check
     result = await _lookup(client, bot_token="not-a-human", phone=PHONE)
     # Then it is refused on botToken, nothing is listed and no code was sent
-    assert _errors(result) == [("BOT_CHECK_FAILED", "botToken")]
+    assert _errors(result) == [("BOT_CHECK_FAILED", ["input", "botToken"])]
     assert (result["ticket"], result["accounts"]) == (None, [])
     assert await _sent(db) == sent_before
     assert await _codes(db, "ACCOUNT_REVEAL") == []
@@ -491,7 +494,7 @@ async def test_rec_2_wrong_reveal_code_is_refused_and_counted(client, db: Databa
     # When a wrong code is entered
     result = await _reveal(client, found["ticket"], _wrong(code))
     # Then nothing is revealed, the try is counted, the ticket stays open
-    assert _errors(result) == [("CODE_INVALID", "code")]
+    assert _errors(result) == [("CODE_INVALID", ["input", "code"])]
     assert result["errors"][0]["attemptsRemaining"] == 4
     assert result["accounts"] == []
     [row] = await _codes(db, "ACCOUNT_REVEAL")
@@ -511,7 +514,7 @@ async def test_rec_2_reveal_ticket_expires_after_fifteen_minutes(client, clock: 
     clock.advance(minutes=15)
     result = await _reveal(client, found["ticket"], code)
     # Then the ticket is void and nothing is revealed
-    assert _errors(result) == [("TICKET_INVALID", "ticket")]
+    assert _errors(result) == [("TICKET_INVALID", ["input", "ticket"])]
     assert result["accounts"] == []
 
 
@@ -519,7 +522,7 @@ async def _aliased_resets(client: httpx.AsyncClient, ticket: str, code: str, pas
     """One document with one aliased `passwordResetComplete` per new password (the REC-1 oracle of old)."""
     fields = " ".join(
         f'g{i}: passwordResetComplete(input: {{ticket: "{ticket}", code: "{code}", newPassword: "{pw}"}}) '
-        "{ success errors { field message code attemptsRemaining } }"
+        "{ success errors { path message code attemptsRemaining } }"
         for i, pw in enumerate(passwords)
     )
     data = await gql(client, f"mutation {{ {fields} }}")
@@ -569,7 +572,7 @@ async def test_rec_1_expired_code_answers_alike_for_real_and_unknown_names(
     # Then both answer that the code has expired, and nothing was counted
     assert late["errors"] == [
         {
-            "field": "code",
+            "path": ["input", "code"],
             "code": "CODE_EXPIRED",
             "message": "This code has expired; request a new one.",
             "retryAfter": None,
@@ -695,7 +698,7 @@ async def test_rec_1_zxcvbn_runs_after_the_code_on_its_own_thread_with_no_transa
     judged = watched_strength(monkeypatch, db)
     # When a wrong code comes with a hostile password, zxcvbn does not run
     wrong = await _reset_complete(client, started["ticket"], _wrong(code), "1|7!" * 8)
-    assert _errors(wrong) == [("CODE_INVALID", "code")]
+    assert _errors(wrong) == [("CODE_INVALID", ["input", "code"])]
     assert judged.calls == 0
     # When the right code comes with a good password
     assert (await _reset_complete(client, started["ticket"], code))["success"] is True
@@ -717,10 +720,12 @@ async def test_rec_1_sixty_simultaneous_wrong_codes_are_judged_five_times(client
     results = await asyncio.gather(*[_reset_complete(client, started["ticket"], _wrong(right)) for _ in range(60)])
     # Then five are judged wrong and the rest find the code void
     answers = [_errors(r) for r in results]
-    assert answers.count([("CODE_INVALID", "code")]) == 5
-    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", "code")]) == 55
+    assert answers.count([("CODE_INVALID", ["input", "code"])]) == 5
+    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", ["input", "code"])]) == 55
     # And the right code no longer works
-    assert _errors(await _reset_complete(client, started["ticket"], right)) == [("CODE_ATTEMPTS_EXHAUSTED", "code")]
+    assert _errors(await _reset_complete(client, started["ticket"], right)) == [
+        ("CODE_ATTEMPTS_EXHAUSTED", ["input", "code"])
+    ]
     assert await _password_works(client, "alice01", PASSWORD)
 
 
@@ -736,9 +741,9 @@ async def test_rec_1_sixty_simultaneous_right_codes_set_one_password(client, db:
     # Then exactly one sets its password; the others find the ticket or the code used
     winners = [pw for pw, r in zip(passwords, results, strict=True) if r["success"]]
     assert len(winners) == 1
-    assert {e for r in results if not r["success"] for e in _errors(r)} <= {
-        ("TICKET_INVALID", "ticket"),
-        ("CODE_ATTEMPTS_EXHAUSTED", "code"),
-        ("CODE_INVALID", "code"),
+    assert {(code, tuple(path)) for r in results if not r["success"] for code, path in _errors(r)} <= {
+        ("TICKET_INVALID", ("input", "ticket")),
+        ("CODE_ATTEMPTS_EXHAUSTED", ("input", "code")),
+        ("CODE_INVALID", ("input", "code")),
     }
     assert await _password_works(client, "alice01", winners[0])

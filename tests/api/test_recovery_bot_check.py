@@ -88,7 +88,7 @@ async def _reset_start(client: httpx.AsyncClient, bot_token: str) -> dict[str, A
 
 
 def _errors(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
-    return [(e["code"], e["field"]) for e in payload["errors"]]
+    return [(e["code"], e["path"]) for e in payload["errors"]]
 
 
 async def test_rec_1_production_reset_starts_when_the_verifier_passes_the_token(
@@ -126,7 +126,7 @@ async def test_rec_1_production_reset_is_refused_when_the_verifier_does_not_pass
     siteverify.answer = answer
     started = await _reset_start(prod, "widget-token-1")
     # Then the reset is refused on botToken, and nothing was sent or stored
-    assert _errors(started) == [(expected, "botToken")]
+    assert _errors(started) == [(expected, ["input", "botToken"])]
     assert started["ticket"] is None
     assert await _sent(db) == sent
     assert await _tickets(db) == 0
@@ -141,7 +141,7 @@ async def test_rec_1_sandbox_pass_token_fails_outside_the_sandbox(
     # When the sandbox's public pass token is sent
     started = await _reset_start(prod, "sandbox-pass")
     # Then it is judged by the verifier like any token, and refused
-    assert _errors(started) == [("BOT_CHECK_FAILED", "botToken")]
+    assert _errors(started) == [("BOT_CHECK_FAILED", ["input", "botToken"])]
     assert siteverify.requests == [{"secret": SECRET, "response": "sandbox-pass", "remoteip": CLIENT_IP}]
     assert await _tickets(db) == 0
 
@@ -156,7 +156,7 @@ async def test_rec_1_without_a_configured_verifier_every_bot_check_fails_closed(
     started = await _reset_start(unconfigured, "sandbox-pass")
     lookup = await mutate(unconfigured, "accountRecoveryLookup", {"botToken": "sandbox-pass", "phone": PHONE}, "ticket")
     # Then both are refused as unavailable, and nothing was sent or stored
-    assert _errors(started) == _errors(lookup) == [("BOT_CHECK_UNAVAILABLE", "botToken")]
+    assert _errors(started) == _errors(lookup) == [("BOT_CHECK_UNAVAILABLE", ["input", "botToken"])]
     assert await _sent(db) == sent
     assert await _tickets(db) == 0
 
@@ -170,7 +170,7 @@ async def test_rec_1_empty_or_oversized_token_is_refused_without_asking_the_veri
     # When a reset is started with an empty or oversized token
     started = await _reset_start(prod, token)
     # Then it fails the bot check, and the verifier was never called
-    assert _errors(started) == [("BOT_CHECK_FAILED", "botToken")]
+    assert _errors(started) == [("BOT_CHECK_FAILED", ["input", "botToken"])]
     assert siteverify.requests == []
     assert await _tickets(db) == 0
 
@@ -184,7 +184,7 @@ async def test_rec_2_production_lookup_asks_the_verifier(
     # When the verifier refuses, the lookup is refused
     siteverify.answer = "failure"
     refused = await mutate(prod, "accountRecoveryLookup", {"botToken": "t-1", "phone": PHONE}, lookup)
-    assert _errors(refused) == [("BOT_CHECK_FAILED", "botToken")]
+    assert _errors(refused) == [("BOT_CHECK_FAILED", ["input", "botToken"])]
     # When it passes, the accounts are listed masked
     siteverify.answer = "success"
     found = await mutate(prod, "accountRecoveryLookup", {"botToken": "t-2", "phone": PHONE}, lookup)

@@ -102,7 +102,7 @@ async def _register_with(
 
 
 def _errors(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
-    return [(e["code"], e["field"]) for e in payload["errors"]]
+    return [(e["code"], e["path"]) for e in payload["errors"]]
 
 
 async def _accounts(db: Database) -> list[Account]:
@@ -207,7 +207,7 @@ async def test_reg_2_username_is_unique_case_insensitively(client, clock: Manual
     for tries_left, name in zip((4, 3, 2), ("alice01", "ALICE01", "Alice01"), strict=True):
         refused = await _register_with(client, name, code, phone=OTHER_PHONE)
         # Then each is refused as taken, costing one of the code's tries, and nothing was created
-        assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+        assert _errors(refused) == [("USERNAME_TAKEN", ["input", "username"])]
         assert refused["errors"][0]["attemptsRemaining"] == tries_left
         assert refused["account"] is None
     assert len(await _accounts(db)) == 1
@@ -229,7 +229,7 @@ async def test_reg_2_username_of_a_cancelled_account_can_never_be_registered_aga
     for name in ("oldname1", "OldName1", "OLDNAME1"):
         refused = await _register_with(client, name, code)
         # Then it is refused as taken and no account exists
-        assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+        assert _errors(refused) == [("USERNAME_TAKEN", ["input", "username"])]
         assert refused["account"] is None
     assert await _accounts(db) == []
     assert await _consumed_codes(db) == 0
@@ -246,7 +246,7 @@ async def test_reg_2_username_chosen_by_a_portal_account_is_taken_for_registrati
     await send_code(client, "REGISTRATION", phone=PHONE)
     refused = await _register_with(client, "Carol01", await last_code(client, PHONE))
     # Then it is taken across account kinds
-    assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+    assert _errors(refused) == [("USERNAME_TAKEN", ["input", "username"])]
     assert [a.kind for a in await _accounts(db)] == ["portal"]
 
 
@@ -264,7 +264,7 @@ async def test_reg_2_concurrent_registrations_of_one_username_create_one_account
     # Then exactly one account is created; the other is refused as taken
     assert sorted(len(r["errors"]) for r in results) == [0, 1]
     [refused] = [r for r in results if r["errors"]]
-    assert _errors(refused) == [("USERNAME_TAKEN", "username")]
+    assert _errors(refused) == [("USERNAME_TAKEN", ["input", "username"])]
     assert refused["account"] is None
     [account] = await _accounts(db)
     assert account.username_key == "alice01"
@@ -276,14 +276,16 @@ async def test_reg_2_two_portal_accounts_choosing_one_username_at_once_get_it_on
     first = (await sms_sign_in(client, PHONE))["token"]
     second = (await sms_sign_in(client, OTHER_PHONE))["token"]
     # When both set the same username (in different cases) at once
-    query = "mutation($u: String!) { accountUsernameSet(input: {username: $u}) { account { username } errors { code field } } }"
+    query = "mutation($u: String!) { accountUsernameSet(input: {username: $u}) { account { username } errors { code path } } }"
     results = await asyncio.gather(
         gql(client, query, {"u": "alice01"}, first), gql(client, query, {"u": "Alice01"}, second)
     )
     # Then exactly one has it; the other is told it is taken
     payloads = [r["accountUsernameSet"] for r in results]
     assert sorted(len(p["errors"]) for p in payloads) == [0, 1]
-    assert [p["errors"] for p in payloads if p["errors"]] == [[{"code": "USERNAME_TAKEN", "field": "username"}]]
+    assert [p["errors"] for p in payloads if p["errors"]] == [
+        [{"code": "USERNAME_TAKEN", "path": ["input", "username"]}]
+    ]
     async with db.read_sessions() as s:
         assert await s.scalar(select(func.count()).select_from(Account).where(Account.username_key == "alice01")) == 1
 
@@ -298,7 +300,7 @@ async def test_reg_2_malformed_username_is_refused_before_anything_is_counted(
     # When a malformed username is asked for
     refused = await _register_with(client, username, code)
     # Then it is refused on the username field, and the code still works
-    assert _errors(refused) == [("INVALID_USERNAME", "username")]
+    assert _errors(refused) == [("INVALID_USERNAME", ["input", "username"])]
     assert await _accounts(db) == []
     assert (await _register_with(client, "alice01", code))["errors"] == []
 
@@ -321,7 +323,7 @@ async def test_reg_2_taken_username_is_not_told_without_a_right_code(client, db:
     taken = await _register_with(client, "alice01", wrong)
     free = await _register_with(client, "bob0001", wrong)
     # Then both get the wrong-code answer, field and message alike: the name's state is not told
-    assert _errors(taken) == _errors(free) == [("CODE_INVALID", "code")]
+    assert _errors(taken) == _errors(free) == [("CODE_INVALID", ["input", "code"])]
     assert [e["message"] for e in taken["errors"]] == [
         "The code is not correct; 4 tries left." if code_sent else "The code is not valid; request a new one."
     ]
@@ -343,7 +345,7 @@ async def test_reg_2_one_code_answers_at_most_five_taken_usernames(client, clock
     # When the five names are probed with the right code
     probes = [await _register_with(client, f"taken{i:03d}", code) for i in range(5)]
     # Then each is told taken, and each costs one of the code's five tries
-    assert [_errors(p) for p in probes] == [[("USERNAME_TAKEN", "username")]] * 5
+    assert [_errors(p) for p in probes] == [[("USERNAME_TAKEN", ["input", "username"])]] * 5
     assert [p["errors"][0]["attemptsRemaining"] for p in probes] == [4, 3, 2, 1, 0]
     assert probes[-1]["errors"][0]["message"] == (
         "This username is not available; the code is now void; request a new one."
@@ -351,7 +353,7 @@ async def test_reg_2_one_code_answers_at_most_five_taken_usernames(client, clock
     # And the code is then void: a sixth name, taken or free, is answered only as an exhausted code
     for name in ("taken000", "free0001"):
         sixth = await _register_with(client, name, code)
-        assert _errors(sixth) == [("CODE_ATTEMPTS_EXHAUSTED", "code")]
+        assert _errors(sixth) == [("CODE_ATTEMPTS_EXHAUSTED", ["input", "code"])]
     row = await _code_row(db)
     assert (row.attempts, row.consumed_at) == (5, None)
     assert len(await _accounts(db)) == 5
@@ -369,8 +371,8 @@ async def test_reg_2_sixty_simultaneous_probes_with_one_code_get_five_taken_answ
     results = await asyncio.gather(*[_register_with(client, name, code) for name in names])
     # Then exactly five are told the name is taken; the rest find the code void
     answers = [_errors(r) for r in results]
-    assert answers.count([("USERNAME_TAKEN", "username")]) == 5
-    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", "code")]) == 55
+    assert answers.count([("USERNAME_TAKEN", ["input", "username"])]) == 5
+    assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", ["input", "code"])]) == 55
     row = await _code_row(db)
     assert (row.attempts, row.consumed_at) == (5, None)
     assert [a.username for a in await _accounts(db)] == ["alice01"]
@@ -406,12 +408,12 @@ async def test_reg_3_eleventh_cloud_account_on_a_phone_is_refused(
     # When an eleventh is registered with a wrong code
     wrong = await _register_with(client, "user0010", "000000" if "000000" not in codes else "111111")
     # Then only the code is judged: the full phone is not told
-    assert _errors(wrong) == [("CODE_INVALID", "code")]
+    assert _errors(wrong) == [("CODE_INVALID", ["input", "code"])]
     # When an eleventh is registered with a valid code
     refused = await _register_with(client, "user0010", codes[10])
     # Then it is refused on the phone, costing one of the code's tries, nothing was created, and the
     # code was not consumed
-    assert _errors(refused) == [("PHONE_QUOTA_REACHED", "phone")]
+    assert _errors(refused) == [("PHONE_QUOTA_REACHED", ["input", "phone"])]
     assert refused["errors"][0]["attemptsRemaining"] == 3  # the wrong code above counted on it too
     assert refused["account"] is None
     assert len(await _accounts(db)) == 10
@@ -447,7 +449,7 @@ async def test_reg_3_twenty_concurrent_registrations_on_one_phone_create_exactly
     refused = [r for r in results if r["errors"]]
     assert len(succeeded) == 10
     assert len(refused) == 10
-    assert [_errors(r) for r in refused] == [[("PHONE_QUOTA_REACHED", "phone")]] * 10
+    assert [_errors(r) for r in refused] == [[("PHONE_QUOTA_REACHED", ["input", "phone"])]] * 10
     assert [r["account"] for r in refused] == [None] * 10
     # And the database holds exactly ten cloud accounts on the phone, counted ten times
     accounts = await _accounts(db)
@@ -521,7 +523,7 @@ async def test_reg_4_portal_account_cannot_move_to_a_phone_that_has_one(
         token,
     )
     # Then it is refused and both accounts keep their phones
-    assert _errors(refused) == [("PHONE_HAS_PORTAL_ACCOUNT", "newPhone")]
+    assert _errors(refused) == [("PHONE_HAS_PORTAL_ACCOUNT", ["input", "newPhone"])]
     assert sorted(a.phone for a in await _accounts(db)) == [PHONE_E164, "+8613900000002"]
     assert (await _viewer(client, token))["phone"] == "+8613900000002"
 
@@ -567,7 +569,7 @@ async def test_reg_5_registration_without_the_current_agreements_is_refused_and_
     # When the agreements are missing or outdated
     refused = await _register_with(client, "alice01", code, agreements=agreements)
     # Then it is refused on the agreements field, with no account, acceptance or consumed code
-    assert _errors(refused) == [(expected, "agreements")]
+    assert _errors(refused) == [(expected, ["input", "agreements"])]
     assert refused["account"] is None
     assert await _accounts(db) == []
     async with db.read_sessions() as s:
@@ -583,7 +585,7 @@ async def test_reg_5_registration_needs_a_code_sent_to_that_phone(client, db: Da
     # When a made-up code is given
     none_sent = await _register_with(client, "alice01", "123456")
     # Then it is refused, with no tries left to count
-    assert _errors(none_sent) == [("CODE_INVALID", "code")]
+    assert _errors(none_sent) == [("CODE_INVALID", ["input", "code"])]
     assert none_sent["errors"][0]["attemptsRemaining"] == 0
     # Given a registration code sent to another phone
     await send_code(client, "REGISTRATION", phone=OTHER_PHONE)
@@ -591,7 +593,7 @@ async def test_reg_5_registration_needs_a_code_sent_to_that_phone(client, db: Da
     # When it is used for this phone
     wrong_phone = await _register_with(client, "alice01", other_code)
     # Then it is refused as well, and nothing was created or sent
-    assert _errors(wrong_phone) == [("CODE_INVALID", "code")]
+    assert _errors(wrong_phone) == [("CODE_INVALID", ["input", "code"])]
     assert await _accounts(db) == []
     assert await outbox(client, PHONE) == []
     # And the code still works for its own phone
@@ -673,7 +675,7 @@ async def test_reg_6_activation_without_the_current_agreements_is_refused_and_gi
     # When it activates without all current agreements
     refused = await _activate(client, token, agreements)
     # Then it is refused and stays without an account ID or acceptance
-    assert _errors(refused) == [(expected, "agreements")]
+    assert _errors(refused) == [(expected, ["input", "agreements"])]
     viewer = await _viewer(client, token)
     assert viewer is not None
     assert (viewer["accountId"], viewer["activationRequired"], viewer["agreementAcceptances"]) == (None, True, [])
@@ -732,7 +734,7 @@ async def test_reg_7_password_refusals_name_the_rule_and_consume_no_code(
     # When the password breaks a rule
     refused = await _register_with(client, username, code, password=password)
     # Then the refusal names that rule on the password field and nothing was created or consumed
-    assert _errors(refused) == [(expected, "password")]
+    assert _errors(refused) == [(expected, ["input", "password"])]
     assert refused["account"] is None
     assert await _accounts(db) == []
     assert await _consumed_codes(db) == 0
@@ -762,7 +764,7 @@ async def test_reg_7_weak_password_refusal_carries_zxcvbn_feedback(client, db: D
     # Then the message says why and what would help, as zxcvbn words it
     assert refused["errors"] == [
         {
-            "field": "password",
+            "path": ["input", "password"],
             "code": "PASSWORD_TOO_WEAK",
             "message": "This password is too easy to guess. This is a very common password. "
             "Add another word or two. Uncommon words are better. Capitalization doesn't help very much.",
@@ -786,7 +788,7 @@ async def test_reg_7_the_users_own_data_weakens_a_password(client, db: Database)
     await send_code(client, "REGISTRATION", phone=PHONE)
     refused = await _register_with(client, "kettlewood", await last_code(client, PHONE), password=password)
     # Then it is too weak
-    assert _errors(refused) == [("PASSWORD_TOO_WEAK", "password")]
+    assert _errors(refused) == [("PASSWORD_TOO_WEAK", ["input", "password"])]
 
 
 HOSTILE_PASSWORD = "1|7!" * 8  # 32 characters zxcvbn reads as l33t letters: its costliest judged input
@@ -832,14 +834,14 @@ async def test_reg_7_strength_is_judged_after_the_code_and_a_weak_password_leave
     # When a weak password comes with a wrong code
     wrong_code = await _register_with(client, "alice01", "000000" if right != "000000" else "111111", password=password)
     # Then the code is what is refused, counted, and zxcvbn did not run
-    assert [(e["code"], e["field"], e["attemptsRemaining"]) for e in wrong_code["errors"]] == [
-        ("CODE_INVALID", "code", 4)
+    assert [(e["code"], e["path"], e["attemptsRemaining"]) for e in wrong_code["errors"]] == [
+        ("CODE_INVALID", ["input", "code"], 4)
     ]
     assert judged.calls == 0
     # When it comes with the right code
     weak = await _register_with(client, "alice01", right, password=password)
     # Then the password is refused as too weak, judged once, and the code is neither used nor counted again
-    assert _errors(weak) == [("PASSWORD_TOO_WEAK", "password")]
+    assert _errors(weak) == [("PASSWORD_TOO_WEAK", ["input", "password"])]
     assert judged.calls == 1
     row = await _code_row(db)
     assert (row.attempts, row.consumed_at) == (1, None)

@@ -35,7 +35,7 @@ PHONE = "13700000001"
 PHONE_E164 = "+8613700000001"
 OTHER_PHONE = "13900000002"
 NEW_PASSWORD = "Green-Teapot-77?"
-ERROR_FIELDS = "errors { field message code retryAfter attemptsRemaining }"
+ERROR_FIELDS = "errors { path message code retryAfter attemptsRemaining }"
 
 VIEWER = "query { viewer { id kind username phone idleTimeoutMinutes } }"
 SESSIONS = "query { viewer { sessions { totalCount edges { node { id current method lastSeenAt expiresAt } } } } }"
@@ -61,7 +61,7 @@ async def _password_sign_in(client: httpx.AsyncClient, login_name: str, password
 
 
 def _errors(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
-    return [(e["code"], e["field"]) for e in payload["errors"]]
+    return [(e["code"], e["path"]) for e in payload["errors"]]
 
 
 async def _viewer(client: httpx.AsyncClient, token: str) -> dict[str, Any] | None:
@@ -187,7 +187,7 @@ async def test_auth_1_cloud_account_cannot_sign_in_with_its_phone_or_email(
     answers = [await _password_sign_in(client, name) for name in (PHONE, "alice@example.com")]
     # Then each is refused exactly like a wrong password, and no session starts
     for refused in answers:
-        assert _errors(refused) == [("INVALID_CREDENTIALS", "password")]
+        assert _errors(refused) == [("INVALID_CREDENTIALS", ["input", "password"])]
         assert refused["token"] is None
         assert refused["errors"][0]["attemptsRemaining"] == 4
     wrong_password = await _password_sign_in(client, "alice01", "Not-The-Password-1")
@@ -228,10 +228,10 @@ async def test_auth_2_portal_account_signs_in_by_sms_code(client, db: Database) 
 @pytest.mark.parametrize(
     ("phone", "code", "expected"),
     [
-        (PHONE, "WRONG", ("CODE_INVALID", "code")),
-        (PHONE, "12ab56", ("CODE_FORMAT_INVALID", "code")),
-        ("12345", "123456", ("INVALID_PHONE", "phone")),
-        (OTHER_PHONE, "RIGHT", ("CODE_INVALID", "code")),
+        (PHONE, "WRONG", ("CODE_INVALID", ["input", "code"])),
+        (PHONE, "12ab56", ("CODE_FORMAT_INVALID", ["input", "code"])),
+        ("12345", "123456", ("INVALID_PHONE", ["input", "phone"])),
+        (OTHER_PHONE, "RIGHT", ("CODE_INVALID", ["input", "code"])),
     ],
 )
 async def test_auth_2_sms_sign_in_with_a_bad_code_or_phone_creates_nothing(
@@ -275,7 +275,7 @@ async def test_auth_2_portal_account_without_a_password_cannot_sign_in_by_passwo
     # When a password is tried with its phone
     result = await _password_sign_in(client, PHONE)
     # Then it is refused like any wrong password
-    assert _errors(result) == [("INVALID_CREDENTIALS", "password")]
+    assert _errors(result) == [("INVALID_CREDENTIALS", ["input", "password"])]
     assert len(await _session_rows(db)) == 1
 
 
@@ -291,7 +291,7 @@ async def test_auth_2_qr_login_created_signed_out_confirmed_signed_in_then_redee
     # When the browser tries to redeem before confirmation
     early = await _qr_redeem(other_client, ticket["token"])
     # Then it is told to keep polling, and no session starts
-    assert _errors(early) == [("QR_TICKET_PENDING", "token")]
+    assert _errors(early) == [("QR_TICKET_PENDING", ["input", "token"])]
     assert len(await _session_rows(db)) == 1
     # When the signed-in phone confirms the scanned code
     clock.advance(seconds=30)
@@ -312,8 +312,8 @@ async def test_auth_2_qr_login_created_signed_out_confirmed_signed_in_then_redee
     assert qr_row.client_ip == "198.51.100.9"
     # And the ticket cannot be redeemed or confirmed again
     again = await _qr_redeem(other_client, ticket["token"])
-    assert _errors(again) == [("QR_TICKET_USED", "token")]
-    assert _errors(await _qr_confirm(client, ticket["code"], phone_token)) == [("QR_TICKET_USED", "code")]
+    assert _errors(again) == [("QR_TICKET_USED", ["input", "token"])]
+    assert _errors(await _qr_confirm(client, ticket["code"], phone_token)) == [("QR_TICKET_USED", ["input", "code"])]
     assert len(await _session_rows(db)) == 2
 
 
@@ -332,9 +332,9 @@ async def test_auth_2_qr_ticket_expires_after_two_minutes(
     assert await _qr_status(other_client, confirmed["token"]) == "EXPIRED"
     late_confirm = await _qr_confirm(client, pending["code"], phone_token)
     assert late_confirm["confirmed"] is False
-    assert _errors(late_confirm) == [("QR_TICKET_EXPIRED", "code")]
-    assert _errors(await _qr_redeem(other_client, pending["token"])) == [("QR_TICKET_EXPIRED", "token")]
-    assert _errors(await _qr_redeem(other_client, confirmed["token"])) == [("QR_TICKET_EXPIRED", "token")]
+    assert _errors(late_confirm) == [("QR_TICKET_EXPIRED", ["input", "code"])]
+    assert _errors(await _qr_redeem(other_client, pending["token"])) == [("QR_TICKET_EXPIRED", ["input", "token"])]
+    assert _errors(await _qr_redeem(other_client, confirmed["token"])) == [("QR_TICKET_EXPIRED", ["input", "token"])]
     assert len(await _session_rows(db)) == 1
 
 
@@ -347,9 +347,9 @@ async def test_auth_2_qr_login_is_for_portal_accounts_only(client, other_client,
     refused = await _qr_confirm(client, ticket["code"], cloud_token)
     # Then it is refused and the ticket stays pending, good for no session
     assert refused["confirmed"] is False
-    assert _errors(refused) == [("QR_LOGIN_NOT_AVAILABLE", "code")]
+    assert _errors(refused) == [("QR_LOGIN_NOT_AVAILABLE", ["input", "code"])]
     assert await _qr_status(other_client, ticket["token"]) == "PENDING"
-    assert _errors(await _qr_redeem(other_client, ticket["token"])) == [("QR_TICKET_PENDING", "token")]
+    assert _errors(await _qr_redeem(other_client, ticket["token"])) == [("QR_TICKET_PENDING", ["input", "token"])]
     assert len(await _session_rows(db)) == 1
 
 
@@ -364,9 +364,13 @@ async def test_auth_2_qr_confirm_needs_a_session_and_code_and_token_are_not_inte
     # Then sign-in is required
     assert _errors(anonymous) == [("AUTHENTICATION_REQUIRED", None)]
     # And the redeem token is not a QR code, the QR code is not a redeem token, unknown values are unknown
-    assert _errors(await _qr_confirm(client, ticket["token"], phone_token)) == [("QR_TICKET_NOT_FOUND", "code")]
-    assert _errors(await _qr_confirm(client, "qrc_unknown", phone_token)) == [("QR_TICKET_NOT_FOUND", "code")]
-    assert _errors(await _qr_redeem(other_client, ticket["code"])) == [("QR_TICKET_NOT_FOUND", "token")]
+    assert _errors(await _qr_confirm(client, ticket["token"], phone_token)) == [
+        ("QR_TICKET_NOT_FOUND", ["input", "code"])
+    ]
+    assert _errors(await _qr_confirm(client, "qrc_unknown", phone_token)) == [
+        ("QR_TICKET_NOT_FOUND", ["input", "code"])
+    ]
+    assert _errors(await _qr_redeem(other_client, ticket["code"])) == [("QR_TICKET_NOT_FOUND", ["input", "token"])]
     assert await _qr_status(other_client, ticket["code"]) is None
     assert await _qr_status(other_client, ticket["token"]) == "PENDING"
     assert len(await _session_rows(db)) == 1
@@ -496,7 +500,7 @@ async def test_auth_3_idle_timeout_outside_the_range_is_refused_and_nothing_chan
     # When it asks for a timeout outside 15..1439
     refused = await _set_idle_timeout(client, token, minutes)
     # Then it is refused on the minutes field and the timeout stays 60
-    assert _errors(refused) == [("TIMEOUT_OUT_OF_RANGE", "minutes")]
+    assert _errors(refused) == [("TIMEOUT_OUT_OF_RANGE", ["input", "minutes"])]
     assert refused["account"] is None
     async with db.read_sessions() as s:
         assert await s.scalar(select(Account.idle_timeout_minutes)) == 60
@@ -569,7 +573,7 @@ async def test_auth_4_revoking_another_session_of_the_account_ends_it(client) ->
     # And revoking it again finds no such session
     again = await _revoke(client, mine, other_id)
     assert again["ended"] is False
-    assert _errors(again) == [("SESSION_NOT_FOUND", "id")]
+    assert _errors(again) == [("SESSION_NOT_FOUND", ["input", "id"])]
 
 
 async def test_auth_4_another_accounts_session_id_behaves_as_unknown(client, clock: ManualClock, db: Database) -> None:
@@ -584,7 +588,7 @@ async def test_auth_4_another_accounts_session_id_behaves_as_unknown(client, clo
     refused = await _revoke(client, bob, alice_session_id)
     found = (await gql(client, "query($id: ID!) { node(id: $id) { id } }", {"id": alice_session_id}, bob))["node"]
     # Then it is unknown to bob, exactly like a made-up ID, and alice's session is untouched
-    assert _errors(refused) == [("SESSION_NOT_FOUND", "id")]
+    assert _errors(refused) == [("SESSION_NOT_FOUND", ["input", "id"])]
     assert found is None
     made_up = base64.b64encode(b"Session:987654321").decode()
     assert (await _revoke(client, bob, made_up))["errors"] == refused["errors"]
@@ -616,7 +620,7 @@ async def test_auth_4_password_change_ends_the_other_sessions_and_keeps_this_one
         assert await _viewer(client, token) is None
     assert [r.end_reason for r in await _session_rows(db)] == [None, "password_changed", "password_changed"]
     # And only the new password signs in
-    assert _errors(await _password_sign_in(client, "alice01")) == [("INVALID_CREDENTIALS", "password")]
+    assert _errors(await _password_sign_in(client, "alice01")) == [("INVALID_CREDENTIALS", ["input", "password"])]
     assert (await _password_sign_in(client, "alice01", NEW_PASSWORD))["errors"] == []
 
 
@@ -635,7 +639,7 @@ async def test_auth_4_refused_password_change_ends_no_session(client, db: Databa
         current,
     )
     # Then it is refused and every session stays
-    assert _errors(refused) == [("WRONG_PASSWORD", "currentPassword")]
+    assert _errors(refused) == [("WRONG_PASSWORD", ["input", "currentPassword"])]
     assert refused["endedSessionCount"] is None
     assert await _viewer(client, other) is not None
     assert all(r.ended_at is None for r in await _session_rows(db))
@@ -677,10 +681,12 @@ async def test_auth_5_five_wrong_passwords_lock_the_login_name(client, clock: Ma
     # When five wrong passwords are given for it
     answers = await _attempts(client, "alice01", ["Wrong-Password-1"] * 5)
     # Then four count down and the fifth locks the name for 15 minutes
-    assert [(e[0]["code"], e[0]["field"], e[0]["attemptsRemaining"]) for e in answers[:4]] == [
-        ("INVALID_CREDENTIALS", "password", n) for n in (4, 3, 2, 1)
+    assert [(e[0]["code"], e[0]["path"], e[0]["attemptsRemaining"]) for e in answers[:4]] == [
+        ("INVALID_CREDENTIALS", ["input", "password"], n) for n in (4, 3, 2, 1)
     ]
-    assert [(e["code"], e["field"], e["retryAfter"]) for e in answers[4]] == [("TOO_MANY_ATTEMPTS", "password", 900)]
+    assert [(e["code"], e["path"], e["retryAfter"]) for e in answers[4]] == [
+        ("TOO_MANY_ATTEMPTS", ["input", "password"], 900)
+    ]
     # And even the right password, in any case, is refused while locked, with the time left
     clock.advance(minutes=10)
     for name in ("alice01", "ALICE01"):
@@ -731,15 +737,15 @@ async def test_auth_5_twenty_failures_from_one_address_lock_that_address(
     # Given a real account, and 19 wrong passwords from one address, each for a different name
     await _cloud_account(client)
     answers = [await _password_sign_in(client, f"name{i:04d}", "Wrong-Password-1") for i in range(20)]
-    assert all(_errors(a) == [("INVALID_CREDENTIALS", "password")] for a in answers[:19])
+    assert all(_errors(a) == [("INVALID_CREDENTIALS", ["input", "password"])] for a in answers[:19])
     # When the twentieth fails
     # Then the address is locked for 15 minutes
     assert [(e["code"], e["retryAfter"]) for e in answers[19]["errors"]] == [("TOO_MANY_ATTEMPTS", 900)]
     # And the right password of a name never tried is refused from that address
     clock.advance(minutes=5)
     locked = await _password_sign_in(client, "alice01")
-    assert [(e["code"], e["field"], e["retryAfter"]) for e in locked["errors"]] == [
-        ("TOO_MANY_ATTEMPTS", "password", 600)
+    assert [(e["code"], e["path"], e["retryAfter"]) for e in locked["errors"]] == [
+        ("TOO_MANY_ATTEMPTS", ["input", "password"], 600)
     ]
     # And a forged X-Forwarded-For header does not move the request to another address
     forged = await client.post(
@@ -768,7 +774,7 @@ async def test_auth_5_a_refused_wrong_password_is_still_counted(client, db: Data
     await _cloud_account(client)
     # When a wrong password is refused
     refused = await _password_sign_in(client, "alice01", "Wrong-Password-1")
-    assert _errors(refused) == [("INVALID_CREDENTIALS", "password")]
+    assert _errors(refused) == [("INVALID_CREDENTIALS", ["input", "password"])]
     # Then the failure was recorded for the login name and for the address, although the request was refused
     throttles = await _throttles(db)
     assert throttles["ip:203.0.113.7"] == (1, None)
@@ -792,7 +798,7 @@ async def test_auth_5_tries_while_locked_do_not_extend_the_lock(client, clock: M
     # And at the original end of the lock the name has its five tries back
     clock.advance(minutes=1)
     fresh = await _password_sign_in(client, "alice01", "Wrong-Password-1")
-    assert _errors(fresh) == [("INVALID_CREDENTIALS", "password")]
+    assert _errors(fresh) == [("INVALID_CREDENTIALS", ["input", "password"])]
     assert fresh["errors"][0]["attemptsRemaining"] == 4
 
 
@@ -1029,9 +1035,9 @@ async def test_auth_5_an_ipv6_client_is_one_address_for_its_whole_slash_64(
         async with _client_at(app, f"2001:db8:7:1:{i:x}::{i + 2:x}") as c:
             answers.append(await _password_sign_in(c, f"name{i:04d}", "Wrong-Password-1"))
     # Then the twentieth locks the whole /64: rotating addresses inside it does not reopen the budget
-    assert _errors(answers[19]) == [("TOO_MANY_ATTEMPTS", "password")]
+    assert _errors(answers[19]) == [("TOO_MANY_ATTEMPTS", ["input", "password"])]
     async with _client_at(app, "2001:db8:7:1:abcd::1") as c:
-        assert _errors(await _password_sign_in(c, "alice01")) == [("TOO_MANY_ATTEMPTS", "password")]
+        assert _errors(await _password_sign_in(c, "alice01")) == [("TOO_MANY_ATTEMPTS", ["input", "password"])]
     assert await _session_rows(db) == []
     # But the next /64 signs in
     async with _client_at(app, "2001:db8:7:2::1") as c:

@@ -82,7 +82,7 @@ async def _viewer_status(client, token: str) -> dict[str, Any] | None:
 
 
 def _errors(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
-    return [(e["code"], e["field"]) for e in payload["errors"]]
+    return [(e["code"], e["path"]) for e in payload["errors"]]
 
 
 async def _rows(db: Database) -> list[tuple[Any, ...]]:
@@ -201,23 +201,23 @@ async def test_stu_1_applying_needs_a_session(client, db: Database) -> None:
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"school": ""}, ("VALUE_REQUIRED", "school")),
-        ({"school": "   "}, ("VALUE_REQUIRED", "school")),
-        ({"school": "校" * 65}, ("VALUE_TOO_LONG", "school")),
-        ({"major": ""}, ("VALUE_REQUIRED", "major")),
-        ({"major": "m" * 65}, ("VALUE_TOO_LONG", "major")),
-        ({"expectedGraduation": {"year": 2026, "month": 10}}, ("GRADUATION_IN_PAST", "expectedGraduation")),
-        ({"expectedGraduation": {"year": 2025, "month": 12}}, ("GRADUATION_IN_PAST", "expectedGraduation")),
-        ({"expectedGraduation": {"year": 2027, "month": 13}}, ("GRADUATION_INVALID", "expectedGraduation")),
-        ({"expectedGraduation": {"year": 2027, "month": 0}}, ("GRADUATION_INVALID", "expectedGraduation")),
-        ({"expectedGraduation": {"year": 2037, "month": 1}}, ("GRADUATION_INVALID", "expectedGraduation")),
-        ({"email": "not an address"}, ("INVALID_EMAIL", "email")),
-        ({"email": "x@education.com"}, ("EMAIL_NOT_EDU", "email")),
-        ({"school": "清华\x00大学"}, ("VALUE_INVALID", "school")),  # PostgreSQL refuses NUL outright
-        ({"major": "计算机\n科学"}, ("VALUE_INVALID", "major")),  # one line
-        ({"email": "x@myedu.cn"}, ("EMAIL_NOT_EDU", "email")),
-        ({"email": "x@edu-mail.cn"}, ("EMAIL_NOT_EDU", "email")),
-        ({"email": "edu@example.com"}, ("EMAIL_NOT_EDU", "email")),
+        ({"school": ""}, ("VALUE_REQUIRED", ["input", "school"])),
+        ({"school": "   "}, ("VALUE_REQUIRED", ["input", "school"])),
+        ({"school": "校" * 65}, ("VALUE_TOO_LONG", ["input", "school"])),
+        ({"major": ""}, ("VALUE_REQUIRED", ["input", "major"])),
+        ({"major": "m" * 65}, ("VALUE_TOO_LONG", ["input", "major"])),
+        ({"expectedGraduation": {"year": 2026, "month": 10}}, ("GRADUATION_IN_PAST", ["input", "expectedGraduation"])),
+        ({"expectedGraduation": {"year": 2025, "month": 12}}, ("GRADUATION_IN_PAST", ["input", "expectedGraduation"])),
+        ({"expectedGraduation": {"year": 2027, "month": 13}}, ("GRADUATION_INVALID", ["input", "expectedGraduation"])),
+        ({"expectedGraduation": {"year": 2027, "month": 0}}, ("GRADUATION_INVALID", ["input", "expectedGraduation"])),
+        ({"expectedGraduation": {"year": 2037, "month": 1}}, ("GRADUATION_INVALID", ["input", "expectedGraduation"])),
+        ({"email": "not an address"}, ("INVALID_EMAIL", ["input", "email"])),
+        ({"email": "x@education.com"}, ("EMAIL_NOT_EDU", ["input", "email"])),
+        ({"school": "清华\x00大学"}, ("VALUE_INVALID", ["input", "school"])),  # PostgreSQL refuses NUL outright
+        ({"major": "计算机\n科学"}, ("VALUE_INVALID", ["input", "major"])),  # one line
+        ({"email": "x@myedu.cn"}, ("EMAIL_NOT_EDU", ["input", "email"])),
+        ({"email": "x@edu-mail.cn"}, ("EMAIL_NOT_EDU", ["input", "email"])),
+        ({"email": "edu@example.com"}, ("EMAIL_NOT_EDU", ["input", "email"])),
     ],
 )
 async def test_stu_2_invalid_application_is_refused_and_changes_nothing(
@@ -258,7 +258,7 @@ async def test_stu_2_the_current_month_in_shanghai_is_allowed_and_the_last_one_i
     before = await _snapshot(db)
     # Then November 2026 has passed
     past = await _apply(client, token, expectedGraduation={"year": 2026, "month": 11})
-    assert _errors(past) == [("GRADUATION_IN_PAST", "expectedGraduation")]
+    assert _errors(past) == [("GRADUATION_IN_PAST", ["input", "expectedGraduation"])]
     assert await _snapshot(db) == before
     # And December 2026, the current month, is allowed
     current = await _apply(client, token, expectedGraduation={"year": 2026, "month": 12})
@@ -346,7 +346,7 @@ async def test_stu_3_the_email_code_is_valid_for_30_minutes(
         assert confirmed["errors"] == []
         assert confirmed["studentStatus"]["status"] == "VERIFIED"
         return
-    assert _errors(confirmed) == [(expected, "code")]
+    assert _errors(confirmed) == [(expected, ["input", "code"])]
     assert await _snapshot(db) == before
     assert (await _viewer_status(client, token))["status"] == "PENDING_EMAIL"
 
@@ -361,7 +361,7 @@ async def test_stu_3_a_wrong_code_counts_against_the_five_tries(client, db: Data
     # When a wrong code is entered
     refused = await _confirm(client, token, wrong)
     # Then it is refused with 4 tries left; the try is counted and nothing else changed
-    assert _errors(refused) == [("CODE_INVALID", "code")]
+    assert _errors(refused) == [("CODE_INVALID", ["input", "code"])]
     assert refused["errors"][0]["attemptsRemaining"] == 4
     after = await _snapshot(db)
     assert (await _student_code(db)).attempts == 1
@@ -371,7 +371,7 @@ async def test_stu_3_a_wrong_code_counts_against_the_five_tries(client, db: Data
     for remaining in (3, 2, 1, 0):
         assert (await _confirm(client, token, wrong))["errors"][0]["attemptsRemaining"] == remaining
     exhausted = await _confirm(client, token, code)
-    assert _errors(exhausted) == [("CODE_ATTEMPTS_EXHAUSTED", "code")]
+    assert _errors(exhausted) == [("CODE_ATTEMPTS_EXHAUSTED", ["input", "code"])]
     assert (await _viewer_status(client, token))["status"] == "PENDING_EMAIL"
 
 
@@ -399,7 +399,7 @@ async def test_stu_3_both_current_student_agreements_are_required(
     # When the right code comes without both current student agreements
     refused = await _confirm(client, token, code, agreements)
     # Then it is refused on the agreements field; the code is neither used nor counted
-    assert _errors(refused) == [(expected, "agreements")]
+    assert _errors(refused) == [(expected, ["input", "agreements"])]
     assert await _snapshot(db) == before
     # And the same code then works with both agreements
     assert (await _confirm(client, token, code))["errors"] == []
@@ -466,7 +466,7 @@ async def test_stu_3_a_new_application_replaces_a_pending_one(client, clock: Man
     # When the same address is given again within 60 seconds, it is refused and nothing changes
     before = await _snapshot(db)
     too_soon = await _apply(client, token, major="Mathematics")
-    assert _errors(too_soon) == [("RESEND_TOO_SOON", "email")]
+    assert _errors(too_soon) == [("RESEND_TOO_SOON", ["input", "email"])]
     assert too_soon["errors"][0]["retryAfter"] == 60
     assert await _snapshot(db) == before
     # When it applies with another address
@@ -479,7 +479,7 @@ async def test_stu_3_a_new_application_replaces_a_pending_one(client, clock: Man
     assert (await _viewer_status(client, token))["major"] == "Mathematics"
     # And the first address's code does not confirm it (and counts as a wrong try)
     stale = await _confirm(client, token, first_code)
-    assert _errors(stale) == [("CODE_INVALID", "code")]
+    assert _errors(stale) == [("CODE_INVALID", ["input", "code"])]
     confirmed = await _confirm(client, token, await last_code(client, OTHER_EMAIL))
     assert confirmed["errors"] == []
     assert (confirmed["studentStatus"]["email"], confirmed["studentStatus"]["major"]) == (OTHER_EMAIL, "Mathematics")
@@ -508,7 +508,7 @@ async def test_stu_3_the_student_code_is_sent_only_by_the_application(client, db
     # When it asks verificationCodeSend for a STUDENT_EMAIL code
     refused = await send_code(client, "STUDENT_EMAIL", email=EMAIL, token=token)
     # Then the purpose is refused and nothing is sent
-    assert _errors(refused) == [("PURPOSE_NOT_ALLOWED", "purpose")]
+    assert _errors(refused) == [("PURPOSE_NOT_ALLOWED", ["input", "purpose"])]
     assert await _snapshot(db) == before
 
 
@@ -544,5 +544,5 @@ async def test_stu_3_an_account_gets_at_most_ten_student_codes_a_day(client, per
     for i in range(10):
         assert (await _apply(client, token, email=f"s{i}@mail.example.edu.cn"))["errors"] == []
     refused = await _apply(client, token, email="s10@mail.example.edu.cn")
-    assert _errors(refused) == [("DAILY_LIMIT_REACHED", "email")]
+    assert _errors(refused) == [("DAILY_LIMIT_REACHED", ["input", "email"])]
     assert await outbox(client, "s10@mail.example.edu.cn") == []

@@ -125,7 +125,7 @@ async def test_org_2_control_characters_are_dropped_from_the_file_name(client, d
     ("name", "data", "status", "code"),
     [
         ("fake.png", b"this is not an image at all", 422, "NOT_AN_IMAGE"),
-        ("photo.jpg", _png(), 422, "TYPE_MISMATCH"),
+        ("photo.jpg", _png(), 422, "FILE_TYPE_MISMATCH"),
         ("anim.gif", b"GIF89a....", 422, "UNSUPPORTED_TYPE"),
         ("letter.pdf", b"%PDF-1.7", 422, "UNSUPPORTED_TYPE"),
         ("empty.png", b"", 400, "FILE_REQUIRED"),
@@ -138,7 +138,7 @@ async def test_org_2_refused_files_leave_nothing_behind(client, settings, db, na
     response = await _upload(client, token, name, data)
     assert response.status_code == status, response.text
     assert response.json()["errors"][0]["code"] == code
-    assert response.json()["errors"][0]["field"] == "file"
+    assert response.json()["errors"][0]["path"] == ["file"]
     assert _stored_files(settings) == []
     assert await _count_documents(db) == 0
     assert sum((await _uploads_counted(db)).values()) == 0
@@ -388,7 +388,7 @@ async def test_org_2_a_refused_upload_does_not_count_against_the_quota(small_quo
     ]
     # Then none of them counts, and the quota's 3 uploads are all still possible
     assert [(r.status_code, r.json()["errors"][0]["code"]) for r in refused] == [
-        (422, "TYPE_MISMATCH"),
+        (422, "FILE_TYPE_MISMATCH"),
         (422, "NOT_AN_IMAGE"),
         (413, "FILE_TOO_LARGE"),
     ]

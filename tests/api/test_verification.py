@@ -166,7 +166,7 @@ async def bank_card(
 
 
 def codes_of(payload: dict[str, Any]) -> list[tuple[str, str | None]]:
-    return [(e["code"], e["field"]) for e in payload["errors"]]
+    return [(e["code"], e["path"]) for e in payload["errors"]]
 
 
 async def count(db: Database, model: Any) -> int:
@@ -280,9 +280,9 @@ async def test_rnp_2_registry_refusals_are_attempts_with_their_reason(client, db
     mismatch = await face_start(client, token, name="王不符")
     unknown = await face_start(client, token, id_number("19800101", "999"))
     unknown_other = await face_start(client, token, "X0000000", document_type="HMT_TRAVEL_PERMIT")
-    assert codes_of(mismatch) == [("NAME_MISMATCH", "name")]
-    assert codes_of(unknown) == [("IDENTITY_NOT_FOUND", "documentNumber")]
-    assert codes_of(unknown_other) == [("IDENTITY_NOT_FOUND", "documentNumber")]
+    assert codes_of(mismatch) == [("NAME_MISMATCH", ["input", "name"])]
+    assert codes_of(unknown) == [("IDENTITY_NOT_FOUND", ["input", "documentNumber"])]
+    assert codes_of(unknown_other) == [("IDENTITY_NOT_FOUND", ["input", "documentNumber"])]
     assert mismatch["faceCheck"] is None
     # Each is kept in the history (RN-7), no ticket was opened and the account is not verified
     state = await viewer(client, token)
@@ -402,9 +402,9 @@ async def test_rnp_6_and_rn_4_local_checks_refuse_before_any_provider_call(
 ) -> None:
     token = await registered_and_signed_in(client)
     refused = await face_start(client, token, number)
-    assert codes_of(refused) == [(code, "documentNumber")]
+    assert codes_of(refused) == [(code, ["input", "documentNumber"])]
     by_card = await bank_card(client, token, id_number=number)
-    assert codes_of(by_card) == [(code, "idNumber")]
+    assert codes_of(by_card) == [(code, ["input", "idNumber"])]
     # Nothing reached a provider, nothing was recorded or counted, the code was not used
     assert [s.calls for s in spies.values()] == [0, 0, 0]
     assert await count(db, VerificationAttempt) == 0
@@ -427,7 +427,7 @@ async def test_rnp_2_a_name_with_a_control_character_is_refused_before_any_provi
     # When a face check is started for a name holding NUL, a tab, a line break, ESC, DEL or a C1 code
     refused = await face_start(client, token, name=name)
     # Then the name is refused before any provider is asked, and nothing is recorded
-    assert codes_of(refused) == [("NAME_INVALID", "name")]
+    assert codes_of(refused) == [("NAME_INVALID", ["input", "name"])]
     assert [s.calls for s in spies.values()] == [0, 0, 0]
     assert await count(db, VerificationAttempt) == 0
 
@@ -435,7 +435,9 @@ async def test_rnp_2_a_name_with_a_control_character_is_refused_before_any_provi
 async def test_rn_4_age_is_counted_to_the_day_in_asia_shanghai(client, clock: ManualClock) -> None:
     token = await registered_and_signed_in(client)
     # 2026-11-26 in Shanghai: born 2012-11-27 is 13, born 2012-11-26 is 14 today
-    assert codes_of(await face_start(client, token, id_number("20121127"))) == [("AGE_BELOW_MINIMUM", "documentNumber")]
+    assert codes_of(await face_start(client, token, id_number("20121127"))) == [
+        ("AGE_BELOW_MINIMUM", ["input", "documentNumber"])
+    ]
     assert (await face_start(client, token, id_number("20121126")))["errors"] == []
     # At 2026-11-26T16:30Z it is already the 27th in Shanghai: the one born on the 27th turns 14
     clock.set(clock.now().replace(hour=16, minute=30))
@@ -454,11 +456,11 @@ async def test_rn_6_the_verification_agreement_must_be_accepted_first(client, sp
     missing = await face_start(client, token, agreement=None)
     wrong_kind = await face_start(client, token, agreement={"kind": "PRIVACY_POLICY", "version": "2026-09"})
     outdated = await face_start(client, token, agreement={"kind": "REAL_NAME_VERIFICATION", "version": "2020-01"})
-    assert codes_of(missing) == [("VERIFICATION_AGREEMENT_REQUIRED", "agreement")]
-    assert codes_of(wrong_kind) == [("VERIFICATION_AGREEMENT_REQUIRED", "agreement")]
-    assert codes_of(outdated) == [("AGREEMENT_VERSION_OUTDATED", "agreement")]
+    assert codes_of(missing) == [("VERIFICATION_AGREEMENT_REQUIRED", ["input", "agreement"])]
+    assert codes_of(wrong_kind) == [("VERIFICATION_AGREEMENT_REQUIRED", ["input", "agreement"])]
+    assert codes_of(outdated) == [("AGREEMENT_VERSION_OUTDATED", ["input", "agreement"])]
     assert codes_of(await bank_card(client, token, agreement=None)) == [
-        ("VERIFICATION_AGREEMENT_REQUIRED", "agreement")
+        ("VERIFICATION_AGREEMENT_REQUIRED", ["input", "agreement"])
     ]
     assert [s.calls for s in spies.values()] == [0, 0, 0]
     assert await count(db, VerificationAttempt) == 0
@@ -511,16 +513,19 @@ async def test_rnp_4_local_refusals_change_nothing_and_keep_the_code(client, spi
     await send_code(client, "BANK_CARD", phone=phone, token=token)
     code = await last_code(client, phone)
     cases = [
-        ({"card": CARD[:-1] + "5"}, ("CARD_NUMBER_INVALID", "cardNumber")),  # Luhn
-        ({"card": "62170000"}, ("CARD_NUMBER_INVALID", "cardNumber")),
-        ({"card": VISA}, ("CARD_NOT_UNIONPAY", "cardNumber")),
-        ({"phone": "12345"}, ("INVALID_PHONE", "reservedPhone")),
-        ({"document_type": "HMT_TRAVEL_PERMIT"}, ("DOCUMENT_TYPE_NOT_ACCEPTED", "documentType")),
-        ({"name": "   "}, ("NAME_INVALID", "name")),
-        ({"name": "张\x00三"}, ("NAME_INVALID", "name")),  # PostgreSQL refuses NUL outright
-        ({"name": "张三\n"}, ("NAME_INVALID", "name")),  # a name is one line
-        ({"card": "６２１７０００００００００００００００４"}, ("CARD_NUMBER_INVALID", "cardNumber")),  # full-width
-        ({"code": "12ab56"}, ("CODE_FORMAT_INVALID", "code")),
+        ({"card": CARD[:-1] + "5"}, ("CARD_NUMBER_INVALID", ["input", "cardNumber"])),  # Luhn
+        ({"card": "62170000"}, ("CARD_NUMBER_INVALID", ["input", "cardNumber"])),
+        ({"card": VISA}, ("CARD_NOT_UNIONPAY", ["input", "cardNumber"])),
+        ({"phone": "12345"}, ("INVALID_PHONE", ["input", "reservedPhone"])),
+        ({"document_type": "HMT_TRAVEL_PERMIT"}, ("DOCUMENT_TYPE_NOT_ACCEPTED", ["input", "documentType"])),
+        ({"name": "   "}, ("NAME_INVALID", ["input", "name"])),
+        ({"name": "张\x00三"}, ("NAME_INVALID", ["input", "name"])),  # PostgreSQL refuses NUL outright
+        ({"name": "张三\n"}, ("NAME_INVALID", ["input", "name"])),  # a name is one line
+        (
+            {"card": "６２１７０００００００００００００００４"},
+            ("CARD_NUMBER_INVALID", ["input", "cardNumber"]),
+        ),  # full-width
+        ({"code": "12ab56"}, ("CODE_FORMAT_INVALID", ["input", "code"])),
     ]
     for change, expected in cases:
         args: dict[str, Any] = {"phone": phone, "code": code, **change}
@@ -539,27 +544,37 @@ async def test_rnp_4_a_wrong_sms_code_counts_against_the_code_not_the_card(clien
     code = await last_code(client, phone)
     wrong = "000000" if code != "000000" else "111111"
     refused = await bank_card(client, token, phone=phone, code=wrong)
-    assert codes_of(refused) == [("CODE_INVALID", "code")]
+    assert codes_of(refused) == [("CODE_INVALID", ["input", "code"])]
     assert refused["errors"][0]["attemptsRemaining"] == 4
     assert spies["bank_cards"].calls == 0
     assert await count(db, VerificationAttempt) == 0
     # A code sent to another phone does not verify this one (CODE-2)
     other = await bank_card(client, token, phone="13600000009", code=code)
-    assert codes_of(other) == [("CODE_INVALID", "code")]
+    assert codes_of(other) == [("CODE_INVALID", ["input", "code"])]
     assert (await bank_card(client, token, phone=phone, code=code))["errors"] == []
 
 
 @pytest.mark.parametrize(
     ("change", "code", "field", "reason"),
     [
-        ({"card": MISMATCH_CARD}, "CARD_ELEMENTS_MISMATCH", "cardNumber", "CARD_ELEMENTS_MISMATCH"),
-        ({"phone": WRONG_RESERVED_PHONE}, "RESERVED_PHONE_MISMATCH", "reservedPhone", "RESERVED_PHONE_MISMATCH"),
-        ({"name": "王不符"}, "NAME_MISMATCH", "name", "NAME_MISMATCH"),
-        ({"id_number": id_number("19800101", "999")}, "IDENTITY_NOT_FOUND", "idNumber", "IDENTITY_NOT_FOUND"),
+        ({"card": MISMATCH_CARD}, "CARD_ELEMENTS_MISMATCH", ["input", "cardNumber"], "CARD_ELEMENTS_MISMATCH"),
+        (
+            {"phone": WRONG_RESERVED_PHONE},
+            "RESERVED_PHONE_MISMATCH",
+            ["input", "reservedPhone"],
+            "RESERVED_PHONE_MISMATCH",
+        ),
+        ({"name": "王不符"}, "NAME_MISMATCH", ["input", "name"], "NAME_MISMATCH"),
+        (
+            {"id_number": id_number("19800101", "999")},
+            "IDENTITY_NOT_FOUND",
+            ["input", "idNumber"],
+            "IDENTITY_NOT_FOUND",
+        ),
     ],
 )
 async def test_rnp_5_a_refused_card_is_a_counted_attempt(
-    client, db: Database, change: dict[str, str], code: str, field: str, reason: str
+    client, db: Database, change: dict[str, str], code: str, field: list[str], reason: str
 ) -> None:
     token = await registered_and_signed_in(client)
     refused = await bank_card(client, token, **change)
@@ -1003,14 +1018,14 @@ async def test_rnp_4_bank_card_codes_are_capped_per_account_and_day(client, db: 
     for i in range(20):
         assert (await send_code(client, "BANK_CARD", phone=f"135000000{i:02d}", token=token))["errors"] == []
     refused = await send_code(client, "BANK_CARD", phone="13500000099", token=token)
-    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("ACCOUNT_DAILY_LIMIT_REACHED", None)]
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("ACCOUNT_DAILY_LIMIT_REACHED", None)]
     assert await outbox(client, "13500000099") == []
 
 
 async def test_rnp_4_a_short_card_starting_with_62_is_not_unionpay(client, spies, db: Database) -> None:
     token = await registered_and_signed_in(client)
     short = luhn_card("62170000000")  # 12 digits, Luhn-valid
-    assert codes_of(await bank_card(client, token, card=short)) == [("CARD_NOT_UNIONPAY", "cardNumber")]
+    assert codes_of(await bank_card(client, token, card=short)) == [("CARD_NOT_UNIONPAY", ["input", "cardNumber"])]
     assert [s.calls for s in spies.values()] == [0, 0, 0]
     assert await count(db, VerificationAttempt) == 0
 

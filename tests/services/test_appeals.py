@@ -214,10 +214,10 @@ async def test_reg_3_prof_2_apl_2_the_eleventh_account_is_refused_the_same_way_b
     # Then both are refused with REG-3's code and message; the owner's answer, which came after the new
     # phone's code was found right, cost one of its tries and says so
     [error] = changed["errors"]
-    assert (error["code"], error["message"], error["field"]) == (
+    assert (error["code"], error["message"], error["path"]) == (
         "PHONE_QUOTA_REACHED",
         QUOTA_MESSAGE.rstrip(".") + "; 4 tries left with this code.",
-        "newPhone",
+        ["input", "newPhone"],
     )
     assert (approval.value.code.value, approval.value.message) == ("PHONE_QUOTA_REACHED", QUOTA_MESSAGE)
     async with db.read_sessions() as s:

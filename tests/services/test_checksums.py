@@ -1,4 +1,4 @@
-"""docs/checksums.md: GB 11643 ID numbers, GB 32100 USCCs and Luhn card numbers, with the spec's samples
+"""docs/checksums.md: GB 11643 ID numbers, GB 32100 USCCs and Luhn card numbers, with its samples
 and property tests (one changed character is always caught)."""
 
 from __future__ import annotations
