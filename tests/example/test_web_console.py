@@ -1,7 +1,9 @@
 """The example console (examples/web, built by `make example`) in headless Chromium, served from an origin
 of its own and calling the API on another through CORS: register with the code from the sandbox outbox,
-sign in, see the account and its sessions, start a face verification and pass it (REG-2, REG-5, AUTH-1,
-AUTH-4, RNP-2). A second origin the API does not list gets nothing."""
+sign in, see the account and its sessions, start a face verification and pass it, sign out (REG-2, REG-5,
+AUTH-1, AUTH-4, RNP-2). Refusals of three mutations go through the one error fragment, which marks the
+control at the error's path and signs the console out on AUTHENTICATION_REQUIRED. A second origin the API
+does not list gets nothing."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
 
@@ -141,6 +144,7 @@ def test_the_example_console_registers_signs_in_and_starts_a_face_check_from_ano
         # console marks the checkbox it is about
         register.get_by_role("button", name="Register").click()
         expect(register.locator("[data-errors] li")).to_have_count(1)
+        expect(register.locator("[data-errors] li")).to_have_attribute("data-code", "AGREEMENTS_REQUIRED")
         expect(register.locator("[data-field=agreements]")).to_have_attribute("aria-invalid", "true")
         register.get_by_label("I accept").check()
         register.get_by_role("button", name="Register").click()
@@ -153,6 +157,7 @@ def test_the_example_console_registers_signs_in_and_starts_a_face_check_from_ano
         sign_in.get_by_label("Password").fill("not-the-password")
         sign_in.get_by_role("button", name="Sign in").click()
         expect(sign_in.locator("[data-errors] li")).to_have_count(1)
+        expect(sign_in.locator("[data-errors] li")).to_have_attribute("data-code", "INVALID_CREDENTIALS")
         sign_in.get_by_label("Password").fill(PASSWORD)
         sign_in.get_by_role("button", name="Sign in").click()
 
@@ -168,13 +173,19 @@ def test_the_example_console_registers_signs_in_and_starts_a_face_check_from_ano
         # The API exposes X-Request-ID to the console's origin
         expect(page.locator("#request-id")).to_have_text(re.compile(r"^[0-9a-f]{32}$"))
 
-        # 4. A face verification (RNP-2): the face-check link and QR code, and the pending attempt
+        # 4. A face verification (RNP-2); without a name it is refused, and the error's path marks the name
         face = page.locator("#face-form")
-        face.get_by_label("Name as on the document").fill("张三")
         face.get_by_label("Document number").fill(ID_NUMBER)
         face.get_by_label("I accept").check()
         face.get_by_role("button", name="Start the face check").click()
+        expect(face.locator("[data-errors] li")).to_have_count(1)
+        expect(face.locator("[data-errors] li")).to_have_attribute("data-code", "NAME_INVALID")
+        expect(face.locator("[aria-invalid=true]")).to_have_attribute("data-field", "name")
+        # With the name: the face-check link and QR code, and the pending attempt
+        face.get_by_label("Name as on the document").fill("张三")
+        face.get_by_role("button", name="Start the face check").click()
         expect(page.locator("#face-check")).to_be_visible()
+        expect(face.locator("[aria-invalid]")).to_have_count(0)
         link = page.locator("#face-link")
         expect(link).to_have_attribute("href", re.compile(rf"^{re.escape(api)}/sandbox/face/"))
         expect(page.locator("#face-qr")).to_have_attribute("src", re.compile(r"^data:image/svg\+xml"))
@@ -196,6 +207,20 @@ def test_the_example_console_registers_signs_in_and_starts_a_face_check_from_ano
         # Sign out ends the session
         page.click("#sign-out")
         expect(page.locator("#viewer")).to_be_hidden()
+        # A session that ended elsewhere: the API answers AUTHENTICATION_REQUIRED, and the one error handler
+        # signs the console out whichever mutation it came from
+        sign_in.get_by_role("button", name="Sign in").click()
+        expect(page.locator("#session-count")).to_have_text("1")
+        token = page.evaluate("sessionStorage.getItem('account-center-example.token')")
+        ended = httpx.post(f"{api}/graphql", json={"query": "mutation { sessionDelete { ended } }"},
+                           headers={"authorization": f"Bearer {token}"})  # fmt: skip
+        assert ended.json() == {"data": {"sessionDelete": {"ended": True}}}
+        page.click("#sign-out")
+        expect(page.locator("#sign-out-form [data-errors] li")).to_have_attribute(
+            "data-code", "AUTHENTICATION_REQUIRED"
+        )
+        expect(page.locator("#viewer")).to_be_hidden()
+        assert page.evaluate("sessionStorage.getItem('account-center-example.token')") is None
 
         # Every answer the console read carried its origin, and no credentials
         assert len(answers) >= 10

@@ -102,11 +102,16 @@ function row(cells: readonly string[]): HTMLTableRowElement {
 
 type UserErrors = ReadonlyArray<FragmentType<typeof ErrorFieldsFragmentDoc>>;
 
-/** The input an error is about, as the `data-field` of the form's control. Today's `Error.field` is the
- * input field's camelCase name; with `path` (["input", "organisation", "name"]) it becomes
- * `error.path?.slice(1).join(".") ?? null`. */
-function fieldOf(error: ErrorFieldsFragment): string | null {
-  return error.field;
+/** The control an error is about: the form's `data-field` that names the longest leading part of the
+ * error's input path. `["input", "agreements", "1"]` marks `agreements.1` when the form has it, else
+ * `agreements`; a null path (no session, a limit) marks nothing. */
+function controlOf(form: HTMLFormElement, error: ErrorFieldsFragment): Element | null {
+  const names = error.path?.slice(1) ?? []; // path[0] is the argument, `input`
+  for (let length = names.length; length > 0; length--) {
+    const control = form.querySelector(`[data-field="${CSS.escape(names.slice(0, length).join("."))}"]`);
+    if (control !== null) return control;
+  }
+  return null;
 }
 
 function describe(error: ErrorFieldsFragment): string {
@@ -127,8 +132,9 @@ function clearErrors(form: HTMLFormElement): void {
   form.querySelector("[data-errors]")?.replaceChildren();
 }
 
-/** Every mutation's `errors` come here (the ErrorFields fragment on the `Error` interface): each message
- * is listed in the form and the input it is about is marked. True when there were errors. */
+/** Every mutation's `errors` come here (the ErrorFields fragment on `UserError`): each message is listed
+ * in the form with its code, the input it is about is marked, and AUTHENTICATION_REQUIRED signs the
+ * console out. True when there were errors. */
 function showErrors(form: HTMLFormElement, masked: UserErrors): boolean {
   clearErrors(form);
   const errors = getFragmentData(ErrorFieldsFragmentDoc, masked);
@@ -136,11 +142,13 @@ function showErrors(form: HTMLFormElement, masked: UserErrors): boolean {
   for (const error of errors) {
     const item = document.createElement("li");
     item.textContent = describe(error);
+    item.dataset.code = error.code;
     list?.append(item);
-    const name = fieldOf(error);
-    if (name !== null) {
-      form.querySelector(`[data-field="${CSS.escape(name)}"]`)?.setAttribute("aria-invalid", "true");
-    }
+    controlOf(form, error)?.setAttribute("aria-invalid", "true");
+  }
+  // One code means "sign in again" whichever mutation answered it.
+  if (errors.some((error) => error.code === "AUTHENTICATION_REQUIRED")) {
+    signedOut();
   }
   return errors.length > 0;
 }
@@ -283,15 +291,21 @@ function showViewer(viewer: NonNullable<ViewerQuery["viewer"]>): void {
   );
 }
 
+function signedOut(): void {
+  setToken(null);
+  byId("viewer", HTMLElement).hidden = true;
+  byId("face", HTMLElement).hidden = true;
+}
+
 async function loadViewer(): Promise<void> {
   const { viewer } = await request(ViewerDocument);
   if (viewer === null) {
-    setToken(null); // expired or signed out elsewhere
-  } else {
-    showViewer(viewer);
+    signedOut(); // the session expired, or ended elsewhere
+    return;
   }
-  byId("viewer", HTMLElement).hidden = viewer === null;
-  byId("face", HTMLElement).hidden = viewer === null || viewer.verification !== null;
+  showViewer(viewer);
+  byId("viewer", HTMLElement).hidden = false;
+  byId("face", HTMLElement).hidden = viewer.verification !== null;
 }
 
 const signOutForm = byId("sign-out-form", HTMLFormElement);
