@@ -210,8 +210,10 @@ def test_the_example_console_registers_signs_in_and_starts_a_face_check_from_ano
         # A session that ended elsewhere: the API answers AUTHENTICATION_REQUIRED, and the one error handler
         # signs the console out whichever mutation it came from
         sign_in.get_by_role("button", name="Sign in").click()
-        expect(page.locator("#session-count")).to_have_text("1")
+        expect(page.locator("#viewer")).to_be_visible()
+        expect(page.locator("#session-count")).to_have_text("1")  # the first session ended at sign-out
         token = page.evaluate("sessionStorage.getItem('account-center-example.token')")
+        assert token
         ended = httpx.post(f"{api}/graphql", json={"query": "mutation { sessionDelete { ended } }"},
                            headers={"authorization": f"Bearer {token}"})  # fmt: skip
         assert ended.json() == {"data": {"sessionDelete": {"ended": True}}}
