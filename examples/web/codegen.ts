@@ -11,7 +11,7 @@ const config: CodegenConfig = {
     "src/gql/": {
       preset: "client",
       presetConfig: {
-        // Fragment data is read through `getFragmentData(ErrorFieldsFragmentDoc, ...)`.
+        // Fragment data is read through `getFragmentData(UserErrorFieldsFragmentDoc, ...)`.
         fragmentMasking: { unmaskFunctionName: "getFragmentData" },
       },
       config: {

@@ -1,7 +1,7 @@
 // The example console: register (with the code from the sandbox outbox), sign in, see the account and
 // its sessions, start a face verification. Plain DOM; every API call goes through `request` (client.ts)
 // with a document generated from src/operations/*.graphql, and every mutation's `errors` through
-// `showErrors`, typed by the one ErrorFields fragment.
+// `showErrors`, typed by the one UserErrorFields fragment.
 import { createClient, RequestError } from "./client";
 import { type FragmentType, getFragmentData } from "./gql/fragment-masking";
 import {
@@ -9,8 +9,8 @@ import {
   type AgreementAcceptanceInput,
   AgreementsDocument,
   type DocumentType,
-  ErrorFieldsFragmentDoc,
-  type ErrorFieldsFragment,
+  UserErrorFieldsFragmentDoc,
+  type UserErrorFieldsFragment,
   PersonalVerificationFaceStartDocument,
   SessionCreateByPasswordDocument,
   SessionDeleteDocument,
@@ -100,12 +100,12 @@ function row(cells: readonly string[]): HTMLTableRowElement {
 
 // --- the one error handler ---------------------------------------------------------------------------------
 
-type UserErrors = ReadonlyArray<FragmentType<typeof ErrorFieldsFragmentDoc>>;
+type UserErrors = ReadonlyArray<FragmentType<typeof UserErrorFieldsFragmentDoc>>;
 
 /** The control an error is about: the form's `data-field` that names the longest leading part of the
  * error's input path. `["input", "agreements", "1"]` marks `agreements.1` when the form has it, else
  * `agreements`; a null path (no session, a limit) marks nothing. */
-function controlOf(form: HTMLFormElement, error: ErrorFieldsFragment): Element | null {
+function controlOf(form: HTMLFormElement, error: UserErrorFieldsFragment): Element | null {
   const names = error.path?.slice(1) ?? []; // path[0] is the argument, `input`
   for (let length = names.length; length > 0; length--) {
     const control = form.querySelector(`[data-field="${CSS.escape(names.slice(0, length).join("."))}"]`);
@@ -114,7 +114,7 @@ function controlOf(form: HTMLFormElement, error: ErrorFieldsFragment): Element |
   return null;
 }
 
-function describe(error: ErrorFieldsFragment): string {
+function describe(error: UserErrorFieldsFragment): string {
   const parts = [error.message];
   if (error.retryAfter !== null) {
     parts.push(`Try again in ${error.retryAfter} s.`);
@@ -132,12 +132,12 @@ function clearErrors(form: HTMLFormElement): void {
   form.querySelector("[data-errors]")?.replaceChildren();
 }
 
-/** Every mutation's `errors` come here (the ErrorFields fragment on `UserError`): each message is listed
- * in the form with its code, the input it is about is marked, and AUTHENTICATION_REQUIRED signs the
- * console out. True when there were errors. */
+/** Every mutation's `errors` come here (the UserErrorFields fragment): each message is listed in the
+ * form with its code, the input it is about is marked, and AUTHENTICATION_REQUIRED signs the console
+ * out. True when there were errors. */
 function showErrors(form: HTMLFormElement, masked: UserErrors): boolean {
   clearErrors(form);
-  const errors = getFragmentData(ErrorFieldsFragmentDoc, masked);
+  const errors = getFragmentData(UserErrorFieldsFragmentDoc, masked);
   const list = form.querySelector("[data-errors]");
   for (const error of errors) {
     const item = document.createElement("li");
