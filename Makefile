@@ -9,7 +9,7 @@ export UV_PYTHON := $(PYTHON)
 # Trust the platform certificate store too (machines behind a TLS-inspecting proxy).
 export UV_SYSTEM_CERTS := 1
 
-.PHONY: run serve test lint typecheck schema schema-check pytest fuzz migrate seed bench clean
+.PHONY: run serve test lint typecheck schema schema-check pytest fuzz migrate seed bench clean example example-serve
 
 $(CURDIR)/.tools/bin/uv:
 	$(PYTHON) -m venv .tools
@@ -58,5 +58,25 @@ bench: .venv/.synced ## load the served app with wrk on SQLite and PostgreSQL; p
 	$(RUN) python -m bench.run $(BENCH_ARGS)
 	$(RUN) python -m bench.queue $(QUEUE_BENCH_ARGS)
 
+# The example console (examples/web/README.md): Node.js 20+ and npm. Its npm packages come from the committed
+# lockfile (npm ci, again whenever the lockfile changes); its client is generated from schema.graphql on
+# every run, so an operation the schema no longer allows, or a type it changed, fails here.
+EXAMPLE := examples/web
+EXAMPLE_PORT ?= 5173
+
+$(EXAMPLE)/node_modules/.installed: $(EXAMPLE)/package.json $(EXAMPLE)/package-lock.json
+	@command -v npm >/dev/null || { echo "The example needs Node.js 20+ and npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+	cd $(EXAMPLE) && npm ci --prefer-offline --no-audit --no-fund
+	touch $@
+
+example: $(EXAMPLE)/node_modules/.installed ## regenerate the example's client from schema.graphql, tsc --strict, bundle into examples/web/dist
+	rm -rf $(EXAMPLE)/dist  # a failed build leaves none behind, so the browser test cannot pass on an old one
+	cd $(EXAMPLE) && npm run --silent codegen && npm run --silent typecheck && npm run --silent build
+
+example-serve: example ## build the example and serve it on 127.0.0.1:EXAMPLE_PORT (the API: CORS_ALLOWED_ORIGINS=http://127.0.0.1:5173 make run)
+	@echo "Open http://127.0.0.1:$(EXAMPLE_PORT)/?api=http://127.0.0.1:8000"
+	$(PYTHON) -m http.server $(EXAMPLE_PORT) --bind 127.0.0.1 --directory $(EXAMPLE)/dist
+
 clean:
 	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache fuzz-report account-center.db*
+	rm -rf $(EXAMPLE)/node_modules $(EXAMPLE)/dist $(EXAMPLE)/src/gql

@@ -328,6 +328,7 @@ def create_app(
         hsts=settings.is_production and settings.hsts,
         trusted_proxy_count=settings.trusted_proxy_count,
         ide_path="/graphql" if settings.is_development else None,
+        cors_allowed_origins=settings.cors_allowed_origins,
     )
     return app
 

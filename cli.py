@@ -31,7 +31,11 @@ def _serve(args: argparse.Namespace) -> int:
     from logs import configure_logging
     from settings import Settings
 
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # a bad setting: say which, without a traceback
+        print(f"account-center serve: refused to start: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings, access_log=args.access_log)
     host = args.host or settings.host
     port = args.port or settings.port

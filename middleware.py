@@ -1,7 +1,9 @@
-"""Pure ASGI middleware around the whole app: the request ID and access line, and the security headers.
+"""Pure ASGI middleware around the whole app: the request ID and access line, the security headers, and
+CORS for single-page apps on other origins.
 
-Both wrap every HTTP route (/graphql, /uploads, /backoffice, /sandbox, ...), including the answers
-other middleware give early (413 from the body limit).
+The first two wrap every HTTP route (/graphql, /uploads, /backoffice, /sandbox, ...), including the
+answers other middleware give early (413 from the body limit); CORS answers only on POST /graphql and
+POST /uploads.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Collection
 
 from starlette.applications import Starlette
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
@@ -162,7 +166,68 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def install(app: Starlette, *, hsts: bool, trusted_proxy_count: int, ide_path: str | None = None) -> None:
-    """Outermost first: the security headers, then the request context (so a 500 it sends gets them)."""
+# What a single-page app on another origin may call (CORS_ALLOWED_ORIGINS): the API's two POST endpoints,
+# with a bearer token and a JSON or multipart body. Everything else (GET /graphql and GraphiQL, downloads,
+# the back office, the sandbox pages) stays same-origin: no CORS header at all.
+CORS_PATHS = frozenset({"/graphql", "/uploads"})
+CORS_METHODS = ("POST",)
+CORS_REQUEST_HEADERS = ("authorization", "content-type")
+# How long a browser may reuse a preflight's answer (Chromium caps it at 2 hours).
+CORS_MAX_AGE_SECONDS = 600
+
+
+class ScopedCORS:
+    """CORS for the exact origins of CORS_ALLOWED_ORIGINS, on `POST /graphql` and `POST /uploads` and their
+    preflights only; the protocol is Starlette's CORSMiddleware.
+
+    A preflight from a listed origin for POST with `authorization` and `content-type` is answered 200 with
+    that origin allowed; any other preflight 400 without `Access-Control-Allow-Origin`. An actual request
+    from a listed origin gets `Access-Control-Allow-Origin` (its origin) and may read `X-Request-ID`; from
+    any other origin it is served as if CORS were off (no `Access-Control-*` header). No credentials are
+    allowed: the API authenticates with bearer tokens, not cookies. Every answer on these two endpoints
+    says `Vary: Origin`."""
+
+    def __init__(self, app: ASGIApp, *, allowed_origins: Collection[str]) -> None:
+        self.app = app
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=tuple(allowed_origins),
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_REQUEST_HEADERS,
+            allow_credentials=False,
+            expose_headers=(REQUEST_ID_HEADER,),
+            max_age=CORS_MAX_AGE_SECONDS,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] not in CORS_PATHS or scope["method"] not in ("POST", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        origin = Headers(scope=scope).get("origin")
+        if origin is None or scope["method"] == "OPTIONS" or self.cors.is_allowed_origin(origin):
+            await self.cors(scope, receive, send)
+            return
+
+        async def send_varying(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).add_vary_header("Origin")
+            await send(message)
+
+        await self.app(scope, receive, send_varying)
+
+
+def install(
+    app: Starlette,
+    *,
+    hsts: bool,
+    trusted_proxy_count: int,
+    ide_path: str | None = None,
+    cors_allowed_origins: Collection[str] = (),
+) -> None:
+    """Outermost first: the security headers, then CORS when origins are listed, then the request context.
+    So a 500 the request context sends gets the security headers, and a listed origin can read it and its
+    request ID; preflights are answered before the request context (no access line, no request ID)."""
     app.add_middleware(RequestContext, trusted_proxy_count=trusted_proxy_count)
+    if cors_allowed_origins:
+        app.add_middleware(ScopedCORS, allowed_origins=cors_allowed_origins)
     app.add_middleware(SecurityHeaders, hsts=hsts, ide_path=ide_path)

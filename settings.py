@@ -6,7 +6,9 @@ Every variable is documented in the README ("Configuration"). Development defaul
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass
 from typing import Self
 
@@ -25,6 +27,58 @@ def _int(value: str | None, default: int) -> int:
     if value is None or value == "":
         return default
     return int(value)
+
+
+def _list(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list; blanks around items and empty items are dropped."""
+    return tuple(dict.fromkeys(item.strip() for item in (value or "").split(",") if item.strip()))
+
+
+# An origin as a browser writes it in the `Origin` header: lowercase scheme and host, no default port.
+_ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
+_DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def origin_problem(origin: str) -> str | None:
+    """Why `origin` is not an exact web origin (`scheme://host[:port]`, written as browsers send it in the
+    `Origin` header, which is compared character for character), or None when it is one."""
+    if "*" in origin:
+        return "wildcards are not allowed; list every origin"
+    if origin == "null":
+        return "the 'null' origin (sandboxed frames, local files) is never allowed"
+    scheme, sep, rest = origin.partition("://")
+    if not sep or scheme.lower() not in _DEFAULT_PORTS:
+        return "an origin starts with https:// or http://"
+    if any(c in rest for c in "/?#"):
+        return "an origin has no path, query or fragment, not even a trailing '/'"
+    if "@" in rest:
+        return "an origin has no user name or password"
+    if origin != origin.lower():
+        return "write it in lowercase, as browsers send it"
+    match = _ORIGIN.fullmatch(origin)
+    if match is None:
+        return "expected scheme://host[:port]"
+    host, port = match["host"], match["port"]
+    if port is not None and port == _DEFAULT_PORTS[match["scheme"]]:
+        return f"leave out the default port :{port}, as browsers do"
+    if port is not None and not (1 <= int(port) <= 65535 and not port.startswith("0")):
+        return "the port is a number from 1 to 65535, without leading zeros"
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            return "not an IPv6 address in brackets"
+        return None
+    labels = host.split(".")
+    if len(host) > 253 or not all(_DNS_LABEL.fullmatch(label) for label in labels):
+        return "the host is a DNS name (an internationalised one in its xn-- form), or an IP address"
+    if all(label.isdigit() for label in labels):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            return "not an IPv4 address"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +159,10 @@ class Settings:
     bot_check_timeout_seconds: float = 5.0
     # Absolute lifetime of an account session, whatever its activity (besides the idle timeout, AUTH-3).
     session_max_age_hours: int = 24
+    # Single-page apps on other origins (middleware.ScopedCORS): the exact origins (scheme://host[:port])
+    # whose scripts may call POST /graphql and POST /uploads with a bearer token. None by default; the back
+    # office and the sandbox pages are never cross-origin.
+    cors_allowed_origins: tuple[str, ...] = ()
 
     @property
     def is_development(self) -> bool:
@@ -171,6 +229,7 @@ class Settings:
             bot_check_secret=e.get("BOT_CHECK_SECRET") or d.bot_check_secret,
             bot_check_timeout_seconds=float(e.get("BOT_CHECK_TIMEOUT_SECONDS") or d.bot_check_timeout_seconds),
             session_max_age_hours=_int(e.get("SESSION_MAX_AGE_HOURS"), d.session_max_age_hours),
+            cors_allowed_origins=_list(e.get("CORS_ALLOWED_ORIGINS")) or d.cors_allowed_origins,
         )
         settings.check()
         return settings
@@ -226,6 +285,10 @@ class Settings:
             # Each decode may take up to documents.MAX_DECODE_BYTES (128 MiB).
             raise ValueError("UPLOAD_DECODE_CONCURRENCY must be between 1 and 16")
         self._check_bot_check()
+        for origin in self.cors_allowed_origins:
+            problem = origin_problem(origin)
+            if problem is not None:
+                raise ValueError(f"CORS_ALLOWED_ORIGINS: {origin!r} is not an origin: {problem}")
 
     def _check_bot_check(self) -> None:
         """Half a bot-check configuration is a mistake; none at all starts, and fails closed per request
