@@ -244,14 +244,19 @@ signInForm.addEventListener("submit", (event) => {
     });
     if (showErrors(signInForm, signedIn.errors)) return;
     const challenge = byId("challenge", HTMLParagraphElement);
-    challenge.hidden = signedIn.challenge === null;
-    if (signedIn.challenge !== null) {
-      // Login protection (AUTH-6) asks for a second factor: sessionCreateByChallenge, not in this example.
-      challenge.textContent = `Login protection asks for a second factor (${signedIn.challenge.factors.join(", ")}).`;
-      return;
+    const result = signedIn.result;
+    challenge.hidden = result?.__typename !== "LoginChallenge";
+    switch (result?.__typename) {
+      case "LoginChallenge":
+        // Login protection (AUTH-6) asks for a second factor: sessionCreateByChallenge, not in this example.
+        challenge.textContent = `Login protection asks for a second factor (${result.factors.join(", ")}).`;
+        return;
+      case "SignedIn":
+        setToken(result.token);
+        break;
+      default:
+        return;
     }
-    if (signedIn.token === null) return;
-    setToken(signedIn.token);
     await loadViewer();
   });
 });
