@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -15,13 +15,23 @@ from schema.inputs.accounts import (
     AccountIdleTimeoutSetInput,
     AccountPasswordChangeInput,
     AccountPhoneChangeInput,
-    AccountProfileInput,
+    AccountProfileUpdateInput,
     AccountRegisterInput,
     AccountUsernameSetInput,
 )
 from schema.types.account import AccountType
 from schema.types.common import INPUT
-from schema.types.payloads import AccountPasswordChangePayload, AccountRegisterPayload, AccountUpdatePayload
+from schema.types.payloads import (
+    AccountActivatePayload,
+    AccountEmailBindPayload,
+    AccountIdleTimeoutSetPayload,
+    AccountPasswordChangePayload,
+    AccountPhoneChangePayload,
+    AccountProfileUpdatePayload,
+    AccountRegisterPayload,
+    AccountUsernameSetPayload,
+    RegisteredAccount,
+)
 from services.accounts import service as accounts
 from services.accounts.errors import AccountErrorCode
 from services.accounts.service import ProfileChanges
@@ -30,38 +40,61 @@ from services.errors import ServiceError
 Info = strawberry.Info[Context, None]
 NO_SESSION = AccountErrorCode.AUTHENTICATION_REQUIRED
 
+# A payload whose result is the viewer after the change: `account`, or `errors`.
+P = TypeVar(
+    "P",
+    AccountActivatePayload,
+    AccountProfileUpdatePayload,
+    AccountIdleTimeoutSetPayload,
+    AccountUsernameSetPayload,
+    AccountPhoneChangePayload,
+    AccountEmailBindPayload,
+)
 
-def _update(info: Info, result: Account | ServiceError) -> AccountUpdatePayload:
+
+def _viewer_payload(payload: type[P], info: Info, result: Account | ServiceError) -> P:
     if isinstance(result, ServiceError):
-        return AccountUpdatePayload(errors=user_errors(info, result))
-    return AccountUpdatePayload(account=AccountType.of(result), errors=[])
+        return payload(errors=user_errors(info, result))
+    return payload(account=AccountType.of(result), errors=[])
 
 
 async def account_register(info: Info, input: Annotated[AccountRegisterInput, INPUT]) -> AccountRegisterPayload:
     result = await accounts.register_cloud(info.context, input.to_command())
     if isinstance(result, ServiceError):
         return AccountRegisterPayload(errors=user_errors(info, result))
-    return AccountRegisterPayload(account=AccountType.of(result), errors=[])
+    assert result.account_number is not None  # REG-6: at registration
+    assert result.username is not None
+    return AccountRegisterPayload(
+        account=RegisteredAccount(account_id=str(result.account_number), username=result.username), errors=[]
+    )
 
 
-async def account_activate(info: Info, input: Annotated[AccountActivateInput, INPUT]) -> AccountUpdatePayload:
+async def account_activate(info: Info, input: Annotated[AccountActivateInput, INPUT]) -> AccountActivatePayload:
     profile = input.profile.to_changes() if input.profile else ProfileChanges()
     agreements = [a.to_acceptance() for a in input.agreements]
-    return _update(info, await info.context.write_viewer(NO_SESSION, accounts.activate_portal, agreements, profile))
+    result = await info.context.write_viewer(NO_SESSION, accounts.activate_portal, agreements, profile)
+    return _viewer_payload(AccountActivatePayload, info, result)
 
 
-async def account_profile_update(info: Info, input: Annotated[AccountProfileInput, INPUT]) -> AccountUpdatePayload:
-    return _update(info, await info.context.write_viewer(NO_SESSION, accounts.update_profile, input.to_changes()))
+async def account_profile_update(
+    info: Info, input: Annotated[AccountProfileUpdateInput, INPUT]
+) -> AccountProfileUpdatePayload:
+    result = await info.context.write_viewer(NO_SESSION, accounts.update_profile, input.to_changes())
+    return _viewer_payload(AccountProfileUpdatePayload, info, result)
 
 
 async def account_idle_timeout_set(
     info: Info, input: Annotated[AccountIdleTimeoutSetInput, INPUT]
-) -> AccountUpdatePayload:
-    return _update(info, await info.context.write_viewer(NO_SESSION, accounts.set_idle_timeout, input.minutes))
+) -> AccountIdleTimeoutSetPayload:
+    result = await info.context.write_viewer(NO_SESSION, accounts.set_idle_timeout, input.minutes)
+    return _viewer_payload(AccountIdleTimeoutSetPayload, info, result)
 
 
-async def account_username_set(info: Info, input: Annotated[AccountUsernameSetInput, INPUT]) -> AccountUpdatePayload:
-    return _update(info, await info.context.write_viewer(NO_SESSION, accounts.set_username, input.username))
+async def account_username_set(
+    info: Info, input: Annotated[AccountUsernameSetInput, INPUT]
+) -> AccountUsernameSetPayload:
+    result = await info.context.write_viewer(NO_SESSION, accounts.set_username, input.username)
+    return _viewer_payload(AccountUsernameSetPayload, info, result)
 
 
 async def account_password_change(
@@ -79,23 +112,21 @@ async def account_password_change(
     return AccountPasswordChangePayload(account=AccountType.of(account), ended_session_count=ended, errors=[])
 
 
-async def account_phone_change(info: Info, input: Annotated[AccountPhoneChangeInput, INPUT]) -> AccountUpdatePayload:
-    return _update(
-        info,
-        await info.context.write_viewer(
-            NO_SESSION,
-            accounts.change_phone,
-            new_phone=input.new_phone,
-            new_phone_code=input.new_phone_code,
-            step_up_token=input.step_up_token,
-        ),
+async def account_phone_change(
+    info: Info, input: Annotated[AccountPhoneChangeInput, INPUT]
+) -> AccountPhoneChangePayload:
+    result = await info.context.write_viewer(
+        NO_SESSION,
+        accounts.change_phone,
+        new_phone=input.new_phone,
+        new_phone_code=input.new_phone_code,
+        step_up_token=input.step_up_token,
     )
+    return _viewer_payload(AccountPhoneChangePayload, info, result)
 
 
-async def account_email_bind(info: Info, input: Annotated[AccountEmailBindInput, INPUT]) -> AccountUpdatePayload:
-    return _update(
-        info,
-        await info.context.write_viewer(
-            NO_SESSION, accounts.bind_email, email=input.email, code=input.code, step_up_token=input.step_up_token
-        ),
+async def account_email_bind(info: Info, input: Annotated[AccountEmailBindInput, INPUT]) -> AccountEmailBindPayload:
+    result = await info.context.write_viewer(
+        NO_SESSION, accounts.bind_email, email=input.email, code=input.code, step_up_token=input.step_up_token
     )
+    return _viewer_payload(AccountEmailBindPayload, info, result)

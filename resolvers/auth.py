@@ -32,6 +32,7 @@ from schema.types.payloads import (
     QrLoginTicketConfirmPayload,
     QrLoginTicketCreatePayload,
     QrLoginTicketState,
+    SentCode,
     SessionCreatePayload,
     SessionDeletePayload,
     SessionRevokePayload,
@@ -86,11 +87,13 @@ async def verification_code_send(
         return VerificationCodeSendPayload(errors=user_errors(info, result))
     masked = mask_phone(result.destination) if result.channel == "sms" else mask_email(result.destination)
     return VerificationCodeSendPayload(
-        purpose=result.purpose,
-        sent_to=masked,
-        expires_at=result.expires_at,
-        resend_available_at=result.resend_available_at,
-        daily_remaining=result.daily_remaining,
+        sent_code=SentCode(
+            purpose=input.purpose,
+            sent_to=masked,
+            expires_at=result.expires_at,
+            resend_available_at=result.resend_available_at,
+            daily_remaining=result.daily_remaining,
+        ),
         errors=[],
     )
 

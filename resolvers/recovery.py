@@ -17,11 +17,15 @@ from schema.inputs.auth import (
 )
 from schema.types.common import INPUT
 from schema.types.payloads import (
+    AccountRecoveryLookup,
     AccountRecoveryLookupPayload,
     AccountRecoveryRevealPayload,
+    AccountRevealTicket,
+    PasswordReset,
     PasswordResetCompletePayload,
     PasswordResetStartPayload,
     RecoveredAccount,
+    RevealedAccount,
 )
 from services.errors import ServiceError
 from services.recovery import service as recovery
@@ -30,11 +34,19 @@ from services.recovery.service import FoundAccount
 Info = strawberry.Info[Context, None]
 
 
-def _recovered(found: FoundAccount, reveal: bool) -> RecoveredAccount:
+def _recovered(found: FoundAccount) -> RecoveredAccount:
     return RecoveredAccount(
         kind=AccountKind(found.kind),
         login_name_masked=found.masked_login_name,
-        login_name=found.login_name if reveal else None,
+        phone_masked=found.masked_phone,
+        email_masked=found.masked_email,
+    )
+
+
+def _revealed(found: FoundAccount) -> RevealedAccount:
+    return RevealedAccount(
+        kind=AccountKind(found.kind),
+        login_name=found.login_name,
         phone_masked=found.masked_phone,
         email_masked=found.masked_email,
     )
@@ -48,10 +60,12 @@ async def password_reset_start(
     if isinstance(result, ServiceError):
         return PasswordResetStartPayload(errors=user_errors(info, result))
     return PasswordResetStartPayload(
-        ticket=result.ticket,
-        phone_masked=result.masked_phone,
-        expires_at=result.expires_at,
-        code_expires_at=result.code_expires_at,
+        password_reset=PasswordReset(
+            ticket=result.ticket,
+            phone_masked=result.masked_phone,
+            expires_at=result.expires_at,
+            code_expires_at=result.code_expires_at,
+        ),
         errors=[],
     )
 
@@ -60,9 +74,7 @@ async def password_reset_complete(
     info: Info, input: Annotated[PasswordResetCompleteInput, INPUT]
 ) -> PasswordResetCompletePayload:
     result = await recovery.password_reset_complete(info.context, input.ticket, input.code, input.new_password)
-    if isinstance(result, ServiceError):
-        return PasswordResetCompletePayload(success=False, errors=user_errors(info, result))
-    return PasswordResetCompletePayload(success=True, errors=[])
+    return PasswordResetCompletePayload(errors=user_errors(info, result) if isinstance(result, ServiceError) else [])
 
 
 async def account_recovery_lookup(
@@ -70,20 +82,20 @@ async def account_recovery_lookup(
 ) -> AccountRecoveryLookupPayload:
     ctx = info.context
     result = await recovery.account_lookup(
-        ctx,
-        bot_token=input.bot_token,
-        client_ip=ctx.client.ip,
-        phone=input.phone,
-        account_id=input.account_id,
-        name=input.name,
-        id_number=input.id_number,
+        ctx, bot_token=input.bot_token, client_ip=ctx.client.ip, by=input.by.to_criteria()
     )
     if isinstance(result, ServiceError):
         return AccountRecoveryLookupPayload(errors=user_errors(info, result))
+    reveal = result.reveal
     return AccountRecoveryLookupPayload(
-        ticket=result.ticket,
-        accounts=[_recovered(a, reveal=False) for a in result.accounts],
-        code_expires_at=result.code_expires_at,
+        lookup=AccountRecoveryLookup(
+            accounts=[_recovered(a) for a in result.accounts],
+            reveal=None
+            if reveal is None
+            else AccountRevealTicket(
+                ticket=reveal.ticket, phone_masked=reveal.masked_phone, code_expires_at=reveal.code_expires_at
+            ),
+        ),
         errors=[],
     )
 
@@ -94,4 +106,4 @@ async def account_recovery_reveal(
     result = await info.context.write(recovery.account_reveal, input.ticket, input.code)
     if isinstance(result, ServiceError):
         return AccountRecoveryRevealPayload(errors=user_errors(info, result))
-    return AccountRecoveryRevealPayload(accounts=[_recovered(a, reveal=True) for a in result], errors=[])
+    return AccountRecoveryRevealPayload(accounts=[_revealed(a) for a in result], errors=[])

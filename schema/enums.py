@@ -9,7 +9,7 @@ import strawberry
 from strawberry.types.enum import has_enum_definition
 
 from services.accounts.agreements import AgreementKind, AgreementStep
-from services.codes.purposes import CodePurpose
+from services.codes.requests import CodeSendPurpose
 from services.students.status import StudentLevel, StudentState
 from services.verification.documents import DocumentType
 from services.verification.enterprise import FaceBy
@@ -45,7 +45,8 @@ COMMON = {
     "STEP_UP_REQUIRED": "Operation protection is on (MFA-3): pass a second factor with `operationChallengeVerify` "
     "and send its `stepUpGrant.token` as `stepUpToken`.",
     "STEP_UP_INVALID": "The step-up token is unknown, already used, expired or from another session.",
-    "STEP_UP_FACTOR_NOT_ALLOWED": "This operation needs the step-up grant obtained with an SMS code to the bound "
+    "STEP_UP_FACTOR_NOT_ALLOWED": "The step-up grant was obtained with a factor this operation does not accept: one "
+    "not enabled for operation protection (MFA-1), or, for a phone change, anything but an SMS code to the bound "
     "phone (PROF-2).",
     "PASSWORD_TOO_SHORT": "Passwords have at least 8 characters (REG-7).",
     "PASSWORD_TOO_LONG": "Passwords have at most 128 characters (REG-7).",
@@ -116,15 +117,15 @@ SPECIFIC = {
     "APPEAL_NOT_FOUND": "No such appeal of the viewer.",
     "NOT_WAITING_FOR_MATERIAL": "The appeal is not waiting for material.",
     "DESTINATION_REQUIRED": "This purpose needs a destination (phone or email).",
-    "DESTINATION_NOT_ALLOWED": "This purpose has a fixed destination; leave this field empty.",
-    "PURPOSE_NOT_ALLOWED": "Codes for this purpose are sent by their own mutation (see the message).",
+    "DESTINATION_NOT_ALLOWED": "Codes of this purpose do not go to this kind of destination (a phone for an e-mail "
+    "code, an e-mail address for an SMS code, anything for a code that always goes to the bound phone); leave the "
+    "field empty.",
     "BOT_CHECK_FAILED": "The bot check did not pass: the verifier refused the token, or it was empty or over 2048 "
     "characters (REC-1, REC-2).",
     "BOT_CHECK_UNAVAILABLE": "The bot check could not be done (no verifier configured, or it did not answer in "
     "time or answered nonsense); nothing was sent or counted. Retry later (REC-1, REC-2).",
     "LOGIN_NAME_REQUIRED": "Enter the login name.",
     "LOGIN_NAME_INVALID": "A login name holds no control character (NUL, a line break, ESC, ...).",
-    "LOOKUP_CRITERIA_REQUIRED": "Give exactly one of: phone, accountId, or name + idNumber (REC-2).",
     "NAME_REQUIRED": "Enter the verified name together with the ID number (REC-2).",
     "INVALID_ACCOUNT_ID": "An account ID is 16 digits.",
     "TICKET_INVALID": "The recovery ticket is unknown, used or expired (15 minutes); start again.",
@@ -366,21 +367,21 @@ class QrLoginTicketStatus(Enum):
 
 
 gql_enum(
-    CodePurpose,
-    "What a one-time code is for; a code only works for its purpose and destination (CODE-2).",
+    CodeSendPurpose,
+    "What a code sent by `verificationCodeSend` is for; a code only works for its purpose and destination (CODE-2). "
+    "The other codes are sent by their own mutations: password reset (`passwordResetStart`), account recovery "
+    "(`accountRecoveryLookup`), the login challenge (`loginChallengeCodeSend`) and student status "
+    "(`studentStatusApply`).",
     {
         "REGISTRATION": "Cloud-account registration; to `phone`; no sign-in needed.",
         "LOGIN": "Portal sign-in by SMS; to `phone`; no sign-in needed.",
-        "PHONE_CHANGE_NEW": "The new phone in a phone change (PROF-2); to `phone`; signed in.",
+        "PHONE_CHANGE_NEW": "The new phone in a phone change (PROF-2) or a phone-rebind appeal (APL-2); to `phone`; "
+        "signed in.",
         "EMAIL_BIND": "Binding an e-mail address (PROF-3); to `email`; signed in; valid 30 minutes.",
-        "OPERATION": "The SMS second factor for a protected operation (MFA-3); always to the bound phone.",
-        "PASSWORD_RESET": "Sent by `passwordResetStart` only.",
-        "ACCOUNT_REVEAL": "Sent by `accountRecoveryLookup` only.",
-        "LOGIN_CHALLENGE": "Sent by `loginChallengeCodeSend` only (AUTH-6).",
+        "OPERATION": "The SMS second factor for a protected operation (MFA-3); always to the bound phone; signed in.",
         "BANK_CARD": "Bank-card verification (RNP-4); to `phone`, the number reserved at the bank; signed in.",
         "REMITTANCE_ACCOUNT": "Opening the dedicated remittance account of recharge verification (RNE-8); always to the "
-        "bound phone.",
-        "STUDENT_EMAIL": "Sent by `studentStatusApply` only, to the school e-mail address; valid 30 minutes (STU-3).",
+        "bound phone; signed in.",
     },
 )
 
@@ -414,7 +415,7 @@ __all__ = [
     "AgreementKind",
     "AgreementStep",
     "AttemptReason",
-    "CodePurpose",
+    "CodeSendPurpose",
     "DocumentType",
     "FaceBy",
     "OrganisationType",

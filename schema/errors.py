@@ -104,7 +104,6 @@ class ErrorCode(Enum):
     LOGIN_CHALLENGE_INVALID = "LOGIN_CHALLENGE_INVALID"
     LOGIN_NAME_INVALID = "LOGIN_NAME_INVALID"
     LOGIN_NAME_REQUIRED = "LOGIN_NAME_REQUIRED"
-    LOOKUP_CRITERIA_REQUIRED = "LOOKUP_CRITERIA_REQUIRED"
     MATERIAL_MISSING = "MATERIAL_MISSING"
     MATERIAL_NOT_EXPECTED = "MATERIAL_NOT_EXPECTED"
     METHOD_NOT_OFFERED = "METHOD_NOT_OFFERED"
@@ -134,7 +133,6 @@ class ErrorCode(Enum):
     PHONE_QUOTA_REACHED = "PHONE_QUOTA_REACHED"
     PHONE_UNCHANGED = "PHONE_UNCHANGED"
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"
-    PURPOSE_NOT_ALLOWED = "PURPOSE_NOT_ALLOWED"
     QR_LOGIN_NOT_AVAILABLE = "QR_LOGIN_NOT_AVAILABLE"
     QR_TICKET_EXPIRED = "QR_TICKET_EXPIRED"
     QR_TICKET_NOT_FOUND = "QR_TICKET_NOT_FOUND"
@@ -168,6 +166,21 @@ class ErrorCode(Enum):
     WRONG_PASSWORD = "WRONG_PASSWORD"
 
 
+# Codes the account and recovery mutations return alike, by the step that raises them.
+_PASSWORD_RULES = (  # REG-7's cheap rules
+    AccountErrorCode.PASSWORD_TOO_SHORT,
+    AccountErrorCode.PASSWORD_TOO_LONG,
+    AccountErrorCode.PASSWORD_SAME_AS_USERNAME,
+    AccountErrorCode.PASSWORD_SAME_AS_PHONE,
+)
+_CODE_ENTERED = (  # a one-time code entered: its format, then codes.check / codes.verify (CODE-1, CODE-2)
+    CodeErrorCode.CODE_FORMAT_INVALID,
+    CodeErrorCode.CODE_INVALID,
+    CodeErrorCode.CODE_EXPIRED,
+    CodeErrorCode.CODE_ATTEMPTS_EXHAUSTED,
+)
+
+
 def codes(*items: type[Enum] | Enum) -> frozenset[str]:
     """Code names from whole domain enums or single members: `codes(CodeErrorCode, AuthErrorCode.TOO_MANY_ATTEMPTS)`."""
     names: set[str] = set()
@@ -180,15 +193,80 @@ def codes(*items: type[Enum] | Enum) -> frozenset[str]:
 # is logged as a bug and noted in `UNDECLARED`, which the test suite asserts stays empty), and every
 # ErrorCode value's description lists the mutations that return it.
 RETURNS: dict[str, frozenset[str]] = {
-    "verificationCodeSend": codes(CodeErrorCode),
-    "accountRegister": codes(AccountErrorCode),
-    "accountActivate": codes(AccountErrorCode),
-    "accountProfileUpdate": codes(AccountErrorCode),
-    "accountIdleTimeoutSet": codes(AccountErrorCode),
-    "accountUsernameSet": codes(AccountErrorCode),
-    "accountPasswordChange": codes(AccountErrorCode),
-    "accountPhoneChange": codes(AccountErrorCode),
-    "accountEmailBind": codes(AccountErrorCode),
+    "verificationCodeSend": codes(
+        CodeErrorCode.AUTHENTICATION_REQUIRED,
+        CodeErrorCode.DESTINATION_NOT_ALLOWED,
+        CodeErrorCode.DESTINATION_REQUIRED,
+        CodeErrorCode.INVALID_EMAIL,
+        CodeErrorCode.INVALID_PHONE,
+        CodeErrorCode.ALREADY_VERIFIED,
+        CodeErrorCode.BANK_CARD_ATTEMPTS_EXHAUSTED,
+        CodeErrorCode.ACCOUNT_DAILY_LIMIT_REACHED,
+        CodeErrorCode.ADDRESS_LIMIT_REACHED,
+        CodeErrorCode.RESEND_TOO_SOON,
+        CodeErrorCode.DAILY_LIMIT_REACHED,
+        CodeErrorCode.NETWORK_DAILY_LIMIT_REACHED,
+    ),
+    "accountRegister": codes(
+        *_PASSWORD_RULES,
+        AccountErrorCode.INVALID_USERNAME,
+        AccountErrorCode.INVALID_PHONE,
+        AccountErrorCode.AGREEMENTS_REQUIRED,
+        AccountErrorCode.AGREEMENT_VERSION_OUTDATED,
+        *_CODE_ENTERED,
+        AccountErrorCode.USERNAME_TAKEN,
+        AccountErrorCode.PHONE_QUOTA_REACHED,
+        AccountErrorCode.PASSWORD_TOO_WEAK,
+    ),
+    "accountActivate": codes(
+        AccountErrorCode.AUTHENTICATION_REQUIRED,
+        AccountErrorCode.AGREEMENTS_REQUIRED,
+        AccountErrorCode.AGREEMENT_VERSION_OUTDATED,
+        AccountErrorCode.VALUE_INVALID,
+        AccountErrorCode.VALUE_TOO_LONG,
+        AccountErrorCode.NOT_A_PORTAL_ACCOUNT,
+        AccountErrorCode.ALREADY_ACTIVATED,
+    ),
+    "accountProfileUpdate": codes(
+        AccountErrorCode.AUTHENTICATION_REQUIRED, AccountErrorCode.VALUE_INVALID, AccountErrorCode.VALUE_TOO_LONG
+    ),
+    "accountIdleTimeoutSet": codes(AccountErrorCode.AUTHENTICATION_REQUIRED, AccountErrorCode.TIMEOUT_OUT_OF_RANGE),
+    "accountUsernameSet": codes(
+        AccountErrorCode.AUTHENTICATION_REQUIRED,
+        AccountErrorCode.INVALID_USERNAME,
+        AccountErrorCode.USERNAME_IMMUTABLE,
+        AccountErrorCode.USERNAME_TAKEN,
+    ),
+    "accountPasswordChange": codes(
+        AccountErrorCode.AUTHENTICATION_REQUIRED,
+        *_PASSWORD_RULES,
+        AccountErrorCode.PASSWORD_TOO_WEAK,
+        AccountErrorCode.STEP_UP_REQUIRED,
+        AccountErrorCode.STEP_UP_INVALID,
+        AccountErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
+        AccountErrorCode.WRONG_PASSWORD,
+        AccountErrorCode.TOO_MANY_ATTEMPTS,
+    ),
+    # PROF-2: the grant is a required input, so STEP_UP_REQUIRED cannot come back.
+    "accountPhoneChange": codes(
+        AccountErrorCode.AUTHENTICATION_REQUIRED,
+        AccountErrorCode.INVALID_PHONE,
+        AccountErrorCode.STEP_UP_INVALID,
+        AccountErrorCode.PHONE_UNCHANGED,
+        AccountErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
+        *_CODE_ENTERED,
+        AccountErrorCode.PHONE_QUOTA_REACHED,
+        AccountErrorCode.PHONE_HAS_PORTAL_ACCOUNT,
+    ),
+    "accountEmailBind": codes(
+        AccountErrorCode.AUTHENTICATION_REQUIRED,
+        AccountErrorCode.INVALID_EMAIL,
+        AccountErrorCode.STEP_UP_REQUIRED,
+        AccountErrorCode.STEP_UP_INVALID,
+        AccountErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
+        *_CODE_ENTERED,
+        AccountErrorCode.EMAIL_TAKEN,
+    ),
     "operationChallengeVerify": codes(
         MfaErrorCode.AUTHENTICATION_REQUIRED,
         MfaErrorCode.CODE_FORMAT_INVALID,
@@ -226,10 +304,34 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "sessionDelete": codes(AuthErrorCode.AUTHENTICATION_REQUIRED),
     "sessionRevoke": codes(AuthErrorCode.AUTHENTICATION_REQUIRED, AuthErrorCode.SESSION_NOT_FOUND),
-    "passwordResetStart": codes(RecoveryErrorCode),
-    "passwordResetComplete": codes(RecoveryErrorCode),
-    "accountRecoveryLookup": codes(RecoveryErrorCode),
-    "accountRecoveryReveal": codes(RecoveryErrorCode),
+    "passwordResetStart": codes(
+        RecoveryErrorCode.LOGIN_NAME_REQUIRED,
+        RecoveryErrorCode.LOGIN_NAME_INVALID,
+        RecoveryErrorCode.BOT_CHECK_FAILED,
+        RecoveryErrorCode.BOT_CHECK_UNAVAILABLE,
+        RecoveryErrorCode.ADDRESS_LIMIT_REACHED,
+        RecoveryErrorCode.RESEND_TOO_SOON,
+    ),
+    "passwordResetComplete": codes(
+        *_PASSWORD_RULES,
+        *_CODE_ENTERED,
+        RecoveryErrorCode.TICKET_INVALID,
+        RecoveryErrorCode.PASSWORD_TOO_WEAK,
+    ),
+    # REC-2: the criteria are a @oneOf input, so exactly one always comes.
+    "accountRecoveryLookup": codes(
+        RecoveryErrorCode.INVALID_PHONE,
+        RecoveryErrorCode.INVALID_ACCOUNT_ID,
+        RecoveryErrorCode.NAME_REQUIRED,
+        RecoveryErrorCode.NAME_INVALID,
+        RecoveryErrorCode.ID_NUMBER_INVALID,
+        RecoveryErrorCode.BOT_CHECK_FAILED,
+        RecoveryErrorCode.BOT_CHECK_UNAVAILABLE,
+        RecoveryErrorCode.ADDRESS_LIMIT_REACHED,
+        RecoveryErrorCode.RESEND_TOO_SOON,
+        RecoveryErrorCode.DAILY_LIMIT_REACHED,
+    ),
+    "accountRecoveryReveal": codes(*_CODE_ENTERED, RecoveryErrorCode.TICKET_INVALID),
     "phoneRebindAppealFile": codes(AppealErrorCode),
     "mfaUnbindAppealFile": codes(AppealErrorCode),
     "appealAnswer": codes(AppealErrorCode),

@@ -30,11 +30,16 @@ from schema.types.mfa import (
     MfaRecoveryCodesPayload,
 )
 from schema.types.payloads import (
+    AccountActivatePayload,
+    AccountEmailBindPayload,
+    AccountIdleTimeoutSetPayload,
     AccountPasswordChangePayload,
+    AccountPhoneChangePayload,
+    AccountProfileUpdatePayload,
     AccountRecoveryLookupPayload,
     AccountRecoveryRevealPayload,
     AccountRegisterPayload,
-    AccountUpdatePayload,
+    AccountUsernameSetPayload,
     AppealPayload,
     EnterpriseVerificationPayload,
     EnterpriseVerificationStartPayload,
@@ -101,20 +106,21 @@ class Mutation:
     account_register: AccountRegisterPayload = strawberry.mutation(
         resolver=accounts.account_register,
         description="Register a cloud account with an SMS code and the three agreements (REG-2, 3, 5, 6, 7). "
-        "At most 10 cloud accounts per phone. Sign in afterwards with `sessionCreateByPassword`.",
+        "At most 10 cloud accounts per phone. Answers the new account's ID and username only: sign in afterwards "
+        "with `sessionCreateByPassword`.",
     )
-    account_activate: AccountUpdatePayload = strawberry.mutation(
+    account_activate: AccountActivatePayload = strawberry.mutation(
         resolver=accounts.account_activate,
         description="Activate a portal account: accept the three agreements, get the account ID (REG-6).",
     )
-    account_profile_update: AccountUpdatePayload = strawberry.mutation(
+    account_profile_update: AccountProfileUpdatePayload = strawberry.mutation(
         resolver=accounts.account_profile_update, description="Edit the basic information (PROF-1)."
     )
-    account_idle_timeout_set: AccountUpdatePayload = strawberry.mutation(
+    account_idle_timeout_set: AccountIdleTimeoutSetPayload = strawberry.mutation(
         resolver=accounts.account_idle_timeout_set,
         description="Set the session idle timeout, 15 to 1439 minutes (AUTH-3).",
     )
-    account_username_set: AccountUpdatePayload = strawberry.mutation(
+    account_username_set: AccountUsernameSetPayload = strawberry.mutation(
         resolver=accounts.account_username_set,
         description="Give a portal account a username to sign in with; once set it never changes (PROF-4).",
     )
@@ -123,12 +129,12 @@ class Mutation:
         description="Change the password; protected (MFA-3); ends every other session (AUTH-4). Wrong current "
         "passwords count against the account's sign-in budget (5 per 15 minutes, then a 15-minute lock; AUTH-5).",
     )
-    account_phone_change: AccountUpdatePayload = strawberry.mutation(
+    account_phone_change: AccountPhoneChangePayload = strawberry.mutation(
         resolver=accounts.account_phone_change,
         description="Change the bound phone with a code to the current phone (the SMS step-up grant) and a code "
         "to the new phone (PROF-2). The old phone is told by SMS.",
     )
-    account_email_bind: AccountUpdatePayload = strawberry.mutation(
+    account_email_bind: AccountEmailBindPayload = strawberry.mutation(
         resolver=accounts.account_email_bind,
         description="Bind or change the e-mail address with a code sent to it (PROF-3); protected (MFA-3).",
     )
@@ -178,12 +184,13 @@ class Mutation:
     )
     password_reset_complete: PasswordResetCompletePayload = strawberry.mutation(
         resolver=recovery.password_reset_complete,
-        description="Set a new password with the code; ends every session of the account (AUTH-4).",
+        description="Set a new password with the code; ends every session of the account (AUTH-4). The password "
+        "is set when `errors` is empty; nothing else comes back to the signed-out caller.",
     )
     account_recovery_lookup: AccountRecoveryLookupPayload = strawberry.mutation(
         resolver=recovery.account_recovery_lookup,
-        description="Forgot account (REC-2): find accounts by phone, by real-name information (name + ID number) "
-        "or by account ID; masked login names; a code goes to the bound phone and reveals the accounts bound to it "
+        description="Forgot account (REC-2): find accounts by exactly one of phone, real-name information (name + ID "
+        "number) or account ID (`by`); masked login names; a code goes to the bound phone and reveals the accounts bound to it "
         "(found by name + ID number on several phones: the phone of the most recently verified account).",
     )
     phone_rebind_appeal_file: AppealPayload = strawberry.mutation(

@@ -89,7 +89,7 @@ async def send_code(
         client,
         "verificationCodeSend",
         {"purpose": purpose, "phone": phone, "email": email},
-        "sentTo expiresAt resendAvailableAt dailyRemaining",
+        "sentCode { purpose sentTo expiresAt resendAvailableAt dailyRemaining }",
         token,
     )
 
@@ -102,7 +102,7 @@ async def register(client: httpx.AsyncClient, username: str, phone: str, passwor
         client,
         "accountRegister",
         {"username": username, "password": password, "phone": phone, "code": code, "agreements": AGREEMENTS},
-        "account { id accountId username kind }",
+        "account { accountId username }",
     )
 
 

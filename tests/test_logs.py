@@ -60,7 +60,9 @@ def assert_json_lines(captured) -> list[dict[str, Any]]:
 async def test_ill_typed_variables_with_a_password_code_and_id_number_are_not_logged(client, captured, caplog) -> None:
     # Given variables of the wrong type, each holding a secret
     register = {"i": {"password": PASSWORD_SECRET, "code": 123, "username": 7, "phone": {"x": CODE_SECRET}}}
-    lookup = {"i": {"botToken": "sandbox-pass", "name": NAME_SECRET, "idNumber": ID_NUMBER_DIGITS}}
+    lookup = {
+        "i": {"botToken": "sandbox-pass", "by": {"identity": {"name": NAME_SECRET, "idNumber": ID_NUMBER_DIGITS}}}
+    }
     # When they are sent
     first = await client.post("/graphql", json={"query": REGISTER, "variables": register})
     second = await client.post("/graphql", json={"query": LOOKUP, "variables": lookup})
@@ -92,7 +94,9 @@ async def test_well_typed_secret_variables_are_not_logged(client, captured, capl
             "agreements": AGREEMENTS,
         }
     }
-    lookup = {"i": {"botToken": "sandbox-pass", "name": NAME_SECRET, "idNumber": ID_NUMBER_SECRET}}
+    lookup = {
+        "i": {"botToken": "sandbox-pass", "by": {"identity": {"name": NAME_SECRET, "idNumber": ID_NUMBER_SECRET}}}
+    }
     sign_in = {"i": {"loginName": "loguser01", "password": PASSWORD_SECRET}}
     # When they are sent
     for query, variables in ((REGISTER, register), (LOOKUP, lookup), (SIGN_IN, sign_in)):
@@ -173,7 +177,9 @@ async def test_a_bug_is_logged_at_error_with_its_traceback_but_not_the_message_q
     body = (
         await client.post(
             "/graphql",
-            json={"query": 'mutation { passwordResetStart(input: {loginName: "alice01", botToken: "x"}) { ticket } }'},
+            json={
+                "query": 'mutation { passwordResetStart(input: {loginName: "alice01", botToken: "x"}) { passwordReset { ticket } } }'
+            },
         )
     ).json()
     # Then the error is logged at ERROR with the frames and the exception type, bound to the request

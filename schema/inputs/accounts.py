@@ -48,7 +48,10 @@ class AccountRegisterInput:
         )
 
 
-@strawberry.input(description="Basic information (PROF-1). Omitted fields stay; an empty string clears.")
+@strawberry.input(
+    description="Basic information (PROF-1): each field one line of text (no control characters); omitted fields "
+    "stay as they are, an empty string clears one."
+)
 class AccountProfileInput:
     contact_name: str | None = strawberry.field(default=None, description="At most 64 characters.")
     company_name: str | None = strawberry.field(default=None, description="At most 128 characters.")
@@ -62,6 +65,14 @@ class AccountProfileInput:
             industry=self.industry,
             address=self.address,
         )
+
+
+@strawberry.input(
+    description="Edit the basic information (PROF-1): omitted fields stay as they are, an empty string clears one. "
+    "Every field's problem comes back at once."
+)
+class AccountProfileUpdateInput(AccountProfileInput):
+    pass
 
 
 @strawberry.input(description="Activate a portal account on first entry to the console (REG-6).")
@@ -97,10 +108,9 @@ class AccountPasswordChangeInput:
 
 @strawberry.input(description="Change the bound phone (PROF-2).")
 class AccountPhoneChangeInput:
-    step_up_token: str | None = strawberry.field(
-        default=None,
-        description="From `operationChallengeVerify` with an SMS code sent to the current phone (PROF-2, MFA-3); "
-        "always required, whatever the protection settings.",
+    step_up_token: str = strawberry.field(
+        description="The grant's token from `operationChallengeVerify` with an SMS code sent to the current phone "
+        "(PROF-2, MFA-3): always required, whatever the protection settings."
     )
     new_phone: str = strawberry.field(description="The mainland mobile number to bind.")
     new_phone_code: str = strawberry.field(

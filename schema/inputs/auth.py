@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import CodePurpose, SecondFactor
+from schema.enums import CodeSendPurpose, SecondFactor
+from services.recovery.service import ByAccountId, ByIdentity, ByPhone, LookupCriteria
 
 
-@strawberry.input(description="Send a one-time code (CODE-1..3).")
+@strawberry.input(
+    description="Send a one-time code (CODE-1..3). The purpose decides the destination: give `phone` for "
+    "REGISTRATION, LOGIN, PHONE_CHANGE_NEW and BANK_CARD, `email` for EMAIL_BIND, neither for OPERATION and "
+    "REMITTANCE_ACCOUNT (the bound phone); anything else is refused, every problem at once."
+)
 class VerificationCodeSendInput:
-    purpose: CodePurpose = strawberry.field(description="What the code is for; it decides the destination.")
-    phone: str | None = strawberry.field(default=None, description="For REGISTRATION, LOGIN and PHONE_CHANGE_NEW.")
-    email: str | None = strawberry.field(default=None, description="For EMAIL_BIND.")
+    purpose: CodeSendPurpose = strawberry.field(description="What the code is for; it decides the destination.")
+    phone: str | None = strawberry.field(
+        default=None, description="For REGISTRATION, LOGIN, PHONE_CHANGE_NEW and BANK_CARD: a mainland mobile number."
+    )
+    email: str | None = strawberry.field(default=None, description="For EMAIL_BIND: the address to bind.")
 
 
 CLIENT_MUTATION_ID = (
@@ -98,19 +105,52 @@ class PasswordResetCompleteInput:
     )
 
 
-@strawberry.input(description="Look accounts up (REC-2): give exactly one of `phone` and `accountId`.")
+@strawberry.input(description="Real-name information to look accounts up by (REC-2).")
+class AccountRecoveryIdentityInput:
+    name: str = strawberry.field(description="The name the accounts were verified with, as on the ID card.")
+    id_number: str = strawberry.field(
+        description="The mainland resident ID number the accounts were verified with (18 characters)."
+    )
+
+    def to_criteria(self) -> ByIdentity:
+        return ByIdentity(name=self.name, id_number=self.id_number)
+
+
+@strawberry.input(
+    one_of=True,
+    description="How to look accounts up (REC-2): exactly one of a phone, an account ID, or real-name information.",
+)
+class AccountRecoveryCriteriaInput:
+    phone: str | None = strawberry.field(
+        default=strawberry.UNSET, description="A mainland mobile number: the accounts bound to it."
+    )
+    account_id: str | None = strawberry.field(
+        default=strawberry.UNSET, description="An account ID (16 digits): that account."
+    )
+    identity: AccountRecoveryIdentityInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The verified name and ID number: the live accounts verified with them, most recently verified "
+        "first (they may sit on several phones).",
+    )
+
+    def to_criteria(self) -> LookupCriteria:
+        # @oneOf: the schema lets exactly one member through, and never as null.
+        if isinstance(self.phone, str):
+            return ByPhone(self.phone)
+        if isinstance(self.account_id, str):
+            return ByAccountId(self.account_id)
+        assert isinstance(self.identity, AccountRecoveryIdentityInput)
+        return self.identity.to_criteria()
+
+
+@strawberry.input(description="Look accounts up (REC-2).")
 class AccountRecoveryLookupInput:
     bot_token: str = strawberry.field(
         description="The client token of the bot check (a Turnstile / hCaptcha / reCAPTCHA response, at most "
         "2048 characters; sandbox: `sandbox-pass`)."
     )
-    phone: str | None = strawberry.field(default=None, description="A mainland mobile number.")
-    account_id: str | None = strawberry.field(default=None, description="16 digits.")
-    name: str | None = strawberry.field(
-        default=None, description="The verified name; with `idNumber`, finds the accounts verified with them."
-    )
-    id_number: str | None = strawberry.field(
-        default=None, description="The mainland resident ID number the accounts were verified with (with `name`)."
+    by: AccountRecoveryCriteriaInput = strawberry.field(
+        description="What to look up by: exactly one of `phone`, `accountId` and `identity`."
     )
 
 

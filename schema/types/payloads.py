@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from schema.enums import AccountKind, CodePurpose, QrLoginTicketStatus, SecondFactor
+from schema.enums import AccountKind, CodeSendPurpose, QrLoginTicketStatus, SecondFactor
 from schema.errors import UserError
 from schema.types.account import AccountType, SessionType
 from schema.types.appeals import AppealType
@@ -17,44 +17,94 @@ from schema.types.students import StudentStatusType
 from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
 
 ERRORS = "Expected failures, each with `code`, `message` and `path`; empty on success."
-ACCOUNT = "The account after the change; null when `errors` is not empty."
+REFUSED = "null exactly when `errors` is not empty."
+ACCOUNT = f"The viewer after the change; {REFUSED}"
+
+
+@strawberry.type(description="A one-time code that was sent (CODE-1..3).")
+class SentCode:
+    purpose: CodeSendPurpose = strawberry.field(description="What the code is for.")
+    sent_to: str = strawberry.field(description="The destination, masked (`137****0001`, `a***@example.com`).")
+    expires_at: datetime = strawberry.field(description="When the code expires (SMS 5 minutes, e-mail 30; CODE-1).")
+    resend_available_at: datetime = strawberry.field(
+        description="The earliest time a new code can be requested (60 s; CODE-3)."
+    )
+    daily_remaining: int = strawberry.field(
+        description="Codes of this kind (registration, sign-in, binding, own phone) this destination may still "
+        "receive today (CODE-3); for sign-in codes, no more than requests from this network may still have sent."
+    )
 
 
 @strawberry.type(description="Result of `verificationCodeSend`.")
 class VerificationCodeSendPayload:
-    purpose: CodePurpose | None = strawberry.field(default=None, description="What the code is for.")
-    sent_to: str | None = strawberry.field(default=None, description="The destination, masked.")
-    expires_at: datetime | None = strawberry.field(
-        default=None, description="When the code expires (SMS 5 minutes, e-mail 30; CODE-1)."
-    )
-    resend_available_at: datetime | None = strawberry.field(
-        default=None, description="The earliest time a new code can be requested (60 s; CODE-3)."
-    )
-    daily_remaining: int | None = strawberry.field(
-        default=None,
-        description="Codes of this kind (registration, sign-in, binding, own phone) this destination may still "
-        "receive today (CODE-3); for sign-in codes, no more than requests from this network may still have sent.",
-    )
+    sent_code: SentCode | None = strawberry.field(default=None, description=f"The code sent; {REFUSED}")
     errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(
+    description="A cloud account just registered: what its registrant may see before signing in (REG-6). Sign in "
+    "with `sessionCreateByPassword` to read it as the `viewer`."
+)
+class RegisteredAccount:
+    account_id: str = strawberry.field(description="The 16-digit account ID, bound for life (REG-6).")
+    username: str = strawberry.field(description="The username to sign in with; it never changes (PROF-4).")
 
 
 @strawberry.type(description="Result of `accountRegister`.")
 class AccountRegisterPayload:
-    account: AccountType | None = strawberry.field(default=None, description="The new cloud account; sign in next.")
+    account: RegisteredAccount | None = strawberry.field(default=None, description=f"The new cloud account; {REFUSED}")
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(description="Result of a mutation that changes the viewer's account.")
-class AccountUpdatePayload:
+@strawberry.type(description="Result of `accountActivate`.")
+class AccountActivatePayload:
+    account: AccountType | None = strawberry.field(
+        default=None, description=f"The viewer after the activation, with its `accountId`; {REFUSED}"
+    )
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `accountProfileUpdate`.")
+class AccountProfileUpdatePayload:
+    account: AccountType | None = strawberry.field(default=None, description=ACCOUNT)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `accountIdleTimeoutSet`.")
+class AccountIdleTimeoutSetPayload:
+    account: AccountType | None = strawberry.field(default=None, description=ACCOUNT)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `accountUsernameSet`.")
+class AccountUsernameSetPayload:
     account: AccountType | None = strawberry.field(default=None, description=ACCOUNT)
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `accountPasswordChange`.")
 class AccountPasswordChangePayload:
-    account: AccountType | None = strawberry.field(default=None, description=ACCOUNT)
+    account: AccountType | None = strawberry.field(
+        default=None, description=f"The viewer after the change (`hasPassword` is true); {REFUSED}"
+    )
     ended_session_count: int | None = strawberry.field(
-        default=None, description="Other sessions that were ended (AUTH-4)."
+        default=None, description=f"How many other sessions the change ended (AUTH-4); {REFUSED}"
+    )
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `accountPhoneChange`.")
+class AccountPhoneChangePayload:
+    account: AccountType | None = strawberry.field(
+        default=None, description=f"The viewer with its new bound phone; {REFUSED}"
+    )
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `accountEmailBind`.")
+class AccountEmailBindPayload:
+    account: AccountType | None = strawberry.field(
+        default=None, description=f"The viewer with its new e-mail address; {REFUSED}"
     )
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
@@ -171,48 +221,86 @@ class OperationChallengeVerifyPayload:
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
-@strawberry.type(description="Result of `passwordResetStart`. The same shape whether or not the account exists.")
+@strawberry.type(
+    description="A started password reset (REC-1). It looks the same whether or not the account exists: an unknown "
+    "login name gets a made-up masked phone, and no code."
+)
+class PasswordReset:
+    ticket: str = strawberry.field(description="Pass to `passwordResetComplete` with the code.")
+    phone_masked: str = strawberry.field(description="Where the code went, masked (`138****0000`).")
+    expires_at: datetime = strawberry.field(description="The ticket lives 15 minutes.")
+    code_expires_at: datetime = strawberry.field(description="When the SMS code expires (5 minutes; CODE-1).")
+
+
+@strawberry.type(description="Result of `passwordResetStart`.")
 class PasswordResetStartPayload:
-    ticket: str | None = strawberry.field(default=None, description="Pass to `passwordResetComplete`.")
-    phone_masked: str | None = strawberry.field(
-        default=None, description="Where the code went, masked (`138****0000`)."
-    )
-    expires_at: datetime | None = strawberry.field(default=None, description="The ticket lives 15 minutes.")
-    code_expires_at: datetime | None = strawberry.field(default=None, description="When the SMS code expires.")
+    password_reset: PasswordReset | None = strawberry.field(default=None, description=f"The reset; {REFUSED}")
     errors: list[UserError] = strawberry.field(description=ERRORS)
-
-
-@strawberry.type(description="Result of `passwordResetComplete`. All sessions of the account were ended (AUTH-4).")
-class PasswordResetCompletePayload:
-    success: bool = strawberry.field(description="True when the new password is set.")
-    errors: list[UserError] = strawberry.field(description=ERRORS)
-
-
-@strawberry.type(description="An account found by `accountRecoveryLookup` (REC-2).")
-class RecoveredAccount:
-    kind: AccountKind = strawberry.field(description="Cloud or portal account.")
-    login_name_masked: str = strawberry.field(description="The login name, masked (`al***01`).")
-    login_name: str | None = strawberry.field(default=None, description="In full, only after `accountRecoveryReveal`.")
-    phone_masked: str = strawberry.field(description="The bound phone, masked.")
-    email_masked: str | None = strawberry.field(description="The bound e-mail address, masked, if any.")
 
 
 @strawberry.type(
-    description="Result of `accountRecoveryLookup`. A code goes to the bound phone when accounts are found."
+    description="Result of `passwordResetComplete`: the new password is set when `errors` is empty, and every "
+    "session of the account has ended (AUTH-4); sign in with it. Nothing else comes back to a signed-out client."
 )
-class AccountRecoveryLookupPayload:
-    ticket: str | None = strawberry.field(default=None, description="Pass to `accountRecoveryReveal`.")
-    accounts: list[RecoveredAccount] = strawberry.field(
-        default_factory=list, description="The accounts found, masked; empty when none."
-    )
-    code_expires_at: datetime | None = strawberry.field(default=None, description="When the SMS code expires.")
+class PasswordResetCompletePayload:
     errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="An account found by `accountRecoveryLookup`, masked (REC-2).")
+class RecoveredAccount:
+    kind: AccountKind = strawberry.field(description="Cloud or portal account.")
+    login_name_masked: str = strawberry.field(description="The login name, masked (`al***01`).")
+    phone_masked: str = strawberry.field(description="The bound phone, masked.")
+    email_masked: str | None = strawberry.field(
+        description="The bound e-mail address, masked; null when none is bound."
+    )
+
+
+@strawberry.type(description="The code `accountRecoveryLookup` sent to reveal the accounts found (REC-2).")
+class AccountRevealTicket:
+    ticket: str = strawberry.field(description="Pass to `accountRecoveryReveal` with the code (valid 15 minutes).")
+    phone_masked: str = strawberry.field(
+        description="The bound phone the code went to, masked: the phone of the first account found. The code "
+        "reveals the accounts bound to it."
+    )
+    code_expires_at: datetime = strawberry.field(description="When the SMS code expires (5 minutes; CODE-1).")
+
+
+@strawberry.type(description="What `accountRecoveryLookup` found (REC-2).")
+class AccountRecoveryLookup:
+    accounts: list[RecoveredAccount] = strawberry.field(
+        description="The accounts found, masked; empty when none (by real-name information: most recently "
+        "verified first)."
+    )
+    reveal: AccountRevealTicket | None = strawberry.field(
+        description="The code sent to reveal the login names in full; null exactly when no account was found "
+        "(then no code was sent)."
+    )
+
+
+@strawberry.type(description="Result of `accountRecoveryLookup`.")
+class AccountRecoveryLookupPayload:
+    lookup: AccountRecoveryLookup | None = strawberry.field(default=None, description=f"What was found; {REFUSED}")
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="An account revealed by `accountRecoveryReveal`, its login name in full (REC-2).")
+class RevealedAccount:
+    kind: AccountKind = strawberry.field(description="Cloud or portal account.")
+    login_name: str = strawberry.field(
+        description="The login name to sign in with: the username, else the bound e-mail, else the phone (national "
+        "form)."
+    )
+    phone_masked: str = strawberry.field(description="The bound phone, masked.")
+    email_masked: str | None = strawberry.field(
+        description="The bound e-mail address, masked; null when none is bound."
+    )
 
 
 @strawberry.type(description="Result of `accountRecoveryReveal`.")
 class AccountRecoveryRevealPayload:
-    accounts: list[RecoveredAccount] = strawberry.field(
-        default_factory=list, description="The accounts with their login names in full."
+    accounts: list[RevealedAccount] | None = strawberry.field(
+        default=None, description=f"The accounts bound to the phone the code went to; {REFUSED}"
     )
     errors: list[UserError] = strawberry.field(description=ERRORS)
 

@@ -27,7 +27,7 @@ from services.auth import repository as auth_repo
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions, ViewerTransactions
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError, checked
 from services.identifiers import national, normalize_email, normalize_phone
 from services.mfa import service as mfa
 from services.text import has_control_characters
@@ -67,18 +67,17 @@ def check_password_length(password: str, field: str = "password") -> None:
 
 
 def check_password_rules(password: str, *, username: str | None, phone: str | None, field: str = "password") -> None:
-    """REG-7's cheap rules: 8..128 characters, not the username or phone. Compares with the values given:
-    where those are the account's data, not the caller's own input, run it only after a secret was
-    checked (REC-1)."""
-    check_password_length(password, field)
+    """REG-7's cheap rules: 8..128 characters, not the username or phone; every broken one at once.
+    Compares with the values given: where those are the account's data, not the caller's own input, run
+    it only after a secret was checked (REC-1)."""
+    problems = Problems()
+    checked(problems, check_password_length, password, field)
     if username and password.lower() == username.lower():
-        raise ServiceError(
-            AccountErrorCode.PASSWORD_SAME_AS_USERNAME, "The password must differ from the username.", field
-        )
+        problems.add(AccountErrorCode.PASSWORD_SAME_AS_USERNAME, "The password must differ from the username.", field)
     if phone and password in {phone, national(phone)}:
-        raise ServiceError(
-            AccountErrorCode.PASSWORD_SAME_AS_PHONE, "The password must differ from the phone number.", field
-        )
+        problems.add(AccountErrorCode.PASSWORD_SAME_AS_PHONE, "The password must differ from the phone number.", field)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
 
 
 async def check_password_strength(
@@ -117,23 +116,28 @@ def check_agreements(
     accepted: list[Acceptance], field: str = "agreements", required: tuple[AgreementKind, ...] = SIGN_UP_AGREEMENTS
 ) -> list[Acceptance]:
     """Every `required` agreement, in its current version: by default the three of REG-5 / REG-6;
-    student status asks for the two student agreements (STU-3). Other kinds sent along are ignored."""
-    by_kind = {a.kind: a for a in accepted}
+    student status asks for the two student agreements (STU-3). Other kinds sent along are ignored.
+    Every problem at once: the missing kinds on `field`, each outdated version on its own item
+    (`agreements.1.version`)."""
+    by_kind = {a.kind: (index, a) for index, a in enumerate(accepted)}
+    problems = Problems()
     missing = [k for k in required if k not in by_kind]
     if missing:
-        raise ServiceError(
+        problems.add(
             AccountErrorCode.AGREEMENTS_REQUIRED,
             f"Accept {_titles(required)} (missing: {', '.join(k.value for k in missing)}).",
             field,
         )
-    outdated = [k for k in required if by_kind[k].version != CURRENT[k].version]
-    if outdated:
-        raise ServiceError(
-            AccountErrorCode.AGREEMENT_VERSION_OUTDATED,
-            f"Accept the current version of: {', '.join(k.value for k in outdated)}.",
-            field,
-        )
-    return [by_kind[k] for k in required]
+    for kind in required:
+        if kind in by_kind and by_kind[kind][1].version != CURRENT[kind].version:
+            problems.add(
+                AccountErrorCode.AGREEMENT_VERSION_OUTDATED,
+                f"Accept the current version of {kind.value}.",
+                f"{field}.{by_kind[kind][0]}.version",
+            )
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    return [by_kind[k][1] for k in required]
 
 
 def _username_taken() -> ServiceError:
@@ -226,13 +230,22 @@ async def register_cloud(tx: Transactions, cmd: RegisterCommand) -> Account | Se
 
 
 def _checked_registration(cmd: RegisterCommand) -> _Registration:
-    """The input alone judged: a refusal here tells nothing, moves no counter and uses no code. REG-7's
-    cheap rules only: zxcvbn waits for the code (`register_cloud`)."""
-    username = check_username(cmd.username)
-    phone = _required_phone(cmd.phone)
-    check_password_rules(cmd.password, username=username, phone=phone)  # REG-7, with the typed name and phone
-    accepted = check_agreements(cmd.agreements)  # REG-5
-    code = codes.check_format(cmd.code)
+    """The input alone judged, every problem at once: a refusal here tells nothing, moves no counter
+    and uses no code. REG-7's cheap rules only: zxcvbn waits for the code (`register_cloud`)."""
+    problems = Problems()
+    username = checked(problems, check_username, cmd.username)  # REG-2
+    phone = checked(problems, _required_phone, cmd.phone)  # REG-3
+    # REG-7, against the name and phone as typed (a name with a problem of its own still counts)
+    typed_username = (cmd.username or "").strip()
+    checked(problems, check_password_rules, cmd.password, username=typed_username, phone=phone)
+    accepted = checked(problems, check_agreements, cmd.agreements)  # REG-5
+    code = checked(problems, codes.check_format, cmd.code)  # CODE-1
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert username is not None
+    assert phone is not None
+    assert accepted is not None
+    assert code is not None
     return _Registration(username, phone, code, accepted)
 
 
@@ -319,20 +332,25 @@ class ProfileChanges:
     address: str | None = None
 
 
-def _apply_profile(account: Account, changes: ProfileChanges) -> None:
-    values = {}
+def _profile_values(changes: ProfileChanges, prefix: str = "") -> dict[str, str | None]:
+    """PROF-1: the fields to set (None clears), every field's problem at once. `prefix` is where the
+    profile sits in the input (`profile.` at activation), for the problems' paths."""
+    problems = Problems()
+    values: dict[str, str | None] = {}
     for name, limit in PROFILE_LIMITS.items():
         value = getattr(changes, name)
         if value is None:
             continue
         value = value.strip()
+        field = prefix + _camel(name)
         if has_control_characters(value):  # one line each; PostgreSQL refuses NUL outright
-            raise ServiceError(AccountErrorCode.VALUE_INVALID, "No control characters or line breaks.", _camel(name))
-        if len(value) > limit:
-            raise ServiceError(AccountErrorCode.VALUE_TOO_LONG, f"At most {limit} characters.", _camel(name))
+            problems.add(AccountErrorCode.VALUE_INVALID, "No control characters or line breaks.", field)
+        elif len(value) > limit:
+            problems.add(AccountErrorCode.VALUE_TOO_LONG, f"At most {limit} characters.", field)
         values[name] = value or None
-    for name, value in values.items():
-        setattr(account, name, value)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    return values
 
 
 def _camel(name: str) -> str:
@@ -343,12 +361,20 @@ def _camel(name: str) -> str:
 async def activate_portal(uow: Uow, viewer: Viewer, agreements: list[Acceptance], profile: ProfileChanges) -> Account:
     """REG-6: accept the three agreements on first entry; the account ID is bound for life."""
     account = viewer.account
+    # The input first, every problem at once: the agreements (REG-5) and the basic information (PROF-1).
+    problems = Problems()
+    accepted = checked(problems, check_agreements, agreements)
+    values = checked(problems, _profile_values, profile, "profile.")
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert accepted is not None
+    assert values is not None
     if account.kind != "portal":
         raise ServiceError(AccountErrorCode.NOT_A_PORTAL_ACCOUNT, "Only portal accounts are activated.", None)
     if account.account_number is not None:
         raise ServiceError(AccountErrorCode.ALREADY_ACTIVATED, "This account is already activated.", None)
-    accepted = check_agreements(agreements)
-    _apply_profile(account, profile)
+    for name, value in values.items():
+        setattr(account, name, value)
     account.account_number = await _new_account_number(uow)
     account.activated_at = uow.now()
     await uow.session.flush()
@@ -359,7 +385,8 @@ async def activate_portal(uow: Uow, viewer: Viewer, agreements: list[Acceptance]
 async def update_profile(uow: Uow, viewer: Viewer, changes: ProfileChanges) -> Account:
     """PROF-1: the owner edits the basic information."""
     account = viewer.account
-    _apply_profile(account, changes)
+    for name, value in _profile_values(changes).items():
+        setattr(account, name, value)
     await uow.session.flush()
     return account
 
@@ -384,9 +411,9 @@ async def set_idle_timeout(uow: Uow, viewer: Viewer, minutes: int) -> Account:
 async def set_username(uow: Uow, viewer: Viewer, raw: str) -> Account:
     """A portal account may choose a username once, to sign in with it; it never changes (PROF-4)."""
     account = viewer.account
+    username = check_username(raw)  # REG-2's form first: it needs no state
     if account.username is not None:
         raise ServiceError(AccountErrorCode.USERNAME_IMMUTABLE, "A username can never be changed.", "username")
-    username = check_username(raw)
     if await repo.username_in_use(uow, username.lower()):
         raise _username_taken()
     account.username = username
@@ -511,19 +538,29 @@ def _current_password_locked(until: datetime, now: datetime, *, persist: bool) -
 # --- PROF-2: phone change with two codes --------------------------------------------------------
 
 
-async def change_phone(
-    uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_code: str, step_up_token: str | None
-) -> Account:
+async def change_phone(uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_code: str, step_up_token: str) -> Account:
     """PROF-2: a code to the current phone (the SMS step-up grant), then one to the new phone.
 
     Whether the new phone has accounts (REG-3, REG-4) is told only after its code was found right, and
     each such answer costs one of the code's tries: the account learns nothing about a phone it does
     not hold, whatever grant it has."""
     account, session_id = viewer.account, viewer.session_id
-    phone = _required_phone(new_phone, "newPhone")
+    # The input alone first, every problem at once. The grant is always required (PROF-2): an empty
+    # one is as unknown as a wrong one.
+    problems = Problems()
+    phone = checked(problems, _required_phone, new_phone, "newPhone")
+    checked(problems, codes.check_format, new_phone_code, "newPhoneCode")
+    if not step_up_token.strip():
+        problems.add(
+            AccountErrorCode.STEP_UP_INVALID,
+            "The step-up grant is unknown, used or expired; verify again.",
+            "stepUpToken",
+        )
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert phone is not None
     if phone == account.phone:
         raise ServiceError(AccountErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
-    codes.check_format(new_phone_code, "newPhoneCode")
     # The grant first (checked, not yet used): without it nothing below is revealed or counted.
     await mfa.require_step_up(uow, account, session_id, step_up_token, require_sms=True, consume=False)
     # Then the new phone's code (CODE-2: a wrong one is counted and committed), before anything about
@@ -560,8 +597,13 @@ def _required_email(raw: str) -> str:
 async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up_token: str | None) -> Account:
     """PROF-3: a code sent to that e-mail; MFA-3: the change is a protected operation."""
     account, session_id = viewer.account, viewer.session_id
-    address = _required_email(email)
-    codes.check_format(code)
+    # The input alone first, every problem at once.
+    problems = Problems()
+    address = checked(problems, _required_email, email)
+    checked(problems, codes.check_format, code)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert address is not None
     # The grant first (checked, not yet used): without it nothing below is revealed or counted.
     await mfa.require_step_up(uow, account, session_id, step_up_token, consume=False)
     # Then the code sent to that address (a counted wrong code must not use up the grant): only the

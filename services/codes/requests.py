@@ -2,14 +2,33 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 from services.codes import service as codes
 from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError
 from services.identifiers import normalize_email, normalize_phone
 from services.uow import Uow
 from services.verification import personal
 from services.viewer import Viewer
+
+
+class CodeSendPurpose(Enum):
+    """The purposes `request_code` sends codes for (CODE-2): every `CodePurpose` but those of `OWN_FLOW`."""
+
+    REGISTRATION = "REGISTRATION"
+    LOGIN = "LOGIN"
+    PHONE_CHANGE_NEW = "PHONE_CHANGE_NEW"
+    EMAIL_BIND = "EMAIL_BIND"
+    OPERATION = "OPERATION"
+    BANK_CARD = "BANK_CARD"
+    REMITTANCE_ACCOUNT = "REMITTANCE_ACCOUNT"
+
+    @property
+    def purpose(self) -> CodePurpose:
+        return CodePurpose(self.value)
+
 
 ANONYMOUS_PHONE = {CodePurpose.REGISTRATION, CodePurpose.LOGIN}
 # BANK_CARD goes to the phone reserved at the bank, which need not be the bound phone (RNP-4).
@@ -17,9 +36,10 @@ SIGNED_IN_PHONE = {CodePurpose.PHONE_CHANGE_NEW, CodePurpose.BANK_CARD}
 SIGNED_IN_EMAIL = {CodePurpose.EMAIL_BIND}
 # REMITTANCE_ACCOUNT: creating the dedicated remittance account of recharge verification (RNE-8).
 BOUND_PHONE = {CodePurpose.OPERATION, CodePurpose.REMITTANCE_ACCOUNT}
-# These are sent only by their own mutations: the recovery codes go to the bound phone of an account
-# the user names, with a bot check, and never reveal the phone (REC-1, REC-2); the student e-mail code
-# goes to the school address of a checked application (STU-2, STU-3).
+# These are sent only by their own mutations, so `CodeSendPurpose` leaves them out: the recovery codes
+# go to the bound phone of an account the user names, with a bot check, and never reveal the phone
+# (REC-1, REC-2); the student e-mail code goes to the school address of a checked application (STU-2,
+# STU-3); the login-challenge code goes to the bound phone of a pending sign-in (AUTH-6).
 OWN_FLOW = {
     CodePurpose.PASSWORD_RESET: "passwordResetStart",
     CodePurpose.ACCOUNT_REVEAL: "accountRecoveryLookup",
@@ -31,67 +51,64 @@ OWN_FLOW = {
 async def request_code(
     uow: Uow,
     viewer: Viewer | None,
-    purpose: CodePurpose,
+    requested: CodeSendPurpose,
     phone: str | None,
     email: str | None,
     client_ip: str | None,
 ) -> codes.SentCode:
-    """Send a code of `purpose` where it may go; `client_ip` is the caller's address (per-address caps)."""
-    if purpose in OWN_FLOW:
-        raise ServiceError(
-            CodeErrorCode.PURPOSE_NOT_ALLOWED,
-            f"Codes for {purpose.value} are sent by {OWN_FLOW[purpose]}.",
-            "purpose",
-        )
+    """Send a code of `requested` purpose where it may go; `client_ip` is the caller's address (per-address
+    caps). Who may ask first; then the destination fields, every problem at once; then the limits."""
+    purpose = requested.purpose
     if purpose not in ANONYMOUS_PHONE and viewer is None:
         raise ServiceError(CodeErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None)
+    channel, destination = _destination(purpose, phone, email)
     if purpose is CodePurpose.BANK_CARD:
         assert viewer is not None
         await personal.check_bank_card_code(uow, viewer.account.id)
-    if purpose in BOUND_PHONE:
-        if phone or email:
-            raise ServiceError(
-                CodeErrorCode.DESTINATION_NOT_ALLOWED,
-                "This code always goes to the bound phone; leave phone and email empty.",
-                "phone" if phone else "email",
-            )
+    if destination is None:  # BOUND_PHONE
         assert viewer is not None
-        return await codes.send(
-            uow,
-            channel="sms",
-            destination=viewer.account.phone,
-            purpose=purpose,
-            client_ip=client_ip,
-            account_id=viewer.account.id,
-        )
-    if purpose in SIGNED_IN_EMAIL:
-        if phone:
-            raise ServiceError(CodeErrorCode.DESTINATION_NOT_ALLOWED, "This code goes to an e-mail address.", "phone")
-        if not email:
-            raise ServiceError(CodeErrorCode.DESTINATION_REQUIRED, "Enter the e-mail address.", "email")
-        address = normalize_email(email)
-        if address is None:
-            raise ServiceError(CodeErrorCode.INVALID_EMAIL, "Enter a valid e-mail address.", "email")
-        return await codes.send(
-            uow,
-            channel="email",
-            destination=address,
-            purpose=purpose,
-            client_ip=client_ip,
-            account_id=viewer.account.id if viewer else None,
-        )
-    if email:
-        raise ServiceError(CodeErrorCode.DESTINATION_NOT_ALLOWED, "This code goes to a phone.", "email")
-    if not phone:
-        raise ServiceError(CodeErrorCode.DESTINATION_REQUIRED, "Enter the phone number.", "phone")
-    number = normalize_phone(phone)
-    if number is None:
-        raise ServiceError(CodeErrorCode.INVALID_PHONE, "Enter a mainland mobile number (11 digits).", "phone")
+        destination = viewer.account.phone
     return await codes.send(
         uow,
-        channel="sms",
-        destination=number,
+        channel=channel,
+        destination=destination,
         purpose=purpose,
         client_ip=client_ip,
         account_id=viewer.account.id if viewer else None,
     )
+
+
+def _destination(purpose: CodePurpose, phone: str | None, email: str | None) -> tuple[str, str | None]:
+    """The channel and the normalised destination the input names for `purpose` (None: the bound phone),
+    or every problem of the `phone` and `email` fields at once."""
+    problems = Problems()
+    if purpose in BOUND_PHONE:
+        for field, value in (("phone", phone), ("email", email)):
+            if value:
+                problems.add(
+                    CodeErrorCode.DESTINATION_NOT_ALLOWED,
+                    "This code always goes to the bound phone; leave phone and email empty.",
+                    field,
+                )
+        channel, destination = "sms", None
+    elif purpose in SIGNED_IN_EMAIL:
+        if phone:
+            problems.add(CodeErrorCode.DESTINATION_NOT_ALLOWED, "This code goes to an e-mail address.", "phone")
+        destination = normalize_email(email) if email else None
+        if not email:
+            problems.add(CodeErrorCode.DESTINATION_REQUIRED, "Enter the e-mail address.", "email")
+        elif destination is None:
+            problems.add(CodeErrorCode.INVALID_EMAIL, "Enter a valid e-mail address.", "email")
+        channel = "email"
+    else:
+        destination = normalize_phone(phone) if phone else None
+        if not phone:
+            problems.add(CodeErrorCode.DESTINATION_REQUIRED, "Enter the phone number.", "phone")
+        elif destination is None:
+            problems.add(CodeErrorCode.INVALID_PHONE, "Enter a mainland mobile number (11 digits).", "phone")
+        if email:
+            problems.add(CodeErrorCode.DESTINATION_NOT_ALLOWED, "This code goes to a phone.", "email")
+        channel = "sms"
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    return channel, destination

@@ -30,7 +30,7 @@ from services.codes import repository as codes_repo
 from services.codes import service as codes
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, CodePurpose
 from services.database import Transactions
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError, checked
 from services.identifiers import mask_email, mask_login_name, mask_phone, national, normalize_phone
 from services.providers.botcheck import MAX_TOKEN_LENGTH as MAX_BOT_TOKEN_LENGTH
 from services.providers.errors import ProviderUnavailable
@@ -45,12 +45,16 @@ log = logging.getLogger(__name__)
 TICKET_TTL = timedelta(minutes=15)
 
 
-async def _bot_check(tx: Transactions, token: str, client_ip: str | None) -> None:
-    """REC-1 / REC-2: the bot check, before any transaction opens (the verifier is a network call).
-    An empty or oversized token is refused without a call; a check that cannot be decided refuses."""
+def _check_bot_token(token: str) -> None:
+    """REC-1 / REC-2: an empty or oversized bot-check token is refused without asking the verifier."""
     token = token or ""
     if not token.strip() or len(token) > MAX_BOT_TOKEN_LENGTH:
         raise _bot_check_failed()
+
+
+async def _bot_check(tx: Transactions, token: str, client_ip: str | None) -> None:
+    """REC-1 / REC-2: the bot check, before any transaction opens (the verifier is a network call), of a
+    token `_check_bot_token` let through; a check that cannot be decided refuses."""
     await tx.release()  # no database connection is held while the verifier answers
     try:
         passed = await tx.deps.bot_check.verify(token, client_ip)
@@ -134,18 +138,25 @@ class ResetStarted:
 async def password_reset_start(
     tx: Transactions, login_name: str, bot_token: str, client_ip: str | None
 ) -> ResetStarted | ServiceError:
-    """REC-1: the bot check first, outside any transaction; then one short write."""
+    """REC-1: the input alone, every problem at once; the bot check, outside any transaction; then one
+    short write."""
     try:
-        if not (login_name or "").strip():
-            raise ServiceError(RecoveryErrorCode.LOGIN_NAME_REQUIRED, "Enter the login name.", "loginName")
-        if has_control_characters(login_name):  # no login name has one; it would be kept in the ticket
-            raise ServiceError(
-                RecoveryErrorCode.LOGIN_NAME_INVALID, "A login name has no control characters.", "loginName"
-            )
+        problems = Problems()
+        checked(problems, _check_login_name, login_name)
+        checked(problems, _check_bot_token, bot_token)
+        if (refusal := problems.refusal()) is not None:
+            raise refusal
         await _bot_check(tx, bot_token, client_ip)
     except ServiceError as err:
         return err
     return await tx.write(_reset_start, login_name, client_ip)
+
+
+def _check_login_name(login_name: str) -> None:
+    if not (login_name or "").strip():
+        raise ServiceError(RecoveryErrorCode.LOGIN_NAME_REQUIRED, "Enter the login name.", "loginName")
+    if has_control_characters(login_name):  # no login name has one; it would be kept in the ticket
+        raise ServiceError(RecoveryErrorCode.LOGIN_NAME_INVALID, "A login name has no control characters.", "loginName")
 
 
 async def _reset_start(uow: Uow, login_name: str, client_ip: str | None) -> ResetStarted:
@@ -153,7 +164,7 @@ async def _reset_start(uow: Uow, login_name: str, client_ip: str | None) -> Rese
     now = uow.now()
     # The per-address cap on code sends counts every reset start, whether or not the name exists, so
     # the address's count tells nothing either (the send below is then not counted again).
-    await codes.reserve_for_address(uow, client_ip, "loginName")
+    await codes.reserve_for_address(uow, client_ip)
     # CODE-3 per login name, whether or not it exists, so the limit tells nothing either.
     name_key = "reset:" + uow.keyed(f"login:{canonical}")[:48]
     if await codes_repo.claim_send_window(uow, name_key, CodePurpose.PASSWORD_RESET.value, now) is None:
@@ -162,7 +173,7 @@ async def _reset_start(uow: Uow, login_name: str, client_ip: str | None) -> Rese
         raise ServiceError(
             RecoveryErrorCode.RESEND_TOO_SOON,
             f"A code was sent less than 60 seconds ago; try again in {retry} s.",
-            "loginName",
+            None,
             retry_after=retry,
         )
     if account is None:
@@ -210,11 +221,13 @@ async def password_reset_complete(
     account's username and phone (REC-1: before the code, nothing may depend on the account's data);
     the password's strength and the hash, outside any transaction; a short write that uses the code and
     the ticket and stores the hash."""
-    try:
-        accounts.check_password_length(new_password, field="newPassword")  # REG-7, the input alone
-        code = codes.check_format(code)
-    except ServiceError as err:
-        return err
+    problems = Problems()  # the input alone, every problem at once
+    checked(problems, accounts.check_password_length, new_password, "newPassword")  # REG-7
+    checked_code = checked(problems, codes.check_format, code)  # CODE-1
+    if (refusal := problems.refusal()) is not None:
+        return refusal
+    assert checked_code is not None
+    code = checked_code
     gate = await tx.write(_reset_gate, ticket_token, code, new_password)
     if isinstance(gate, ServiceError):
         return gate
@@ -365,10 +378,40 @@ def _found(account: Account) -> FoundAccount:
 
 
 @dataclass(frozen=True, slots=True)
+class RevealStarted:
+    """The code sent to the found accounts' bound phone, and the ticket it reveals them with."""
+
+    ticket: str
+    masked_phone: str
+    code_expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class LookupResult:
-    ticket: str | None
     accounts: list[FoundAccount]
-    code_expires_at: datetime | None
+    reveal: RevealStarted | None  # None when nothing was found: no code went out
+
+
+@dataclass(frozen=True, slots=True)
+class ByPhone:
+    phone: str
+
+
+@dataclass(frozen=True, slots=True)
+class ByAccountId:
+    account_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ByIdentity:
+    """Real-name information: the verified name and the mainland resident ID number."""
+
+    name: str
+    id_number: str
+
+
+# Exactly one way to look accounts up (REC-2); the input holds it in `by` (`by.phone`, `by.identity.name`).
+LookupCriteria = ByPhone | ByAccountId | ByIdentity
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,56 +422,51 @@ class _Lookup:
 
 
 async def account_lookup(
-    tx: Transactions,
-    *,
-    bot_token: str,
-    client_ip: str | None,
-    phone: str | None,
-    account_id: str | None,
-    name: str | None = None,
-    id_number: str | None = None,
+    tx: Transactions, *, bot_token: str, client_ip: str | None, by: LookupCriteria
 ) -> LookupResult | ServiceError:
-    """REC-2: the criteria, then the bot check outside any transaction, then one short write."""
+    """REC-2: the input alone, every problem at once; the bot check outside any transaction; then one
+    short write."""
     try:
-        lookup = _lookup_criteria(tx, phone, account_id, name, id_number)
+        problems = Problems()
+        lookup = checked(problems, _lookup_criteria, tx, by)
+        checked(problems, _check_bot_token, bot_token)
+        if (refusal := problems.refusal()) is not None:
+            raise refusal
+        assert lookup is not None
         await _bot_check(tx, bot_token, client_ip)
     except ServiceError as err:
         return err
     return await tx.write(_lookup, lookup, client_ip)
 
 
-def _lookup_criteria(
-    tx: Transactions, phone: str | None, account_id: str | None, name: str | None, id_number: str | None
-) -> _Lookup:
-    by_identity = bool(name or id_number)
-    if sum((bool(phone), bool(account_id), by_identity)) != 1:
-        raise ServiceError(
-            RecoveryErrorCode.LOOKUP_CRITERIA_REQUIRED,
-            "Look up by exactly one of: phone, account ID, or name + ID number.",
-            None,
+def _lookup_criteria(tx: Transactions, by: LookupCriteria) -> _Lookup:
+    if isinstance(by, ByPhone):
+        number = normalize_phone(by.phone or "")
+        if number is None:
+            raise ServiceError(RecoveryErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "by.phone")
+        return _Lookup(number, None, None)
+    if isinstance(by, ByAccountId):
+        raw = (by.account_id or "").strip()
+        if not is_ascii_digits(raw) or len(raw) != 16:
+            raise ServiceError(RecoveryErrorCode.INVALID_ACCOUNT_ID, "An account ID is 16 digits.", "by.accountId")
+        return _Lookup(None, int(raw), None)
+    problems = Problems()
+    if not (by.name or "").strip():
+        problems.add(RecoveryErrorCode.NAME_REQUIRED, "Enter the verified name with the ID number.", "by.identity.name")
+    elif has_control_characters(by.name):
+        problems.add(
+            RecoveryErrorCode.NAME_INVALID, "A name has no control characters or line breaks.", "by.identity.name"
         )
-    number = normalize_phone(phone) if phone else None
-    if phone and number is None:
-        raise ServiceError(RecoveryErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "phone")
-    raw = (account_id or "").strip()
-    if account_id and (not is_ascii_digits(raw) or len(raw) != 16):
-        raise ServiceError(RecoveryErrorCode.INVALID_ACCOUNT_ID, "An account ID is 16 digits.", "accountId")
-    identity: Subject | None = None
-    if by_identity:
-        if not (name or "").strip():
-            raise ServiceError(RecoveryErrorCode.NAME_REQUIRED, "Enter the verified name with the ID number.", "name")
-        if has_control_characters(name or ""):
-            raise ServiceError(
-                RecoveryErrorCode.NAME_INVALID, "A name has no control characters or line breaks.", "name"
-            )
-        if not valid_id_number(id_number or "", tx.deps.clock.now().astimezone(SHANGHAI).date()):
-            raise ServiceError(
-                RecoveryErrorCode.ID_NUMBER_INVALID, "This is not a valid mainland resident ID number.", "idNumber"
-            )
-        identity = Subject(
-            " ".join((name or "").split()), DocumentType.MAINLAND_ID_CARD, normalize_id_number(id_number or "")
+    if not valid_id_number(by.id_number or "", tx.deps.clock.now().astimezone(SHANGHAI).date()):
+        problems.add(
+            RecoveryErrorCode.ID_NUMBER_INVALID,
+            "This is not a valid mainland resident ID number.",
+            "by.identity.idNumber",
         )
-    return _Lookup(number, int(raw) if account_id else None, identity)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    identity = Subject(" ".join(by.name.split()), DocumentType.MAINLAND_ID_CARD, normalize_id_number(by.id_number))
+    return _Lookup(None, None, identity)
 
 
 async def _lookup(uow: Uow, lookup: _Lookup, client_ip: str | None) -> LookupResult:
@@ -441,7 +479,7 @@ async def _lookup(uow: Uow, lookup: _Lookup, client_ip: str | None) -> LookupRes
         one = await accounts_repo.by_account_number(uow, lookup.account_number)
         found = [one] if one else []
     if not found:
-        return LookupResult(ticket=None, accounts=[], code_expires_at=None)
+        return LookupResult(accounts=[], reveal=None)
     bound_phone = found[0].phone
     sent = await codes.send(
         uow,
@@ -453,7 +491,10 @@ async def _lookup(uow: Uow, lookup: _Lookup, client_ip: str | None) -> LookupRes
     )
     revealable = [a.id for a in found if a.phone == bound_phone]
     token, _ = await _new_ticket(uow, "account_reveal", revealable, bound_phone)
-    return LookupResult(ticket=token, accounts=[_found(a) for a in found], code_expires_at=sent.expires_at)
+    return LookupResult(
+        accounts=[_found(a) for a in found],
+        reveal=RevealStarted(ticket=token, masked_phone=mask_phone(bound_phone), code_expires_at=sent.expires_at),
+    )
 
 
 async def _accounts_by_identity(uow: Uow, identity: Subject) -> list[Account]:
@@ -473,6 +514,7 @@ async def _accounts_by_identity(uow: Uow, identity: Subject) -> list[Account]:
 
 
 async def account_reveal(uow: Uow, ticket_token: str, code: str) -> list[FoundAccount]:
+    codes.check_format(code)  # the input alone first (CODE-1)
     ticket = await _ticket(uow, ticket_token, "account_reveal")
     assert ticket.phone is not None
     await codes.verify(uow, destination=ticket.phone, purpose=CodePurpose.ACCOUNT_REVEAL, code=code)

@@ -34,6 +34,7 @@ from settings import Settings
 from tests.helpers import (
     AGREEMENTS,
     PASSWORD,
+    gql,
     last_code,
     mutate,
     outbox,
@@ -53,7 +54,7 @@ async def _register_with(client: httpx.AsyncClient, code: str, username: str = "
         client,
         "accountRegister",
         {"username": username, "password": PASSWORD, "phone": PHONE, "code": code, "agreements": AGREEMENTS},
-        "account { id }",
+        "account { accountId }",
     )
 
 
@@ -66,10 +67,10 @@ async def test_code_1_sms_code_is_six_digits_and_lives_five_minutes(client, cloc
     # Given a registration code sent to a phone
     sent = await send_code(client, "REGISTRATION", phone=PHONE)
     assert sent["errors"] == []
-    assert sent["sentTo"] == "137****0001"
+    assert (sent["sentCode"]["purpose"], sent["sentCode"]["sentTo"]) == ("REGISTRATION", "137****0001")
     code = await last_code(client, PHONE)
     assert re.fullmatch(r"\d{6}", code)
-    assert sent["expiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
+    assert sent["sentCode"]["expiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
     # When it is used one second after its 5 minutes
     clock.advance(minutes=5, seconds=1)
     result = await _register_with(client, code)
@@ -85,7 +86,8 @@ async def test_code_1_email_code_lives_thirty_minutes(client, clock: ManualClock
     token = await registered_and_signed_in(client)
     sent = await send_code(client, "EMAIL_BIND", email="alice@example.com", token=token)
     assert sent["errors"] == []
-    assert sent["expiresAt"] == (clock.now() + timedelta(minutes=30)).isoformat()
+    assert sent["sentCode"]["sentTo"] == "al***@example.com"
+    assert sent["sentCode"]["expiresAt"] == (clock.now() + timedelta(minutes=30)).isoformat()
 
 
 async def test_code_2_code_is_bound_to_its_purpose(client) -> None:
@@ -165,13 +167,13 @@ async def test_code_2_a_new_code_voids_the_previous_one(client, clock: ManualClo
 async def test_code_3_resend_within_sixty_seconds_is_refused_and_sends_nothing(client, clock: ManualClock) -> None:
     # Given a code sent now
     first = await send_code(client, "REGISTRATION", phone=PHONE)
-    assert first["resendAvailableAt"] == (clock.now() + timedelta(seconds=60)).isoformat()
+    assert first["sentCode"]["resendAvailableAt"] == (clock.now() + timedelta(seconds=60)).isoformat()
     # When another is asked 59 seconds later
     clock.advance(seconds=59)
     again = await send_code(client, "REGISTRATION", phone=PHONE)
     # Then it is refused with the wait, and no SMS was sent
     assert [(e["code"], e["retryAfter"]) for e in again["errors"]] == [("RESEND_TOO_SOON", 1)]
-    assert again["sentTo"] is None
+    assert again["sentCode"] is None
     assert len(await outbox(client, PHONE)) == 1
     # And a different purpose is not held back by it
     assert (await send_code(client, "LOGIN", phone=PHONE))["errors"] == []
@@ -186,7 +188,7 @@ async def test_code_3_daily_cap_per_destination(client, clock: ManualClock) -> N
     for i in range(10):
         sent = await send_code(client, "REGISTRATION", phone=PHONE)
         assert sent["errors"] == [], i
-        assert sent["dailyRemaining"] == 9 - i
+        assert sent["sentCode"]["dailyRemaining"] == 9 - i
         clock.advance(seconds=61)
     # When an eleventh is asked
     refused = await send_code(client, "REGISTRATION", phone=PHONE)
@@ -208,33 +210,95 @@ async def test_code_3_refused_send_moves_no_counter(client, clock: ManualClock, 
     for _ in range(5):
         assert (await send_code(client, "REGISTRATION", phone=PHONE))["errors"][0]["code"] == "RESEND_TOO_SOON"
     clock.advance(seconds=60)
-    assert (await send_code(client, "REGISTRATION", phone=PHONE))["dailyRemaining"] == 8
+    assert (await send_code(client, "REGISTRATION", phone=PHONE))["sentCode"]["dailyRemaining"] == 8
 
 
 @pytest.mark.parametrize(
     ("input", "expected"),
     [
-        ({"purpose": "PASSWORD_RESET", "phone": PHONE}, ("PURPOSE_NOT_ALLOWED", ["input", "purpose"])),
-        ({"purpose": "ACCOUNT_REVEAL", "phone": PHONE}, ("PURPOSE_NOT_ALLOWED", ["input", "purpose"])),
-        ({"purpose": "STUDENT_EMAIL", "email": "a@mail.example.edu.cn"}, ("PURPOSE_NOT_ALLOWED", ["input", "purpose"])),
-        ({"purpose": "OPERATION"}, ("AUTHENTICATION_REQUIRED", None)),
-        ({"purpose": "EMAIL_BIND", "email": "a@example.com"}, ("AUTHENTICATION_REQUIRED", None)),
-        ({"purpose": "LOGIN"}, ("DESTINATION_REQUIRED", ["input", "phone"])),
+        ({"purpose": "OPERATION"}, [("AUTHENTICATION_REQUIRED", None)]),
+        ({"purpose": "EMAIL_BIND", "email": "a@example.com"}, [("AUTHENTICATION_REQUIRED", None)]),
+        ({"purpose": "LOGIN"}, [("DESTINATION_REQUIRED", ["input", "phone"])]),
         (
             {"purpose": "LOGIN", "phone": PHONE, "email": "a@example.com"},
-            ("DESTINATION_NOT_ALLOWED", ["input", "email"]),
+            [("DESTINATION_NOT_ALLOWED", ["input", "email"])],
         ),
-        ({"purpose": "REGISTRATION", "phone": "+1 555 0100"}, ("INVALID_PHONE", ["input", "phone"])),
+        ({"purpose": "REGISTRATION", "phone": "+1 555 0100"}, [("INVALID_PHONE", ["input", "phone"])]),
         (
             {"purpose": "REGISTRATION", "phone": "13７００００００01"},
-            ("INVALID_PHONE", ["input", "phone"]),
+            [("INVALID_PHONE", ["input", "phone"])],
         ),  # full-width digits
+        # Every problem of the destination fields at once
+        (
+            {"purpose": "LOGIN", "phone": "12345", "email": "a@example.com"},
+            [("INVALID_PHONE", ["input", "phone"]), ("DESTINATION_NOT_ALLOWED", ["input", "email"])],
+        ),
+        (
+            {"purpose": "REGISTRATION", "email": "a@example.com"},
+            [("DESTINATION_REQUIRED", ["input", "phone"]), ("DESTINATION_NOT_ALLOWED", ["input", "email"])],
+        ),
     ],
 )
 async def test_code_2_send_refusals_name_field_and_code_and_send_nothing(client, db: Database, input, expected) -> None:
-    payload = await mutate(client, "verificationCodeSend", input, "sentTo")
-    assert [(e["code"], e["path"]) for e in payload["errors"]] == [expected]
-    assert payload["sentTo"] is None
+    payload = await mutate(client, "verificationCodeSend", input, "sentCode { sentTo }")
+    assert [(e["code"], e["path"]) for e in payload["errors"]] == expected
+    assert payload["sentCode"] is None
+    assert await _codes(db) == []
+    assert await outbox(client, PHONE) == []
+    assert (await _state(db))["windows"] == []
+
+
+@pytest.mark.parametrize(
+    ("input", "expected"),
+    [
+        ({"purpose": "OPERATION", "phone": PHONE}, [("DESTINATION_NOT_ALLOWED", ["input", "phone"])]),
+        (
+            {"purpose": "REMITTANCE_ACCOUNT", "phone": PHONE, "email": "a@example.com"},
+            [("DESTINATION_NOT_ALLOWED", ["input", "phone"]), ("DESTINATION_NOT_ALLOWED", ["input", "email"])],
+        ),
+        (
+            {"purpose": "EMAIL_BIND", "phone": PHONE, "email": "not-an-address"},
+            [("DESTINATION_NOT_ALLOWED", ["input", "phone"]), ("INVALID_EMAIL", ["input", "email"])],
+        ),
+        (
+            {"purpose": "EMAIL_BIND", "phone": PHONE},
+            [("DESTINATION_NOT_ALLOWED", ["input", "phone"]), ("DESTINATION_REQUIRED", ["input", "email"])],
+        ),
+        (
+            {"purpose": "PHONE_CHANGE_NEW", "email": "a@example.com"},
+            [("DESTINATION_REQUIRED", ["input", "phone"]), ("DESTINATION_NOT_ALLOWED", ["input", "email"])],
+        ),
+    ],
+)
+async def test_code_2_signed_in_send_refusals_report_every_destination_problem_and_send_nothing(
+    client, db: Database, input, expected
+) -> None:
+    # Given a signed-in account, whose registration code is the only code so far
+    token = await registered_and_signed_in(client)
+    before = await _state(db)
+    # When it asks for a code with destination fields that do not fit the purpose
+    payload = await mutate(client, "verificationCodeSend", input, "sentCode { sentTo }", token)
+    # Then every problem comes back at once, and nothing was sent or counted
+    assert [(e["code"], e["path"]) for e in payload["errors"]] == expected
+    assert payload["sentCode"] is None
+    assert await _state(db) == before
+
+
+@pytest.mark.parametrize("purpose", ["PASSWORD_RESET", "ACCOUNT_REVEAL", "STUDENT_EMAIL", "LOGIN_CHALLENGE"])
+async def test_code_2_purposes_sent_by_their_own_mutations_are_no_input_of_verification_code_send(
+    client, db: Database, purpose: str
+) -> None:
+    # When a code of a purpose that its own mutation sends is asked from verificationCodeSend
+    body = await gql(
+        client,
+        "mutation($input: VerificationCodeSendInput!) { verificationCodeSend(input: $input) { errors { code } } }",
+        {"input": {"purpose": purpose, "phone": PHONE}},
+        expect_errors=True,
+    )
+    # Then the schema refuses the value itself: the input enum does not hold it, and nothing was sent
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert "CodeSendPurpose" in error["message"]
     assert await _codes(db) == []
     assert await outbox(client, PHONE) == []
 
@@ -337,7 +401,10 @@ async def _login_challenge_code(client: httpx.AsyncClient) -> dict[str, Any]:
 
 async def _reset_start(client: httpx.AsyncClient, login_name: str) -> dict[str, Any]:
     return await mutate(
-        client, "passwordResetStart", {"loginName": login_name, "botToken": "sandbox-pass"}, "ticket phoneMasked"
+        client,
+        "passwordResetStart",
+        {"loginName": login_name, "botToken": "sandbox-pass"},
+        "passwordReset { ticket phoneMasked }",
     )
 
 
@@ -415,7 +482,7 @@ async def test_code_3_password_resets_do_not_use_up_the_owners_step_up_codes(
     operation = await send_code(client, "OPERATION", token=token)
     assert operation["errors"] == []
     assert (await outbox(client, PHONE))[0]["purpose"] == "OPERATION"
-    assert operation["dailyRemaining"] == settings.code_daily_cap_owner - 1
+    assert operation["sentCode"]["dailyRemaining"] == settings.code_daily_cap_owner - 1
     # And the resets stopped at one network's share of the reset budget (3), then at the budget (5)
     assert delivered == [
         settings.code_daily_cap_reset_per_network,
@@ -425,7 +492,10 @@ async def test_code_3_password_resets_do_not_use_up_the_owners_step_up_codes(
 
 async def _lookup_by_phone(client: httpx.AsyncClient, phone: str) -> dict[str, Any]:
     return await mutate(
-        client, "accountRecoveryLookup", {"botToken": "sandbox-pass", "phone": phone}, "ticket codeExpiresAt"
+        client,
+        "accountRecoveryLookup",
+        {"botToken": "sandbox-pass", "by": {"phone": phone}},
+        "lookup { reveal { ticket codeExpiresAt } }",
     )
 
 
@@ -451,10 +521,10 @@ async def test_code_3_account_lookups_by_the_owners_phone_do_not_use_up_his_rese
     completed = await mutate(
         client,
         "passwordResetComplete",
-        {"ticket": started["ticket"], "code": code, "newPassword": "Tangerine-Harbour-1987"},
-        "success",
+        {"ticket": started["passwordReset"]["ticket"], "code": code, "newPassword": "Tangerine-Harbour-1987"},
+        "",
     )
-    assert (completed["errors"], completed["success"]) == ([], True)
+    assert completed["errors"] == []
 
 
 async def test_code_3_one_network_cannot_use_up_a_phones_reset_codes(
@@ -469,7 +539,9 @@ async def test_code_3_one_network_cannot_use_up_a_phones_reset_codes(
             clock.advance(seconds=61)
             answers.append(await _reset_start(anyone, "alice01"))
     # Then every start answers alike (REC-1), but only its share (3) of reset SMS went out
-    assert [(a["errors"], a["phoneMasked"], bool(a["ticket"])) for a in answers] == [([], "137****0001", True)] * 4
+    assert [(a["errors"], a["passwordReset"]["phoneMasked"], bool(a["passwordReset"]["ticket"])) for a in answers] == [
+        ([], "137****0001", True)
+    ] * 4
     assert [m["purpose"] for m in await outbox(client, PHONE)] == ["PASSWORD_RESET"] * 3 + ["REGISTRATION"]
     # And the refused send moved no counter of the phone beyond the three
     state = await _state(db)
@@ -501,11 +573,11 @@ async def test_code_3_one_network_cannot_use_up_a_phones_sign_in_codes(
             sent.append(await send_code(anyone, "LOGIN", phone=PHONE))
     # Then the network's share (3) went out, and the fourth was refused until the next Asia/Shanghai day
     _, until_tomorrow = shanghai_day_start(clock.now())
-    assert [s["dailyRemaining"] for s in sent[:3]] == [2, 1, 0]  # the share's, below the budget's 8, 7, 6
+    assert [s["sentCode"]["dailyRemaining"] for s in sent[:3]] == [2, 1, 0]  # the share's, below the budget's 8, 7, 6
     assert [(e["code"], e["path"], e["retryAfter"]) for e in sent[3]["errors"]] == [
         ("NETWORK_DAILY_LIMIT_REACHED", None, until_tomorrow)  # about the whole input, like DAILY_LIMIT_REACHED
     ]
-    assert sent[3]["sentTo"] is None
+    assert sent[3]["sentCode"] is None
     # And the refusal sent nothing and moved no counter
     assert [m["purpose"] for m in await outbox(client, PHONE)] == ["LOGIN"] * 4
     state = await _state(db)
@@ -701,9 +773,9 @@ async def test_code_3_every_password_reset_counts_against_the_address_whether_or
             clock.advance(seconds=61)
             refused = await _reset_start(c, name)
             assert [(e["code"], e["path"]) for e in refused["errors"]] == [
-                ("ADDRESS_LIMIT_REACHED", ["input", "loginName"])
+                ("ADDRESS_LIMIT_REACHED", None)  # about the request as a whole, not the name
             ]
-            assert refused["ticket"] is None
+            assert refused["passwordReset"] is None
         assert [m["purpose"] for m in await outbox(c, PHONE)] == ["PASSWORD_RESET", "REGISTRATION"]
 
 

@@ -65,7 +65,7 @@ async def _viewer(client: httpx.AsyncClient, token: str) -> dict | None:
 
 
 PROFILE_UPDATE = """
-mutation($input: AccountProfileInput!) {
+mutation($input: AccountProfileUpdateInput!) {
   accountProfileUpdate(input: $input) {
     account { contactName companyName industry address }
     errors { path message code retryAfter attemptsRemaining }
@@ -75,7 +75,6 @@ mutation($input: AccountProfileInput!) {
 
 
 async def _update_profile(client: httpx.AsyncClient, token: str, changes: dict) -> dict:
-    # The input type is shared with accountActivate, so `mutate` cannot derive its name.
     return (await gql(client, PROFILE_UPDATE, {"input": changes}, token))["accountProfileUpdate"]
 
 
@@ -275,14 +274,14 @@ async def test_prof_2_phone_change_needs_codes_to_both_phones(client, db: Databa
     assert await step_up(client, token, NEW_PHONE)
 
 
-async def test_prof_2_missing_step_up_token_is_refused_and_nothing_is_consumed(client, db: Database) -> None:
+async def test_prof_2_an_empty_step_up_token_is_refused_and_nothing_is_consumed(client, db: Database) -> None:
     # Given a code sent to the new phone, but no step-up
     token = await registered_and_signed_in(client, "alice01", PHONE)
     code = await _new_phone_code(client, token, NEW_PHONE)
-    # When the phone change is sent without a step-up token
+    # When the phone change is sent with an empty step-up token (the input requires one: PROF-2)
     result = await _change_phone(client, token, NEW_PHONE, code, "")
-    # Then it is refused, the phone is unchanged, the old phone got no notice
-    assert _errors(result) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
+    # Then it is refused as an unknown grant, the phone is unchanged, the old phone got no notice
+    assert _errors(result) == [("STEP_UP_INVALID", ["input", "stepUpToken"])]
     assert result["account"] is None
     assert (await _account(db, "alice01")).phone == "+8613700000001"
     assert "PHONE_CHANGED" not in await _purposes(client, PHONE)
@@ -743,9 +742,9 @@ async def test_mfa_3_password_phone_and_email_changes_need_a_step_up(client, db:
     assert password["endedSessionCount"] is None
     assert await _viewer(client, other) is not None
 
-    # When the phone is changed without one
+    # When the phone is changed with an empty one (PROF-2: the input requires one)
     phone = await _change_phone(client, token, NEW_PHONE, phone_code, "")
-    assert _errors(phone) == [("STEP_UP_REQUIRED", ["input", "stepUpToken"])]
+    assert _errors(phone) == [("STEP_UP_INVALID", ["input", "stepUpToken"])]
 
     # When the e-mail is bound without one
     email = await _bind_email(client, token, "alice@example.com", email_code, None)
@@ -1056,3 +1055,149 @@ async def test_mfa_3_totp_step_up_without_a_bound_device_offers_binding(client, 
     assert _errors(result) == [("MFA_DEVICE_NOT_BOUND", ["input", "factor"])]
     assert result["stepUpGrant"] is None
     assert await _grants(db) == []
+
+
+# --- every stateless problem of an input at once, on its path --------------------------------------
+
+
+async def test_prof_1_every_field_problem_comes_back_at_once_and_nothing_changes(client) -> None:
+    # Given an account with basic information
+    token = await registered_and_signed_in(client)
+    before = {"contactName": "张三", "companyName": "示例公司", "industry": "互联网", "address": "杭州"}
+    assert (await _update_profile(client, token, before))["errors"] == []
+    # When three fields have a problem and one is fine
+    result = await _update_profile(
+        client,
+        token,
+        {"contactName": "x" * 65, "companyName": "示例\x00公司", "industry": "制造业", "address": "y" * 257},
+    )
+    # Then each problem comes back on its field, in the input's order, and nothing changed
+    assert _errors(result) == [
+        ("VALUE_TOO_LONG", ["input", "contactName"]),
+        ("VALUE_INVALID", ["input", "companyName"]),
+        ("VALUE_TOO_LONG", ["input", "address"]),
+    ]
+    assert result["account"] is None
+    viewer = await _viewer(client, token)
+    assert {k: viewer[k] for k in before} == before
+
+
+async def test_prof_2_every_input_problem_of_a_phone_change_comes_back_at_once_and_nothing_is_counted(
+    client, db: Database
+) -> None:
+    # Given a step-up grant and a code sent to the new phone
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    step_up_token = await step_up(client, token, PHONE)
+    code = await _new_phone_code(client, token, NEW_PHONE)
+    # When the new phone, its code and the grant are all malformed
+    everything = await _change_phone(client, token, "12345", "12ab", "  ")
+    # Then the three problems come back together
+    assert _errors(everything) == [
+        ("INVALID_PHONE", ["input", "newPhone"]),
+        ("CODE_FORMAT_INVALID", ["input", "newPhoneCode"]),
+        ("STEP_UP_INVALID", ["input", "stepUpToken"]),
+    ]
+    assert everything["account"] is None
+    # And with the real grant, the phone and code problems still come together, before the grant is judged
+    both = await _change_phone(client, token, "+1 555 0100", "1234567", step_up_token)
+    assert _errors(both) == [
+        ("INVALID_PHONE", ["input", "newPhone"]),
+        ("CODE_FORMAT_INVALID", ["input", "newPhoneCode"]),
+    ]
+    # And nothing was counted, used or changed: the code and the grant still change the phone
+    [row] = await _codes(db, "+8613900000002", "PHONE_CHANGE_NEW")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert (await _account(db, "alice01")).phone == "+8613700000001"
+    assert (await _change_phone(client, token, NEW_PHONE, code, step_up_token))["errors"] == []
+
+
+async def test_prof_2_the_step_up_grant_is_required_by_the_input_type(client, db: Database) -> None:
+    # Given a code sent to the new phone
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    code = await _new_phone_code(client, token, NEW_PHONE)
+    # When the phone change is sent without a grant, or with a null one
+    for phone_change in (
+        {"newPhone": NEW_PHONE, "newPhoneCode": code},
+        {"newPhone": NEW_PHONE, "newPhoneCode": code, "stepUpToken": None},
+    ):
+        body = await gql(
+            client,
+            "mutation($input: AccountPhoneChangeInput!) { accountPhoneChange(input: $input) { errors { code } } }",
+            {"input": phone_change},
+            token,
+            expect_errors=True,
+        )
+        # Then the schema refuses it (PROF-2: a phone change always needs the grant)
+        assert body["data"] is None
+        assert "stepUpToken" in body["errors"][0]["message"]
+    # And nothing was counted or changed
+    [row] = await _codes(db, "+8613900000002", "PHONE_CHANGE_NEW")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    assert (await _account(db, "alice01")).phone == "+8613700000001"
+
+
+async def test_prof_2_an_unchanged_phone_is_told_only_once_the_input_is_right(client, db: Database) -> None:
+    # Given a step-up grant
+    token = await registered_and_signed_in(client, "alice01", PHONE)
+    step_up_token = await step_up(client, token, PHONE)
+    # When the bound phone itself comes with a malformed code, the input's problem answers
+    assert _errors(await _change_phone(client, token, PHONE, "12ab", step_up_token)) == [
+        ("CODE_FORMAT_INVALID", ["input", "newPhoneCode"])
+    ]
+    # And with a well-formed code, the account's phone answers, alone
+    assert _errors(await _change_phone(client, token, PHONE, "123456", step_up_token)) == [
+        ("PHONE_UNCHANGED", ["input", "newPhone"])
+    ]
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+
+
+async def test_prof_3_email_and_code_problems_come_back_together_and_nothing_is_counted(client, db: Database) -> None:
+    # Given a step-up grant and a code sent to an address
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    code = await _email_code(client, token, "alice@example.com")
+    # When the address and the code are both malformed
+    result = await _bind_email(client, token, "alice@", "12345", step_up_token)
+    # Then both come back at once, and nothing was counted, used or bound
+    assert _errors(result) == [("INVALID_EMAIL", ["input", "email"]), ("CODE_FORMAT_INVALID", ["input", "code"])]
+    assert result["account"] is None
+    [row] = await _codes(db, "alice@example.com", "EMAIL_BIND")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert (await _bind_email(client, token, "alice@example.com", code, step_up_token))["errors"] == []
+
+
+async def test_reg_7_a_new_password_breaking_two_rules_gets_both_and_counts_no_try(client, db: Database) -> None:
+    # Given a signed-in account alice01 with a step-up grant
+    token = await registered_and_signed_in(client)
+    step_up_token = await step_up(client, token, PHONE)
+    # When the new password is the username, which is also too short
+    result = await mutate(
+        client,
+        "accountPasswordChange",
+        {"currentPassword": PASSWORD, "newPassword": "ALICE01", "stepUpToken": step_up_token},
+        "endedSessionCount account { id }",
+        token,
+    )
+    # Then both rules come back on newPassword, and the payload has neither result field
+    assert _errors(result) == [
+        ("PASSWORD_TOO_SHORT", ["input", "newPassword"]),
+        ("PASSWORD_SAME_AS_USERNAME", ["input", "newPassword"]),
+    ]
+    assert (result["account"], result["endedSessionCount"]) == (None, None)
+    # And no try was counted and the grant was not used
+    async with db.read_sessions() as s:
+        assert {(t.failures, t.locked_until) for t in await s.scalars(select(LoginThrottle))} == {(0, None)}
+    assert [g.consumed_at for g in await _grants(db)] == [None]
+    assert await _password_works(client, "alice01", PASSWORD)
+
+
+async def test_prof_4_a_malformed_username_is_told_before_the_username_is_immutable(client) -> None:
+    # Given a cloud account (its username never changes)
+    token = await registered_and_signed_in(client)
+    # When it sends a malformed username, the input's problem answers; a well-formed one meets the rule
+    malformed = await mutate(client, "accountUsernameSet", {"username": "1x"}, "account { username }", token)
+    assert _errors(malformed) == [("INVALID_USERNAME", ["input", "username"])]
+    immutable = await mutate(client, "accountUsernameSet", {"username": "alice02"}, "account { username }", token)
+    assert _errors(immutable) == [("USERNAME_IMMUTABLE", ["input", "username"])]

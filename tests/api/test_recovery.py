@@ -34,7 +34,8 @@ OTHER_PHONE = "13900000009"
 NEW_PASSWORD = "Green-Teapot-77!"
 BOT_PASS = "sandbox-pass"
 MASKED_PHONE = re.compile(r"1[3-9]\d\*{4}\d{4}")
-FOUND = "accounts { kind loginNameMasked loginName phoneMasked emailMasked }"
+FOUND = "accounts { kind loginNameMasked phoneMasked emailMasked }"
+REVEALED = "accounts { kind loginName phoneMasked emailMasked }"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -49,37 +50,51 @@ def _wrong(code: str) -> str:
 
 
 async def _reset_start(client: httpx.AsyncClient, login_name: str, bot_token: str = BOT_PASS) -> dict:
-    return await mutate(
+    """`passwordResetStart`, as the tests read it: `errors` and the `passwordReset`'s fields side by side
+    (None when refused); the result is null exactly when `errors` is not empty."""
+    payload = await mutate(
         client,
         "passwordResetStart",
         {"loginName": login_name, "botToken": bot_token},
-        "ticket phoneMasked expiresAt codeExpiresAt",
+        "passwordReset { ticket phoneMasked expiresAt codeExpiresAt }",
     )
+    reset = payload["passwordReset"]
+    assert (reset is None) == bool(payload["errors"]), payload
+    fields = ("ticket", "phoneMasked", "expiresAt", "codeExpiresAt")
+    return {"errors": payload["errors"], **(reset or dict.fromkeys(fields))}
 
 
 async def _reset_complete(client: httpx.AsyncClient, ticket: str, code: str, new_password: str = NEW_PASSWORD) -> dict:
+    """`passwordResetComplete`: only `errors` comes back; the password is set when it is empty."""
     return await mutate(
-        client, "passwordResetComplete", {"ticket": ticket, "code": code, "newPassword": new_password}, "success"
+        client, "passwordResetComplete", {"ticket": ticket, "code": code, "newPassword": new_password}, ""
     )
 
 
-async def _lookup(client: httpx.AsyncClient, bot_token: str = BOT_PASS, **criteria: str | None) -> dict:
-    return await mutate(
+async def _lookup(client: httpx.AsyncClient, bot_token: str = BOT_PASS, **by: object) -> dict:
+    """`accountRecoveryLookup` by the one criterion given (`phone=`, `accountId=` or `identity=`), as the
+    tests read it: `errors`, the `accounts` found ([] when refused), and the reveal's `ticket`,
+    `phoneMasked` and `codeExpiresAt` (None when refused or when nothing was found)."""
+    payload = await mutate(
         client,
         "accountRecoveryLookup",
-        {
-            "botToken": bot_token,
-            "phone": criteria.get("phone"),
-            "accountId": criteria.get("account_id"),
-            "name": criteria.get("name"),
-            "idNumber": criteria.get("id_number"),
-        },
-        f"ticket codeExpiresAt {FOUND}",
+        {"botToken": bot_token, "by": by},
+        f"lookup {{ {FOUND} reveal {{ ticket phoneMasked codeExpiresAt }} }}",
     )
+    lookup = payload["lookup"]
+    assert (lookup is None) == bool(payload["errors"]), payload
+    reveal = lookup["reveal"] if lookup else None
+    if lookup is not None:
+        assert (reveal is None) == (lookup["accounts"] == []), payload  # a code goes out when accounts are found
+    return {
+        "errors": payload["errors"],
+        "accounts": lookup["accounts"] if lookup else [],
+        **(reveal or dict.fromkeys(("ticket", "phoneMasked", "codeExpiresAt"))),
+    }
 
 
 async def _reveal(client: httpx.AsyncClient, ticket: str, code: str) -> dict:
-    return await mutate(client, "accountRecoveryReveal", {"ticket": ticket, "code": code}, FOUND)
+    return await mutate(client, "accountRecoveryReveal", {"ticket": ticket, "code": code}, REVEALED)
 
 
 async def _password_works(client: httpx.AsyncClient, login_name: str, password: str) -> bool:
@@ -198,12 +213,10 @@ async def test_rec_1_wrong_codes_count_down_alike_for_real_and_unknown_names(cli
     results = [await _reset_complete(client, started["ticket"], _wrong(right)) for _ in range(5)]
     assert [_errors(r) for r in results] == [[("CODE_INVALID", ["input", "code"])]] * 5
     assert [r["errors"][0]["attemptsRemaining"] for r in results] == [4, 3, 2, 1, 0]
-    assert not any(r["success"] for r in results)
     # Then the code is void, even the right one
     exhausted = await _reset_complete(client, started["ticket"], right)
     assert _errors(exhausted) == [("CODE_ATTEMPTS_EXHAUSTED", ["input", "code"])]
     assert exhausted["errors"][0]["attemptsRemaining"] == 0
-    assert exhausted["success"] is False
     # And the password is unchanged
     assert await _password_works(client, "alice01", PASSWORD)
 
@@ -216,8 +229,8 @@ async def test_rec_1_right_code_sets_the_new_password_and_ends_every_session(cli
     code = await last_code(client, PHONE)
     # When the right code and a new password are sent
     done = await _reset_complete(client, started["ticket"], code)
-    # Then it succeeds
-    assert done == {"success": True, "errors": []}
+    # Then it succeeds: no errors, and nothing else comes back to the signed-out client
+    assert done == {"errors": []}
     # And every session of the account has ended (AUTH-4)
     assert await _viewer(client, first) is None
     assert await _viewer(client, second) is None
@@ -254,14 +267,13 @@ async def test_rec_1_weak_new_password_is_a_payload_error_on_new_password(
     result = await _reset_complete(client, started["ticket"], code, new_password)
     # Then it is refused on newPassword, and neither the code nor the ticket counted a try
     assert _errors(result) == [(expected, ["input", "newPassword"])]
-    assert result["success"] is False
     [row] = await _codes(db, "PASSWORD_RESET")
     assert (row.attempts, row.consumed_at) == (0, None)
     [ticket] = await _tickets(db)
     assert (ticket.attempts, ticket.consumed_at) == (0, None)
     # And the old password still works; the same code then sets a good password
     assert await _password_works(client, "aliceliddell", PASSWORD)
-    assert (await _reset_complete(client, started["ticket"], code))["success"] is True
+    assert (await _reset_complete(client, started["ticket"], code))["errors"] == []
 
 
 async def test_rec_1_ticket_expires_after_fifteen_minutes(client, clock: ManualClock) -> None:
@@ -277,7 +289,6 @@ async def test_rec_1_ticket_expires_after_fifteen_minutes(client, clock: ManualC
     result = await _reset_complete(client, started["ticket"], code)
     # Then it is refused on the ticket and the password is unchanged
     assert _errors(result) == [("TICKET_INVALID", ["input", "ticket"])]
-    assert result["success"] is False
     assert await _password_works(client, "alice01", PASSWORD)
 
 
@@ -294,7 +305,7 @@ async def test_rec_1_resend_within_sixty_seconds_is_refused_for_real_and_unknown
     clock.advance(seconds=59)
     again = await _reset_start(client, login_name)
     # Then it is refused with the wait left, the same for both, and nothing was sent or stored
-    assert _errors(again) == [("RESEND_TOO_SOON", ["input", "loginName"])]
+    assert _errors(again) == [("RESEND_TOO_SOON", None)]  # a limit: about the request as a whole
     assert again["errors"][0]["retryAfter"] == 1
     assert (again["ticket"], again["phoneMasked"]) == (None, None)
     assert await _sent(db) == sent_before
@@ -344,7 +355,7 @@ async def test_rec_2_lookup_by_phone_lists_every_account_masked_and_sends_a_code
     assert found["ticket"]
     assert found["codeExpiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
     assert found["accounts"] == [
-        {"kind": kind, "loginNameMasked": masked, "loginName": None, "phoneMasked": "137****0001", "emailMasked": None}
+        {"kind": kind, "loginNameMasked": masked, "phoneMasked": "137****0001", "emailMasked": None}
         for kind, masked in [("CLOUD", "al***01"), ("CLOUD", "bo***01"), ("PORTAL", "137****0001")]
     ]
     # And an ACCOUNT_REVEAL code went to that phone, nothing to the other
@@ -354,8 +365,10 @@ async def test_rec_2_lookup_by_phone_lists_every_account_masked_and_sends_a_code
     revealed = await _reveal(client, found["ticket"], await last_code(client, PHONE))
     # Then the login names are shown in full
     assert revealed["errors"] == []
-    assert [a["loginName"] for a in revealed["accounts"]] == ["alice01", "bob0001", "13700000001"]
-    assert [a["loginNameMasked"] for a in revealed["accounts"]] == ["al***01", "bo***01", "137****0001"]
+    assert revealed["accounts"] == [
+        {"kind": kind, "loginName": name, "phoneMasked": "137****0001", "emailMasked": None}
+        for kind, name in [("CLOUD", "alice01"), ("CLOUD", "bob0001"), ("PORTAL", "13700000001")]
+    ]
     # And the ticket is used up
     again = await _reveal(client, found["ticket"], "123456")
     assert _errors(again) == [("TICKET_INVALID", ["input", "ticket"])]
@@ -366,12 +379,11 @@ async def test_rec_2_lookup_by_account_id(client) -> None:
     alice = await register(client, "alice01", PHONE)
     assert (await register(client, "bob0001", OTHER_PHONE))["errors"] == []
     # When alice's account ID is looked up
-    found = await _lookup(client, account_id=alice["account"]["accountId"])
+    found = await _lookup(client, accountId=alice["account"]["accountId"])
     # Then only her account is listed, masked, and the code went to her phone only
     assert found["errors"] == []
-    assert [(a["kind"], a["loginNameMasked"], a["loginName"]) for a in found["accounts"]] == [
-        ("CLOUD", "al***01", None)
-    ]
+    assert [(a["kind"], a["loginNameMasked"]) for a in found["accounts"]] == [("CLOUD", "al***01")]
+    assert found["phoneMasked"] == "137****0001"
     assert (await outbox(client, PHONE))[0]["purpose"] == "ACCOUNT_REVEAL"
     assert [m["purpose"] for m in await outbox(client, OTHER_PHONE)] == ["REGISTRATION"]
     revealed = await _reveal(client, found["ticket"], await last_code(client, PHONE))
@@ -379,60 +391,91 @@ async def test_rec_2_lookup_by_account_id(client) -> None:
 
 
 @pytest.mark.parametrize(
-    "criteria",
+    "by",
     [
         {},
-        {"phone": "", "account_id": ""},
-        {"phone": PHONE, "account_id": "1234567890123456"},
-        {"phone": PHONE, "name": "张三", "id_number": "11010519491231002X"},
+        {"phone": "", "accountId": ""},
+        {"phone": PHONE, "accountId": "1234567890123456"},
+        {"phone": PHONE, "identity": {"name": "张三", "idNumber": "11010519491231002X"}},
+        {"phone": None},
+        {"identity": {"name": "张三"}},
     ],
 )
-async def test_rec_2_lookup_needs_exactly_one_criterion(client, db: Database, criteria) -> None:
+async def test_rec_2_lookup_takes_exactly_one_criterion_at_the_type_level(client, db: Database, by) -> None:
     # Given an account on PHONE
     assert (await register(client, "alice01", PHONE))["errors"] == []
     sent_before = await _sent(db)
-    # When the lookup gives no criterion, or both
-    result = await _lookup(client, **criteria)
-    # Then it is refused about the whole input, and nothing was sent or stored
-    assert _errors(result) == [("LOOKUP_CRITERIA_REQUIRED", None)]
-    assert (result["ticket"], result["accounts"]) == (None, [])
+    # When the lookup gives no criterion, two, a null one, or half of the real-name pair
+    body = await gql(
+        client,
+        "mutation($input: AccountRecoveryLookupInput!) { accountRecoveryLookup(input: $input) { errors { code } } }",
+        {"input": {"botToken": BOT_PASS, "by": by}},
+        expect_errors=True,
+    )
+    # Then the schema refuses the input itself (`by` is @oneOf, `identity` needs both), and nothing was sent
+    assert body["data"] is None
+    assert len(body["errors"]) == 1
     assert await _sent(db) == sent_before
     assert await _tickets(db) == []
 
 
+ID_NUMBER = "11010519491231002X"
+
+
 @pytest.mark.parametrize(
-    ("criteria", "expected"),
+    ("by", "expected"),
     [
-        ({"phone": "12345"}, ("INVALID_PHONE", ["input", "phone"])),
-        ({"phone": "+1 555 0100"}, ("INVALID_PHONE", ["input", "phone"])),
-        ({"account_id": "123456789012345"}, ("INVALID_ACCOUNT_ID", ["input", "accountId"])),
-        ({"account_id": "12345678901234567"}, ("INVALID_ACCOUNT_ID", ["input", "accountId"])),
-        ({"account_id": "12345678901234ab"}, ("INVALID_ACCOUNT_ID", ["input", "accountId"])),
+        ({"phone": "12345"}, [("INVALID_PHONE", ["input", "by", "phone"])]),
+        ({"phone": "+1 555 0100"}, [("INVALID_PHONE", ["input", "by", "phone"])]),
+        ({"phone": ""}, [("INVALID_PHONE", ["input", "by", "phone"])]),
+        ({"accountId": "123456789012345"}, [("INVALID_ACCOUNT_ID", ["input", "by", "accountId"])]),
+        ({"accountId": "12345678901234567"}, [("INVALID_ACCOUNT_ID", ["input", "by", "accountId"])]),
+        ({"accountId": "12345678901234ab"}, [("INVALID_ACCOUNT_ID", ["input", "by", "accountId"])]),
         (
-            {"account_id": "１００００００００００００００１"},
-            ("INVALID_ACCOUNT_ID", ["input", "accountId"]),
+            {"accountId": "１００００００００００００００１"},
+            [("INVALID_ACCOUNT_ID", ["input", "by", "accountId"])],
         ),  # full-width digits
-        ({"phone": "１３７００００００01"}, ("INVALID_PHONE", ["input", "phone"])),  # full-width digits
+        ({"phone": "１３７００００００01"}, [("INVALID_PHONE", ["input", "by", "phone"])]),  # full-width digits
         (
-            {"name": "张\x00三", "id_number": "11010519491231002X"},
-            ("NAME_INVALID", ["input", "name"]),
+            {"identity": {"name": "张\x00三", "idNumber": ID_NUMBER}},
+            [("NAME_INVALID", ["input", "by", "identity", "name"])],
         ),  # NUL: PostgreSQL
-        ({"name": "张三", "id_number": "110105194912310021"}, ("ID_NUMBER_INVALID", ["input", "idNumber"])),
-        ({"name": "张三"}, ("ID_NUMBER_INVALID", ["input", "idNumber"])),
-        ({"id_number": "11010519491231002X"}, ("NAME_REQUIRED", ["input", "name"])),
+        (
+            {"identity": {"name": "张三", "idNumber": "110105194912310021"}},
+            [("ID_NUMBER_INVALID", ["input", "by", "identity", "idNumber"])],
+        ),
+        (
+            {"identity": {"name": " ", "idNumber": ID_NUMBER}},
+            [("NAME_REQUIRED", ["input", "by", "identity", "name"])],
+        ),
+        # Every problem of the real-name pair at once
+        (
+            {"identity": {"name": "", "idNumber": ""}},
+            [
+                ("NAME_REQUIRED", ["input", "by", "identity", "name"]),
+                ("ID_NUMBER_INVALID", ["input", "by", "identity", "idNumber"]),
+            ],
+        ),
+        (
+            {"identity": {"name": "张\n三", "idNumber": "12345"}},
+            [
+                ("NAME_INVALID", ["input", "by", "identity", "name"]),
+                ("ID_NUMBER_INVALID", ["input", "by", "identity", "idNumber"]),
+            ],
+        ),
     ],
 )
-async def test_rec_2_bad_phone_or_account_id_is_refused(client, db: Database, criteria, expected) -> None:
+async def test_rec_2_bad_criteria_are_refused_on_their_nested_path(client, db: Database, by, expected) -> None:
     # Given nothing; When the lookup criterion is malformed
-    result = await _lookup(client, **criteria)
-    # Then it is refused on that field and nothing is stored or sent
-    assert _errors(result) == [expected]
+    result = await _lookup(client, **by)
+    # Then it is refused on the nested field(s) and nothing is stored or sent
+    assert _errors(result) == expected
     assert (result["ticket"], result["accounts"]) == (None, [])
     assert await _sent(db) == []
     assert await _tickets(db) == []
 
 
-@pytest.mark.parametrize("criteria", [{"phone": OTHER_PHONE}, {"account_id": "1000000000000001"}])
+@pytest.mark.parametrize("criteria", [{"phone": OTHER_PHONE}, {"accountId": "1000000000000001"}])
 async def test_rec_2_lookup_without_accounts_gives_an_empty_list_and_no_sms(client, db: Database, criteria) -> None:
     # Given an account on PHONE only
     assert (await register(client, "alice01", PHONE))["errors"] == []
@@ -440,7 +483,7 @@ async def test_rec_2_lookup_without_accounts_gives_an_empty_list_and_no_sms(clie
     # When a phone or account ID with no account is looked up
     result = await _lookup(client, **criteria)
     # Then the list is empty, there is no ticket, and no SMS was sent
-    assert result == {"ticket": None, "codeExpiresAt": None, "accounts": [], "errors": []}
+    assert result == {"ticket": None, "phoneMasked": None, "codeExpiresAt": None, "accounts": [], "errors": []}
     assert await _sent(db) == sent_before
     assert await _codes(db, "ACCOUNT_REVEAL") == []
 
@@ -459,18 +502,19 @@ async def test_rec_2_lookup_by_name_and_id_number_finds_the_accounts_verified_wi
     await face_verified(client, await sign_in(client, "bob0001"), "440301200801011238")
     sent_before = await _sent(db)
     # A wrong name finds nothing and sends nothing
-    nobody = await _lookup(client, name="李四", id_number="11010519491231002X")
-    assert nobody == {"ticket": None, "codeExpiresAt": None, "accounts": [], "errors": []}
+    nobody = await _lookup(client, identity={"name": "李四", "idNumber": "11010519491231002X"})
+    assert nobody == {"ticket": None, "phoneMasked": None, "codeExpiresAt": None, "accounts": [], "errors": []}
     assert await _sent(db) == sent_before
     # When looked up by the name and the number (lower-case x accepted)
-    found = await _lookup(client, name=" 张三 ", id_number="11010519491231002x")
+    found = await _lookup(client, identity={"name": " 张三 ", "idNumber": "11010519491231002x"})
     # Then the three accounts are listed masked, most recently verified first
     assert found["errors"] == []
-    assert [(a["loginNameMasked"], a["phoneMasked"], a["loginName"]) for a in found["accounts"]] == [
-        ("al***03", "139****0009", None),
-        ("al***02", "137****0001", None),
-        ("al***01", "137****0001", None),
+    assert [(a["loginNameMasked"], a["phoneMasked"]) for a in found["accounts"]] == [
+        ("al***03", "139****0009"),
+        ("al***02", "137****0001"),
+        ("al***01", "137****0001"),
     ]
+    assert found["phoneMasked"] == "139****0009"
     # And the code went to the phone of the most recent one, revealing the account bound to it
     assert (await outbox(client, OTHER_PHONE))[0]["purpose"] == "ACCOUNT_REVEAL"
     revealed = await _reveal(client, found["ticket"], await last_code(client, OTHER_PHONE))
@@ -500,7 +544,7 @@ async def test_rec_2_wrong_reveal_code_is_refused_and_counted(client, db: Databa
     # Then nothing is revealed, the try is counted, the ticket stays open
     assert _errors(result) == [("CODE_INVALID", ["input", "code"])]
     assert result["errors"][0]["attemptsRemaining"] == 4
-    assert result["accounts"] == []
+    assert result["accounts"] is None
     [row] = await _codes(db, "ACCOUNT_REVEAL")
     assert (row.attempts, row.consumed_at) == (1, None)
     [ticket] = await _tickets(db)
@@ -519,14 +563,14 @@ async def test_rec_2_reveal_ticket_expires_after_fifteen_minutes(client, clock: 
     result = await _reveal(client, found["ticket"], code)
     # Then the ticket is void and nothing is revealed
     assert _errors(result) == [("TICKET_INVALID", ["input", "ticket"])]
-    assert result["accounts"] == []
+    assert result["accounts"] is None
 
 
 async def _aliased_resets(client: httpx.AsyncClient, ticket: str, code: str, passwords: list[str]) -> list[dict]:
     """One document with one aliased `passwordResetComplete` per new password (the REC-1 oracle of old)."""
     fields = " ".join(
         f'g{i}: passwordResetComplete(input: {{ticket: "{ticket}", code: "{code}", newPassword: "{pw}"}}) '
-        "{ success errors { path message code attemptsRemaining } }"
+        "{ errors { path message code attemptsRemaining } }"
         for i, pw in enumerate(passwords)
     )
     data = await gql(client, f"mutation {{ {fields} }}")
@@ -558,7 +602,7 @@ async def test_rec_1_aliased_phone_guesses_without_the_code_tell_nothing_and_eac
         ("CODE_INVALID", 0),
         ("CODE_ATTEMPTS_EXHAUSTED", 0),
     ]
-    assert not any(a["success"] for a in with_phone)
+    assert all(a["errors"] for a in with_phone)
     assert [c.attempts for c in await _codes(db, "PASSWORD_RESET")] == [5, 5]
     assert await _password_works(client, "alice01", PASSWORD)
 
@@ -657,7 +701,7 @@ async def test_rec_1_a_ticket_whose_start_sent_no_code_answers_like_an_unknown_n
     ]
     assert await _password_works(client, "alice01", PASSWORD)
     # And the fifth ticket kept its own count (3 tries left) and its own code, which still completes it
-    assert (await _reset_complete(client, fifth["ticket"], fifth_code))["success"] is True
+    assert (await _reset_complete(client, fifth["ticket"], fifth_code))["errors"] == []
     assert await _password_works(client, "alice01", NEW_PASSWORD)
 
 
@@ -687,7 +731,7 @@ async def test_rec_1_two_login_names_on_one_phone_do_not_share_a_ticket_or_its_c
     # And alice01's ticket kept its count: one more wrong code leaves 2, and its code completes it (as
     # typed, with spaces around)
     assert [left for _, left, _ in _answers([await _reset_complete(client, first["ticket"], _wrong(code))])] == [2]
-    assert (await _reset_complete(client, first["ticket"], f" {code} "))["success"] is True
+    assert (await _reset_complete(client, first["ticket"], f" {code} "))["errors"] == []
     assert await _password_works(client, "alice01", NEW_PASSWORD)
     assert await _password_works(client, "alice02", PASSWORD)
 
@@ -705,7 +749,7 @@ async def test_rec_1_zxcvbn_runs_after_the_code_on_its_own_thread_with_no_transa
     assert _errors(wrong) == [("CODE_INVALID", ["input", "code"])]
     assert judged.calls == 0
     # When the right code comes with a good password
-    assert (await _reset_complete(client, started["ticket"], code))["success"] is True
+    assert (await _reset_complete(client, started["ticket"], code))["errors"] == []
     # Then the password was judged once, off the event loop's thread, while the request held no write
     # transaction (nor this process's write queue) and no database connection
     assert judged.calls == 1
@@ -743,11 +787,54 @@ async def test_rec_1_sixty_simultaneous_right_codes_set_one_password(client, db:
     # When 60 completions with different new passwords arrive at once
     results = await asyncio.gather(*[_reset_complete(client, started["ticket"], code, pw) for pw in passwords])
     # Then exactly one sets its password; the others find the ticket or the code used
-    winners = [pw for pw, r in zip(passwords, results, strict=True) if r["success"]]
+    winners = [pw for pw, r in zip(passwords, results, strict=True) if not r["errors"]]
     assert len(winners) == 1
-    assert {(code, tuple(path)) for r in results if not r["success"] for code, path in _errors(r)} <= {
+    assert {(code, tuple(path)) for r in results if r["errors"] for code, path in _errors(r)} <= {
         ("TICKET_INVALID", ("input", "ticket")),
         ("CODE_ATTEMPTS_EXHAUSTED", ("input", "code")),
         ("CODE_INVALID", ("input", "code")),
     }
     assert await _password_works(client, "alice01", winners[0])
+
+
+# --- every stateless problem at once, before anything about the ticket ------------------------------
+
+
+async def test_rec_1_new_password_and_code_problems_come_back_together_and_nothing_is_counted(
+    client, db: Database
+) -> None:
+    # Given a reset started with the right code at hand
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    started = await _reset_start(client, "alice01")
+    code = await last_code(client, PHONE)
+    # When the new password is too short and the code malformed, on an unknown ticket even
+    for ticket in (started["ticket"], "rct_unknown"):
+        result = await _reset_complete(client, ticket, "12ab", "Sh0rt!")
+        # Then both input problems come back together, and the ticket is not even looked at
+        assert _errors(result) == [
+            ("PASSWORD_TOO_SHORT", ["input", "newPassword"]),
+            ("CODE_FORMAT_INVALID", ["input", "code"]),
+        ]
+    # And nothing was counted on the ticket or the code: the code then sets a good password
+    [row] = await _codes(db, "PASSWORD_RESET")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    [ticket] = await _tickets(db)
+    assert (ticket.attempts, ticket.consumed_at) == (0, None)
+    assert (await _reset_complete(client, started["ticket"], code))["errors"] == []
+
+
+async def test_rec_2_a_malformed_reveal_code_is_refused_before_the_ticket_is_judged(client, db: Database) -> None:
+    # Given a lookup that sent a code
+    assert (await register(client, "alice01", PHONE))["errors"] == []
+    found = await _lookup(client, phone=PHONE)
+    code = await last_code(client, PHONE)
+    # When a malformed code comes, with the ticket or with a made-up one
+    for ticket in (found["ticket"], "rct_unknown"):
+        result = await _reveal(client, ticket, "12ab")
+        # Then the code's format answers, alike, and nothing is revealed
+        assert _errors(result) == [("CODE_FORMAT_INVALID", ["input", "code"])]
+        assert result["accounts"] is None
+    # And nothing was counted: the code reveals the name
+    [row] = await _codes(db, "ACCOUNT_REVEAL")
+    assert (row.attempts, row.consumed_at) == (0, None)
+    assert [a["loginName"] for a in (await _reveal(client, found["ticket"], code))["accounts"]] == ["alice01"]

@@ -67,7 +67,9 @@ async def _tickets(db: Database) -> int:
 
 async def _registered(client: httpx.AsyncClient, db: Database) -> None:
     """alice01 on PHONE, through the production API (the code read from the outbox table)."""
-    sent = await mutate(client, "verificationCodeSend", {"purpose": "REGISTRATION", "phone": PHONE}, "sentTo")
+    sent = await mutate(
+        client, "verificationCodeSend", {"purpose": "REGISTRATION", "phone": PHONE}, "sentCode { sentTo }"
+    )
     assert sent["errors"] == []
     [(_, _, text)] = await _sent(db)
     code = re.search(r"\b\d{6}\b", text)
@@ -83,7 +85,7 @@ async def _registered(client: httpx.AsyncClient, db: Database) -> None:
 
 async def _reset_start(client: httpx.AsyncClient, bot_token: str) -> dict[str, Any]:
     return await mutate(
-        client, "passwordResetStart", {"loginName": "alice01", "botToken": bot_token}, "ticket phoneMasked"
+        client, "passwordResetStart", {"loginName": "alice01", "botToken": bot_token}, "passwordReset { phoneMasked }"
     )
 
 
@@ -100,7 +102,7 @@ async def test_rec_1_production_reset_starts_when_the_verifier_passes_the_token(
     started = await _reset_start(prod, "widget-token-1")
     # Then a ticket is issued and the code goes to the bound phone
     assert started["errors"] == []
-    assert started["phoneMasked"] == "137****0001"
+    assert started["passwordReset"] == {"phoneMasked": "137****0001"}
     assert [purpose for _, purpose, _ in await _sent(db)] == ["REGISTRATION", "PASSWORD_RESET"]
     # And the verifier got our secret, the token and the client's address
     assert siteverify.requests == [{"secret": SECRET, "response": "widget-token-1", "remoteip": CLIENT_IP}]
@@ -127,7 +129,7 @@ async def test_rec_1_production_reset_is_refused_when_the_verifier_does_not_pass
     started = await _reset_start(prod, "widget-token-1")
     # Then the reset is refused on botToken, and nothing was sent or stored
     assert _errors(started) == [(expected, ["input", "botToken"])]
-    assert started["ticket"] is None
+    assert started["passwordReset"] is None
     assert await _sent(db) == sent
     assert await _tickets(db) == 0
 
@@ -154,7 +156,12 @@ async def test_rec_1_without_a_configured_verifier_every_bot_check_fails_closed(
     sent = await _sent(db)
     # When a reset is started with the sandbox's pass token, or a lookup is made
     started = await _reset_start(unconfigured, "sandbox-pass")
-    lookup = await mutate(unconfigured, "accountRecoveryLookup", {"botToken": "sandbox-pass", "phone": PHONE}, "ticket")
+    lookup = await mutate(
+        unconfigured,
+        "accountRecoveryLookup",
+        {"botToken": "sandbox-pass", "by": {"phone": PHONE}},
+        "lookup { accounts { kind } }",
+    )
     # Then both are refused as unavailable, and nothing was sent or stored
     assert _errors(started) == _errors(lookup) == [("BOT_CHECK_UNAVAILABLE", ["input", "botToken"])]
     assert await _sent(db) == sent
@@ -175,21 +182,65 @@ async def test_rec_1_empty_or_oversized_token_is_refused_without_asking_the_veri
     assert await _tickets(db) == 0
 
 
+@pytest.mark.parametrize(
+    ("mutation", "input", "expected"),
+    [
+        (
+            "passwordResetStart",
+            {"loginName": " ", "botToken": ""},
+            [("LOGIN_NAME_REQUIRED", ["input", "loginName"]), ("BOT_CHECK_FAILED", ["input", "botToken"])],
+        ),
+        (
+            "passwordResetStart",
+            {"loginName": "alice\x0001", "botToken": "x" * 2049},
+            [("LOGIN_NAME_INVALID", ["input", "loginName"]), ("BOT_CHECK_FAILED", ["input", "botToken"])],
+        ),
+        (
+            "accountRecoveryLookup",
+            {"botToken": "  ", "by": {"accountId": "12345"}},
+            [("INVALID_ACCOUNT_ID", ["input", "by", "accountId"]), ("BOT_CHECK_FAILED", ["input", "botToken"])],
+        ),
+        (
+            "accountRecoveryLookup",
+            {"botToken": "", "by": {"identity": {"name": "", "idNumber": "1"}}},
+            [
+                ("NAME_REQUIRED", ["input", "by", "identity", "name"]),
+                ("ID_NUMBER_INVALID", ["input", "by", "identity", "idNumber"]),
+                ("BOT_CHECK_FAILED", ["input", "botToken"]),
+            ],
+        ),
+    ],
+)
+async def test_rec_1_rec_2_every_input_problem_comes_back_at_once_without_asking_the_verifier(
+    prod: httpx.AsyncClient, db: Database, siteverify: Siteverify, mutation: str, input: dict[str, Any], expected
+) -> None:
+    # Given an account, in production mode
+    await _registered(prod, db)
+    sent = await _sent(db)
+    # When a reset or a lookup has several problems that need no state to find, the token's among them
+    refused = await mutate(prod, mutation, input, "")
+    # Then they all come back together, the verifier was not asked, and nothing was sent or stored
+    assert _errors(refused) == expected
+    assert siteverify.requests == []
+    assert await _sent(db) == sent
+    assert await _tickets(db) == 0
+
+
 async def test_rec_2_production_lookup_asks_the_verifier(
     prod: httpx.AsyncClient, db: Database, siteverify: Siteverify
 ) -> None:
     # Given an account, in production mode
     await _registered(prod, db)
-    lookup = "ticket accounts { loginNameMasked }"
+    lookup = "lookup { accounts { loginNameMasked } }"
     # When the verifier refuses, the lookup is refused
     siteverify.answer = "failure"
-    refused = await mutate(prod, "accountRecoveryLookup", {"botToken": "t-1", "phone": PHONE}, lookup)
+    refused = await mutate(prod, "accountRecoveryLookup", {"botToken": "t-1", "by": {"phone": PHONE}}, lookup)
     assert _errors(refused) == [("BOT_CHECK_FAILED", ["input", "botToken"])]
     # When it passes, the accounts are listed masked
     siteverify.answer = "success"
-    found = await mutate(prod, "accountRecoveryLookup", {"botToken": "t-2", "phone": PHONE}, lookup)
+    found = await mutate(prod, "accountRecoveryLookup", {"botToken": "t-2", "by": {"phone": PHONE}}, lookup)
     assert found["errors"] == []
-    assert found["accounts"] == [{"loginNameMasked": "al***01"}]
+    assert found["lookup"] == {"accounts": [{"loginNameMasked": "al***01"}]}
     assert [r["response"] for r in siteverify.requests] == ["t-1", "t-2"]
 
 
@@ -209,7 +260,13 @@ async def test_rec_1_no_write_transaction_waits_on_the_verifier(
         # Then another request writes meanwhile (on SQLite, a write transaction open around the call
         # would hold the database's one write lock until the verifier answered)
         sent = await asyncio.wait_for(
-            mutate(client, "verificationCodeSend", {"purpose": "REGISTRATION", "phone": "13900000002"}, "sentTo"), 15
+            mutate(
+                client,
+                "verificationCodeSend",
+                {"purpose": "REGISTRATION", "phone": "13900000002"},
+                "sentCode { sentTo }",
+            ),
+            15,
         )
         assert sent["errors"] == []
         assert not reset.done()

@@ -47,6 +47,8 @@ query {
 }
 """
 ACCOUNT = "account { id accountId username kind activationRequired hasPassword activatedAt }"
+# What a registration answers its signed-out caller (REG-6): the new account's ID and username, no more.
+REGISTERED = "account { accountId username }"
 
 
 # --- local helpers -----------------------------------------------------------------------------
@@ -99,7 +101,7 @@ async def _register_with(
             "code": code,
             "agreements": AGREEMENTS if agreements is None else agreements,
         },
-        ACCOUNT,
+        REGISTERED,
     )
 
 
@@ -140,8 +142,8 @@ async def test_reg_1_registration_creates_a_cloud_account_that_signs_in_with_use
     # Given a cloud account registered with a username, a password and a phone
     result = await register(client, "alice01", PHONE)
     assert result["errors"] == []
-    assert result["account"]["kind"] == "CLOUD"
     assert result["account"]["username"] == "alice01"
+    assert re.fullmatch(r"\d{16}", result["account"]["accountId"])  # REG-6: at registration
     # When it signs in with the username and the password
     token = await sign_in(client, "alice01")
     # Then the session belongs to the cloud account, which has a password
@@ -153,7 +155,7 @@ async def test_reg_1_registration_creates_a_cloud_account_that_signs_in_with_use
         True,
         PHONE_E164,
     )
-    assert viewer["id"] == result["account"]["id"]
+    assert viewer["accountId"] == result["account"]["accountId"]
 
 
 async def test_reg_1_sms_sign_in_gives_a_portal_account_keyed_by_the_phone(client, db: Database) -> None:
@@ -192,7 +194,7 @@ async def test_reg_1_one_phone_can_hold_a_cloud_and_a_portal_account_which_stay_
     # Then a separate portal account is created; the cloud account is untouched
     assert portal["errors"] == []
     assert portal["accountCreated"] is True
-    assert portal["account"]["id"] != cloud["account"]["id"]
+    assert portal["account"]["accountId"] != cloud["account"]["accountId"]
     assert sorted(a.kind for a in await _accounts(db)) == ["cloud", "portal"]
     assert (await _viewer(client, await sign_in(client, "alice01")))["kind"] == "CLOUD"
 
@@ -550,29 +552,39 @@ async def test_reg_5_acceptances_are_recorded_with_versions_and_time(client, clo
     ) == sorted((a["kind"], a["version"], "registration", registered_at.isoformat()) for a in AGREEMENTS)
 
 
+MISSING = ("AGREEMENTS_REQUIRED", ["input", "agreements"])
+
+
+def _outdated(index: int) -> tuple[str, list[str]]:
+    """An outdated version, on the item that carries it."""
+    return ("AGREEMENT_VERSION_OUTDATED", ["input", "agreements", str(index), "version"])
+
+
 @pytest.mark.parametrize(
     ("agreements", "expected"),
     [
-        ([], "AGREEMENTS_REQUIRED"),
-        (AGREEMENTS[:2], "AGREEMENTS_REQUIRED"),
-        ([a for a in AGREEMENTS if a["kind"] != "PRIVACY_POLICY"], "AGREEMENTS_REQUIRED"),
+        ([], [MISSING]),
+        (AGREEMENTS[:2], [MISSING]),
+        ([a for a in AGREEMENTS if a["kind"] != "PRIVACY_POLICY"], [MISSING]),
         (
             [a if a["kind"] != "PRIVACY_POLICY" else {**a, "version": "2020-01"} for a in AGREEMENTS],
-            "AGREEMENT_VERSION_OUTDATED",
+            [_outdated(2)],
         ),
-        ([{**a, "version": "2026-05"} for a in AGREEMENTS], "AGREEMENT_VERSION_OUTDATED"),
+        ([{**a, "version": "2026-05"} for a in AGREEMENTS], [_outdated(0), _outdated(1), _outdated(2)]),
+        # Every problem at once: a missing agreement and an outdated one
+        ([AGREEMENTS[0], {**AGREEMENTS[2], "version": "2020-01"}], [MISSING, _outdated(1)]),
     ],
 )
 async def test_reg_5_registration_without_the_current_agreements_is_refused_and_changes_nothing(
-    client, db: Database, agreements: list[dict[str, str]], expected: str
+    client, db: Database, agreements: list[dict[str, str]], expected: list[tuple[str, list[str]]]
 ) -> None:
     # Given a registration code
     await send_code(client, "REGISTRATION", phone=PHONE)
     code = await last_code(client, PHONE)
     # When the agreements are missing or outdated
     refused = await _register_with(client, "alice01", code, agreements=agreements)
-    # Then it is refused on the agreements field, with no account, acceptance or consumed code
-    assert _errors(refused) == [(expected, ["input", "agreements"])]
+    # Then it is refused on the agreements (or the outdated items), with no account, acceptance or consumed code
+    assert _errors(refused) == expected
     assert refused["account"] is None
     assert await _accounts(db) == []
     async with db.read_sessions() as s:
@@ -665,20 +677,20 @@ async def test_reg_6_portal_account_gets_its_account_id_on_activation_once(
 @pytest.mark.parametrize(
     ("agreements", "expected"),
     [
-        ([], "AGREEMENTS_REQUIRED"),
-        (AGREEMENTS[1:], "AGREEMENTS_REQUIRED"),
-        ([{**a, "version": "2019-01"} for a in AGREEMENTS], "AGREEMENT_VERSION_OUTDATED"),
+        ([], [MISSING]),
+        (AGREEMENTS[1:], [MISSING]),
+        ([{**a, "version": "2019-01"} for a in AGREEMENTS], [_outdated(0), _outdated(1), _outdated(2)]),
     ],
 )
 async def test_reg_6_activation_without_the_current_agreements_is_refused_and_gives_no_id(
-    client, db: Database, agreements: list[dict[str, str]], expected: str
+    client, db: Database, agreements: list[dict[str, str]], expected: list[tuple[str, list[str]]]
 ) -> None:
     # Given a portal account awaiting activation
     token = (await sms_sign_in(client, PHONE))["token"]
     # When it activates without all current agreements
     refused = await _activate(client, token, agreements)
     # Then it is refused and stays without an account ID or acceptance
-    assert _errors(refused) == [(expected, ["input", "agreements"])]
+    assert _errors(refused) == expected
     viewer = await _viewer(client, token)
     assert viewer is not None
     assert (viewer["accountId"], viewer["activationRequired"], viewer["agreementAcceptances"]) == (None, True, [])
@@ -882,3 +894,110 @@ async def test_reg_7_password_is_stored_only_as_an_argon2id_hash(client, db: Dat
     # And a second account with the same password gets a different (salted) hash
     assert (await register(client, "bob0001", OTHER_PHONE))["errors"] == []
     assert len({a.password_hash for a in await _accounts(db)}) == 2
+
+
+# --- every stateless problem of a registration at once (REG-2, REG-3, REG-5, REG-7, CODE-1) --------
+
+
+async def test_reg_2_reg_3_reg_5_reg_7_every_input_problem_comes_back_at_once_and_nothing_is_counted(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a registration code sent to PHONE, and a count of zxcvbn's runs
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    right = await last_code(client, PHONE)
+    judged = watched_strength(monkeypatch, db)
+    # When a registration has a problem in every field that needs no state to judge
+    refused = await mutate(
+        client,
+        "accountRegister",
+        {
+            "username": "1alice",
+            "password": "1alice",
+            "phone": "12345",
+            "code": "12ab",
+            "agreements": [AGREEMENTS[0], {**AGREEMENTS[1], "version": "2020-01"}],
+        },
+        REGISTERED,
+    )
+    # Then every one comes back together, in the input's order, each on its own path; a password breaking
+    # two rules gets both
+    assert _errors(refused) == [
+        ("INVALID_USERNAME", ["input", "username"]),
+        ("INVALID_PHONE", ["input", "phone"]),
+        ("PASSWORD_TOO_SHORT", ["input", "password"]),
+        ("PASSWORD_SAME_AS_USERNAME", ["input", "password"]),
+        ("AGREEMENTS_REQUIRED", ["input", "agreements"]),
+        ("AGREEMENT_VERSION_OUTDATED", ["input", "agreements", "1", "version"]),
+        ("CODE_FORMAT_INVALID", ["input", "code"]),
+    ]
+    assert refused["account"] is None
+    # And nothing was counted, used or created, and zxcvbn did not run
+    assert judged.calls == 0
+    row = await _code_row(db)
+    assert (row.attempts, row.consumed_at) == (0, None)
+    assert await _accounts(db) == []
+    # And the same code then registers with a correct input
+    assert (await _register_with(client, "alice01", right))["errors"] == []
+
+
+async def test_reg_7_a_weak_password_is_never_judged_together_with_other_problems(
+    client, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a registration code, and a count of zxcvbn's runs
+    await send_code(client, "REGISTRATION", phone=PHONE)
+    right = await last_code(client, PHONE)
+    judged = watched_strength(monkeypatch, db)
+    # When a weak password that keeps the cheap rules comes with a malformed username and the right code
+    refused = await _register_with(client, "al!ce01", right, password="password123")
+    # Then only the username is refused: zxcvbn waits for the code, which waits for the stateless checks
+    assert _errors(refused) == [("INVALID_USERNAME", ["input", "username"])]
+    assert judged.calls == 0
+    row = await _code_row(db)
+    assert (row.attempts, row.consumed_at) == (0, None)
+    # And once the username is right, the code is checked and only then the password judged
+    weak = await _register_with(client, "alice01", right, password="password123")
+    assert _errors(weak) == [("PASSWORD_TOO_WEAK", ["input", "password"])]
+    assert judged.calls == 1
+
+
+async def test_reg_6_prof_1_activation_reports_agreements_and_profile_problems_together_on_nested_paths(
+    client, db: Database
+) -> None:
+    # Given a portal account awaiting activation
+    token = (await sms_sign_in(client, PHONE))["token"]
+    # When it activates with an outdated agreement and two bad profile fields
+    refused = await mutate(
+        client,
+        "accountActivate",
+        {
+            "agreements": [*AGREEMENTS[:2], {**AGREEMENTS[2], "version": "2020-01"}],
+            "profile": {"contactName": "x" * 65, "companyName": "ACME", "address": "Line 1\nLine 2"},
+        },
+        ACCOUNT,
+        token,
+    )
+    # Then every problem comes back at once, the profile's under `profile`
+    assert _errors(refused) == [
+        ("AGREEMENT_VERSION_OUTDATED", ["input", "agreements", "2", "version"]),
+        ("VALUE_TOO_LONG", ["input", "profile", "contactName"]),
+        ("VALUE_INVALID", ["input", "profile", "address"]),
+    ]
+    assert refused["account"] is None
+    # And nothing changed: no account ID, no acceptance, no profile
+    [row] = await _accounts(db)
+    assert (row.account_number, row.activated_at, row.company_name) == (None, None, None)
+    async with db.read_sessions() as s:
+        assert list(await s.scalars(select(AgreementAcceptance))) == []
+
+
+async def test_reg_6_an_activated_account_is_told_so_only_once_its_input_is_right(client) -> None:
+    # Given an activated portal account
+    token = (await sms_sign_in(client, PHONE))["token"]
+    assert (await _activate(client, token, AGREEMENTS))["errors"] == []
+    # When it activates again with an outdated agreement, the input is judged first
+    outdated = [*AGREEMENTS[:2], {**AGREEMENTS[2], "version": "2020-01"}]
+    assert _errors(await _activate(client, token, outdated)) == [
+        ("AGREEMENT_VERSION_OUTDATED", ["input", "agreements", "2", "version"])
+    ]
+    # And with a right input, the account's state answers
+    assert _errors(await _activate(client, token, AGREEMENTS)) == [("ALREADY_ACTIVATED", None)]

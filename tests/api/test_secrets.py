@@ -51,7 +51,7 @@ async def test_errors_are_masked_in_production(settings, clock, db) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         body = await gql(
             c,
-            'mutation { passwordResetStart(input: {loginName: "alice01", botToken: "x"}) { ticket } }',
+            'mutation { passwordResetStart(input: {loginName: "alice01", botToken: "x"}) { passwordReset { ticket } } }',
             expect_errors=True,
         )
     assert body["errors"][0]["message"] == "Unexpected error."

@@ -24,7 +24,6 @@ from tests.helpers import (
     mutate,
     outbox,
     registered_and_signed_in,
-    send_code,
     sign_in,
 )
 
@@ -398,8 +397,12 @@ async def test_stu_3_both_current_student_agreements_are_required(
     before = await _snapshot(db)
     # When the right code comes without both current student agreements
     refused = await _confirm(client, token, code, agreements)
-    # Then it is refused on the agreements field; the code is neither used nor counted
-    assert _errors(refused) == [(expected, ["input", "agreements"])]
+    # Then it is refused on the agreements field (an outdated version on its item); the code is neither used
+    # nor counted
+    path = (
+        ["input", "agreements", "1", "version"] if expected == "AGREEMENT_VERSION_OUTDATED" else ["input", "agreements"]
+    )
+    assert _errors(refused) == [(expected, path)]
     assert await _snapshot(db) == before
     # And the same code then works with both agreements
     assert (await _confirm(client, token, code))["errors"] == []
@@ -506,9 +509,16 @@ async def test_stu_3_the_student_code_is_sent_only_by_the_application(client, db
     token = await registered_and_signed_in(client)
     before = await _snapshot(db)
     # When it asks verificationCodeSend for a STUDENT_EMAIL code
-    refused = await send_code(client, "STUDENT_EMAIL", email=EMAIL, token=token)
-    # Then the purpose is refused and nothing is sent
-    assert _errors(refused) == [("PURPOSE_NOT_ALLOWED", ["input", "purpose"])]
+    refused = await gql(
+        client,
+        "mutation($input: VerificationCodeSendInput!) { verificationCodeSend(input: $input) { errors { code } } }",
+        {"input": {"purpose": "STUDENT_EMAIL", "email": EMAIL}},
+        token,
+        expect_errors=True,
+    )
+    # Then the schema refuses the purpose (its input enum does not hold it) and nothing is sent
+    assert refused["data"] is None
+    assert "CodeSendPurpose" in refused["errors"][0]["message"]
     assert await _snapshot(db) == before
 
 

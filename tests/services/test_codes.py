@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from services.codes.purposes import ADDRESS_CAPPED, BUDGETS, NETWORK_CAPPED, CodeBudget, CodePurpose
-from services.codes.requests import ANONYMOUS_PHONE, BOUND_PHONE, SIGNED_IN_EMAIL, SIGNED_IN_PHONE
+from services.codes.requests import (
+    ANONYMOUS_PHONE,
+    BOUND_PHONE,
+    OWN_FLOW,
+    SIGNED_IN_EMAIL,
+    SIGNED_IN_PHONE,
+    CodeSendPurpose,
+)
 
 
 def test_code_3_every_purpose_draws_on_the_budget_of_those_who_can_trigger_it() -> None:
@@ -31,3 +38,16 @@ def test_code_3_every_purpose_draws_on_the_budget_of_those_who_can_trigger_it() 
     assert set(CodePurpose) - ADDRESS_CAPPED == by_budget[CodeBudget.OWNER]
     # The budgets the owner needs but anyone can spend give one client network only a share
     assert {CodeBudget.LOGIN, CodeBudget.RESET} == NETWORK_CAPPED
+
+
+def test_code_2_verification_code_send_takes_every_purpose_but_those_its_own_mutation_sends() -> None:
+    # The input enum of verificationCodeSend holds exactly the purposes request_code sends
+    assert {p.value for p in CodeSendPurpose} == {p.value for p in CodePurpose} - {p.value for p in OWN_FLOW}
+    assert {p.purpose for p in CodeSendPurpose} == ANONYMOUS_PHONE | SIGNED_IN_PHONE | SIGNED_IN_EMAIL | BOUND_PHONE
+    # And the others each name the mutation that sends them
+    assert set(OWN_FLOW.values()) == {
+        "passwordResetStart",
+        "accountRecoveryLookup",
+        "studentStatusApply",
+        "loginChallengeCodeSend",
+    }
