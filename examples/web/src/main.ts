@@ -200,9 +200,9 @@ byId("send-code", HTMLButtonElement).addEventListener("click", () => {
     const { verificationCodeSend: sent } = await request(VerificationCodeSendDocument, {
       input: { purpose: "REGISTRATION", phone },
     });
-    if (showErrors(registerForm, sent.errors)) return;
-    text("code-sent-to", sent.sentTo ?? phone);
-    text("code-expires", when(sent.expiresAt));
+    if (showErrors(registerForm, sent.errors) || sent.sentCode === null) return;
+    text("code-sent-to", sent.sentCode.sentTo);
+    text("code-expires", when(sent.sentCode.expiresAt));
     const outbox = new URL("sandbox/outbox", api);
     outbox.searchParams.set("to", phone);
     byId("outbox-link", HTMLAnchorElement).href = outbox.href;
@@ -225,7 +225,7 @@ registerForm.addEventListener("submit", (event) => {
     });
     if (showErrors(registerForm, registered.errors) || registered.account === null) return;
     const done = byId("registered", HTMLParagraphElement);
-    done.textContent = `Registered ${registered.account.username ?? username}, account ID ${registered.account.accountId ?? "?"}. Sign in below.`;
+    done.textContent = `Registered ${registered.account.username}, account ID ${registered.account.accountId}. Sign in below.`;
     done.hidden = false;
     const loginName = signInForm.elements.namedItem("loginName");
     if (loginName instanceof HTMLInputElement) loginName.value = username;
