@@ -20,6 +20,7 @@ from schema.context import Context
 from schema.observability import OperationLog, is_unexpected, log_errors
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
+from schema.types.documents import UploadedDocument
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
 from schema.types.mfa import (
     LoginChallengeCodeSendPayload,
@@ -296,6 +297,7 @@ class Mutation:
 TYPES: list[Any] = [
     SessionType,
     AppealType,
+    UploadedDocument,
     VerificationAttemptType,
     PersonalVerification,
     EnterpriseVerification,

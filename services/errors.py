@@ -16,8 +16,12 @@ with `Problems` and report them together as one `InputErrors`, so a form can mar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import Enum
+from typing import ParamSpec, TypeVar
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ServiceError(Exception):
@@ -94,3 +98,13 @@ class Problems:
         if len(self._errors) == 1:
             return self._errors[0]
         return InputErrors(self._errors)
+
+
+def checked(problems: Problems, check: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+    """Run a stateless check that raises its refusal: note what it finds in `problems` and answer None
+    instead, so the caller goes on and reports every problem of the input at once."""
+    try:
+        return check(*args, **kwargs)
+    except ServiceError as err:
+        problems.check(err)
+        return None
