@@ -137,7 +137,7 @@ UPLOAD_MALFORMED = {
 }
 
 
-async def test_a_malformed_upload_id_is_document_not_found_at_its_path_like_another_accounts_upload(client) -> None:
+async def test_org_3_a_malformed_upload_id_is_document_not_found_like_another_accounts_upload(client) -> None:
     from tests.api.test_appeals import NEW_PHONE, PERSON, _upload
     from tests.api.test_enterprise import USCC_SOCIAL_GROUP, organisation
     from tests.api.test_verification import ID_2008
