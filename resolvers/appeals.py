@@ -17,6 +17,7 @@ from schema.inputs.appeals import (
 )
 from schema.types.appeals import AppealType
 from schema.types.common import INPUT, node_id
+from schema.types.documents import document_row_id
 from schema.types.payloads import AppealPayload
 from services.appeals import service as appeals
 from services.appeals.errors import AppealErrorCode
@@ -26,8 +27,9 @@ Info = strawberry.Info[Context, None]
 NO_SESSION = AppealErrorCode.AUTHENTICATION_REQUIRED
 
 
-def _materials(items: list[AppealMaterialInput]) -> dict[str, str]:
-    return {m.role.name: m.upload_id for m in items}
+def _materials(items: list[AppealMaterialInput]) -> list[appeals.Material]:
+    """In input order (errors point at `materials.<index>`); a malformed upload ID names no upload."""
+    return [appeals.Material(role=m.role.name, document_id=document_row_id(m.upload_id)) for m in items]
 
 
 def _payload(info: Info, result: Appeal | ServiceError) -> AppealPayload:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import strawberry
 
@@ -18,9 +18,15 @@ from schema.inputs.enterprise import (
     EnterpriseVerificationMaterialAnswerInput,
     EnterpriseVerificationRechargeStartInput,
 )
+from schema.types.account import AccountType
 from schema.types.common import INPUT, node_id
+from schema.types.documents import document_row_id
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo, organisation_types
-from schema.types.payloads import EnterpriseVerificationPayload, EnterpriseVerificationStartPayload
+from schema.types.payloads import (
+    EnterpriseFaceCheckStart,
+    EnterpriseVerificationPayload,
+    EnterpriseVerificationStartPayload,
+)
 from schema.types.verification import FaceCheck
 from services.errors import ServiceError
 from services.uow import Uow
@@ -29,19 +35,17 @@ from services.verification.errors import VerificationErrorCode
 from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
+V = TypeVar("V")
 
 
 def _node(result: enterprise.Started, ctx: Context) -> EnterpriseVerification:
     return EnterpriseVerification.from_model(result.application, None, None, ctx.deps.clock.now())
 
 
-async def _view(ctx: Context, application_id: int) -> EnterpriseVerification | None:
-    viewer = await ctx.auth()
-    if viewer is None:
-        return None
-    rows, _ = await ctx.read(enterprise.applications_page, viewer.account.id, 100, None)
-    now = ctx.deps.clock.now()
-    return next((EnterpriseVerification.from_model(a, i, r, now) for a, i, r in rows if a.id == application_id), None)
+async def _view(ctx: Context, account_id: int, application_id: int) -> EnterpriseVerification:
+    found = await ctx.read(enterprise.application_of_account, account_id, application_id)
+    assert found is not None  # the viewer's own application, just written
+    return EnterpriseVerification.from_model(*found, ctx.deps.clock.now())
 
 
 def _id(global_id: str) -> int:
@@ -56,6 +60,7 @@ async def enterprise_verification_legal_rep_face_start(
     viewer = await ctx.auth()
     if viewer is None:
         return EnterpriseVerificationStartPayload(errors=signed_out(info))
+    letter = input.authorisation_letter_upload_id
     result = await enterprise.start_legal_rep_face(
         ctx,
         viewer.account.id,
@@ -65,11 +70,11 @@ async def enterprise_verification_legal_rep_face_start(
             face_by=input.face_by,
             employee_name=input.employee_name,
             employee_id_number=input.employee_id_number,
-            authorisation_upload_id=input.authorisation_letter_upload_id,
-            agreement=input.agreement.to_acceptance() if input.agreement else None,
+            authorisation_document_id=None if letter is None else document_row_id(letter),
+            agreement_version=input.agreement.version,
         ),
     )
-    return _start_payload(info, result, ctx)
+    return _start_payload(info, result, viewer, ctx)
 
 
 async def enterprise_verification_bank_transfer_start(
@@ -88,22 +93,25 @@ async def enterprise_verification_bank_transfer_start(
             account_number=input.account_number,
             handler_name=input.handler_name,
             handler_id_number=input.handler_id_number,
-            agreement=input.agreement.to_acceptance() if input.agreement else None,
+            agreement_version=input.agreement.version,
         ),
     )
-    return _start_payload(info, result, ctx)
+    return _start_payload(info, result, viewer, ctx)
 
 
 def _start_payload(
-    info: Info, result: enterprise.Started | ServiceError, ctx: Context
+    info: Info, result: enterprise.Started | ServiceError, viewer: Viewer, ctx: Context
 ) -> EnterpriseVerificationStartPayload:
     if isinstance(result, ServiceError):
         return EnterpriseVerificationStartPayload(errors=user_errors(info, result))
     assert result.face_url is not None
     assert result.face_expires_at is not None
     return EnterpriseVerificationStartPayload(
-        enterprise_verification=_node(result, ctx),
-        face_check=FaceCheck.of(result.face_url, result.face_expires_at),
+        face_check_start=EnterpriseFaceCheckStart(
+            enterprise_verification=_node(result, ctx),
+            face_check=FaceCheck.of(result.face_url, result.face_expires_at),
+        ),
+        account=AccountType.of(viewer.account),
         errors=[],
     )
 
@@ -121,39 +129,49 @@ async def enterprise_verification_recharge_start(
         enterprise.RechargeInput(
             organisation=input.organisation.to_service(),
             code=input.code,
-            agreement=input.agreement.to_acceptance() if input.agreement else None,
+            agreement_version=input.agreement.version,
         ),
     )
     if isinstance(result, ServiceError):
         return EnterpriseVerificationPayload(errors=user_errors(info, result))
-    return EnterpriseVerificationPayload(enterprise_verification=await _view(ctx, result.application.id), errors=[])
+    return EnterpriseVerificationPayload(
+        enterprise_verification=await _view(ctx, viewer.account.id, result.application.id),
+        account=AccountType.of(viewer.account),
+        errors=[],
+    )
 
 
 async def enterprise_verification_amount_confirm(
     info: Info, input: Annotated[EnterpriseVerificationAmountConfirmInput, INPUT]
 ) -> EnterpriseVerificationPayload:
-    return await _step(info, info.context, enterprise.confirm_amount, _id(input.id), input.amount)
+    return await _step(info, enterprise.confirm_amount, _id(input.id), input.amount)
 
 
 async def enterprise_verification_material_answer(
     info: Info, input: Annotated[EnterpriseVerificationMaterialAnswerInput, INPUT]
 ) -> EnterpriseVerificationPayload:
     return await _step(
-        info, info.context, enterprise.answer_material, _id(input.id), input.authorisation_letter_upload_id
+        info, enterprise.answer_material, _id(input.id), document_row_id(input.authorisation_letter_upload_id)
     )
 
 
-Step = Callable[[Uow, int, int, str], Awaitable[EnterpriseApplication]]
+async def _step(
+    info: Info, fn: Callable[[Uow, int, int, V], Awaitable[EnterpriseApplication]], application_id: int, value: V
+) -> EnterpriseVerificationPayload:
+    ctx = info.context
 
-
-async def _step(info: Info, ctx: Context, fn: Step, application_id: int, value: str) -> EnterpriseVerificationPayload:
-    async def call(uow: Uow, viewer: Viewer) -> int:
-        return (await fn(uow, viewer.account.id, application_id, value)).id
+    async def call(uow: Uow, viewer: Viewer) -> tuple[int, Viewer]:
+        return (await fn(uow, viewer.account.id, application_id, value)).id, viewer
 
     result = await ctx.write_viewer(VerificationErrorCode.AUTHENTICATION_REQUIRED, call)
     if isinstance(result, ServiceError):
         return EnterpriseVerificationPayload(errors=user_errors(info, result))
-    return EnterpriseVerificationPayload(enterprise_verification=await _view(ctx, result), errors=[])
+    done, viewer = result
+    return EnterpriseVerificationPayload(
+        enterprise_verification=await _view(ctx, viewer.account.id, done),
+        account=AccountType.of(viewer.account),
+        errors=[],
+    )
 
 
 def organisation_type_list() -> list[OrganisationTypeInfo]:

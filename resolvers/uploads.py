@@ -1,11 +1,14 @@
 """`POST /uploads` and `GET /uploads/{id}`: documents for appeals and verifications (ORG-2, ORG-3).
 
 POST takes `multipart/form-data` with one part named `file` and `Authorization: Bearer <token>`;
-the body is capped while streaming. It answers 201 with the upload ID to pass to a mutation, or an
-error in the API's one model, `{"errors": [{"code", "message", "path"}]}` (codes from `ErrorCode`), with 400, 401, 413 or 422, or 429
-UPLOAD_QUOTA_REACHED (with `retryAfter` and a `Retry-After` header: seconds until the next
-Asia/Shanghai day) once the account's daily uploads are used up.
-GET returns the owner's own file; any other ID is 404.
+the body is capped while streaming. It answers 201 with the stored `UploadedDocument`: its `id` (a
+global ID, the upload ID every mutation input takes), `filename`, `contentType`, `size`, `width`,
+`height`. Or an error in the API's one model, `{"errors": [{"code", "message", "path"}]}` (codes from
+`ErrorCode`), with 400, 401, 413 or 422, or 429 UPLOAD_QUOTA_REACHED (with `retryAfter` and a
+`Retry-After` header: seconds until the next Asia/Shanghai day) once the account's daily uploads are
+used up.
+GET `/uploads/{id}` takes that global ID and returns the owner's own file; any other ID (another
+account's, unknown, or not a global ID of an `UploadedDocument`) is 404.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from starlette.routing import Route
 
 from edges.client import client_ip
 from schema.errors import rest_errors
+from schema.types.documents import document_row_id, upload_id
 from services.auth import service as auth
 from services.database import DbTransactions, run_read
 from services.documents import service as documents
@@ -77,7 +81,7 @@ async def upload(request: Request) -> Response:
         return _error(result)
     return JSONResponse(
         {
-            "id": result.public_id,
+            "id": upload_id(result),
             "filename": result.filename,
             "contentType": result.content_type,
             "size": result.size,
@@ -94,7 +98,8 @@ async def download(request: Request) -> Response:
     if viewer is None:
         return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
     try:
-        document = await run_read(db, deps, documents.owned, viewer.account.id, request.path_params["id"])
+        document_id = document_row_id(request.path_params["id"])
+        document = await run_read(db, deps, documents.owned, viewer.account.id, document_id)
     except ServiceError as err:
         return _error(err)
     data = documents.read_bytes(deps.settings.upload_dir, document)

@@ -9,8 +9,13 @@ import strawberry
 from schema.context import Context
 from schema.errors import UserError, user_errors
 from schema.inputs.verification import PersonalVerificationBankCardSubmitInput, PersonalVerificationFaceStartInput
+from schema.types.account import AccountType
 from schema.types.common import INPUT
-from schema.types.payloads import PersonalVerificationBankCardSubmitPayload, PersonalVerificationFaceStartPayload
+from schema.types.payloads import (
+    PersonalFaceCheckStart,
+    PersonalVerificationBankCardSubmitPayload,
+    PersonalVerificationFaceStartPayload,
+)
 from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
 from services.errors import ServiceError
 from services.verification import personal
@@ -31,18 +36,16 @@ async def personal_verification_face_start(
     if viewer is None:
         return PersonalVerificationFaceStartPayload(errors=signed_out(info))
     result = await personal.start_face_check(
-        ctx,
-        viewer.account.id,
-        input.name,
-        input.document_type,
-        input.document_number,
-        input.agreement.to_acceptance() if input.agreement else None,
+        ctx, viewer.account.id, input.name, input.document_type, input.document_number, input.agreement.version
     )
     if isinstance(result, ServiceError):
         return PersonalVerificationFaceStartPayload(errors=user_errors(info, result))
     return PersonalVerificationFaceStartPayload(
-        attempt=VerificationAttemptType.from_model(result.attempt, ctx.deps.clock.now()),
-        face_check=FaceCheck.of(result.url, result.expires_at),
+        face_check_start=PersonalFaceCheckStart(
+            attempt=VerificationAttemptType.from_model(result.attempt, ctx.deps.clock.now()),
+            face_check=FaceCheck.of(result.url, result.expires_at),
+        ),
+        account=AccountType.of(viewer.account),
         errors=[],
     )
 
@@ -63,10 +66,11 @@ async def personal_verification_bank_card_submit(
             card_number=input.card_number,
             reserved_phone=input.reserved_phone,
             code=input.code,
-            agreement=input.agreement.to_acceptance() if input.agreement else None,
-            document_type=input.document_type,
+            agreement_version=input.agreement.version,
         ),
     )
     if isinstance(result, ServiceError):
         return PersonalVerificationBankCardSubmitPayload(errors=user_errors(info, result))
-    return PersonalVerificationBankCardSubmitPayload(verification=PersonalVerification.from_model(result), errors=[])
+    return PersonalVerificationBankCardSubmitPayload(
+        verification=PersonalVerification.from_model(result), account=AccountType.of(viewer.account), errors=[]
+    )

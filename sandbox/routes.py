@@ -19,7 +19,7 @@ from services.notify.service import latest_messages
 from services.providers.bank import format_cny
 from services.verification import enterprise, personal
 from services.verification.documents import mask_name
-from services.verification.errors import VerificationErrorCode
+from services.verification.errors import CallbackErrorCode
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
@@ -61,9 +61,9 @@ async def outbox_json(request: Request) -> Response:
 # --- face (liveness) check: the page the user's phone would show (docs/sandbox.md) --------------------
 
 FACE_STATUS: dict[Enum, int] = {
-    VerificationErrorCode.FACE_TICKET_NOT_FOUND: 404,
-    VerificationErrorCode.FACE_TICKET_USED: 409,
-    VerificationErrorCode.FACE_TICKET_EXPIRED: 410,
+    CallbackErrorCode.FACE_TICKET_NOT_FOUND: 404,
+    CallbackErrorCode.FACE_TICKET_USED: 409,
+    CallbackErrorCode.FACE_TICKET_EXPIRED: 410,
 }
 FACE_HEADERS = {"cache-control": "no-store", "x-robots-tag": "noindex"}
 
@@ -165,7 +165,7 @@ async def remittance(request: Request) -> Response:
         to_account=values["to_account"],
     )
     if isinstance(result, ServiceError):
-        status = 404 if result.code is VerificationErrorCode.REMITTANCE_ACCOUNT_NOT_FOUND else 400
+        status = 404 if result.code is CallbackErrorCode.REMITTANCE_ACCOUNT_NOT_FOUND else 400
         return JSONResponse({"error": result.code.value, "message": result.message}, status_code=status)
     return JSONResponse(
         {

@@ -8,11 +8,12 @@ from typing import TypeVar
 import strawberry
 from strawberry.types.enum import has_enum_definition
 
-from services.accounts.agreements import AgreementKind, AgreementStep
+from services.accounts.agreements import AcceptanceContext, AgreementKind, AgreementStep
 from services.codes.requests import CodeSendPurpose
+from services.review.kinds import RejectReason
 from services.students.status import StudentLevel, StudentState
 from services.verification.documents import DocumentType
-from services.verification.enterprise import FaceBy
+from services.verification.enterprise import FaceBy, LegalRepFaceBy
 from services.verification.errors import AttemptReason
 from services.verification.organisations import TYPES, OrganisationType
 
@@ -112,7 +113,9 @@ SPECIFIC = {
     "again.",
     "MATERIAL_MISSING": "A required material is missing (APL-1, APL-2); see the message.",
     "MATERIAL_NOT_EXPECTED": "A material that is not part of this account's set was sent.",
-    "DOCUMENT_NOT_FOUND": "No upload with this ID belongs to the viewer (ORG-3).",
+    "MATERIAL_DUPLICATE": "The same material (role) was sent twice; send each once (APL-1, APL-2, REV-4).",
+    "DOCUMENT_NOT_FOUND": "No upload with this ID belongs to the viewer (ORG-3); an ID that `POST /uploads` did not "
+    "give out is answered the same.",
     "APPEAL_ALREADY_OPEN": "An appeal of this kind is already under review.",
     "APPEAL_NOT_FOUND": "No such appeal of the viewer.",
     "NOT_WAITING_FOR_MATERIAL": "The appeal is not waiting for material.",
@@ -130,10 +133,7 @@ SPECIFIC = {
     "INVALID_ACCOUNT_ID": "An account ID is 16 digits.",
     "TICKET_INVALID": "The recovery ticket is unknown, used or expired (15 minutes); start again.",
     "ALREADY_VERIFIED": "The account is already verified; a verification cannot be redone or undone (RN-5).",
-    "VERIFICATION_AGREEMENT_REQUIRED": "Accept the REAL_NAME_VERIFICATION agreement in its current version (RN-6).",
     "NAME_INVALID": "Enter the name as on the document: 1 to 64 characters on one line, no control character.",
-    "DOCUMENT_TYPE_NOT_ACCEPTED": "This method does not take this document type: bank-card verification takes a "
-    "mainland resident ID card only (RNP-4).",
     "ID_NUMBER_INVALID": "Not a valid mainland resident ID number: 18 characters, a real birth date and the GB 11643 "
     "check character (RNP-6). Nothing was counted.",
     "DOCUMENT_NUMBER_INVALID": "Enter the document number (1 to 32 letters and digits). Nothing was counted.",
@@ -151,9 +151,6 @@ SPECIFIC = {
     "verification (`personalVerificationFaceStart`) instead.",
     "PROVIDER_UNAVAILABLE": "An outside check (identity registry, bank, liveness) did not answer; nothing was "
     "decided or counted. Retry after `retryAfter` seconds.",
-    "FACE_TICKET_NOT_FOUND": "No such face check ticket.",
-    "FACE_TICKET_USED": "The face check ticket was already used; start a new face check.",
-    "FACE_TICKET_EXPIRED": "The face check ticket expired (10 minutes); start a new face check.",
     "ORGANISATION_NAME_INVALID": "Enter the organisation's registered name: 1 to 128 characters on one line, no "
     "control character.",
     "USCC_INVALID": "Not a valid unified social credit code: 18 characters and the GB 32100 check character. "
@@ -167,8 +164,6 @@ SPECIFIC = {
     "(RNE-6); not counted.",
     "BANK_NAME_WRONG": "The opening bank is not one of the `banks` list (RNE-9).",
     "ACCOUNT_NUMBER_INVALID": "Enter the corporate account number (6 to 32 digits).",
-    "ACCOUNT_MISMATCH": "The bank says the account name and number do not match (RNE-9; counted).",
-    "CANNOT_RECEIVE": "The bank says the account cannot receive transfers (RNE-9; counted).",
     "ORGANISATION_NOT_FOUND": "The business registry does not know the organisation (RNE-9; counted).",
     "TYPE_MISMATCH": "The chosen organisation type does not match the certificate (RNE-9; counted).",
     "REGISTERED_RECENTLY": "The organisation was registered less than 7 days ago; try again later (RNE-9; counted).",
@@ -187,11 +182,8 @@ SPECIFIC = {
     "`attemptsRemaining` tells the bank-transfer attempts left.",
     "RECHARGE_DAILY_LIMIT_REACHED": "At most 10 recharge verifications per account and Asia/Shanghai day (each asks "
     "the business registry); see `retryAfter`.",
-    "FACE_BY_INVALID": "A legal-representative face check is done by the legal representative or an authorised "
-    "employee; HANDLER belongs to bank transfers.",
     "AMOUNT_DEADLINE_PASSED": "The amount was not confirmed within 8 days of the payout (RNE-4); start a new one.",
     "CODE_REQUIRED": "Creating the dedicated remittance account needs a REMITTANCE_ACCOUNT code (RNE-8).",
-    "REMITTANCE_ACCOUNT_NOT_FOUND": "No such remittance account.",
     "FACE_DAILY_LIMIT_REACHED": "At most 10 face checks per account and Asia/Shanghai day (each asks the identity "
     "registry); see `retryAfter`.",
     "ACCOUNT_DAILY_LIMIT_REACHED": "At most 20 BANK_CARD codes per account and Asia/Shanghai day, whatever the "
@@ -290,6 +282,43 @@ gql_enum(
         "AUTHORISED_EMPLOYEE": "An employee authorised by the legal representative with a signed and stamped letter; "
         "other organisations only (RNE-3).",
         "HANDLER": "The person handling a corporate bank transfer (RNE-4); set by that method, not an input.",
+    },
+)
+gql_enum(
+    LegalRepFaceBy,
+    "Who does the face check of a legal-representative face verification (RNE-2, RNE-3): the values of `FaceBy` "
+    "this method takes.",
+    {
+        "LEGAL_REPRESENTATIVE": "The legal representative, with `legalRepresentativeIdNumber`.",
+        "AUTHORISED_EMPLOYEE": "An employee authorised by the legal representative, with `employeeName`, "
+        "`employeeIdNumber` and the signed and stamped letter (`authorisationLetterUploadId`); other organisations "
+        "only (RNE-3).",
+    },
+)
+gql_enum(
+    RejectReason,
+    "Why a reviewer rejected an appeal or an enterprise verification: the list the reason is chosen from (REV-4); "
+    "the reviewer's own words are in `rejectText`.",
+    {
+        "MATERIAL_UNCLEAR": "A material cannot be read: blurred, cut off or too dark.",
+        "MATERIAL_MISSING": "A material the decision needs is missing.",
+        "MATERIAL_MISMATCH": "A material does not belong to this account or request (another person's ID card, another "
+        "organisation's licence).",
+        "INFORMATION_INCONSISTENT": "The materials and the information given do not agree.",
+        "SUSPECTED_FRAUD": "A material appears altered or forged.",
+        "NOT_ELIGIBLE": "The request does not meet the rule's conditions.",
+        "OTHER": "Another reason: see `rejectText`.",
+    },
+)
+gql_enum(
+    AcceptanceContext,
+    "Where an agreement acceptance was recorded.",
+    {
+        "REGISTRATION": "Registering a cloud account (REG-5).",
+        "ACTIVATION": "Activating a portal account (REG-6).",
+        "VERIFICATION": "A real-name verification, recorded when it verified the account with the version accepted "
+        "at its submission (RN-6).",
+        "STUDENT": "Confirming student status (STU-3).",
     },
 )
 gql_enum(
@@ -411,6 +440,7 @@ gql_enum(
 )
 
 __all__ = [
+    "AcceptanceContext",
     "AccountKind",
     "AgreementKind",
     "AgreementStep",
@@ -418,9 +448,11 @@ __all__ = [
     "CodeSendPurpose",
     "DocumentType",
     "FaceBy",
+    "LegalRepFaceBy",
     "OrganisationType",
     "ProtectionFactor",
     "QrLoginTicketStatus",
+    "RejectReason",
     "SecondFactor",
     "SignInMethod",
     "StudentLevel",

@@ -22,6 +22,7 @@ from schema.observability import OperationLog, log_errors
 from schema.scalars import DATE_TIME
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
+from schema.types.documents import UploadedDocument
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
 from schema.types.mfa import (
     LoginChallengeCodeSendPayload,
@@ -312,6 +313,7 @@ class Mutation:
 TYPES: list[Any] = [
     SessionType,
     AppealType,
+    UploadedDocument,
     VerificationAttemptType,
     PersonalVerification,
     EnterpriseVerification,

@@ -19,13 +19,10 @@ from services.accounts.agreements import STUDENT_AGREEMENTS as STUDENT_KINDS
 from services.database import Database
 
 # What registration and activation send (REG-5, REG-6), what student status sends (STU-3), and the
-# agreement every real-name verification submits (RN-6).
+# agreement every real-name verification submits (RN-6: its input holds the version only).
 AGREEMENTS = [{"kind": k.value, "version": CURRENT[k].version} for k in SIGN_UP_AGREEMENTS]
 STUDENT_AGREEMENTS = [{"kind": k.value, "version": CURRENT[k].version} for k in STUDENT_KINDS]
-VERIFICATION_AGREEMENT = {
-    "kind": AgreementKind.REAL_NAME_VERIFICATION.value,
-    "version": CURRENT[AgreementKind.REAL_NAME_VERIFICATION].version,
-}
+VERIFICATION_AGREEMENT = {"version": CURRENT[AgreementKind.REAL_NAME_VERIFICATION].version}
 PASSWORD = "Blue-Kettle-42!"
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from schema.enums import FaceBy, OrganisationType
-from schema.inputs.accounts import AgreementAcceptanceInput
+from schema.enums import LegalRepFaceBy, OrganisationType
+from schema.inputs.verification import AGREEMENT, VerificationAgreementInput
 from services.verification import enterprise
 
-AGREEMENT = "The REAL_NAME_VERIFICATION agreement with the version from `agreements` (RN-6)."
+UPLOAD = "The `id` of an `UploadedDocument` answered by `POST /uploads` (ORG-2)."
 
 
 @strawberry.input(description="The organisation as registered (RNE-2, RNE-9).")
@@ -21,7 +21,9 @@ class OrganisationInput:
     organisation_type: OrganisationType = strawberry.field(
         description="The type, matching the certificate (RNE-9; see `organisationTypes`)."
     )
-    legal_representative_name: str = strawberry.field(description="The legal representative as registered.")
+    legal_representative_name: str = strawberry.field(
+        description="The legal representative as registered, 1 to 64 characters."
+    )
 
     def to_service(self) -> enterprise.OrganisationInput:
         return enterprise.OrganisationInput(
@@ -35,35 +37,41 @@ class OrganisationInput:
 @strawberry.input(description="Verify an organisation by its legal representative's face (RNE-2, RNE-3).")
 class EnterpriseVerificationLegalRepFaceStartInput:
     organisation: OrganisationInput = strawberry.field(description="The organisation.")
-    legal_representative_id_number: str | None = strawberry.field(
-        default=None,
-        description="LEGAL_REPRESENTATIVE: the legal representative's mainland ID number (RNP-6 check); not used when "
-        "an authorised employee does the face check.",
-    )
-    face_by: FaceBy = strawberry.field(
-        default=FaceBy.LEGAL_REPRESENTATIVE,
+    face_by: LegalRepFaceBy = strawberry.field(
+        default=LegalRepFaceBy.LEGAL_REPRESENTATIVE,
         description="Who does the face check; AUTHORISED_EMPLOYEE for other organisations only (RNE-3).",
     )
-    employee_name: str | None = strawberry.field(default=None, description="AUTHORISED_EMPLOYEE: the employee's name.")
-    employee_id_number: str | None = strawberry.field(
-        default=None, description="AUTHORISED_EMPLOYEE: the employee's mainland ID number."
-    )
-    authorisation_letter_upload_id: str | None = strawberry.field(
+    legal_representative_id_number: str | None = strawberry.field(
         default=None,
-        description="AUTHORISED_EMPLOYEE: the signed and stamped authorisation letter (template at "
-        "`/downloads/authorisation-letter`), uploaded with `POST /uploads` (ORG-2).",
+        description="LEGAL_REPRESENTATIVE (required then): the legal representative's mainland ID number (RNP-6 "
+        "check); not used when an authorised employee does the face check.",
     )
-    agreement: AgreementAcceptanceInput | None = strawberry.field(default=None, description=AGREEMENT)
+    employee_name: str | None = strawberry.field(
+        default=None, description="AUTHORISED_EMPLOYEE (required then): the employee's name, 1 to 64 characters."
+    )
+    employee_id_number: str | None = strawberry.field(
+        default=None, description="AUTHORISED_EMPLOYEE (required then): the employee's mainland ID number."
+    )
+    authorisation_letter_upload_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="AUTHORISED_EMPLOYEE (required then): the signed and stamped authorisation letter (template at "
+        f"`/downloads/authorisation-letter`). {UPLOAD}",
+    )
+    agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
 
 
 @strawberry.input(description="Verify an organisation by a corporate bank transfer (RNE-4).")
 class EnterpriseVerificationBankTransferStartInput:
-    organisation: OrganisationInput = strawberry.field(description="The organisation.")
+    organisation: OrganisationInput = strawberry.field(
+        description="The organisation; not a public institution (RNE-6)."
+    )
     bank_name: str = strawberry.field(description="The opening bank, one of `banks`.")
-    account_number: str = strawberry.field(description="The corporate account number.")
-    handler_name: str = strawberry.field(description="The person handling it, who does the face check first.")
+    account_number: str = strawberry.field(description="The corporate account number, 6 to 32 digits.")
+    handler_name: str = strawberry.field(
+        description="The person handling it, who does the face check first; 1 to 64 characters."
+    )
     handler_id_number: str = strawberry.field(description="The handler's mainland ID number.")
-    agreement: AgreementAcceptanceInput | None = strawberry.field(default=None, description=AGREEMENT)
+    agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
 
 
 @strawberry.input(description="Confirm the amount the corporate account received (RNE-4, RNE-5).")
@@ -80,10 +88,12 @@ class EnterpriseVerificationRechargeStartInput:
         description="The REMITTANCE_ACCOUNT code sent to the bound phone; needed once, to create the account's "
         "dedicated remittance account.",
     )
-    agreement: AgreementAcceptanceInput | None = strawberry.field(default=None, description=AGREEMENT)
+    agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
 
 
 @strawberry.input(description="Send the material a reviewer asked for (RNE-3, REV-4).")
 class EnterpriseVerificationMaterialAnswerInput:
     id: strawberry.ID = strawberry.field(description="The enterprise verification.")
-    authorisation_letter_upload_id: str = strawberry.field(description="The new upload from `POST /uploads`.")
+    authorisation_letter_upload_id: strawberry.ID = strawberry.field(
+        description=f"The new authorisation letter. {UPLOAD}"
+    )

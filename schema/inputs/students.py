@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 
 from schema.enums import StudentLevel
-from schema.inputs.accounts import AgreementAcceptanceInput
+from services.accounts.agreements import Acceptance, AgreementKind
 from services.students.service import Application
+
+
+@strawberry.enum(
+    description="The agreements accepted to confirm student status (STU-3): the `AgreementKind` values of the "
+    "STUDENT_STATUS step."
+)
+class StudentAgreementKind(Enum):
+    STUDENT_VERIFICATION = strawberry.enum_value(
+        "STUDENT_VERIFICATION", description="Student verification agreement (学生认证服务协议)."
+    )
+    STUDENT_BENEFITS = strawberry.enum_value("STUDENT_BENEFITS", description="Student offer rules (学生优惠规则).")
+
+
+@strawberry.input(description="One accepted student agreement: its kind and the version shown to the user.")
+class StudentAgreementAcceptanceInput:
+    kind: StudentAgreementKind = strawberry.field(description="Which agreement.")
+    version: str = strawberry.field(description="The version from the `agreements` query.")
+
+    def to_acceptance(self) -> Acceptance:
+        return Acceptance(kind=AgreementKind[self.kind.name], version=self.version)
 
 
 @strawberry.input(description="A calendar month.")
@@ -48,7 +70,7 @@ class StudentStatusConfirmInput:
     code: str = strawberry.field(
         description="The 6-digit code sent by `studentStatusApply`; valid 30 minutes, void after 5 wrong entries."
     )
-    agreements: list[AgreementAcceptanceInput] = strawberry.field(
+    agreements: list[StudentAgreementAcceptanceInput] = strawberry.field(
         description="Both student agreements of the `agreements` query, STUDENT_VERIFICATION and STUDENT_BENEFITS, "
         "in their current versions (STU-3)."
     )

@@ -5,9 +5,19 @@ from __future__ import annotations
 import strawberry
 
 from schema.enums import DocumentType
-from schema.inputs.accounts import AgreementAcceptanceInput
 
-AGREEMENT = "The REAL_NAME_VERIFICATION agreement with the version from `agreements` (RN-6)."
+AGREEMENT = "The REAL_NAME_VERIFICATION agreement, accepted with this submission (RN-6)."
+
+
+@strawberry.input(
+    description="The real-name verification agreement (REAL_NAME_VERIFICATION) the user accepted (RN-6); it is "
+    "recorded with the verification it leads to."
+)
+class VerificationAgreementInput:
+    version: str = strawberry.field(
+        description="The version shown to the user: the current one from `agreements` (an older one is "
+        "AGREEMENT_VERSION_OUTDATED)."
+    )
 
 
 @strawberry.input(description="Start a face verification (RNP-2): document, name and number, then a liveness check.")
@@ -18,10 +28,13 @@ class PersonalVerificationFaceStartInput:
         description="The document number. A mainland ID number must pass the GB 11643 check (RNP-6) and show an "
         "age of at least 14 (RN-4); a failed local check is never sent to the registry and never counted."
     )
-    agreement: AgreementAcceptanceInput | None = strawberry.field(default=None, description=AGREEMENT)
+    agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
 
 
-@strawberry.input(description="Verify by bank card (RNP-4): four elements and the SMS code sent to the reserved phone.")
+@strawberry.input(
+    description="Verify by bank card (RNP-4): four elements and the SMS code sent to the reserved phone. The "
+    "document is always a mainland resident ID card (RNP-4); other documents verify by face."
+)
 class PersonalVerificationBankCardSubmitInput:
     name: str = strawberry.field(description="The cardholder's name, 1 to 64 characters.")
     id_number: str = strawberry.field(description="Mainland resident ID number, 18 characters (RNP-6, RN-4).")
@@ -32,8 +45,4 @@ class PersonalVerificationBankCardSubmitInput:
     code: str = strawberry.field(
         description="The BANK_CARD code sent to `reservedPhone` with `verificationCodeSend` (RNP-4)."
     )
-    agreement: AgreementAcceptanceInput | None = strawberry.field(default=None, description=AGREEMENT)
-    document_type: DocumentType = strawberry.field(
-        default=DocumentType.MAINLAND_ID_CARD,
-        description="Always MAINLAND_ID_CARD: bank-card verification takes no other document (RNP-4).",
-    )
+    agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)

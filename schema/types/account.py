@@ -13,7 +13,14 @@ from models.accounts import Account as AccountModel
 from models.accounts import AgreementAcceptance as AcceptanceModel
 from models.auth import AuthSession
 from schema.context import Context
-from schema.enums import AccountKind, AgreementKind, AgreementStep, ProtectionFactor, SignInMethod
+from schema.enums import (
+    AcceptanceContext,
+    AccountKind,
+    AgreementKind,
+    AgreementStep,
+    ProtectionFactor,
+    SignInMethod,
+)
 from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
 from schema.types.enterprise import (
     EnterpriseVerification,
@@ -65,17 +72,20 @@ def current_agreements(step: AgreementStep | None = None) -> list[Agreement]:
     ]
 
 
-@strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6, STU-3).")
+@strawberry.type(description="A recorded acceptance of an agreement (REG-5, REG-6, RN-6, STU-3).")
 class AgreementAcceptance:
     kind: AgreementKind = strawberry.field(description="Which agreement.")
     version: str = strawberry.field(description="The version accepted.")
-    context: str = strawberry.field(description="Where it was accepted: `registration`, `activation` or `student`.")
+    context: AcceptanceContext = strawberry.field(description="Where it was accepted.")
     accepted_at: datetime = strawberry.field(description="When it was accepted.")
 
     @classmethod
     def from_model(cls, row: AcceptanceModel) -> Self:
         return cls(
-            kind=AgreementKind(row.agreement), version=row.version, context=row.context, accepted_at=row.accepted_at
+            kind=AgreementKind(row.agreement),
+            version=row.version,
+            context=AcceptanceContext(row.context),
+            accepted_at=row.accepted_at,
         )
 
 

@@ -13,6 +13,7 @@ from strawberry import relay
 from models.appeals import Appeal as AppealModel
 from models.review import ReviewItem
 from schema.context import Context
+from schema.enums import RejectReason
 from schema.types.common import PageInfo
 from services.appeals import service as appeals
 
@@ -39,6 +40,16 @@ class AppealMaterialRole(Enum):
     )
 
 
+@strawberry.enum(description="What an appeal asks for (APL-1, APL-2).")
+class AppealKind(Enum):
+    MFA_UNBIND = strawberry.enum_value(
+        "mfa_unbind", description="Unbind a lost virtual MFA device and its recovery codes (APL-1, MFA-6)."
+    )
+    PHONE_REBIND = strawberry.enum_value(
+        "phone_rebind", description="Bind a new phone in place of a lost one (APL-2, PROF-2)."
+    )
+
+
 @strawberry.enum(description="Where an appeal stands.")
 class AppealStatus(Enum):
     SUBMITTED = strawberry.enum_value("submitted", description="In the 5-working-day review queue.")
@@ -47,8 +58,8 @@ class AppealStatus(Enum):
     )
     APPROVED = strawberry.enum_value(
         "approved",
-        description="Approved. `mfa_unbind`: the virtual MFA device and its recovery codes are removed, and the "
-        "protections no longer ask for TOTP. `phone_rebind`: the new phone is the bound phone.",
+        description="Approved. MFA_UNBIND: the virtual MFA device and its recovery codes are removed, and the "
+        "protections no longer ask for TOTP. PHONE_REBIND: the new phone is the bound phone.",
     )
     REJECTED = strawberry.enum_value("rejected", description="Rejected: see `rejectReason` and `rejectText`.")
 
@@ -56,22 +67,21 @@ class AppealStatus(Enum):
 @strawberry.type(name="Appeal", description="An appeal reviewed by staff within 5 working days (APL-1, APL-2).")
 class AppealType(relay.Node):
     id: relay.NodeID[int]
-    kind: str = strawberry.field(
-        description="`mfa_unbind`: unbind a lost virtual MFA device (APL-1, MFA-6); `phone_rebind`: bind a new "
-        "phone in place of a lost one (APL-2)."
-    )
+    kind: AppealKind = strawberry.field(description="What the appeal asks for.")
     status: AppealStatus = strawberry.field(description="Where the appeal stands.")
     required_materials: list[AppealMaterialRole] = strawberry.field(
         description="The materials this account's appeals need (person or enterprise set)."
     )
     new_phone_masked: str | None = strawberry.field(
-        description="`phone_rebind`: the phone to bind, masked; null for other kinds."
+        description="PHONE_REBIND: the phone to bind, masked; null for other kinds."
     )
     submitted_at: datetime = strawberry.field(description="When it was filed.")
     due_at: datetime | None = strawberry.field(
         description="When the review is due (5 working days, Asia/Shanghai); it moves on while waiting for you."
     )
-    reject_reason: str | None = strawberry.field(description="The reason from the list, when rejected.")
+    reject_reason: RejectReason | None = strawberry.field(
+        description="The reason the reviewer chose from the list (REV-4), when rejected; null otherwise."
+    )
     reject_text: str | None = strawberry.field(description="The reviewer's words, when rejected.")
     more_material_message: str | None = strawberry.field(description="What the reviewer asked for, when waiting.")
 
@@ -79,13 +89,13 @@ class AppealType(relay.Node):
     def from_model(cls, appeal: AppealModel, item: ReviewItem | None) -> Self:
         return cls(
             id=appeal.id,
-            kind=appeal.kind,
+            kind=AppealKind(appeal.kind),
             status=AppealStatus(appeal.state),
             required_materials=[AppealMaterialRole(r) for r in appeals.MATERIALS[appeal.subject_type]],
             new_phone_masked=appeals.masked_new_phone(appeal),
             submitted_at=appeal.created_at,
             due_at=item.due_at if item is not None and appeal.state == "submitted" else None,
-            reject_reason=appeal.reject_reason,
+            reject_reason=RejectReason(appeal.reject_reason) if appeal.reject_reason else None,
             reject_text=appeal.reject_text,
             more_material_message=appeal.more_message if appeal.state == "waiting_user" else None,
         )

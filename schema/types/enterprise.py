@@ -11,7 +11,7 @@ import strawberry
 from models.enterprise import EnterpriseApplication, RemittanceAccount
 from models.review import ReviewItem
 from schema.context import Context
-from schema.enums import AttemptReason, FaceBy, OrganisationType
+from schema.enums import AttemptReason, FaceBy, OrganisationType, RejectReason
 from schema.types.common import PageInfo
 from schema.types.verification import SubjectType, Verification, VerificationMethod, VerificationStatus
 from services.providers.bank import format_cny
@@ -72,7 +72,9 @@ class EnterpriseReview:
         description="When the review is due (2 working days, Asia/Shanghai); null while waiting for you."
     )
     more_material_message: str | None = strawberry.field(description="What the reviewer asked for, when waiting.")
-    reject_reason: str | None = strawberry.field(description="The reason from the list, when rejected.")
+    reject_reason: RejectReason | None = strawberry.field(
+        description="The reason the reviewer chose from the list (REV-4), when rejected; null otherwise."
+    )
     reject_text: str | None = strawberry.field(description="The reviewer's words, when rejected.")
 
 
@@ -155,7 +157,9 @@ class EnterpriseVerification(Verification):
                 EnterpriseReview(
                     due_at=item.due_at if state == "in_review" else None,
                     more_material_message=row.more_message if waiting else None,
-                    reject_reason=row.review_reason if state == "rejected" else None,
+                    reject_reason=RejectReason(row.review_reason)
+                    if state == "rejected" and row.review_reason
+                    else None,
                     reject_text=row.reject_text if state == "rejected" else None,
                 )
                 if item is not None

@@ -307,19 +307,34 @@ class AccountRecoveryRevealPayload:
 
 @strawberry.type(description="Result of an appeal mutation.")
 class AppealPayload:
-    appeal: AppealType | None = strawberry.field(default=None, description="The appeal; null on failure.")
+    appeal: AppealType | None = strawberry.field(
+        default=None, description="The appeal as filed or answered; null exactly when `errors` is not empty."
+    )
     errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+VERIFICATION_ACCOUNT = (
+    "The viewer's account after the step (its verification, entitlements, verification methods and attempts); null "
+    "exactly when `errors` is not empty."
+)
+
+
+@strawberry.type(description="A started personal face check: its attempt and the QR code to open on a phone (RNP-2).")
+class PersonalFaceCheckStart:
+    attempt: VerificationAttemptType = strawberry.field(
+        description="The pending attempt; poll it with `node(id)` (or `viewer.verificationAttempts`) for the outcome."
+    )
+    face_check: FaceCheck = strawberry.field(
+        description="The URL and QR code the user opens on a phone; shown only here, once."
+    )
 
 
 @strawberry.type(description="Result of `personalVerificationFaceStart`.")
 class PersonalVerificationFaceStartPayload:
-    attempt: VerificationAttemptType | None = strawberry.field(
-        default=None,
-        description="The pending attempt; poll it with `node(id)` (or `viewer.verificationAttempts`) for the outcome.",
+    face_check_start: PersonalFaceCheckStart | None = strawberry.field(
+        default=None, description="The started face check; null exactly when `errors` is not empty."
     )
-    face_check: FaceCheck | None = strawberry.field(
-        default=None, description="The URL and QR code the user opens on a phone; shown only here, once."
-    )
+    account: AccountType | None = strawberry.field(default=None, description=VERIFICATION_ACCOUNT)
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
@@ -327,34 +342,52 @@ class PersonalVerificationFaceStartPayload:
 class PersonalVerificationBankCardSubmitPayload:
     verification: PersonalVerification | None = strawberry.field(
         default=None,
-        description="The account's verification when the card matched; null on failure (the "
+        description="The account's verification: the card matched. Null exactly when `errors` is not empty (a refused "
         "attempt is in `viewer.verificationAttempts`).",
     )
+    account: AccountType | None = strawberry.field(default=None, description=VERIFICATION_ACCOUNT)
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of `studentStatusApply` and `studentStatusConfirm`.")
 class StudentStatusPayload:
     student_status: StudentStatusType | None = strawberry.field(
-        default=None, description="The application or verification; null when `errors` is not empty."
+        default=None, description="The application or verification; null exactly when `errors` is not empty."
+    )
+    account: AccountType | None = strawberry.field(
+        default=None,
+        description="The viewer's account after the step (its `studentStatus`, and the accepted agreements on "
+        "confirmation); null exactly when `errors` is not empty.",
     )
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
+@strawberry.type(
+    description="A started enterprise face check: the verification and the QR code for the person doing it "
+    "(RNE-2, RNE-3, RNE-4)."
+)
+class EnterpriseFaceCheckStart:
+    enterprise_verification: EnterpriseVerification = strawberry.field(
+        description="The new verification, FACE_CHECK_PENDING."
+    )
+    face_check: FaceCheck = strawberry.field(
+        description="The URL and QR code for the face check; shown only here, once."
+    )
+
+
 @strawberry.type(description="Result of starting an enterprise verification with a face check.")
 class EnterpriseVerificationStartPayload:
-    enterprise_verification: EnterpriseVerification | None = strawberry.field(
-        default=None, description="The new verification (FACE_CHECK_PENDING); null when refused."
+    face_check_start: EnterpriseFaceCheckStart | None = strawberry.field(
+        default=None, description="The started face check; null exactly when `errors` is not empty."
     )
-    face_check: FaceCheck | None = strawberry.field(
-        default=None, description="The URL and QR code for the face check; shown only here, once."
-    )
+    account: AccountType | None = strawberry.field(default=None, description=VERIFICATION_ACCOUNT)
     errors: list[UserError] = strawberry.field(description=ERRORS)
 
 
 @strawberry.type(description="Result of an enterprise verification step.")
 class EnterpriseVerificationPayload:
     enterprise_verification: EnterpriseVerification | None = strawberry.field(
-        default=None, description="The verification after the step; null when refused."
+        default=None, description="The verification after the step; null exactly when `errors` is not empty."
     )
+    account: AccountType | None = strawberry.field(default=None, description=VERIFICATION_ACCOUNT)
     errors: list[UserError] = strawberry.field(description=ERRORS)

@@ -23,6 +23,15 @@ class AgreementStep(Enum):
     STUDENT_STATUS = "STUDENT_STATUS"  # STU-3
 
 
+class AcceptanceContext(Enum):
+    """Where an acceptance was recorded (kept with it, REG-5, REG-6, RN-6, STU-3)."""
+
+    REGISTRATION = "registration"  # REG-5
+    ACTIVATION = "activation"  # REG-6
+    VERIFICATION = "verification"  # RN-6, when the verification is granted
+    STUDENT = "student"  # STU-3
+
+
 @dataclass(frozen=True, slots=True)
 class Agreement:
     kind: AgreementKind

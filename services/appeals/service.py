@@ -15,7 +15,9 @@ material, which the user sends with `answer`.
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+from dataclasses import dataclass
+
+from sqlalchemy import Select, select, update
 
 from models.accounts import Account
 from models.appeals import Appeal, AppealDocument
@@ -27,14 +29,13 @@ from services.appeals.errors import AppealErrorCode
 from services.clock import SHANGHAI, as_utc
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError, checked
 from services.identifiers import mask_phone, normalize_phone
 from services.mfa import devices
 from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
 from services.sql import ListCount, count_list
-from services.text import has_control_characters
 from services.uow import Uow
 from services.verification import subject
 from services.viewer import Viewer
@@ -47,6 +48,16 @@ MATERIALS = {  # APL-1; APL-2 takes the same sets
     "enterprise": ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER"),
 }
 OPEN = ("submitted", "waiting_user")
+FIELD = "materials"  # the input's list of materials; each is `materials.<index>` with `role` and `uploadId`
+
+
+@dataclass(frozen=True, slots=True)
+class Material:
+    """One material as sent: its role and the upload's row ID (a number naming no row when the ID was
+    malformed, so it is refused exactly as an unknown upload)."""
+
+    role: str
+    document_id: int
 
 
 async def subject_type(uow: Uow, account_id: int) -> str:
@@ -54,38 +65,54 @@ async def subject_type(uow: Uow, account_id: int) -> str:
     return await subject.verified_subject(uow, account_id) or "person"
 
 
-def _missing(code: AppealErrorCode, message: str, field: str = "materials") -> ServiceError:
-    return ServiceError(code, message, field)
+def _check_duplicates(problems: Problems, materials: list[Material]) -> None:
+    """Stateless: each role once (a second upload for a role would silently replace the first)."""
+    seen: set[str] = set()
+    for index, material in enumerate(materials):
+        if material.role in seen:
+            problems.add(
+                AppealErrorCode.MATERIAL_DUPLICATE,
+                f"{material.role} is sent twice; send each material once.",
+                f"{FIELD}.{index}.role",
+            )
+        seen.add(material.role)
 
 
 async def _documents(
-    uow: Uow, account_id: int, materials: dict[str, str], expected: tuple[str, ...]
+    uow: Uow, account_id: int, materials: list[Material], expected: tuple[str, ...]
 ) -> dict[str, Document]:
-    unexpected = sorted(set(materials) - set(expected))
+    unexpected = [(i, m.role) for i, m in enumerate(materials) if m.role not in expected]
     if unexpected:
-        raise _missing(AppealErrorCode.MATERIAL_NOT_EXPECTED, f"Not part of this appeal: {', '.join(unexpected)}.")
+        raise ServiceError(
+            AppealErrorCode.MATERIAL_NOT_EXPECTED,
+            f"Not part of this appeal: {', '.join(sorted({role for _, role in unexpected}))}.",
+            f"{FIELD}.{unexpected[0][0]}.role",
+        )
     found: dict[str, Document] = {}
-    for role, public_id in materials.items():
-        document = (
-            None  # never an upload ID, and PostgreSQL refuses NUL outright
-            if has_control_characters(public_id)
-            else await uow.session.scalar(
-                select(Document).where(Document.public_id == public_id, Document.account_id == account_id)
-            )
+    for index, material in enumerate(materials):
+        document = await uow.session.scalar(
+            select(Document).where(Document.id == material.document_id, Document.account_id == account_id)
         )
         if document is None:  # ORG-3: another account's upload is as unknown as a made-up ID
-            raise _missing(AppealErrorCode.DOCUMENT_NOT_FOUND, f"No such upload for {role}.")
-        found[role] = document
+            raise ServiceError(
+                AppealErrorCode.DOCUMENT_NOT_FOUND,
+                f"No such upload for {material.role}.",
+                f"{FIELD}.{index}.uploadId",
+            )
+        found[material.role] = document
     return found
 
 
-async def _materials(uow: Uow, account_id: int, materials: dict[str, str]) -> tuple[str, dict[str, Document]]:
+async def _materials(uow: Uow, account_id: int, materials: list[Material]) -> tuple[str, dict[str, Document]]:
     """The account's material set (person or enterprise), every material of it, each the viewer's upload."""
     kind = await subject_type(uow, account_id)
     expected = MATERIALS[kind]
-    absent = [role for role in expected if role not in materials]
+    sent = {m.role for m in materials}
+    absent = [role for role in expected if role not in sent]
     if absent:
-        raise _missing(AppealErrorCode.MATERIAL_MISSING, f"Upload every material: missing {', '.join(absent)}.")
+        raise ServiceError(
+            AppealErrorCode.MATERIAL_MISSING, f"Upload every material: missing {', '.join(absent)}.", FIELD
+        )
     return kind, await _documents(uow, account_id, materials, expected)
 
 
@@ -116,15 +143,21 @@ async def _submit(
 
 
 async def file_phone_rebind(
-    uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_code: str, materials: dict[str, str]
+    uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_code: str, materials: list[Material]
 ) -> Appeal:
     account = viewer.account
+    # Every problem that needs no state at once: the new phone, the code's format, each material once.
+    problems = Problems()
     phone = normalize_phone(new_phone or "")
     if phone is None:
-        raise ServiceError(AppealErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "newPhone")
+        problems.add(AppealErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "newPhone")
+    checked(problems, codes.check_format, new_phone_code, "newPhoneCode")
+    _check_duplicates(problems, materials)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert phone is not None
     if phone == account.phone:
         raise ServiceError(AppealErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
-    codes.check_format(new_phone_code, "newPhoneCode")
     kind, documents = await _materials(uow, account.id, materials)
     await _refuse_if_open(uow, account.id, KIND, "A phone-rebind appeal is already under review.")
     # The new phone's code (CODE-2: a wrong one is counted and committed) before anything about the
@@ -139,11 +172,16 @@ async def file_phone_rebind(
     return await _submit(uow, account.id, KIND, kind, documents, new_phone=phone)
 
 
-async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: dict[str, str]) -> Appeal:
+async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -> Appeal:
     """APL-1, MFA-6: the device is lost, so no current code can unbind it; staff decide on the materials.
 
-    Refused (and nothing written) without a bound device, with a material missing or not of the
-    account's set, with an upload that is not the viewer's, or while an MFA-unbind appeal is open."""
+    Refused (and nothing written) with a material sent twice, without a bound device, with a material
+    missing or not of the account's set, with an upload that is not the viewer's, or while an MFA-unbind
+    appeal is open."""
+    problems = Problems()
+    _check_duplicates(problems, materials)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
     account = viewer.account
     await accounts_repo.lock_account(uow, account.id)  # two filings at once: one appeal
     if await devices.bound_device(uow, account.id) is None:
@@ -155,24 +193,43 @@ async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: dict[str, str]) -
     return await _submit(uow, account.id, MFA_UNBIND, kind, documents)
 
 
-async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: dict[str, str]) -> Appeal:
+async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: list[Material]) -> Appeal:
     """The user sends what the reviewer asked for; the item goes back to the queue (REV-4)."""
+    problems = Problems()
+    if not materials:
+        problems.add(AppealErrorCode.MATERIAL_MISSING, "Upload at least one material.", FIELD)
+    _check_duplicates(problems, materials)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
     appeal = await uow.session.get(Appeal, appeal_id)
     if appeal is None or appeal.account_id != viewer.account.id:
         raise ServiceError(AppealErrorCode.APPEAL_NOT_FOUND, "No such appeal.", "id")
     if appeal.state != "waiting_user" or appeal.review_item_id is None:
         raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", "id")
-    if not materials:
-        raise _missing(AppealErrorCode.MATERIAL_MISSING, "Upload at least one material.")
     documents = await _documents(uow, viewer.account.id, materials, MATERIALS[appeal.subject_type])
+    # Back to the queue once: of two answers at once, the second finds it submitted (PostgreSQL
+    # re-reads the row after the first commits) and changes nothing.
+    moved = await uow.session.execute(
+        update(Appeal)
+        .where(Appeal.id == appeal.id, Appeal.state == "waiting_user")
+        .values(state="submitted")
+        .returning(Appeal.id)
+    )
+    if moved.scalar_one_or_none() is None:
+        raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", "id")
     now = uow.now()
     uow.session.add_all(
         [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
     )
-    appeal.state = "submitted"
     await uow.session.flush()
     await review.user_answered(uow, appeal.review_item_id)
-    return appeal
+    return await _appeal(uow, appeal.id)
+
+
+async def _appeal(uow: Uow, appeal_id: int) -> Appeal:
+    found = await uow.session.get(Appeal, appeal_id, populate_existing=True)
+    assert found is not None
+    return found
 
 
 def _newest_first(account_id: int, limit: int, after_id: int | None) -> Select[Appeal, ReviewItem]:

@@ -34,6 +34,22 @@ async def delete_upload_counts_before(uow: Uow, day: str) -> int:
     return len(result.all())
 
 
+async def document_by_id(uow: Uow, document_id: int, *, account_id: int) -> Document | None:
+    """The account's document with this row ID (ORG-3: another account's is None)."""
+    return await uow.session.scalar(
+        select(Document).where(Document.id == document_id, Document.account_id == account_id)
+    )
+
+
+async def documents_of_account(uow: Uow, account_id: int, document_ids: list[int]) -> list[Document]:
+    if not document_ids:
+        return []
+    rows = await uow.session.scalars(
+        select(Document).where(Document.account_id == account_id, Document.id.in_(document_ids))
+    )
+    return list(rows)
+
+
 async def document_by_public_id(uow: Uow, public_id: str, *, account_id: int | None = None) -> Document | None:
     """The document with this upload ID; with `account_id`, only if that account owns it (ORG-3)."""
     stmt = select(Document).where(Document.public_id == public_id)

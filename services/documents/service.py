@@ -447,14 +447,17 @@ def discard(upload_dir: str, storage_key: str) -> None:
         (Path(upload_dir).resolve() / storage_key).unlink()
 
 
-async def owned(uow: Uow, account_id: int, public_id: str) -> Document:
+async def owned(uow: Uow, account_id: int, document_id: int) -> Document:
     """ORG-3: the owner's document; anyone else's behaves as one that does not exist."""
-    if has_control_characters(public_id):  # never an upload ID (and PostgreSQL refuses NUL outright)
-        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
-    document = await repo.document_by_public_id(uow, public_id, account_id=account_id)
+    document = await repo.document_by_id(uow, document_id, account_id=account_id)
     if document is None:
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     return document
+
+
+async def of_account(uow: Uow, account_id: int, document_ids: list[int]) -> list[Document]:
+    """ORG-3: those of the documents that belong to the account."""
+    return await repo.documents_of_account(uow, account_id, document_ids)
 
 
 def read_bytes(upload_dir: str, document: Document) -> bytes:

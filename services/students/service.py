@@ -18,12 +18,12 @@ from datetime import datetime
 
 from models.students import StudentStatus
 from services.accounts import repository as accounts_repo
-from services.accounts.agreements import STUDENT_AGREEMENTS, Acceptance
+from services.accounts.agreements import STUDENT_AGREEMENTS, Acceptance, AcceptanceContext
 from services.accounts.service import check_agreements, record_acceptances
 from services.clock import shanghai_day_start
 from services.codes import service as codes
 from services.codes.purposes import EMAIL_TTL, CodePurpose
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError, checked
 from services.identifiers import normalize_email
 from services.students import repository as repo
 from services.students.errors import StudentErrorCode
@@ -42,7 +42,7 @@ from services.viewer import Viewer
 TEXT_MAX = 64  # STU-2: school name and major
 YEARS_AHEAD_MAX = 10  # not a rule: a bound on the expected graduation, so a typo'd year is caught
 EDU_LABEL = "edu"  # STU-2
-AGREEMENT_CONTEXT = "student"
+AGREEMENT_CONTEXT = AcceptanceContext.STUDENT.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +110,7 @@ def _check_graduation(year: int, month: int, now: datetime) -> None:
     field = "expectedGraduation"
     this_year, _ = current_month(now)
     if not 1 <= month <= 12:
-        raise ServiceError(StudentErrorCode.GRADUATION_INVALID, "The month is 1 to 12.", field)
+        raise ServiceError(StudentErrorCode.GRADUATION_INVALID, "The month is 1 to 12.", f"{field}.month")
     if month_has_passed(year, month, now):
         raise ServiceError(
             StudentErrorCode.GRADUATION_IN_PAST, "The expected graduation cannot be in a past month.", field
@@ -119,7 +119,7 @@ def _check_graduation(year: int, month: int, now: datetime) -> None:
         raise ServiceError(
             StudentErrorCode.GRADUATION_INVALID,
             f"The expected graduation is at most {YEARS_AHEAD_MAX} years ahead.",
-            field,
+            f"{field}.year",
         )
 
 
@@ -150,11 +150,18 @@ async def apply(uow: Uow, viewer: Viewer, application: Application, client_ip: s
     `client_ip` is the caller's address (the per-address caps on code sends)."""
     account_id = viewer.account.id
     now = uow.now()
+    # STU-2: every problem of the form at once, before anything that depends on the account.
+    problems = Problems()
+    school = checked(problems, _text, application.school, "school", "school name")
+    major = checked(problems, _text, application.major, "major", "major")
+    checked(problems, _check_graduation, application.graduation_year, application.graduation_month, now)
+    email = checked(problems, _school_email, application.email)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert school is not None
+    assert major is not None
+    assert email is not None
     await _check_personally_verified(uow, account_id)
-    school = _text(application.school, "school", "school name")
-    major = _text(application.major, "major", "major")
-    _check_graduation(application.graduation_year, application.graduation_month, now)
-    email = _school_email(application.email)
     await accounts_repo.lock_account(uow, account_id)
     if await repo.verified_through(uow, account_id, *current_month(now)) is not None:
         raise ServiceError(
@@ -208,6 +215,14 @@ def code_scope(uow: Uow, account_id: int, email: str) -> str:
 async def confirm(uow: Uow, viewer: Viewer, code: str, agreements: list[Acceptance]) -> StudentStatusView:
     """Enter the code with the two student agreements: the account becomes a verified student (STU-3)."""
     account_id = viewer.account.id
+    # STU-3: both student agreements in their current versions and a 6-digit code, every problem at once,
+    # before anything that depends on the account.
+    problems = Problems()
+    accepted = checked(problems, check_agreements, agreements, "agreements", STUDENT_AGREEMENTS)
+    checked(problems, codes.check_format, code, "code")
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert accepted is not None
     await accounts_repo.lock_account(uow, account_id)
     pending = await repo.latest_pending(uow, account_id)
     if pending is None:
@@ -215,9 +230,6 @@ async def confirm(uow: Uow, viewer: Viewer, code: str, agreements: list[Acceptan
             StudentErrorCode.NO_PENDING_APPLICATION, "There is no application waiting for a code; apply first.", None
         )
     await _check_personally_verified(uow, account_id)  # STU-1 still holds at the moment it takes effect
-    # STU-3: both student agreements, current versions.
-    accepted = check_agreements(agreements, "agreements", STUDENT_AGREEMENTS)
-    codes.check_format(code, "code")
     now = uow.now()
     if month_has_passed(pending.graduation_year, pending.graduation_month, now):  # STU-2, checked at apply
         raise ServiceError(

@@ -9,7 +9,7 @@ from datetime import date
 from enum import Enum
 
 from services.checksums import id_birth_date, normalize_id_number, valid_id_number
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError, checked
 from services.secretbox import seal
 from services.security import keyed_hash
 from services.text import has_control_characters
@@ -61,11 +61,10 @@ def check_name(raw: str, field: str = "name") -> str:
     return name
 
 
-def check_subject(name: str, document_type: DocumentType, number: str, today: date, field: str) -> Subject:
-    """The checks made before any provider is called; a refusal here is never an attempt (RNP-6)."""
-    clean_name = check_name(name)
+def check_document_number(document_type: DocumentType, number: str, today: date, field: str) -> str:
+    """The number as kept (normalised), or its refusal; never an attempt (RNP-6)."""
     if document_type is DocumentType.MAINLAND_ID_CARD:
-        value = normalize_id_number(number)
+        value = normalize_id_number(number or "")
         # RNP-6: 18 characters, a real birth date, the GB 11643 check character.
         if not valid_id_number(value, today):
             raise ServiceError(
@@ -78,10 +77,25 @@ def check_subject(name: str, document_type: DocumentType, number: str, today: da
         # RN-4: under 14 cannot be verified; the age follows from the birth date in the number.
         if age_on(born, today) < MIN_AGE:
             raise ServiceError(Code.AGE_BELOW_MINIMUM, "A person under 14 cannot be verified.", field)
-        return Subject(clean_name, document_type, value)
+        return value
     value = "".join((number or "").split()).upper()
     if not OTHER_NUMBER.match(value):
         raise ServiceError(Code.DOCUMENT_NUMBER_INVALID, "Enter the document number (letters and digits).", field)
+    return value
+
+
+def check_subject(
+    name: str, document_type: DocumentType, number: str, today: date, *, name_field: str, number_field: str
+) -> Subject:
+    """The checks made before any provider is called; a refusal here is never an attempt (RNP-6). A bad
+    name and a bad number are reported together."""
+    problems = Problems()
+    clean_name = checked(problems, check_name, name, name_field)
+    value = checked(problems, check_document_number, document_type, number, today, number_field)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert clean_name is not None
+    assert value is not None
     return Subject(clean_name, document_type, value)
 
 

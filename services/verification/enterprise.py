@@ -22,7 +22,7 @@ from datetime import date, datetime, timedelta
 from enum import Enum
 from typing import NoReturn
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.accounts import AgreementAcceptance
@@ -31,14 +31,14 @@ from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, R
 from models.review import ReviewItem
 from models.verification import Verification, VerificationAttempt
 from services.accounts import repository as accounts_repo
-from services.accounts.agreements import Acceptance, AgreementKind
+from services.accounts.agreements import AcceptanceContext, AgreementKind
 from services.checksums import valid_uscc
 from services.clock import SHANGHAI, shanghai_day_start
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
 from services.documents import service as documents
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError, checked
 from services.providers.bank import parse_cny, random_amount_fen
 from services.providers.business import RegisteredOrganisation, RegistryRefusal, judge
 from services.providers.errors import ProviderUnavailable
@@ -53,8 +53,15 @@ from services.text import has_control_characters, is_ascii_digits
 from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
-from services.verification.documents import DocumentType, Subject, check_name, check_subject
+from services.verification.documents import (
+    DocumentType,
+    Subject,
+    check_document_number,
+    check_name,
+    check_subject,
+)
 from services.verification.errors import AttemptReason
+from services.verification.errors import CallbackErrorCode as Callback
 from services.verification.errors import VerificationErrorCode as Code
 from services.verification.organisations import TYPES, OrganisationType, is_enterprise, transfer_offered
 from services.verification.personal import FACE_TICKET_TTL, MethodStatus, check_agreement
@@ -96,6 +103,18 @@ class FaceBy(Enum):
     HANDLER = "handler"  # RNE-4: the person handling a corporate bank transfer
 
 
+class LegalRepFaceBy(Enum):
+    """Who does the face check of a legal-representative face verification (RNE-2, RNE-3): the values of
+    `FaceBy` this method takes (a handler acts in bank transfers only)."""
+
+    LEGAL_REPRESENTATIVE = FaceBy.LEGAL_REPRESENTATIVE.value
+    AUTHORISED_EMPLOYEE = FaceBy.AUTHORISED_EMPLOYEE.value
+
+
+# Where each organisation field is in the inputs (they nest it as `organisation`).
+ORG = "organisation"
+
+
 @dataclass(frozen=True, slots=True)
 class Organisation:
     name: str
@@ -116,11 +135,12 @@ class OrganisationInput:
 class LegalRepFaceInput:
     organisation: OrganisationInput
     legal_rep_id_number: str | None
-    face_by: FaceBy
+    face_by: LegalRepFaceBy
     employee_name: str | None
     employee_id_number: str | None
-    authorisation_upload_id: str | None
-    agreement: Acceptance | None
+    # The upload's row ID; None when none was given, a number that names no row when it was malformed.
+    authorisation_document_id: int | None
+    agreement_version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,14 +150,14 @@ class BankTransferInput:
     account_number: str
     handler_name: str
     handler_id_number: str
-    agreement: Acceptance | None
+    agreement_version: str
 
 
 @dataclass(frozen=True, slots=True)
 class RechargeInput:
     organisation: OrganisationInput
     code: str | None
-    agreement: Acceptance | None
+    agreement_version: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,9 +173,11 @@ class _Claim:
     organisation: Organisation
     actor: Subject | None  # who does the face check
     version: str
-    authorisation_public_id: str | None = None
+    authorisation_document_id: int | None = None
     bank_name: str | None = None
     account_number: str | None = None
+    # The input fields of the actor's name and ID number, where the identity registry's answer points.
+    actor_fields: tuple[str, str] | None = None
 
 
 # --- local checks ------------------------------------------------------------------------------
@@ -165,83 +187,152 @@ def _today(now: datetime) -> date:
     return now.astimezone(SHANGHAI).date()
 
 
-def check_organisation(data: OrganisationInput) -> Organisation:
-    name = " ".join((data.name or "").split())
-    if not name or len(name) > ORG_NAME_MAX or has_control_characters(data.name):  # one line, no NUL
+def _organisation_name(raw: str) -> str:
+    name = " ".join((raw or "").split())
+    if not name or len(name) > ORG_NAME_MAX or has_control_characters(raw):  # one line, no NUL
         raise ServiceError(
             Code.ORGANISATION_NAME_INVALID,
             f"Enter the organisation's registered name (at most {ORG_NAME_MAX}).",
-            "name",
+            f"{ORG}.name",
         )
-    uscc = "".join((data.uscc or "").split()).upper()
+    return name
+
+
+def _uscc(raw: str) -> str:
+    uscc = "".join((raw or "").split()).upper()
     # GB 32100: checked before any registry call, never an attempt (RNE-2, RNE-9).
     if not valid_uscc(uscc):
         raise ServiceError(
-            Code.USCC_INVALID, "This is not a valid unified social credit code (check the last character).", "uscc"
+            Code.USCC_INVALID,
+            "This is not a valid unified social credit code (check the last character).",
+            f"{ORG}.uscc",
         )
-    legal_rep = check_name(data.legal_rep_name, "legalRepresentativeName")
+    return uscc
+
+
+def check_organisation(data: OrganisationInput) -> Organisation:
+    """RNE-9's local checks of the organisation, every problem at once (paths under `organisation`)."""
+    problems = Problems()
+    name = checked(problems, _organisation_name, data.name)
+    uscc = checked(problems, _uscc, data.uscc)
+    legal_rep = checked(problems, check_name, data.legal_rep_name, f"{ORG}.legalRepresentativeName")
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert name is not None
+    assert uscc is not None
+    assert legal_rep is not None
     return Organisation(name, uscc, data.organisation_type, legal_rep)
 
 
 def _person(name: str | None, number: str | None, now: datetime, name_field: str, number_field: str) -> Subject:
-    clean = check_name(name or "", name_field)
-    return check_subject(clean, DocumentType.MAINLAND_ID_CARD, number or "", _today(now), number_field)
+    return check_subject(
+        name or "",
+        DocumentType.MAINLAND_ID_CARD,
+        number or "",
+        _today(now),
+        name_field=name_field,
+        number_field=number_field,
+    )
+
+
+def _refused_if_any(problems: Problems) -> None:
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
 
 
 def check_legal_rep_face(data: LegalRepFaceInput, now: datetime) -> _Claim:
-    version = check_agreement(data.agreement)
-    organisation = check_organisation(data.organisation)
-    if data.face_by is FaceBy.LEGAL_REPRESENTATIVE:
-        actor = _person(
-            organisation.legal_rep_name,
-            data.legal_rep_id_number,
-            now,
-            "legalRepresentativeName",
-            "legalRepresentativeIdNumber",
+    """RNE-2, RNE-3, RN-6: every problem of the form at once; none of them is an attempt."""
+    problems = Problems()
+    organisation = checked(problems, check_organisation, data.organisation)
+    actor: Subject | None = None
+    fields: tuple[str, str]
+    if data.face_by is LegalRepFaceBy.LEGAL_REPRESENTATIVE:
+        fields = (f"{ORG}.legalRepresentativeName", "legalRepresentativeIdNumber")
+        number = checked(
+            problems,
+            check_document_number,
+            DocumentType.MAINLAND_ID_CARD,
+            data.legal_rep_id_number or "",
+            _today(now),
+            fields[1],
         )
-        return _Claim(organisation, actor, version)
-    if data.face_by is FaceBy.HANDLER:
-        raise ServiceError(
-            Code.FACE_BY_INVALID,
-            "A handler acts in a corporate bank transfer; choose LEGAL_REPRESENTATIVE or AUTHORISED_EMPLOYEE.",
-            "faceBy",
-        )
+        if organisation is not None and number is not None:
+            actor = Subject(organisation.legal_rep_name, DocumentType.MAINLAND_ID_CARD, number)
     # RNE-3: an authorised employee only for other organisations, with the signed authorisation letter.
-    if is_enterprise(organisation.organisation_type):
-        raise ServiceError(
+    elif is_enterprise(data.organisation.organisation_type):
+        fields = ("employeeName", "employeeIdNumber")
+        problems.add(
             Code.AUTHORISED_EMPLOYEE_NOT_ALLOWED,
             "An enterprise is verified by its legal representative's face; employees act for other organisations only.",
             "faceBy",
         )
-    actor = _person(data.employee_name, data.employee_id_number, now, "employeeName", "employeeIdNumber")
-    if not data.authorisation_upload_id:
-        raise ServiceError(
-            Code.AUTHORISATION_LETTER_REQUIRED,
-            "Upload the authorisation letter signed by the legal representative and stamped (template: "
-            "/downloads/authorisation-letter).",
-            "authorisationLetterUploadId",
-        )
-    return _Claim(organisation, actor, version, authorisation_public_id=data.authorisation_upload_id)
+    else:
+        fields = ("employeeName", "employeeIdNumber")
+        actor = checked(problems, _person, data.employee_name, data.employee_id_number, now, *fields)
+        if data.authorisation_document_id is None:
+            problems.add(
+                Code.AUTHORISATION_LETTER_REQUIRED,
+                "Upload the authorisation letter signed by the legal representative and stamped (template: "
+                "/downloads/authorisation-letter).",
+                "authorisationLetterUploadId",
+            )
+    version = checked(problems, check_agreement, data.agreement_version)
+    _refused_if_any(problems)
+    assert organisation is not None
+    assert actor is not None
+    assert version is not None
+    letter = data.authorisation_document_id if data.face_by is LegalRepFaceBy.AUTHORISED_EMPLOYEE else None
+    return _Claim(organisation, actor, version, authorisation_document_id=letter, actor_fields=fields)
+
+
+def _bank_name(raw: str, bank_names: tuple[str, ...]) -> str:
+    bank = (raw or "").strip()
+    if bank not in bank_names:  # RNE-9: the opening bank comes from the list the service offers
+        raise ServiceError(Code.BANK_NAME_WRONG, "Choose the opening bank from the `banks` list.", "bankName")
+    return bank
+
+
+def _account_number(raw: str) -> str:
+    number = "".join((raw or "").split()).replace("-", "")
+    if not is_ascii_digits(number) or not 6 <= len(number) <= 32:
+        raise ServiceError(Code.ACCOUNT_NUMBER_INVALID, "Enter the corporate account number (digits).", "accountNumber")
+    return number
 
 
 def check_bank_transfer(data: BankTransferInput, now: datetime, bank_names: tuple[str, ...]) -> _Claim:
-    version = check_agreement(data.agreement)
-    organisation = check_organisation(data.organisation)
+    """RNE-4, RNE-6, RNE-9, RN-6: every problem of the form at once; none of them is an attempt."""
+    problems = Problems()
+    organisation = checked(problems, check_organisation, data.organisation)
     # RNE-6: not offered to public institutions (payment-licence holders are known after the registry).
-    if not transfer_offered(organisation.organisation_type, False):
-        raise ServiceError(
+    if not transfer_offered(data.organisation.organisation_type, False):
+        problems.add(
             Code.METHOD_NOT_OFFERED,
             "Corporate bank transfer is not offered to public institutions; use legal-representative face or recharge.",
-            "organisationType",
+            f"{ORG}.organisationType",
         )
-    bank = (data.bank_name or "").strip()
-    if bank not in bank_names:  # RNE-9: the opening bank comes from the list the service offers
-        raise ServiceError(Code.BANK_NAME_WRONG, "Choose the opening bank from the `banks` list.", "bankName")
-    number = "".join((data.account_number or "").split()).replace("-", "")
-    if not is_ascii_digits(number) or not 6 <= len(number) <= 32:
-        raise ServiceError(Code.ACCOUNT_NUMBER_INVALID, "Enter the corporate account number (digits).", "accountNumber")
-    actor = _person(data.handler_name, data.handler_id_number, now, "handlerName", "handlerIdNumber")
-    return _Claim(organisation, actor, version, bank_name=bank, account_number=number)
+    bank = checked(problems, _bank_name, data.bank_name, bank_names)
+    number = checked(problems, _account_number, data.account_number)
+    fields = ("handlerName", "handlerIdNumber")
+    actor = checked(problems, _person, data.handler_name, data.handler_id_number, now, *fields)
+    version = checked(problems, check_agreement, data.agreement_version)
+    _refused_if_any(problems)
+    assert organisation is not None
+    assert actor is not None
+    assert version is not None
+    return _Claim(organisation, actor, version, bank_name=bank, account_number=number, actor_fields=fields)
+
+
+def check_recharge(data: RechargeInput) -> _Claim:
+    """RNE-8, RNE-9, RN-6: every problem of the form at once."""
+    problems = Problems()
+    organisation = checked(problems, check_organisation, data.organisation)
+    if data.code:
+        checked(problems, codes.check_format, data.code)
+    version = checked(problems, check_agreement, data.agreement_version)
+    _refused_if_any(problems)
+    assert organisation is not None
+    assert version is not None
+    return _Claim(organisation, None, version)
 
 
 # --- claiming and deciding -------------------------------------------------------------------------
@@ -385,9 +476,9 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
     if await _open_application(uow, account_id) is not None:
         raise _in_progress()
     document: Document | None = None
-    if claim.authorisation_public_id:
+    if claim.authorisation_document_id is not None:
         try:
-            document = await documents.owned(uow, account_id, claim.authorisation_public_id)
+            document = await documents.owned(uow, account_id, claim.authorisation_document_id)
         except ServiceError:  # ORG-3: another account's upload is as unknown as a made-up ID
             raise ServiceError(
                 Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"
@@ -467,44 +558,63 @@ REFUSAL_REASON = {
     RegistryRefusal.LEGAL_REP_MISMATCH: AttemptReason.LEGAL_REP_MISMATCH,
 }
 REASON_FIELD = {
-    AttemptReason.ORGANISATION_NOT_FOUND: ("The business registry does not know this organisation.", "uscc"),
-    AttemptReason.TYPE_MISMATCH: ("The organisation type does not match the certificate.", "organisationType"),
+    AttemptReason.ORGANISATION_NOT_FOUND: ("The business registry does not know this organisation.", f"{ORG}.uscc"),
+    AttemptReason.TYPE_MISMATCH: (
+        "The organisation type does not match the certificate.",
+        f"{ORG}.organisationType",
+    ),
     AttemptReason.REGISTERED_RECENTLY: (
         "The organisation was registered less than 7 days ago; try again later.",
-        "uscc",
+        f"{ORG}.uscc",
     ),
     AttemptReason.LEGAL_REP_MISMATCH: (
         "The legal representative does not match the registry.",
-        "legalRepresentativeName",
+        f"{ORG}.legalRepresentativeName",
     ),
+    # The identity registry's answers point at the actor's fields (`_Claim.actor_fields`).
     AttemptReason.NAME_MISMATCH: ("The name does not match the ID number.", None),
     AttemptReason.IDENTITY_NOT_FOUND: ("No such ID number in the identity registry.", None),
     AttemptReason.PAYMENT_LICENCE_HOLDER: (
         "Corporate bank transfer is not offered to holders of a third-party payment licence (RNE-6).",
         None,
     ),
-    AttemptReason.BANK_NAME_WRONG: ("The opening bank is wrong.", "bankName"),
-    AttemptReason.ACCOUNT_MISMATCH: ("The account name and number do not match at the bank.", "accountNumber"),
-    AttemptReason.CANNOT_RECEIVE: ("This account cannot receive transfers.", "accountNumber"),
     AttemptReason.AMOUNT_WRONG_TWICE: ("The amount was entered wrongly twice; start a new verification.", "amount"),
     AttemptReason.AMOUNT_DEADLINE_PASSED: ("The amount was not confirmed within 8 days.", "amount"),
 }
 
 
 async def _refuse(
-    uow: Uow, application_id: int, reason: AttemptReason, from_states: tuple[str, ...], give_back: bool = False
+    uow: Uow,
+    application_id: int,
+    reason: AttemptReason,
+    from_states: tuple[str, ...],
+    give_back: bool = False,
+    field: str | None = None,
 ) -> NoReturn:
     application = await _end(uow, application_id, from_states, "failed", reason, give_back=give_back)
     if application is None:
         raise _superseded()
-    raise _refusal(reason, await _attempts_left(uow, application.account_id, application.method))
+    raise _refusal(reason, await _attempts_left(uow, application.account_id, application.method), field)
 
 
-def _refusal(reason: AttemptReason, attempts_remaining: int | None) -> ServiceError:
-    message, field = REASON_FIELD[reason]
+async def _record_refusal(
+    uow: Uow, application_id: int, reason: AttemptReason, from_states: tuple[str, ...]
+) -> EnterpriseApplication:
+    """A refusal decided after the user's request (the bank refusing the payout that follows a face check):
+    recorded on the application, where the user reads it as `failureReason`; nobody is answered."""
+    application = await _end(uow, application_id, from_states, "failed", reason)
+    if application is None:
+        raise _superseded()
+    return application
+
+
+def _refusal(reason: AttemptReason, attempts_remaining: int | None, field: str | None = None) -> ServiceError:
+    message, default_field = REASON_FIELD[reason]
     if attempts_remaining is not None:
         message += f" {attempts_remaining} attempts of this method left."
-    return ServiceError(Code[reason.value], message, field, persist=True, attempts_remaining=attempts_remaining)
+    return ServiceError(
+        Code[reason.value], message, field or default_field, persist=True, attempts_remaining=attempts_remaining
+    )
 
 
 async def _provider_failed(
@@ -528,11 +638,12 @@ async def _application(uow: Uow, application_id: int) -> EnterpriseApplication:
 
 
 async def _check_registry(
-    tx: Transactions, application_id: int, org: Organisation, actor: Subject | None, state: str
+    tx: Transactions, application_id: int, claim: _Claim, state: str
 ) -> RegisteredOrganisation | ServiceError:
     """RNE-9: the business registry, then the identity registry for whoever does the face check."""
     providers = tx.deps.providers
     today = _today(tx.deps.clock.now())
+    org, actor = claim.organisation, claim.actor
     try:
         found = await steps.ask(
             tx,
@@ -555,12 +666,13 @@ async def _check_registry(
                 providers.identity.check(document_type=actor.document_type.value, name=actor.name, number=actor.number),
             )
             if answer is not RegistryAnswer.MATCH:
-                reason = (
-                    AttemptReason.NAME_MISMATCH
+                name_field, number_field = claim.actor_fields or (None, None)
+                reason, field = (
+                    (AttemptReason.NAME_MISMATCH, name_field)
                     if answer is RegistryAnswer.NAME_MISMATCH
-                    else AttemptReason.IDENTITY_NOT_FOUND
+                    else (AttemptReason.IDENTITY_NOT_FOUND, number_field)
                 )
-                return await tx.write(_refuse, application_id, reason, (state,))
+                return await tx.write(_refuse, application_id, reason, (state,), field=field)
     except ProviderUnavailable:
         return await tx.write(_provider_failed, application_id, (state,))
     assert found is not None
@@ -637,7 +749,7 @@ async def _start_with_face(tx: Transactions, account_id: int, method: str, claim
         return claimed
     application_id, attempt_id = claimed
     assert claim.actor is not None
-    found = await _check_registry(tx, application_id, claim.organisation, claim.actor, "face_pending")
+    found = await _check_registry(tx, application_id, claim, "face_pending")
     if isinstance(found, ServiceError):
         return found
     # RNE-6: payment-licence holders are not offered the transfer; not counted against the account.
@@ -720,7 +832,7 @@ async def _verify(uow: Uow, application: EnterpriseApplication, attempt: Verific
         account_id=application.account_id,
         agreement=AgreementKind.REAL_NAME_VERIFICATION.value,
         version=attempt.agreement_version,
-        context="verification",
+        context=AcceptanceContext.VERIFICATION.value,
         accepted_at=attempt.created_at,
     )
     await uow.session.flush()  # the pending changes go out before the savepoint, so only the inserts are in it
@@ -775,8 +887,8 @@ async def pay_out(tx: Transactions, application_id: int) -> EnterpriseApplicatio
         )
     except ProviderUnavailable:
         return await tx.write(_provider_failed, application_id, ("payout_pending",))
-    if result.refusal is not None:
-        return await tx.write(_refuse, application_id, AttemptReason[result.refusal.value], ("payout_pending",))
+    if result.refusal is not None:  # RNE-9: the bank's reason is the verification's `failureReason`
+        return await tx.write(_record_refusal, application_id, AttemptReason[result.refusal.value], ("payout_pending",))
     return await tx.write(_paid, application_id, amount, reference)
 
 
@@ -879,13 +991,10 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
 
 async def start_recharge(tx: Transactions, account_id: int, data: RechargeInput) -> Started | ServiceError:
     try:
-        version = check_agreement(data.agreement)
-        organisation = check_organisation(data.organisation)
-        if data.code:
-            codes.check_format(data.code)
+        claim = check_recharge(data)
     except ServiceError as err:
         return err
-    claim = _Claim(organisation, None, version)
+    organisation = claim.organisation
     claimed = await tx.write(_claim_recharge, account_id, claim, data.code)
     if isinstance(claimed, ServiceError):
         return claimed
@@ -982,10 +1091,12 @@ async def remittance_received(
     balance in every case; a pending application is verified by an exact match in time, else rejected."""
     amount = parse_cny(amount_text or "")
     if amount is None or amount <= 0:
-        raise ServiceError(Code.AMOUNT_FORMAT_INVALID, "The amount must be positive CNY with two decimals.", "amount")
+        raise ServiceError(
+            Callback.AMOUNT_FORMAT_INVALID, "The amount must be positive CNY with two decimals.", "amount"
+        )
     remittance = await uow.session.scalar(select(RemittanceAccount).where(RemittanceAccount.number == to_account))
     if remittance is None:
-        raise ServiceError(Code.REMITTANCE_ACCOUNT_NOT_FOUND, "No such remittance account.", "to_account")
+        raise ServiceError(Callback.REMITTANCE_ACCOUNT_NOT_FOUND, "No such remittance account.", "to_account")
     await accounts_repo.lock_account(uow, remittance.account_id)
     now = uow.now()
     application = await uow.session.scalar(
@@ -1092,18 +1203,30 @@ async def applications_page(
     return rows, await count_list(uow, EnterpriseApplication.id, mine, after_id)
 
 
-async def application_of_attempt(
-    uow: Uow, attempt_id: int
-) -> tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None] | None:
+ApplicationRow = tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]
+
+
+async def _application_row(uow: Uow, *where: ColumnElement[bool]) -> ApplicationRow | None:
     row = (
         await uow.session.execute(
             select(EnterpriseApplication, ReviewItem, RemittanceAccount)
             .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
             .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
-            .where(EnterpriseApplication.attempt_id == attempt_id)
+            .where(*where)
         )
     ).first()
     return None if row is None else (row[0], row[1], row[2])
+
+
+async def application_of_attempt(uow: Uow, attempt_id: int) -> ApplicationRow | None:
+    return await _application_row(uow, EnterpriseApplication.attempt_id == attempt_id)
+
+
+async def application_of_account(uow: Uow, account_id: int, application_id: int) -> ApplicationRow | None:
+    """One of the account's enterprise verifications with its review and remittance account (one statement)."""
+    return await _application_row(
+        uow, EnterpriseApplication.id == application_id, EnterpriseApplication.account_id == account_id
+    )
 
 
 async def open_application(uow: Uow, account_id: int) -> bool:
@@ -1127,7 +1250,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
     return {"enterprise_steps_ended": await _expire_overdue(uow)}
 
 
-async def answer_material(uow: Uow, account_id: int, application_id: int, upload_id: str) -> EnterpriseApplication:
+async def answer_material(uow: Uow, account_id: int, application_id: int, document_id: int) -> EnterpriseApplication:
     """RNE-3 / REV-4: the user uploads the authorisation letter again; the review clock restarts."""
     application = await uow.session.get(EnterpriseApplication, application_id, populate_existing=True)
     if application is None or application.account_id != account_id:
@@ -1135,7 +1258,7 @@ async def answer_material(uow: Uow, account_id: int, application_id: int, upload
     if application.state != "waiting_user" or application.review_item_id is None:
         raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
     try:
-        document = await documents.owned(uow, account_id, upload_id)
+        document = await documents.owned(uow, account_id, document_id)
     except ServiceError:
         raise ServiceError(
             Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"

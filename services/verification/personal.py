@@ -25,13 +25,13 @@ from sqlalchemy.exc import IntegrityError
 from models.accounts import AgreementAcceptance
 from models.verification import Verification, VerificationAttempt
 from services.accounts import repository as accounts_repo
-from services.accounts.agreements import CURRENT, Acceptance, AgreementKind
+from services.accounts.agreements import CURRENT, AcceptanceContext, AgreementKind
 from services.checksums import luhn_valid
 from services.clock import SHANGHAI, shanghai_day_start
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
-from services.errors import ServiceError
+from services.errors import Problems, ServiceError, checked
 from services.identifiers import normalize_phone
 from services.providers.bankcard import BankCardAnswer
 from services.providers.errors import ProviderUnavailable
@@ -43,6 +43,7 @@ from services.verification import repository as repo
 from services.verification import steps
 from services.verification.documents import DocumentType, Subject, check_subject, mask_card
 from services.verification.errors import AttemptReason
+from services.verification.errors import CallbackErrorCode as Callback
 from services.verification.errors import VerificationErrorCode as Code
 
 FACE = "face"
@@ -72,8 +73,7 @@ class BankCardInput:
     card_number: str
     reserved_phone: str
     code: str
-    agreement: Acceptance | None
-    document_type: DocumentType = DocumentType.MAINLAND_ID_CARD
+    agreement_version: str  # of REAL_NAME_VERIFICATION (RN-6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +87,14 @@ class _BankCard:
 # --- local checks ------------------------------------------------------------------------------
 
 
-def check_agreement(agreement: Acceptance | None) -> str:
+def check_agreement(version: str, field: str = "agreement.version") -> str:
     """RN-6: the verification agreement, in its current version, before anything is submitted."""
     current = CURRENT[AgreementKind.REAL_NAME_VERIFICATION]
-    if agreement is None or agreement.kind is not AgreementKind.REAL_NAME_VERIFICATION:
+    if version != current.version:
         raise ServiceError(
-            Code.VERIFICATION_AGREEMENT_REQUIRED,
-            "Accept the real-name verification agreement (REAL_NAME_VERIFICATION) first.",
-            "agreement",
-        )
-    if agreement.version != current.version:
-        raise ServiceError(
-            Code.AGREEMENT_VERSION_OUTDATED, f"Accept version {current.version} of the agreement.", "agreement"
+            Code.AGREEMENT_VERSION_OUTDATED,
+            f"Accept version {current.version} of the real-name verification agreement.",
+            field,
         )
     return current.version
 
@@ -114,23 +110,41 @@ def _check_card(raw: str) -> str:
     return card
 
 
-def _check_bank_card(data: BankCardInput, now: datetime) -> _BankCard:
-    version = check_agreement(data.agreement)
-    # RNP-4: a mainland resident ID number only.
-    if data.document_type is not DocumentType.MAINLAND_ID_CARD:
-        raise ServiceError(
-            Code.DOCUMENT_TYPE_NOT_ACCEPTED,
-            "Bank-card verification takes a mainland resident ID card; use face verification for other documents.",
-            "documentType",
-        )
-    subject = check_subject(data.name, data.document_type, data.id_number, now.astimezone(SHANGHAI).date(), "idNumber")
-    card = _check_card(data.card_number)
-    phone = normalize_phone(data.reserved_phone or "")
+def _check_phone(raw: str) -> str:
+    phone = normalize_phone(raw or "")
     if phone is None:
         raise ServiceError(
             Code.INVALID_PHONE, "Enter the mainland mobile number reserved at the bank.", "reservedPhone"
         )
-    codes.check_format(data.code)
+    return phone
+
+
+def _check_bank_card(data: BankCardInput, now: datetime) -> _BankCard:
+    """RNP-4, RNP-6, RN-4, RN-6: every problem of the form at once; none of them is an attempt.
+
+    RNP-4 takes a mainland resident ID number only: the input has no other document type."""
+    problems = Problems()
+    today = now.astimezone(SHANGHAI).date()
+    subject = checked(
+        problems,
+        check_subject,
+        data.name,
+        DocumentType.MAINLAND_ID_CARD,
+        data.id_number,
+        today,
+        name_field="name",
+        number_field="idNumber",
+    )
+    card = checked(problems, _check_card, data.card_number)
+    phone = checked(problems, _check_phone, data.reserved_phone)
+    checked(problems, codes.check_format, data.code)
+    version = checked(problems, check_agreement, data.agreement_version)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert subject is not None
+    assert card is not None
+    assert phone is not None
+    assert version is not None
     return _BankCard(subject, card, phone, version)
 
 
@@ -222,7 +236,7 @@ async def _grant(uow: Uow, attempt: VerificationAttempt) -> Verification | Attem
         account_id=attempt.account_id,
         agreement=AgreementKind.REAL_NAME_VERIFICATION.value,
         version=attempt.agreement_version,
-        context="verification",
+        context=AcceptanceContext.VERIFICATION.value,
         accepted_at=attempt.created_at,
     )
     try:
@@ -280,15 +294,19 @@ async def _provider_failed(uow: Uow, attempt_id: int, code_id: int | None) -> No
 
 
 async def start_face_check(
-    tx: Transactions, account_id: int, name: str, document_type: DocumentType, number: str, agreement: Acceptance | None
+    tx: Transactions, account_id: int, name: str, document_type: DocumentType, number: str, agreement_version: str
 ) -> FaceCheckStarted | ServiceError:
-    try:
-        version = check_agreement(agreement)
-        subject = check_subject(
-            name, document_type, number, tx.deps.clock.now().astimezone(SHANGHAI).date(), "documentNumber"
-        )
-    except ServiceError as err:
-        return err
+    # RNP-6, RN-4, RN-6: every problem of the form at once, before anything is claimed or asked.
+    problems = Problems()
+    today = tx.deps.clock.now().astimezone(SHANGHAI).date()
+    subject = checked(
+        problems, check_subject, name, document_type, number, today, name_field="name", number_field="documentNumber"
+    )
+    version = checked(problems, check_agreement, agreement_version)
+    if (refusal := problems.refusal()) is not None:
+        return refusal
+    assert subject is not None
+    assert version is not None
     attempt_id = await tx.write(_claim_face_attempt, account_id, subject, version)
     if isinstance(attempt_id, ServiceError):
         return attempt_id
@@ -385,14 +403,17 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
     """The liveness provider's callback (the sandbox page stands for it): pass or fail, once."""
     found = await face_ticket(uow, ticket)
     if found is None:
-        raise ServiceError(Code.FACE_TICKET_NOT_FOUND, "No such face check.", "ticket")
+        raise ServiceError(Callback.FACE_TICKET_NOT_FOUND, "No such face check.", "ticket")
     if found.outcome != "pending" or found.ticket_expires_at is None:  # decided, or its face check is done
         raise _ticket_used()
     assert found.ticket_expires_at is not None
     if found.ticket_expires_at <= uow.now():
         await _expire(uow, found.id, uow.now())
         raise ServiceError(
-            Code.FACE_TICKET_EXPIRED, "This face check expired (10 minutes); start a new one.", "ticket", persist=True
+            Callback.FACE_TICKET_EXPIRED,
+            "This face check expired (10 minutes); start a new one.",
+            "ticket",
+            persist=True,
         )
     # Single use, also when the page is posted twice at once: only one request takes it. The account is
     # locked first, the order every writer of verification rows follows.
@@ -420,7 +441,7 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
 
 
 def _ticket_used() -> ServiceError:
-    return ServiceError(Code.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
+    return ServiceError(Callback.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
 
 
 async def _expire(uow: Uow, attempt_id: int, now: datetime) -> None:

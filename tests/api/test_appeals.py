@@ -3,6 +3,7 @@ materials and decided in the 5-working-day queue of the back office."""
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import UTC, datetime
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 from models.accounts import Account, PhoneQuota
 from models.appeals import Appeal
 from models.codes import OneTimeCode, OutboxMessage
+from models.documents import Document
 from models.review import Reviewer, ReviewItem
 from services.appeals import service as appeals
 from services.clock import SHANGHAI
@@ -131,9 +133,10 @@ async def test_apl_2_enterprise_accounts_need_the_enterprise_materials(client, m
     assert refused["errors"][0]["code"] == "MATERIAL_MISSING"
     assert "LEGAL_REP_ID_CARD" in refused["errors"][0]["message"]
     mixed = await _materials(client, token, (*ENTERPRISE, "PAYMENT_PROOF"))
-    assert (await _file(client, token, mixed, await last_code(client, NEW_PHONE)))["errors"][0]["code"] == (
-        "MATERIAL_NOT_EXPECTED"
-    )
+    unexpected = await _file(client, token, mixed, await last_code(client, NEW_PHONE))
+    assert [(e["code"], e["path"]) for e in unexpected["errors"]] == [
+        ("MATERIAL_NOT_EXPECTED", ["input", "materials", "3", "role"])
+    ]
     accepted = await _file(
         client, token, await _materials(client, token, ENTERPRISE), await last_code(client, NEW_PHONE)
     )
@@ -141,12 +144,16 @@ async def test_apl_2_enterprise_accounts_need_the_enterprise_materials(client, m
     assert accepted["appeal"]["requiredMaterials"] == list(ENTERPRISE)
 
 
-async def test_apl_2_another_accounts_upload_is_unknown(client) -> None:
+async def test_apl_2_org_3_another_accounts_upload_is_unknown_at_its_index(client) -> None:
     bob = await registered_and_signed_in(client, "bob0001", "13600000006")
     bobs = await _materials(client, bob)
     alice = await registered_and_signed_in(client, "alice01", OLD_PHONE)
-    refused = await _file(client, alice, bobs)
-    assert refused["errors"][0]["code"] == "DOCUMENT_NOT_FOUND"
+    materials = await _materials(client, alice)
+    materials[1] = bobs[1]
+    refused = await _file(client, alice, materials)
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [
+        ("DOCUMENT_NOT_FOUND", ["input", "materials", "1", "uploadId"])
+    ]
 
 
 async def test_apl_2_an_upload_id_with_a_control_character_is_unknown(client, db) -> None:
@@ -157,10 +164,72 @@ async def test_apl_2_an_upload_id_with_a_control_character_is_unknown(client, db
     materials[0]["uploadId"] += "\x00"
     refused = await _file(client, alice, materials)
     # Then it is an unknown upload, like another account's, and nothing is filed
-    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("DOCUMENT_NOT_FOUND", ["input", "materials"])]
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [
+        ("DOCUMENT_NOT_FOUND", ["input", "materials", "0", "uploadId"])
+    ]
     assert refused["appeal"] is None
     async with db.read_sessions() as s:
         assert list(await s.scalars(select(ReviewItem))) == []
+
+
+async def test_apl_2_a_raw_upload_name_is_not_an_upload_id(client, db) -> None:
+    # Given an account with its materials uploaded, and the stored name of one of them
+    alice = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    materials = await _materials(client, alice)
+    async with db.read_sessions() as s:
+        stored = (await s.scalars(select(Document).order_by(Document.id))).first()
+    # When the raw stored name, or an ID of another type, stands for an upload
+    for not_an_upload_id in (stored.public_id, base64.b64encode(b"Appeal:1").decode()):
+        materials[2]["uploadId"] = not_an_upload_id
+        refused = await _file(client, alice, materials)
+        # Then it is that material's DOCUMENT_NOT_FOUND, and nothing is filed
+        assert [(e["code"], e["path"]) for e in refused["errors"]] == [
+            ("DOCUMENT_NOT_FOUND", ["input", "materials", "2", "uploadId"])
+        ]
+    assert await _nothing_filed(db)
+
+
+async def test_apl_2_every_stateless_problem_comes_back_at_once_and_nothing_is_counted(client, db) -> None:
+    # Given an account with its materials, and a code sent to the new phone
+    token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    materials = await _materials(client, token)
+    await send_code(client, "PHONE_CHANGE_NEW", phone=NEW_PHONE, token=token)
+    code = await last_code(client, NEW_PHONE)
+    # When the appeal names a bad phone, a malformed code and the same material twice
+    twice = [*materials, {"role": "PAYMENT_PROOF", "uploadId": materials[2]["uploadId"]}]
+    refused = await mutate(
+        client,
+        "phoneRebindAppealFile",
+        {"newPhone": "12345", "newPhoneCode": "12ab", "materials": twice},
+        APPEAL,
+        token,
+    )
+    # Then all three problems come back together, each at its input path
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [
+        ("INVALID_PHONE", ["input", "newPhone"]),
+        ("CODE_FORMAT_INVALID", ["input", "newPhoneCode"]),
+        ("MATERIAL_DUPLICATE", ["input", "materials", "3", "role"]),
+    ]
+    assert refused["appeal"] is None
+    # And nothing was filed, and the code was neither counted nor used: it files the corrected appeal
+    assert await _nothing_filed(db)
+    async with db.read_sessions() as s:
+        [row] = list(await s.scalars(select(OneTimeCode).where(OneTimeCode.purpose == "PHONE_CHANGE_NEW")))
+    assert (row.attempts, row.consumed_at) == (0, None)
+    assert (await _file(client, token, materials, code))["errors"] == []
+
+
+async def test_apl_2_a_state_dependent_refusal_comes_alone_after_the_stateless_checks(client, db) -> None:
+    # Given an account whose bound phone is OLD_PHONE
+    token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    materials = await _materials(client, token)
+    # When it appeals for its own phone with a malformed code, then with a well-formed one
+    malformed = await _file_for(client, token, OLD_PHONE, "12ab", materials)
+    formed = await _file_for(client, token, OLD_PHONE, "123456", materials)
+    # Then the malformed code is answered first, and PHONE_UNCHANGED only once the input is well formed
+    assert [(e["code"], e["path"]) for e in malformed["errors"]] == [("CODE_FORMAT_INVALID", ["input", "newPhoneCode"])]
+    assert [(e["code"], e["path"]) for e in formed["errors"]] == [("PHONE_UNCHANGED", ["input", "newPhone"])]
+    assert await _nothing_filed(db)
 
 
 async def test_apl_2_more_material_then_answer_then_reject(client, db, run, lead) -> None:
@@ -196,8 +265,17 @@ async def test_apl_2_more_material_then_answer_then_reject(client, db, run, lead
     assert answered["errors"] == []
     assert answered["appeal"]["status"] == "SUBMITTED"
     # Answering again is refused: nothing is awaited
-    again = await mutate(client, "appealAnswer", {"id": filed["appeal"]["id"], "materials": []}, APPEAL, token)
-    assert again["errors"][0]["code"] == "NOT_WAITING_FOR_MATERIAL"
+    again = await mutate(
+        client,
+        "appealAnswer",
+        {
+            "id": filed["appeal"]["id"],
+            "materials": [{"role": "PAYMENT_PROOF", "uploadId": await _upload(client, token)}],
+        },
+        APPEAL,
+        token,
+    )
+    assert [(e["code"], e["path"]) for e in again["errors"]] == [("NOT_WAITING_FOR_MATERIAL", ["input", "id"])]
     # Rejected with a reason, the phone stays
     await run(review.claim, lead, item.id)
     await run(review.reject, lead, item.id, RejectReason.MATERIAL_MISMATCH, "The ID does not match the account.")
@@ -206,6 +284,8 @@ async def test_apl_2_more_material_then_answer_then_reject(client, db, run, lead
     )
     assert done["viewer"]["phone"] == "+86" + OLD_PHONE
     assert done["viewer"]["appeals"]["edges"][0]["node"] == {"status": "REJECTED", "rejectReason": "MATERIAL_MISMATCH"}
+    kind = await gql(client, "{ viewer { appeals(first: 1) { edges { node { kind } } } } }", token=token)
+    assert kind["viewer"]["appeals"]["edges"][0]["node"] == {"kind": "PHONE_REBIND"}
     assert appeals.KIND == "phone_rebind"
 
 

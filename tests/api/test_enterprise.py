@@ -15,6 +15,7 @@ from sqlalchemy import select
 from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication
 from models.review import Reviewer, ReviewItem
 from models.verification import VerificationAttempt, VerificationMethodUse
+from schema.types.documents import upload_id
 from services.checksums import uscc_check_character
 from services.clock import SHANGHAI, ManualClock
 from services.database import Database
@@ -41,6 +42,10 @@ ENTERPRISE_VERIFICATION = (
     "review { dueAt moreMaterialMessage rejectReason rejectText }"
 )
 ACCOUNT_NUMBER = "110060149018000888"
+STARTED = (
+    f"faceCheckStart {{ enterpriseVerification {{ {ENTERPRISE_VERIFICATION} }} faceCheck {{ url expiresAt }} }} "
+    "account { id verificationMethods(subjectType: ENTERPRISE) { method attemptsUsed } }"
+)
 
 
 def organisation(
@@ -60,7 +65,7 @@ async def legal_rep_face(client: httpx.AsyncClient, token: str, **changes: Any) 
         client,
         "enterpriseVerificationLegalRepFaceStart",
         data,
-        f"enterpriseVerification {{ {ENTERPRISE_VERIFICATION} }} faceCheck {{ url expiresAt }}",
+        STARTED,
         token,
     )
 
@@ -79,7 +84,7 @@ async def transfer(client: httpx.AsyncClient, token: str, **changes: Any) -> dic
         client,
         "enterpriseVerificationBankTransferStart",
         data,
-        f"enterpriseVerification {{ {ENTERPRISE_VERIFICATION} }} faceCheck {{ url expiresAt }}",
+        STARTED,
         token,
     )
 
@@ -89,7 +94,7 @@ async def confirm(client: httpx.AsyncClient, token: str, vid: str, amount: str) 
         client,
         "enterpriseVerificationAmountConfirm",
         {"id": vid, "amount": amount},
-        f"enterpriseVerification {{ {ENTERPRISE_VERIFICATION} }}",
+        f"enterpriseVerification {{ {ENTERPRISE_VERIFICATION} }} account {{ id verification {{ status }} }}",
         token,
     )
 
@@ -105,7 +110,7 @@ async def recharge(client: httpx.AsyncClient, token: str, code: str | None = Non
         client,
         "enterpriseVerificationRechargeStart",
         data,
-        f"enterpriseVerification {{ {ENTERPRISE_VERIFICATION} }}",
+        f"enterpriseVerification {{ {ENTERPRISE_VERIFICATION} }} account {{ id }}",
         token,
     )
 
@@ -189,7 +194,8 @@ async def test_rne_2_an_enterprise_is_verified_by_its_legal_representatives_face
     token = await registered_and_signed_in(client)
     started = await legal_rep_face(client, token)
     assert started["errors"] == []
-    node = started["enterpriseVerification"]
+    node = started["faceCheckStart"]["enterpriseVerification"]
+    assert started["account"]["verificationMethods"][0] == {"method": "LEGAL_REP_FACE", "attemptsUsed": 1}
     assert (node["status"], node["method"], node["faceBy"], node["organisationType"]) == (
         "FACE_CHECK_PENDING",
         "LEGAL_REP_FACE",
@@ -222,11 +228,11 @@ async def test_rne_2_an_enterprise_is_verified_by_its_legal_representatives_face
 @pytest.mark.parametrize(
     ("org", "code", "field"),
     [
-        (organisation(name="查无此司有限公司"), "ORGANISATION_NOT_FOUND", ["input", "uscc"]),
-        (organisation(kind="SOCIAL_GROUP"), "TYPE_MISMATCH", ["input", "organisationType"]),
-        (organisation(name="新设科技有限公司"), "REGISTERED_RECENTLY", ["input", "uscc"]),
-        (organisation(rep="王不符"), "LEGAL_REP_MISMATCH", ["input", "legalRepresentativeName"]),
-        (organisation(code=uscc("99")), "ORGANISATION_NOT_FOUND", ["input", "uscc"]),
+        (organisation(name="查无此司有限公司"), "ORGANISATION_NOT_FOUND", ["input", "organisation", "uscc"]),
+        (organisation(kind="SOCIAL_GROUP"), "TYPE_MISMATCH", ["input", "organisation", "organisationType"]),
+        (organisation(name="新设科技有限公司"), "REGISTERED_RECENTLY", ["input", "organisation", "uscc"]),
+        (organisation(rep="王不符"), "LEGAL_REP_MISMATCH", ["input", "organisation", "legalRepresentativeName"]),
+        (organisation(code=uscc("99")), "ORGANISATION_NOT_FOUND", ["input", "organisation", "uscc"]),
     ],
 )
 async def test_rne_9_registry_refusals_are_counted_attempts_with_their_reason(
@@ -236,7 +242,7 @@ async def test_rne_9_registry_refusals_are_counted_attempts_with_their_reason(
     refused = await legal_rep_face(client, token, organisation=org)
     assert codes_of(refused) == [(code, field)]
     assert refused["errors"][0]["attemptsRemaining"] == 9
-    assert refused["faceCheck"] is None
+    assert (refused["faceCheckStart"], refused["account"]) == (None, None)
     state = await current(client, token)
     [node] = [e["node"] for e in state["enterpriseVerifications"]["edges"]]
     assert (node["status"], node["failureReason"]) == ("FAILED", code)
@@ -254,12 +260,24 @@ async def test_rne_9_registry_refusals_are_counted_attempts_with_their_reason(
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
-        ({"organisation": organisation(code=USCC_ENTERPRISE[:-1] + "X")}, ("USCC_INVALID", ["input", "uscc"])),
-        ({"organisation": organisation(name="  ")}, ("ORGANISATION_NAME_INVALID", ["input", "name"])),
+        (
+            {"organisation": organisation(code=USCC_ENTERPRISE[:-1] + "X")},
+            ("USCC_INVALID", ["input", "organisation", "uscc"]),
+        ),
+        ({"organisation": organisation(name="  ")}, ("ORGANISATION_NAME_INVALID", ["input", "organisation", "name"])),
         # control characters: PostgreSQL refuses NUL outright; a name is one line
-        ({"organisation": organisation(name="示例\x00科技有限公司")}, ("ORGANISATION_NAME_INVALID", ["input", "name"])),
-        ({"organisation": organisation(name="示例科技\n有限公司")}, ("ORGANISATION_NAME_INVALID", ["input", "name"])),
-        ({"organisation": organisation(rep="张\x1b三")}, ("NAME_INVALID", ["input", "legalRepresentativeName"])),
+        (
+            {"organisation": organisation(name="示例\x00科技有限公司")},
+            ("ORGANISATION_NAME_INVALID", ["input", "organisation", "name"]),
+        ),
+        (
+            {"organisation": organisation(name="示例科技\n有限公司")},
+            ("ORGANISATION_NAME_INVALID", ["input", "organisation", "name"]),
+        ),
+        (
+            {"organisation": organisation(rep="张\x1b三")},
+            ("NAME_INVALID", ["input", "organisation", "legalRepresentativeName"]),
+        ),
         (
             {"legalRepresentativeIdNumber": "１１０１０５１９４９１２３１００２X"},
             ("ID_NUMBER_INVALID", ["input", "legalRepresentativeIdNumber"]),
@@ -268,7 +286,8 @@ async def test_rne_9_registry_refusals_are_counted_attempts_with_their_reason(
             {"legalRepresentativeIdNumber": ID_1949[:-1] + "1"},
             ("ID_NUMBER_INVALID", ["input", "legalRepresentativeIdNumber"]),
         ),
-        ({"agreement": None}, ("VERIFICATION_AGREEMENT_REQUIRED", ["input", "agreement"])),
+        ({"legalRepresentativeIdNumber": None}, ("ID_NUMBER_INVALID", ["input", "legalRepresentativeIdNumber"])),
+        ({"agreement": {"version": "2020-01"}}, ("AGREEMENT_VERSION_OUTDATED", ["input", "agreement", "version"])),
         ({"faceBy": "AUTHORISED_EMPLOYEE"}, ("AUTHORISED_EMPLOYEE_NOT_ALLOWED", ["input", "faceBy"])),
     ],
 )
@@ -332,7 +351,7 @@ async def test_rne_3_an_other_organisation_goes_to_the_2_day_review_and_is_verif
         authorisationLetterUploadId=letter,
     )
     assert started["errors"] == []
-    assert started["enterpriseVerification"]["faceBy"] == "AUTHORISED_EMPLOYEE"
+    assert started["faceCheckStart"]["enterpriseVerification"]["faceBy"] == "AUTHORISED_EMPLOYEE"
     await face_pass(client, started)
     node = (await current(client, token))["enterpriseVerifications"]["edges"][0]["node"]
     # Due at the end of the second working day: Monday 2026-11-30 in Shanghai
@@ -340,7 +359,7 @@ async def test_rne_3_an_other_organisation_goes_to_the_2_day_review_and_is_verif
     assert node["review"]["dueAt"] == "2026-11-30T15:59:59+00:00"
     item = await _item(db)
     assert (item.kind, item.queue_days) == ("enterprise_verification", 2)
-    assert [d.public_id for d in (await run(review.detail, item.id)).documents] == [letter]
+    assert [upload_id(d) for d in (await run(review.detail, item.id)).documents] == [letter]
     await run(review.claim, lead, item.id)
     await run(review.approve, lead, item.id)
     state = await current(client, token)
@@ -374,10 +393,11 @@ async def test_rne_3_rejection_and_more_material(client, db: Database, run, lead
         client,
         "enterpriseVerificationMaterialAnswer",
         {"id": node["id"], "authorisationLetterUploadId": await _upload(client, token)},
-        "enterpriseVerification { status }",
+        "enterpriseVerification { status } account { id }",
         token,
     )
     assert answered["enterpriseVerification"] == {"status": "IN_REVIEW"}
+    assert answered["account"]["id"] == (await gql(client, "{ viewer { id } }", token=token))["viewer"]["id"]
     await run(review.claim, lead, item.id)
     await run(review.reject, lead, item.id, RejectReason.MATERIAL_MISMATCH, "印章不符")
     state = await current(client, token)
@@ -411,7 +431,7 @@ async def test_rne_4_the_amount_paid_out_verifies_the_organisation(client, clock
     token = await registered_and_signed_in(client)
     started = await transfer(client, token)
     assert started["errors"] == []
-    assert started["enterpriseVerification"]["faceBy"] == "HANDLER"
+    assert started["faceCheckStart"]["enterpriseVerification"]["faceBy"] == "HANDLER"
     # When the handler passes the face check, the payout arrives at once
     await face_pass(client, started)
     [credit] = await statement(client)
@@ -425,6 +445,7 @@ async def test_rne_4_the_amount_paid_out_verifies_the_organisation(client, clock
     done = await confirm(client, token, node["id"], credit["amount"])
     assert done["errors"] == []
     assert done["enterpriseVerification"]["status"] == "VERIFIED"
+    assert done["account"]["verification"] == {"status": "VERIFIED"}  # the viewer comes back verified
     assert (await current(client, token))["verification"]["method"] == "BANK_TRANSFER"
     page = await client.get(f"/sandbox/bank/{ACCOUNT_NUMBER}")
     assert credit["amount"] in page.text
@@ -434,7 +455,7 @@ async def _amount_pending(client: httpx.AsyncClient, token: str) -> tuple[str, s
     started = await transfer(client, token)
     assert started["errors"] == [], started
     await face_pass(client, started)
-    return started["enterpriseVerification"]["id"], (await statement(client))[0]["amount"]
+    return started["faceCheckStart"]["enterpriseVerification"]["id"], (await statement(client))[0]["amount"]
 
 
 def _other_than(amount: str) -> str:
@@ -504,7 +525,7 @@ async def _sign_in_again(client: httpx.AsyncClient) -> str:
     [
         (
             {"organisation": organisation(code=USCC_PUBLIC_INSTITUTION, kind="PUBLIC_INSTITUTION")},
-            ("METHOD_NOT_OFFERED", ["input", "organisationType"]),
+            ("METHOD_NOT_OFFERED", ["input", "organisation", "organisationType"]),
         ),
         ({"bankName": "不存在银行"}, ("BANK_NAME_WRONG", ["input", "bankName"])),
         ({"accountNumber": "12ab"}, ("ACCOUNT_NUMBER_INVALID", ["input", "accountNumber"])),
@@ -552,7 +573,7 @@ async def test_rne_7_a_right_amount_with_a_risk_hit_goes_to_the_2_day_review(
     started = await transfer(client, token, organisation=organisation(name="风险示例有限公司"))
     await face_pass(client, started)
     amount = (await statement(client))[0]["amount"]
-    done = await confirm(client, token, started["enterpriseVerification"]["id"], amount)
+    done = await confirm(client, token, started["faceCheckStart"]["enterpriseVerification"]["id"], amount)
     assert done["enterpriseVerification"]["status"] == "IN_REVIEW"
     item = await _item(db)
     assert (item.kind, item.queue_days) == ("enterprise_verification", 2)
@@ -840,8 +861,17 @@ async def test_rne_3_the_legal_representatives_id_is_not_needed_when_an_employee
         authorisationLetterUploadId=await _upload(client, token),
     )
     assert started["errors"] == []
-    handler = await legal_rep_face(client, token, faceBy="HANDLER")
-    assert codes_of(handler) == [("FACE_BY_INVALID", ["input", "faceBy"])]
+    # HANDLER belongs to bank transfers: not a value of the legal-representative input (schema refusal)
+    body = await gql(
+        client,
+        "mutation($input: EnterpriseVerificationLegalRepFaceStartInput!) { "
+        "enterpriseVerificationLegalRepFaceStart(input: $input) { errors { code } } }",
+        {"input": {"organisation": organisation(), "faceBy": "HANDLER", "agreement": VERIFICATION_AGREEMENT}},
+        token,
+        expect_errors=True,
+    )
+    assert body.get("data") is None
+    assert "HANDLER" in body["errors"][0]["message"]
 
 
 async def test_rn_1_a_personal_verification_waits_for_an_enterprise_one_under_way(
@@ -880,7 +910,7 @@ async def test_rne_9_the_handler_must_be_known_to_the_identity_registry(client) 
 
     token = await registered_and_signed_in(client)
     refused = await transfer(client, token, handlerIdNumber=id_number("19800101", "999"))
-    assert codes_of(refused) == [("IDENTITY_NOT_FOUND", None)]
+    assert codes_of(refused) == [("IDENTITY_NOT_FOUND", ["input", "handlerIdNumber"])]
     assert refused["errors"][0]["attemptsRemaining"] == 9
 
 
@@ -911,3 +941,124 @@ async def test_rne_8_bank_and_remittance_pages_are_404_when_sandbox_is_off(setti
         assert (await c.get(f"/sandbox/bank/{ACCOUNT_NUMBER}.json")).status_code == 404
         assert (await c.post("/sandbox/remittance", data={"to_account": "1"})).status_code == 404
         assert (await c.get("/downloads/authorisation-letter")).status_code == 200
+
+
+# --- issue 12: nested input paths, every stateless problem at once ------------------------------------
+
+
+async def test_rne_2_rne_9_a_legal_rep_form_reports_every_problem_at_its_nested_path(app, client, db: Database) -> None:
+    providers = app.state.deps.providers
+    spy = providers.business = Spy(providers.business)
+    spy.look_up = spy.check
+    token = await registered_and_signed_in(client)
+    # When every field of the organisation, the legal representative's ID number and the agreement are wrong
+    refused = await legal_rep_face(
+        client,
+        token,
+        organisation=organisation(name=" ", code=USCC_ENTERPRISE[:-1] + "X", rep="张\x1b三"),
+        legalRepresentativeIdNumber="12345",
+        agreement={"version": "2020-01"},
+    )
+    # Then each comes back at its path in the nested input
+    assert codes_of(refused) == [
+        ("ORGANISATION_NAME_INVALID", ["input", "organisation", "name"]),
+        ("USCC_INVALID", ["input", "organisation", "uscc"]),
+        ("NAME_INVALID", ["input", "organisation", "legalRepresentativeName"]),
+        ("ID_NUMBER_INVALID", ["input", "legalRepresentativeIdNumber"]),
+        ("AGREEMENT_VERSION_OUTDATED", ["input", "agreement", "version"]),
+    ]
+    assert (refused["faceCheckStart"], refused["account"]) == (None, None)
+    # An authorised employee's fields are checked together, for an other organisation
+    other = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")
+    employee = await legal_rep_face(
+        client, token, organisation=other, faceBy="AUTHORISED_EMPLOYEE", employeeName="", employeeIdNumber="1"
+    )
+    assert codes_of(employee) == [
+        ("NAME_INVALID", ["input", "employeeName"]),
+        ("ID_NUMBER_INVALID", ["input", "employeeIdNumber"]),
+        ("AUTHORISATION_LETTER_REQUIRED", ["input", "authorisationLetterUploadId"]),
+    ]
+    # And an enterprise cannot have an employee do it, whatever else is wrong
+    enterprise = await legal_rep_face(
+        client, token, organisation=organisation(name=" "), faceBy="AUTHORISED_EMPLOYEE", employeeName=""
+    )
+    assert codes_of(enterprise) == [
+        ("ORGANISATION_NAME_INVALID", ["input", "organisation", "name"]),
+        ("AUTHORISED_EMPLOYEE_NOT_ALLOWED", ["input", "faceBy"]),
+    ]
+    # Nothing reached the registry, was recorded or counted
+    assert spy.calls == 0
+    assert await count(db, VerificationAttempt) == 0
+    assert await count(db, EnterpriseApplication) == 0
+    assert await count(db, VerificationMethodUse) == 0
+
+
+async def test_rne_4_rne_6_rne_9_a_transfer_form_reports_every_problem_at_once(client, db: Database) -> None:
+    token = await registered_and_signed_in(client)
+    refused = await transfer(
+        client,
+        token,
+        organisation=organisation(code=USCC_PUBLIC_INSTITUTION, kind="PUBLIC_INSTITUTION"),
+        bankName="不存在银行",
+        accountNumber="12ab",
+        handlerName="王\x00五",
+        handlerIdNumber=ID_2008[:-1] + "0",
+    )
+    assert codes_of(refused) == [
+        ("METHOD_NOT_OFFERED", ["input", "organisation", "organisationType"]),
+        ("BANK_NAME_WRONG", ["input", "bankName"]),
+        ("ACCOUNT_NUMBER_INVALID", ["input", "accountNumber"]),
+        ("NAME_INVALID", ["input", "handlerName"]),
+        ("ID_NUMBER_INVALID", ["input", "handlerIdNumber"]),
+    ]
+    assert await count(db, VerificationAttempt) == 0
+    assert await count(db, VerificationMethodUse) == 0
+
+
+async def test_rne_8_a_recharge_form_reports_every_problem_at_once_and_counts_no_code(client, db: Database) -> None:
+    token = await registered_and_signed_in(client)
+    assert (await send_code(client, "REMITTANCE_ACCOUNT", token=token))["errors"] == []
+    code = await last_code(client, "13700000001")
+    refused = await recharge(
+        client, token, "12ab", organisation=organisation(code="1234"), agreement={"version": "2020-01"}
+    )
+    assert codes_of(refused) == [
+        ("USCC_INVALID", ["input", "organisation", "uscc"]),
+        ("CODE_FORMAT_INVALID", ["input", "code"]),
+        ("AGREEMENT_VERSION_OUTDATED", ["input", "agreement", "version"]),
+    ]
+    assert await count(db, EnterpriseApplication) == 0
+    # The code was neither counted nor used: the corrected form goes through with it
+    started = await recharge(client, token, code)
+    assert started["errors"] == []
+    assert started["enterpriseVerification"]["status"] == "REMITTANCE_PENDING"
+
+
+async def test_rne_9_the_identity_registry_points_at_the_persons_fields(client) -> None:
+    from tests.api.test_verification import id_number
+
+    token = await registered_and_signed_in(client)
+    unknown = await legal_rep_face(client, token, legalRepresentativeIdNumber=id_number("19800101", "999"))
+    assert codes_of(unknown) == [("IDENTITY_NOT_FOUND", ["input", "legalRepresentativeIdNumber"])]
+    other = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")
+    mismatch = await legal_rep_face(
+        client,
+        token,
+        organisation=other,
+        faceBy="AUTHORISED_EMPLOYEE",
+        employeeName="王不符",
+        employeeIdNumber=ID_2008,
+        authorisationLetterUploadId=await _upload(client, token),
+    )
+    assert codes_of(mismatch) == [("NAME_MISMATCH", ["input", "employeeName"])]
+
+
+async def test_rn_5_a_verified_account_is_told_about_its_form_before_its_state(client) -> None:
+    from tests.api.test_verification import face_verified
+
+    token = await registered_and_signed_in(client)
+    await face_verified(client, token)
+    assert codes_of(await legal_rep_face(client, token, organisation=organisation(code="1"))) == [
+        ("USCC_INVALID", ["input", "organisation", "uscc"])
+    ]
+    assert codes_of(await legal_rep_face(client, token)) == [("ALREADY_VERIFIED", None)]

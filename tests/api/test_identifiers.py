@@ -104,9 +104,13 @@ async def test_a_malformed_id_in_a_mutation_is_answered_like_another_accounts_id
 @pytest.mark.parametrize(
     ("mutation", "fields", "type_name"),
     [
-        ("appealAnswer", {"materials": []}, "Appeal"),
+        ("appealAnswer", {"materials": [{"role": "PAYMENT_PROOF", "uploadId": b64("UploadedDocument:1")}]}, "Appeal"),
         ("enterpriseVerificationAmountConfirm", {"amount": "0.37"}, "EnterpriseVerification"),
-        ("enterpriseVerificationMaterialAnswer", {"authorisationLetterUploadId": "doc_x"}, "EnterpriseVerification"),
+        (
+            "enterpriseVerificationMaterialAnswer",
+            {"authorisationLetterUploadId": b64("UploadedDocument:1")},
+            "EnterpriseVerification",
+        ),
     ],
 )
 async def test_a_malformed_id_is_the_not_found_of_each_mutation_that_takes_one(
@@ -121,6 +125,57 @@ async def test_a_malformed_id_is_the_not_found_of_each_mutation_that_takes_one(
         answer = await mutate(client, mutation, {"id": malformed, **fields}, "__typename", token)
         # Then each gets that same answer
         assert answer == unknown, malformed
+
+
+UPLOAD_MALFORMED = {
+    "stored name": "doc_0123456789abcdefghijkl",
+    "another type": b64("Appeal:1"),
+    "unpadded": b64("UploadedDocument:12").rstrip("="),
+    "beyond 64 bits": b64("UploadedDocument:" + "9" * 30),
+    "NUL": b64("UploadedDocument:1") + "\x00",
+    "empty": "",
+}
+
+
+async def test_org_3_a_malformed_upload_id_is_document_not_found_like_another_accounts_upload(client) -> None:
+    from tests.api.test_appeals import NEW_PHONE, PERSON, _upload
+    from tests.api.test_enterprise import USCC_SOCIAL_GROUP, organisation
+    from tests.api.test_verification import ID_2008
+    from tests.helpers import VERIFICATION_AGREEMENT
+
+    # Given alice's materials, and an upload of bob's (an ID alice may not use)
+    bob = await registered_and_signed_in(client, "bob0001", "13700000002")
+    bobs = await _upload(client, bob)
+    alice = await registered_and_signed_in(client)
+    mine = [await _upload(client, alice) for _ in PERSON]
+
+    async def appeal(upload_id: str) -> dict:
+        materials = [{"role": r, "uploadId": u} for r, u in zip(PERSON, [mine[0], upload_id, mine[2]], strict=True)]
+        data = {"newPhone": NEW_PHONE, "newPhoneCode": "123456", "materials": materials}
+        return await mutate(client, "phoneRebindAppealFile", data, "appeal { id }", alice)
+
+    async def letter(upload_id: str) -> dict:
+        data = {
+            "organisation": organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP"),
+            "faceBy": "AUTHORISED_EMPLOYEE",
+            "employeeName": "李四",
+            "employeeIdNumber": ID_2008,
+            "authorisationLetterUploadId": upload_id,
+            "agreement": VERIFICATION_AGREEMENT,
+        }
+        return await mutate(
+            client, "enterpriseVerificationLegalRepFaceStart", data, "faceCheckStart { __typename }", alice
+        )
+
+    for send, path in (
+        (appeal, ["input", "materials", "1", "uploadId"]),
+        (letter, ["input", "authorisationLetterUploadId"]),
+    ):
+        foreign = await send(bobs)
+        assert [(e["code"], e["path"]) for e in foreign["errors"]] == [("DOCUMENT_NOT_FOUND", path)]
+        # When alice sends an upload ID this API never gave out, each is answered exactly so
+        for name, malformed in UPLOAD_MALFORMED.items():
+            assert await send(malformed) == foreign, name
 
 
 NODE_QUERY = "query($id: ID!) { agreements { kind } node(id: $id) { id } }"

@@ -95,13 +95,13 @@ async def test_apl_1_mfa_6_lost_device_appeal_is_approved_and_the_password_alone
     filed = await _file(client, token, await _materials(client, token))
     # Then it is in the 5-working-day queue, due at the end of Thursday 12-03 (Asia/Shanghai)
     assert filed["errors"] == []
-    assert filed["appeal"]["kind"] == "mfa_unbind"
+    assert filed["appeal"]["kind"] == "MFA_UNBIND"
     assert filed["appeal"]["status"] == "SUBMITTED"
     assert filed["appeal"]["newPhoneMasked"] is None
     assert filed["appeal"]["requiredMaterials"] == list(PERSON)
     listed = await _latest(client, token)
     assert (listed["kind"], listed["status"], listed["dueAt"]) == (
-        "mfa_unbind",
+        "MFA_UNBIND",
         "SUBMITTED",
         "2026-12-03T15:59:59+00:00",
     )
@@ -172,7 +172,9 @@ async def test_apl_1_a_missing_material_is_refused_and_nothing_is_filed(
     assert await _rows(db) == (0, 0, 0)
     # A material of the other set is refused too
     extra = await _file(client, token, [*materials, {"role": ENTERPRISE[0], "uploadId": materials[0]["uploadId"]}])
-    assert [(e["code"], e["path"]) for e in extra["errors"]] == [("MATERIAL_NOT_EXPECTED", ["input", "materials"])]
+    assert [(e["code"], e["path"]) for e in extra["errors"]] == [
+        ("MATERIAL_NOT_EXPECTED", ["input", "materials", "3", "role"])
+    ]
     assert await _rows(db) == (0, 0, 0)
     # The complete set goes through
     assert (await _file(client, token, materials))["errors"] == []
@@ -186,8 +188,30 @@ async def test_apl_1_another_accounts_upload_is_unknown(
     bobs = await _materials(client, bob)
     alice = await _totp_only_login(client, clock)
     refused = await _file(client, alice, [*(await _materials(client, alice))[:2], bobs[2]])
-    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("DOCUMENT_NOT_FOUND", ["input", "materials"])]
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [
+        ("DOCUMENT_NOT_FOUND", ["input", "materials", "2", "uploadId"])
+    ]
     assert await _rows(db) == (0, 0, 0)
+
+
+async def test_apl_1_a_material_sent_twice_is_refused_before_the_device_is_looked_at(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    # Given an account without a bound device
+    token = await registered_and_signed_in(client)
+    materials = await _materials(client, token)
+    # When the appeal sends two materials twice each
+    twice = [*materials, materials[0], materials[1]]
+    refused = await _file(client, token, twice)
+    # Then each second copy is refused at its index, before the state of the account (no device) is told
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [
+        ("MATERIAL_DUPLICATE", ["input", "materials", "3", "role"]),
+        ("MATERIAL_DUPLICATE", ["input", "materials", "4", "role"]),
+    ]
+    assert await _rows(db) == (0, 0, 0)
+    # And once each is sent once, the state-dependent refusal comes alone
+    alone = await _file(client, token, materials)
+    assert [(e["code"], e["path"]) for e in alone["errors"]] == [("MFA_DEVICE_NOT_BOUND", None)]
 
 
 async def test_apl_1_a_second_open_appeal_is_refused(
@@ -229,7 +253,7 @@ async def test_apl_1_mfa_6_more_material_then_answer_then_reject_keeps_the_devic
         token,
     )
     assert answered["errors"] == []
-    assert (answered["appeal"]["kind"], answered["appeal"]["status"]) == ("mfa_unbind", "SUBMITTED")
+    assert (answered["appeal"]["kind"], answered["appeal"]["status"]) == ("MFA_UNBIND", "SUBMITTED")
     assert await _rows(db) == (1, 4, 1)
     # Rejected with a reason: the device stays, and the password alone still gives only a challenge
     await run(review.claim, lead, item.id)
@@ -306,7 +330,7 @@ async def test_apl_1_a_user_locked_out_by_the_lost_device_files_with_the_login_c
     )
     # Then the appeal is filed
     assert response.json()["data"]["mfaUnbindAppealFile"] == {
-        "appeal": {"kind": "mfa_unbind", "status": "SUBMITTED"},
+        "appeal": {"kind": "MFA_UNBIND", "status": "SUBMITTED"},
         "errors": [],
     }
     # The challenge is no session: it reads no account, and from another client it files nothing

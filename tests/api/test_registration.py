@@ -549,7 +549,7 @@ async def test_reg_5_acceptances_are_recorded_with_versions_and_time(client, clo
     assert viewer is not None
     assert sorted(
         (a["kind"], a["version"], a["context"], a["acceptedAt"]) for a in viewer["agreementAcceptances"]
-    ) == sorted((a["kind"], a["version"], "registration", registered_at.isoformat()) for a in AGREEMENTS)
+    ) == sorted((a["kind"], a["version"], "REGISTRATION", registered_at.isoformat()) for a in AGREEMENTS)
 
 
 MISSING = ("AGREEMENTS_REQUIRED", ["input", "agreements"])
@@ -658,7 +658,7 @@ async def test_reg_6_portal_account_gets_its_account_id_on_activation_once(
     assert viewer is not None
     assert viewer["activatedAt"] == clock.now().isoformat()
     assert sorted((a["kind"], a["version"], a["context"], a["acceptedAt"]) for a in viewer["agreementAcceptances"]) == (
-        sorted((a["kind"], a["version"], "activation", clock.now().isoformat()) for a in AGREEMENTS)
+        sorted((a["kind"], a["version"], "ACTIVATION", clock.now().isoformat()) for a in AGREEMENTS)
     )
     # And activating again is refused; the ID never changes, no acceptance is added
     clock.advance(minutes=1)

@@ -6,6 +6,7 @@ on a served app: tests/api/test_uploads_memory.py."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import os
 import stat
@@ -23,12 +24,13 @@ from sqlalchemy import func, select
 from app import create_app
 from bench.uploads import jpeg, png_rgb, png_rgba16
 from models.documents import Document, DocumentDailyCount
+from schema.types.common import parse_global_id
 from services.clock import ManualClock
 from services.database import Database
 from settings import Settings
 from tests.api.test_mfa import password_sign_in
 from tests.api.test_mfa_unbind_appeal import _totp_only_login
-from tests.helpers import registered_and_signed_in, sign_in
+from tests.helpers import gql, registered_and_signed_in, sign_in
 
 
 def _jpeg_with_exif() -> bytes:
@@ -79,8 +81,25 @@ async def test_org_2_jpeg_is_stored_privately_without_exif(client, settings, db)
     # Then it is accepted with an upload ID, stored under a random name, readable only by its owner
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["id"].startswith("doc_")
     assert (body["contentType"], body["width"], body["height"]) == ("image/jpeg", 64, 48)
+    # The upload ID is the global ID of an UploadedDocument, which the owner reads back with `node`
+    assert parse_global_id(body["id"])[0] == "UploadedDocument"
+    node = await gql(
+        client,
+        "query($id: ID!) { node(id: $id) { __typename id ... on UploadedDocument { filename contentType size width "
+        "height } } }",
+        {"id": body["id"]},
+        token,
+    )
+    assert node["node"] == {
+        "__typename": "UploadedDocument",
+        "id": body["id"],
+        "filename": "licence.JPG",
+        "contentType": "image/jpeg",
+        "size": body["size"],
+        "width": 64,
+        "height": 48,
+    }
     [path] = _stored_files(settings)
     assert "licence" not in path.name
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
@@ -161,7 +180,7 @@ async def test_org_2_a_body_far_over_the_cap_is_cut_off_while_streaming(client, 
     assert _stored_files(settings) == []
 
 
-async def test_org_3_documents_are_private_to_their_owner(client, settings) -> None:
+async def test_org_3_documents_are_private_to_their_owner(client, settings, db) -> None:
     # Given alice's document
     alice = await registered_and_signed_in(client, "alice01", "13700000001")
     doc_id = (await _upload(client, alice, "id.png", _png())).json()["id"]
@@ -170,6 +189,17 @@ async def test_org_3_documents_are_private_to_their_owner(client, settings) -> N
     assert (await client.get(f"/uploads/{doc_id}", headers={"authorization": f"Bearer {bob}"})).status_code == 404
     assert (await client.get("/uploads/doc_unknown", headers={"authorization": f"Bearer {bob}"})).status_code == 404
     assert (await client.get(f"/uploads/{doc_id}")).status_code == 401
+    # Nor does alice read it by anything but its global ID: its stored name, another type's ID, a mangled ID
+    async with db.read_sessions() as s:
+        public_id = await s.scalar(select(Document.public_id))
+    for other in (public_id, base64.b64encode(b"Appeal:1").decode(), doc_id[:-4], doc_id + "A", doc_id.lower()):
+        answer = await client.get(f"/uploads/{other}", headers={"authorization": f"Bearer {alice}"})
+        assert answer.status_code == 404, other
+        assert [(e["code"], e["path"]) for e in answer.json()["errors"]] == [("DOCUMENT_NOT_FOUND", ["id"])]
+    assert (await client.get(f"/uploads/{doc_id}", headers={"authorization": f"Bearer {alice}"})).status_code == 200
+    # And `node` answers bob null for it, as for an unknown ID
+    query = "query($id: ID!) { node(id: $id) { id } }"
+    assert (await gql(client, query, {"id": doc_id}, bob))["node"] is None
     assert (await _upload(client, None, "id.png", _png())).status_code == 401
     # And no route serves the stored file by its storage name
     [path] = _stored_files(settings)

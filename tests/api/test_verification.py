@@ -104,19 +104,21 @@ async def face_start(
     *,
     name: str = NAME,
     document_type: str = "MAINLAND_ID_CARD",
-    agreement: dict[str, str] | None = VERIFICATION_AGREEMENT,
+    agreement: dict[str, str] = VERIFICATION_AGREEMENT,
 ) -> dict[str, Any]:
     return await mutate(
         client,
         "personalVerificationFaceStart",
         {"documentType": document_type, "name": name, "documentNumber": number, "agreement": agreement},
-        f"attempt {{ {ATTEMPT} }} faceCheck {{ url qrCodeSvg expiresAt }}",
+        f"faceCheckStart {{ attempt {{ {ATTEMPT} }} faceCheck {{ url qrCodeSvg expiresAt }} }} "
+        "account { id verificationMethods { method attemptsRemainingToday } }",
         token,
     )
 
 
 def ticket_path(started: dict[str, Any]) -> str:
-    url = started["faceCheck"]["url"]
+    """The sandbox face page of a started face check (personal or enterprise)."""
+    url = started["faceCheckStart"]["faceCheck"]["url"]
     match = re.match(r"^http://127\.0\.0\.1:8000(/sandbox/face/[A-Za-z0-9_-]+)$", url)
     assert match, url
     return match.group(1)
@@ -139,8 +141,7 @@ async def bank_card(
     card: str = CARD,
     phone: str = "13600000001",
     code: str | None = None,
-    agreement: dict[str, str] | None = VERIFICATION_AGREEMENT,
-    document_type: str | None = None,
+    agreement: dict[str, str] = VERIFICATION_AGREEMENT,
 ) -> dict[str, Any]:
     if code is None:
         sent = await send_code(client, "BANK_CARD", phone=phone, token=token)
@@ -154,13 +155,12 @@ async def bank_card(
         "code": code,
         "agreement": agreement,
     }
-    if document_type is not None:
-        data["documentType"] = document_type
     return await mutate(
         client,
         "personalVerificationBankCardSubmit",
         data,
-        "verification { subjectType method nameMasked documentType documentNumberMasked verifiedAt }",
+        "verification { subjectType method nameMasked documentType documentNumberMasked verifiedAt } "
+        "account { id verification { id } entitlements { subjectType } }",
         token,
     )
 
@@ -211,11 +211,14 @@ async def test_rnp_2_face_check_passed_on_the_sandbox_page_verifies_the_person(c
     # Given a face verification started with a mainland ID card
     started = await face_start(client, token)
     assert started["errors"] == []
-    attempt = started["attempt"]
+    attempt = started["faceCheckStart"]["attempt"]
     assert (attempt["method"], attempt["outcome"], attempt["reason"]) == ("FACE", "PENDING", None)
     assert attempt["faceCheckExpiresAt"] == (clock.now() + timedelta(minutes=10)).isoformat()
-    assert started["faceCheck"]["qrCodeSvg"].startswith("data:image/svg+xml")
-    assert started["faceCheck"]["expiresAt"] == attempt["faceCheckExpiresAt"]
+    face_check = started["faceCheckStart"]["faceCheck"]
+    assert face_check["qrCodeSvg"].startswith("data:image/svg+xml")
+    assert face_check["expiresAt"] == attempt["faceCheckExpiresAt"]
+    # The viewer comes back with the start counted against today's face checks
+    assert started["account"]["verificationMethods"][0] == {"method": "FACE", "attemptsRemainingToday": 9}
     # And the sandbox page shows who is being checked, masked, with Pass and Fail
     page = await client.get(ticket_path(started))
     assert page.status_code == 200
@@ -283,7 +286,7 @@ async def test_rnp_2_registry_refusals_are_attempts_with_their_reason(client, db
     assert codes_of(mismatch) == [("NAME_MISMATCH", ["input", "name"])]
     assert codes_of(unknown) == [("IDENTITY_NOT_FOUND", ["input", "documentNumber"])]
     assert codes_of(unknown_other) == [("IDENTITY_NOT_FOUND", ["input", "documentNumber"])]
-    assert mismatch["faceCheck"] is None
+    assert (mismatch["faceCheckStart"], mismatch["account"]) == (None, None)
     # Each is kept in the history (RN-7), no ticket was opened and the account is not verified
     state = await viewer(client, token)
     assert [(n["node"]["outcome"], n["node"]["reason"]) for n in state["verificationAttempts"]["edges"]] == [
@@ -451,16 +454,25 @@ async def test_rnp_6_lower_case_x_is_accepted_and_normalised(client) -> None:
     assert (await viewer(client, token))["verification"]["documentNumberMasked"] == "110***********002X"
 
 
-async def test_rn_6_the_verification_agreement_must_be_accepted_first(client, spies, db: Database) -> None:
+async def test_rn_6_the_verification_agreement_must_be_accepted_in_its_current_version(
+    client, spies, db: Database
+) -> None:
     token = await registered_and_signed_in(client)
-    missing = await face_start(client, token, agreement=None)
-    wrong_kind = await face_start(client, token, agreement={"kind": "PRIVACY_POLICY", "version": "2026-09"})
-    outdated = await face_start(client, token, agreement={"kind": "REAL_NAME_VERIFICATION", "version": "2020-01"})
-    assert codes_of(missing) == [("VERIFICATION_AGREEMENT_REQUIRED", ["input", "agreement"])]
-    assert codes_of(wrong_kind) == [("VERIFICATION_AGREEMENT_REQUIRED", ["input", "agreement"])]
-    assert codes_of(outdated) == [("AGREEMENT_VERSION_OUTDATED", ["input", "agreement"])]
-    assert codes_of(await bank_card(client, token, agreement=None)) == [
-        ("VERIFICATION_AGREEMENT_REQUIRED", ["input", "agreement"])
+    # Without the agreement the request does not validate: the field is non-null (no payload, nothing run)
+    body = await gql(
+        client,
+        'mutation { personalVerificationFaceStart(input: {documentType: MAINLAND_ID_CARD, name: "张三", '
+        f'documentNumber: "{ID_1949}"}}) {{ errors {{ code }} }} }}',
+        token=token,
+        expect_errors=True,
+    )
+    assert body.get("data") is None
+    assert "agreement" in body["errors"][0]["message"]
+    # An older version is refused at its path, by both methods
+    outdated = await face_start(client, token, agreement={"version": "2020-01"})
+    assert codes_of(outdated) == [("AGREEMENT_VERSION_OUTDATED", ["input", "agreement", "version"])]
+    assert codes_of(await bank_card(client, token, code="123456", agreement={"version": "2020-01"})) == [
+        ("AGREEMENT_VERSION_OUTDATED", ["input", "agreement", "version"])
     ]
     assert [s.calls for s in spies.values()] == [0, 0, 0]
     assert await count(db, VerificationAttempt) == 0
@@ -472,11 +484,11 @@ async def test_rn_6_the_verification_agreement_must_be_accepted_first(client, sp
     assert {
         "kind": "REAL_NAME_VERIFICATION",
         "version": VERIFICATION_AGREEMENT["version"],
-        "context": "verification",
-        "acceptedAt": started["attempt"]["createdAt"],
+        "context": "VERIFICATION",
+        "acceptedAt": started["faceCheckStart"]["attempt"]["createdAt"],
     } in acceptances
     listed = (await gql(client, "{ agreements(step: REAL_NAME_VERIFICATION) { kind version step } }"))["agreements"]
-    assert listed == [{**VERIFICATION_AGREEMENT, "step": "REAL_NAME_VERIFICATION"}]
+    assert listed == [{"kind": "REAL_NAME_VERIFICATION", **VERIFICATION_AGREEMENT, "step": "REAL_NAME_VERIFICATION"}]
 
 
 # --- RNP-4 / RNP-5: bank card ---------------------------------------------------------------------
@@ -517,7 +529,6 @@ async def test_rnp_4_local_refusals_change_nothing_and_keep_the_code(client, spi
         ({"card": "62170000"}, ("CARD_NUMBER_INVALID", ["input", "cardNumber"])),
         ({"card": VISA}, ("CARD_NOT_UNIONPAY", ["input", "cardNumber"])),
         ({"phone": "12345"}, ("INVALID_PHONE", ["input", "reservedPhone"])),
-        ({"document_type": "HMT_TRAVEL_PERMIT"}, ("DOCUMENT_TYPE_NOT_ACCEPTED", ["input", "documentType"])),
         ({"name": "   "}, ("NAME_INVALID", ["input", "name"])),
         ({"name": "张\x00三"}, ("NAME_INVALID", ["input", "name"])),  # PostgreSQL refuses NUL outright
         ({"name": "张三\n"}, ("NAME_INVALID", ["input", "name"])),  # a name is one line
@@ -1051,3 +1062,82 @@ async def test_rnp_2_an_unknown_document_type_is_refused_by_the_schema_and_chang
     assert "DRIVING_LICENCE" in body["errors"][0]["message"]
     assert [s.calls for s in spies.values()] == [0, 0, 0]
     assert await count(db, VerificationAttempt) == 0
+
+
+# --- issue 12: every stateless problem of a form at once, before anything that depends on state -------
+
+
+async def test_rnp_6_rn_4_rn_6_a_face_start_reports_every_problem_of_its_form_at_once(
+    client, spies: dict[str, Spy], db: Database
+) -> None:
+    # Given a signed-in account
+    token = await registered_and_signed_in(client)
+    # When a face check is started with a bad name, a bad ID number and an outdated agreement
+    refused = await face_start(client, token, ID_1949[:-1] + "1", name="张\x00三", agreement={"version": "2020-01"})
+    # Then the three problems come back together, each at its input path, and no payload object
+    assert codes_of(refused) == [
+        ("NAME_INVALID", ["input", "name"]),
+        ("ID_NUMBER_INVALID", ["input", "documentNumber"]),
+        ("AGREEMENT_VERSION_OUTDATED", ["input", "agreement", "version"]),
+    ]
+    assert (refused["faceCheckStart"], refused["account"]) == (None, None)
+    # And nothing reached a provider, was recorded or counted
+    assert [s.calls for s in spies.values()] == [0, 0, 0]
+    assert await count(db, VerificationAttempt) == 0
+    assert (await viewer(client, token))["verificationMethods"][0] == FACE_OPEN
+
+
+async def test_rnp_4_rnp_6_a_bank_card_form_reports_every_problem_at_once_and_keeps_the_code(
+    client, spies: dict[str, Spy], db: Database
+) -> None:
+    # Given a BANK_CARD code sent to the reserved phone
+    token = await registered_and_signed_in(client)
+    phone = "13600000001"
+    await send_code(client, "BANK_CARD", phone=phone, token=token)
+    code = await last_code(client, phone)
+    # When every field of the form is wrong
+    refused = await bank_card(
+        client,
+        token,
+        name="   ",
+        id_number="12345",
+        card=VISA,
+        phone="12345",
+        code="12ab",
+        agreement={"version": "2020-01"},
+    )
+    # Then every problem comes back, in the input's order
+    assert codes_of(refused) == [
+        ("NAME_INVALID", ["input", "name"]),
+        ("ID_NUMBER_INVALID", ["input", "idNumber"]),
+        ("CARD_NOT_UNIONPAY", ["input", "cardNumber"]),
+        ("INVALID_PHONE", ["input", "reservedPhone"]),
+        ("CODE_FORMAT_INVALID", ["input", "code"]),
+        ("AGREEMENT_VERSION_OUTDATED", ["input", "agreement", "version"]),
+    ]
+    assert (refused["verification"], refused["account"]) == (None, None)
+    # And nothing was asked, recorded or counted, and the code was not touched: it verifies the corrected form
+    assert [s.calls for s in spies.values()] == [0, 0, 0]
+    assert await count(db, VerificationAttempt) == 0
+    async with db.read_sessions() as s:
+        row = await s.scalar(select(OneTimeCode).where(OneTimeCode.purpose == "BANK_CARD"))
+    assert (row.attempts, row.consumed_at) == (0, None)
+    assert (await viewer(client, token))["verificationMethods"][1] == BANK_CARD_OPEN
+    verified = await bank_card(client, token, phone=phone, code=code)
+    assert verified["errors"] == []
+    # The payload brings the viewer back verified, with the same verification
+    assert verified["account"]["verification"] is not None
+    assert verified["account"]["entitlements"] == {"subjectType": "PERSON"}
+
+
+async def test_rn_5_a_state_dependent_refusal_comes_only_after_the_form_is_well_formed(client) -> None:
+    # Given a verified account
+    token = await registered_and_signed_in(client)
+    await face_verified(client, token)
+    # When it submits a malformed form, it is told about the form only (not ALREADY_VERIFIED with it)
+    assert codes_of(await face_start(client, token, "12345")) == [("ID_NUMBER_INVALID", ["input", "documentNumber"])]
+    assert codes_of(await bank_card(client, token, code="123456", card=VISA)) == [
+        ("CARD_NOT_UNIONPAY", ["input", "cardNumber"])
+    ]
+    # And a well-formed one is told the state alone
+    assert codes_of(await face_start(client, token, ID_2008)) == [("ALREADY_VERIFIED", None)]

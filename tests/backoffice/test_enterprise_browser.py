@@ -120,13 +120,13 @@ def test_rne_3_rev_3_an_other_organisation_is_approved_in_the_back_office_in_chr
     # 1. The account holder, over the API: an authorised employee of a social group starts (RNE-3)
     token, started = _started_with_an_authorised_employee(base)
     assert started["errors"] == []
-    node = started["enterpriseVerification"]
+    node = started["faceCheckStart"]["enterpriseVerification"]
     assert (node["status"], node["faceBy"], node["organisationType"]) == (
         "FACE_CHECK_PENDING",
         "AUTHORISED_EMPLOYEE",
         "SOCIAL_GROUP",
     )
-    face_url = started["faceCheck"]["url"]
+    face_url = started["faceCheckStart"]["faceCheck"]["url"]
     assert face_url.startswith(f"{base}/sandbox/face/"), face_url
 
     with sync_playwright() as p:

@@ -75,11 +75,11 @@ def test_apl_1_mfa_6_rev_3_an_approved_mfa_unbind_appeal_lets_the_password_alone
     assert before["token"] is None
     assert before["challenge"]["factors"] == ["TOTP", "RECOVERY_CODE"]
     assert filed["errors"] == []
-    assert (filed["appeal"]["kind"], filed["appeal"]["status"]) == ("mfa_unbind", "SUBMITTED")
+    assert (filed["appeal"]["kind"], filed["appeal"]["status"]) == ("MFA_UNBIND", "SUBMITTED")
     assert filed["appeal"]["requiredMaterials"] == list(PERSON)
     # APL-1: 5 working days, due at the end of Thursday 12-03 in Shanghai
     assert _viewer(base, token, APPEALS)["appeals"]["edges"][0]["node"] == {
-        "kind": "mfa_unbind",
+        "kind": "MFA_UNBIND",
         "status": "SUBMITTED",
         "dueAt": "2026-12-03T15:59:59+00:00",
     }

@@ -13,8 +13,10 @@ import httpx
 import pyotp
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from app import create_app
+from models.documents import Document
 from models.review import ReviewItem
 from services.database import run_write
 from services.documents import service as documents
@@ -230,7 +232,9 @@ async def test_rev_2_rev_3_rev_4_queue_claim_and_decide_through_the_pages(
     uploaded = await client.post(
         "/uploads", files={"file": ("id.png", out.getvalue())}, headers={"authorization": f"Bearer {token}"}
     )
-    handler.doc_ids.append(uploaded.json()["id"])
+    assert uploaded.status_code == 201
+    async with db.read_sessions() as s:  # the back office names a document by its stored name, not the API's ID
+        handler.doc_ids.append(await s.scalar(select(Document.public_id)))
     account_id = (await _call(app, db, review.submit, kind=KIND, subject_id=1, account_id=1, queue_days=2)).account_id
     assert account_id == 1
     otp = await _reviewer(app, db)
