@@ -300,7 +300,7 @@ async def test_auth_1_a_password_sign_in_answers_one_result_or_errors_never_both
     signed_in = right["result"]
     assert signed_in["__typename"] == "SignedIn"
     assert signed_in["token"].startswith("acs_")
-    assert (signed_in["accountCreated"], signed_in["account"]["id"]) == (False, account["id"])
+    assert (signed_in["accountCreated"], signed_in["account"]["username"]) == (False, account["username"])
     assert (signed_in["session"]["method"], signed_in["session"]["current"]) == ("PASSWORD", True)
     # And the wrong one answers errors and no result
     assert (wrong["result"], _errors(wrong)) == (None, [("INVALID_CREDENTIALS", ["input", "password"])])

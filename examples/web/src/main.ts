@@ -15,6 +15,7 @@ import {
   SessionCreateByPasswordDocument,
   SessionDeleteDocument,
   type SignInMethod,
+  type VerificationAgreementInput,
   VerificationCodeSendDocument,
   type ViewerQuery,
   ViewerDocument,
@@ -176,7 +177,7 @@ async function run(form: HTMLFormElement, action: () => Promise<void>): Promise<
 // --- agreements ----------------------------------------------------------------------------------------
 
 let signUpAgreements: AgreementAcceptanceInput[] = [];
-let verificationAgreement: AgreementAcceptanceInput | null = null;
+let verificationAgreement: VerificationAgreementInput | null = null;
 
 async function loadAgreements(): Promise<void> {
   const { agreements } = await request(AgreementsDocument);
@@ -185,7 +186,7 @@ async function loadAgreements(): Promise<void> {
   text("signup-agreements", signUp.map((a) => a.title).join(", "));
   const realName = agreements.find((a) => a.kind === "REAL_NAME_VERIFICATION");
   if (realName !== undefined) {
-    verificationAgreement = { kind: realName.kind, version: realName.version };
+    verificationAgreement = { version: realName.version };
     text("verification-agreement", realName.title);
   }
 }
@@ -353,16 +354,19 @@ faceForm.addEventListener("submit", (event) => {
   void run(faceForm, async () => {
     const documentType = field(faceForm, "documentType");
     if (!isDocumentType(documentType)) throw new Error(`unknown document type ${documentType}`);
+    // The schema requires the accepted agreement (RN-6); the form's checkbox is `required`, so the
+    // browser does not submit without it.
+    if (verificationAgreement === null) throw new Error("the agreements are not loaded yet");
     const { personalVerificationFaceStart: started } = await request(PersonalVerificationFaceStartDocument, {
       input: {
         documentType,
         name: field(faceForm, "name"),
         documentNumber: field(faceForm, "documentNumber"),
-        agreement: checked(faceForm, "agreement") ? verificationAgreement : null,
+        agreement: verificationAgreement,
       },
     });
-    if (showErrors(faceForm, started.errors) || started.faceCheck === null) return;
-    const { url, qrCodeSvg, expiresAt } = started.faceCheck;
+    if (showErrors(faceForm, started.errors) || started.faceCheckStart === null) return;
+    const { url, qrCodeSvg, expiresAt } = started.faceCheckStart.faceCheck;
     const link = byId("face-link", HTMLAnchorElement);
     if (/^https?:\/\//.test(url)) link.href = url; // never a javascript: URL
     byId("face-qr", HTMLImageElement).src = qrCodeSvg.startsWith("data:image/svg+xml") ? qrCodeSvg : "";
