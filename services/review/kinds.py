@@ -22,6 +22,32 @@ class RejectReason(Enum):
     NOT_ELIGIBLE = "NOT_ELIGIBLE"
     OTHER = "OTHER"
 
+    @property
+    def zh(self) -> str:
+        return REASON_LABELS[self][0]
+
+    @property
+    def en(self) -> str:
+        return REASON_LABELS[self][1]
+
+    @property
+    def label(self) -> str:
+        """Both languages, Chinese first, as in the back office's reason list."""
+        return f"{self.zh} / {self.en}"
+
+
+# REV-4, REV-5: the one table of the reasons' words, Chinese then English. The rejection notice names the
+# chosen reason with them (REV-5) and the back office's reason list shows them (REV-4).
+REASON_LABELS: dict[RejectReason, tuple[str, str]] = {
+    RejectReason.MATERIAL_UNCLEAR: ("材料无法辨认", "a material cannot be read"),
+    RejectReason.MATERIAL_MISSING: ("缺少所需材料", "a required material is missing"),
+    RejectReason.MATERIAL_MISMATCH: ("材料与账号或申请不符", "a material does not match the account or request"),
+    RejectReason.INFORMATION_INCONSISTENT: ("材料与所填信息不一致", "the materials and the information given disagree"),
+    RejectReason.SUSPECTED_FRAUD: ("材料疑似伪造或篡改", "a material appears altered or forged"),
+    RejectReason.NOT_ELIGIBLE: ("不符合办理条件", "the request does not meet the conditions"),
+    RejectReason.OTHER: ("其他原因", "another reason"),
+}
+
 
 class ReviewHandler(Protocol):
     """The subject's side of a decision. Called inside the decision's transaction."""

@@ -135,10 +135,16 @@ def _text(value: str | None, field: str) -> str:
     return text
 
 
-def _notice(label: str, zh: str, en: str) -> str:
-    """A bilingual notice from a handler's "中文 / English" label."""
+def _notice(label: str, zh: str, en: str, reason: RejectReason | None = None) -> str:
+    """A bilingual notice from a handler's "中文 / English" label. REV-5: a rejection names the reason chosen
+    from the list, in both languages; never the reviewer's free text nor anything the user entered."""
     label_zh, _, label_en = label.partition(" / ")
-    return f"【账号中心 Account center】您的{label_zh}{zh}。 Your {label_en or label_zh} {en}."
+    if reason is None:
+        return f"【账号中心 Account center】您的{label_zh}{zh}。 Your {label_en or label_zh} {en}."
+    return (
+        f"【账号中心 Account center】您的{label_zh}{zh}，原因：{reason.zh}。"
+        f" Your {label_en or label_zh} {en}. Reason: {reason.en}."
+    )
 
 
 async def _notify(uow: Uow, item: ReviewItem, text: str) -> None:
@@ -172,7 +178,7 @@ async def reject(uow: Uow, reviewer: Reviewer, item_id: int, reason: RejectReaso
     assert handler is not None, item.kind
     await handler.rejected(uow, item, reason, detail)
     await _audit(uow, item_id, reviewer.id, "reject", reason=reason.value, text=detail or None)
-    await _notify(uow, item, _notice(handler.label, "未通过审核", "was rejected"))
+    await _notify(uow, item, _notice(handler.label, "未通过审核", "was rejected", reason))
     return item
 
 

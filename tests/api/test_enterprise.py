@@ -410,6 +410,25 @@ async def test_rne_3_rejection_and_more_material(client, db: Database, run, lead
     assert state["verification"] is None
 
 
+async def test_rev_5_a_rejected_enterprise_verification_is_told_the_reason_in_both_languages(
+    client, db: Database, run, lead: Reviewer
+) -> None:
+    # Given an other organisation's verification in review
+    token = await registered_and_signed_in(client)
+    other = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")
+    await face_pass(client, await legal_rep_face(client, token, organisation=other))
+    item = await _item(db)
+    # When a reviewer rejects it as inconsistent, with their own words naming the organisation
+    await run(review.claim, lead, item.id)
+    await run(review.reject, lead, item.id, RejectReason.INFORMATION_INCONSISTENT, "示例市软件行业协会 名称不符")
+    # Then the SMS names the reason from the list, Chinese first, then English, and no entered value
+    [notice] = [m for m in await outbox(client, "13700000001") if m["purpose"] == "REVIEW_ENTERPRISE_VERIFICATION"]
+    assert notice["text"] == (
+        "【账号中心 Account center】您的企业实名认证未通过审核，原因：材料与所填信息不一致。"
+        " Your enterprise real-name verification was rejected. Reason: the materials and the information given disagree."
+    )
+
+
 async def test_rne_3_an_authorised_employee_needs_the_letter_of_this_account(client) -> None:
     token = await registered_and_signed_in(client)
     other = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")

@@ -268,6 +268,26 @@ async def test_apl_1_mfa_6_more_material_then_answer_then_reject_keeps_the_devic
     assert (await _file(client, token, await _materials(client, token)))["errors"] == []
 
 
+async def test_rev_5_a_rejected_mfa_unbind_appeal_is_told_the_reason_in_both_languages(
+    client: httpx.AsyncClient, db: Database, clock: ManualClock, run: Any, lead: Reviewer
+) -> None:
+    # Given a filed MFA-unbind appeal
+    token = await _totp_only_login(client, clock)
+    assert (await _file(client, token, await _materials(client, token)))["errors"] == []
+    item = await _item(db)
+    # When a reviewer rejects it as not matching the account, with their own words
+    await run(review.claim, lead, item.id)
+    await run(review.reject, lead, item.id, RejectReason.MATERIAL_MISMATCH, "Another person's ID card.")
+    # Then the SMS names the reason from the list, Chinese first, then English, and not the reviewer's words
+    async with db.read_sessions() as s:
+        [notice] = list(await s.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "REVIEW_MFA_UNBIND")))
+    assert notice.destination == "+86" + PHONE
+    assert notice.text == (
+        "【账号中心 Account center】您的MFA 解绑申诉未通过审核，原因：材料与账号或申请不符。"
+        " Your MFA-unbind appeal was rejected. Reason: a material does not match the account or request."
+    )
+
+
 async def test_apl_1_approval_leaves_a_device_bound_after_the_filing(
     client: httpx.AsyncClient, db: Database, clock: ManualClock, run: Any, lead: Reviewer
 ) -> None:

@@ -16,6 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from app import create_app
+from models.codes import OutboxMessage
 from models.documents import Document
 from models.review import ReviewItem
 from services.database import run_write
@@ -304,6 +305,42 @@ async def test_reg_3_apl_2_an_approval_refused_on_reg_3_says_why_and_leaves_the_
     assert (await staff_client.post(f"/backoffice/items/{item_id}/reject", data=reject)).status_code == 303
     async with db.read_sessions() as s:
         assert (await s.get(ReviewItem, item_id, populate_existing=True)).state == "rejected"
+
+
+async def test_rev_5_a_rejection_notice_names_the_reason_from_the_list_in_chinese_then_english(
+    app, db, clock, staff_client
+) -> None:
+    # Given two phone-rebind appeals and a signed-in reviewer
+    [rejected_id, approved_id], _ = await _call(app, db, seed_rebind_appeals, count=2, already_on_phone=0, claim=False)
+    otp = await _reviewer(app, db)
+    await _sign_in(staff_client, otp, clock)
+    page = await staff_client.get(f"/backoffice/items/{rejected_id}")
+    csrf = _csrf(page.text)
+    assert (await staff_client.post(f"/backoffice/items/{rejected_id}/claim", data={"csrf": csrf})).status_code == 303
+    # The reject form lists each reason in both languages, from the one table the notice uses
+    form = (await staff_client.get(f"/backoffice/items/{rejected_id}")).text
+    for reason in kinds.RejectReason:
+        assert f'<option value="{reason.value}">{reason.zh} / {reason.en}</option>' in form
+    # When the reviewer rejects one with a reason from the list and their own words
+    reject = {"csrf": csrf, "reason": "MATERIAL_UNCLEAR", "text": "ID photo of 13900000009 is blurred"}
+    assert (await staff_client.post(f"/backoffice/items/{rejected_id}/reject", data=reject)).status_code == 303
+    # And approves the other
+    assert (await staff_client.post(f"/backoffice/items/{approved_id}/claim", data={"csrf": csrf})).status_code == 303
+    assert (await staff_client.post(f"/backoffice/items/{approved_id}/approve", data={"csrf": csrf})).status_code == 303
+    async with db.read_sessions() as s:
+        notices = {
+            m.destination: m.text
+            for m in await s.scalars(select(OutboxMessage).where(OutboxMessage.purpose == "REVIEW_PHONE_REBIND"))
+        }
+    # Then the rejection notice names the reason, Chinese first, English second, and no entered value
+    assert notices["+8613700000001"] == (
+        "【账号中心 Account center】您的手机号换绑申诉未通过审核，原因：材料无法辨认。"
+        " Your phone-rebind appeal was rejected. Reason: a material cannot be read."
+    )
+    # And the approval notice, sent to the newly bound phone, is as before
+    assert notices["+8613900000009"] == (
+        "【账号中心 Account center】您的手机号换绑申诉已通过审核。 Your phone-rebind appeal was approved."
+    )
 
 
 async def test_org_3_documents_are_not_served_to_account_holders_from_the_back_office(client, staff_client) -> None:
