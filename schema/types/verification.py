@@ -266,10 +266,12 @@ class EntitlementSet:
     cloud_services: bool = strawberry.field(description="May buy and use cloud services (ENT-1: not unverified).")
     invoices: bool = strawberry.field(description="May apply for invoices (ENT-1: not unverified).")
     special_vat_invoice: bool = strawberry.field(
-        description="May apply for special VAT invoices: general enterprises only (ENT-2, ENT-3)."
+        description="May apply for special VAT invoices: general enterprises only, organisation types 1-2 (ENT-2); "
+        "not a person (ENT-3)."
     )
     sms_service: bool = strawberry.field(
-        description="May use the SMS service: general enterprises only (ENT-2, ENT-3)."
+        description="May use the SMS service: every enterprise-verified account, of any organisation type (ENT-2); "
+        "not a person (ENT-3)."
     )
     online_contracts: bool = strawberry.field(description="May apply for online contracts (ENT-1: not unverified).")
     lss_vod_traffic_cap_gb: int | None = strawberry.field(

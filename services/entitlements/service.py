@@ -15,7 +15,7 @@ from services.verification.organisations import TYPES, OrganisationType
 from services.verification.subject import verified_subject_and_type
 
 PERSON_LSS_VOD_CAP_GB = 100  # ENT-3
-GENERAL_ENTERPRISE_TYPES = frozenset({1, 2})  # ENT-2: organisation types 1-2, "general enterprise"
+GENERAL_ENTERPRISE_TYPES = frozenset({1, 2})  # ENT-2: "general enterprise", the special VAT invoice types
 
 
 class Entitlement(Enum):
@@ -52,10 +52,11 @@ def for_subject(subject_type: str | None, organisation_type: int | None = None) 
     if subject_type == "person":
         # ENT-3: no special VAT invoice, no SMS service, LSS/VOD traffic capped at 100 GB.
         return Entitlements("person", BASIC, PERSON_LSS_VOD_CAP_GB)
-    granted = BASIC
+    # ENT-2: every enterprise-verified account (any organisation type) may use the SMS service;
+    # special VAT invoices only for a "general enterprise" (types 1-2).
+    granted = BASIC | {Entitlement.SMS_SERVICE}
     if organisation_type in GENERAL_ENTERPRISE_TYPES:
-        # ENT-2: a general enterprise may have special VAT invoices and the SMS service.
-        granted = BASIC | {Entitlement.SPECIAL_VAT_INVOICE, Entitlement.SMS_SERVICE}
+        granted |= {Entitlement.SPECIAL_VAT_INVOICE}
     return Entitlements(subject_type, granted, None)
 
 

@@ -4,7 +4,8 @@
   Types 1 (enterprise) and 2 (individual business) are enterprises; the rest are "other
   organisations", whose face check may be done by an authorised employee and which then go to
   manual review (RNE-3).
-- ENT-2: the "general enterprise" entitlements follow types 1-2.
+- ENT-2: special VAT invoices are for a "general enterprise", types 1-2 (the SMS service is for every
+  enterprise-verified account, whatever its type).
 - RNE-6: corporate bank transfer is not offered to public institutions (type 4) nor to holders of a
   third-party payment licence.
 - The sandbox business registry (docs/sandbox.md "Business registry") derives the registered type from
@@ -199,7 +200,7 @@ def is_enterprise(t: OrganisationType) -> bool:
 
 
 def is_general_enterprise(t: OrganisationType) -> bool:
-    """ENT-2: "general enterprise" means organisation types 1-2."""
+    """ENT-2: "general enterprise" (special VAT invoices) means organisation types 1-2."""
     return TYPES[t].number in (1, 2)
 
 

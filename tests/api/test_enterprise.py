@@ -1,6 +1,6 @@
 """Enterprise real-name verification over the GraphQL API, with the sandbox magic values (docs/sandbox.md).
 
-RULES: RNE-1 RNE-2 RNE-3 RNE-4 RNE-5 RNE-6 RNE-7 RNE-8 RNE-9 ORG-1
+RULES: RNE-1 RNE-2 RNE-3 RNE-4 RNE-5 RNE-6 RNE-7 RNE-8 RNE-9 ORG-1 ENT-2 ENT-3
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from services.database import Database
 from services.review import service as review
 from services.review.kinds import RejectReason
 from tests.api.test_appeals import _upload
-from tests.api.test_verification import ID_1949, ID_2008, Spy, codes_of, count, ticket_path
+from tests.api.test_verification import ID_1949, ID_2008, Spy, codes_of, count, face_verified, ticket_path
 from tests.helpers import VERIFICATION_AGREEMENT, gql, last_code, mutate, outbox, registered_and_signed_in, send_code
 
 USCC_ENTERPRISE = "91350100M000100Y43"  # docs/checksums.md sample, prefix 91: enterprise
@@ -35,6 +35,8 @@ def uscc(prefix: str, body: str = "350100M000100Y4") -> str:
 
 USCC_SOCIAL_GROUP = uscc("51")  # an other organisation (RNE-3)
 USCC_PUBLIC_INSTITUTION = uscc("12")
+USCC_INDIVIDUAL_BUSINESS = uscc("92")
+USCC_OWNERS_ASSEMBLY = uscc("Y1")
 ENTERPRISE_VERIFICATION = (
     "id status method verifiedAt organisationName uscc organisationType legalRepresentativeNameMasked faceBy "
     "failureReason submittedAt bankName accountNumberMasked amountDeadline wrongAmountEntriesLeft "
@@ -332,6 +334,58 @@ async def test_rne_2_a_failed_face_check_fails_the_verification(client) -> None:
     assert (node["status"], node["failureReason"]) == ("FAILED", "FACE_CHECK_FAILED")
 
 
+# --- ENT-2 / ENT-3: what the verified subject may do -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("org", "special_vat_invoice"),
+    [
+        (organisation(), True),  # type 1, enterprise
+        (organisation(name="示例小吃店", code=USCC_INDIVIDUAL_BUSINESS, kind="INDIVIDUAL_BUSINESS"), True),  # type 2
+        (organisation(name="示例市第一中学", code=USCC_PUBLIC_INSTITUTION, kind="PUBLIC_INSTITUTION"), False),  # 4
+        (organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP"), False),  # 6
+        (organisation(name="示例小区业主大会", code=USCC_OWNERS_ASSEMBLY, kind="OWNERS_ASSEMBLY"), False),  # 11
+    ],
+    ids=["enterprise", "individual-business", "public-institution", "social-group", "owners-assembly"],
+)
+async def test_ent_2_every_enterprise_verified_account_gets_sms_and_only_types_1_2_special_vat_invoices(
+    client, db: Database, run, lead: Reviewer, org: dict[str, str], special_vat_invoice: bool
+) -> None:
+    token = await registered_and_signed_in(client)
+    assert (await current(client, token))["entitlements"]["smsService"] is False  # not verified yet (ENT-1)
+    started = await legal_rep_face(client, token, organisation=org)
+    assert started["errors"] == []
+    await face_pass(client, started)
+    if not special_vat_invoice:  # an other organisation (types 3-18) is verified on approval (RNE-3)
+        item = await _item(db)
+        await run(review.claim, lead, item.id)
+        await run(review.approve, lead, item.id)
+    state = await current(client, token)
+    assert (state["verification"]["status"], state["verification"]["organisationType"]) == (
+        "VERIFIED",
+        org["organisationType"],
+    )
+    assert state["entitlements"] == {
+        "subjectType": "ENTERPRISE",
+        "specialVatInvoice": special_vat_invoice,
+        "smsService": True,
+        "invoices": True,
+        "lssVodTrafficCapGb": None,
+    }
+
+
+async def test_ent_2_ent_3_a_person_verified_account_gets_neither_sms_nor_special_vat_invoices(client) -> None:
+    token = await registered_and_signed_in(client)
+    await face_verified(client, token)
+    assert (await current(client, token))["entitlements"] == {
+        "subjectType": "PERSON",
+        "specialVatInvoice": False,
+        "smsService": False,
+        "invoices": True,
+        "lssVodTrafficCapGb": 100,
+    }
+
+
 # --- RNE-3: other organisations, authorised employees, the 2-working-day review ------------------------
 
 
@@ -369,8 +423,8 @@ async def test_rne_3_an_other_organisation_goes_to_the_2_day_review_and_is_verif
     assert (await outbox(client, "13700000001"))[0]["text"] == (
         "【账号中心 Account center】您的企业实名认证已通过审核。 Your enterprise real-name verification was approved."
     )
-    # ENT-2: not a general enterprise, so no special VAT invoice and no SMS service
-    assert (state["entitlements"]["specialVatInvoice"], state["entitlements"]["smsService"]) == (False, False)
+    # ENT-2: enterprise-verified, so the SMS service; not a general enterprise, so no special VAT invoice
+    assert (state["entitlements"]["specialVatInvoice"], state["entitlements"]["smsService"]) == (False, True)
 
 
 async def test_rne_3_rejection_and_more_material(client, db: Database, run, lead: Reviewer) -> None:

@@ -2,7 +2,8 @@
 other-organisation verification passes the face check on the sandbox face page, a reviewer signs in to
 the back office with password + TOTP, sees the authorisation letter, claims the item in the
 2-working-day queue and approves it, and the account's `verification` shows the organisation as
-verified with the ENT-2 entitlements of a non-general organisation.
+verified with the ENT-2 entitlements of a non-general organisation (the SMS service, no special VAT
+invoice).
 
 RULES: RNE-3 REV-3 REV-4 ENT-2
 
@@ -191,12 +192,13 @@ def test_rne_3_rev_3_an_other_organisation_is_approved_in_the_back_office_in_chr
         browser.close()
     assert actions == ["submit", "claim", "approve"]  # REV-5: the audit trail, oldest first
 
-    # 5. The account: the organisation is verified; ENT-2 goes to general enterprises only
+    # 5. The account: the organisation is verified; ENT-2: the SMS service, but special VAT invoices
+    # only for general enterprises
     assert _viewer(base, token, OUTCOME) == {
         "verification": {
             "__typename": "EnterpriseVerification",
             "status": "VERIFIED",
             "organisationType": "SOCIAL_GROUP",
         },
-        "entitlements": {"specialVatInvoice": False, "smsService": False, "invoices": True, "cloudServices": True},
+        "entitlements": {"specialVatInvoice": False, "smsService": True, "invoices": True, "cloudServices": True},
     }

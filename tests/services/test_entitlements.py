@@ -31,9 +31,12 @@ def test_ent_2_a_general_enterprise_gets_special_vat_invoices_and_sms(organisati
     assert found.lss_vod_traffic_cap_gb is None
 
 
-@pytest.mark.parametrize("organisation_type", [3, 4, 11, 18, None])
-def test_ent_2_other_organisations_get_neither_special_vat_nor_sms(organisation_type: int | None) -> None:
-    assert for_subject("enterprise", organisation_type).granted == BASIC
+@pytest.mark.parametrize("organisation_type", [3, 4, 6, 11, 18, None])
+def test_ent_2_other_organisations_get_sms_but_no_special_vat_invoice(organisation_type: int | None) -> None:
+    found = for_subject("enterprise", organisation_type)
+    assert found.granted == BASIC | {Entitlement.SMS_SERVICE}
+    assert not found.allows(Entitlement.SPECIAL_VAT_INVOICE)
+    assert found.lss_vod_traffic_cap_gb is None
 
 
 def test_ent_3_a_person_has_no_special_vat_or_sms_and_100_gb_of_lss_vod() -> None:
