@@ -425,7 +425,9 @@ gql_enum(
         "REAL_NAME_VERIFICATION": "Real-name verification agreement (实名认证服务协议), accepted with each "
         "verification (RN-6).",
         "STUDENT_VERIFICATION": "Student verification agreement (学生认证服务协议); for student status (STU-3).",
-        "STUDENT_BENEFITS": "Student offer rules (学生优惠规则); for student status (STU-3).",
+        "STUDENT_PERSONAL_INFORMATION": "Student verification personal information processing rules "
+        "(学生认证个人信息处理规则); for student status (STU-3). Formerly STUDENT_BENEFITS "
+        '("Student offer rules"); acceptances recorded under that name read as this one.',
     },
 )
 

@@ -73,7 +73,7 @@ class Query:
         resolver=viewer_resolvers.agreements,
         description="The agreements in force, with the versions to accept and the step each belongs to: "
         "USER_SERVICE, ONLINE_ORDERING and PRIVACY_POLICY at sign-up (REG-5, REG-6); REAL_NAME_VERIFICATION with "
-        "each verification (RN-6); STUDENT_VERIFICATION and STUDENT_BENEFITS for student status (STU-3).",
+        "each verification (RN-6); STUDENT_VERIFICATION and STUDENT_PERSONAL_INFORMATION for student status (STU-3).",
     )
     qr_login_ticket: QrLoginTicketState | None = strawberry.field(
         resolver=auth.qr_login_ticket,

@@ -19,7 +19,10 @@ class StudentAgreementKind(Enum):
     STUDENT_VERIFICATION = strawberry.enum_value(
         "STUDENT_VERIFICATION", description="Student verification agreement (学生认证服务协议)."
     )
-    STUDENT_BENEFITS = strawberry.enum_value("STUDENT_BENEFITS", description="Student offer rules (学生优惠规则).")
+    STUDENT_PERSONAL_INFORMATION = strawberry.enum_value(
+        "STUDENT_PERSONAL_INFORMATION",
+        description="Student verification personal information processing rules (学生认证个人信息处理规则).",
+    )
 
 
 @strawberry.input(description="One accepted student agreement: its kind and the version shown to the user.")
@@ -71,6 +74,6 @@ class StudentStatusConfirmInput:
         description="The 6-digit code sent by `studentStatusApply`; valid 30 minutes, void after 5 wrong entries."
     )
     agreements: list[StudentAgreementAcceptanceInput] = strawberry.field(
-        description="Both student agreements of the `agreements` query, STUDENT_VERIFICATION and STUDENT_BENEFITS, "
-        "in their current versions (STU-3)."
+        description="Both student agreements of the `agreements` query, STUDENT_VERIFICATION and "
+        "STUDENT_PERSONAL_INFORMATION, in their current versions (STU-3)."
     )

@@ -12,7 +12,8 @@ class AgreementKind(Enum):
     PRIVACY_POLICY = "PRIVACY_POLICY"
     REAL_NAME_VERIFICATION = "REAL_NAME_VERIFICATION"
     STUDENT_VERIFICATION = "STUDENT_VERIFICATION"
-    STUDENT_BENEFITS = "STUDENT_BENEFITS"
+    # STU-3: stored as "STUDENT_BENEFITS" ("Student offer rules") before migration 0012 renamed the rows.
+    STUDENT_PERSONAL_INFORMATION = "STUDENT_PERSONAL_INFORMATION"
 
 
 class AgreementStep(Enum):
@@ -60,15 +61,20 @@ CURRENT: dict[AgreementKind, Agreement] = {
         "学生认证服务协议 / Student verification agreement",
         AgreementStep.STUDENT_STATUS,
     ),
-    AgreementKind.STUDENT_BENEFITS: Agreement(
-        AgreementKind.STUDENT_BENEFITS, "2026-06", "学生优惠规则 / Student offer rules", AgreementStep.STUDENT_STATUS
+    # STU-3: only the title changed (it used to read "学生优惠规则 / Student offer rules"); the text and its
+    # version did not, so acceptances of 2026-06 still hold.
+    AgreementKind.STUDENT_PERSONAL_INFORMATION: Agreement(
+        AgreementKind.STUDENT_PERSONAL_INFORMATION,
+        "2026-06",
+        "学生认证个人信息处理规则 / Student verification personal information processing rules",
+        AgreementStep.STUDENT_STATUS,
     ),
 }
 
 # REG-5 / REG-6: the three agreements accepted at registration and at portal activation.
 SIGN_UP_AGREEMENTS = (AgreementKind.USER_SERVICE, AgreementKind.ONLINE_ORDERING, AgreementKind.PRIVACY_POLICY)
 # STU-3: the two student agreements accepted when confirming student status.
-STUDENT_AGREEMENTS = (AgreementKind.STUDENT_VERIFICATION, AgreementKind.STUDENT_BENEFITS)
+STUDENT_AGREEMENTS = (AgreementKind.STUDENT_VERIFICATION, AgreementKind.STUDENT_PERSONAL_INFORMATION)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,14 @@ school e-mail address and the two student agreements; verified until the end of 
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import select, text
 
 from models.accounts import AgreementAcceptance
 from models.codes import CodeDailyCount, CodeSendWindow, OneTimeCode, OutboxMessage
@@ -16,6 +19,7 @@ from services.accounts.agreements import CURRENT, AgreementKind
 from services.clock import SHANGHAI, ManualClock
 from services.database import Database
 from services.verification import subject
+from settings import Settings
 from tests.helpers import (
     AGREEMENTS,
     STUDENT_AGREEMENTS,
@@ -410,7 +414,7 @@ async def test_stu_3_code_to_the_school_email_and_agreements_make_a_verified_stu
     # And both acceptances are recorded with their versions, in the student context
     assert await _student_acceptances(db) == [
         ("STUDENT_VERIFICATION", CURRENT[AgreementKind.STUDENT_VERIFICATION].version, "student"),
-        ("STUDENT_BENEFITS", CURRENT[AgreementKind.STUDENT_BENEFITS].version, "student"),
+        ("STUDENT_PERSONAL_INFORMATION", CURRENT[AgreementKind.STUDENT_PERSONAL_INFORMATION].version, "student"),
     ]
     # And the code was used up
     assert (await _student_code(db)).consumed_at is not None
@@ -472,7 +476,10 @@ async def test_stu_3_a_wrong_code_counts_against_the_five_tries(client, db: Data
         (STUDENT_AGREEMENTS[:1], "AGREEMENTS_REQUIRED"),
         (STUDENT_AGREEMENTS[1:], "AGREEMENTS_REQUIRED"),
         (
-            [{**a, "version": "2020-01"} if a["kind"] == "STUDENT_BENEFITS" else a for a in STUDENT_AGREEMENTS],
+            [
+                {**a, "version": "2020-01"} if a["kind"] == "STUDENT_PERSONAL_INFORMATION" else a
+                for a in STUDENT_AGREEMENTS
+            ],
             "AGREEMENT_VERSION_OUTDATED",
         ),
     ],
@@ -646,3 +653,82 @@ async def test_stu_3_an_account_gets_at_most_ten_student_codes_a_day(client, per
     refused = await _apply(client, token, email="s10@mail.example.edu.cn")
     assert _errors(refused) == [("DAILY_LIMIT_REACHED", ["input", "email"])]
     assert await outbox(client, "s10@mail.example.edu.cn") == []
+
+
+# --- STU-3: the second agreement is the personal-information processing rules ------------------------
+
+
+async def test_stu_3_the_agreements_query_lists_the_personal_information_processing_rules(client) -> None:
+    # When anyone asks which agreements student status needs
+    listed = await gql(client, "{ agreements(step: STUDENT_STATUS) { kind version title step } }")
+    # Then they are the service agreement and the student verification personal-information processing rules
+    assert listed["agreements"] == [
+        {
+            "kind": "STUDENT_VERIFICATION",
+            "version": "2026-06",
+            "title": "学生认证服务协议 / Student verification agreement",
+            "step": "STUDENT_STATUS",
+        },
+        {
+            "kind": "STUDENT_PERSONAL_INFORMATION",
+            "version": "2026-06",
+            "title": "学生认证个人信息处理规则 / Student verification personal information processing rules",
+            "step": "STUDENT_STATUS",
+        },
+    ]
+    # And the offer rules are no longer among the agreements in force
+    everything = await gql(client, "{ agreements { title } }")
+    assert [a for a in everything["agreements"] if "学生优惠规则" in a["title"] or "offer" in a["title"]] == []
+
+
+def _alembic(settings: Settings, action: str, revision: str) -> None:
+    """Move the test database to `revision` (the same configuration as `account-center migrate`)."""
+    import cli
+
+    cfg = Config(str(cli.HERE / "alembic.ini"))
+    cfg.set_main_option("script_location", str(cli.HERE / "migrations"))
+    cfg.attributes["database_url"] = settings.database_url
+    cfg.attributes["configure_logger"] = False
+    getattr(command, action)(cfg, revision)
+
+
+async def _stored_student_acceptances(db: Database) -> list[tuple[Any, ...]]:
+    async with db.read_sessions() as s:
+        rows = await s.execute(
+            text(
+                "SELECT agreement, version, context, accepted_at FROM agreement_acceptances "
+                "WHERE context = 'student' ORDER BY id"
+            )
+        )
+        return [tuple(r) for r in rows]
+
+
+async def test_stu_3_an_acceptance_recorded_under_the_old_kind_still_counts_after_migration_0012(
+    client, db: Database, settings: Settings, person
+) -> None:
+    # Given a verified student whose acceptances are stored as before migration 0012, under STUDENT_BENEFITS
+    token = await registered_and_signed_in(client)
+    await _verified_student(client, token)
+    current = await _stored_student_acceptances(db)
+    await db.engine.dispose()  # no pooled connection holds the SQLite file while Alembic writes to it
+    try:
+        await asyncio.to_thread(_alembic, settings, "downgrade", "0011")
+        old = await _stored_student_acceptances(db)
+        assert [r[0] for r in old] == ["STUDENT_VERIFICATION", "STUDENT_BENEFITS"]
+        assert [r[1:] for r in old] == [r[1:] for r in current]
+        await db.engine.dispose()
+    finally:
+        # When the database is upgraded (always, so that the shared PostgreSQL test database stays at head)
+        await asyncio.to_thread(_alembic, settings, "upgrade", "head")
+    # Then the acceptance reads as the personal-information processing rules, same version, context and time
+    assert await _stored_student_acceptances(db) == current
+    accepted = (await gql(client, "{ viewer { agreementAcceptances { kind version context } } }", token=token))[
+        "viewer"
+    ]["agreementAcceptances"]
+    assert [a for a in accepted if a["context"] == "STUDENT"] == [
+        {"kind": "STUDENT_VERIFICATION", "version": "2026-06", "context": "STUDENT"},
+        {"kind": "STUDENT_PERSONAL_INFORMATION", "version": "2026-06", "context": "STUDENT"},
+    ]
+    # And it is the version in force, so nobody is asked to accept it again, and the student stays verified
+    assert CURRENT[AgreementKind.STUDENT_PERSONAL_INFORMATION].version == "2026-06"
+    assert (await _viewer_status(client, token))["status"] == "VERIFIED"

@@ -145,7 +145,7 @@ def test_nested_inputs_and_upload_ids() -> None:
 ENUMS = {
     # input enums: only what the input may take
     "LegalRepFaceBy": {"LEGAL_REPRESENTATIVE", "AUTHORISED_EMPLOYEE"},  # RNE-2, RNE-3: no HANDLER
-    "StudentAgreementKind": {"STUDENT_VERIFICATION", "STUDENT_BENEFITS"},  # STU-3
+    "StudentAgreementKind": {"STUDENT_VERIFICATION", "STUDENT_PERSONAL_INFORMATION"},  # STU-3
     # fixed sets that were strings
     "AppealKind": {"MFA_UNBIND", "PHONE_REBIND"},
     "RejectReason": {
