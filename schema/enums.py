@@ -67,9 +67,11 @@ SPECIFIC = {
     "USERNAME_IMMUTABLE": "A username, once set, can never be changed (PROF-4).",
     "WRONG_PASSWORD": "The current password is wrong; `attemptsRemaining` tells the tries left before a "
     "15-minute lock of the account, for its sign-ins too (AUTH-5).",
-    "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3). Answered only after a right code "
-    "sent to that phone (at registration, a phone change or a phone-rebind appeal), and it costs one of the code's "
-    "tries: `attemptsRemaining` tells how many are left.",
+    "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3). `verificationCodeSend` answers it "
+    "for a REGISTRATION code and sends nothing, but the answer costs what a send costs (the phone's daily budget, "
+    "the 60-second gap, the caller's address caps). Otherwise answered only after a right code sent to that phone "
+    "(at registration, a phone change or a phone-rebind appeal), and it costs one of the code's tries: "
+    "`attemptsRemaining` tells how many are left.",
     "PHONE_UNCHANGED": "The new phone equals the bound phone.",
     "PHONE_HAS_PORTAL_ACCOUNT": "The phone already has a portal account (REG-4). Answered only after a right "
     "code sent to that phone, and it costs one of the code's tries: `attemptsRemaining` tells how many are left.",

@@ -232,6 +232,7 @@ RETURNS: dict[str, frozenset[str]] = {
         CodeErrorCode.RESEND_TOO_SOON,
         CodeErrorCode.DAILY_LIMIT_REACHED,
         CodeErrorCode.NETWORK_DAILY_LIMIT_REACHED,
+        AccountErrorCode.PHONE_QUOTA_REACHED,
     ),
     "accountRegister": codes(
         *_PASSWORD_RULES,

@@ -31,6 +31,17 @@ def quota_reached(field: str | None = "newPhone") -> ServiceError:
     )
 
 
+async def registration_refusal(uow: Uow, phone: str, field: str | None = "phone") -> ServiceError | None:
+    """REG-3, refused early: PHONE_QUOTA_REACHED for a registration code asked for a phone that already
+    holds the most cloud accounts, else None (a read; `take_cloud_slot` decides at registration).
+
+    Only for `codes.send(refuse=...)`, which asks it after the send's budgets are reserved and keeps
+    them spent on refusal, so the answer costs what a code costs and is no free oracle."""
+    if await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:
+        return quota_reached(field)
+    return None
+
+
 def _portal_taken(field: str | None) -> ServiceError:
     return ServiceError(
         AccountErrorCode.PHONE_HAS_PORTAL_ACCOUNT, "This phone number already has a portal account (REG-4).", field

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from enum import Enum
+from functools import partial
 
+from services.accounts import phones
 from services.codes import service as codes
 from services.codes.errors import CodeErrorCode
 from services.codes.purposes import CodePurpose
@@ -68,6 +70,11 @@ async def request_code(
     if destination is None:  # BOUND_PHONE
         assert viewer is not None
         destination = viewer.account.phone
+    # REG-3, refused early: no registration code to a phone that cannot register another cloud account,
+    # so nobody types a code, a name and a password only to be refused. The quota is read only once the
+    # send's budgets are reserved, and the refusal keeps them spent (`codes.send`): it costs what a send
+    # costs. Registration checks the quota again (it can fill between the send and the registration).
+    refuse = partial(phones.registration_refusal, uow, destination) if purpose is CodePurpose.REGISTRATION else None
     return await codes.send(
         uow,
         channel=channel,
@@ -75,6 +82,7 @@ async def request_code(
         purpose=purpose,
         client_ip=client_ip,
         account_id=viewer.account.id if viewer else None,
+        refuse=refuse,
     )
 
 

@@ -14,6 +14,7 @@ CODE-4 delivered through the notifier; the outbox masks a code once it has expir
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -132,6 +133,7 @@ async def send(
     field: str | None = None,
     scope: str | None = None,
     address_reserved: bool = False,
+    refuse: Callable[[], Awaitable[ServiceError | None]] | None = None,
 ) -> SentCode:
     """Issue a new code and deliver it. The caller has validated and normalised `destination`.
 
@@ -145,7 +147,11 @@ async def send(
     cap stays per address (CODE-3).
 
     Every limit is reserved atomically before the code exists; a refusal raises, and the edge rolls the
-    reservations back with the request, so a refused send changes nothing."""
+    reservations back with the request, so a refused send changes nothing.
+
+    `refuse` is asked once every limit is reserved and before the code exists: a refusal it returns
+    (REG-3 for a registration code) is raised with the reservations kept (`persist`), so the refusal
+    costs exactly what a send costs and probing for it is throttled like sending codes."""
     slot = destination if scope is None else scope
     now = uow.now()
     if purpose in ADDRESS_CAPPED and not address_reserved:
@@ -190,6 +196,15 @@ async def send(
                 retry_after=until_tomorrow,
             )
         remaining = min(remaining, share - taken)
+    if refuse is not None and (refusal := await refuse()) is not None:
+        # Nothing is sent, but the budgets, caps and 60 s window stay spent, as for a code that went out.
+        raise ServiceError(
+            refusal.code,
+            refusal.message,
+            refusal.field if field is None else field,
+            persist=True,
+            retry_after=refusal.retry_after,
+        )
     # CODE-2: a new code replaces the previous one for the same destination and purpose.
     await repo.void_active(uow, slot, purpose.value, now)
     code = random_digits(CODE_LENGTH)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app import create_app
+from models.accounts import PhoneQuota
 from models.codes import (
     CodeAddressCount,
     CodeDailyCount,
@@ -837,3 +838,121 @@ async def test_code_4_outbox_messages_are_deleted_after_the_retention_period(
     assert (await run_write(db, app.state.deps, sweep))["outbox_messages_deleted"] == 1
     async with db.read_sessions() as s:
         assert await s.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+# --- REG-3 refused early: no registration code to a full phone, at the price of a send ------------
+
+QUOTA_MESSAGE = "This phone number already has 10 cloud accounts (REG-3)."
+
+
+async def _cloud_accounts(db: Database, phones: list[str], count: int = 10) -> None:
+    """REG-3's counter for each phone (E.164) set to `count` cloud accounts."""
+    async with db.write_sessions() as s:
+        s.add_all(PhoneQuota(phone=p, cloud_accounts=count) for p in phones)
+        await s.commit()
+
+
+async def test_reg_3_a_full_phone_gets_no_registration_code_and_the_refusal_costs_a_send(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given a phone that already holds 10 cloud accounts
+    phone = "+86" + PHONE
+    await _cloud_accounts(db, [phone])
+    # When a registration code is asked for it
+    refused = await send_code(client, "REGISTRATION", phone=PHONE)
+    # Then it is refused with registration's REG-3 answer, and no code or message exists
+    assert [(e["code"], e["path"], e["message"]) for e in refused["errors"]] == [
+        ("PHONE_QUOTA_REACHED", ["input", "phone"], QUOTA_MESSAGE)
+    ]
+    assert refused["sentCode"] is None
+    assert await outbox(client, PHONE) == []
+    # And the refusal cost what a send costs: the 60 s window, the phone's budget, the address's caps
+    assert await _state(db) == {
+        "codes": [],
+        "outbox": [],
+        "windows": [phone],
+        "budgets": [(phone, "public", 1)],
+        "addresses": [("day", 1), ("hour", 1)],
+        "networks": [],
+    }
+    # And asking again within 60 s is throttled like a resend
+    again = await send_code(client, "REGISTRATION", phone=PHONE)
+    assert [(e["code"], e["retryAfter"]) for e in again["errors"]] == [("RESEND_TOO_SOON", 60)]
+    # And the daily budget runs out as for codes sent: nine more answers, then the cap
+    for i in range(9):
+        clock.advance(seconds=60)
+        assert _codes_of(await send_code(client, "REGISTRATION", phone=PHONE)) == ["PHONE_QUOTA_REACHED"], i
+    clock.advance(seconds=60)
+    assert _codes_of(await send_code(client, "REGISTRATION", phone=PHONE)) == ["DAILY_LIMIT_REACHED"]
+    assert await outbox(client, PHONE) == []
+    # And the owner's sign-in codes, another budget, still go to the phone
+    assert (await send_code(client, "LOGIN", phone=PHONE))["errors"] == []
+
+
+async def test_reg_3_a_phone_under_the_limit_still_gets_its_registration_code(
+    client, clock: ManualClock, db: Database
+) -> None:
+    # Given a phone that holds 9 cloud accounts
+    await _cloud_accounts(db, ["+86" + PHONE], 9)
+    # When a registration code is asked for it
+    sent = await send_code(client, "REGISTRATION", phone=PHONE)
+    # Then it goes out, and the tenth account registers with it
+    assert sent["errors"] == []
+    assert sent["sentCode"]["dailyRemaining"] == 9
+    assert len(await outbox(client, PHONE)) == 1
+    assert (await _register_with(client, await last_code(client, PHONE)))["errors"] == []
+    # And the next registration code for the phone, now full, is refused
+    clock.advance(seconds=60)
+    assert _codes_of(await send_code(client, "REGISTRATION", phone=PHONE)) == ["PHONE_QUOTA_REACHED"]
+    assert len(await outbox(client, PHONE)) == 1
+
+
+async def test_reg_3_sixty_simultaneous_probes_of_one_full_phone_answer_once(app: Any, db: Database) -> None:
+    # Given a full phone
+    phone = "+86" + PHONE
+    await _cloud_accounts(db, [phone])
+
+    # When 60 clients, each from its own address, ask for its registration code at once
+    async def probe(i: int) -> dict[str, Any]:
+        async with _client_at(app, f"198.51.100.{i + 1}") as c:
+            return await send_code(c, "REGISTRATION", phone=PHONE)
+
+    results = await asyncio.gather(*[probe(i) for i in range(60)])
+    # Then the 60 s window lets exactly one through to the quota, as it lets one code out
+    assert sorted(c for r in results for c in _codes_of(r)) == ["PHONE_QUOTA_REACHED"] + ["RESEND_TOO_SOON"] * 59
+    state = await _state(db)
+    assert (state["codes"], state["outbox"], state["windows"], state["budgets"]) == (
+        [],
+        [],
+        [phone],
+        [(phone, "public", 1)],
+    )
+
+
+async def test_reg_3_sixty_simultaneous_probes_from_one_address_stop_at_the_hourly_cap(
+    settings: Settings, clock: ManualClock, db: Database
+) -> None:
+    # Given an address allowed 7 codes an hour, and 60 full phones
+    app = _app_with(settings, clock, db, code_address_hourly_cap=7)
+    phones = [f"137000{i:05d}" for i in range(100, 160)]
+    await _cloud_accounts(db, [str(normalize_phone(p)) for p in phones])
+    clock.advance(minutes=20)
+    # When it asks for registration codes to all 60 at once
+    async with _client_at(app, "203.0.113.7") as c:
+        results = await asyncio.gather(*[send_code(c, "REGISTRATION", phone=p) for p in phones])
+    # Then exactly 7 learn the quota, as exactly 7 codes would have gone out; the rest wait for the hour
+    answered = sorted(
+        str(normalize_phone(p)) for p, r in zip(phones, results, strict=True) if _codes_of(r) == ["PHONE_QUOTA_REACHED"]
+    )
+    assert len(answered) == 7
+    refusals = [[(e["code"], e["retryAfter"]) for e in r["errors"]] for r in results if r["errors"]]
+    assert sorted(refusals) == [[("ADDRESS_LIMIT_REACHED", 40 * 60)]] * 53 + [[("PHONE_QUOTA_REACHED", None)]] * 7
+    # And the 7 answers spent what 7 sends spend, and nothing was sent
+    assert await _state(db) == {
+        "codes": [],
+        "outbox": [],
+        "windows": answered,
+        "budgets": [(p, "public", 1) for p in answered],
+        "addresses": [("day", 7), ("hour", 7)],
+        "networks": [],
+    }
