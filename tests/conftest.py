@@ -42,7 +42,7 @@ def _every_error_code_is_declared_by_its_mutation() -> Iterator[None]:
     yield
     undeclared = sorted(schema_errors.UNDECLARED)
     schema_errors.UNDECLARED.clear()
-    assert undeclared == [], "add these codes to schema/errors.py RETURNS"
+    assert undeclared == [], "add these codes to schema/error_returns.py RETURNS"
 
 
 DB_URL = os.environ.get("DATABASE_URL", "")

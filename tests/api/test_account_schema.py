@@ -9,7 +9,7 @@ from pathlib import Path
 import graphql
 import pytest
 
-from schema.errors import RETURNS
+from schema.error_returns import RETURNS
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMA = graphql.build_schema((ROOT / "schema.graphql").read_text())

@@ -14,7 +14,8 @@ import pytest
 
 import services
 from schema import errors as schema_errors
-from schema.errors import REST_RETURNS, RETURNS, ErrorCode, UserError, input_path, returned_by, user_errors
+from schema.error_returns import REST_RETURNS, RETURNS
+from schema.errors import ErrorCode, UserError, input_path, returned_by, user_errors
 from services.accounts.errors import AccountErrorCode
 from services.errors import InputErrors, Problems, ServiceError
 from services.verification.errors import VerificationErrorCode
