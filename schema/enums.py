@@ -84,6 +84,10 @@ SPECIFIC = {
     "change or a phone-rebind appeal) it costs one of the code's tries: `attemptsRemaining` tells how many are "
     "left. `sessionCreateBySmsCode` answers it when the phone holds no portal account to sign in to and a new "
     "one would be the 6th bound to it.",
+    "OWN_LOGIN_NAME_REQUIRED": "The phone holds another portal account, whose SMS sign-in it reaches (REG-4): a "
+    "portal account binding it signs in with its own username or e-mail address only, and this one has neither. "
+    "Choose a username (`accountUsernameSet`) or bind an e-mail address first. Answered only after a right code "
+    "sent to that phone, and it costs one of the code's tries.",
     "EMAIL_TAKEN": "The e-mail address is bound to another account. Answered only after a right code sent to that "
     "address, and it costs one of the code's tries: `attemptsRemaining` tells how many are left.",
     "AGREEMENTS_REQUIRED": "Every agreement of the step must be accepted: the three sign-up agreements (REG-5, REG-6), "

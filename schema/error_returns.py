@@ -147,6 +147,7 @@ RETURNS: dict[str, frozenset[str]] = {
         *_CODE_ENTERED,
         AccountErrorCode.PHONE_QUOTA_REACHED,
         AccountErrorCode.PHONE_PORTAL_QUOTA_REACHED,
+        AccountErrorCode.OWN_LOGIN_NAME_REQUIRED,
     ),
     "accountEmailBind": codes(
         AccountErrorCode.AUTHENTICATION_REQUIRED,
@@ -237,6 +238,7 @@ RETURNS: dict[str, frozenset[str]] = {
         *_CODE_TRIES,
         AccountErrorCode.PHONE_QUOTA_REACHED,
         AccountErrorCode.PHONE_PORTAL_QUOTA_REACHED,
+        AccountErrorCode.OWN_LOGIN_NAME_REQUIRED,
     ),
     "mfaUnbindAppealFile": codes(
         AppealErrorCode.AUTHENTICATION_REQUIRED,

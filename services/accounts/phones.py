@@ -15,7 +15,9 @@ counted with the phone locked, so they never pass 5 (REG-4).
 REG-4: a phone holds at most one portal account (the one SMS sign-in with it reaches, `phone_holder`)
 and may be bound to at most 5 in all. A portal account moving to a phone that holds none becomes the
 one it holds; moving to a phone that holds one, it only binds it: it signs in with its username or
-e-mail and password from then on, and SMS sign-in with that phone keeps reaching the phone's own.
+e-mail and password from then on, and SMS sign-in with that phone keeps reaching the phone's own;
+one that has neither a username nor an e-mail address is refused (OWN_LOGIN_NAME_REQUIRED), since it
+could then never sign in.
 """
 
 from __future__ import annotations
@@ -55,6 +57,15 @@ def portal_quota_reached(field: str | None = "newPhone") -> ServiceError:
     )
 
 
+def own_login_name_required(field: str | None = "newPhone") -> ServiceError:
+    return ServiceError(
+        AccountErrorCode.OWN_LOGIN_NAME_REQUIRED,
+        "This phone number signs in to another portal account: choose a username or bind an e-mail address "
+        "first, to sign in with after the move (REG-4).",
+        field,
+    )
+
+
 async def check_bindable(
     uow: Uow, account: Account, phone: str, *, code_id: int, field: str = "newPhone", code_field: str = "newPhoneCode"
 ) -> None:
@@ -65,6 +76,8 @@ async def check_bindable(
     if account.kind == "portal":
         if await repo.portal_accounts_on_phone(uow, phone) >= repo.MAX_PORTAL_ACCOUNTS_PER_PHONE:  # REG-4
             raise await codes.refused_after_code(uow, code_id, portal_quota_reached(field), code_field)
+        if not _has_own_login_name(account) and await repo.portal_account_by_phone(uow, phone) is not None:
+            raise await codes.refused_after_code(uow, code_id, own_login_name_required(field), code_field)
     elif await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:  # REG-3
         raise await codes.refused_after_code(uow, code_id, quota_reached(field), code_field)
 
@@ -93,7 +106,12 @@ async def rebind(
         # account holds the phone only if no other live portal account does.
         if await repo.portal_accounts_on_phone(uow, phone) >= repo.MAX_PORTAL_ACCOUNTS_PER_PHONE:
             raise await _refused(uow, portal_quota_reached(field), code_id, code_field)
-        current.phone_holder = await repo.portal_account_by_phone(uow, phone) is None
+        # REG-4: the account holds the phone only if no other live portal account does; binding a phone that
+        # holds another, it keeps only its own login names, so it needs one (or it could never sign in).
+        holder = await repo.portal_account_by_phone(uow, phone)
+        if holder is not None and not _has_own_login_name(current):
+            raise await _refused(uow, own_login_name_required(field), code_id, code_field)
+        current.phone_holder = holder is None
     else:
         for locked in sorted((old, phone)):
             await repo.lock_phone(uow, locked)
@@ -104,6 +122,11 @@ async def rebind(
     current.phone = phone
     await uow.session.flush()
     return old
+
+
+def _has_own_login_name(account: Account) -> bool:
+    """A login name that does not depend on holding the phone: a username or an e-mail address (REG-1)."""
+    return account.username is not None or account.email is not None
 
 
 async def _refused(uow: Uow, error: ServiceError, code_id: int | None, code_field: str) -> ServiceError:

@@ -10,6 +10,7 @@ class AppealErrorCode(Enum):
     INVALID_PHONE = "INVALID_PHONE"
     PHONE_UNCHANGED = "PHONE_UNCHANGED"
     PHONE_PORTAL_QUOTA_REACHED = "PHONE_PORTAL_QUOTA_REACHED"  # REG-4, raised by services.accounts.phones
+    OWN_LOGIN_NAME_REQUIRED = "OWN_LOGIN_NAME_REQUIRED"  # REG-4, raised by services.accounts.phones
     PHONE_QUOTA_REACHED = "PHONE_QUOTA_REACHED"  # REG-3, raised by services.accounts.phones
     MATERIAL_MISSING = "MATERIAL_MISSING"
     MATERIAL_NOT_EXPECTED = "MATERIAL_NOT_EXPECTED"

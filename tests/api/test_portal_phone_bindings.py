@@ -120,3 +120,31 @@ async def test_reg_4_sms_sign_in_creates_no_sixth_portal_account_on_a_phone(clie
     async with db.read_sessions() as s:
         used = await s.scalar(select(func.count()).select_from(OneTimeCode).where(OneTimeCode.consumed_at.is_not(None)))
     assert used == 0
+
+
+async def test_reg_4_a_portal_account_without_a_login_name_of_its_own_cannot_bind_a_held_phone(
+    client, db: Database, clock: ManualClock
+) -> None:
+    # Given a portal account holding PHONE, and one holding OTHER with neither a username nor an e-mail
+    assert (await sms_sign_in(client, PHONE))["errors"] == []
+    mover = await sms_sign_in(client, OTHER)
+    token = mover["token"]
+    grant = await step_up(client, token, OTHER)
+    assert (await send_code(client, "PHONE_CHANGE_NEW", phone=PHONE, token=token))["errors"] == []
+    code = await last_code(client, PHONE)
+    before = await _portal_accounts(db)
+    # When it moves to PHONE with the right code
+    change = {"stepUpToken": grant, "newPhone": PHONE, "newPhoneCode": code}
+    refused = await mutate(client, "accountPhoneChange", change, "account { phone }", token)
+    # Then it is refused (it could never sign in again: PHONE's SMS sign-in reaches the other one), nothing
+    # changed, and the answer cost one of the code's tries
+    assert [(e["code"], e["path"], e["attemptsRemaining"]) for e in refused["errors"]] == [
+        ("OWN_LOGIN_NAME_REQUIRED", ["input", "newPhone"], 4)
+    ]
+    assert await _portal_accounts(db) == before
+    # When it chooses a username, the same code and grant move it
+    assert (await mutate(client, "accountUsernameSet", {"username": "mover01"}, "account { id }", token))[
+        "errors"
+    ] == []
+    moved = await mutate(client, "accountPhoneChange", change, "account { phone holdsPhone }", token)
+    assert moved == {"account": {"phone": "+86" + PHONE, "holdsPhone": False}, "errors": []}

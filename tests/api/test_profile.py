@@ -380,13 +380,15 @@ async def test_prof_2_refused_phone_change_keeps_phone_and_step_up(
 async def test_prof_2_reg_4_a_portal_account_moving_to_a_phone_that_holds_another_only_binds_it(
     client, db: Database, clock: ManualClock
 ) -> None:
-    # Given two portal accounts on two phones, each held by its phone
+    # Given two portal accounts on two phones, each held by its phone, the second with a username
     taken, mine = "13800000011", "13800000022"
     first = await sms_sign_in(client, taken)
     assert first["errors"] == []
     signed_in = await sms_sign_in(client, mine)
     assert signed_in["errors"] == []
     token = signed_in["token"]
+    chosen = await mutate(client, "accountUsernameSet", {"username": "mover01"}, "account { id }", token)
+    assert chosen["errors"] == []  # a login name of its own, to sign in with after the move
     step_up_token = await step_up(client, token, mine)
     code = await _new_phone_code(client, token, taken)
     # When the second moves to the first one's phone

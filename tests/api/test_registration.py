@@ -517,6 +517,8 @@ async def test_reg_4_portal_account_moving_to_a_phone_that_has_one_binds_it_and_
     assert holder["errors"] == []
     other = await sms_sign_in(client, OTHER_PHONE)
     token = other["token"]
+    chosen = await mutate(client, "accountUsernameSet", {"username": "mover01"}, "account { id }", token)
+    assert chosen["errors"] == []  # a login name of its own, to sign in with after the move
     # When the second changes its phone to the first phone, with valid codes
     grant = await step_up(client, token, OTHER_PHONE)
     assert (await send_code(client, "PHONE_CHANGE_NEW", phone=PHONE, token=token))["errors"] == []
