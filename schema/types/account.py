@@ -209,8 +209,8 @@ class AccountType(relay.Node):
         "PROF-5); null when it may be now (no username yet, or no change in the past year), and for a cloud "
         "account, whose username never changes (PROF-4)."
     )
-    def username_changeable_at(self) -> datetime | None:
-        return username_changeable_at(self.model)
+    def username_changeable_at(self, info: Info) -> datetime | None:
+        return username_changeable_at(self.model, info.context.deps.clock.now())
 
     @strawberry.field(
         description="True for a portal account that its bound phone holds: SMS sign-in with that phone (and the "

@@ -423,13 +423,14 @@ USERNAME_CHANGE_INTERVAL_YEARS = 1  # PROF-5
 USERNAME_CHECKS_PER_DAY = 10  # taken-name answers per account and Asia/Shanghai day
 
 
-def username_changeable_at(account: Account) -> datetime | None:
+def username_changeable_at(account: Account, now: datetime) -> datetime | None:
     """PROF-5: when a portal account may next change its username; None when it may now (it has none
-    yet, or its last change is a year old). A cloud account never may (PROF-4): None as well, the
-    caller tells the kinds apart."""
+    yet, never changed it, or its last change is a year old). A cloud account never may (PROF-4): None
+    as well, the caller tells the kinds apart."""
     if account.kind != "portal" or account.username is None or account.username_changed_at is None:
         return None
-    return add_years(account.username_changed_at, USERNAME_CHANGE_INTERVAL_YEARS)
+    at = add_years(account.username_changed_at, USERNAME_CHANGE_INTERVAL_YEARS)
+    return at if at > now else None
 
 
 def add_years(when: datetime, years: int) -> datetime:
@@ -465,8 +466,8 @@ async def set_username(uow: Uow, viewer: Viewer, raw: str) -> Account:
     if account.username == username:
         return account
     now = uow.now()
-    changeable_at = username_changeable_at(account)
-    if changeable_at is not None and changeable_at > now:  # PROF-5
+    changeable_at = username_changeable_at(account, now)
+    if changeable_at is not None:  # PROF-5
         shown = changeable_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
         raise ServiceError(
             AccountErrorCode.USERNAME_CHANGE_TOO_SOON,

@@ -15,7 +15,7 @@ from models.accounts import Account, RetiredUsername
 from models.auth import LoginThrottle
 from services.clock import ManualClock, shanghai_day_start
 from services.database import Database
-from tests.helpers import mutate, register, registered_and_signed_in, sms_sign_in
+from tests.helpers import gql, mutate, register, registered_and_signed_in, sms_sign_in
 
 PHONE = "13800000011"
 SELECTION = "account { username usernameChangeableAt }"
@@ -81,6 +81,8 @@ async def test_prof_5_portal_account_changes_its_username_once_a_year(client, db
     token = await _portal(client)
     assert (await _set(client, token, "carol03"))["errors"][0]["retryAfter"] == 1
     clock.set(next_change)
+    due = await gql(client, "{ viewer { usernameChangeableAt } }", token=token)
+    assert due["viewer"] == {"usernameChangeableAt": None}  # the year is over: a change is possible now
     again = await _set(client, token, "carol03")
     # Then the change is made
     assert again["errors"] == []
