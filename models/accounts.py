@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigIntPK
@@ -21,6 +21,10 @@ class Account(Base):
     username: Mapped[str | None] = mapped_column(String(64))
     username_key: Mapped[str | None] = mapped_column(String(64), unique=True)  # REG-2 lower-case
     phone: Mapped[str] = mapped_column(String(20), index=True)  # E.164, the bound phone
+    # REG-4: a portal account that its bound phone holds: SMS sign-in (and the phone as a login name)
+    # with that phone reaches it. One per phone; up to 4 more portal accounts may bind the phone
+    # without holding it. Always False for cloud accounts.
+    phone_holder: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     email: Mapped[str | None] = mapped_column(String(254))
     email_key: Mapped[str | None] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -38,15 +42,17 @@ class Account(Base):
     created_at: Mapped[datetime]
     activated_at: Mapped[datetime | None]
     password_changed_at: Mapped[datetime | None]
+    # PROF-5: when a portal account last changed its username (its first choice is not a change).
+    username_changed_at: Mapped[datetime | None]
 
     __table_args__ = (
-        # REG-4: one live portal account per phone.
+        # REG-4: one live portal account held by each phone (others may only bind it).
         Index(
-            "uq_accounts_portal_phone",
+            "uq_accounts_portal_phone_holder",
             "phone",
             unique=True,
-            sqlite_where=text("kind = 'portal' AND status = 'active'"),
-            postgresql_where=text("kind = 'portal' AND status = 'active'"),
+            sqlite_where=text("kind = 'portal' AND status = 'active' AND phone_holder"),
+            postgresql_where=text("kind = 'portal' AND status = 'active' AND phone_holder"),
         ),
     )
 

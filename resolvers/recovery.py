@@ -35,21 +35,11 @@ Info = strawberry.Info[Context, None]
 
 
 def _recovered(found: FoundAccount) -> RecoveredAccount:
-    return RecoveredAccount(
-        kind=AccountKind(found.kind),
-        login_name_masked=found.masked_login_name,
-        phone_masked=found.masked_phone,
-        email_masked=found.masked_email,
-    )
+    return RecoveredAccount(kind=AccountKind(found.kind), login_names_masked=found.masked_login_names)
 
 
 def _revealed(found: FoundAccount) -> RevealedAccount:
-    return RevealedAccount(
-        kind=AccountKind(found.kind),
-        login_name=found.login_name,
-        phone_masked=found.masked_phone,
-        email_masked=found.masked_email,
-    )
+    return RevealedAccount(kind=AccountKind(found.kind), login_names=found.login_names)
 
 
 async def password_reset_start(

@@ -61,10 +61,16 @@ COMMON = {
 
 SPECIFIC = {
     "INVALID_USERNAME": "4 to 32 characters: a letter first, then letters, digits, '_', '-' or '.'.",
-    "USERNAME_TAKEN": "The username is used by another account, or was used by a cancelled one (REG-2). "
-    "Answered only after a right code, and it costs one of the code's 5 tries: `attemptsRemaining` tells "
-    "how many are left for a corrected name.",
-    "USERNAME_IMMUTABLE": "A username, once set, can never be changed (PROF-4).",
+    "USERNAME_TAKEN": "The username is used by another account, or was used by a cancelled one or given up by a "
+    "portal account that changed it (REG-2, PROF-5). At registration answered only after a right code, and it "
+    "costs one of the code's 5 tries: `attemptsRemaining` tells how many are left for a corrected name. For "
+    "`accountUsernameSet` it counts against the account's 10 username tries a day.",
+    "USERNAME_IMMUTABLE": "A cloud account's username can never be changed (PROF-4).",
+    "USERNAME_CHANGE_TOO_SOON": "A portal account's username can be changed once a year (PROF-5; choosing the "
+    "first one is not a change): the message says from when the next change is possible, `retryAfter` in how many "
+    "seconds, and `Account.usernameChangeableAt` shows it beforehand.",
+    "USERNAME_CHECK_LIMIT_REACHED": "This account has tried 10 usernames today (Asia/Shanghai day): whether a "
+    "name is taken is told a signed-in account at most that often; see `retryAfter`.",
     "WRONG_PASSWORD": "The current password is wrong; `attemptsRemaining` tells the tries left before a "
     "15-minute lock of the account, for its sign-ins too (AUTH-5).",
     "PHONE_QUOTA_REACHED": "This phone already has 10 cloud accounts (REG-3). `verificationCodeSend` answers it "
@@ -73,8 +79,15 @@ SPECIFIC = {
     "(at registration, a phone change or a phone-rebind appeal), and it costs one of the code's tries: "
     "`attemptsRemaining` tells how many are left.",
     "PHONE_UNCHANGED": "The new phone equals the bound phone.",
-    "PHONE_HAS_PORTAL_ACCOUNT": "The phone already has a portal account (REG-4). Answered only after a right "
-    "code sent to that phone, and it costs one of the code's tries: `attemptsRemaining` tells how many are left.",
+    "PHONE_PORTAL_QUOTA_REACHED": "The phone is already bound to 5 portal accounts: the one it holds (which SMS "
+    "sign-in with it reaches) and others that bind it (REG-4). After a right code sent to that phone (a phone "
+    "change or a phone-rebind appeal) it costs one of the code's tries: `attemptsRemaining` tells how many are "
+    "left. `sessionCreateBySmsCode` answers it when the phone holds no portal account to sign in to and a new "
+    "one would be the 6th bound to it.",
+    "OWN_LOGIN_NAME_REQUIRED": "The phone holds another portal account, whose SMS sign-in it reaches (REG-4): a "
+    "portal account binding it signs in with its own username or e-mail address only, and this one has neither. "
+    "Choose a username (`accountUsernameSet`) or bind an e-mail address first. Answered only after a right code "
+    "sent to that phone, and it costs one of the code's tries.",
     "EMAIL_TAKEN": "The e-mail address is bound to another account. Answered only after a right code sent to that "
     "address, and it costs one of the code's tries: `attemptsRemaining` tells how many are left.",
     "AGREEMENTS_REQUIRED": "Every agreement of the step must be accepted: the three sign-up agreements (REG-5, REG-6), "
@@ -133,6 +146,9 @@ SPECIFIC = {
     "LOGIN_NAME_INVALID": "A login name holds no control character (NUL, a line break, ESC, ...).",
     "NAME_REQUIRED": "Enter the verified name together with the ID number (REC-2).",
     "INVALID_ACCOUNT_ID": "An account ID is 16 digits.",
+    "LOOKUP_LIMIT_REACHED": "Too many look-ups by real-name information or account ID found nothing for requests "
+    "from this network (REC-2: 10 an hour per IPv4 address or IPv6 /64); until the window ends every such look-up is "
+    "refused, whether or not it would find an account; see `retryAfter`. Look-ups by phone are not counted.",
     "TICKET_INVALID": "The recovery ticket is unknown, used or expired (15 minutes); start again.",
     "ALREADY_VERIFIED": "The account is already verified; a verification cannot be redone or undone (RN-5).",
     "NAME_INVALID": "Enter the name as on the document: 1 to 64 characters on one line, no control character.",

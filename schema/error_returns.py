@@ -123,6 +123,8 @@ RETURNS: dict[str, frozenset[str]] = {
         AccountErrorCode.AUTHENTICATION_REQUIRED,
         AccountErrorCode.INVALID_USERNAME,
         AccountErrorCode.USERNAME_IMMUTABLE,
+        AccountErrorCode.USERNAME_CHANGE_TOO_SOON,  # PROF-5
+        AccountErrorCode.USERNAME_CHECK_LIMIT_REACHED,
         AccountErrorCode.USERNAME_TAKEN,
     ),
     "accountPasswordChange": codes(
@@ -144,7 +146,8 @@ RETURNS: dict[str, frozenset[str]] = {
         AccountErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
         *_CODE_ENTERED,
         AccountErrorCode.PHONE_QUOTA_REACHED,
-        AccountErrorCode.PHONE_HAS_PORTAL_ACCOUNT,
+        AccountErrorCode.PHONE_PORTAL_QUOTA_REACHED,
+        AccountErrorCode.OWN_LOGIN_NAME_REQUIRED,
     ),
     "accountEmailBind": codes(
         AccountErrorCode.AUTHENTICATION_REQUIRED,
@@ -175,6 +178,7 @@ RETURNS: dict[str, frozenset[str]] = {
         CodeErrorCode.CODE_INVALID,
         CodeErrorCode.CODE_EXPIRED,
         CodeErrorCode.CODE_ATTEMPTS_EXHAUSTED,
+        AccountErrorCode.PHONE_PORTAL_QUOTA_REACHED,  # REG-4: no held portal account, 5 bind the phone
     ),
     "qrLoginTicketCreate": codes(),
     "qrLoginTicketConfirm": codes(
@@ -215,6 +219,7 @@ RETURNS: dict[str, frozenset[str]] = {
         RecoveryErrorCode.ID_NUMBER_INVALID,
         RecoveryErrorCode.BOT_CHECK_FAILED,
         RecoveryErrorCode.BOT_CHECK_UNAVAILABLE,
+        RecoveryErrorCode.LOOKUP_LIMIT_REACHED,  # REC-2: failed identity look-ups per client network
         RecoveryErrorCode.ADDRESS_LIMIT_REACHED,
         RecoveryErrorCode.RESEND_TOO_SOON,
         RecoveryErrorCode.DAILY_LIMIT_REACHED,
@@ -232,7 +237,8 @@ RETURNS: dict[str, frozenset[str]] = {
         AppealErrorCode.APPEAL_ALREADY_OPEN,
         *_CODE_TRIES,
         AccountErrorCode.PHONE_QUOTA_REACHED,
-        AccountErrorCode.PHONE_HAS_PORTAL_ACCOUNT,
+        AccountErrorCode.PHONE_PORTAL_QUOTA_REACHED,
+        AccountErrorCode.OWN_LOGIN_NAME_REQUIRED,
     ),
     "mfaUnbindAppealFile": codes(
         AppealErrorCode.AUTHENTICATION_REQUIRED,

@@ -123,7 +123,10 @@ class Mutation:
     )
     account_username_set: AccountUsernameSetPayload = strawberry.mutation(
         resolver=accounts.account_username_set,
-        description="Give a portal account a username to sign in with; once set it never changes (PROF-4).",
+        description="Give a portal account a username to sign in with, or change it: the first choice at any time, "
+        "then at most one change a year (PROF-5; see `Account.usernameChangeableAt`). A name given up is never given "
+        "to another account. Whether a name is taken is answered at most 10 times per account and Asia/Shanghai day. "
+        "A cloud account's username never changes (PROF-4).",
     )
     account_password_change: AccountPasswordChangePayload = strawberry.mutation(
         resolver=accounts.account_password_change,

@@ -96,6 +96,7 @@ async def seed(uow: Uow) -> list[str]:
                 username=DEMO_PORTAL_USERNAME,
                 username_key=DEMO_PORTAL_USERNAME,
                 phone=DEMO_PORTAL_PHONE,
+                phone_holder=True,  # REG-4: its SMS sign-in reaches it
                 password_hash=await uow.deps.hasher.hash(DEMO_PORTAL_PASSWORD),
                 idle_timeout_minutes=60,
                 op_protection_sms=True,

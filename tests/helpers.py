@@ -8,6 +8,7 @@ import re
 import threading
 from collections.abc import AsyncIterator
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -252,3 +253,22 @@ def watched_strength(monkeypatch: pytest.MonkeyPatch, db: Database) -> WatchedSt
     monkeypatch.setattr(strength, "zxcvbn", spy)
     _mark_write_sessions(db, spy)
     return spy
+
+
+# --- REG-4: portal accounts bound to a phone ------------------------------------------------------
+
+
+async def portal_accounts_binding(db: Database, phone_e164: str, count: int, now: datetime) -> None:
+    """`count` live portal accounts that bind the phone without holding it (REG-4), as accounts that moved
+    onto it would: each with a username to sign in with, none reached by the phone's SMS sign-in."""
+    from models.accounts import Account
+
+    async with db.write_sessions() as s:
+        s.add_all(
+            Account(kind="portal", status="active", phone=phone_e164, phone_holder=False, username=f"binder{i}",
+                    username_key=f"binder{i}", idle_timeout_minutes=60, op_protection_sms=True,
+                    op_protection_totp=False, login_protection_sms=False, login_protection_totp=False,
+                    created_at=now)
+            for i in range(count)
+        )  # fmt: skip
+        await s.commit()

@@ -90,7 +90,10 @@ class AccountIdleTimeoutSetInput:
     minutes: int = strawberry.field(description="15 to 1439 (23 h 59 min).")
 
 
-@strawberry.input(description="Choose a username for a portal account; it can never change afterwards (PROF-4).")
+@strawberry.input(
+    description="Choose or change a portal account's username: the first choice at any time, a change at most once a "
+    "year (PROF-5). A cloud account's username never changes (PROF-4)."
+)
 class AccountUsernameSetInput:
     username: str = strawberry.field(description="4 to 32 characters, a letter first; unique (REG-2).")
 
@@ -115,7 +118,7 @@ class AccountPhoneChangeInput:
     new_phone: str = strawberry.field(description="The mainland mobile number to bind.")
     new_phone_code: str = strawberry.field(
         description="The code sent to `newPhone` for PHONE_CHANGE_NEW. It is checked before the new phone's "
-        "accounts are; each PHONE_QUOTA_REACHED or PHONE_HAS_PORTAL_ACCOUNT after it costs one of its 5 tries "
+        "accounts are; each PHONE_QUOTA_REACHED or PHONE_PORTAL_QUOTA_REACHED after it costs one of its 5 tries "
         "(CODE-2), and the step-up grant is used only by a change that happens."
     )
 

@@ -27,7 +27,7 @@ class PhoneRebindAppealFileInput:
     new_phone: str = strawberry.field(description="The phone to bind.")
     new_phone_code: str = strawberry.field(
         description="The PHONE_CHANGE_NEW code sent to `newPhone`. It is checked before the new phone's accounts "
-        "are; each PHONE_QUOTA_REACHED or PHONE_HAS_PORTAL_ACCOUNT after it costs one of its 5 tries (CODE-2)."
+        "are; each PHONE_QUOTA_REACHED or PHONE_PORTAL_QUOTA_REACHED after it costs one of its 5 tries (CODE-2)."
     )
     materials: list[AppealMaterialInput] = strawberry.field(
         description=f"Every material of the account's set. {MATERIALS}"

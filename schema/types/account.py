@@ -40,6 +40,7 @@ from schema.types.verification import (
 )
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT
+from services.accounts.service import username_changeable_at
 from services.auth import service as auth
 from services.entitlements import service as entitlements
 from services.identifiers import mask_phone, national
@@ -196,9 +197,28 @@ class AccountType(relay.Node):
     def activation_required(self) -> bool:
         return self.model.kind == "portal" and self.model.account_number is None
 
-    @strawberry.field(description="The username. A cloud account's username can never be changed (PROF-4).")
+    @strawberry.field(
+        description="The username. A cloud account's username can never be changed (PROF-4); a portal account "
+        "chooses its first one at any time and changes it at most once a year (PROF-5)."
+    )
     def username(self) -> str | None:
         return self.model.username
+
+    @strawberry.field(
+        description="For a portal account: when its username may next be changed (a year after the last change, "
+        "PROF-5); null when it may be now (no username yet, or no change in the past year), and for a cloud "
+        "account, whose username never changes (PROF-4)."
+    )
+    def username_changeable_at(self, info: Info) -> datetime | None:
+        return username_changeable_at(self.model, info.context.deps.clock.now())
+
+    @strawberry.field(
+        description="True for a portal account that its bound phone holds: SMS sign-in with that phone (and the "
+        "phone as a login name) reaches it. A phone holds one portal account and is bound to at most 5 (REG-4); "
+        "the others, false here, sign in with their username or e-mail. False for cloud accounts."
+    )
+    def holds_phone(self) -> bool:
+        return self.model.kind == "portal" and self.model.phone_holder
 
     @strawberry.field(description="The bound phone in E.164 (`+8613800000000`), used for codes (PROF-2).")
     def phone(self) -> str:

@@ -249,10 +249,10 @@ class PasswordResetCompletePayload:
 @strawberry.type(description="An account found by `accountRecoveryLookup`, masked (REC-2).")
 class RecoveredAccount:
     kind: AccountKind = strawberry.field(description="Cloud or portal account.")
-    login_name_masked: str = strawberry.field(description="The login name, masked (`al***01`).")
-    phone_masked: str = strawberry.field(description="The bound phone, masked.")
-    email_masked: str | None = strawberry.field(
-        description="The bound e-mail address, masked; null when none is bound."
+    login_names_masked: list[str] = strawberry.field(
+        description="The account's login names, masked (`al***01`, `ca***@example.com`, `138****0000`): a cloud "
+        "account's username; a portal account's username, e-mail and, when the phone holds the account (REG-4), its "
+        "phone. Nothing else of the account is shown (REC-2); `accountRecoveryReveal` shows them in full."
     )
 
 
@@ -287,13 +287,9 @@ class AccountRecoveryLookupPayload:
 @strawberry.type(description="An account revealed by `accountRecoveryReveal`, its login name in full (REC-2).")
 class RevealedAccount:
     kind: AccountKind = strawberry.field(description="Cloud or portal account.")
-    login_name: str = strawberry.field(
-        description="The login name to sign in with: the username, else the bound e-mail, else the phone (national "
-        "form)."
-    )
-    phone_masked: str = strawberry.field(description="The bound phone, masked.")
-    email_masked: str | None = strawberry.field(
-        description="The bound e-mail address, masked; null when none is bound."
+    login_names: list[str] = strawberry.field(
+        description="The login names to sign in with, in full: a cloud account's username; a portal account's "
+        "username, e-mail and, when the phone holds the account (REG-4), its phone (national form)."
     )
 
 

@@ -9,8 +9,15 @@ appeal is filed, a phone the account could not move to now; it writes nothing bu
 decides nothing. `rebind` decides, atomically under concurrency on both engines:
 the account's row and the phones' quota rows are locked (always the account first, then the phones in
 sorted order, so two rebinds never wait on each other in a cycle), then the cloud-account slot is
-taken with a conditional UPDATE that never passes 10, or the portal account's phone is checked with
-the phone locked.
+taken with a conditional UPDATE that never passes 10, or the portal accounts bound to the phone are
+counted with the phone locked, so they never pass 5 (REG-4).
+
+REG-4: a phone holds at most one portal account (the one SMS sign-in with it reaches, `phone_holder`)
+and may be bound to at most 5 in all. A portal account moving to a phone that holds none becomes the
+one it holds; moving to a phone that holds one, it only binds it: it signs in with its username or
+e-mail and password from then on, and SMS sign-in with that phone keeps reaching the phone's own;
+one that has neither a username nor an e-mail address is refused (OWN_LOGIN_NAME_REQUIRED), since it
+could then never sign in.
 """
 
 from __future__ import annotations
@@ -42,9 +49,20 @@ async def registration_refusal(uow: Uow, phone: str, field: str | None = "phone"
     return None
 
 
-def _portal_taken(field: str | None) -> ServiceError:
+def portal_quota_reached(field: str | None = "newPhone") -> ServiceError:
     return ServiceError(
-        AccountErrorCode.PHONE_HAS_PORTAL_ACCOUNT, "This phone number already has a portal account (REG-4).", field
+        AccountErrorCode.PHONE_PORTAL_QUOTA_REACHED,
+        f"This phone number is already bound to {repo.MAX_PORTAL_ACCOUNTS_PER_PHONE} portal accounts (REG-4).",
+        field,
+    )
+
+
+def own_login_name_required(field: str | None = "newPhone") -> ServiceError:
+    return ServiceError(
+        AccountErrorCode.OWN_LOGIN_NAME_REQUIRED,
+        "This phone number signs in to another portal account: choose a username or bind an e-mail address "
+        "first, to sign in with after the move (REG-4).",
+        field,
     )
 
 
@@ -56,8 +74,10 @@ async def check_bindable(
     `code_id` is the phone's code, already checked: each refusal costs one of its tries (and raises
     CODE_ATTEMPTS_EXHAUSTED instead once none is left), so one code answers at most 5 times."""
     if account.kind == "portal":
-        if await repo.portal_account_by_phone(uow, phone) is not None:  # REG-4
-            raise await codes.refused_after_code(uow, code_id, _portal_taken(field), code_field)
+        if await repo.portal_accounts_on_phone(uow, phone) >= repo.MAX_PORTAL_ACCOUNTS_PER_PHONE:  # REG-4
+            raise await codes.refused_after_code(uow, code_id, portal_quota_reached(field), code_field)
+        if not _has_own_login_name(account) and await repo.portal_account_by_phone(uow, phone) is not None:
+            raise await codes.refused_after_code(uow, code_id, own_login_name_required(field), code_field)
     elif await repo.cloud_accounts_on_phone(uow, phone) >= repo.MAX_CLOUD_ACCOUNTS_PER_PHONE:  # REG-3
         raise await codes.refused_after_code(uow, code_id, quota_reached(field), code_field)
 
@@ -82,9 +102,16 @@ async def rebind(
     old = current.phone
     if current.kind == "portal":
         await repo.lock_phone(uow, phone)
-        # REG-4: one live portal account per phone, checked with the phone locked.
-        if await repo.portal_account_by_phone(uow, phone) is not None:
-            raise await _refused(uow, _portal_taken(field), code_id, code_field)
+        # REG-4: at most 5 live portal accounts bound to a phone, counted with the phone locked; the
+        # account holds the phone only if no other live portal account does.
+        if await repo.portal_accounts_on_phone(uow, phone) >= repo.MAX_PORTAL_ACCOUNTS_PER_PHONE:
+            raise await _refused(uow, portal_quota_reached(field), code_id, code_field)
+        # REG-4: the account holds the phone only if no other live portal account does; binding a phone that
+        # holds another, it keeps only its own login names, so it needs one (or it could never sign in).
+        holder = await repo.portal_account_by_phone(uow, phone)
+        if holder is not None and not _has_own_login_name(current):
+            raise await _refused(uow, own_login_name_required(field), code_id, code_field)
+        current.phone_holder = holder is None
     else:
         for locked in sorted((old, phone)):
             await repo.lock_phone(uow, locked)
@@ -95,6 +122,11 @@ async def rebind(
     current.phone = phone
     await uow.session.flush()
     return old
+
+
+def _has_own_login_name(account: Account) -> bool:
+    """A login name that does not depend on holding the phone: a username or an e-mail address (REG-1)."""
+    return account.username is not None or account.email is not None
 
 
 async def _refused(uow: Uow, error: ServiceError, code_id: int | None, code_field: str) -> ServiceError:

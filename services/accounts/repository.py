@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import bindparam, exists, select, update
+from datetime import datetime
+
+from sqlalchemy import bindparam, exists, func, select, update
 
 from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUsername
 from services.sql import insert
 from services.uow import Uow
 
 MAX_CLOUD_ACCOUNTS_PER_PHONE = 10  # REG-3
+MAX_PORTAL_ACCOUNTS_PER_PHONE = 5  # REG-4: the one the phone holds and the others that bind it
 
 
 async def get(uow: Uow, account_id: int) -> Account | None:
@@ -27,6 +30,15 @@ async def email_in_use(uow: Uow, email_key: str, except_account_id: int | None =
     if except_account_id is not None:
         q = q.where(Account.id != except_account_id)
     return bool(await uow.session.scalar(select(q)))
+
+
+async def retire_username(uow: Uow, username_key: str, now: datetime) -> None:
+    """A login name given up is never given to another account (REG-2, PROF-5)."""
+    await uow.session.execute(
+        insert(uow, RetiredUsername)
+        .values(username_key=username_key, retired_at=now)
+        .on_conflict_do_nothing(index_elements=[RetiredUsername.username_key])
+    )
 
 
 async def account_number_exists(uow: Uow, number: int) -> bool:
@@ -83,9 +95,13 @@ async def lock_phone(uow: Uow, phone: str) -> None:
     await uow.session.execute(select(PhoneQuota.phone).where(PhoneQuota.phone == phone).with_for_update())
 
 
-# Login-name look-ups run on every sign-in: built once.
+# Login-name look-ups run on every sign-in: built once. REG-4: a phone reaches only the portal account
+# it holds, never the others that merely bind it.
 _PORTAL_BY_PHONE = select(Account).where(
-    Account.phone == bindparam("phone"), Account.kind == "portal", Account.status == "active"
+    Account.phone == bindparam("phone"),
+    Account.kind == "portal",
+    Account.status == "active",
+    Account.phone_holder.is_(True),
 )
 _BY_USERNAME_KEY = select(Account).where(Account.username_key == bindparam("key"), Account.status == "active")
 _PORTAL_BY_EMAIL_KEY = select(Account).where(
@@ -95,6 +111,17 @@ _PORTAL_BY_EMAIL_KEY = select(Account).where(
 
 async def portal_account_by_phone(uow: Uow, phone: str) -> Account | None:
     return await uow.session.scalar(_PORTAL_BY_PHONE, {"phone": phone})
+
+
+async def portal_accounts_on_phone(uow: Uow, phone: str) -> int:
+    """REG-4: live portal accounts bound to the phone, the one it holds included. Exact only with the
+    phone locked (`lock_phone`)."""
+    count = await uow.session.scalar(
+        select(func.count())
+        .select_from(Account)
+        .where(Account.phone == phone, Account.kind == "portal", Account.status == "active")
+    )
+    return int(count or 0)
 
 
 async def by_username_key(uow: Uow, key: str) -> Account | None:

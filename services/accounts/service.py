@@ -2,7 +2,8 @@
 
 REG-1 cloud accounts (username + password) and portal accounts (keyed by phone).
 REG-2 usernames unique case-insensitively, never reusable after cancellation.
-REG-3 at most 10 cloud accounts per phone.  REG-4 at most 1 portal account per phone.
+REG-3 at most 10 cloud accounts per phone.  REG-4 a phone holds at most 1 portal account, is bound to at
+most 5, and its SMS sign-in reaches only the one it holds.
 REG-5 registration needs an SMS code and the three agreements, recorded with version and time.
 REG-6 account IDs: cloud at registration, portal at activation.  REG-7 password rules.
 PROF-1..4 profile, phone change with two codes, e-mail binding with a code, account ID.
@@ -24,6 +25,7 @@ from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS, Acceptance
 from services.accounts.errors import AccountErrorCode
 from services.auth import policy, throttle
 from services.auth import repository as auth_repo
+from services.clock import SHANGHAI, shanghai_day, shanghai_day_start
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions, ViewerTransactions
@@ -302,17 +304,24 @@ async def _create_cloud_account(uow: Uow, registration: _Registration, password_
 
 
 async def portal_account_for_sms_sign_in(uow: Uow, phone: str) -> tuple[Account, bool]:
-    """REG-4: the phone's portal account, created on first SMS sign-in (one per phone); (account, created)."""
+    """REG-4: the portal account the phone holds, created on the first SMS sign-in; (account, created).
+
+    Only the held one: portal accounts that merely bind the phone are never reached by its SMS sign-in.
+    A phone holding none gets a new one, unless 5 portal accounts bind it already
+    (PHONE_PORTAL_QUOTA_REACHED; the caller checked the code, so only the phone's holder learns it)."""
     await repo.lock_phone(uow, phone)
     existing = await repo.portal_account_by_phone(uow, phone)
     if existing is not None:
         return existing, False
+    if await repo.portal_accounts_on_phone(uow, phone) >= repo.MAX_PORTAL_ACCOUNTS_PER_PHONE:
+        raise phones.portal_quota_reached("phone")
     account = await repo.add(
         uow,
         Account(
             kind="portal",
             status="active",
             phone=phone,
+            phone_holder=True,
             idle_timeout_minutes=60,
             op_protection_sms=True,  # MFA-3
             op_protection_totp=False,
@@ -408,17 +417,89 @@ async def set_idle_timeout(uow: Uow, viewer: Viewer, minutes: int) -> Account:
     return account
 
 
+# --- PROF-4 / PROF-5: usernames -----------------------------------------------------------------
+
+USERNAME_CHANGE_INTERVAL_YEARS = 1  # PROF-5
+USERNAME_CHECKS_PER_DAY = 10  # taken-name answers per account and Asia/Shanghai day
+
+
+def username_changeable_at(account: Account, now: datetime) -> datetime | None:
+    """PROF-5: when a portal account may next change its username; None when it may now (it has none
+    yet, never changed it, or its last change is a year old). A cloud account never may (PROF-4): None
+    as well, the caller tells the kinds apart."""
+    if account.kind != "portal" or account.username is None or account.username_changed_at is None:
+        return None
+    at = add_years(account.username_changed_at, USERNAME_CHANGE_INTERVAL_YEARS)
+    return at if at > now else None
+
+
+def add_years(when: datetime, years: int) -> datetime:
+    """The same instant `years` calendar years later; 29 February gives 1 March (never less than a year)."""
+    try:
+        return when.replace(year=when.year + years)
+    except ValueError:  # 29 February into a common year
+        return when.replace(year=when.year + years, month=3, day=1)
+
+
+def _username_checks_budget(uow: Uow, account_id: int) -> throttle.Budget:
+    """Whether a name is taken is told a signed-in account at most USERNAME_CHECKS_PER_DAY times a day:
+    any portal account may ask (no code gates it), so the answers are counted, per account and
+    Asia/Shanghai day, before the name is looked up."""
+    day = shanghai_day(uow.now())
+    return throttle.Budget(
+        f"username-check:{account_id}:{day}", USERNAME_CHECKS_PER_DAY, timedelta(0), window=timedelta(days=1)
+    )
+
+
 async def set_username(uow: Uow, viewer: Viewer, raw: str) -> Account:
-    """A portal account may choose a username once, to sign in with it; it never changes (PROF-4)."""
-    account = viewer.account
+    """PROF-4: a cloud account's username never changes. PROF-5: a portal account chooses its first
+    username at any time (it is not a change: until then it signs in with its phone or e-mail), and
+    changes it at most once a year after that; the refusal says when the next change is possible.
+    The name it gives up is retired, never given to another account (as for cancelled accounts, REG-2).
+    Choosing the name it already has changes nothing."""
     username = check_username(raw)  # REG-2's form first: it needs no state
-    if account.username is not None:
+    # The account locked and read afresh: of two changes racing, the second sees the first (PROF-5).
+    account = await repo.get_for_update(uow, viewer.account.id)
+    assert account is not None, viewer.account.id
+    if account.kind != "portal":
         raise ServiceError(AccountErrorCode.USERNAME_IMMUTABLE, "A username can never be changed.", "username")
-    if await repo.username_in_use(uow, username.lower()):
-        raise _username_taken()
+    if account.username == username:
+        return account
+    now = uow.now()
+    changeable_at = username_changeable_at(account, now)
+    if changeable_at is not None:  # PROF-5
+        shown = changeable_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+        raise ServiceError(
+            AccountErrorCode.USERNAME_CHANGE_TOO_SOON,
+            f"The username can be changed once a year; the next change is possible from {shown} (Asia/Shanghai).",
+            "username",
+            retry_after=policy.retry_after_seconds((changeable_at - now).total_seconds()),
+        )
+    key = username.lower()
+    if key != account.username_key:  # a change of letter case only is the account's own name
+        # The answer "taken" is counted before the name is looked up, atomically, so racing requests
+        # get no more answers than the budget allows; a counted answer stays counted (persist).
+        budget = _username_checks_budget(uow, account.id)
+        if await throttle.reserve(uow, budget) is None:
+            _, until_tomorrow = shanghai_day_start(now)
+            raise ServiceError(
+                AccountErrorCode.USERNAME_CHECK_LIMIT_REACHED,
+                f"At most {USERNAME_CHECKS_PER_DAY} usernames can be tried a day; try again tomorrow.",
+                "username",
+                retry_after=until_tomorrow,
+            )
+        if await repo.username_in_use(uow, key):
+            raise ServiceError(
+                AccountErrorCode.USERNAME_TAKEN, "This username is not available.", "username", persist=True
+            )
+    old_key = account.username_key
+    if account.username is not None:
+        account.username_changed_at = now  # PROF-5: a change, not the first choice
     account.username = username
-    account.username_key = username.lower()
+    account.username_key = key
     await _flush_unique(uow, "username_key", _username_taken())
+    if old_key is not None and old_key != key:
+        await repo.retire_username(uow, old_key, now)
     return account
 
 

@@ -141,6 +141,10 @@ async def reserve_try(uow: Uow, key: str, now: datetime, *, limit: int, window: 
     return None if taken is None else int(taken)
 
 
+async def window_started_at(uow: Uow, key: str) -> datetime | None:
+    return await uow.session.scalar(select(LoginThrottle.window_started_at).where(LoginThrottle.key == key))
+
+
 async def give_back_try(uow: Uow, key: str) -> None:
     """Un-count one reserved try (it turned out not to be a wrong password)."""
     await uow.session.execute(

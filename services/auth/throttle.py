@@ -36,6 +36,9 @@ class Budget:
     key: str
     limit: int
     lock: timedelta
+    # How long a window of counted tries lasts. The other budgets reserved the same way (the username
+    # checks of PROF-5, the failed identity look-ups of REC-2) set their own.
+    window: timedelta = THROTTLE_WINDOW
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +75,17 @@ def address_budget(ip: str | None) -> Budget:
 
 async def reserve(uow: Uow, budget: Budget) -> Try | None:
     """Count a try against the budget before the password is judged; None when it is locked or spent."""
-    number = await repo.reserve_try(uow, budget.key, uow.now(), limit=budget.limit, window=THROTTLE_WINDOW)
+    number = await repo.reserve_try(uow, budget.key, uow.now(), limit=budget.limit, window=budget.window)
     return None if number is None else Try(budget, number)
+
+
+async def window_ends_at(uow: Uow, budget: Budget) -> datetime:
+    """When a spent budget's window ends (or its lock, whichever is later): when it counts tries again."""
+    now = uow.now()
+    started = await repo.window_started_at(uow, budget.key)
+    until = await repo.locked_until(uow, [budget.key], now)
+    ends = (started or now) + budget.window
+    return max(ends, until) if until is not None else ends
 
 
 async def retry_at(uow: Uow, refused: Budget, *shown: Budget) -> datetime:

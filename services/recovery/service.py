@@ -4,7 +4,9 @@ REC-1 Forgot password: name the account, pass the bot check, receive an SMS code
       set a new password. The answer never tells whether the account exists; the phone is shown
       masked only (an unknown name gets a stable, made-up masked phone and no SMS).
 REC-2 Forgot account: look up by phone, by real-name information (name + ID number) or by account
-      ID; results show masked login names; an SMS code sent to the bound phone reveals them in full.
+      ID; results show masked login names only (no phone or e-mail that is not one); an SMS code sent
+      to the bound phone reveals them in full. Look-ups by name + ID number or by account ID that find
+      nothing are throttled per client network (10 an hour).
       Found by name + ID number, the accounts may sit on different phones: the code goes to the
       phone of the most recently verified one, and reveals the accounts bound to that phone.
 """
@@ -24,6 +26,8 @@ from services.accounts import repository as accounts_repo
 from services.accounts import service as accounts
 from services.auth import repository as auth_repo
 from services.auth import service as auth
+from services.auth import throttle
+from services.auth.policy import retry_after_seconds
 from services.checksums import normalize_id_number, valid_id_number
 from services.clock import SHANGHAI
 from services.codes import repository as codes_repo
@@ -31,7 +35,7 @@ from services.codes import service as codes
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, CodePurpose
 from services.database import Transactions
 from services.errors import Problems, ServiceError, checked
-from services.identifiers import mask_email, mask_login_name, mask_phone, national, normalize_phone
+from services.identifiers import client_network, mask_login_name, mask_phone, national, normalize_phone
 from services.providers.botcheck import MAX_TOKEN_LENGTH as MAX_BOT_TOKEN_LENGTH
 from services.providers.errors import ProviderUnavailable
 from services.recovery.errors import RecoveryErrorCode
@@ -43,6 +47,9 @@ from services.verification.documents import DocumentType, Subject
 log = logging.getLogger(__name__)
 
 TICKET_TTL = timedelta(minutes=15)
+# REC-2: look-ups by real-name information or account ID that find nothing, per client network.
+IDENTITY_LOOKUP_FAILURES = 10
+IDENTITY_LOOKUP_WINDOW = timedelta(hours=1)
 
 
 def _check_bot_token(token: str) -> None:
@@ -359,22 +366,31 @@ async def _reset_apply(uow: Uow, gate: _ResetGate, password_hash: str) -> Accoun
 
 @dataclass(frozen=True, slots=True)
 class FoundAccount:
-    login_name: str
-    masked_login_name: str
+    """An account found by a look-up (REC-2): its login names, shown masked until the code reveals them.
+    Nothing else of the account (no phone or e-mail that is not a login name) is shown."""
+
     kind: str
-    masked_phone: str
-    masked_email: str | None
+    login_names: list[str]
+
+    @property
+    def masked_login_names(self) -> list[str]:
+        return [mask_login_name(name) for name in self.login_names]
+
+
+def login_names(account: Account) -> list[str]:
+    """What the account signs in with (REG-1, AUTH-1): a cloud account its username only; a portal account
+    its username, its e-mail, and its phone (national form) when the phone holds it (REG-4: a phone
+    reaches only the portal account it holds)."""
+    if account.kind != "portal":
+        return [account.username] if account.username else []
+    names = [n for n in (account.username, account.email) if n]
+    if account.phone_holder:
+        names.append(national(account.phone))
+    return names
 
 
 def _found(account: Account) -> FoundAccount:
-    name = account.username or account.email or national(account.phone)
-    return FoundAccount(
-        login_name=name,
-        masked_login_name=mask_login_name(name),
-        kind=account.kind,
-        masked_phone=mask_phone(account.phone),
-        masked_email=mask_email(account.email) if account.email else None,
-    )
+    return FoundAccount(kind=account.kind, login_names=login_names(account))
 
 
 @dataclass(frozen=True, slots=True)
@@ -469,7 +485,35 @@ def _lookup_criteria(tx: Transactions, by: LookupCriteria) -> _Lookup:
     return _Lookup(None, None, identity)
 
 
+def _identity_lookup_budget(client_ip: str | None) -> throttle.Budget:
+    """REC-2: failed look-ups by real-name information or account ID, per client network (an IPv4 address or
+    an IPv6 /64) and fixed window."""
+    return throttle.Budget(
+        f"recovery-lookup:{client_network(client_ip)}",
+        IDENTITY_LOOKUP_FAILURES,
+        timedelta(0),
+        window=IDENTITY_LOOKUP_WINDOW,
+    )
+
+
 async def _lookup(uow: Uow, lookup: _Lookup, client_ip: str | None) -> LookupResult:
+    counted: throttle.Try | None = None
+    if lookup.phone is None:
+        # REC-2: a look-up by real-name information or account ID is counted against the client's budget of
+        # failed ones before anything is looked up, atomically (of 60 racing failures, the budget's number
+        # get an answer), and given back once it found something. A spent budget refuses every such look-up,
+        # matching or not, so the refusal tells nothing about the criteria.
+        budget = _identity_lookup_budget(client_ip)
+        counted = await throttle.reserve(uow, budget)
+        if counted is None:
+            until = await throttle.window_ends_at(uow, budget)
+            retry = retry_after_seconds((until - uow.now()).total_seconds())
+            raise ServiceError(
+                RecoveryErrorCode.LOOKUP_LIMIT_REACHED,
+                f"Too many look-ups found nothing; try again in {retry // 60 + (1 if retry % 60 else 0)} minutes.",
+                None,
+                retry_after=retry,
+            )
     if lookup.phone is not None:
         found = await accounts_repo.accounts_on_phone(uow, lookup.phone)
     elif lookup.identity is not None:
@@ -479,7 +523,9 @@ async def _lookup(uow: Uow, lookup: _Lookup, client_ip: str | None) -> LookupRes
         one = await accounts_repo.by_account_number(uow, lookup.account_number)
         found = [one] if one else []
     if not found:
-        return LookupResult(accounts=[], reveal=None)
+        return LookupResult(accounts=[], reveal=None)  # the failed look-up stays counted
+    if counted is not None:
+        await throttle.give_back(uow, counted)
     bound_phone = found[0].phone
     sent = await codes.send(
         uow,

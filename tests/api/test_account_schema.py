@@ -81,18 +81,9 @@ NESTED = {
     },
     "AccountRecoveryLookup": {"accounts": "[RecoveredAccount!]!", "reveal": "AccountRevealTicket"},
     "AccountRevealTicket": {"ticket": "String!", "phoneMasked": "String!", "codeExpiresAt": "DateTime!"},
-    "RecoveredAccount": {
-        "kind": "AccountKind!",
-        "loginNameMasked": "String!",
-        "phoneMasked": "String!",
-        "emailMasked": "String",
-    },
-    "RevealedAccount": {
-        "kind": "AccountKind!",
-        "loginName": "String!",
-        "phoneMasked": "String!",
-        "emailMasked": "String",
-    },
+    # REC-2: login names only, no bound phone or e-mail beside them
+    "RecoveredAccount": {"kind": "AccountKind!", "loginNamesMasked": "[String!]!"},
+    "RevealedAccount": {"kind": "AccountKind!", "loginNames": "[String!]!"},
     "AccountRecoveryCriteriaInput": {
         "phone": "String",
         "accountId": "String",

@@ -21,11 +21,19 @@ from services.clock import SHANGHAI
 from services.review import service as review
 from services.review.kinds import RejectReason
 from services.verification import subject
-from tests.helpers import gql, last_code, mutate, registered_and_signed_in, send_code, sms_sign_in
+from tests.helpers import (
+    gql,
+    last_code,
+    mutate,
+    portal_accounts_binding,
+    registered_and_signed_in,
+    send_code,
+    sms_sign_in,
+)
 
 OLD_PHONE, NEW_PHONE = "13700000001", "13900000009"
 FREE_PHONE = "13900000008"
-BOUND_ANSWER = {"portal": "PHONE_HAS_PORTAL_ACCOUNT", "cloud": "PHONE_QUOTA_REACHED"}
+BOUND_ANSWER = {"portal": "PHONE_PORTAL_QUOTA_REACHED", "cloud": "PHONE_QUOTA_REACHED"}
 PERSON = ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF")
 ENTERPRISE = ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER")
 APPEAL = "appeal { id status dueAt newPhoneMasked requiredMaterials moreMaterialMessage rejectReason }"
@@ -290,10 +298,11 @@ async def test_apl_2_more_material_then_answer_then_reject(client, db, run, lead
 
 
 async def _filer_and_bound_phone(client, db, clock, kind: str) -> str:
-    """NEW_PHONE has accounts a `kind` account cannot join (REG-4: a portal account; REG-3: 10 cloud
+    """NEW_PHONE has accounts a `kind` account cannot join (REG-4: 5 portal accounts; REG-3: 10 cloud
     accounts); the signed-in filer, of `kind`, is bound to OLD_PHONE. Returns the filer's session token."""
     if kind == "portal":
-        assert (await sms_sign_in(client, NEW_PHONE))["errors"] == []
+        assert (await sms_sign_in(client, NEW_PHONE))["errors"] == []  # the portal account the phone holds
+        await portal_accounts_binding(db, "+86" + NEW_PHONE, 4, clock.now())  # and 4 more: 5 bound (REG-4)
         signed_in = await sms_sign_in(client, OLD_PHONE)
         assert signed_in["errors"] == []
         return str(signed_in["token"])

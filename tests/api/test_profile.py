@@ -25,6 +25,7 @@ from tests.helpers import (
     last_code,
     mutate,
     outbox,
+    portal_accounts_binding,
     register,
     registered_and_signed_in,
     send_code,
@@ -376,22 +377,60 @@ async def test_prof_2_refused_phone_change_keeps_phone_and_step_up(
     assert (await _change_phone(client, token, NEW_PHONE, code, step_up_token))["errors"] == []
 
 
-async def test_prof_2_portal_account_cannot_move_to_a_phone_with_a_portal_account(client, db: Database) -> None:
-    # Given two portal accounts on two phones
+async def test_prof_2_reg_4_a_portal_account_moving_to_a_phone_that_holds_another_only_binds_it(
+    client, db: Database, clock: ManualClock
+) -> None:
+    # Given two portal accounts on two phones, each held by its phone, the second with a username
     taken, mine = "13800000011", "13800000022"
-    assert (await sms_sign_in(client, taken))["errors"] == []
+    first = await sms_sign_in(client, taken)
+    assert first["errors"] == []
     signed_in = await sms_sign_in(client, mine)
     assert signed_in["errors"] == []
     token = signed_in["token"]
+    chosen = await mutate(client, "accountUsernameSet", {"username": "mover01"}, "account { id }", token)
+    assert chosen["errors"] == []  # a login name of its own, to sign in with after the move
     step_up_token = await step_up(client, token, mine)
     code = await _new_phone_code(client, token, taken)
     # When the second moves to the first one's phone
+    result = await mutate(
+        client,
+        "accountPhoneChange",
+        {"stepUpToken": step_up_token, "newPhone": taken, "newPhoneCode": code},
+        "account { phone holdsPhone }",
+        token,
+    )
+    # Then it is bound to that phone without holding it (REG-4: up to 5 portal accounts bind a phone)
+    assert result["errors"] == []
+    assert result["account"] == {"phone": "+86" + taken, "holdsPhone": False}
+    async with db.read_sessions() as s:
+        portal = [(a.phone, a.phone_holder) for a in await s.scalars(select(Account).order_by(Account.id))]
+    assert portal == [("+8613800000011", True), ("+8613800000011", False)]
+    # And SMS sign-in with that phone still reaches the account it holds, not the one that binds it
+    clock.advance(seconds=61)
+    again = await sms_sign_in(client, taken)
+    assert (again["errors"], again["accountCreated"], again["account"]["id"]) == ([], False, first["account"]["id"])
+    # And the phone it left holds no portal account: its SMS sign-in creates a new one
+    fresh = await sms_sign_in(client, mine)
+    assert (fresh["errors"], fresh["accountCreated"]) == ([], True)
+
+
+async def test_prof_2_reg_4_a_phone_bound_to_five_portal_accounts_refuses_a_sixth(client, db: Database) -> None:
+    # Given a phone held by one portal account and bound to 4 more, and a portal account on another phone
+    taken, mine = "13800000011", "13800000022"
+    assert (await sms_sign_in(client, taken))["errors"] == []
+    await portal_accounts_binding(db, "+86" + taken, 4, (await _account(db, taken)).created_at)
+    signed_in = await sms_sign_in(client, mine)
+    token = signed_in["token"]
+    step_up_token = await step_up(client, token, mine)
+    code = await _new_phone_code(client, token, taken)
+    # When it moves to that phone
     result = await _change_phone(client, token, taken, code, step_up_token)
-    # Then it is refused (REG-4) and both phones stay as they were
-    assert _errors(result) == [("PHONE_HAS_PORTAL_ACCOUNT", ["input", "newPhone"])]
+    # Then it is refused (REG-4) and every phone stays as it was
+    assert _errors(result) == [("PHONE_PORTAL_QUOTA_REACHED", ["input", "newPhone"])]
+    assert result["errors"][0]["message"].startswith("This phone number is already bound to 5 portal accounts (REG-4)")
     async with db.read_sessions() as s:
         phones = sorted(a.phone for a in await s.scalars(select(Account).where(Account.kind == "portal")))
-    assert phones == ["+8613800000011", "+8613800000022"]
+    assert phones == ["+8613800000011"] * 5 + ["+8613800000022"]
     # And the code is not used, but the answer cost one of its tries (the phone's holder may ask again)
     [row] = await _codes(db, "+8613800000011", "PHONE_CHANGE_NEW")
     assert (row.attempts, row.consumed_at) == (1, None)
@@ -404,7 +443,7 @@ async def test_prof_2_portal_account_cannot_move_to_a_phone_with_a_portal_accoun
 
 
 BOUND, MINE, FREE = "13800000011", "13800000022", "13800000033"
-BOUND_ANSWER = {"portal": "PHONE_HAS_PORTAL_ACCOUNT", "cloud": "PHONE_QUOTA_REACHED"}
+BOUND_ANSWER = {"portal": "PHONE_PORTAL_QUOTA_REACHED", "cloud": "PHONE_QUOTA_REACHED"}
 
 
 async def _ten_cloud_accounts_on(db: Database, clock: ManualClock, phone_e164: str) -> None:
@@ -422,10 +461,11 @@ async def _ten_cloud_accounts_on(db: Database, clock: ManualClock, phone_e164: s
 
 
 async def _prober_and_bound_phone(client: httpx.AsyncClient, db: Database, clock: ManualClock, kind: str) -> str:
-    """BOUND has accounts a `kind` account cannot join (REG-4: a portal account; REG-3: 10 cloud
+    """BOUND has accounts a `kind` account cannot join (REG-4: 5 portal accounts; REG-3: 10 cloud
     accounts); the signed-in prober, of `kind`, is bound to MINE. Returns the prober's session token."""
     if kind == "portal":
-        assert (await sms_sign_in(client, BOUND))["errors"] == []
+        assert (await sms_sign_in(client, BOUND))["errors"] == []  # the portal account the phone holds
+        await portal_accounts_binding(db, "+86" + BOUND, 4, clock.now())  # and 4 more: 5 bound (REG-4)
         signed_in = await sms_sign_in(client, MINE)
         assert signed_in["errors"] == []
         return str(signed_in["token"])
@@ -505,15 +545,15 @@ async def test_prof_2_reg_3_reg_4_with_its_code_a_phone_with_accounts_is_told_at
 async def test_prof_2_reg_4_sixty_simultaneous_probes_with_one_code_get_five_answers(
     client, db: Database, clock: ManualClock
 ) -> None:
-    # Given a portal account, another portal account's phone, a grant and that phone's code
+    # Given a portal account, a phone bound to 5 portal accounts, a grant and that phone's code
     token = await _prober_and_bound_phone(client, db, clock, "portal")
     grant = await step_up(client, token, MINE)
     code = await _new_phone_code(client, token, BOUND)
     # When 60 moves to that phone are asked at once with the code
     results = await asyncio.gather(*[_change_phone(client, token, BOUND, code, grant) for _ in range(60)])
-    # Then exactly five are told the phone has a portal account; the rest find the code void
+    # Then exactly five are told the phone is bound to 5 portal accounts; the rest find the code void
     answers = [_errors(r) for r in results]
-    assert answers.count([("PHONE_HAS_PORTAL_ACCOUNT", ["input", "newPhone"])]) == 5
+    assert answers.count([("PHONE_PORTAL_QUOTA_REACHED", ["input", "newPhone"])]) == 5
     assert answers.count([("CODE_ATTEMPTS_EXHAUSTED", ["input", "newPhoneCode"])]) == 55
     [row] = await _codes(db, "+86" + BOUND, "PHONE_CHANGE_NEW")
     assert (row.attempts, row.consumed_at) == (5, None)
@@ -689,7 +729,7 @@ async def test_prof_4_no_mutation_changes_a_cloud_username(client, db: Database)
     assert (await register(client, "alice02", "13900000009"))["errors"] == []
 
 
-async def test_prof_4_portal_account_sets_its_username_once(client, db: Database) -> None:
+async def test_prof_4_portal_account_sees_its_account_id_and_chooses_a_username(client, db: Database) -> None:
     # Given a portal account signed in by SMS, not yet activated: no account ID yet
     portal_phone = "13800000011"
     signed_in = await sms_sign_in(client, portal_phone)
@@ -704,10 +744,10 @@ async def test_prof_4_portal_account_sets_its_username_once(client, db: Database
     first = await mutate(client, "accountUsernameSet", {"username": "carol01"}, "account { username }", token)
     assert first["errors"] == []
     assert first["account"]["username"] == "carol01"
-    # Then a second choice is refused and the first stays
-    second = await mutate(client, "accountUsernameSet", {"username": "carol02"}, "account { username }", token)
-    assert _errors(second) == [("USERNAME_IMMUTABLE", ["input", "username"])]
+    # Then the username is set, and the account ID stays (changes of a portal account's username: PROF-5,
+    # tests/api/test_username_change.py)
     assert (await _viewer(client, token))["username"] == "carol01"
+    assert (await _viewer(client, token))["accountId"] == activated["account"]["accountId"]
     assert (await _account(db, portal_phone)).username_key == "carol01"
 
 

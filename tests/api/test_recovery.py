@@ -34,8 +34,8 @@ OTHER_PHONE = "13900000009"
 NEW_PASSWORD = "Green-Teapot-77!"
 BOT_PASS = "sandbox-pass"
 MASKED_PHONE = re.compile(r"1[3-9]\d\*{4}\d{4}")
-FOUND = "accounts { kind loginNameMasked phoneMasked emailMasked }"
-REVEALED = "accounts { kind loginName phoneMasked emailMasked }"
+FOUND = "accounts { kind loginNamesMasked }"
+REVEALED = "accounts { kind loginNames }"
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -350,13 +350,14 @@ async def test_rec_2_lookup_by_phone_lists_every_account_masked_and_sends_a_code
     assert (await register(client, "carol01", OTHER_PHONE))["errors"] == []
     # When accounts are looked up by the phone
     found = await _lookup(client, phone=PHONE)
-    # Then all three on that phone are listed, with masked login names only
+    # Then all three on that phone are listed, with masked login names only (REC-2): the portal account's
+    # login name is its phone, which holds it (REG-4); no bound phone is listed beside the names
     assert found["errors"] == []
     assert found["ticket"]
     assert found["codeExpiresAt"] == (clock.now() + timedelta(minutes=5)).isoformat()
     assert found["accounts"] == [
-        {"kind": kind, "loginNameMasked": masked, "phoneMasked": "137****0001", "emailMasked": None}
-        for kind, masked in [("CLOUD", "al***01"), ("CLOUD", "bo***01"), ("PORTAL", "137****0001")]
+        {"kind": kind, "loginNamesMasked": masked}
+        for kind, masked in [("CLOUD", ["al***01"]), ("CLOUD", ["bo***01"]), ("PORTAL", ["137****0001"])]
     ]
     # And an ACCOUNT_REVEAL code went to that phone, nothing to the other
     assert (await outbox(client, PHONE))[0]["purpose"] == "ACCOUNT_REVEAL"
@@ -366,8 +367,8 @@ async def test_rec_2_lookup_by_phone_lists_every_account_masked_and_sends_a_code
     # Then the login names are shown in full
     assert revealed["errors"] == []
     assert revealed["accounts"] == [
-        {"kind": kind, "loginName": name, "phoneMasked": "137****0001", "emailMasked": None}
-        for kind, name in [("CLOUD", "alice01"), ("CLOUD", "bob0001"), ("PORTAL", "13700000001")]
+        {"kind": kind, "loginNames": names}
+        for kind, names in [("CLOUD", ["alice01"]), ("CLOUD", ["bob0001"]), ("PORTAL", ["13700000001"])]
     ]
     # And the ticket is used up
     again = await _reveal(client, found["ticket"], "123456")
@@ -382,12 +383,12 @@ async def test_rec_2_lookup_by_account_id(client) -> None:
     found = await _lookup(client, accountId=alice["account"]["accountId"])
     # Then only her account is listed, masked, and the code went to her phone only
     assert found["errors"] == []
-    assert [(a["kind"], a["loginNameMasked"]) for a in found["accounts"]] == [("CLOUD", "al***01")]
+    assert found["accounts"] == [{"kind": "CLOUD", "loginNamesMasked": ["al***01"]}]
     assert found["phoneMasked"] == "137****0001"
     assert (await outbox(client, PHONE))[0]["purpose"] == "ACCOUNT_REVEAL"
     assert [m["purpose"] for m in await outbox(client, OTHER_PHONE)] == ["REGISTRATION"]
     revealed = await _reveal(client, found["ticket"], await last_code(client, PHONE))
-    assert [a["loginName"] for a in revealed["accounts"]] == ["alice01"]
+    assert [a["loginNames"] for a in revealed["accounts"]] == [["alice01"]]
 
 
 @pytest.mark.parametrize(
@@ -509,16 +510,12 @@ async def test_rec_2_lookup_by_name_and_id_number_finds_the_accounts_verified_wi
     found = await _lookup(client, identity={"name": " 张三 ", "idNumber": "11010519491231002x"})
     # Then the three accounts are listed masked, most recently verified first
     assert found["errors"] == []
-    assert [(a["loginNameMasked"], a["phoneMasked"]) for a in found["accounts"]] == [
-        ("al***03", "139****0009"),
-        ("al***02", "137****0001"),
-        ("al***01", "137****0001"),
-    ]
+    assert [a["loginNamesMasked"] for a in found["accounts"]] == [["al***03"], ["al***02"], ["al***01"]]
     assert found["phoneMasked"] == "139****0009"
     # And the code went to the phone of the most recent one, revealing the account bound to it
     assert (await outbox(client, OTHER_PHONE))[0]["purpose"] == "ACCOUNT_REVEAL"
     revealed = await _reveal(client, found["ticket"], await last_code(client, OTHER_PHONE))
-    assert [a["loginName"] for a in revealed["accounts"]] == ["alice03"]
+    assert [a["loginNames"] for a in revealed["accounts"]] == [["alice03"]]
 
 
 async def test_rec_2_failed_bot_check_is_refused_and_sends_nothing(client, db: Database) -> None:
@@ -550,7 +547,7 @@ async def test_rec_2_wrong_reveal_code_is_refused_and_counted(client, db: Databa
     [ticket] = await _tickets(db)
     assert ticket.consumed_at is None
     # And the right code still reveals the name
-    assert [a["loginName"] for a in (await _reveal(client, found["ticket"], code))["accounts"]] == ["alice01"]
+    assert [a["loginNames"] for a in (await _reveal(client, found["ticket"], code))["accounts"]] == [["alice01"]]
 
 
 async def test_rec_2_reveal_ticket_expires_after_fifteen_minutes(client, clock: ManualClock) -> None:
@@ -837,4 +834,4 @@ async def test_rec_2_a_malformed_reveal_code_is_refused_before_the_ticket_is_jud
     # And nothing was counted: the code reveals the name
     [row] = await _codes(db, "ACCOUNT_REVEAL")
     assert (row.attempts, row.consumed_at) == (0, None)
-    assert [a["loginName"] for a in (await _reveal(client, found["ticket"], code))["accounts"]] == ["alice01"]
+    assert [a["loginNames"] for a in (await _reveal(client, found["ticket"], code))["accounts"]] == [["alice01"]]

@@ -233,7 +233,7 @@ async def test_rec_2_production_lookup_asks_the_verifier(
 ) -> None:
     # Given an account, in production mode
     await _registered(prod, db)
-    lookup = "lookup { accounts { loginNameMasked } }"
+    lookup = "lookup { accounts { loginNamesMasked } }"
     # When the verifier refuses, the lookup is refused
     siteverify.answer = "failure"
     refused = await mutate(prod, "accountRecoveryLookup", {"botToken": "t-1", "by": {"phone": PHONE}}, lookup)
@@ -242,7 +242,7 @@ async def test_rec_2_production_lookup_asks_the_verifier(
     siteverify.answer = "success"
     found = await mutate(prod, "accountRecoveryLookup", {"botToken": "t-2", "by": {"phone": PHONE}}, lookup)
     assert found["errors"] == []
-    assert found["lookup"] == {"accounts": [{"loginNameMasked": "al***01"}]}
+    assert found["lookup"] == {"accounts": [{"loginNamesMasked": ["al***01"]}]}
     assert [r["response"] for r in siteverify.requests] == ["t-1", "t-2"]
 
 

@@ -509,28 +509,36 @@ async def test_reg_4_concurrent_sms_sign_ins_on_a_new_phone_create_one_portal_ac
     assert [(a.kind, a.phone) for a in await _accounts(db)] == [("portal", PHONE_E164)]
 
 
-async def test_reg_4_portal_account_cannot_move_to_a_phone_that_has_one(
+async def test_reg_4_portal_account_moving_to_a_phone_that_has_one_binds_it_and_sms_sign_in_keeps_its_holder(
     client, clock: ManualClock, db: Database
 ) -> None:
     # Given portal accounts on two phones
-    assert (await sms_sign_in(client, PHONE))["errors"] == []
+    holder = await sms_sign_in(client, PHONE)
+    assert holder["errors"] == []
     other = await sms_sign_in(client, OTHER_PHONE)
     token = other["token"]
-    # When the second asks to change its phone to the first phone, with valid codes
+    chosen = await mutate(client, "accountUsernameSet", {"username": "mover01"}, "account { id }", token)
+    assert chosen["errors"] == []  # a login name of its own, to sign in with after the move
+    # When the second changes its phone to the first phone, with valid codes
     grant = await step_up(client, token, OTHER_PHONE)
     assert (await send_code(client, "PHONE_CHANGE_NEW", phone=PHONE, token=token))["errors"] == []
     code = await last_code(client, PHONE)
-    refused = await mutate(
+    moved = await mutate(
         client,
         "accountPhoneChange",
         {"stepUpToken": grant, "newPhone": PHONE, "newPhoneCode": code},
-        "account { phone }",
+        "account { phone holdsPhone }",
         token,
     )
-    # Then it is refused and both accounts keep their phones
-    assert _errors(refused) == [("PHONE_HAS_PORTAL_ACCOUNT", ["input", "newPhone"])]
-    assert sorted(a.phone for a in await _accounts(db)) == [PHONE_E164, "+8613900000002"]
-    assert (await _viewer(client, token))["phone"] == "+8613900000002"
+    # Then the phone is bound to both, held by the first only (REG-4)
+    assert moved["errors"] == []
+    assert moved["account"] == {"phone": PHONE_E164, "holdsPhone": False}
+    assert sorted(a.phone for a in await _accounts(db)) == [PHONE_E164, PHONE_E164]
+    # And SMS sign-in with the phone reaches the account it registered, no other
+    clock.advance(seconds=61)
+    again = await sms_sign_in(client, PHONE)
+    assert (again["errors"], again["accountCreated"]) == ([], False)
+    assert again["account"]["id"] == holder["account"]["id"]
 
 
 # --- REG-5: SMS code and the three agreements, recorded ---------------------------------------------

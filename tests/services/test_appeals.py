@@ -29,8 +29,8 @@ QUOTA_MESSAGE = "This phone number already has 10 cloud accounts (REG-3)."
 
 def _account(uow: Uow, kind: str, phone: str, name: str) -> Account:
     return Account(
-        kind=kind, status="active", phone=phone, username=name if kind == "cloud" else None,
-        username_key=name if kind == "cloud" else None, idle_timeout_minutes=60, op_protection_sms=True,
+        kind=kind, status="active", phone=phone, phone_holder=kind == "portal", username=name,
+        username_key=name, idle_timeout_minutes=60, op_protection_sms=True,
         op_protection_totp=False, login_protection_sms=False, login_protection_totp=False, created_at=uow.now(),
     )  # fmt: skip
 
@@ -146,20 +146,22 @@ async def test_reg_3_apl_2_a_refused_approval_can_be_rejected_with_a_reason_inst
 
 
 @pytest.mark.slow
-async def test_reg_4_apl_2_five_simultaneous_approvals_of_portal_accounts_onto_one_phone_bind_one(db, run) -> None:
-    # Given five portal accounts whose appeals to move to one free phone are claimed
-    items, staff = await run(seed_rebind_appeals, count=5, already_on_phone=0, kind="portal")
+async def test_reg_4_apl_2_eight_simultaneous_approvals_of_portal_accounts_onto_one_phone_bind_five(db, run) -> None:
+    # Given eight portal accounts, each holding its own phone, whose appeals to move to one free phone are claimed
+    items, staff = await run(seed_rebind_appeals, count=8, already_on_phone=0, kind="portal")
     # When they are approved at once
     results = await asyncio.gather(
         *[run(review.approve, reviewer, item_id) for reviewer, item_id in zip(staff, items, strict=True)],
         return_exceptions=True,
     )
-    # Then one portal account holds the phone (REG-4) and four approvals were refused
-    assert len([r for r in results if isinstance(r, ReviewItem)]) == 1
-    assert [r.code.value for r in results if isinstance(r, ServiceError)] == ["PHONE_HAS_PORTAL_ACCOUNT"] * 4
+    # Then five portal accounts are bound to the phone and three approvals were refused (REG-4)
+    assert len([r for r in results if isinstance(r, ReviewItem)]) == 5
+    assert [r.code.value for r in results if isinstance(r, ServiceError)] == ["PHONE_PORTAL_QUOTA_REACHED"] * 3
+    # And the phone holds exactly one of them, the one that arrived first (SMS sign-in reaches it only)
     async with db.read_sessions() as s:
         portal = list(await s.scalars(select(Account).where(Account.kind == "portal", Account.phone == NEW_PHONE)))
-    assert len(portal) == 1
+    assert len(portal) == 5
+    assert sum(a.phone_holder for a in portal) == 1
 
 
 async def test_reg_3_prof_2_apl_2_the_phone_change_and_the_approval_move_phones_through_one_function(
