@@ -11,7 +11,7 @@ its first choice is not a change), so the next change waits a year.
 Downgrading needs every phone to be bound to at most one live portal account again (the old unique
 index is recreated and fails otherwise).
 
-Revision ID: 0016
+Revision ID: 0013
 Revises: 0012
 Create Date: 2026-12-01 14:10:00.000000
 
@@ -25,7 +25,7 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0016'
+revision: str = '0013'
 down_revision: Union[str, Sequence[str], None] = '0012'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
