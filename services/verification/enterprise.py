@@ -6,9 +6,10 @@ Three methods (RNE-1), each an `EnterpriseApplication` with its line in the atte
   passes a face check; an enterprise is then verified, another organisation goes to the
   2-working-day review queue. At most 10 attempts per account.
 - corporate bank transfer (RNE-4..7): the handler passes a face check, the service pays a random
-  0.01-1.00 CNY into the corporate account, the user enters it within 8 days; two wrong entries fail
-  it; a risk hit sends a right amount to review. At most 10 attempts per account. Not offered to
-  public institutions nor to payment-licence holders (RNE-6).
+  0.01-1.00 CNY into the corporate account (once: looked up by its reference when a request fails),
+  the user enters it within 8 days of its arrival; two wrong entries fail it; a risk hit sends a
+  right amount to review. At most 10 attempts per account. Not offered to public institutions nor
+  to payment-licence holders (RNE-6).
 - recharge (RNE-8): a dedicated remittance account (created after an SMS code), a random amount to
   pay within 3 days from an account named exactly as the organisation; the money is credited to the
   balance whatever happens.
@@ -1413,8 +1414,8 @@ async def open_application(uow: Uow, account_id: int) -> bool:
 
 
 async def sweep(uow: Uow) -> dict[str, int]:
-    """End every step that ran out: unanswered face checks, payouts that never finished, amounts not
-    confirmed within 8 days, remittances not paid within 3 (RNE-4, RNE-8). Each row is decided by a
+    """End every step that ran out: unanswered face checks, payouts never requested, amounts not
+    confirmed within 8 days of the payout's arrival, remittances not paid within 3 (RNE-4, RNE-8). Each row is decided by a
     conditional UPDATE, so a user or a payment deciding it at the same moment wins without harm."""
     return {"enterprise_steps_ended": await _expire_overdue(uow)}
 
