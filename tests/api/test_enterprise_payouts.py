@@ -17,6 +17,7 @@ import httpx
 from sqlalchemy import select
 
 from models.enterprise import BankPayout, EnterpriseApplication
+from models.verification import VerificationAttempt
 from services.clock import ManualClock
 from services.database import Database, DbTransactions
 from services.providers.bank import SandboxBank, format_cny
@@ -288,3 +289,4 @@ async def test_rne_4_concurrent_face_callbacks_sweeps_and_entries_pay_once_per_v
     assert any(e["errors"] == [] for e in entries)  # an entry verified it; the others found it settled
     async with db.read_sessions() as s:
         assert await s.scalar(select(EnterpriseApplication.state)) == "verified"
+        assert await s.scalar(select(VerificationAttempt.outcome)) == "passed"  # not ended by a second callback
