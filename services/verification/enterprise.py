@@ -98,6 +98,7 @@ TIMED_STEPS = {
 STALE_STEP = timedelta(minutes=5)
 # RNE-4: a payout reference the bank still does not know this long after the request was never paid.
 PAYOUT_NOT_FOUND_AFTER = STALE_STEP
+PAYOUT_LOOKUPS_PER_ROUND = 100  # beyond the rules: bounds a sweeper round while the bank is down
 RECHARGES_PER_DAY = 10  # beyond the rules: each start asks the business registry
 
 
@@ -986,7 +987,8 @@ async def resolve_payout_of(tx: Transactions, account_id: int, application_id: i
 
 
 async def resolve_payouts(tx: Transactions) -> int:
-    """The sweeper's part (RNE-4): look up every payout whose outcome is still unknown; how many were resolved."""
+    """The sweeper's part (RNE-4): look up the payouts whose outcome is still unknown, oldest first and at most
+    `PAYOUT_LOOKUPS_PER_ROUND` (each may wait for the bank's time-out); how many were resolved."""
     ids = await tx.read(_unresolved_payouts)
     resolved = 0
     for application_id in ids:
@@ -1003,7 +1005,7 @@ async def _unresolved_payouts(uow: Uow) -> list[int]:
         select(BankPayout.application_id)
         .where(BankPayout.status == "requested")
         .order_by(BankPayout.requested_at)
-        .limit(1000)
+        .limit(PAYOUT_LOOKUPS_PER_ROUND)
     )
     return list(rows)
 
