@@ -34,12 +34,12 @@ from schema.context import Context
 from schema.observability import INTERNAL_SERVER_ERROR, OPERATION_RESOLUTION_FAILURE, log_errors, public_error
 from schema.schema import build_schema
 from services.clock import Clock, SystemClock
-from services.database import Database, run_write
+from services.database import Database
 from services.notify.notifier import OutboxNotifier
 from services.providers.botcheck import build_bot_check
 from services.providers.bundle import build_providers
 from services.security import PasswordHasher
-from services.sweeper import sweep
+from services.sweeper import sweep_round
 from services.uow import Deps
 from settings import Settings
 
@@ -242,9 +242,10 @@ class ClosingContext:
 
 
 def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
+    clock = clock or SystemClock()
     return Deps(
         settings=settings,
-        clock=clock or SystemClock(),
+        clock=clock,
         notifier=OutboxNotifier(),
         hasher=PasswordHasher(
             settings.argon2_memory_kib,
@@ -253,7 +254,7 @@ def build_deps(settings: Settings, clock: Clock | None = None) -> Deps:
             settings.password_hash_workers or None,
         ),
         bot_check=build_bot_check(settings),  # REC-1: sandbox only in sandbox mode
-        providers=build_providers(settings),
+        providers=build_providers(settings, clock),
     )
 
 
@@ -337,7 +338,7 @@ async def _sweep_forever(db: Database, deps: Deps, interval: int) -> None:
     while True:
         await asyncio.sleep(interval)
         try:
-            result = await run_write(db, deps, sweep)
+            result = await sweep_round(db, deps)
             log.info("sweep finished", counts=result)
         except Exception:  # the sweeper must outlive a failed round
             log.exception("sweep failed")

@@ -91,8 +91,8 @@ def _seed(_: argparse.Namespace) -> int:
 def _sweep(_: argparse.Namespace) -> int:
     from app import build_deps
     from logs import configure_logging
-    from services.database import Database, run_write
-    from services.sweeper import sweep
+    from services.database import Database
+    from services.sweeper import sweep_round
     from settings import Settings
 
     settings = Settings.from_env()
@@ -101,7 +101,7 @@ def _sweep(_: argparse.Namespace) -> int:
     async def main() -> int:
         db = Database(settings.database_url)
         try:
-            result = await run_write(db, build_deps(settings), sweep)
+            result = await sweep_round(db, build_deps(settings))
         finally:
             await db.dispose()
         print(result)

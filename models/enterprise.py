@@ -38,7 +38,9 @@ class EnterpriseApplication(Base):
     bank_name: Mapped[str | None] = mapped_column(String(64))
     account_number: Mapped[str | None] = mapped_column(String(40))
     amount_fen: Mapped[int | None] = mapped_column(Integer)  # RNE-4 payout / RNE-8 expected remittance
-    amount_deadline: Mapped[datetime | None]  # RNE-4: 8 days after the payout; RNE-8: 3 days
+    amount_deadline: Mapped[datetime | None]  # RNE-4: 8 days after the payout arrived; RNE-8: 3 days
+    # RNE-4: when the payout arrives (arrived) in the corporate account, as the bank answered; null before.
+    payout_arrives_at: Mapped[datetime | None]
     # When the current step runs out (face ticket, payout, amount, remittance): read as expired after it,
     # and the sweeper ends it.
     step_expires_at: Mapped[datetime | None]
@@ -59,18 +61,28 @@ class EnterpriseApplication(Base):
 
 
 class BankPayout(Base):
-    """Money the service paid out (RNE-4): what the organisation's bank statement shows."""
+    """A payout to a corporate account (RNE-4), one per verification: the service writes it with its
+    reference before it asks the bank to pay (`requested`), so a crash or a time-out is resolved by looking
+    the reference up, never by paying again; then `paid` (sent, arriving at `arrives_at`), `refused`, or
+    `not_found` (the bank never made it). The paid ones are what the organisation's bank statement shows."""
 
     __tablename__ = "bank_payouts"
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("enterprise_applications.id", ondelete="CASCADE"))
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("enterprise_applications.id", ondelete="CASCADE"), unique=True
+    )
     bank_name: Mapped[str] = mapped_column(String(64))
     account_name: Mapped[str] = mapped_column(String(128))
     account_number: Mapped[str] = mapped_column(String(40), index=True)
     amount_fen: Mapped[int] = mapped_column(Integer)
-    reference: Mapped[str] = mapped_column(String(64))
-    paid_at: Mapped[datetime]
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(16))  # requested | paid | refused | not_found
+    requested_at: Mapped[datetime]
+    paid_at: Mapped[datetime | None]  # when the bank sent it
+    arrives_at: Mapped[datetime | None]  # when it is credited to the account (RNE-4: 0-2 days after)
+
+    __table_args__ = (Index("ix_bank_payouts_status", "status", "requested_at"),)
 
 
 class RemittanceAccount(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 
@@ -120,28 +121,48 @@ async def face_submit(request: Request) -> Response:
 # --- bank (docs/sandbox.md "Bank"): the organisation's statement, and money arriving ----------------------
 
 
-async def _statement(request: Request) -> tuple[str, list[dict[str, str]]]:
+def _local(when: datetime) -> str:
+    return when.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+async def _statement(request: Request) -> tuple[str, list[dict[str, str | None]]]:
+    """The payouts the bank made to the account (RNE-4). One still in transit (sandbox accounts ending in 3
+    arrive a day later) is listed with its arrival time and no amount yet: the organisation reads the
+    amount once the money is in the account."""
     number = request.path_params["account"].removesuffix(".json")
     rows = await run_read(request.app.state.db, request.app.state.deps, enterprise.payouts_to, number)
-    return number, [
-        {
-            "amount": format_cny(p.amount_fen),
-            "payer": enterprise.PAYOUT_PAYER,
-            "account_name": p.account_name,
-            "bank_name": p.bank_name,
-            "reference": p.reference,
-            "paid_at": p.paid_at.isoformat(),
-            "paid_at_local": p.paid_at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
-        }
-        for p in rows
-    ]
+    now = request.app.state.deps.clock.now()
+    credits: list[dict[str, str | None]] = []
+    for p in rows:
+        assert p.paid_at is not None
+        assert p.arrives_at is not None
+        arrived = p.arrives_at <= now
+        credits.append(
+            {
+                "amount": format_cny(p.amount_fen) if arrived else None,
+                "payer": enterprise.PAYOUT_PAYER,
+                "account_name": p.account_name,
+                "bank_name": p.bank_name,
+                "reference": p.reference,
+                "paid_at": p.paid_at.isoformat(),
+                "arrived_at": p.arrives_at.isoformat() if arrived else None,
+                "arrives_at": p.arrives_at.isoformat(),
+                "paid_at_local": _local(p.paid_at),
+                "arrives_at_local": _local(p.arrives_at),
+                "in_transit": None if arrived else "yes",
+            }
+        )
+    return number, credits
+
+
+LOCAL_ONLY = {"paid_at_local", "arrives_at_local", "in_transit"}
 
 
 async def bank_statement(request: Request) -> Response:
     number, credits = await _statement(request)
     if request.path_params["account"].endswith(".json"):
         return JSONResponse(
-            [{k: v for k, v in c.items() if k != "paid_at_local"} for c in credits],
+            [{k: v for k, v in c.items() if k not in LOCAL_ONLY} for c in credits],
             headers={"cache-control": "no-store"},
         )
     return templates.TemplateResponse(request, "bank.html", {"number": number, "credits": credits})

@@ -194,13 +194,17 @@ SPECIFIC = {
     "APPLICATION_SUPERSEDED": "A newer start of this account replaced this one while it was being checked (or it ran "
     "out); follow the newer one in `viewer.enterpriseVerifications`.",
     "NOT_AWAITING_AMOUNT": "The verification is not waiting for an amount.",
+    "PAYOUT_NOT_ARRIVED": "The payout has not arrived in the corporate account yet (RNE-4: it may take up to 2 "
+    "days; `payoutArrivedAt` is null until then), so there is no amount to enter; nothing was counted. "
+    "`retryAfter` tells the seconds until it arrives, when the bank said.",
     "AMOUNT_FORMAT_INVALID": "Enter an amount in CNY with at most two decimals, 0.01 to 1.00. Nothing was counted.",
     "AMOUNT_WRONG": "Not the amount paid; `attemptsRemaining` tells the tries left (2 in all; RNE-5).",
     "AMOUNT_WRONG_TWICE": "The second wrong amount ended this verification as failed (RNE-5); start a new one. "
     "`attemptsRemaining` tells the bank-transfer attempts left.",
     "RECHARGE_DAILY_LIMIT_REACHED": "At most 10 recharge verifications per account and Asia/Shanghai day (each asks "
     "the business registry); see `retryAfter`.",
-    "AMOUNT_DEADLINE_PASSED": "The amount was not confirmed within 8 days of the payout (RNE-4); start a new one.",
+    "AMOUNT_DEADLINE_PASSED": "The amount was not confirmed within 8 days of the payout's arrival in the account "
+    "(RNE-4); start a new one.",
     "CODE_REQUIRED": "Creating the dedicated remittance account needs a REMITTANCE_ACCOUNT code (RNE-8).",
     "FACE_DAILY_LIMIT_REACHED": "At most 10 face checks per account and Asia/Shanghai day (each asks the identity "
     "registry); see `retryAfter`.",

@@ -320,6 +320,7 @@ RETURNS: dict[str, frozenset[str]] = {
         VerificationErrorCode.AMOUNT_FORMAT_INVALID,
         VerificationErrorCode.APPLICATION_NOT_FOUND,
         VerificationErrorCode.NOT_AWAITING_AMOUNT,
+        VerificationErrorCode.PAYOUT_NOT_ARRIVED,
         VerificationErrorCode.AMOUNT_DEADLINE_PASSED,
         VerificationErrorCode.AMOUNT_WRONG,
         VerificationErrorCode.AMOUNT_WRONG_TWICE,

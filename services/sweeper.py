@@ -1,6 +1,8 @@
 """`account-center sweep`: expire what the clock has passed (docs/architecture.md "Time, deadlines and working days").
 
-Every deadline is also enforced when read; the sweeper keeps tables small and states honest.
+Every deadline is also enforced when read; the sweeper keeps tables small and states honest. A round
+(`sweep_round`) first asks the providers what only they can tell (payouts whose request failed, RNE-4),
+between transactions, then runs `sweep` in one transaction.
 """
 
 from __future__ import annotations
@@ -17,12 +19,21 @@ from services.accounts.service import IDLE_TIMEOUT_MIN
 from services.auth import repository as auth_repo
 from services.auth.service import max_session_age, session_deadlines
 from services.codes import service as codes
+from services.database import Database, DbTransactions, run_write
 from services.documents import service as documents
+from services.errors import ServiceError
 from services.notify import service as outbox
-from services.uow import Uow
+from services.uow import Deps, Uow
 from services.verification import enterprise, personal
 
 KEEP_EXPIRED = timedelta(days=1)
+
+
+async def sweep_round(db: Database, deps: Deps) -> dict[str, int] | ServiceError:
+    """One round of the sweeper: payouts looked up by their reference (RNE-4), then `sweep`."""
+    counts = {"payouts_resolved": await enterprise.resolve_payouts(DbTransactions(db, deps))}
+    swept = await run_write(db, deps, sweep)
+    return swept if isinstance(swept, ServiceError) else counts | swept
 
 
 async def sweep(uow: Uow) -> dict[str, int]:

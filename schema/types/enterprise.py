@@ -97,8 +97,14 @@ class EnterpriseVerification(Verification):
     submitted_at: datetime = strawberry.field(description="When it was started.")
     bank_name: str | None = strawberry.field(description="Bank transfer: the opening bank.")
     account_number_masked: str | None = strawberry.field(description="Bank transfer: the corporate account, masked.")
+    payout_arrived_at: datetime | None = strawberry.field(
+        description="Bank transfer: when the payout arrived in the corporate account; null while it has not arrived "
+        "yet (RNE-4: within 0-2 days of the face check; the amount cannot be entered before, PAYOUT_NOT_ARRIVED) "
+        "and for the other methods."
+    )
     amount_deadline: datetime | None = strawberry.field(
-        description="Bank transfer: confirm the amount received before this (8 days after the payout; RNE-4)."
+        description="Bank transfer: enter the amount received before this: 8 days after the payout arrived in the "
+        "account (RNE-4); null until it has arrived. Recharge: see `remittance.payBefore`."
     )
     wrong_amount_entries_left: int | None = strawberry.field(
         description="Bank transfer: wrong amounts still allowed before it fails (2 in all; RNE-5)."
@@ -119,6 +125,7 @@ class EnterpriseVerification(Verification):
     ) -> Self:
         state = enterprise.shown_state(row, now)
         waiting = state == "waiting_user"
+        arrived = enterprise.payout_arrived_at(row, now)
         return cls(
             id=row.id,
             subject_type=SubjectType.ENTERPRISE,
@@ -134,7 +141,8 @@ class EnterpriseVerification(Verification):
             submitted_at=row.created_at,
             bank_name=row.bank_name,
             account_number_masked=_mask_account(row.account_number),
-            amount_deadline=row.amount_deadline if row.method == enterprise.BANK_TRANSFER else None,
+            payout_arrived_at=arrived,
+            amount_deadline=row.amount_deadline if arrived is not None else None,
             wrong_amount_entries_left=(
                 enterprise.MAX_WRONG_AMOUNTS - row.wrong_amount_entries if state == "amount_pending" else None
             ),

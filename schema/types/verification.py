@@ -67,10 +67,15 @@ class VerificationStatus(Enum):
     FACE_CHECK_PENDING = strawberry.enum_value(
         "face_pending", description="Waiting for the face check (the URL from the start, 10 minutes)."
     )
-    PAYOUT_PENDING = strawberry.enum_value("payout_pending", description="The face check passed; paying out (RNE-4).")
+    PAYOUT_PENDING = strawberry.enum_value(
+        "payout_pending",
+        description="The face check passed; paying out (RNE-4), or finding out from the bank whether a payout "
+        "request that failed was paid (it is never paid twice).",
+    )
     AMOUNT_PENDING = strawberry.enum_value(
         "amount_pending",
-        description="Paid: enter the amount received before `amountDeadline` (8 days; RNE-4) with "
+        description="Paid: once the money has arrived (`payoutArrivedAt`, which may take up to 2 days), enter the "
+        "amount received before `amountDeadline` (8 days after the arrival; RNE-4) with "
         "`enterpriseVerificationAmountConfirm`.",
     )
     IN_REVIEW = strawberry.enum_value(

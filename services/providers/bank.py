@@ -2,13 +2,20 @@
 
 The service offers a fixed list of opening banks (`BANKS`: the large state-owned and the national
 joint-stock commercial banks) and pays a random amount of 0.01-1.00 CNY (`random_amount_fen`) into
-the corporate account. The bank is stateless here: the service keeps its own payout records, and the
-sandbox statement page reads those.
+the corporate account.
 
-The sandbox (docs/sandbox.md "Bank"):
+Payouts are idempotent (RNE-4): the service chooses the payout's reference and stores it before it
+calls `Bank.pay`, and a bank knows each payout by that reference. A request that fails or times out
+may or may not have paid; the service then finds the payout with `Bank.lookup(reference)` (at once,
+and later from the sweeper) and never pays again. The bank's answer says when the money arrives in
+the account (RNE-4: within 0-2 days); the 8 days to enter the amount run from that arrival.
+
+The sandbox (docs/sandbox.md "Bank") keeps its ledger in the memory of the process:
 - an opening bank not in the offered list: bank name wrong;
 - account numbers ending in `1`: account name and number do not match;
 - ending in `2`: the account cannot receive transfers;
+- ending in `3`: the payout arrives one day after it was sent;
+- ending in `4`: the first request for a reference times out although the bank paid; `lookup` finds it;
 - otherwise the payout succeeds and arrives at once.
 
 Amounts are integer fen everywhere (docs/rules.md); text is parsed with `decimal.Decimal`, never a float.
@@ -19,10 +26,12 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Protocol
 
+from services.clock import Clock
 from services.providers.errors import ProviderUnavailable
 
 BANKS: tuple[str, ...] = (
@@ -53,6 +62,9 @@ MAX_AMOUNT_FEN = 100  # RNE-4 / RNE-8: 1.00 CNY
 
 SANDBOX_ACCOUNT_MISMATCH_ENDING = "1"
 SANDBOX_CANNOT_RECEIVE_ENDING = "2"
+SANDBOX_ARRIVES_NEXT_DAY_ENDING = "3"
+SANDBOX_TIMES_OUT_ENDING = "4"
+SANDBOX_ARRIVAL_DELAY = timedelta(days=1)
 
 _CNY = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?", re.ASCII)
 
@@ -66,15 +78,36 @@ class PayoutRefusal(Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class PayoutResult:
-    """Exactly one of `reference` (paid; the caller's reference echoed) and `refusal` is set."""
+class PayoutAccount:
+    """The corporate account a payout goes to (RNE-4)."""
 
-    reference: str | None
+    bank_name: str
+    account_name: str
+    account_number: str
+
+
+@dataclass(frozen=True, slots=True)
+class PayoutResult:
+    """The bank's answer about the payout with `reference`: either refused (`refusal`), or paid, sent at
+    `sent_at` and credited to the account at `arrives_at` (which may be later than now: RNE-4's 0-2 days)."""
+
+    reference: str
     refusal: PayoutRefusal | None
+    sent_at: datetime | None = None
+    arrives_at: datetime | None = None
 
     @property
     def paid(self) -> bool:
         return self.refusal is None
+
+
+class PayoutTimedOut(ProviderUnavailable):
+    """The bank did not answer the payout request in time: it may or may not have paid (look it up)."""
+
+
+class PayoutNotSent(ProviderUnavailable):
+    """The request certainly never reached a bank (none is configured, or the connection was refused):
+    nothing was paid. Any other failure of `Bank.pay` may have paid."""
 
 
 class Bank(Protocol):
@@ -82,29 +115,74 @@ class Bank(Protocol):
         """The opening banks the service offers (RNE-4)."""
         ...
 
-    async def pay_out(
-        self, *, bank_name: str, account_name: str, account_number: str, amount_fen: int, reference: str
-    ) -> PayoutResult:
-        """Pay `amount_fen` into the account. Raise `ProviderUnavailable` when the bank cannot answer."""
+    async def pay(self, reference: str, account: PayoutAccount, amount_fen: int) -> PayoutResult:
+        """Pay `amount_fen` into the account, once per `reference`: a reference the bank knows answers that
+        payout again and pays nothing. Raise `ProviderUnavailable` when the bank cannot answer (then the
+        payout may or may not have been made)."""
+        ...
+
+    async def lookup(self, reference: str) -> PayoutResult | None:
+        """The payout made with `reference`, or None when the bank has none. Raise `ProviderUnavailable`
+        when the bank cannot answer."""
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class SandboxPayout:
+    """One line of the sandbox bank's ledger: a payout request it took, paid or refused."""
+
+    reference: str
+    account: PayoutAccount
+    amount_fen: int
+    result: PayoutResult
+
+
 class SandboxBank:
+    """The sandbox bank: it decides by the account number's last digit and keeps its ledger in memory."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._ledger: dict[str, SandboxPayout] = {}
+
     def bank_names(self) -> tuple[str, ...]:
         return BANKS
 
-    async def pay_out(
-        self, *, bank_name: str, account_name: str, account_number: str, amount_fen: int, reference: str
-    ) -> PayoutResult:
+    @property
+    def ledger(self) -> list[SandboxPayout]:
+        """Every payout request the bank took, in order (tests count them: one per reference)."""
+        return list(self._ledger.values())
+
+    def payouts(self) -> list[SandboxPayout]:
+        """The payouts the bank made (money moved), in order."""
+        return [p for p in self._ledger.values() if p.result.paid]
+
+    async def pay(self, reference: str, account: PayoutAccount, amount_fen: int) -> PayoutResult:
         if amount_fen <= 0:
             raise ValueError("a payout is a positive number of fen")
-        if bank_name not in BANKS:
-            return PayoutResult(None, PayoutRefusal.BANK_NAME_WRONG)
-        if account_number.endswith(SANDBOX_ACCOUNT_MISMATCH_ENDING):
-            return PayoutResult(None, PayoutRefusal.ACCOUNT_MISMATCH)
-        if account_number.endswith(SANDBOX_CANNOT_RECEIVE_ENDING):
-            return PayoutResult(None, PayoutRefusal.CANNOT_RECEIVE)
-        return PayoutResult(reference, None)
+        known = self._ledger.get(reference)
+        if known is not None:  # idempotent: the same reference never pays twice
+            return known.result
+        result = self._decide(reference, account)
+        self._ledger[reference] = SandboxPayout(reference, account, amount_fen, result)
+        if result.paid and account.account_number.endswith(SANDBOX_TIMES_OUT_ENDING):
+            raise PayoutTimedOut("the bank did not answer in time")  # it paid all the same
+        return result
+
+    async def lookup(self, reference: str) -> PayoutResult | None:
+        known = self._ledger.get(reference)
+        return None if known is None else known.result
+
+    def _decide(self, reference: str, account: PayoutAccount) -> PayoutResult:
+        number = account.account_number
+        if account.bank_name not in BANKS:
+            return PayoutResult(reference, PayoutRefusal.BANK_NAME_WRONG)
+        if number.endswith(SANDBOX_ACCOUNT_MISMATCH_ENDING):
+            return PayoutResult(reference, PayoutRefusal.ACCOUNT_MISMATCH)
+        if number.endswith(SANDBOX_CANNOT_RECEIVE_ENDING):
+            return PayoutResult(reference, PayoutRefusal.CANNOT_RECEIVE)
+        sent = self._clock.now()
+        delay = SANDBOX_ARRIVAL_DELAY if number.endswith(SANDBOX_ARRIVES_NEXT_DAY_ENDING) else timedelta(0)
+        return PayoutResult(reference, None, sent, sent + delay)
 
 
 class UnconfiguredBank:
@@ -115,9 +193,10 @@ class UnconfiguredBank:
     def bank_names(self) -> tuple[str, ...]:
         return BANKS
 
-    async def pay_out(
-        self, *, bank_name: str, account_name: str, account_number: str, amount_fen: int, reference: str
-    ) -> PayoutResult:
+    async def pay(self, reference: str, account: PayoutAccount, amount_fen: int) -> PayoutResult:
+        raise PayoutNotSent("no bank is configured")
+
+    async def lookup(self, reference: str) -> PayoutResult | None:
         raise ProviderUnavailable("no bank is configured")
 
 

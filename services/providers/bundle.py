@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.clock import Clock
 from services.providers.bank import Bank, SandboxBank, UnconfiguredBank
 from services.providers.bankcard import BankCardAnswer, BankCardCheck, SandboxBankCardCheck
 from services.providers.business import BusinessRegistry, SandboxBusinessRegistry, UnconfiguredBusinessRegistry
@@ -45,14 +46,14 @@ class UnconfiguredLiveness:
         raise ProviderUnavailable("no liveness provider is configured")
 
 
-def build_providers(settings: Settings) -> Providers:
+def build_providers(settings: Settings, clock: Clock) -> Providers:
     if settings.sandbox:
         return Providers(
             identity=SandboxIdentityRegistry(),
             bank_cards=SandboxBankCardCheck(),
             liveness=SandboxLiveness(settings.base_url),
             business=SandboxBusinessRegistry(),
-            bank=SandboxBank(),
+            bank=SandboxBank(clock),
             timeout_seconds=settings.provider_timeout_seconds,
         )
     return Providers(

@@ -418,7 +418,7 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
     # Single use, also when the page is posted twice at once: only one request takes it. The account is
     # locked first, the order every writer of verification rows follows.
     await accounts_repo.lock_account(uow, found.account_id)
-    attempt = await steps.take(uow, found.id)
+    attempt = await steps.take(uow, found.id, open_ticket=True)
     if attempt is None:
         raise _ticket_used()
     if attempt.subject_type == "enterprise":

@@ -45,11 +45,18 @@ def already_verified() -> ServiceError:
     return ServiceError(Code.ALREADY_VERIFIED, "This account is already verified.", None)
 
 
-async def take(uow: Uow, attempt_id: int) -> VerificationAttempt | None:
-    """Move a pending attempt on, once: only the caller that gets it here decides it."""
+async def take(uow: Uow, attempt_id: int, *, open_ticket: bool = False) -> VerificationAttempt | None:
+    """Move a pending attempt on, once: only the caller that gets it here decides it.
+
+    `open_ticket`: only while its face-check ticket is open. An enterprise attempt is `pending` again
+    after its face check (its application decides it from there) but with the ticket closed, so a second
+    callback posted at the same moment must not take it again."""
+    conditions = [VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending"]
+    if open_ticket:
+        conditions.append(VerificationAttempt.ticket_expires_at.is_not(None))
     claimed = await uow.session.execute(
         update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
+        .where(*conditions)
         .values(outcome="deciding", completed_at=uow.now())
         .returning(VerificationAttempt.id)
     )

@@ -4,7 +4,7 @@ and the sandbox bank with CNY amounts in fen (RNE-4, RNE-8, RNE-9): every magic 
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,12 +12,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.checksums import uscc_check_character, valid_uscc
+from services.clock import ManualClock
 from services.providers import bank as bank_module
 from services.providers.bank import (
     BANKS,
     Bank,
+    PayoutAccount,
+    PayoutNotSent,
     PayoutRefusal,
     PayoutResult,
+    PayoutTimedOut,
     SandboxBank,
     UnconfiguredBank,
     format_cny,
@@ -367,17 +371,21 @@ async def test_rne_2_unconfigured_registry_decides_nothing() -> None:
 # ---------------------------------------------------------------- Bank: payouts (RNE-4, RNE-9)
 
 
+SENT = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
+
+
+def account(account_number: str = "6222000000000000", bank_name: str = "中国工商银行") -> PayoutAccount:
+    return PayoutAccount(bank_name, "示例科技有限公司", account_number)
+
+
 async def pay(
-    bank_name: str = "中国工商银行", account_number: str = "6222000000000000", reference: str = "ref-1"
+    bank_name: str = "中国工商银行",
+    account_number: str = "6222000000000000",
+    reference: str = "ref-1",
+    bank: SandboxBank | None = None,
 ) -> PayoutResult:
-    bank: Bank = SandboxBank()
-    return await bank.pay_out(
-        bank_name=bank_name,
-        account_name="示例科技有限公司",
-        account_number=account_number,
-        amount_fen=37,
-        reference=reference,
-    )
+    sandbox: Bank = bank or SandboxBank(ManualClock(SENT))
+    return await sandbox.pay(reference, account(account_number, bank_name), 37)
 
 
 def test_rne_4_bank_list_holds_the_large_national_banks() -> None:
@@ -402,21 +410,21 @@ def test_rne_4_bank_list_holds_the_large_national_banks() -> None:
     }
     assert large <= set(BANKS)
     assert len(set(BANKS)) == len(BANKS)
-    assert SandboxBank().bank_names() == BANKS
+    assert SandboxBank(ManualClock()).bank_names() == BANKS
     assert UnconfiguredBank().bank_names() == BANKS
 
 
 @pytest.mark.parametrize("bank_name", BANKS)
 async def test_rne_4_payout_to_any_listed_bank_succeeds_and_echoes_the_reference(bank_name: str) -> None:
     result = await pay(bank_name=bank_name, account_number="1234567890", reference=f"payout-{bank_name}")
-    assert result == PayoutResult(f"payout-{bank_name}", None)
+    assert result == PayoutResult(f"payout-{bank_name}", None, SENT, SENT)  # arrives at once
     assert result.paid
 
 
 @pytest.mark.parametrize("bank_name", ["工商银行", "中国工商银行 ", "Bank of China", "", "某某农村商业银行"])
 async def test_rne_9_bank_not_in_the_list_is_bank_name_wrong(bank_name: str) -> None:
     result = await pay(bank_name=bank_name)
-    assert result == PayoutResult(None, PayoutRefusal.BANK_NAME_WRONG)
+    assert result == PayoutResult("ref-1", PayoutRefusal.BANK_NAME_WRONG)
     assert not result.paid
 
 
@@ -427,33 +435,53 @@ async def test_rne_9_bank_name_is_checked_before_the_account_number() -> None:
 
 
 async def test_rne_9_account_number_ending_in_1_is_account_mismatch() -> None:
-    assert await pay(account_number="6222000000000001") == PayoutResult(None, PayoutRefusal.ACCOUNT_MISMATCH)
+    assert await pay(account_number="6222000000000001") == PayoutResult("ref-1", PayoutRefusal.ACCOUNT_MISMATCH)
 
 
 async def test_rne_9_account_number_ending_in_2_cannot_receive() -> None:
-    assert await pay(account_number="6222000000000002") == PayoutResult(None, PayoutRefusal.CANNOT_RECEIVE)
+    assert await pay(account_number="6222000000000002") == PayoutResult("ref-1", PayoutRefusal.CANNOT_RECEIVE)
 
 
-@pytest.mark.parametrize("last", ["0", "3", "4", "5", "6", "7", "8", "9"])
-async def test_rne_4_any_other_last_digit_is_paid(last: str) -> None:
-    assert (await pay(account_number="622200000000000" + last)).paid
+@pytest.mark.parametrize("last", ["0", "5", "6", "7", "8", "9"])
+async def test_rne_4_any_other_last_digit_is_paid_and_arrives_at_once(last: str) -> None:
+    result = await pay(account_number="622200000000000" + last)
+    assert (result.paid, result.sent_at, result.arrives_at) == (True, SENT, SENT)
 
 
-async def test_rne_4_sandbox_bank_is_stateless_and_refuses_non_positive_amounts() -> None:
-    first = await pay(reference="a")
-    second = await pay(reference="a")
-    assert first == second == PayoutResult("a", None)
+async def test_rne_4_account_number_ending_in_3_arrives_a_day_later() -> None:
+    result = await pay(account_number="6222000000000003")
+    assert (result.paid, result.sent_at, result.arrives_at) == (True, SENT, SENT + timedelta(days=1))
+
+
+async def test_rne_4_account_number_ending_in_4_times_out_but_pays_and_lookup_finds_it() -> None:
+    bank = SandboxBank(ManualClock(SENT))
+    assert await bank.lookup("ref-4") is None
+    with pytest.raises(PayoutTimedOut):
+        await pay(account_number="6222000000000004", reference="ref-4", bank=bank)
+    assert isinstance(PayoutTimedOut("x"), ProviderUnavailable)  # callers that only know this still stop
+    found = await bank.lookup("ref-4")
+    assert found == PayoutResult("ref-4", None, SENT, SENT)
+    assert [(p.reference, p.amount_fen) for p in bank.payouts()] == [("ref-4", 37)]
+
+
+async def test_rne_4_sandbox_bank_pays_once_per_reference_and_refuses_non_positive_amounts() -> None:
+    clock = ManualClock(SENT)
+    bank = SandboxBank(clock)
+    first = await pay(reference="a", bank=bank)
+    clock.advance(hours=1)
+    second = await pay(reference="a", bank=bank)  # the same reference: the same payout, nothing paid again
+    assert first == second == PayoutResult("a", None, SENT, SENT)
+    assert len(bank.payouts()) == len(bank.ledger) == 1
     with pytest.raises(ValueError, match="positive"):
-        await SandboxBank().pay_out(
-            bank_name="中国银行", account_name="x", account_number="10", amount_fen=0, reference="z"
-        )
+        await bank.pay("z", account("10", "中国银行"), 0)
+    assert [await bank.lookup(r) is not None for r in ("a", "z")] == [True, False]
 
 
 async def test_rne_4_unconfigured_bank_pays_nothing() -> None:
+    with pytest.raises(PayoutNotSent):  # certainly nothing paid: the service need not look it up
+        await UnconfiguredBank().pay("z", account("10", "中国银行"), 37)
     with pytest.raises(ProviderUnavailable):
-        await UnconfiguredBank().pay_out(
-            bank_name="中国银行", account_name="x", account_number="10", amount_fen=37, reference="z"
-        )
+        await UnconfiguredBank().lookup("z")
 
 
 # ---------------------------------------------------------------- Amounts (RNE-4, RNE-8)
