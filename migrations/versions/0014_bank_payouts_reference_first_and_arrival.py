@@ -1,7 +1,7 @@
 """bank payouts: the reference is stored before the bank is asked, and the payout's arrival is kept
 
-Revision ID: 0015
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-01 13:46:00.000000
 
 RNE-4: a payout row is written (`requested`) with its reference before the bank is called, so a
@@ -20,8 +20,8 @@ import models.base
 
 
 # revision identifiers, used by Alembic.
-revision: str = '0015'
-down_revision: Union[str, Sequence[str], None] = '0012'
+revision: str = '0014'
+down_revision: Union[str, Sequence[str], None] = '0013'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
