@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from models.accounts import Account
-from models.documents import Document
 from models.review import ReviewAuditEntry, Reviewer, ReviewItem
 from services.calendar.service import due_at, resumed_due_at
 from services.errors import ServiceError
 from services.review.errors import ReviewErrorCode
-from services.review.kinds import RejectReason, handler_for
+from services.review.kinds import RejectReason, ReviewMaterial, handler_for
 from services.text import has_control_characters
 from services.uow import Uow
 
@@ -234,7 +233,7 @@ class ItemDetail:
     audit: list[ReviewAuditEntry]
     reviewer_names: dict[int, str]
     reviewers: list[Reviewer]
-    documents: list[Document]
+    materials: list[ReviewMaterial]  # each with its role, for its caption (REV-2)
     history: list[ReviewItem]  # the account's other review items, newest first
     facts: list[tuple[str, str]]  # what the handler says the reviewer decides on
 
@@ -247,7 +246,7 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
     staff = list(await uow.session.scalars(select(Reviewer).where(Reviewer.active.is_(True)).order_by(Reviewer.id)))
     names = {r.id: r.display_name for r in staff}
     handler = handler_for(item.kind)
-    documents = await handler.documents(uow, item) if handler is not None else []
+    materials = await handler.materials(uow, item) if handler is not None else []
     facts = await handler.facts(uow, item) if handler is not None else []
     return ItemDetail(
         facts=facts,
@@ -257,7 +256,7 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
         audit=await audit_trail(uow, item_id),
         reviewer_names=names,
         reviewers=staff,
-        documents=documents,
+        materials=materials,
         history=list(
             await uow.session.scalars(
                 select(ReviewItem)

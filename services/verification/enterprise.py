@@ -113,6 +113,7 @@ class LegalRepFaceBy(Enum):
 
 # Where each organisation field is in the inputs (they nest it as `organisation`).
 ORG = "organisation"
+CERTIFICATE_FIELD = f"{ORG}.certificateUploadId"  # ORG-4
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class Organisation:
     uscc: str
     organisation_type: OrganisationType
     legal_rep_name: str
+    certificate_document_id: int  # ORG-4: the upload's row ID, not yet known to be the account's
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +131,9 @@ class OrganisationInput:
     uscc: str
     organisation_type: OrganisationType
     legal_rep_name: str
+    # ORG-4: the upload's row ID of the certificate image; None when none was given, a number that names no
+    # row when it was malformed.
+    certificate_document_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,12 +221,22 @@ def check_organisation(data: OrganisationInput) -> Organisation:
     name = checked(problems, _organisation_name, data.name)
     uscc = checked(problems, _uscc, data.uscc)
     legal_rep = checked(problems, check_name, data.legal_rep_name, f"{ORG}.legalRepresentativeName")
+    # ORG-4: every organisation's verification carries the image of the certificate named for its type.
+    if data.certificate_document_id is None:
+        certificate = TYPES[data.organisation_type]
+        problems.add(
+            Code.CERTIFICATE_REQUIRED,
+            f"Upload a colour photo or scan of the {certificate.certificate_en.lower()} ({certificate.certificate_zh}), "
+            "or a copy bearing a fresh company stamp.",
+            CERTIFICATE_FIELD,
+        )
     if (refusal := problems.refusal()) is not None:
         raise refusal
     assert name is not None
     assert uscc is not None
     assert legal_rep is not None
-    return Organisation(name, uscc, data.organisation_type, legal_rep)
+    assert data.certificate_document_id is not None
+    return Organisation(name, uscc, data.organisation_type, legal_rep, data.certificate_document_id)
 
 
 def _person(name: str | None, number: str | None, now: datetime, name_field: str, number_field: str) -> Subject:
@@ -475,6 +490,11 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
         raise steps.already_verified()
     if await _open_application(uow, account_id) is not None:
         raise _in_progress()
+    # ORG-4 / ORG-3: the certificate image must be one of the account's uploads.
+    try:
+        certificate = await documents.owned(uow, account_id, claim.organisation.certificate_document_id)
+    except ServiceError:
+        raise ServiceError(Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", CERTIFICATE_FIELD) from None
     document: Document | None = None
     if claim.authorisation_document_id is not None:
         try:
@@ -527,6 +547,7 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
         legal_rep_name=org.legal_rep_name,
         face_by=_face_by(method, document),
         authorisation_document_id=document.id if document else None,
+        certificate_document_id=certificate.id,
         bank_name=claim.bank_name,
         account_number=claim.account_number,
         wrong_amount_entries=0,
@@ -1292,12 +1313,27 @@ class EnterpriseVerificationHandler:
         moved = await _move(uow, item.subject_id, ("in_review",), "waiting_user", more_message=message)
         assert moved is not None
 
-    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
+    async def materials(self, uow: Uow, item: ReviewItem) -> list[kinds.ReviewMaterial]:
+        """ORG-4: the certificate named for the type, beside the application; RNE-3: the authorisation letter."""
         application = await _application(uow, item.subject_id)
-        if application.authorisation_document_id is None:
-            return []
-        document = await uow.session.get(Document, application.authorisation_document_id)
-        return [document] if document is not None else []
+        info = TYPES[OrganisationType(application.organisation_type)]
+        wanted = (
+            (
+                "ORGANISATION_CERTIFICATE",
+                application.certificate_document_id,
+                f"{info.certificate_zh} / {info.certificate_en}",
+            ),
+            ("AUTHORISATION_LETTER", application.authorisation_document_id, None),
+        )
+        ids = [document_id for _, document_id, _ in wanted if document_id is not None]
+        found = (
+            {d.id: d for d in await uow.session.scalars(select(Document).where(Document.id.in_(ids)))} if ids else {}
+        )
+        return [
+            kinds.ReviewMaterial(role, found[document_id], detail)
+            for role, document_id, detail in wanted
+            if document_id is not None and document_id in found
+        ]
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
         application = await _application(uow, item.subject_id)

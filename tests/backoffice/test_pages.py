@@ -45,8 +45,8 @@ class Handler:
     async def more_material_requested(self, uow, item, message) -> None:
         return None
 
-    async def documents(self, uow, item):
-        return [await documents.for_staff(uow, d) for d in self.doc_ids]
+    async def materials(self, uow, item):
+        return [kinds.ReviewMaterial("ID_CARD_IN_HAND", await documents.for_staff(uow, d)) for d in self.doc_ids]
 
     async def facts(self, uow, item):
         return [("Subject", f"test subject {item.subject_id}")]
@@ -242,7 +242,7 @@ async def test_rev_2_rev_3_rev_4_queue_claim_and_decide_through_the_pages(
     await _sign_in(staff_client, otp, clock)
     # The queue lists it; the item page shows the document to the reviewer
     queue_page = await staff_client.get("/backoffice/queues/2")
-    assert KIND in queue_page.text
+    assert "<td>测试 / test item</td><td>待领取 / pending, unclaimed</td>" in queue_page.text  # REV-2: in words
     item_page = await staff_client.get("/backoffice/items/1")
     assert f"/backoffice/documents/{handler.doc_ids[0]}" in item_page.text
     assert "test subject 1" in item_page.text  # the handler's facts: what the reviewer decides on
@@ -256,8 +256,12 @@ async def test_rev_2_rev_3_rev_4_queue_claim_and_decide_through_the_pages(
     assert (await staff_client.post("/backoffice/items/1/claim", data={"csrf": csrf})).status_code == 303
     assert (await staff_client.post("/backoffice/items/1/approve", data={"csrf": csrf})).status_code == 303
     final = await staff_client.get("/backoffice/items/1")
-    assert "approved" in final.text
-    assert re.findall(r"<td>(submit|claim|approve)</td>", final.text) == ["submit", "claim", "approve"]
+    assert "State <strong>已通过 / approved</strong>" in final.text
+    assert re.findall(r"<td>([^<]*(?:submitted|claimed|approved))</td>", final.text) == [
+        "提交 / submitted",
+        "领取 / claimed",
+        "通过 / approved",
+    ]
 
 
 async def test_rev_3_deciding_an_item_held_by_another_reviewer_is_refused_on_the_page(
