@@ -113,7 +113,8 @@ SPECIFIC = {
     "LOGIN_CHALLENGE_EXPIRED": "The sign-in challenge expired (5 minutes); sign in with the password again.",
     "LOGIN_CHALLENGE_ATTEMPTS_EXHAUSTED": "Five wrong codes ended this sign-in challenge; sign in with the password "
     "again.",
-    "MATERIAL_MISSING": "A required material is missing (APL-1, APL-2); see the message.",
+    "MATERIAL_MISSING": "A required material is missing (APL-1, APL-2), or an answer to a request for more "
+    "material sends none (REV-4); see the message.",
     "MATERIAL_NOT_EXPECTED": "A material that is not part of this account's set was sent.",
     "MATERIAL_DUPLICATE": "The same material (role) was sent twice; send each once (APL-1, APL-2, REV-4).",
     "DOCUMENT_NOT_FOUND": "No upload with this ID belongs to the viewer (ORG-3); an ID that `POST /uploads` did not "

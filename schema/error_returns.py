@@ -333,6 +333,7 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "enterpriseVerificationMaterialAnswer": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        VerificationErrorCode.MATERIAL_MISSING,
         VerificationErrorCode.APPLICATION_NOT_FOUND,
         VerificationErrorCode.NOT_WAITING_FOR_MATERIAL,
         VerificationErrorCode.DOCUMENT_NOT_FOUND,

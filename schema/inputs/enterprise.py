@@ -103,9 +103,24 @@ class EnterpriseVerificationRechargeStartInput:
     agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
 
 
-@strawberry.input(description="Send the material a reviewer asked for (RNE-3, REV-4).")
+@strawberry.input(
+    description="Send the material a reviewer asked for (RNE-3, ORG-4, REV-4): a new authorisation letter, a new "
+    "certificate image, or both; at least one (MATERIAL_MISSING otherwise)."
+)
 class EnterpriseVerificationMaterialAnswerInput:
     id: strawberry.ID = strawberry.field(description="The enterprise verification.")
-    authorisation_letter_upload_id: strawberry.ID = strawberry.field(
-        description=f"The new authorisation letter. {UPLOAD}"
+    authorisation_letter_upload_id: strawberry.ID | None = strawberry.field(
+        default=None, description=f"The new authorisation letter (RNE-3). {UPLOAD}"
     )
+    certificate_upload_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The new image of the certificate named for the organisation's type, as ORG-4 asks for it "
+        f"(see `OrganisationInput.certificateUploadId`). {UPLOAD}",
+    )
+
+    def to_service(self) -> enterprise.MaterialAnswer:
+        letter, certificate = self.authorisation_letter_upload_id, self.certificate_upload_id
+        return enterprise.MaterialAnswer(
+            authorisation_document_id=None if letter is None else document_row_id(letter),
+            certificate_document_id=None if certificate is None else document_row_id(certificate),
+        )

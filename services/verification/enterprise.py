@@ -1271,20 +1271,43 @@ async def sweep(uow: Uow) -> dict[str, int]:
     return {"enterprise_steps_ended": await _expire_overdue(uow)}
 
 
-async def answer_material(uow: Uow, account_id: int, application_id: int, document_id: int) -> EnterpriseApplication:
-    """RNE-3 / REV-4: the user uploads the authorisation letter again; the review clock restarts."""
+@dataclass(frozen=True, slots=True)
+class MaterialAnswer:
+    """What the user sends when a reviewer asked for more (REV-4): upload row IDs, None where not sent."""
+
+    authorisation_document_id: int | None = None  # RNE-3: the authorisation letter
+    certificate_document_id: int | None = None  # ORG-4: the certificate image
+
+
+async def answer_material(
+    uow: Uow, account_id: int, application_id: int, answer: MaterialAnswer
+) -> EnterpriseApplication:
+    """RNE-3, ORG-4 / REV-4: the user uploads the authorisation letter or the certificate again (or both);
+    the review clock restarts."""
+    sent = {
+        "authorisation_document_id": (answer.authorisation_document_id, "authorisationLetterUploadId"),
+        "certificate_document_id": (answer.certificate_document_id, "certificateUploadId"),
+    }
+    if all(document_id is None for document_id, _ in sent.values()):
+        raise ServiceError(
+            Code.MATERIAL_MISSING,
+            "Send the material asked for: the certificate, the authorisation letter or both.",
+            None,
+        )
     application = await uow.session.get(EnterpriseApplication, application_id, populate_existing=True)
     if application is None or application.account_id != account_id:
         raise ServiceError(Code.APPLICATION_NOT_FOUND, "No such enterprise verification.", "id")
     if application.state != "waiting_user" or application.review_item_id is None:
         raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
-    try:
-        document = await documents.owned(uow, account_id, document_id)
-    except ServiceError:
-        raise ServiceError(
-            Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"
-        ) from None
-    moved = await _move(uow, application.id, ("waiting_user",), "in_review", authorisation_document_id=document.id)
+    values: dict[str, object] = {}
+    for column, (document_id, field) in sent.items():
+        if document_id is None:
+            continue
+        try:
+            values[column] = (await documents.owned(uow, account_id, document_id)).id
+        except ServiceError:  # ORG-3: another account's upload is as unknown as a made-up ID
+            raise ServiceError(Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", field) from None
+    moved = await _move(uow, application.id, ("waiting_user",), "in_review", **values)
     if moved is None:
         raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
     await review.user_answered(uow, application.review_item_id)

@@ -38,7 +38,7 @@ from tests.api.test_enterprise import (
     transfer,
 )
 from tests.api.test_verification import Spy, codes_of, count
-from tests.helpers import gql, outbox, registered_and_signed_in
+from tests.helpers import gql, mutate, outbox, registered_and_signed_in
 
 ROOT = Path(__file__).resolve().parents[2]
 CERTIFICATE_PATH = ["input", "organisation", "certificateUploadId"]
@@ -169,3 +169,51 @@ async def test_org_4_rev_5_a_certificate_rejection_reaches_the_user_in_both_lang
     zh, en = REASON_LABELS[RejectReason.CERTIFICATE_NOT_LEGIBLE]
     assert f"原因：{zh}。" in notice["text"]
     assert f"Reason: {en}." in notice["text"]
+
+
+async def test_org_4_rev_4_asked_for_a_better_certificate_the_user_sends_a_new_one(
+    client, db: Database, run, clock: ManualClock
+) -> None:
+    # Given an other organisation's verification waiting for material: the certificate is a screenshot
+    token = await registered_and_signed_in(client)
+    other = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")
+    await face_pass(client, await legal_rep_face(client, token, organisation=other))
+    item = await _item(db)
+    async with db.write_sessions() as s:
+        lead = Reviewer(username="lead", display_name="Lead", role="lead", active=True, password_hash="x",
+                        totp_secret="x", totp_last_step=0, created_at=clock.now())  # fmt: skip
+        s.add(lead)
+        await s.commit()
+    await run(review.claim, lead, item.id)
+    await run(review.request_more, lead, item.id, "证照为截图，请上传原件彩色照片 / the certificate is a screenshot")
+    node = (await current(client, token))["enterpriseVerifications"]["edges"][0]["node"]
+    assert node["status"] == "WAITING_FOR_MATERIAL"
+    answer = "enterpriseVerification { status } account { id }"
+
+    # When the answer sends nothing: MATERIAL_MISSING, and it still waits
+    empty = await mutate(client, "enterpriseVerificationMaterialAnswer", {"id": node["id"]}, answer, token)
+    assert codes_of(empty) == [("MATERIAL_MISSING", None)]
+    assert (await current(client, token))["enterpriseVerifications"]["edges"][0]["node"]["status"] == (
+        "WAITING_FOR_MATERIAL"
+    )
+    # When it sends another account's upload: DOCUMENT_NOT_FOUND at the certificate, and it still waits
+    bob = await registered_and_signed_in(client, "bob0001", "13700000002")
+    foreign = await mutate(
+        client,
+        "enterpriseVerificationMaterialAnswer",
+        {"id": node["id"], "certificateUploadId": await _upload(client, bob)},
+        answer,
+        token,
+    )
+    assert codes_of(foreign) == [("DOCUMENT_NOT_FOUND", ["input", "certificateUploadId"])]
+
+    # When it sends a new certificate image
+    new = await _upload(client, token)
+    sent = await mutate(
+        client, "enterpriseVerificationMaterialAnswer", {"id": node["id"], "certificateUploadId": new}, answer, token
+    )
+    # Then it is back in review, and the reviewer sees the new certificate beside the application
+    assert sent["errors"] == []
+    assert sent["enterpriseVerification"] == {"status": "IN_REVIEW"}
+    [shown] = (await run(review.detail, item.id)).materials
+    assert (shown.role, upload_id(shown.document)) == ("ORGANISATION_CERTIFICATE", new)
