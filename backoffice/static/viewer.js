@@ -5,19 +5,25 @@
 (function () {
   "use strict";
   var image = document.getElementById("viewer-image");
+  var frame = document.getElementById("viewer-frame");
   var status = document.getElementById("viewer-status");
-  if (!image || !status) return;
+  if (!image || !frame || !status) return;
   var STEPS = [0.25, 0.5, 0.75, 1, 1.5, 2, 3, 4];
   var step = 3; // 100 %
   var turn = 0; // quarter turns clockwise
 
+  // The frame takes the rotated image's size, so the stage scrolls over all of it at any zoom.
   function show() {
     var zoom = STEPS[step];
-    var width = Math.round(image.naturalWidth * zoom) || "";
-    image.style.width = width ? width + "px" : "";
-    image.style.height = "auto";
-    image.style.maxWidth = "none";
-    image.style.transform = "rotate(" + turn * 90 + "deg)";
+    var width = Math.round(image.naturalWidth * zoom);
+    var height = Math.round(image.naturalHeight * zoom);
+    var sideways = turn % 2 === 1;
+    frame.classList.add("js");
+    frame.style.width = (sideways ? height : width) + "px";
+    frame.style.height = (sideways ? width : height) + "px";
+    image.style.width = width + "px";
+    image.style.height = height + "px";
+    image.style.transform = "translate(-50%, -50%) rotate(" + turn * 90 + "deg)";
     image.dataset.zoom = String(zoom);
     image.dataset.rotation = String(turn * 90);
     status.textContent = Math.round(zoom * 100) + " % · " + turn * 90 + "°";

@@ -12,10 +12,12 @@ HTTP with the helpers of tests/api.
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from typing import Any
 
 import httpx
+from PIL import Image
 from starlette.applications import Starlette
 
 from middleware import VIEWER_CSP
@@ -42,6 +44,7 @@ PERSON_CAPTIONS = [
     "签字的申请函 / signed application letter",
     "付款凭证（发票或付款确认） / payment proof (invoice or payment confirmation)",
 ]
+TRANSFORM = "i => getComputedStyle(i).transform"
 TUESDAY_10_AM = datetime(2026, 12, 1, 10, 0, tzinfo=SHANGHAI)  # the 2-day item (due Monday) is overdue
 
 
@@ -51,9 +54,14 @@ def _seed(base: str) -> None:
 
     async def call(client: httpx.AsyncClient) -> None:
         token = await registered_and_signed_in(client)
+        landscape = io.BytesIO()
+        Image.new("RGB", (40, 20), (200, 30, 30)).save(landscape, format="PNG")  # a certificate, landscape
+        uploaded = await client.post("/uploads", files={"file": ("licence.png", landscape.getvalue())},
+                                     headers={"authorization": f"Bearer {token}"})  # fmt: skip
+        assert uploaded.status_code == 201
+        org = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")
         started = await legal_rep_face(
-            client, token, organisation=organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP,
-                                                     kind="SOCIAL_GROUP"),
+            client, token, organisation={**org, "certificateUploadId": uploaded.json()["id"]},
             faceBy="AUTHORISED_EMPLOYEE", employeeName="李四", employeeIdNumber=ID_2008,
             authorisationLetterUploadId=await _upload(client, token),
         )  # fmt: skip
@@ -128,25 +136,29 @@ def test_rev_2_rev_4_org_4_labels_words_counts_and_the_zoom_and_rotate_viewer_in
         page.keyboard.press("Enter")
         page.wait_for_url(f"{item_url}/materials/1")
         expect(page.get_by_role("heading", name=f"Material 1 of 2: {CERTIFICATE}")).to_be_visible()
-        image = page.locator("#viewer-image")
+        image, frame = page.locator("#viewer-image"), page.locator("#viewer-frame")
         status = page.get_by_role("status")
         expect(status).to_have_text("100 % · 0°")
-        assert image.evaluate("i => [i.complete, i.naturalWidth, i.offsetWidth]") == [True, 24, 24]
+        size = "e => [e.offsetWidth, e.offsetHeight]"
+        assert image.evaluate("i => [i.complete, i.naturalWidth, i.naturalHeight]") == [True, 40, 20]
+        assert image.evaluate(size) == [40, 20]
         page.keyboard.type("+")
         expect(status).to_have_text("150 % · 0°")
-        assert image.evaluate("i => i.offsetWidth") == 36
-        page.keyboard.type("r")
+        assert (image.evaluate(size), frame.evaluate(size)) == ([60, 30], [60, 30])
+        page.keyboard.type("r")  # a quarter turn: the frame stands upright around the image
         expect(status).to_have_text("150 % · 90°")
-        assert image.evaluate("i => getComputedStyle(i).transform") != "none"
+        assert (image.evaluate(size), frame.evaluate(size)) == ([60, 30], [30, 60])
+        assert not image.evaluate(TRANSFORM).startswith("matrix(1, 0, 0, 1,")
         page.keyboard.type("--")
         expect(status).to_have_text("75 % · 90°")
-        assert image.evaluate("i => i.offsetWidth") == 18
+        assert frame.evaluate(size) == [15, 30]
         page.get_by_role("button", name="Rotate").click()  # the same by pointer
         page.get_by_role("button", name="Zoom in").click()
         expect(status).to_have_text("100 % · 180°")
+        assert frame.evaluate(size) == [40, 20]
         page.keyboard.type("0")
         expect(status).to_have_text("100 % · 0°")
-        assert image.evaluate("i => getComputedStyle(i).transform") in ("none", "matrix(1, 0, 0, 1, 0, 0)")
+        assert image.evaluate(TRANSFORM).startswith("matrix(1, 0, 0, 1,")  # upright again
         # n: the next material; Escape: back to the item
         page.keyboard.type("n")
         page.wait_for_url(f"{item_url}/materials/2")
