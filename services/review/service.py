@@ -20,6 +20,7 @@ from services.calendar.service import due_at, resumed_due_at
 from services.errors import ServiceError
 from services.review.errors import ReviewErrorCode
 from services.review.kinds import RejectReason, ReviewMaterial, handler_for
+from services.review.labels import state_label
 from services.text import has_control_characters
 from services.uow import Uow
 
@@ -67,6 +68,11 @@ async def _item(uow: Uow, item_id: int) -> ReviewItem:
     return item
 
 
+def _state(item: ReviewItem) -> str:
+    """The item's state in words for a message (REV-2: the back office shows no raw identifier)."""
+    return state_label(item.state)
+
+
 async def claim(uow: Uow, reviewer: Reviewer, item_id: int) -> ReviewItem:
     """REV-3: only one reviewer gets a pending item, however many try at once."""
     result = await uow.session.execute(
@@ -79,7 +85,7 @@ async def claim(uow: Uow, reviewer: Reviewer, item_id: int) -> ReviewItem:
         item = await _item(uow, item_id)  # ITEM_NOT_FOUND when it does not exist
         raise ServiceError(
             ReviewErrorCode.ALREADY_CLAIMED,
-            "Someone else holds this item." if item.state == "claimed" else f"This item is {item.state}.",
+            "Someone else holds this item." if item.state == "claimed" else f"This item is {_state(item)}.",
             "item",
         )
     await _audit(uow, item_id, reviewer.id, "claim")
@@ -107,7 +113,7 @@ async def reassign(uow: Uow, lead: Reviewer, item_id: int, to_reviewer_id: int) 
     )
     if result.scalar_one_or_none() is None:
         item = await _item(uow, item_id)
-        raise ServiceError(ReviewErrorCode.ALREADY_CLAIMED, f"This item is {item.state}.", "item")
+        raise ServiceError(ReviewErrorCode.ALREADY_CLAIMED, f"This item is {_state(item)}.", "item")
     await _audit(uow, item_id, lead.id, "reassign", text=f"to {target.username}")
     return await _item(uow, item_id)
 

@@ -263,6 +263,10 @@ async def test_rev_2_rev_3_rev_4_queue_claim_and_decide_through_the_pages(
         "领取 / claimed",
         "通过 / approved",
     ]
+    # Claiming it again is refused on the page, which names the state in words
+    again = await staff_client.post("/backoffice/items/1/claim", data={"csrf": csrf})
+    assert again.status_code == 409
+    assert "This item is 已通过 / approved." in again.text
 
 
 async def test_rev_3_deciding_an_item_held_by_another_reviewer_is_refused_on_the_page(
