@@ -118,6 +118,8 @@ class RequestContext:
 PAGE_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+# The back office's material viewer (zoom, rotate): the same, plus its one script file from this origin.
+VIEWER_CSP = PAGE_CSP.replace("default-src 'none';", "default-src 'none'; script-src 'self';")
 # GraphiQL (development only, at GET /graphql; ide/): its scripts and stylesheets come from this origin
 # (no inline script); its fonts and a few images are data: URLs inside its stylesheet; it talks to /graphql.
 IDE_CSP = (

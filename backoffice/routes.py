@@ -22,12 +22,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from edges.client import client_ip
+from middleware import VIEWER_CSP
 from services.clock import SHANGHAI
 from services.database import DbTransactions, run_read, run_write
 from services.documents import service as documents
 from services.errors import ServiceError
 from services.identifiers import mask_phone
-from services.review import queues, reviewers
+from services.review import labels, queues, reviewers
 from services.review import service as review
 from services.review.errors import ReviewErrorCode
 from services.review.kinds import RejectReason, registered_kinds
@@ -40,6 +41,12 @@ templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 templates.env.filters["local"] = lambda value: (
     value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else ""
 )
+# REV-2, REV-4: identifiers are shown in words, from the one table of each (services/review/labels.py).
+templates.env.filters["kind_label"] = labels.kind_label
+templates.env.filters["state_label"] = labels.state_label
+templates.env.filters["action_label"] = labels.action_label
+templates.env.filters["reason_label"] = labels.reason_label
+templates.env.filters["caption"] = labels.material_caption
 
 
 def _secure(request: Request) -> bool:
@@ -61,6 +68,15 @@ def _page(request: Request, name: str, context: dict[str, Any], status_code: int
     response = templates.TemplateResponse(request, name, context, status_code=status_code)
     response.headers["cache-control"] = "no-store"  # framing and sniffing: middleware.SecurityHeaders
     return response
+
+
+async def _staff_page(
+    request: Request, staff: StaffViewer, name: str, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
+    """A signed-in page: its navigation shows each queue's open and overdue counts (REV-2), one statement."""
+    counts = await run_read(request.app.state.db, request.app.state.deps, queues.counts)
+    nav = [(days, counts.get(days, queues.QueueCount())) for days in review.QUEUES]
+    return _page(request, name, {**context, "staff": staff, "queue_nav": nav}, status_code)
 
 
 async def login_form(request: Request, flash: str | None = None, status_code: int = 200) -> Response:
@@ -171,11 +187,11 @@ async def queue(request: Request, staff: StaffViewer) -> Response:
         params = {k: v for k, v in q.items() if k != "after"}
         params["after"] = f"{result.next_after[0].isoformat()}~{result.next_after[1]}"
         next_url = f"/backoffice/queues/{days}?{urlencode(params)}"
-    return _page(
+    return await _staff_page(
         request,
+        staff,
         "queue.html",
         {
-            "staff": staff,
             "days": days,
             "rows": result.rows,
             "f": f,
@@ -195,11 +211,11 @@ async def item(request: Request, staff: StaffViewer, flash: str | None = None, s
         found = await run_read(request.app.state.db, request.app.state.deps, review.detail, item_id)
     except ServiceError:
         return HTMLResponse("No such item.", status_code=404)
-    return _page(
+    return await _staff_page(
         request,
+        staff,
         "item.html",
         {
-            "staff": staff,
             "item": found.item,
             "account": found.account,
             "phone_masked": mask_phone(found.account.phone),
@@ -207,7 +223,7 @@ async def item(request: Request, staff: StaffViewer, flash: str | None = None, s
             "audit": found.audit,
             "names": found.reviewer_names,
             "reviewers": found.reviewers,
-            "documents": found.documents,
+            "materials": found.materials,
             "facts": found.facts,
             "history": found.history,
             "reasons": list(RejectReason),
@@ -215,6 +231,29 @@ async def item(request: Request, staff: StaffViewer, flash: str | None = None, s
         },
         status_code,
     )
+
+
+async def material(request: Request, staff: StaffViewer) -> Response:
+    """REV-2: one material of an item full size, with zoom and rotate controls (backoffice/static/viewer.js,
+    keyboard: + - r 0, n p for the next and previous material, Escape back to the item)."""
+    item_id = _item_id(request)
+    number = int(request.path_params["n"])
+    if item_id is None:
+        return HTMLResponse("No such item.", status_code=404)
+    try:
+        found = await run_read(request.app.state.db, request.app.state.deps, review.detail, item_id)
+    except ServiceError:
+        return HTMLResponse("No such item.", status_code=404)
+    if not 1 <= number <= len(found.materials):
+        return HTMLResponse("No such material.", status_code=404)
+    response = await _staff_page(
+        request,
+        staff,
+        "material.html",
+        {"item": found.item, "materials": found.materials, "number": number, "m": found.materials[number - 1]},
+    )
+    response.headers["content-security-policy"] = VIEWER_CSP  # the viewer's own script, from this origin
+    return response
 
 
 def _action(fn: Callable[..., Awaitable[object]], *fields: str) -> Handler:
@@ -263,6 +302,7 @@ routes: list[BaseRoute] = [
     Route("/logout", staff_only(logout), methods=["POST"]),
     Route("/queues/{days:int}", staff_only(queue), methods=["GET"]),
     Route("/items/{id:int}", staff_only(item), methods=["GET"]),
+    Route("/items/{id:int}/materials/{n:int}", staff_only(material), methods=["GET"]),
     Route("/items/{id:int}/claim", staff_only(_action(review.claim)), methods=["POST"]),
     Route("/items/{id:int}/release", staff_only(_action(review.release)), methods=["POST"]),
     Route("/items/{id:int}/approve", staff_only(_action(review.approve)), methods=["POST"]),

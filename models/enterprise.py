@@ -35,6 +35,9 @@ class EnterpriseApplication(Base):
     # Who does the face check: legal_rep | employee (RNE-3) | handler (RNE-4); their ID number is on the attempt.
     face_by: Mapped[str | None] = mapped_column(String(16))
     authorisation_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    # ORG-4: the image of the licence or registration certificate named for the type (ORG-1); null only on
+    # applications started before it was required.
+    certificate_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     bank_name: Mapped[str | None] = mapped_column(String(64))
     account_number: Mapped[str | None] = mapped_column(String(40))
     amount_fen: Mapped[int | None] = mapped_column(Integer)  # RNE-4 payout / RNE-8 expected remittance

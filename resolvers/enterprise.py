@@ -153,9 +153,7 @@ async def enterprise_verification_amount_confirm(
 async def enterprise_verification_material_answer(
     info: Info, input: Annotated[EnterpriseVerificationMaterialAnswerInput, INPUT]
 ) -> EnterpriseVerificationPayload:
-    return await _step(
-        info, enterprise.answer_material, _id(input.id), document_row_id(input.authorisation_letter_upload_id)
-    )
+    return await _step(info, enterprise.answer_material, _id(input.id), input.to_service())
 
 
 async def _step(

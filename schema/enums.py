@@ -126,7 +126,8 @@ SPECIFIC = {
     "LOGIN_CHALLENGE_EXPIRED": "The sign-in challenge expired (5 minutes); sign in with the password again.",
     "LOGIN_CHALLENGE_ATTEMPTS_EXHAUSTED": "Five wrong codes ended this sign-in challenge; sign in with the password "
     "again.",
-    "MATERIAL_MISSING": "A required material is missing (APL-1, APL-2); see the message.",
+    "MATERIAL_MISSING": "A required material is missing (APL-1, APL-2), or an answer to a request for more "
+    "material sends none (REV-4); see the message.",
     "MATERIAL_NOT_EXPECTED": "A material that is not part of this account's set was sent.",
     "MATERIAL_DUPLICATE": "The same material (role) was sent twice; send each once (APL-1, APL-2, REV-4).",
     "DOCUMENT_NOT_FOUND": "No upload with this ID belongs to the viewer (ORG-3); an ID that `POST /uploads` did not "
@@ -177,6 +178,9 @@ SPECIFIC = {
     "face check (RNE-3); an enterprise's legal representative does it.",
     "AUTHORISATION_LETTER_REQUIRED": "An authorised employee needs the signed and stamped authorisation letter, "
     "uploaded with `POST /uploads` (RNE-3).",
+    "CERTIFICATE_REQUIRED": "An organisation's verification carries the image of the licence or registration "
+    "certificate named for its type (`organisationTypes.certificateName`, ORG-1, ORG-4): upload it with "
+    "`POST /uploads` and pass it as `organisation.certificateUploadId`. Nothing was counted.",
     "METHOD_NOT_OFFERED": "Corporate bank transfer is not offered to public institutions (RNE-6).",
     "PAYMENT_LICENCE_HOLDER": "Corporate bank transfer is not offered to holders of a third-party payment licence "
     "(RNE-6); not counted.",
@@ -322,6 +326,13 @@ gql_enum(
     "Why a reviewer rejected an appeal or an enterprise verification: the list the reason is chosen from (REV-4); "
     "the reviewer's own words are in `rejectText`.",
     {
+        "CERTIFICATE_WRONG_TYPE": "ORG-4: the certificate image is not of the licence or registration certificate named "
+        "for the organisation's type (`organisationTypes.certificateName`, ORG-1).",
+        "CERTIFICATE_NOT_ORIGINAL": "ORG-4: the certificate image is neither a colour photo or colour scan of the "
+        "original nor a copy bearing a fresh company stamp (electronic seals are not accepted).",
+        "CERTIFICATE_NOT_LEGIBLE": "ORG-4: the certificate is not taken from the front with all four corners visible "
+        "and the text and stamp legible.",
+        "CERTIFICATE_ALTERED": "ORG-4: the certificate image is re-photographed, a screenshot, mirrored or edited.",
         "MATERIAL_UNCLEAR": "A material cannot be read: blurred, cut off or too dark.",
         "MATERIAL_MISSING": "A material the decision needs is missing.",
         "MATERIAL_MISMATCH": "A material does not belong to this account or request (another person's ID card, another "

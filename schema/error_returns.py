@@ -58,10 +58,12 @@ _RN_PERSON_CLAIM = (  # RN-5, RN-1, RN-3
     VerificationErrorCode.APPLICATION_IN_PROGRESS,
     VerificationErrorCode.DOCUMENT_LIMIT_REACHED,
 )
-_RN_ORGANISATION_FORM = (  # RNE-9's local checks: name, USCC, legal representative
+_RN_ORGANISATION_FORM = (  # RNE-9's local checks: name, USCC, legal representative; ORG-4: the certificate
     VerificationErrorCode.ORGANISATION_NAME_INVALID,
     VerificationErrorCode.USCC_INVALID,
     VerificationErrorCode.NAME_INVALID,
+    VerificationErrorCode.CERTIFICATE_REQUIRED,
+    VerificationErrorCode.DOCUMENT_NOT_FOUND,
 )
 _RN_ENTERPRISE_CLAIM = (  # RN-5; one enterprise verification at a time
     VerificationErrorCode.ALREADY_VERIFIED,
@@ -338,6 +340,7 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "enterpriseVerificationMaterialAnswer": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        VerificationErrorCode.MATERIAL_MISSING,
         VerificationErrorCode.APPLICATION_NOT_FOUND,
         VerificationErrorCode.NOT_WAITING_FOR_MATERIAL,
         VerificationErrorCode.DOCUMENT_NOT_FOUND,

@@ -6,6 +6,7 @@ import strawberry
 
 from schema.enums import LegalRepFaceBy, OrganisationType
 from schema.inputs.verification import AGREEMENT, VerificationAgreementInput
+from schema.types.documents import document_row_id
 from services.verification import enterprise
 
 UPLOAD = "The `id` of an `UploadedDocument` answered by `POST /uploads` (ORG-2)."
@@ -24,13 +25,24 @@ class OrganisationInput:
     legal_representative_name: str = strawberry.field(
         description="The legal representative as registered, 1 to 64 characters."
     )
+    certificate_upload_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Required (ORG-4): the image of the licence or registration certificate named for the type "
+        "(`organisationTypes.certificateName`, ORG-1): a colour photo or colour scan of the original, or a copy "
+        "bearing a fresh company stamp (electronic seals are not accepted), taken from the front with all four "
+        "corners visible and the text and stamp legible; no re-photographed, screenshot, mirrored or edited image. "
+        "Without it: CERTIFICATE_REQUIRED, reported with the form's other problems, and nothing is counted. "
+        f"{UPLOAD}",
+    )
 
     def to_service(self) -> enterprise.OrganisationInput:
+        certificate = self.certificate_upload_id
         return enterprise.OrganisationInput(
             name=self.name,
             uscc=self.uscc,
             organisation_type=self.organisation_type,
             legal_rep_name=self.legal_representative_name,
+            certificate_document_id=None if certificate is None else document_row_id(certificate),
         )
 
 
@@ -91,9 +103,24 @@ class EnterpriseVerificationRechargeStartInput:
     agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
 
 
-@strawberry.input(description="Send the material a reviewer asked for (RNE-3, REV-4).")
+@strawberry.input(
+    description="Send the material a reviewer asked for (RNE-3, ORG-4, REV-4): a new authorisation letter, a new "
+    "certificate image, or both; at least one (MATERIAL_MISSING otherwise)."
+)
 class EnterpriseVerificationMaterialAnswerInput:
     id: strawberry.ID = strawberry.field(description="The enterprise verification.")
-    authorisation_letter_upload_id: strawberry.ID = strawberry.field(
-        description=f"The new authorisation letter. {UPLOAD}"
+    authorisation_letter_upload_id: strawberry.ID | None = strawberry.field(
+        default=None, description=f"The new authorisation letter (RNE-3). {UPLOAD}"
     )
+    certificate_upload_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The new image of the certificate named for the organisation's type, as ORG-4 asks for it "
+        f"(see `OrganisationInput.certificateUploadId`). {UPLOAD}",
+    )
+
+    def to_service(self) -> enterprise.MaterialAnswer:
+        letter, certificate = self.authorisation_letter_upload_id, self.certificate_upload_id
+        return enterprise.MaterialAnswer(
+            authorisation_document_id=None if letter is None else document_row_id(letter),
+            certificate_document_id=None if certificate is None else document_row_id(certificate),
+        )

@@ -278,14 +278,14 @@ class _AppealHandler:
         appeal.state, appeal.more_message = "waiting_user", message
         await uow.session.flush()
 
-    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
-        rows = await uow.session.scalars(
-            select(Document)
+    async def materials(self, uow: Uow, item: ReviewItem) -> list[kinds.ReviewMaterial]:
+        rows = await uow.session.execute(
+            select(AppealDocument.role, Document)
             .join(AppealDocument, AppealDocument.document_id == Document.id)
             .where(AppealDocument.appeal_id == item.subject_id)
             .order_by(AppealDocument.id)
         )
-        return list(rows)
+        return [kinds.ReviewMaterial(role, document) for role, document in rows.all()]
 
 
 class PhoneRebindHandler(_AppealHandler):

@@ -3,6 +3,7 @@ knows no kind by name (phone-rebind appeals, other-organisation verifications, c
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
@@ -14,6 +15,11 @@ from services.uow import Uow
 class RejectReason(Enum):
     """REV-4: the list a rejection reason is chosen from (plus free text)."""
 
+    # ORG-4: what an organisation's certificate image must be
+    CERTIFICATE_WRONG_TYPE = "CERTIFICATE_WRONG_TYPE"
+    CERTIFICATE_NOT_ORIGINAL = "CERTIFICATE_NOT_ORIGINAL"
+    CERTIFICATE_NOT_LEGIBLE = "CERTIFICATE_NOT_LEGIBLE"
+    CERTIFICATE_ALTERED = "CERTIFICATE_ALTERED"
     MATERIAL_UNCLEAR = "MATERIAL_UNCLEAR"
     MATERIAL_MISSING = "MATERIAL_MISSING"
     MATERIAL_MISMATCH = "MATERIAL_MISMATCH"
@@ -39,6 +45,24 @@ class RejectReason(Enum):
 # REV-4, REV-5: the one table of the reasons' words, Chinese then English. The rejection notice names the
 # chosen reason with them (REV-5) and the back office's reason list shows them (REV-4).
 REASON_LABELS: dict[RejectReason, tuple[str, str]] = {
+    # ORG-4
+    RejectReason.CERTIFICATE_WRONG_TYPE: (
+        "证照不是该组织类型对应的执照或登记证书",
+        "the certificate is not the licence or registration certificate named for the organisation type",
+    ),
+    RejectReason.CERTIFICATE_NOT_ORIGINAL: (
+        "证照不是原件的彩色照片或彩色扫描件，也不是加盖鲜章的复印件（电子章无效）",
+        "the certificate is not a colour photo or scan of the original nor a copy bearing a fresh company stamp "
+        "(electronic seals are not accepted)",
+    ),
+    RejectReason.CERTIFICATE_NOT_LEGIBLE: (
+        "证照未正面拍摄，或四角不全、文字或印章不清晰",
+        "the certificate is not taken from the front with all four corners visible and the text and stamp legible",
+    ),
+    RejectReason.CERTIFICATE_ALTERED: (
+        "证照图片为翻拍、截图、镜像或经过编辑",
+        "the certificate image is re-photographed, a screenshot, mirrored or edited",
+    ),
     RejectReason.MATERIAL_UNCLEAR: ("材料无法辨认", "a material cannot be read"),
     RejectReason.MATERIAL_MISSING: ("缺少所需材料", "a required material is missing"),
     RejectReason.MATERIAL_MISMATCH: ("材料与账号或申请不符", "a material does not match the account or request"),
@@ -47,6 +71,17 @@ REASON_LABELS: dict[RejectReason, tuple[str, str]] = {
     RejectReason.NOT_ELIGIBLE: ("不符合办理条件", "the request does not meet the conditions"),
     RejectReason.OTHER: ("其他原因", "another reason"),
 }
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewMaterial:
+    """One submitted material as a reviewer sees it: its role (a key of `labels.MATERIAL_LABELS`, shown in
+    words) and the uploaded image; `detail` narrows the role in words, e.g. the certificate named for the
+    organisation's type (ORG-1, ORG-4)."""
+
+    role: str
+    document: Document
+    detail: str | None = None
 
 
 class ReviewHandler(Protocol):
@@ -60,8 +95,8 @@ class ReviewHandler(Protocol):
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None: ...
 
-    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
-        """The uploaded material a reviewer looks at (ORG-3: shown to reviewers only)."""
+    async def materials(self, uow: Uow, item: ReviewItem) -> list[ReviewMaterial]:
+        """The uploaded material a reviewer looks at, each with its role (ORG-3: shown to reviewers only)."""
         ...
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 
 from models.accounts import Account
 from models.review import Reviewer, ReviewItem
@@ -53,6 +53,30 @@ class QueueRow:
 class QueuePage:
     rows: list[QueueRow]
     next_after: tuple[datetime, int] | None  # pass back as `after` for the next page
+
+
+@dataclass(frozen=True, slots=True)
+class QueueCount:
+    """REV-2: a queue's open items (pending, claimed, waiting for the user) and how many of them are overdue."""
+
+    open: int = 0
+    overdue: int = 0
+
+
+async def counts(uow: Uow) -> dict[int, QueueCount]:
+    """Every queue's open and overdue counts in one grouped statement, whatever the number of items; a
+    queue without open items is absent (read it as `QueueCount()`). Overdue as `page` marks it."""
+    now = uow.now()
+    rows = await uow.session.execute(
+        select(
+            ReviewItem.queue_days,
+            func.count(ReviewItem.id),
+            func.coalesce(func.sum(case((ReviewItem.due_at < now, 1), else_=0)), 0),
+        )
+        .where(ReviewItem.state.in_(OPEN_STATES))
+        .group_by(ReviewItem.queue_days)
+    )
+    return {int(days): QueueCount(int(open_), int(overdue)) for days, open_, overdue in rows.all()}
 
 
 def _statement(f: QueueFilter) -> Select[ReviewItem, int | None, str, str]:

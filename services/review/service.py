@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 
 from models.accounts import Account
-from models.documents import Document
 from models.review import ReviewAuditEntry, Reviewer, ReviewItem
 from services.calendar.service import due_at, resumed_due_at
 from services.errors import ServiceError
 from services.review.errors import ReviewErrorCode
-from services.review.kinds import RejectReason, handler_for
+from services.review.kinds import RejectReason, ReviewMaterial, handler_for
+from services.review.labels import state_label
 from services.text import has_control_characters
 from services.uow import Uow
 
@@ -68,6 +68,11 @@ async def _item(uow: Uow, item_id: int) -> ReviewItem:
     return item
 
 
+def _state(item: ReviewItem) -> str:
+    """The item's state in words for a message (REV-2: the back office shows no raw identifier)."""
+    return state_label(item.state)
+
+
 async def claim(uow: Uow, reviewer: Reviewer, item_id: int) -> ReviewItem:
     """REV-3: only one reviewer gets a pending item, however many try at once."""
     result = await uow.session.execute(
@@ -80,7 +85,7 @@ async def claim(uow: Uow, reviewer: Reviewer, item_id: int) -> ReviewItem:
         item = await _item(uow, item_id)  # ITEM_NOT_FOUND when it does not exist
         raise ServiceError(
             ReviewErrorCode.ALREADY_CLAIMED,
-            "Someone else holds this item." if item.state == "claimed" else f"This item is {item.state}.",
+            "Someone else holds this item." if item.state == "claimed" else f"This item is {_state(item)}.",
             "item",
         )
     await _audit(uow, item_id, reviewer.id, "claim")
@@ -108,7 +113,7 @@ async def reassign(uow: Uow, lead: Reviewer, item_id: int, to_reviewer_id: int) 
     )
     if result.scalar_one_or_none() is None:
         item = await _item(uow, item_id)
-        raise ServiceError(ReviewErrorCode.ALREADY_CLAIMED, f"This item is {item.state}.", "item")
+        raise ServiceError(ReviewErrorCode.ALREADY_CLAIMED, f"This item is {_state(item)}.", "item")
     await _audit(uow, item_id, lead.id, "reassign", text=f"to {target.username}")
     return await _item(uow, item_id)
 
@@ -234,7 +239,7 @@ class ItemDetail:
     audit: list[ReviewAuditEntry]
     reviewer_names: dict[int, str]
     reviewers: list[Reviewer]
-    documents: list[Document]
+    materials: list[ReviewMaterial]  # each with its role, for its caption (REV-2)
     history: list[ReviewItem]  # the account's other review items, newest first
     facts: list[tuple[str, str]]  # what the handler says the reviewer decides on
 
@@ -247,7 +252,7 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
     staff = list(await uow.session.scalars(select(Reviewer).where(Reviewer.active.is_(True)).order_by(Reviewer.id)))
     names = {r.id: r.display_name for r in staff}
     handler = handler_for(item.kind)
-    documents = await handler.documents(uow, item) if handler is not None else []
+    materials = await handler.materials(uow, item) if handler is not None else []
     facts = await handler.facts(uow, item) if handler is not None else []
     return ItemDetail(
         facts=facts,
@@ -257,7 +262,7 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
         audit=await audit_trail(uow, item_id),
         reviewer_names=names,
         reviewers=staff,
-        documents=documents,
+        materials=materials,
         history=list(
             await uow.session.scalars(
                 select(ReviewItem)

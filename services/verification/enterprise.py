@@ -118,6 +118,7 @@ class LegalRepFaceBy(Enum):
 
 # Where each organisation field is in the inputs (they nest it as `organisation`).
 ORG = "organisation"
+CERTIFICATE_FIELD = f"{ORG}.certificateUploadId"  # ORG-4
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +127,7 @@ class Organisation:
     uscc: str
     organisation_type: OrganisationType
     legal_rep_name: str
+    certificate_document_id: int  # ORG-4: the upload's row ID, not yet known to be the account's
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +136,9 @@ class OrganisationInput:
     uscc: str
     organisation_type: OrganisationType
     legal_rep_name: str
+    # ORG-4: the upload's row ID of the certificate image; None when none was given, a number that names no
+    # row when it was malformed.
+    certificate_document_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +226,22 @@ def check_organisation(data: OrganisationInput) -> Organisation:
     name = checked(problems, _organisation_name, data.name)
     uscc = checked(problems, _uscc, data.uscc)
     legal_rep = checked(problems, check_name, data.legal_rep_name, f"{ORG}.legalRepresentativeName")
+    # ORG-4: every organisation's verification carries the image of the certificate named for its type.
+    if data.certificate_document_id is None:
+        certificate = TYPES[data.organisation_type]
+        problems.add(
+            Code.CERTIFICATE_REQUIRED,
+            f"Upload a colour photo or scan of the {certificate.certificate_en.lower()} ({certificate.certificate_zh}), "
+            "or a copy bearing a fresh company stamp.",
+            CERTIFICATE_FIELD,
+        )
     if (refusal := problems.refusal()) is not None:
         raise refusal
     assert name is not None
     assert uscc is not None
     assert legal_rep is not None
-    return Organisation(name, uscc, data.organisation_type, legal_rep)
+    assert data.certificate_document_id is not None
+    return Organisation(name, uscc, data.organisation_type, legal_rep, data.certificate_document_id)
 
 
 def _person(name: str | None, number: str | None, now: datetime, name_field: str, number_field: str) -> Subject:
@@ -480,6 +495,11 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
         raise steps.already_verified()
     if await _open_application(uow, account_id) is not None:
         raise _in_progress()
+    # ORG-4 / ORG-3: the certificate image must be one of the account's uploads.
+    try:
+        certificate = await documents.owned(uow, account_id, claim.organisation.certificate_document_id)
+    except ServiceError:
+        raise ServiceError(Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", CERTIFICATE_FIELD) from None
     document: Document | None = None
     if claim.authorisation_document_id is not None:
         try:
@@ -532,6 +552,7 @@ async def _claim(uow: Uow, account_id: int, method: str, claim: _Claim) -> tuple
         legal_rep_name=org.legal_rep_name,
         face_by=_face_by(method, document),
         authorisation_document_id=document.id if document else None,
+        certificate_document_id=certificate.id,
         bank_name=claim.bank_name,
         account_number=claim.account_number,
         wrong_amount_entries=0,
@@ -1422,20 +1443,43 @@ async def sweep(uow: Uow) -> dict[str, int]:
     return {"enterprise_steps_ended": await _expire_overdue(uow)}
 
 
-async def answer_material(uow: Uow, account_id: int, application_id: int, document_id: int) -> EnterpriseApplication:
-    """RNE-3 / REV-4: the user uploads the authorisation letter again; the review clock restarts."""
+@dataclass(frozen=True, slots=True)
+class MaterialAnswer:
+    """What the user sends when a reviewer asked for more (REV-4): upload row IDs, None where not sent."""
+
+    authorisation_document_id: int | None = None  # RNE-3: the authorisation letter
+    certificate_document_id: int | None = None  # ORG-4: the certificate image
+
+
+async def answer_material(
+    uow: Uow, account_id: int, application_id: int, answer: MaterialAnswer
+) -> EnterpriseApplication:
+    """RNE-3, ORG-4 / REV-4: the user uploads the authorisation letter or the certificate again (or both);
+    the review clock restarts."""
+    sent = {
+        "authorisation_document_id": (answer.authorisation_document_id, "authorisationLetterUploadId"),
+        "certificate_document_id": (answer.certificate_document_id, "certificateUploadId"),
+    }
+    if all(document_id is None for document_id, _ in sent.values()):
+        raise ServiceError(
+            Code.MATERIAL_MISSING,
+            "Send the material asked for: the certificate, the authorisation letter or both.",
+            None,
+        )
     application = await uow.session.get(EnterpriseApplication, application_id, populate_existing=True)
     if application is None or application.account_id != account_id:
         raise ServiceError(Code.APPLICATION_NOT_FOUND, "No such enterprise verification.", "id")
     if application.state != "waiting_user" or application.review_item_id is None:
         raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
-    try:
-        document = await documents.owned(uow, account_id, document_id)
-    except ServiceError:
-        raise ServiceError(
-            Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"
-        ) from None
-    moved = await _move(uow, application.id, ("waiting_user",), "in_review", authorisation_document_id=document.id)
+    values: dict[str, object] = {}
+    for column, (document_id, field) in sent.items():
+        if document_id is None:
+            continue
+        try:
+            values[column] = (await documents.owned(uow, account_id, document_id)).id
+        except ServiceError:  # ORG-3: another account's upload is as unknown as a made-up ID
+            raise ServiceError(Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", field) from None
+    moved = await _move(uow, application.id, ("waiting_user",), "in_review", **values)
     if moved is None:
         raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
     await review.user_answered(uow, application.review_item_id)
@@ -1464,12 +1508,27 @@ class EnterpriseVerificationHandler:
         moved = await _move(uow, item.subject_id, ("in_review",), "waiting_user", more_message=message)
         assert moved is not None
 
-    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
+    async def materials(self, uow: Uow, item: ReviewItem) -> list[kinds.ReviewMaterial]:
+        """ORG-4: the certificate named for the type, beside the application; RNE-3: the authorisation letter."""
         application = await _application(uow, item.subject_id)
-        if application.authorisation_document_id is None:
-            return []
-        document = await uow.session.get(Document, application.authorisation_document_id)
-        return [document] if document is not None else []
+        info = TYPES[OrganisationType(application.organisation_type)]
+        wanted = (
+            (
+                "ORGANISATION_CERTIFICATE",
+                application.certificate_document_id,
+                f"{info.certificate_zh} / {info.certificate_en}",
+            ),
+            ("AUTHORISATION_LETTER", application.authorisation_document_id, None),
+        )
+        ids = [document_id for _, document_id, _ in wanted if document_id is not None]
+        found = (
+            {d.id: d for d in await uow.session.scalars(select(Document).where(Document.id.in_(ids)))} if ids else {}
+        )
+        return [
+            kinds.ReviewMaterial(role, found[document_id], detail)
+            for role, document_id, detail in wanted
+            if document_id is not None and document_id in found
+        ]
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
         application = await _application(uow, item.subject_id)

@@ -56,6 +56,25 @@ def organisation(
     return {"name": name, "uscc": code, "organisationType": kind, "legalRepresentativeName": rep}
 
 
+# ORG-4: one certificate image per signed-in account and client, uploaded the first time a start needs it.
+_CERTIFICATES: dict[tuple[int, str], str] = {}
+
+
+async def certificate(client: httpx.AsyncClient, token: str) -> str:
+    """The upload ID of a certificate image of the account (ORG-4), uploaded once per client and token."""
+    key = (id(client), token)
+    if key not in _CERTIFICATES:
+        _CERTIFICATES[key] = await _upload(client, token)
+    return _CERTIFICATES[key]
+
+
+async def _certified(client: httpx.AsyncClient, token: str, data: dict[str, Any]) -> dict[str, Any]:
+    """`data` with the certificate image in its organisation, unless the test chose one (or none)."""
+    if isinstance(data.get("organisation"), dict) and "certificateUploadId" not in data["organisation"]:
+        data["organisation"] = {**data["organisation"], "certificateUploadId": await certificate(client, token)}
+    return data
+
+
 async def legal_rep_face(client: httpx.AsyncClient, token: str, **changes: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
         "organisation": organisation(),
@@ -63,6 +82,7 @@ async def legal_rep_face(client: httpx.AsyncClient, token: str, **changes: Any) 
         "agreement": VERIFICATION_AGREEMENT,
         **changes,
     }
+    await _certified(client, token, data)
     return await mutate(
         client,
         "enterpriseVerificationLegalRepFaceStart",
@@ -82,6 +102,7 @@ async def transfer(client: httpx.AsyncClient, token: str, **changes: Any) -> dic
         "agreement": VERIFICATION_AGREEMENT,
         **changes,
     }
+    await _certified(client, token, data)
     return await mutate(
         client,
         "enterpriseVerificationBankTransferStart",
@@ -108,6 +129,7 @@ async def recharge(client: httpx.AsyncClient, token: str, code: str | None = Non
         "agreement": VERIFICATION_AGREEMENT,
         **changes,
     }
+    await _certified(client, token, data)
     return await mutate(
         client,
         "enterpriseVerificationRechargeStart",
@@ -413,7 +435,16 @@ async def test_rne_3_an_other_organisation_goes_to_the_2_day_review_and_is_verif
     assert node["review"]["dueAt"] == "2026-11-30T15:59:59+00:00"
     item = await _item(db)
     assert (item.kind, item.queue_days) == ("enterprise_verification", 2)
-    assert [upload_id(d) for d in (await run(review.detail, item.id)).documents] == [letter]
+    # ORG-4: the certificate named for the type beside the application; RNE-3: the authorisation letter
+    materials = (await run(review.detail, item.id)).materials
+    assert [(m.role, upload_id(m.document), m.detail) for m in materials] == [
+        (
+            "ORGANISATION_CERTIFICATE",
+            await certificate(client, token),
+            "社会团体法人登记证书 / Social-group legal-person registration certificate",
+        ),
+        ("AUTHORISATION_LETTER", letter, None),
+    ]
     await run(review.claim, lead, item.id)
     await run(review.approve, lead, item.id)
     state = await current(client, token)

@@ -154,9 +154,10 @@ async def test_org_3_a_malformed_upload_id_is_document_not_found_like_another_ac
         data = {"newPhone": NEW_PHONE, "newPhoneCode": "123456", "materials": materials}
         return await mutate(client, "phoneRebindAppealFile", data, "appeal { id }", alice)
 
-    async def letter(upload_id: str) -> dict:
+    async def letter(upload_id: str, certificate: str | None = None) -> dict:
+        org = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")
         data = {
-            "organisation": organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP"),
+            "organisation": {**org, "certificateUploadId": mine[1] if certificate is None else certificate},
             "faceBy": "AUTHORISED_EMPLOYEE",
             "employeeName": "李四",
             "employeeIdNumber": ID_2008,
@@ -170,6 +171,7 @@ async def test_org_3_a_malformed_upload_id_is_document_not_found_like_another_ac
     for send, path in (
         (appeal, ["input", "materials", "1", "uploadId"]),
         (letter, ["input", "authorisationLetterUploadId"]),
+        (lambda u: letter(mine[1], certificate=u), ["input", "organisation", "certificateUploadId"]),  # ORG-4
     ):
         foreign = await send(bobs)
         assert [(e["code"], e["path"]) for e in foreign["errors"]] == [("DOCUMENT_NOT_FOUND", path)]

@@ -120,7 +120,7 @@ async def test_apl_1_mfa_6_lost_device_appeal_is_approved_and_the_password_alone
         ("Materials for", "person"),
         ("Device bound at", "2026-11-26 10:00"),
     ]
-    assert len(detail.documents) == 3
+    assert len(detail.materials) == 3
     # When a reviewer claims and approves it
     await run(review.claim, lead, item.id)
     await run(review.approve, lead, item.id)

@@ -68,7 +68,10 @@ SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
         {"organisation": "OrganisationInput!", "code": "String", "agreement": AGREEMENT},
         STEP_PAYLOAD,
     ),
-    "enterpriseVerificationMaterialAnswer": ({"id": "ID!", "authorisationLetterUploadId": "ID!"}, STEP_PAYLOAD),
+    "enterpriseVerificationMaterialAnswer": (  # RNE-3, ORG-4: either or both (MATERIAL_MISSING for none)
+        {"id": "ID!", "authorisationLetterUploadId": "ID", "certificateUploadId": "ID"},
+        STEP_PAYLOAD,
+    ),
     "phoneRebindAppealFile": (
         {"newPhone": "String!", "newPhoneCode": "String!", "materials": "[AppealMaterialInput!]!"},
         APPEAL_PAYLOAD,
@@ -124,6 +127,7 @@ def test_nested_inputs_and_upload_ids() -> None:
         "uscc": "String!",
         "organisationType": "OrganisationType!",
         "legalRepresentativeName": "String!",
+        "certificateUploadId": "ID",  # ORG-4: required; CERTIFICATE_REQUIRED with the form's other problems
     }
     assert _fields("AppealMaterialInput") == {"role": "AppealMaterialRole!", "uploadId": "ID!"}
     assert _fields("StudentAgreementAcceptanceInput") == {"kind": "StudentAgreementKind!", "version": "String!"}
@@ -156,6 +160,11 @@ ENUMS = {
         "SUSPECTED_FRAUD",
         "NOT_ELIGIBLE",
         "OTHER",
+        # ORG-4: the certificate's photo requirements
+        "CERTIFICATE_WRONG_TYPE",
+        "CERTIFICATE_NOT_ORIGINAL",
+        "CERTIFICATE_NOT_LEGIBLE",
+        "CERTIFICATE_ALTERED",
     },  # REV-4
     "AcceptanceContext": {"REGISTRATION", "ACTIVATION", "VERIFICATION", "STUDENT"},
 }

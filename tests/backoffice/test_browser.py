@@ -121,7 +121,7 @@ def test_rev_6_rev_3_a_reviewer_signs_in_claims_and_approves_in_chromium(served,
         page.wait_for_url(f"{base}/backoffice/queues/2")
         page.click("text=5-day queue")
         page.wait_for_url(f"{base}/backoffice/queues/5")
-        assert "phone_rebind" in page.content()
+        assert "手机号换绑申诉 / phone-rebind appeal" in page.content()  # REV-2: the kind in words
         page.click(f"a[href='/backoffice/items/{item_id}']")
         page.click("button:has-text('Claim')")
         page.wait_for_selector("button:has-text('Approve')")
@@ -136,8 +136,8 @@ def test_rev_6_rev_3_a_reviewer_signs_in_claims_and_approves_in_chromium(served,
         assert holder.request.get(f"{base}/backoffice/queues/5", headers=headers, max_redirects=0).status == 303
         assert holder.request.post(f"{base}/backoffice/items/{item_id}/claim", headers=headers).status == 401
         browser.close()
-    assert "claim" in trail
-    assert "approve" in trail
+    assert "领取 / claimed" in trail
+    assert "通过 / approved" in trail
     assert "The account's other reviews" in trail
 
     async def phone() -> str:

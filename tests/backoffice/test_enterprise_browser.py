@@ -37,7 +37,9 @@ from tests.helpers import gql, registered_and_signed_in
 T = TypeVar("T")
 THURSDAY_10_AM = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)  # the 2-day review is due Monday night
 SOCIAL_GROUP = organisation(name="示例市软件行业协会", code=USCC_SOCIAL_GROUP, kind="SOCIAL_GROUP")
-LETTER_ALT = "m.png"  # the file name tests.api.test_appeals._upload sends: the image's alt text
+# The image's alt text: the material's role in words (services/review/labels.py)
+LETTER_ALT = "法定代表人授权书（签字并盖章） / authorisation letter, signed and stamped"
+ENTERPRISE = "企业实名认证 / enterprise real-name verification"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]  # fmt: skip
 
@@ -160,13 +162,13 @@ def test_rne_3_rev_3_an_other_organisation_is_approved_in_the_back_office_in_chr
         page.get_by_role("link", name="2-day queue").click()
         page.wait_for_url(f"{base}/backoffice/queues/2")
         expect(page.get_by_role("heading", name="2-working-day queue")).to_be_visible()
-        row = page.get_by_role("row").filter(has_text="enterprise_verification")
+        row = page.get_by_role("row").filter(has_text=ENTERPRISE)
         expect(row).to_have_count(1)
         expect(row).to_contain_text("pending")
         expect(row).to_contain_text("2026-11-30 23:59")  # REV-1: due time in Asia/Shanghai
         row.get_by_role("link").first.click()
         page.wait_for_url(f"{base}/backoffice/items/*")
-        expect(page.get_by_role("heading", name="enterprise_verification")).to_be_visible()
+        expect(page.get_by_role("heading", name=ENTERPRISE)).to_be_visible()
         facts = page.get_by_role("heading", name="To decide on").locator("..")
         for fact in ("示例市软件行业协会", USCC_SOCIAL_GROUP, "李四"):  # the organisation and the authorised employee
             expect(facts).to_contain_text(fact)
@@ -184,13 +186,14 @@ def test_rne_3_rev_3_an_other_organisation_is_approved_in_the_back_office_in_chr
         page.get_by_role("button", name="Claim").click()
         expect(page.get_by_text("Held by Lin")).to_be_visible()
         page.get_by_role("button", name="Approve").click()
-        expect(page.get_by_text("State approved")).to_be_visible()
+        expect(page.get_by_text("State 已通过 / approved")).to_be_visible()
         expect(page.get_by_text("No action for you in this state.")).to_be_visible()
         trail = page.get_by_role("heading", name="Audit trail").locator("..")
         expect(trail.get_by_role("row").filter(has_text="Lin")).to_have_count(2)
         actions = trail.locator("tbody tr td:nth-child(2)").all_inner_texts()
         browser.close()
-    assert actions == ["submit", "claim", "approve"]  # REV-5: the audit trail, oldest first
+    # REV-5: the audit trail, oldest first, in words (REV-2)
+    assert actions == ["提交 / submitted", "领取 / claimed", "通过 / approved"]
 
     # 5. The account: the organisation is verified; ENT-2: the SMS service, but special VAT invoices
     # only for general enterprises

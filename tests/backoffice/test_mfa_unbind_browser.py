@@ -24,9 +24,11 @@ from tests.api.test_appeals import PERSON
 from tests.api.test_mfa import PHONE, bind, password_sign_in, security, set_protections
 from tests.api.test_mfa_unbind_appeal import _file, _materials
 from tests.backoffice.test_browser import CHROMIUM, PASSWORD
-from tests.backoffice.test_enterprise_browser import CHROMIUM_ARGS, LETTER_ALT, _add_reviewer, _api, _viewer
+from tests.backoffice.test_enterprise_browser import CHROMIUM_ARGS, _add_reviewer, _api, _viewer
+from tests.backoffice.test_labels_browser import PERSON_CAPTIONS
 from tests.helpers import registered_and_signed_in, step_up
 
+MFA_UNBIND = "MFA 解绑申诉 / MFA-unbind appeal"
 APPEALS = "appeals(first: 1) { edges { node { kind status dueAt } } }"
 
 
@@ -95,32 +97,33 @@ def test_apl_1_mfa_6_rev_3_an_approved_mfa_unbind_appeal_lets_the_password_alone
         page.get_by_label("Authenticator code").fill(otp.at(clock.now()))
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_url(f"{base}/backoffice/queues/2")
-        expect(page.get_by_role("row").filter(has_text="mfa_unbind")).to_have_count(0)  # not the 2-day queue
+        expect(page.get_by_role("row").filter(has_text=MFA_UNBIND)).to_have_count(0)  # not the 2-day queue
         page.get_by_role("link", name="5-day queue").click()
         page.wait_for_url(f"{base}/backoffice/queues/5")
         expect(page.get_by_role("heading", name="5-working-day queue")).to_be_visible()
-        row = page.get_by_role("row").filter(has_text="mfa_unbind")
+        row = page.get_by_role("row").filter(has_text=MFA_UNBIND)
         expect(row).to_have_count(1)
         expect(row).to_contain_text("pending")
         expect(row).to_contain_text("2026-12-03 23:59")  # REV-1: due time in Asia/Shanghai
         row.get_by_role("link").first.click()
         page.wait_for_url(f"{base}/backoffice/items/*")
-        expect(page.get_by_role("heading", name="mfa_unbind")).to_be_visible()
+        expect(page.get_by_role("heading", name=MFA_UNBIND)).to_be_visible()
         facts = page.get_by_role("heading", name="To decide on").locator("..")
         for fact in ("MFA unbind (APL-1)", "person", "2026-11-26 10:00"):
             expect(facts).to_contain_text(fact)
-        expect(page.get_by_role("img", name=LETTER_ALT)).to_have_count(3)
+        for caption in PERSON_CAPTIONS:  # each material labelled with its role (REV-2)
+            expect(page.get_by_role("img", name=caption)).to_have_count(1)
 
         # REV-3: claim first, then approve
         page.get_by_role("button", name="Claim").click()
         expect(page.get_by_text("Held by Lin")).to_be_visible()
         page.get_by_role("button", name="Approve").click()
-        expect(page.get_by_text("State approved")).to_be_visible()
+        expect(page.get_by_text("State 已通过 / approved")).to_be_visible()
         expect(page.get_by_text("No action for you in this state.")).to_be_visible()
         trail = page.get_by_role("heading", name="Audit trail").locator("..")
         actions = trail.locator("tbody tr td:nth-child(2)").all_inner_texts()
         browser.close()
-    assert actions == ["submit", "claim", "approve"]
+    assert actions == ["提交 / submitted", "领取 / claimed", "通过 / approved"]
 
     # 3. The account holder: the device is gone, the appeal approved, and the password alone signs in
     state = _security(base, token)

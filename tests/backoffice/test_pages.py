@@ -16,6 +16,7 @@ from PIL import Image
 from sqlalchemy import select
 
 from app import create_app
+from middleware import PAGE_CSP, VIEWER_CSP
 from models.codes import OutboxMessage
 from models.documents import Document
 from models.review import ReviewItem
@@ -45,8 +46,8 @@ class Handler:
     async def more_material_requested(self, uow, item, message) -> None:
         return None
 
-    async def documents(self, uow, item):
-        return [await documents.for_staff(uow, d) for d in self.doc_ids]
+    async def materials(self, uow, item):
+        return [kinds.ReviewMaterial("ID_CARD_IN_HAND", await documents.for_staff(uow, d)) for d in self.doc_ids]
 
     async def facts(self, uow, item):
         return [("Subject", f"test subject {item.subject_id}")]
@@ -242,7 +243,7 @@ async def test_rev_2_rev_3_rev_4_queue_claim_and_decide_through_the_pages(
     await _sign_in(staff_client, otp, clock)
     # The queue lists it; the item page shows the document to the reviewer
     queue_page = await staff_client.get("/backoffice/queues/2")
-    assert KIND in queue_page.text
+    assert "<td>测试 / test item</td><td>待领取 / pending, unclaimed</td>" in queue_page.text  # REV-2: in words
     item_page = await staff_client.get("/backoffice/items/1")
     assert f"/backoffice/documents/{handler.doc_ids[0]}" in item_page.text
     assert "test subject 1" in item_page.text  # the handler's facts: what the reviewer decides on
@@ -256,8 +257,16 @@ async def test_rev_2_rev_3_rev_4_queue_claim_and_decide_through_the_pages(
     assert (await staff_client.post("/backoffice/items/1/claim", data={"csrf": csrf})).status_code == 303
     assert (await staff_client.post("/backoffice/items/1/approve", data={"csrf": csrf})).status_code == 303
     final = await staff_client.get("/backoffice/items/1")
-    assert "approved" in final.text
-    assert re.findall(r"<td>(submit|claim|approve)</td>", final.text) == ["submit", "claim", "approve"]
+    assert "State <strong>已通过 / approved</strong>" in final.text
+    assert re.findall(r"<td>([^<]*(?:submitted|claimed|approved))</td>", final.text) == [
+        "提交 / submitted",
+        "领取 / claimed",
+        "通过 / approved",
+    ]
+    # Claiming it again is refused on the page, which names the state in words
+    again = await staff_client.post("/backoffice/items/1/claim", data={"csrf": csrf})
+    assert again.status_code == 409
+    assert "This item is 已通过 / approved." in again.text
 
 
 async def test_rev_3_deciding_an_item_held_by_another_reviewer_is_refused_on_the_page(
@@ -341,6 +350,49 @@ async def test_rev_5_a_rejection_notice_names_the_reason_from_the_list_in_chines
     assert notices["+8613900000009"] == (
         "【账号中心 Account center】您的手机号换绑申诉已通过审核。 Your phone-rebind appeal was approved."
     )
+
+
+async def test_rev_2_a_material_is_captioned_and_opens_full_size_on_a_page_of_its_own(
+    app, db, clock, client, staff_client, handler
+) -> None:
+    # Given an item with one uploaded material and a signed-in reviewer
+    token = await registered_and_signed_in(client)
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20), (9, 9, 9)).save(out, format="PNG")
+    uploaded = await client.post(
+        "/uploads", files={"file": ("id.png", out.getvalue())}, headers={"authorization": f"Bearer {token}"}
+    )
+    assert uploaded.status_code == 201
+    async with db.read_sessions() as s:
+        handler.doc_ids.append(await s.scalar(select(Document.public_id)))
+    await _call(app, db, review.submit, kind=KIND, subject_id=1, account_id=1, queue_days=2)
+    await _sign_in(staff_client, await _reviewer(app, db), clock)
+    caption = "手持身份证照片（正反面） / ID card held in hand, both sides"
+    # The item page: the material's role as its caption and alt text, linked to its viewer; no script here
+    item_page = await staff_client.get("/backoffice/items/1")
+    assert item_page.headers["content-security-policy"] == PAGE_CSP
+    assert 'href="/backoffice/items/1/materials/1"' in item_page.text
+    assert f'alt="{caption}"' in item_page.text
+    assert f"<figcaption>{caption} " in item_page.text
+    assert "<script" not in item_page.text
+    # The viewer: the image full size, its controls, one script file from this origin and nothing inline
+    viewer = await staff_client.get("/backoffice/items/1/materials/1")
+    assert viewer.status_code == 200
+    assert viewer.headers["content-security-policy"] == VIEWER_CSP
+    assert "script-src 'self'" in VIEWER_CSP
+    assert re.findall(r"<script[^>]*>", viewer.text) == ['<script src="/backoffice/static/viewer.js">']
+    assert not re.search(r"<script[^>]*>[^<]+</script>|\sstyle=|\son[a-z]+=", viewer.text)
+    for control in ("Zoom in", "Zoom out", "Rotate", "Reset", "Back to the item"):
+        assert control in viewer.text
+    assert f'src="/backoffice/documents/{handler.doc_ids[0]}"' in viewer.text
+    script = await staff_client.get("/backoffice/static/viewer.js")
+    assert script.status_code == 200
+    assert "javascript" in script.headers["content-type"]
+    # Out of range, or signed out: nothing shown
+    for n in ("0", "2", "9" * 30):
+        assert (await staff_client.get(f"/backoffice/items/1/materials/{n}")).status_code == 404, n
+    assert (await staff_client.get("/backoffice/items/99/materials/1")).status_code == 404
+    assert (await client.get("/backoffice/items/1/materials/1")).status_code == 303
 
 
 async def test_org_3_documents_are_not_served_to_account_holders_from_the_back_office(client, staff_client) -> None:

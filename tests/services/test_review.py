@@ -11,7 +11,6 @@ from sqlalchemy.exc import DBAPIError
 
 from models.accounts import Account
 from models.codes import OutboxMessage
-from models.documents import Document
 from models.review import Reviewer, ReviewItem
 from services.clock import SHANGHAI, ManualClock
 from services.database import Database
@@ -39,7 +38,7 @@ class RecordingHandler:
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
         self.calls.append(("more", item.subject_id, message))
 
-    async def documents(self, uow: Uow, item: ReviewItem) -> list[Document]:
+    async def materials(self, uow: Uow, item: ReviewItem) -> list[kinds.ReviewMaterial]:
         return []
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
