@@ -27,7 +27,7 @@ OLD_PHONE, NEW_PHONE = "13700000001", "13900000009"
 FREE_PHONE = "13900000008"
 BOUND_ANSWER = {"portal": "PHONE_HAS_PORTAL_ACCOUNT", "cloud": "PHONE_QUOTA_REACHED"}
 PERSON = ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF")
-ENTERPRISE = ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER")
+ENTERPRISE = ("LEGAL_REP_ID_CARD_IN_HAND", "BUSINESS_LICENCE")  # APL-2: held in hand, upper body
 APPEAL = "appeal { id status dueAt newPhoneMasked requiredMaterials moreMaterialMessage rejectReason }"
 
 
@@ -123,7 +123,7 @@ async def test_apl_2_missing_material_is_refused_and_nothing_is_filed(client, db
     assert (await _file(client, token, full, code))["errors"] == []
 
 
-async def test_apl_2_enterprise_accounts_need_the_enterprise_materials(client, monkeypatch) -> None:
+async def test_apl_2_enterprise_accounts_need_the_enterprise_materials_held_in_hand(client, monkeypatch) -> None:
     async def enterprise(uow, account_id):
         return "enterprise"
 
@@ -131,12 +131,14 @@ async def test_apl_2_enterprise_accounts_need_the_enterprise_materials(client, m
     token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
     refused = await _file(client, token, await _materials(client, token, PERSON))
     assert refused["errors"][0]["code"] == "MATERIAL_MISSING"
-    assert "LEGAL_REP_ID_CARD" in refused["errors"][0]["message"]
-    mixed = await _materials(client, token, (*ENTERPRISE, "PAYMENT_PROOF"))
-    unexpected = await _file(client, token, mixed, await last_code(client, NEW_PHONE))
-    assert [(e["code"], e["path"]) for e in unexpected["errors"]] == [
-        ("MATERIAL_NOT_EXPECTED", ["input", "materials", "3", "role"])
-    ]
+    assert "LEGAL_REP_ID_CARD_IN_HAND" in refused["errors"][0]["message"]
+    # APL-1's enterprise roles (the ID card not held in hand, the stamped letter) are not APL-2's
+    for extra in ("PAYMENT_PROOF", "LEGAL_REP_ID_CARD", "STAMPED_APPLICATION_LETTER"):
+        mixed = await _materials(client, token, (*ENTERPRISE, extra))
+        unexpected = await _file(client, token, mixed, await last_code(client, NEW_PHONE))
+        assert [(e["code"], e["path"]) for e in unexpected["errors"]] == [
+            ("MATERIAL_NOT_EXPECTED", ["input", "materials", "2", "role"])
+        ]
     accepted = await _file(
         client, token, await _materials(client, token, ENTERPRISE), await last_code(client, NEW_PHONE)
     )
