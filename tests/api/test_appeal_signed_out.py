@@ -16,6 +16,7 @@ from models.accounts import Account
 from models.appeals import Appeal, AppealToken
 from models.codes import OneTimeCode, OutboxMessage
 from models.review import Reviewer, ReviewItem
+from services.appeals import service as appeals
 from services.clock import SHANGHAI
 from services.review import service as review
 from services.review.kinds import RejectReason
@@ -395,3 +396,16 @@ async def test_apl_2_login_protection_asking_for_the_lost_phone_files_with_the_l
     async with db.read_sessions() as s:
         told = [m.purpose for m in await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id))]
     assert told[-1] != "PHONE_REBIND_APPEAL_FILED"  # the holder of the password filed it
+
+
+async def test_apl_2_the_reviewer_sees_a_signed_out_filing_and_the_accounts_subject(
+    client: httpx.AsyncClient, db: Any, run: Any
+) -> None:
+    await _portal_without_password(client)
+    token = await _draft(client)
+    assert (await _submit(client, token, await _materials(client, token, ENTERPRISE)))["errors"] == []
+    async with db.read_sessions() as s:
+        [item] = list(await s.scalars(select(ReviewItem)))
+    facts = dict(await run(appeals.PhoneRebindHandler().facts, item))
+    assert facts["Filed"] == "signed out (login name + new phone's code)"
+    assert (facts["Materials for"], facts["Account verified as"]) == ("enterprise", "— (not verified)")
