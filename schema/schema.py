@@ -237,7 +237,8 @@ class Mutation:
         "at a time. Reviewed within 5 working days; on approval the device and its recovery codes are removed "
         "and the protections no longer ask for TOTP (login protection with TOTP only is then off). A user whom "
         "login protection locks out sends the `LoginChallenge.token` of a right password as the bearer token, here, "
-        "in `appealAnswer` and in `POST /uploads` (same client, 5 minutes).",
+        "in `appealAnswer` and in `POST /uploads` (same client, 5 minutes); the answer then carries an "
+        "`appealToken` to follow the appeal (`appealByToken`, `appealAnswerByToken`).",
     )
     appeal_answer: AppealPayload = strawberry.mutation(
         resolver=appeals.appeal_answer,
