@@ -34,7 +34,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 
 from models.accounts import Account
 from models.appeals import Appeal, AppealDocument, AppealToken
@@ -48,6 +48,7 @@ from services.clock import SHANGHAI, as_utc
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
+from services.documents import service as documents_service
 from services.errors import Problems, ServiceError, checked
 from services.identifiers import mask_phone, normalize_phone
 from services.mfa import devices
@@ -532,6 +533,23 @@ async def answer_by_token(uow: Uow, token: str, materials: list[Material]) -> Fi
         raise _token_invalid()
     appeal = await _appeal(uow, row.appeal_id)
     return await _answer(uow, appeal, materials, row.id, "appealToken")
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """APL-2: a draft never filed goes a day after it expired, with the documents uploaded with it (rows and
+    files). A filed appeal's token stays: its documents are the appeal's material."""
+    cutoff = uow.now() - timedelta(days=1)
+    stale = (AppealToken.appeal_id.is_(None), AppealToken.expires_at <= cutoff)
+    removed = await uow.session.execute(
+        delete(Document)
+        .where(Document.appeal_token_id.in_(select(AppealToken.id).where(*stale)))
+        .returning(Document.storage_key)
+    )
+    keys = list(removed.scalars())
+    drafts = await uow.session.execute(delete(AppealToken).where(*stale).returning(AppealToken.id))
+    for key in keys:
+        documents_service.discard(uow.settings.upload_dir, key)
+    return {"appeal_drafts_deleted": len(drafts.all()), "appeal_draft_documents_deleted": len(keys)}
 
 
 async def _appeal(uow: Uow, appeal_id: int) -> Appeal:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,9 @@ from sqlalchemy import func, select, update
 from models.accounts import Account
 from models.appeals import Appeal, AppealToken
 from models.codes import OneTimeCode, OutboxMessage
+from models.documents import Document
 from models.review import Reviewer, ReviewItem
+from services import sweeper
 from services.appeals import service as appeals
 from services.clock import SHANGHAI
 from services.review import service as review
@@ -409,3 +412,27 @@ async def test_apl_2_the_reviewer_sees_a_signed_out_filing_and_the_accounts_subj
     facts = dict(await run(appeals.PhoneRebindHandler().facts, item))
     assert facts["Filed"] == "signed out (login name + new phone's code)"
     assert (facts["Materials for"], facts["Account verified as"]) == ("enterprise", "— (not verified)")
+
+
+async def test_apl_2_the_sweeper_drops_drafts_never_filed_with_their_uploads(
+    client: httpx.AsyncClient, db: Any, clock: Any, run: Any, settings: Any
+) -> None:
+    await _portal_without_password(client)
+    draft = await _draft(client)
+    await _materials(client, draft, ("ID_CARD_IN_HAND",))
+    clock.advance(seconds=61)
+    filed = await _draft(client, OLD_PHONE, OTHER_NEW_PHONE)
+    assert (await _submit(client, filed, await _materials(client, filed)))["errors"] == []
+    async with db.read_sessions() as s:
+        [key] = list(
+            await s.scalars(select(Document.storage_key).join(AppealToken).where(AppealToken.appeal_id.is_(None)))
+        )
+    assert (Path(settings.upload_dir) / key).exists()
+    # A day after the draft expired, the sweeper removes it and its upload; the filed appeal's stay
+    clock.advance(hours=48)
+    counts = await run(sweeper.sweep)
+    assert (counts["appeal_drafts_deleted"], counts["appeal_draft_documents_deleted"]) == (1, 1)
+    assert not (Path(settings.upload_dir) / key).exists()
+    async with db.read_sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(AppealToken)) == 1
+        assert await s.scalar(select(func.count()).select_from(Document)) == 3
