@@ -86,6 +86,7 @@ async def test_apl_2_prof_2_lost_phone_appeal_is_reviewed_and_binds_the_new_phon
     assert filed["errors"] == []
     assert filed["appeal"]["status"] == "SUBMITTED"
     assert filed["appeal"]["newPhoneMasked"] == "139****0009"
+    assert filed["appeal"]["dueAt"] == "2026-12-03T15:59:59+00:00"  # answered at once
     assert filed["appeal"]["requiredMaterials"] == list(PERSON)
     listed = await gql(client, "{ viewer { appeals(first: 5) { edges { node { status dueAt } } } } }", token=token)
     [edge] = listed["viewer"]["appeals"]["edges"]
