@@ -436,3 +436,14 @@ async def test_apl_2_the_sweeper_drops_drafts_never_filed_with_their_uploads(
     async with db.read_sessions() as s:
         assert await s.scalar(select(func.count()).select_from(AppealToken)) == 1
         assert await s.scalar(select(func.count()).select_from(Document)) == 3
+
+
+@pytest.mark.slow
+async def test_apl_2_sixty_simultaneous_uploads_with_one_token_store_twelve(client: httpx.AsyncClient, db: Any) -> None:
+    await _portal_without_password(client)
+    token = await _draft(client)
+    responses = await asyncio.gather(*[_upload(client, token) for _ in range(60)])
+    assert sorted(r.status_code for r in responses) == [201] * 12 + [429] * 48
+    async with db.read_sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Document)) == 12
+        assert await s.scalar(select(AppealToken.uploads)) == 12
