@@ -1,7 +1,7 @@
 """SQLAlchemy ORM models only; no business rules live here."""
 
 from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUsername
-from models.appeals import Appeal, AppealDocument
+from models.appeals import Appeal, AppealDocument, AppealToken
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
 from models.codes import (
@@ -24,6 +24,7 @@ __all__ = [
     "AgreementAcceptance",
     "Appeal",
     "AppealDocument",
+    "AppealToken",
     "AuthSession",
     "BalanceEntry",
     "BankPayout",

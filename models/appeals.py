@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigIntPK
@@ -39,3 +39,23 @@ class AppealDocument(Base):
     role: Mapped[str] = mapped_column(String(32))
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
     created_at: Mapped[datetime]
+
+
+class AppealToken(Base):
+    """APL-2: the credential of a filer without a session, shown once and stored hashed.
+
+    A draft token (from `phoneRebindAppealStart`, `appeal_id` null) uploads materials and files one
+    phone-rebind appeal until `expires_at`; once the appeal is filed (or when an appeal is filed with a
+    login challenge) the token reads that appeal and answers its requests for material, until 30 days
+    after the decision. It reads nothing else of the account."""
+
+    __tablename__ = "appeal_tokens"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    new_phone: Mapped[str | None] = mapped_column(String(20))  # a draft's new phone, proven by its code
+    appeal_id: Mapped[int | None] = mapped_column(ForeignKey("appeals.id", ondelete="CASCADE"), index=True)
+    uploads: Mapped[int] = mapped_column(Integer, default=0)  # documents uploaded with it (capped)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # a draft's deadline to file; a filed appeal's token lives by its decision

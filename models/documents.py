@@ -16,6 +16,11 @@ class Document(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
     public_id: Mapped[str] = mapped_column(String(40), unique=True)  # what clients pass as an upload ID
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
+    # APL-2: uploaded with an appeal token (not a session): only that token's appeal may use it, and the
+    # account's sessions do not see it.
+    appeal_token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("appeal_tokens.id", ondelete="CASCADE"), index=True, default=None
+    )
     filename: Mapped[str] = mapped_column(String(128))  # as uploaded, for display only
     content_type: Mapped[str] = mapped_column(String(16))  # image/jpeg | image/png
     size: Mapped[int] = mapped_column(Integer)  # bytes stored (after EXIF stripping)

@@ -6,22 +6,32 @@ from typing import Annotated
 
 import strawberry
 
-from models.appeals import Appeal
 from schema.context import Context
 from schema.errors import user_errors
 from schema.inputs.appeals import (
+    AppealAnswerByTokenInput,
     AppealAnswerInput,
     AppealMaterialInput,
     MfaUnbindAppealFileInput,
+    PhoneRebindAppealCodeSendInput,
     PhoneRebindAppealFileInput,
+    PhoneRebindAppealStartInput,
+    PhoneRebindAppealSubmitInput,
 )
-from schema.types.appeals import AppealType
+from schema.types.appeals import AppealTokenType, AppealType
 from schema.types.common import INPUT, node_id
 from schema.types.documents import document_row_id
-from schema.types.payloads import AppealPayload
+from schema.types.payloads import (
+    AppealPayload,
+    PhoneRebindAppealStartPayload,
+    SentCode,
+    VerificationCodeSendPayload,
+)
 from services.appeals import service as appeals
 from services.appeals.errors import AppealErrorCode
+from services.codes.requests import CodeSendPurpose
 from services.errors import ServiceError
+from services.identifiers import mask_phone
 
 Info = strawberry.Info[Context, None]
 NO_SESSION = AppealErrorCode.AUTHENTICATION_REQUIRED
@@ -32,22 +42,67 @@ def _materials(items: list[AppealMaterialInput]) -> list[appeals.Material]:
     return [appeals.Material(role=m.role.name, document_id=document_row_id(m.upload_id)) for m in items]
 
 
-def _payload(info: Info, result: Appeal | ServiceError) -> AppealPayload:
+def _payload(info: Info, result: appeals.Filed | ServiceError) -> AppealPayload:
     if isinstance(result, ServiceError):
         return AppealPayload(errors=user_errors(info, result))
-    return AppealPayload(appeal=AppealType.from_model(result, None), errors=[])
+    return AppealPayload(
+        appeal=AppealType.from_model(result.appeal, result.item),
+        appeal_token=AppealTokenType.from_issued(result.token),
+        errors=[],
+    )
 
 
 async def phone_rebind_appeal_file(info: Info, input: Annotated[PhoneRebindAppealFileInput, INPUT]) -> AppealPayload:
+    # APL-2: with a session, or with the login challenge of a right password (login protection asks for
+    # the lost phone); filed that way, the answer carries an appeal token.
     return _payload(
         info,
-        await info.context.write_viewer(
+        await info.context.write_viewer_or_challenge(
             NO_SESSION,
             appeals.file_phone_rebind,
             new_phone=input.new_phone,
             new_phone_code=input.new_phone_code,
             materials=_materials(input.materials),
         ),
+    )
+
+
+async def phone_rebind_appeal_code_send(
+    info: Info, input: Annotated[PhoneRebindAppealCodeSendInput, INPUT]
+) -> VerificationCodeSendPayload:
+    ctx = info.context
+    result = await appeals.send_new_phone_code(ctx, input.new_phone, input.bot_token, ctx.client.ip)
+    if isinstance(result, ServiceError):
+        return VerificationCodeSendPayload(errors=user_errors(info, result))
+    return VerificationCodeSendPayload(
+        sent_code=SentCode(
+            purpose=CodeSendPurpose.PHONE_CHANGE_NEW,
+            sent_to=mask_phone(result.destination),
+            expires_at=result.expires_at,
+            resend_available_at=result.resend_available_at,
+            daily_remaining=result.daily_remaining,
+        ),
+        errors=[],
+    )
+
+
+async def phone_rebind_appeal_start(
+    info: Info, input: Annotated[PhoneRebindAppealStartInput, INPUT]
+) -> PhoneRebindAppealStartPayload:
+    result = await info.context.write(
+        appeals.start_phone_rebind, input.login_name, input.new_phone, input.new_phone_code
+    )
+    if isinstance(result, ServiceError):
+        return PhoneRebindAppealStartPayload(errors=user_errors(info, result))
+    return PhoneRebindAppealStartPayload(appeal_token=AppealTokenType.from_issued(result), errors=[])
+
+
+async def phone_rebind_appeal_submit(
+    info: Info, input: Annotated[PhoneRebindAppealSubmitInput, INPUT]
+) -> AppealPayload:
+    return _payload(
+        info,
+        await info.context.write(appeals.submit_phone_rebind, input.appeal_token, _materials(input.materials)),
     )
 
 
@@ -67,3 +122,17 @@ async def appeal_answer(info: Info, input: Annotated[AppealAnswerInput, INPUT]) 
             NO_SESSION, appeals.answer, appeal_id, _materials(input.materials)
         ),
     )
+
+
+async def appeal_answer_by_token(info: Info, input: Annotated[AppealAnswerByTokenInput, INPUT]) -> AppealPayload:
+    return _payload(
+        info, await info.context.write(appeals.answer_by_token, input.appeal_token, _materials(input.materials))
+    )
+
+
+async def appeal_by_token(
+    info: Info,
+    token: Annotated[str, strawberry.argument(description="An `AppealToken.token` of a filed appeal.")],
+) -> AppealType | None:
+    found = await info.context.read(appeals.read_by_token, token)
+    return None if found is None else AppealType.from_model(*found)

@@ -1,6 +1,8 @@
 """`POST /uploads` and `GET /uploads/{id}`: documents for appeals and verifications (ORG-2, ORG-3).
 
-POST takes `multipart/form-data` with one part named `file` and `Authorization: Bearer <token>`;
+POST takes `multipart/form-data` with one part named `file` and `Authorization: Bearer <token>` (a
+session; the login challenge of a right password, APL-1 and APL-2; or an appeal token, APL-2, whose
+uploads only its own appeal can use, at most `documents.TOKEN_UPLOADS` of them);
 the body is capped while streaming. It answers 201 with the stored `UploadedDocument`: its `id` (a
 global ID, the upload ID every mutation input takes), `filename`, `contentType`, `size`, `width`,
 `height`. Or an error in the API's one model, `{"errors": [{"code", "message", "path"}]}` (codes from
@@ -21,6 +23,7 @@ from starlette.routing import Route
 from edges.client import client_ip
 from schema.errors import rest_errors
 from schema.types.documents import document_row_id, upload_id
+from services.appeals import service as appeals
 from services.auth import service as auth
 from services.database import DbTransactions, run_read
 from services.documents import service as documents
@@ -63,8 +66,12 @@ async def upload(request: Request) -> Response:
             ip=client_ip(request, deps.settings.trusted_proxy_count), user_agent=request.headers.get("user-agent")
         )
         viewer = await run_read(db, deps, auth.challenge_viewer, bearer, client)
-    if viewer is None:
+    owner: tuple[int, int | None] | None = None if viewer is None else (viewer.account.id, None)
+    if owner is None:  # APL-2: a signed-out filer's appeal token uploads for its own appeal only
+        owner = await run_read(db, deps, appeals.token_uploader, bearer)
+    if owner is None:
         return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
+    account_id, appeal_token_id = owner
     # The body cap (BodyLimit) stops an oversized request while it streams; parts are not capped
     # lower, so what passes it gets the precise FILE_TOO_LARGE answer below.
     form = await request.form(max_files=1, max_fields=2, max_part_size=MAX_UPLOAD_BODY)
@@ -75,8 +82,11 @@ async def upload(request: Request) -> Response:
         filename, data = part.filename or "", await part.read(documents.MAX_BYTES + 1)
     finally:
         await form.close()
-    # The lost-device path counts against the same account's quota as a session (ORG-2, APL-1).
-    result = await documents.upload(DbTransactions(db, deps), _decode_gate(request), viewer.account.id, filename, data)
+    # The lost-device path counts against the same account's quota as a session (ORG-2, APL-1); an appeal
+    # token against its own cap.
+    result = await documents.upload(
+        DbTransactions(db, deps), _decode_gate(request), account_id, filename, data, appeal_token_id=appeal_token_id
+    )
     if isinstance(result, ServiceError):
         return _error(result)
     return JSONResponse(

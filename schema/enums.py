@@ -134,15 +134,19 @@ SPECIFIC = {
     "give out is answered the same.",
     "APPEAL_ALREADY_OPEN": "An appeal of this kind is already under review.",
     "APPEAL_NOT_FOUND": "No such appeal of the viewer.",
+    "ACCOUNT_NOT_FOUND": "No account has this login name (APL-2). Told only once the new phone's code was checked; "
+    "it costs one of the code's 5 tries (`attemptsRemaining`).",
+    "APPEAL_TOKEN_INVALID": "The appeal token is unknown or expired (a draft lives 24 hours; a filed appeal's token "
+    "until 30 days after the decision), its draft was already filed, or nothing was filed with it yet (APL-2).",
     "NOT_WAITING_FOR_MATERIAL": "The appeal is not waiting for material.",
     "DESTINATION_REQUIRED": "This purpose needs a destination (phone or email).",
     "DESTINATION_NOT_ALLOWED": "Codes of this purpose do not go to this kind of destination (a phone for an e-mail "
     "code, an e-mail address for an SMS code, anything for a code that always goes to the bound phone); leave the "
     "field empty.",
     "BOT_CHECK_FAILED": "The bot check did not pass: the verifier refused the token, or it was empty or over 2048 "
-    "characters (REC-1, REC-2).",
+    "characters (REC-1, REC-2, APL-2).",
     "BOT_CHECK_UNAVAILABLE": "The bot check could not be done (no verifier configured, or it did not answer in "
-    "time or answered nonsense); nothing was sent or counted. Retry later (REC-1, REC-2).",
+    "time or answered nonsense); nothing was sent or counted. Retry later (REC-1, REC-2, APL-2).",
     "LOGIN_NAME_REQUIRED": "Enter the login name.",
     "LOGIN_NAME_INVALID": "A login name holds no control character (NUL, a line break, ESC, ...).",
     "NAME_REQUIRED": "Enter the verified name together with the ID number (REC-2).",
@@ -233,7 +237,7 @@ SPECIFIC = {
     "IMAGE_TOO_LARGE": "The image has too many pixels or would need too much memory to check (ORG-2); nothing was "
     "stored.",
     "UPLOAD_QUOTA_REACHED": "The account's uploads for today (Asia/Shanghai) are used up (ORG-2); see `retryAfter` "
-    "(and the `Retry-After` header).",
+    "(and the `Retry-After` header). With an appeal token: its 12 uploads are used up (APL-2; no `retryAfter`).",
     "NO_PENDING_APPLICATION": "No student-status application is waiting for a code; call `studentStatusApply` first.",
 }
 

@@ -49,6 +49,7 @@ from schema.types.payloads import (
     PasswordResetStartPayload,
     PersonalVerificationBankCardSubmitPayload,
     PersonalVerificationFaceStartPayload,
+    PhoneRebindAppealStartPayload,
     QrLoginTicketConfirmPayload,
     QrLoginTicketCreatePayload,
     QrLoginTicketState,
@@ -86,6 +87,12 @@ class Query:
     banks: list[str] = strawberry.field(
         resolver=enterprise.banks,
         description="The opening banks a corporate bank transfer may name (RNE-4, RNE-9).",
+    )
+    appeal_by_token: AppealType | None = strawberry.field(
+        resolver=appeals.appeal_by_token,
+        description="The appeal an appeal token follows, for a filer without a session (APL-2): its status, "
+        "`dueAt`, `moreMaterialMessage` and decision (`rejectReason`, `rejectText`). Null for an unknown or expired "
+        "token and for a draft not filed yet. Reads nothing else of the account.",
     )
     node: relay.Node | None = strawberry.field(
         resolver=viewer_resolvers.node,
@@ -201,7 +208,30 @@ class Mutation:
         resolver=appeals.phone_rebind_appeal_file,
         description="Lost the bound phone? Appeal to bind a new one (APL-2): the new phone proven by a "
         "PHONE_CHANGE_NEW code, plus the account's materials uploaded with `POST /uploads`. Reviewed within "
-        "5 working days; on approval the new phone becomes the bound phone and both numbers are told.",
+        "5 working days (`appeal.dueAt`); on approval the new phone becomes the bound phone and both numbers are "
+        "told. With a session, or, when login protection asks for the lost phone, with the `LoginChallenge.token` "
+        "of a right password as the bearer token (same client, 5 minutes; also for `POST /uploads`): the answer "
+        "then carries an `appealToken` to follow the appeal. Without either, use `phoneRebindAppealCodeSend`, "
+        "`phoneRebindAppealStart` and `phoneRebindAppealSubmit`.",
+    )
+    phone_rebind_appeal_code_send: VerificationCodeSendPayload = strawberry.mutation(
+        resolver=appeals.phone_rebind_appeal_code_send,
+        description="Signed-out phone-rebind appeal, step 1 (APL-2): pass the bot check; a PHONE_CHANGE_NEW code "
+        "goes to the new phone, with the limits of `verificationCodeSend` (60 s gap, daily budget, address caps). "
+        "Names no account.",
+    )
+    phone_rebind_appeal_start: PhoneRebindAppealStartPayload = strawberry.mutation(
+        resolver=appeals.phone_rebind_appeal_start,
+        description="Signed-out phone-rebind appeal, step 2 (APL-2): the login name and the new phone's code give a "
+        "draft `appealToken` (24 hours). The code is checked and counted before anything about the login name is "
+        "answered; no answer before it depends on whether the account exists.",
+    )
+    phone_rebind_appeal_submit: AppealPayload = strawberry.mutation(
+        resolver=appeals.phone_rebind_appeal_submit,
+        description="Signed-out phone-rebind appeal, step 3 (APL-2): file the draft with a person's or an "
+        "enterprise's materials, uploaded with the token (`POST /uploads`, `Authorization: Bearer <appealToken>`). "
+        "Reviewed within 5 working days (`appeal.dueAt`); follow it with `appealByToken`. The bound phone is told "
+        "an appeal was filed.",
     )
     mfa_unbind_appeal_file: AppealPayload = strawberry.mutation(
         resolver=appeals.mfa_unbind_appeal_file,
@@ -210,11 +240,17 @@ class Mutation:
         "at a time. Reviewed within 5 working days; on approval the device and its recovery codes are removed "
         "and the protections no longer ask for TOTP (login protection with TOTP only is then off). A user whom "
         "login protection locks out sends the `LoginChallenge.token` of a right password as the bearer token, here, "
-        "in `appealAnswer` and in `POST /uploads` (same client, 5 minutes).",
+        "in `appealAnswer` and in `POST /uploads` (same client, 5 minutes); the answer then carries an "
+        "`appealToken` to follow the appeal (`appealByToken`, `appealAnswerByToken`).",
     )
     appeal_answer: AppealPayload = strawberry.mutation(
         resolver=appeals.appeal_answer,
         description="Send the material a reviewer asked for; the review clock starts again (REV-4).",
+    )
+    appeal_answer_by_token: AppealPayload = strawberry.mutation(
+        resolver=appeals.appeal_answer_by_token,
+        description="Send the material a reviewer asked for with an appeal token (REV-4, APL-2), each uploaded with "
+        "that token; the review clock starts again.",
     )
     personal_verification_face_start: PersonalVerificationFaceStartPayload = strawberry.mutation(
         resolver=verification.personal_verification_face_start,

@@ -139,7 +139,9 @@ async def _demo_appeal(uow: Uow, portal: Account) -> str | None:
     if await uow.session.scalar(select(Appeal.id).where(Appeal.account_id == portal.id)) is not None:
         return None
     materials: dict[str, Document] = {}
-    for role, colour in zip(appeals.MATERIALS["person"], ((200, 60, 60), (60, 160, 60), (60, 60, 200)), strict=True):
+    for role, colour in zip(
+        appeals.materials_for(appeals.KIND, "person"), ((200, 60, 60), (60, 160, 60), (60, 60, 200)), strict=True
+    ):
         out = io.BytesIO()
         Image.new("RGB", (480, 300), colour).save(out, format="PNG")
         prepared = await documents.prepare_async(f"{role.lower()}.png", out.getvalue())

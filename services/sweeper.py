@@ -16,6 +16,7 @@ from models.auth import AuthSession, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.codes import OneTimeCode
 from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
+from services.appeals import service as appeals
 from services.auth import repository as auth_repo
 from services.auth.service import max_session_age, session_deadlines
 from services.codes import service as codes
@@ -56,6 +57,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
     counts |= await codes.sweep(uow)
     counts |= await outbox.sweep(uow)
     counts |= await documents.sweep(uow)
+    counts |= await appeals.sweep(uow)
     return counts
 
 

@@ -32,11 +32,18 @@ class AppealMaterialRole(Enum):
         "PAYMENT_PROOF", description="Person: an invoice or payment confirmation of the account."
     )
     LEGAL_REP_ID_CARD = strawberry.enum_value(
-        "LEGAL_REP_ID_CARD", description="Enterprise: the legal representative's ID card (not held in hand)."
+        "LEGAL_REP_ID_CARD",
+        description="Enterprise, MFA unbind (APL-1): the legal representative's ID card (not held in hand).",
+    )
+    LEGAL_REP_ID_CARD_IN_HAND = strawberry.enum_value(
+        "LEGAL_REP_ID_CARD_IN_HAND",
+        description="Enterprise, phone rebind (APL-2): the legal representative's ID card photos held in hand, "
+        "showing the upper body.",
     )
     BUSINESS_LICENCE = strawberry.enum_value("BUSINESS_LICENCE", description="Enterprise: the business licence.")
     STAMPED_APPLICATION_LETTER = strawberry.enum_value(
-        "STAMPED_APPLICATION_LETTER", description="Enterprise: the application letter bearing the company stamp."
+        "STAMPED_APPLICATION_LETTER",
+        description="Enterprise, MFA unbind (APL-1): the application letter bearing the company stamp.",
     )
 
 
@@ -70,7 +77,8 @@ class AppealType(relay.Node):
     kind: AppealKind = strawberry.field(description="What the appeal asks for.")
     status: AppealStatus = strawberry.field(description="Where the appeal stands.")
     required_materials: list[AppealMaterialRole] = strawberry.field(
-        description="The materials this account's appeals need (person or enterprise set)."
+        description="The materials this appeal takes (its kind's person or enterprise set); `appealAnswer` "
+        "replaces any of them."
     )
     new_phone_masked: str | None = strawberry.field(
         description="PHONE_REBIND: the phone to bind, masked; null for other kinds."
@@ -91,7 +99,7 @@ class AppealType(relay.Node):
             id=appeal.id,
             kind=AppealKind(appeal.kind),
             status=AppealStatus(appeal.state),
-            required_materials=[AppealMaterialRole(r) for r in appeals.MATERIALS[appeal.subject_type]],
+            required_materials=[AppealMaterialRole(r) for r in appeals.materials_for(appeal.kind, appeal.subject_type)],
             new_phone_masked=appeals.masked_new_phone(appeal),
             submitted_at=appeal.created_at,
             due_at=item.due_at if item is not None and appeal.state == "submitted" else None,
@@ -109,6 +117,25 @@ class AppealType(relay.Node):
         rows = await info.context.read(appeals.list_for, viewer.account.id, 100, None)
         by_id = {str(a.id): cls.from_model(a, i) for a, i in rows}
         return [by_id.get(i) for i in ids]
+
+
+@strawberry.type(
+    name="AppealToken",
+    description="The credential of an appeal filer without a session (APL-2): shown once, stored hashed. Send it "
+    "as `Authorization: Bearer` to `POST /uploads` (at most 12 uploads a token, usable only by its own appeal), "
+    "and as `appealToken` to `phoneRebindAppealSubmit`, `appealByToken` and `appealAnswerByToken`. It reads that "
+    "appeal and nothing else of the account.",
+)
+class AppealTokenType:
+    token: str = strawberry.field(description="The token; keep it, it is shown only here.")
+    expires_at: datetime | None = strawberry.field(
+        description="A draft's deadline to file (24 hours after `phoneRebindAppealStart`); null for a filed "
+        "appeal's token, which reads the appeal until 30 days after its decision."
+    )
+
+    @classmethod
+    def from_issued(cls, issued: appeals.IssuedToken | None) -> AppealTokenType | None:
+        return None if issued is None else cls(token=issued.token, expires_at=issued.expires_at)
 
 
 @strawberry.type(description="An edge of `AppealConnection`.")

@@ -10,7 +10,7 @@ import strawberry
 from schema.enums import AccountKind, CodeSendPurpose, QrLoginTicketStatus, SecondFactor
 from schema.errors import UserError
 from schema.types.account import AccountType, SessionType
-from schema.types.appeals import AppealType
+from schema.types.appeals import AppealTokenType, AppealType
 from schema.types.enterprise import EnterpriseVerification
 from schema.types.mfa import LoginChallenge
 from schema.types.students import StudentStatusType
@@ -304,7 +304,23 @@ class AccountRecoveryRevealPayload:
 @strawberry.type(description="Result of an appeal mutation.")
 class AppealPayload:
     appeal: AppealType | None = strawberry.field(
-        default=None, description="The appeal as filed or answered; null exactly when `errors` is not empty."
+        default=None,
+        description="The appeal as filed or answered, with its `dueAt`; null exactly when `errors` is not empty.",
+    )
+    appeal_token: AppealTokenType | None = strawberry.field(
+        default=None,
+        description="Filed with a login challenge (no session): the token that reads this appeal and answers "
+        "its requests for material (`appealByToken`, `appealAnswerByToken`), shown only here. Null otherwise.",
+    )
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of `phoneRebindAppealStart`.")
+class PhoneRebindAppealStartPayload:
+    appeal_token: AppealTokenType | None = strawberry.field(
+        default=None,
+        description="The draft's token, shown only here: upload the materials with it, then file with "
+        f"`phoneRebindAppealSubmit` before `expiresAt`; {REFUSED}",
     )
     errors: list[UserError] = strawberry.field(description=ERRORS)
 

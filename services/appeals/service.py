@@ -1,13 +1,28 @@
 """Appeals reviewed in the 5-working-day queue (REV-1): MFA unbind (APL-1, MFA-6's lost-device path)
 and phone rebind (APL-2, PROF-2's lost-phone path).
 
-Both take the materials for the account's subject type:
-- a person (or an unverified account): the ID card held in hand (both sides, showing the upper body),
-  the signed application letter, a payment proof (invoice or payment confirmation);
-- an enterprise: the legal representative's ID card, the business licence, the application letter
-  bearing the company stamp.
+Each takes the materials for the subject type (`MATERIALS`):
+- MFA unbind (APL-1): a person (or an unverified account) the ID card held in hand (both sides), the
+  signed application letter, a payment proof (invoice or payment confirmation); an enterprise the legal
+  representative's ID card (not held in hand), the business licence, the application letter bearing the
+  company stamp.
+- phone rebind (APL-2): a person the ID card held in hand showing the upper body, the signed rebind
+  application letter and a payment proof; an enterprise the legal representative's ID card, also held
+  in hand showing the upper body, and the business licence.
 A phone-rebind appeal also names the new phone, proven by a PHONE_CHANGE_NEW code. An MFA-unbind
 appeal needs a bound virtual MFA device.
+
+APL-2 must be reachable without a session. Three ways to file a phone-rebind appeal:
+- with a session (`file_phone_rebind`);
+- with the login challenge of a right password (`file_phone_rebind` through `auth.challenge_viewer`):
+  the user whom login protection asks for the lost phone;
+- with nothing but the login name, a passed bot check and the new phone (`send_new_phone_code`, then
+  `start_phone_rebind`, which checks and counts the new phone's code before anything about the login
+  name is answered, then `submit_phone_rebind`): a user with no password, or who forgot it.
+A filer without a session gets an appeal token (`AppealToken`, random, stored hashed, shown once): it
+uploads materials to its own appeal only, files it (a draft lives `DRAFT_TTL`), then reads that appeal
+(`read_by_token`) and answers requests for material (`answer_by_token`) until `TOKEN_AFTER_DECISION`
+after the decision. It reads nothing else: no account field, no masked bound phone.
 A reviewer approves (phone rebind: the new phone becomes the bound phone and both numbers are told;
 MFA unbind: the device and its recovery codes are removed), rejects with a reason, or asks for more
 material, which the user sends with `answer`.
@@ -15,39 +30,59 @@ material, which the user sends with `answer`.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 
 from models.accounts import Account
-from models.appeals import Appeal, AppealDocument
+from models.appeals import Appeal, AppealDocument, AppealToken
 from models.documents import Document
 from models.review import ReviewItem
 from services.accounts import phones
 from services.accounts import repository as accounts_repo
 from services.appeals.errors import AppealErrorCode
+from services.auth import service as auth
 from services.clock import SHANGHAI, as_utc
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
+from services.database import Transactions
+from services.documents import service as documents_service
 from services.errors import Problems, ServiceError, checked
 from services.identifiers import mask_phone, normalize_phone
 from services.mfa import devices
+from services.providers.botcheck import MAX_TOKEN_LENGTH as MAX_BOT_TOKEN_LENGTH
+from services.providers.errors import ProviderUnavailable
 from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
+from services.security import new_token, token_hash
 from services.sql import ListCount, count_list
+from services.text import has_control_characters
 from services.uow import Uow
 from services.verification import subject
 from services.viewer import Viewer
 
+log = logging.getLogger(__name__)
+
 KIND = "phone_rebind"
 MFA_UNBIND = "mfa_unbind"
 QUEUE_DAYS = 5  # APL-1, APL-2: both in the 5-working-day queue (REV-1)
-MATERIALS = {  # APL-1; APL-2 takes the same sets
-    "person": ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF"),
-    "enterprise": ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER"),
+MATERIALS: dict[str, dict[str, tuple[str, ...]]] = {
+    MFA_UNBIND: {  # APL-1
+        "person": ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF"),
+        "enterprise": ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER"),
+    },
+    KIND: {  # APL-2: held in hand showing the upper body, for the legal representative too
+        "person": ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF"),
+        "enterprise": ("LEGAL_REP_ID_CARD_IN_HAND", "BUSINESS_LICENCE"),
+    },
 }
 OPEN = ("submitted", "waiting_user")
+TOKEN_PREFIX = "apt"
+DRAFT_TTL = timedelta(hours=24)  # APL-2: a signed-out filer's time to gather and upload the materials
+TOKEN_AFTER_DECISION = timedelta(days=30)  # the token reads the decision this long, then it is void
 FIELD = "materials"  # the input's list of materials; each is `materials.<index>` with `role` and `uploadId`
 
 
@@ -58,6 +93,30 @@ class Material:
 
     role: str
     document_id: int
+
+
+def materials_for(kind: str, subject: str) -> tuple[str, ...]:
+    """The materials an appeal of `kind` takes from a person or an enterprise (APL-1, APL-2)."""
+    return MATERIALS[kind][subject]
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    """An appeal token as shown once: the secret and its deadline (None: it lives until
+    `TOKEN_AFTER_DECISION` after the appeal's decision)."""
+
+    token: str
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Filed:
+    """An appeal as filed or answered, with its review item (its `due_at`), and the appeal token when the
+    filer has no session (filed with a login challenge)."""
+
+    appeal: Appeal
+    item: ReviewItem | None
+    token: IssuedToken | None = None
 
 
 async def subject_type(uow: Uow, account_id: int) -> str:
@@ -79,8 +138,10 @@ def _check_duplicates(problems: Problems, materials: list[Material]) -> None:
 
 
 async def _documents(
-    uow: Uow, account_id: int, materials: list[Material], expected: tuple[str, ...]
+    uow: Uow, account_id: int, materials: list[Material], expected: tuple[str, ...], token_id: int | None = None
 ) -> dict[str, Document]:
+    """Each material's upload: the account's own (with a session or a login challenge) or, with an appeal
+    token (`token_id`), one uploaded with that token; any other is as unknown as a made-up ID."""
     unexpected = [(i, m.role) for i, m in enumerate(materials) if m.role not in expected]
     if unexpected:
         raise ServiceError(
@@ -90,10 +151,11 @@ async def _documents(
         )
     found: dict[str, Document] = {}
     for index, material in enumerate(materials):
+        scope = Document.appeal_token_id.is_(None) if token_id is None else Document.appeal_token_id == token_id
         document = await uow.session.scalar(
-            select(Document).where(Document.id == material.document_id, Document.account_id == account_id)
+            select(Document).where(Document.id == material.document_id, Document.account_id == account_id, scope)
         )
-        if document is None:  # ORG-3: another account's upload is as unknown as a made-up ID
+        if document is None:  # ORG-3: another account's (or another token's) upload is as unknown as a made-up ID
             raise ServiceError(
                 AppealErrorCode.DOCUMENT_NOT_FOUND,
                 f"No such upload for {material.role}.",
@@ -103,30 +165,40 @@ async def _documents(
     return found
 
 
-async def _materials(uow: Uow, account_id: int, materials: list[Material]) -> tuple[str, dict[str, Document]]:
-    """The account's material set (person or enterprise), every material of it, each the viewer's upload."""
-    kind = await subject_type(uow, account_id)
-    expected = MATERIALS[kind]
+async def _materials(
+    uow: Uow, appeal_kind: str, account_id: int, materials: list[Material], subject: str | None = None
+) -> tuple[str, dict[str, Document]]:
+    """The material set of `subject` (default: the account's, person or enterprise), every material of
+    it, each the viewer's upload."""
+    kind = subject or await subject_type(uow, account_id)
+    expected = materials_for(appeal_kind, kind)
+    _require_all(materials, expected)
+    return kind, await _documents(uow, account_id, materials, expected)
+
+
+def _require_all(materials: list[Material], expected: tuple[str, ...]) -> None:
     sent = {m.role for m in materials}
     absent = [role for role in expected if role not in sent]
     if absent:
         raise ServiceError(
             AppealErrorCode.MATERIAL_MISSING, f"Upload every material: missing {', '.join(absent)}.", FIELD
         )
-    return kind, await _documents(uow, account_id, materials, expected)
+
+
+async def _open_appeal(uow: Uow, account_id: int, kind: str) -> int | None:
+    return await uow.session.scalar(
+        select(Appeal.id).where(Appeal.account_id == account_id, Appeal.kind == kind, Appeal.state.in_(OPEN))
+    )
 
 
 async def _refuse_if_open(uow: Uow, account_id: int, kind: str, message: str) -> None:
-    already = await uow.session.scalar(
-        select(Appeal.id).where(Appeal.account_id == account_id, Appeal.kind == kind, Appeal.state.in_(OPEN))
-    )
-    if already is not None:
+    if await _open_appeal(uow, account_id, kind) is not None:
         raise ServiceError(AppealErrorCode.APPEAL_ALREADY_OPEN, message, None)
 
 
 async def _submit(
     uow: Uow, account_id: int, kind: str, subject: str, documents: dict[str, Document], new_phone: str | None = None
-) -> Appeal:
+) -> tuple[Appeal, ReviewItem]:
     now = uow.now()
     appeal = Appeal(
         kind=kind, account_id=account_id, subject_type=subject, new_phone=new_phone, state="submitted", created_at=now
@@ -139,12 +211,40 @@ async def _submit(
     item = await review.submit(uow, kind=kind, subject_id=appeal.id, account_id=account_id, queue_days=QUEUE_DAYS)
     appeal.review_item_id = item.id
     await uow.session.flush()
-    return appeal
+    return appeal, item
+
+
+async def _filed(uow: Uow, viewer: Viewer, appeal: Appeal, item: ReviewItem) -> Filed:
+    """The filed appeal; filed with a login challenge (no session), with an appeal token to follow it."""
+    if viewer.session_id != 0:  # a session: the appeal is read in `viewer.appeals`
+        return Filed(appeal, item)
+    return Filed(appeal, item, await _issue_token(uow, appeal.account_id, appeal_id=appeal.id))
+
+
+async def _issue_token(
+    uow: Uow, account_id: int, *, appeal_id: int | None = None, new_phone: str | None = None
+) -> IssuedToken:
+    token, now = new_token(TOKEN_PREFIX), uow.now()
+    expires = now + DRAFT_TTL
+    uow.session.add(
+        AppealToken(
+            token_hash=token_hash(token),
+            account_id=account_id,
+            new_phone=new_phone,
+            appeal_id=appeal_id,
+            uploads=0,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    await uow.session.flush()
+    return IssuedToken(token, expires if appeal_id is None else None)
 
 
 async def file_phone_rebind(
     uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_code: str, materials: list[Material]
-) -> Appeal:
+) -> Filed:
+    """APL-2 with a session, or with the login challenge of a right password (then with an appeal token)."""
     account = viewer.account
     # Every problem that needs no state at once: the new phone, the code's format, each material once.
     problems = Problems()
@@ -158,7 +258,7 @@ async def file_phone_rebind(
     assert phone is not None
     if phone == account.phone:
         raise ServiceError(AppealErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
-    kind, documents = await _materials(uow, account.id, materials)
+    kind, documents = await _materials(uow, KIND, account.id, materials)
     await _refuse_if_open(uow, account.id, KIND, "A phone-rebind appeal is already under review.")
     # The new phone's code (CODE-2: a wrong one is counted and committed) before anything about the
     # phone's other accounts is answered, so only its holder learns whether it has any.
@@ -169,10 +269,10 @@ async def file_phone_rebind(
     # refusal a counted try of the code (approval decides again with `phones.rebind`).
     await phones.check_bindable(uow, account, phone, code_id=code_id)
     await codes.use(uow, code_id, "newPhoneCode")  # CODE-2: single use
-    return await _submit(uow, account.id, KIND, kind, documents, new_phone=phone)
+    return await _filed(uow, viewer, *await _submit(uow, account.id, KIND, kind, documents, new_phone=phone))
 
 
-async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -> Appeal:
+async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -> Filed:
     """APL-1, MFA-6: the device is lost, so no current code can unbind it; staff decide on the materials.
 
     Refused (and nothing written) with a material sent twice, without a bound device, with a material
@@ -188,25 +288,34 @@ async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -
         raise ServiceError(
             AppealErrorCode.MFA_DEVICE_NOT_BOUND, "No virtual MFA device is bound: there is nothing to unbind.", None
         )
-    kind, documents = await _materials(uow, account.id, materials)
+    kind, documents = await _materials(uow, MFA_UNBIND, account.id, materials)
     await _refuse_if_open(uow, account.id, MFA_UNBIND, "An MFA-unbind appeal is already under review.")
-    return await _submit(uow, account.id, MFA_UNBIND, kind, documents)
+    return await _filed(uow, viewer, *await _submit(uow, account.id, MFA_UNBIND, kind, documents))
 
 
-async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: list[Material]) -> Appeal:
-    """The user sends what the reviewer asked for; the item goes back to the queue (REV-4)."""
+def _answer_problems(materials: list[Material]) -> None:
     problems = Problems()
     if not materials:
         problems.add(AppealErrorCode.MATERIAL_MISSING, "Upload at least one material.", FIELD)
     _check_duplicates(problems, materials)
     if (refusal := problems.refusal()) is not None:
         raise refusal
+
+
+async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: list[Material]) -> Filed:
+    """The user sends what the reviewer asked for; the item goes back to the queue (REV-4)."""
+    _answer_problems(materials)
     appeal = await uow.session.get(Appeal, appeal_id)
     if appeal is None or appeal.account_id != viewer.account.id:
         raise ServiceError(AppealErrorCode.APPEAL_NOT_FOUND, "No such appeal.", "id")
+    return await _answer(uow, appeal, materials, None, "id")
+
+
+async def _answer(uow: Uow, appeal: Appeal, materials: list[Material], token_id: int | None, field: str) -> Filed:
     if appeal.state != "waiting_user" or appeal.review_item_id is None:
-        raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", "id")
-    documents = await _documents(uow, viewer.account.id, materials, MATERIALS[appeal.subject_type])
+        raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", field)
+    expected = materials_for(appeal.kind, appeal.subject_type)
+    documents = await _documents(uow, appeal.account_id, materials, expected, token_id)
     # Back to the queue once: of two answers at once, the second finds it submitted (PostgreSQL
     # re-reads the row after the first commits) and changes nothing.
     moved = await uow.session.execute(
@@ -216,14 +325,231 @@ async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: list[Mater
         .returning(Appeal.id)
     )
     if moved.scalar_one_or_none() is None:
-        raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", "id")
+        raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", field)
     now = uow.now()
     uow.session.add_all(
         [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
     )
     await uow.session.flush()
-    await review.user_answered(uow, appeal.review_item_id)
-    return await _appeal(uow, appeal.id)
+    item = await review.user_answered(uow, appeal.review_item_id)
+    return Filed(await _appeal(uow, appeal.id), item)
+
+
+# --- APL-2 without a session: login name, bot check, the new phone's code, an appeal token ----------
+
+
+def _bot_check_failed() -> ServiceError:
+    return ServiceError(AppealErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
+
+
+async def _bot_check(tx: Transactions, token: str, client_ip: str | None) -> None:
+    """The bot check (as REC-1's), before any transaction opens: the verifier is a network call."""
+    await tx.release()
+    try:
+        passed = await tx.deps.bot_check.verify(token, client_ip)
+    except ProviderUnavailable as exc:
+        log.warning("bot check unavailable: %s", exc)
+        raise ServiceError(
+            AppealErrorCode.BOT_CHECK_UNAVAILABLE,
+            "The bot check cannot be done right now; try again later.",
+            "botToken",
+        ) from None
+    if not passed:
+        raise _bot_check_failed()
+
+
+def _new_phone(problems: Problems, new_phone: str) -> str | None:
+    phone = normalize_phone(new_phone or "")
+    if phone is None:
+        problems.add(AppealErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "newPhone")
+    return phone
+
+
+async def send_new_phone_code(
+    tx: Transactions, new_phone: str, bot_token: str, client_ip: str | None
+) -> codes.SentCode | ServiceError:
+    """APL-2, signed out: a PHONE_CHANGE_NEW code to the new phone, behind the bot check, with the usual
+    send limits (CODE-3: the 60 s gap, the phone's daily budget, the caller's address caps). It names no
+    account and reads none."""
+    try:
+        problems = Problems()
+        phone = _new_phone(problems, new_phone)
+        if not (bot_token or "").strip() or len(bot_token) > MAX_BOT_TOKEN_LENGTH:
+            problems.add(AppealErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
+        if (refusal := problems.refusal()) is not None:
+            raise refusal
+        assert phone is not None
+        await _bot_check(tx, bot_token, client_ip)
+    except ServiceError as err:
+        return err
+    return await tx.write(
+        codes.send,
+        channel="sms",
+        destination=phone,
+        purpose=CodePurpose.PHONE_CHANGE_NEW,
+        client_ip=client_ip,
+        field="newPhone",
+    )
+
+
+async def start_phone_rebind(uow: Uow, login_name: str, new_phone: str, new_phone_code: str) -> IssuedToken:
+    """APL-2, signed out: the new phone's code opens a draft appeal of the account the login name names.
+
+    The code is the secret the caller must know, so it is checked (a wrong one counted and committed,
+    CODE-2) before anything depends on the login name; every refusal after it (no such account, the
+    phone already bound, REG-3 / REG-4, an appeal already open) costs one of the code's 5 tries, so one
+    code answers at most 5 such questions. Only then is the code used and the draft token issued."""
+    problems = Problems()
+    if not (login_name or "").strip():
+        problems.add(AppealErrorCode.LOGIN_NAME_REQUIRED, "Enter the login name.", "loginName")
+    elif has_control_characters(login_name):
+        problems.add(AppealErrorCode.LOGIN_NAME_INVALID, "A login name has no control characters.", "loginName")
+    phone = _new_phone(problems, new_phone)
+    checked(problems, codes.check_format, new_phone_code, "newPhoneCode")
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    assert phone is not None
+    code_id = await codes.check(
+        uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
+    )
+    _, found = await auth.resolve_login_name(uow, login_name)
+    if found is None or found.status != "active":
+        unknown = ServiceError(AppealErrorCode.ACCOUNT_NOT_FOUND, "No account has this login name.", "loginName")
+        raise await codes.refused_after_code(uow, code_id, unknown, "newPhoneCode")
+    await accounts_repo.lock_account(uow, found.id)  # drafts and filings of one account, one at a time
+    account = await accounts_repo.get(uow, found.id)
+    assert account is not None
+    if phone == account.phone:
+        unchanged = ServiceError(AppealErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
+        raise await codes.refused_after_code(uow, code_id, unchanged, "newPhoneCode")
+    await phones.check_bindable(uow, account, phone, code_id=code_id)  # REG-3 / REG-4, counted
+    if await _open_appeal(uow, account.id, KIND) is not None:
+        already = ServiceError(
+            AppealErrorCode.APPEAL_ALREADY_OPEN, "A phone-rebind appeal is already under review.", None
+        )
+        raise await codes.refused_after_code(uow, code_id, already, "newPhoneCode")
+    await codes.use(uow, code_id, "newPhoneCode")  # CODE-2: single use; of racing starts, one passes
+    return await _issue_token(uow, account.id, new_phone=phone)
+
+
+def _token_invalid(field: str = "appealToken") -> ServiceError:
+    return ServiceError(
+        AppealErrorCode.APPEAL_TOKEN_INVALID,
+        "The appeal token is unknown, expired or already used for this step; start the appeal again.",
+        field,
+    )
+
+
+async def _live_token(uow: Uow, token: str) -> AppealToken | None:
+    """The appeal token, if live: a draft until `expires_at`; a filed appeal's until `TOKEN_AFTER_DECISION`
+    after its decision."""
+    if not (token or "").startswith(f"{TOKEN_PREFIX}_"):
+        return None
+    row = await uow.session.scalar(select(AppealToken).where(AppealToken.token_hash == token_hash(token)))
+    if row is None:
+        return None
+    now = uow.now()
+    if row.appeal_id is None:
+        return row if as_utc(row.expires_at) > as_utc(now) else None
+    decided_at = await uow.session.scalar(select(Appeal.decided_at).where(Appeal.id == row.appeal_id))
+    if decided_at is not None and as_utc(decided_at) + TOKEN_AFTER_DECISION <= as_utc(now):
+        return None
+    return row
+
+
+async def token_uploader(uow: Uow, token: str | None) -> tuple[int, int] | None:
+    """(account ID, token ID) an upload with this appeal token belongs to, or None (ORG-2 caps it per token,
+    `services.documents.service.reserve_upload`)."""
+    row = await _live_token(uow, token or "")
+    return None if row is None else (row.account_id, row.id)
+
+
+def _enterprise_sent(materials: list[Material]) -> bool:
+    person = set(materials_for(KIND, "person"))
+    return any(m.role not in person for m in materials)
+
+
+async def submit_phone_rebind(uow: Uow, token: str, materials: list[Material]) -> Filed:
+    """APL-2, signed out: file the draft's appeal with the materials uploaded with its token.
+
+    The filer says which set it sends (a person's or an enterprise's, by the roles sent): an answer that
+    depended on the account's verified subject would tell it to someone who has only proven a phone. The
+    reviewer sees both. Refused (nothing written) with a material twice, missing or of neither set, an
+    upload not made with this token, a used or expired draft, or an appeal already open."""
+    problems = Problems()
+    _check_duplicates(problems, materials)
+    if (refusal := problems.refusal()) is not None:
+        raise refusal
+    draft = await _live_token(uow, token)
+    if draft is None or draft.appeal_id is not None or draft.new_phone is None:
+        raise _token_invalid()
+    await accounts_repo.lock_account(uow, draft.account_id)  # racing filings of one draft: one appeal
+    await uow.session.refresh(draft)
+    if draft.appeal_id is not None:
+        raise _token_invalid()
+    subject = "enterprise" if _enterprise_sent(materials) else "person"
+    expected = materials_for(KIND, subject)
+    _require_all(materials, expected)
+    documents = await _documents(uow, draft.account_id, materials, expected, draft.id)
+    await _refuse_if_open(uow, draft.account_id, KIND, "A phone-rebind appeal is already under review.")
+    appeal, item = await _submit(uow, draft.account_id, KIND, subject, documents, new_phone=draft.new_phone)
+    draft.appeal_id = appeal.id
+    await uow.session.flush()
+    account = await accounts_repo.get(uow, draft.account_id)
+    assert account is not None
+    # The bound phone hears of it at once: an owner who still has it learns of an appeal they did not file.
+    await uow.deps.notifier.send(
+        uow,
+        channel="sms",
+        destination=account.phone,
+        purpose="PHONE_REBIND_APPEAL_FILED",
+        text="【账号中心】您的账号提交了手机号换绑申诉，如非本人操作请联系客服。 Account center: a phone-rebind "
+        "appeal was filed for your account; if it was not you, contact support.",
+    )
+    return Filed(appeal, item)
+
+
+async def read_by_token(uow: Uow, token: str) -> tuple[Appeal, ReviewItem | None] | None:
+    """The appeal an appeal token follows, with its review item; None for anything else (a draft, an
+    unknown or expired token). Nothing of the account."""
+    row = await _live_token(uow, token)
+    if row is None or row.appeal_id is None:
+        return None
+    found = (
+        await uow.session.execute(
+            select(Appeal, ReviewItem)
+            .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
+            .where(Appeal.id == row.appeal_id)
+        )
+    ).first()
+    return None if found is None else (found[0], found[1])
+
+
+async def answer_by_token(uow: Uow, token: str, materials: list[Material]) -> Filed:
+    """REV-4 for a filer without a session: the material asked for, uploaded with the appeal token."""
+    _answer_problems(materials)
+    row = await _live_token(uow, token)
+    if row is None or row.appeal_id is None:
+        raise _token_invalid()
+    appeal = await _appeal(uow, row.appeal_id)
+    return await _answer(uow, appeal, materials, row.id, "appealToken")
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """APL-2: a draft never filed goes a day after it expired, with the documents uploaded with it (rows and
+    files). A filed appeal's token stays: its documents are the appeal's material."""
+    cutoff = uow.now() - timedelta(days=1)
+    stale = (AppealToken.appeal_id.is_(None), AppealToken.expires_at <= cutoff)
+    removed = await uow.session.execute(
+        delete(Document)
+        .where(Document.appeal_token_id.in_(select(AppealToken.id).where(*stale)))
+        .returning(Document.storage_key)
+    )
+    keys = list(removed.scalars())
+    drafts = await uow.session.execute(delete(AppealToken).where(*stale).returning(AppealToken.id))
+    for key in keys:
+        documents_service.discard(uow.settings.upload_dir, key)
+    return {"appeal_drafts_deleted": len(drafts.all()), "appeal_draft_documents_deleted": len(keys)}
 
 
 async def _appeal(uow: Uow, appeal_id: int) -> Appeal:
@@ -316,9 +642,15 @@ class PhoneRebindHandler(_AppealHandler):
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
         appeal = await uow.session.get(Appeal, item.subject_id)
         assert appeal is not None
+        filed_by_token = await uow.session.scalar(
+            select(AppealToken.id).where(AppealToken.appeal_id == appeal.id, AppealToken.new_phone.is_not(None))
+        )
+        verified = await subject.verified_subject(uow, item.account_id)
         return [
             ("Appeal", "phone rebind (APL-2)"),
+            ("Filed", "signed out (login name + new phone's code)" if filed_by_token else "by the account holder"),
             ("Materials for", appeal.subject_type),
+            ("Account verified as", verified or "— (not verified)"),
             ("New phone", masked_new_phone(appeal) or "—"),
         ]
 

@@ -51,6 +51,7 @@ class CodeBudget(Enum):
     RECOVERY = "recovery"
     # A signed-in account, to a destination it is about to prove (a new phone or e-mail address, the
     # phone reserved at the bank, a school address): any signed-in account may name any destination.
+    # Also the new phone of a signed-out phone-rebind appeal, behind the bot check (APL-2).
     SIGNED_IN = "signed_in"
     # The bound phone of the account that asks, with its session (OPERATION, REMITTANCE_ACCOUNT) or its
     # password (LOGIN_CHALLENGE): only the owner, or someone holding the owner's secrets, spends it.

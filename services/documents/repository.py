@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
+from models.appeals import AppealToken
 from models.documents import Document, DocumentDailyCount
 from services.sql import take_counted_slot
 from services.uow import Uow
@@ -26,6 +27,26 @@ async def give_back_upload_slot(uow: Uow, account_id: int, day: str) -> None:
     )
 
 
+async def take_token_upload_slot(uow: Uow, token_id: int, cap: int) -> int | None:
+    """Count one upload against an appeal token atomically (APL-2); None at the cap (nothing changes)."""
+    counted = await uow.session.execute(
+        update(AppealToken)
+        .where(AppealToken.id == token_id, AppealToken.uploads < cap)
+        .values(uploads=AppealToken.uploads + 1)
+        .returning(AppealToken.uploads)
+    )
+    taken: int | None = counted.scalar_one_or_none()
+    return taken
+
+
+async def give_back_token_upload_slot(uow: Uow, token_id: int) -> None:
+    await uow.session.execute(
+        update(AppealToken)
+        .where(AppealToken.id == token_id, AppealToken.uploads > 0)
+        .values(uploads=AppealToken.uploads - 1)
+    )
+
+
 async def delete_upload_counts_before(uow: Uow, day: str) -> int:
     """Drop the quota counts of days before `day`: no quota reads them any more."""
     result = await uow.session.execute(
@@ -35,9 +56,12 @@ async def delete_upload_counts_before(uow: Uow, day: str) -> int:
 
 
 async def document_by_id(uow: Uow, document_id: int, *, account_id: int) -> Document | None:
-    """The account's document with this row ID (ORG-3: another account's is None)."""
+    """The account's document with this row ID (ORG-3: another account's is None; so is one uploaded with an
+    appeal token, APL-2, which only that token's appeal uses)."""
     return await uow.session.scalar(
-        select(Document).where(Document.id == document_id, Document.account_id == account_id)
+        select(Document).where(
+            Document.id == document_id, Document.account_id == account_id, Document.appeal_token_id.is_(None)
+        )
     )
 
 
@@ -45,7 +69,9 @@ async def documents_of_account(uow: Uow, account_id: int, document_ids: list[int
     if not document_ids:
         return []
     rows = await uow.session.scalars(
-        select(Document).where(Document.account_id == account_id, Document.id.in_(document_ids))
+        select(Document).where(
+            Document.account_id == account_id, Document.id.in_(document_ids), Document.appeal_token_id.is_(None)
+        )
     )
     return list(rows)
 

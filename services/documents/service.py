@@ -116,10 +116,18 @@ class PreparedImage:
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
-    """A slot of the account's daily upload quota (ORG-2), taken before the decode."""
+    """A slot of the account's daily upload quota (ORG-2), or of an appeal token's uploads (APL-2), taken
+    before the decode."""
 
     account_id: int
     day: str
+    appeal_token_id: int | None = None
+
+
+# APL-2: what one appeal token may upload, whatever the day: a set of materials, a few retakes, and the
+# material a reviewer asks for. Apart from the account's daily quota, which a stranger holding a token
+# for it could otherwise spend.
+TOKEN_UPLOADS = 12
 
 
 def _refuse(code: DocumentErrorCode, message: str) -> ServiceError:
@@ -353,7 +361,13 @@ class DecodeGate:
 
 
 async def upload(
-    tx: Transactions, gate: DecodeGate, account_id: int, filename: str, data: bytes
+    tx: Transactions,
+    gate: DecodeGate,
+    account_id: int,
+    filename: str,
+    data: bytes,
+    *,
+    appeal_token_id: int | None = None,
 ) -> Document | ServiceError:
     """ORG-2 in steps, so no transaction is open while an image decodes: the header checks (nothing
     counted), a write taking a slot of the daily quota, the decode through the gate, a write storing
@@ -362,7 +376,7 @@ async def upload(
         candidate = await asyncio.to_thread(inspect, filename, data)
     except ServiceError as err:
         return err
-    reservation = await tx.write(reserve_upload, account_id)
+    reservation = await tx.write(reserve_upload, account_id, appeal_token_id)
     if isinstance(reservation, ServiceError):
         return reservation
     await tx.release()
@@ -370,7 +384,7 @@ async def upload(
     prepared: PreparedImage | None = None
     try:
         prepared = await gate.decode(candidate)
-        result = await tx.write(store, account_id, prepared)
+        result = await tx.write(store, account_id, prepared, appeal_token_id)
         stored = not isinstance(result, ServiceError)
         return result
     except ServiceError as err:
@@ -382,10 +396,19 @@ async def upload(
             await tx.write(give_back_upload, reservation)
 
 
-async def reserve_upload(uow: Uow, account_id: int) -> Reservation:
+async def reserve_upload(uow: Uow, account_id: int, appeal_token_id: int | None = None) -> Reservation:
     """ORG-2: take one of the account's uploads for today (Asia/Shanghai) atomically, before the
-    decode; at the quota, UPLOAD_QUOTA_REACHED and nothing changes."""
+    decode; at the quota, UPLOAD_QUOTA_REACHED and nothing changes. With an appeal token (APL-2), one of
+    the token's `TOKEN_UPLOADS` instead."""
     now = uow.now()
+    if appeal_token_id is not None:
+        if await repo.take_token_upload_slot(uow, appeal_token_id, TOKEN_UPLOADS) is None:
+            raise ServiceError(
+                DocumentErrorCode.UPLOAD_QUOTA_REACHED,
+                f"At most {TOKEN_UPLOADS} documents can be uploaded with one appeal token.",
+                None,
+            )
+        return Reservation(account_id, shanghai_day(now), appeal_token_id)
     day, quota = shanghai_day(now), uow.settings.upload_daily_quota
     if await repo.take_upload_slot(uow, account_id, day, quota) is None:
         raise ServiceError(
@@ -406,6 +429,9 @@ async def sweep(uow: Uow) -> dict[str, int]:
 
 async def give_back_upload(uow: Uow, reservation: Reservation) -> None:
     """ORG-2: a refused upload does not count (the day of the reservation, even past midnight)."""
+    if reservation.appeal_token_id is not None:
+        await repo.give_back_token_upload_slot(uow, reservation.appeal_token_id)
+        return
     await repo.give_back_upload_slot(uow, reservation.account_id, reservation.day)
 
 
@@ -413,13 +439,14 @@ def _root(uow: Uow) -> Path:
     return Path(uow.settings.upload_dir).resolve()
 
 
-async def store(uow: Uow, account_id: int, image: PreparedImage) -> Document:
+async def store(uow: Uow, account_id: int, image: PreparedImage, appeal_token_id: int | None = None) -> Document:
     """Write the file under its random name and record it. If the transaction does not commit, the
     caller removes the file with `discard(upload_dir, image.storage_key)` (no orphan is kept)."""
     await asyncio.to_thread(_write_private, _root(uow) / image.storage_key, image.data)
     document = Document(
         public_id="doc_" + secrets.token_urlsafe(18),
         account_id=account_id,
+        appeal_token_id=appeal_token_id,
         filename=image.filename,
         content_type=image.content_type,
         size=len(image.data),

@@ -40,6 +40,10 @@ MATERIAL_LABELS: dict[str, tuple[str, str]] = {
     "APPLICATION_LETTER": ("签字的申请函", "signed application letter"),
     "PAYMENT_PROOF": ("付款凭证（发票或付款确认）", "payment proof (invoice or payment confirmation)"),
     "LEGAL_REP_ID_CARD": ("法定代表人身份证照片", "legal representative's ID card"),
+    "LEGAL_REP_ID_CARD_IN_HAND": (
+        "法定代表人手持身份证照片（露出上半身）",
+        "legal representative's ID card held in hand, upper body showing",
+    ),
     "BUSINESS_LICENCE": ("营业执照", "business licence"),
     "STAMPED_APPLICATION_LETTER": ("加盖公章的申请函", "application letter bearing the company stamp"),
     "AUTHORISATION_LETTER": ("法定代表人授权书（签字并盖章）", "authorisation letter, signed and stamped"),

@@ -35,7 +35,7 @@ OLD_PHONE, NEW_PHONE = "13700000001", "13900000009"
 FREE_PHONE = "13900000008"
 BOUND_ANSWER = {"portal": "PHONE_PORTAL_QUOTA_REACHED", "cloud": "PHONE_QUOTA_REACHED"}
 PERSON = ("ID_CARD_IN_HAND", "APPLICATION_LETTER", "PAYMENT_PROOF")
-ENTERPRISE = ("LEGAL_REP_ID_CARD", "BUSINESS_LICENCE", "STAMPED_APPLICATION_LETTER")
+ENTERPRISE = ("LEGAL_REP_ID_CARD_IN_HAND", "BUSINESS_LICENCE")  # APL-2: held in hand, upper body
 APPEAL = "appeal { id status dueAt newPhoneMasked requiredMaterials moreMaterialMessage rejectReason }"
 
 
@@ -94,6 +94,7 @@ async def test_apl_2_prof_2_lost_phone_appeal_is_reviewed_and_binds_the_new_phon
     assert filed["errors"] == []
     assert filed["appeal"]["status"] == "SUBMITTED"
     assert filed["appeal"]["newPhoneMasked"] == "139****0009"
+    assert filed["appeal"]["dueAt"] == "2026-12-03T15:59:59+00:00"  # answered at once
     assert filed["appeal"]["requiredMaterials"] == list(PERSON)
     listed = await gql(client, "{ viewer { appeals(first: 5) { edges { node { status dueAt } } } } }", token=token)
     [edge] = listed["viewer"]["appeals"]["edges"]
@@ -131,7 +132,7 @@ async def test_apl_2_missing_material_is_refused_and_nothing_is_filed(client, db
     assert (await _file(client, token, full, code))["errors"] == []
 
 
-async def test_apl_2_enterprise_accounts_need_the_enterprise_materials(client, monkeypatch) -> None:
+async def test_apl_2_enterprise_accounts_need_the_enterprise_materials_held_in_hand(client, monkeypatch) -> None:
     async def enterprise(uow, account_id):
         return "enterprise"
 
@@ -139,12 +140,14 @@ async def test_apl_2_enterprise_accounts_need_the_enterprise_materials(client, m
     token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
     refused = await _file(client, token, await _materials(client, token, PERSON))
     assert refused["errors"][0]["code"] == "MATERIAL_MISSING"
-    assert "LEGAL_REP_ID_CARD" in refused["errors"][0]["message"]
-    mixed = await _materials(client, token, (*ENTERPRISE, "PAYMENT_PROOF"))
-    unexpected = await _file(client, token, mixed, await last_code(client, NEW_PHONE))
-    assert [(e["code"], e["path"]) for e in unexpected["errors"]] == [
-        ("MATERIAL_NOT_EXPECTED", ["input", "materials", "3", "role"])
-    ]
+    assert "LEGAL_REP_ID_CARD_IN_HAND" in refused["errors"][0]["message"]
+    # APL-1's enterprise roles (the ID card not held in hand, the stamped letter) are not APL-2's
+    for extra in ("PAYMENT_PROOF", "LEGAL_REP_ID_CARD", "STAMPED_APPLICATION_LETTER"):
+        mixed = await _materials(client, token, (*ENTERPRISE, extra))
+        unexpected = await _file(client, token, mixed, await last_code(client, NEW_PHONE))
+        assert [(e["code"], e["path"]) for e in unexpected["errors"]] == [
+            ("MATERIAL_NOT_EXPECTED", ["input", "materials", "2", "role"])
+        ]
     accepted = await _file(
         client, token, await _materials(client, token, ENTERPRISE), await last_code(client, NEW_PHONE)
     )

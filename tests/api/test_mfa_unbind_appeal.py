@@ -343,16 +343,23 @@ async def test_apl_1_a_user_locked_out_by_the_lost_device_files_with_the_login_c
         "/graphql",
         json={
             "query": "mutation($m: [AppealMaterialInput!]!) { mfaUnbindAppealFile(input: {materials: $m}) { "
-            "appeal { kind status } errors { code } } }",
+            "appeal { kind status dueAt } appealToken { token expiresAt } errors { code } } }",
             "variables": {"m": materials},
         },
         headers=headers,
     )
-    # Then the appeal is filed
-    assert response.json()["data"]["mfaUnbindAppealFile"] == {
-        "appeal": {"kind": "MFA_UNBIND", "status": "SUBMITTED"},
-        "errors": [],
-    }
+    # Then the appeal is filed, due in 5 working days at once, with an appeal token to follow it (APL-2's token)
+    filed = response.json()["data"]["mfaUnbindAppealFile"]
+    assert (filed["errors"], filed["appeal"]["kind"], filed["appeal"]["status"]) == ([], "MFA_UNBIND", "SUBMITTED")
+    assert filed["appeal"]["dueAt"] is not None
+    assert filed["appealToken"]["token"].startswith("apt_")
+    assert filed["appealToken"]["expiresAt"] is None
+    followed = await gql(
+        client,
+        "query($t: String!) { appealByToken(token: $t) { kind status dueAt } }",
+        {"t": filed["appealToken"]["token"]},
+    )
+    assert followed["appealByToken"] == filed["appeal"]
     # The challenge is no session: it reads no account, and from another client it files nothing
     assert (await gql(client, "{ viewer { username } }", token=challenge))["viewer"] is None
     other = await client.post(

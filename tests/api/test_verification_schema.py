@@ -19,7 +19,7 @@ SCHEMA = graphql.build_schema((ROOT / "schema.graphql").read_text())
 ERRORS = "[UserError!]!"
 START_PAYLOAD = {"faceCheckStart": "EnterpriseFaceCheckStart", "account": "Account", "errors": ERRORS}
 STEP_PAYLOAD = {"enterpriseVerification": "EnterpriseVerification", "account": "Account", "errors": ERRORS}
-APPEAL_PAYLOAD = {"appeal": "Appeal", "errors": ERRORS}
+APPEAL_PAYLOAD = {"appeal": "Appeal", "appealToken": "AppealToken", "errors": ERRORS}
 STUDENT_PAYLOAD = {"studentStatus": "StudentStatus", "account": "Account", "errors": ERRORS}
 AGREEMENT = "VerificationAgreementInput!"
 
@@ -78,6 +78,19 @@ SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     ),
     "mfaUnbindAppealFile": ({"materials": "[AppealMaterialInput!]!"}, APPEAL_PAYLOAD),
     "appealAnswer": ({"id": "ID!", "materials": "[AppealMaterialInput!]!"}, APPEAL_PAYLOAD),
+    # APL-2 signed out
+    "phoneRebindAppealStart": (
+        {"loginName": "String!", "newPhone": "String!", "newPhoneCode": "String!"},
+        {"appealToken": "AppealToken", "errors": "[UserError!]!"},
+    ),
+    "phoneRebindAppealSubmit": (
+        {"appealToken": "String!", "materials": "[AppealMaterialInput!]!"},
+        APPEAL_PAYLOAD,
+    ),
+    "appealAnswerByToken": (
+        {"appealToken": "String!", "materials": "[AppealMaterialInput!]!"},
+        APPEAL_PAYLOAD,
+    ),
     "studentStatusApply": (
         {
             "school": "String!",
