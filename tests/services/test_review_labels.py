@@ -31,7 +31,8 @@ def _is_words(text: str, key: str) -> bool:
 
 
 def test_rev_2_every_material_role_of_every_kind_has_words() -> None:
-    roles = {role for roles in appeals.MATERIALS.values() for role in roles} | set(ENTERPRISE_ROLES)
+    roles = {role for sets in appeals.MATERIALS.values() for roles in sets.values() for role in roles}
+    roles |= set(ENTERPRISE_ROLES)
     missing = sorted(role for role in roles if not _is_words(labels.material_label(role), role))
     assert missing == [], "add these roles to services/review/labels.py MATERIAL_LABELS"
     assert labels.material_label("ID_CARD_IN_HAND") == "手持身份证照片（正反面） / ID card held in hand, both sides"
