@@ -66,7 +66,7 @@ from services.verification.errors import AttemptReason
 from services.verification.errors import CallbackErrorCode as Callback
 from services.verification.errors import VerificationErrorCode as Code
 from services.verification.organisations import TYPES, OrganisationType, is_enterprise, transfer_offered
-from services.verification.personal import FACE_TICKET_TTL, MethodStatus, check_agreement
+from services.verification.steps import FACE_TICKET_TTL, MethodStatus, check_agreement
 
 LEGAL_REP_FACE = "legal_rep_face"
 BANK_TRANSFER = "bank_transfer"

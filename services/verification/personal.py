@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from models.accounts import AgreementAcceptance
 from models.verification import Verification, VerificationAttempt
 from services.accounts import repository as accounts_repo
-from services.accounts.agreements import CURRENT, AcceptanceContext, AgreementKind
+from services.accounts.agreements import AcceptanceContext, AgreementKind
 from services.checksums import luhn_valid
 from services.clock import SHANGHAI, shanghai_day_start
 from services.codes import service as codes
@@ -45,10 +45,10 @@ from services.verification.documents import DocumentType, Subject, check_subject
 from services.verification.errors import AttemptReason
 from services.verification.errors import CallbackErrorCode as Callback
 from services.verification.errors import VerificationErrorCode as Code
+from services.verification.steps import FACE_TICKET_TTL, MethodStatus, check_agreement
 
 FACE = "face"
 BANK_CARD = "bank_card"
-FACE_TICKET_TTL = timedelta(minutes=10)  # docs/sandbox.md: a ticket lives 10 minutes, single use
 BANK_CARD_MAX_ATTEMPTS = 10  # RNP-5
 # Beyond the rules: every face start asks the identity registry whether a name matches a number, so
 # starts are capped per account and Asia/Shanghai day (the registry must not become an oracle), and
@@ -85,18 +85,6 @@ class _BankCard:
 
 
 # --- local checks ------------------------------------------------------------------------------
-
-
-def check_agreement(version: str, field: str = "agreement.version") -> str:
-    """RN-6: the verification agreement, in its current version, before anything is submitted."""
-    current = CURRENT[AgreementKind.REAL_NAME_VERIFICATION]
-    if version != current.version:
-        raise ServiceError(
-            Code.AGREEMENT_VERSION_OUTDATED,
-            f"Accept version {current.version} of the real-name verification agreement.",
-            field,
-        )
-    return current.version
 
 
 def _check_card(raw: str) -> str:
@@ -560,24 +548,6 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
 
 
 # --- reads and the sweeper -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class MethodStatus:
-    method: str
-    limit: int | None
-    used: int
-    available: bool
-    daily_limit: int | None = None
-    used_today: int = 0
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.limit is None else max(0, self.limit - self.used)
-
-    @property
-    def remaining_today(self) -> int | None:
-        return None if self.daily_limit is None else max(0, self.daily_limit - self.used_today)
 
 
 async def method_statuses(uow: Uow, account_id: int, subject_type: str = "person") -> list[MethodStatus]:

@@ -1,15 +1,19 @@
-"""Steps every verification method shares: provider calls with a time-out, and deciding an attempt once."""
+"""What every verification method shares, personal and enterprise: provider calls with a time-out, deciding an
+attempt once, the agreement check, the face-check ticket's life and the methods' status."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
 from typing import TypeVar
 
 from sqlalchemy import update
 
 from models.verification import VerificationAttempt
+from services.accounts.agreements import CURRENT, AgreementKind
 from services.database import Transactions
 from services.errors import ServiceError
 from services.providers.errors import ProviderUnavailable
@@ -18,6 +22,7 @@ from services.verification.errors import VerificationErrorCode as Code
 
 T = TypeVar("T")
 PROVIDER_RETRY_AFTER = 30
+FACE_TICKET_TTL = timedelta(minutes=10)  # docs/sandbox.md: a ticket lives 10 minutes, single use
 
 
 async def ask(tx: Transactions, call: Awaitable[T]) -> T:
@@ -69,3 +74,33 @@ def end(attempt: VerificationAttempt, outcome: str, reason: Enum | None = None) 
     attempt.outcome, attempt.reason = outcome, reason.value if reason else None
     if outcome != "passed":
         attempt.document_sealed = None
+
+
+def check_agreement(version: str, field: str = "agreement.version") -> str:
+    """RN-6: the verification agreement, in its current version, before anything is submitted."""
+    current = CURRENT[AgreementKind.REAL_NAME_VERIFICATION]
+    if version != current.version:
+        raise ServiceError(
+            Code.AGREEMENT_VERSION_OUTDATED,
+            f"Accept version {current.version} of the real-name verification agreement.",
+            field,
+        )
+    return current.version
+
+
+@dataclass(frozen=True, slots=True)
+class MethodStatus:
+    method: str
+    limit: int | None
+    used: int
+    available: bool
+    daily_limit: int | None = None
+    used_today: int = 0
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+    @property
+    def remaining_today(self) -> int | None:
+        return None if self.daily_limit is None else max(0, self.daily_limit - self.used_today)
