@@ -623,17 +623,6 @@ async def _refuse(
     raise _refusal(reason, await _attempts_left(uow, application.account_id, application.method), field)
 
 
-async def _record_refusal(
-    uow: Uow, application_id: int, reason: AttemptReason, from_states: tuple[str, ...]
-) -> EnterpriseApplication:
-    """A refusal decided after the user's request (the bank refusing the payout that follows a face check):
-    recorded on the application, where the user reads it as `failureReason`; nobody is answered."""
-    application = await _end(uow, application_id, from_states, "failed", reason)
-    if application is None:
-        raise _superseded()
-    return application
-
-
 def _refusal(reason: AttemptReason, attempts_remaining: int | None, field: str | None = None) -> ServiceError:
     message, default_field = REASON_FIELD[reason]
     if attempts_remaining is not None:
