@@ -18,8 +18,10 @@ from services.database import DbTransactions, run_read, run_write
 from services.errors import ServiceError
 from services.notify.service import latest_messages
 from services.providers.bank import format_cny
-from services.verification import enterprise, personal
+from services.verification import personal
 from services.verification.documents import mask_name
+from services.verification.enterprise.recharge import remittance_received
+from services.verification.enterprise.transfer import PAYOUT_PAYER, after_face_check, payouts_to
 from services.verification.errors import CallbackErrorCode
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -104,7 +106,7 @@ async def face_submit(request: Request) -> Response:
     tx = DbTransactions(request.app.state.db, request.app.state.deps)
     result = await tx.write(personal.complete_face_check, ticket, outcome == "pass")
     if not isinstance(result, ServiceError):
-        await enterprise.after_face_check(tx, result)  # a bank transfer pays out now (RNE-4)
+        await after_face_check(tx, result)  # a bank transfer pays out now (RNE-4)
     if isinstance(result, ServiceError):
         failed: dict[str, object] = {"attempt": None, "message": result.message}
         status = FACE_STATUS.get(result.code, 400)
@@ -130,7 +132,7 @@ async def _statement(request: Request) -> tuple[str, list[dict[str, str | None]]
     arrive a day later) is listed with its arrival time and no amount yet: the organisation reads the
     amount once the money is in the account."""
     number = request.path_params["account"].removesuffix(".json")
-    rows = await run_read(request.app.state.db, request.app.state.deps, enterprise.payouts_to, number)
+    rows = await run_read(request.app.state.db, request.app.state.deps, payouts_to, number)
     now = request.app.state.deps.clock.now()
     credits: list[dict[str, str | None]] = []
     for p in rows:
@@ -140,7 +142,7 @@ async def _statement(request: Request) -> tuple[str, list[dict[str, str | None]]
         credits.append(
             {
                 "amount": format_cny(p.amount_fen) if arrived else None,
-                "payer": enterprise.PAYOUT_PAYER,
+                "payer": PAYOUT_PAYER,
                 "account_name": p.account_name,
                 "bank_name": p.bank_name,
                 "reference": p.reference,
@@ -179,7 +181,7 @@ async def remittance(request: Request) -> Response:
     result = await run_write(
         request.app.state.db,
         request.app.state.deps,
-        enterprise.remittance_received,
+        remittance_received,
         payer_account_name=values["payer_account_name"],
         payer_account_number=values["payer_account_number"],
         amount_text=values["amount"],

@@ -146,10 +146,10 @@ async def _claim_common(uow: Uow, account_id: int, method: str, subject: Subject
     # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
     if await repo.verification_of(uow, account_id) is not None:
         raise steps.already_verified()
-    from services.verification import enterprise  # enterprise builds on this module
+    from services.verification.enterprise import applications  # enterprise builds on this module
 
     # RN-1: one subject per account; an organisation's verification under way comes first.
-    if await enterprise.open_application(uow, account_id):
+    if await applications.open_application(uow, account_id):
         raise ServiceError(
             Code.APPLICATION_IN_PROGRESS,
             "An enterprise verification of this account is in progress; it must end before a personal one.",
@@ -410,9 +410,9 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
     if attempt is None:
         raise _ticket_used()
     if attempt.subject_type == "enterprise":
-        from services.verification import enterprise  # enterprise builds on this module
+        from services.verification.enterprise import face  # enterprise builds on this module
 
-        await enterprise.face_completed(uow, attempt, passed)
+        await face.face_completed(uow, attempt, passed)
         await uow.session.flush()
         return attempt
     if not passed:
@@ -553,9 +553,9 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
 async def method_statuses(uow: Uow, account_id: int, subject_type: str = "person") -> list[MethodStatus]:
     """What the verification page offers, with attempts left (RNP-1, RNP-5; RNE-1, RNE-2, RNE-4)."""
     if subject_type == "enterprise":
-        from services.verification import enterprise  # enterprise builds on this module
+        from services.verification.enterprise import applications  # enterprise builds on this module
 
-        return await enterprise.method_statuses(uow, account_id)
+        return await applications.method_statuses(uow, account_id)
     verified = await repo.verification_of(uow, account_id) is not None
     used = await repo.method_attempts(uow, account_id)
     faces_today = await repo.attempts_since(uow, account_id, FACE, shanghai_day_start(uow.now())[0])

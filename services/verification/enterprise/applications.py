@@ -1,0 +1,528 @@
+"""Enterprise verification applications: claiming one (limits, the attempt line), moving it on once,
+deciding it (RN-1, RN-5, RN-7), the reads of the API and the sweeper (RNE-1..9)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import NoReturn
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.exc import IntegrityError
+
+from models.accounts import AgreementAcceptance
+from models.documents import Document
+from models.enterprise import EnterpriseApplication, RemittanceAccount
+from models.review import ReviewItem
+from models.verification import Verification, VerificationAttempt
+from services.accounts import repository as accounts_repo
+from services.accounts.agreements import AcceptanceContext, AgreementKind
+from services.clock import shanghai_day_start
+from services.codes import service as codes
+from services.documents import service as documents
+from services.errors import ServiceError
+from services.providers.business import RegistryRefusal
+from services.review import service as review
+from services.secretbox import seal
+from services.security import keyed_hash
+from services.sql import ListCount, count_list
+from services.uow import Uow
+from services.verification import repository as repo
+from services.verification import steps
+from services.verification.enterprise.checks import CERTIFICATE_FIELD, ORG, Claim, FaceBy
+from services.verification.errors import AttemptReason
+from services.verification.errors import VerificationErrorCode as Code
+from services.verification.steps import FACE_TICKET_TTL, MethodStatus
+
+LEGAL_REP_FACE = "legal_rep_face"
+BANK_TRANSFER = "bank_transfer"
+RECHARGE = "recharge"
+MAX_ATTEMPTS = 10  # RNE-2, RNE-4
+QUEUE_DAYS = 2  # RNE-3, RNE-7
+KIND = "enterprise_verification"
+OPEN_STATES = (
+    "face_pending",
+    "payout_pending",
+    "amount_pending",
+    "in_review",
+    "waiting_user",
+    "remittance_pending",
+    "deciding",
+)
+# Steps that run out: the state they end in when they do, and the reason (read as such at once, swept later).
+TIMED_STEPS = {
+    "face_pending": ("expired", AttemptReason.FACE_CHECK_EXPIRED),
+    "payout_pending": ("failed", AttemptReason.PROVIDER_UNAVAILABLE),
+    "amount_pending": ("expired", AttemptReason.AMOUNT_DEADLINE_PASSED),
+    "remittance_pending": ("expired", AttemptReason.PAYMENT_NOT_RECEIVED),
+}
+# A step waiting on an outside provider that never answered (the process stopped) is given up after this.
+STALE_STEP = timedelta(minutes=5)
+RECHARGES_PER_DAY = 10  # beyond the rules: each start asks the business registry
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    application: EnterpriseApplication
+    attempt: VerificationAttempt
+    face_url: str | None = None
+    face_expires_at: datetime | None = None
+
+
+# --- claiming and deciding -------------------------------------------------------------------------
+
+
+def _attempts_exhausted(method: str) -> ServiceError:
+    label = "legal-representative face" if method == LEGAL_REP_FACE else "bank-transfer"
+    return ServiceError(
+        Code.ENTERPRISE_ATTEMPTS_EXHAUSTED,
+        f"The {MAX_ATTEMPTS} {label} attempts of this account are used up; try another method.",
+        None,
+        attempts_remaining=0,
+    )
+
+
+async def attempts_left(uow: Uow, account_id: int, method: str) -> int | None:
+    if method == RECHARGE:
+        return None
+    return max(0, MAX_ATTEMPTS - (await repo.method_attempts(uow, account_id)).get(method, 0))
+
+
+async def move(
+    uow: Uow, application_id: int, from_states: tuple[str, ...], to: str, **values: object
+) -> EnterpriseApplication | None:
+    """Move an application on, once: a conditional UPDATE, so of two racing deciders (a user, a reviewer,
+    the sweeper, a payment) exactly one wins; the others get None and change nothing.
+
+    Every writer of an account's verification rows locks the account row first (PostgreSQL): one lock
+    order, so no deadlocks, also with the foreign-key checks PostgreSQL makes on rows it just updated."""
+    account_id = await uow.session.scalar(
+        select(EnterpriseApplication.account_id).where(EnterpriseApplication.id == application_id)
+    )
+    if account_id is None:
+        return None
+    await accounts_repo.lock_account(uow, account_id)
+    moved = await uow.session.execute(
+        update(EnterpriseApplication)
+        .where(EnterpriseApplication.id == application_id, EnterpriseApplication.state.in_(from_states))
+        .values(state=to, **values)
+        .returning(EnterpriseApplication.id)
+    )
+    if moved.scalar_one_or_none() is None:
+        return None
+    return await get_application(uow, application_id)
+
+
+ATTEMPT_OUTCOME = {"failed": "failed", "rejected": "failed", "expired": "expired"}
+
+
+async def close(
+    uow: Uow, application: EnterpriseApplication, reason: AttemptReason, *, give_back: bool = False
+) -> None:
+    """The application was moved to an end state by this caller: record why, and end its attempt (RN-7)."""
+    now = uow.now()
+    application.reason, application.decided_at, application.step_expires_at = reason.value, now, None
+    attempt = await uow.session.get(VerificationAttempt, application.attempt_id, populate_existing=True)
+    assert attempt is not None
+    if attempt.outcome in ("pending", "deciding"):
+        outcome = "error" if reason is AttemptReason.PROVIDER_UNAVAILABLE else ATTEMPT_OUTCOME[application.state]
+        steps.end(attempt, outcome, reason)
+        attempt.completed_at = now
+    if give_back and attempt.counted:
+        await repo.give_back_method_attempt(uow, application.account_id, application.method)
+        attempt.counted = False
+    await uow.session.flush()
+
+
+async def end(
+    uow: Uow,
+    application_id: int,
+    from_states: tuple[str, ...],
+    to: str,
+    reason: AttemptReason,
+    *,
+    give_back: bool = False,
+) -> EnterpriseApplication | None:
+    application = await move(uow, application_id, from_states, to)
+    if application is not None:
+        await close(uow, application, reason, give_back=give_back)
+    return application
+
+
+async def _expire_overdue(uow: Uow, account_id: int | None = None) -> int:
+    """End every step that ran out (of one account, or all): the rule's own state and reason."""
+    now = uow.now()
+    stmt = select(EnterpriseApplication.id, EnterpriseApplication.state, EnterpriseApplication.amount_fen).where(
+        EnterpriseApplication.state.in_(TIMED_STEPS), EnterpriseApplication.step_expires_at <= now
+    )
+    if account_id is not None:
+        stmt = stmt.where(EnterpriseApplication.account_id == account_id)
+    ended = 0
+    for application_id, state, amount in (await uow.session.execute(stmt)).all():
+        to, reason = TIMED_STEPS[state]
+        if state == "remittance_pending" and amount is None:  # the registry never answered
+            to, reason = "failed", AttemptReason.PROVIDER_UNAVAILABLE
+        if await end(uow, application_id, (state,), to, reason, give_back=to == "failed") is not None:
+            ended += 1
+    return ended
+
+
+async def in_progress_id(uow: Uow, account_id: int) -> int | None:
+    """The account's application in progress, if any; an open face check is superseded instead."""
+    await _expire_overdue(uow, account_id)
+    faces = await uow.session.scalars(
+        select(EnterpriseApplication.id).where(
+            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state == "face_pending"
+        )
+    )
+    for application_id in list(faces):
+        await end(uow, application_id, ("face_pending",), "expired", AttemptReason.SUPERSEDED)
+    return await uow.session.scalar(
+        select(EnterpriseApplication.id).where(
+            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state.in_(OPEN_STATES)
+        )
+    )
+
+
+def superseded() -> ServiceError:
+    return ServiceError(
+        Code.APPLICATION_SUPERSEDED,
+        "A newer start of this account replaced this one while it was being checked (or it ran out); the newer one "
+        "stands.",
+        None,
+    )
+
+
+def in_progress() -> ServiceError:
+    return ServiceError(
+        Code.APPLICATION_IN_PROGRESS,
+        "An enterprise verification of this account is in progress (payout, amount, review or remittance); "
+        "finish it first.",
+        None,
+    )
+
+
+async def claim_application(uow: Uow, account_id: int, method: str, claim: Claim) -> tuple[int, int]:
+    """The first write: limits, the attempt line and the application, atomically per account."""
+    await accounts_repo.lock_account(uow, account_id)
+    if await repo.verification_of(uow, account_id) is not None:  # RN-5
+        raise steps.already_verified()
+    if await in_progress_id(uow, account_id) is not None:
+        raise in_progress()
+    # ORG-4 / ORG-3: the certificate image must be one of the account's uploads.
+    try:
+        certificate = await documents.owned(uow, account_id, claim.organisation.certificate_document_id)
+    except ServiceError:
+        raise ServiceError(Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", CERTIFICATE_FIELD) from None
+    document: Document | None = None
+    if claim.authorisation_document_id is not None:
+        try:
+            document = await documents.owned(uow, account_id, claim.authorisation_document_id)
+        except ServiceError:  # ORG-3: another account's upload is as unknown as a made-up ID
+            raise ServiceError(
+                Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", "authorisationLetterUploadId"
+            ) from None
+    now = uow.now()
+    if method == RECHARGE:
+        day_start, until_tomorrow = shanghai_day_start(now)
+        if await repo.attempts_since(uow, account_id, RECHARGE, day_start) >= RECHARGES_PER_DAY:
+            raise ServiceError(
+                Code.RECHARGE_DAILY_LIMIT_REACHED,
+                f"At most {RECHARGES_PER_DAY} recharge verifications a day; try again tomorrow.",
+                None,
+                retry_after=until_tomorrow,
+            )
+    # RNE-2 / RNE-4: at most 10 attempts per account and method, counted atomically.
+    elif await repo.take_method_attempt(uow, account_id, method, MAX_ATTEMPTS) is None:
+        raise _attempts_exhausted(method)
+    key = uow.settings.secret_key
+    actor = claim.actor
+    org = claim.organisation
+    attempt = VerificationAttempt(
+        account_id=account_id,
+        subject_type="enterprise",
+        method=method,
+        outcome="pending",
+        name=actor.name if actor else org.name,
+        document_type=actor.document_type.value if actor else "USCC",
+        document_key=actor.key(key) if actor else _uscc_key(key, org.uscc),
+        document_sealed=None,  # the person checked is never verified themselves: nothing to keep readable
+        document_masked=actor.masked if actor else org.uscc,
+        agreement_version=claim.version,
+        counted=method != RECHARGE,
+        created_at=now,
+        ticket_expires_at=now + FACE_TICKET_TTL if actor else None,
+    )
+    uow.session.add(attempt)
+    await uow.session.flush()
+    application = EnterpriseApplication(
+        account_id=account_id,
+        attempt_id=attempt.id,
+        method=method,
+        state="face_pending" if actor else "remittance_pending",
+        organisation_name=org.name,
+        uscc=org.uscc,
+        organisation_type=org.organisation_type.value,
+        legal_rep_name=org.legal_rep_name,
+        face_by=_face_by(method, document),
+        authorisation_document_id=document.id if document else None,
+        certificate_document_id=certificate.id,
+        bank_name=claim.bank_name,
+        account_number=claim.account_number,
+        wrong_amount_entries=0,
+        risk_hit=False,
+        step_expires_at=now + (FACE_TICKET_TTL if actor else STALE_STEP),
+        created_at=now,
+    )
+    uow.session.add(application)
+    await uow.session.flush()
+    return application.id, attempt.id
+
+
+def _face_by(method: str, letter: Document | None) -> str | None:
+    if method == RECHARGE:
+        return None
+    if method == BANK_TRANSFER:
+        return str(FaceBy.HANDLER.value)
+    return str((FaceBy.AUTHORISED_EMPLOYEE if letter is not None else FaceBy.LEGAL_REPRESENTATIVE).value)
+
+
+def _uscc_key(secret_key: str, uscc: str) -> str:
+    return keyed_hash(secret_key, f"uscc:{uscc}")
+
+
+REFUSAL_REASON = {
+    RegistryRefusal.ORGANISATION_NOT_FOUND: AttemptReason.ORGANISATION_NOT_FOUND,
+    RegistryRefusal.TYPE_MISMATCH: AttemptReason.TYPE_MISMATCH,
+    RegistryRefusal.REGISTERED_RECENTLY: AttemptReason.REGISTERED_RECENTLY,
+    RegistryRefusal.LEGAL_REP_MISMATCH: AttemptReason.LEGAL_REP_MISMATCH,
+}
+
+
+REASON_FIELD = {
+    AttemptReason.ORGANISATION_NOT_FOUND: ("The business registry does not know this organisation.", f"{ORG}.uscc"),
+    AttemptReason.TYPE_MISMATCH: (
+        "The organisation type does not match the certificate.",
+        f"{ORG}.organisationType",
+    ),
+    AttemptReason.REGISTERED_RECENTLY: (
+        "The organisation was registered less than 7 days ago; try again later.",
+        f"{ORG}.uscc",
+    ),
+    AttemptReason.LEGAL_REP_MISMATCH: (
+        "The legal representative does not match the registry.",
+        f"{ORG}.legalRepresentativeName",
+    ),
+    # The identity registry's answers point at the actor's fields (`Claim.actor_fields`).
+    AttemptReason.NAME_MISMATCH: ("The name does not match the ID number.", None),
+    AttemptReason.IDENTITY_NOT_FOUND: ("No such ID number in the identity registry.", None),
+    AttemptReason.PAYMENT_LICENCE_HOLDER: (
+        "Corporate bank transfer is not offered to holders of a third-party payment licence (RNE-6).",
+        None,
+    ),
+    AttemptReason.AMOUNT_WRONG_TWICE: ("The amount was entered wrongly twice; start a new verification.", "amount"),
+    AttemptReason.AMOUNT_DEADLINE_PASSED: ("The amount was not confirmed within 8 days.", "amount"),
+}
+
+
+async def refuse(
+    uow: Uow,
+    application_id: int,
+    reason: AttemptReason,
+    from_states: tuple[str, ...],
+    give_back: bool = False,
+    field: str | None = None,
+) -> NoReturn:
+    application = await end(uow, application_id, from_states, "failed", reason, give_back=give_back)
+    if application is None:
+        raise superseded()
+    raise refusal_error(reason, await attempts_left(uow, application.account_id, application.method), field)
+
+
+def refusal_error(reason: AttemptReason, attempts_remaining: int | None, field: str | None = None) -> ServiceError:
+    message, default_field = REASON_FIELD[reason]
+    if attempts_remaining is not None:
+        message += f" {attempts_remaining} attempts of this method left."
+    return ServiceError(
+        Code[reason.value], message, field or default_field, persist=True, attempts_remaining=attempts_remaining
+    )
+
+
+async def provider_failed(
+    uow: Uow, application_id: int, from_states: tuple[str, ...], code_id: int | None = None
+) -> NoReturn:
+    """Nothing was decided: the attempt is recorded as an error and given back, with the SMS code."""
+    application = await end(
+        uow, application_id, from_states, "failed", AttemptReason.PROVIDER_UNAVAILABLE, give_back=True
+    )
+    if application is None:
+        raise superseded()
+    if code_id is not None:
+        await codes.give_back(uow, code_id)
+    raise steps.unavailable(persist=True)
+
+
+async def get_application(uow: Uow, application_id: int) -> EnterpriseApplication:
+    found = await uow.session.get(EnterpriseApplication, application_id, populate_existing=True)
+    assert found is not None
+    return found
+
+
+async def read_started(uow: Uow, application_id: int) -> tuple[EnterpriseApplication, VerificationAttempt]:
+    application = await get_application(uow, application_id)
+    attempt = await uow.session.get(VerificationAttempt, application.attempt_id, populate_existing=True)
+    assert attempt is not None
+    return application, attempt
+
+
+async def submit_review(uow: Uow, application: EnterpriseApplication) -> None:
+    item = await review.submit(
+        uow, kind=KIND, subject_id=application.id, account_id=application.account_id, queue_days=QUEUE_DAYS
+    )
+    application.review_item_id = item.id
+    await uow.session.flush()
+
+
+async def verify(uow: Uow, application: EnterpriseApplication, attempt: VerificationAttempt) -> bool:
+    """The application (moved to `deciding` by this caller) verifies the account as the organisation
+    (RN-1), unless the account is verified already (RN-5)."""
+    now = uow.now()
+    if await repo.verification_of(uow, application.account_id) is not None:
+        application.state = "failed"
+        await close(uow, application, AttemptReason.ALREADY_VERIFIED)
+        return False
+    key = uow.settings.secret_key
+    verification = Verification(
+        account_id=application.account_id,
+        subject_type="enterprise",
+        status="verified",
+        method=application.method,
+        name=application.organisation_name,
+        document_type="USCC",
+        document_key=_uscc_key(key, application.uscc),
+        document_sealed=seal(key, application.uscc),
+        document_masked=application.uscc,
+        attempt_id=attempt.id,
+        organisation_type=application.organisation_type,
+        verified_at=now,
+    )
+    acceptance = AgreementAcceptance(
+        account_id=application.account_id,
+        agreement=AgreementKind.REAL_NAME_VERIFICATION.value,
+        version=attempt.agreement_version,
+        context=AcceptanceContext.VERIFICATION.value,
+        accepted_at=attempt.created_at,
+    )
+    await uow.session.flush()  # the pending changes go out before the savepoint, so only the inserts are in it
+    try:
+        async with uow.session.begin_nested():
+            uow.session.add_all([verification, acceptance])
+    except IntegrityError:  # a concurrent verification won (RN-5)
+        application = await get_application(uow, application.id)
+        application.state = "failed"
+        await close(uow, application, AttemptReason.ALREADY_VERIFIED)
+        return False
+    steps.end(attempt, "passed")
+    attempt.completed_at = now
+    application.state, application.reason, application.decided_at = "verified", None, now
+    application.step_expires_at = None
+    await uow.session.flush()
+    return True
+
+
+# --- reads and the sweeper -------------------------------------------------------------------------
+
+
+def shown_state(application: EnterpriseApplication, now: datetime) -> str:
+    """A step that ran out reads as it will end, before the sweeper gets to it (RNE-4, RNE-8)."""
+    if (
+        application.state in TIMED_STEPS
+        and application.step_expires_at is not None
+        and application.step_expires_at <= now
+    ):
+        return TIMED_STEPS[application.state][0]
+    return "in_review" if application.state == "deciding" else application.state
+
+
+def shown_reason(application: EnterpriseApplication, now: datetime) -> str | None:
+    if shown_state(application, now) != application.state and application.state in TIMED_STEPS:
+        return str(TIMED_STEPS[application.state][1].value)
+    return application.reason
+
+
+async def applications_page(
+    uow: Uow, account_id: int, first: int, after_id: int | None
+) -> tuple[list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]], ListCount]:
+    """The account's enterprise verifications, newest first, and how many there are: two statements."""
+    mine = [EnterpriseApplication.account_id == account_id]
+    stmt = (
+        select(EnterpriseApplication, ReviewItem, RemittanceAccount)
+        .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
+        .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
+        .where(*mine)
+        .order_by(EnterpriseApplication.id.desc())
+        .limit(first)
+    )
+    if after_id is not None:
+        stmt = stmt.where(EnterpriseApplication.id < after_id)
+    rows: list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]] = [
+        (a, i, r) for a, i, r in (await uow.session.execute(stmt)).all()
+    ]
+    return rows, await count_list(uow, EnterpriseApplication.id, mine, after_id)
+
+
+ApplicationRow = tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]
+
+
+async def _application_row(uow: Uow, *where: ColumnElement[bool]) -> ApplicationRow | None:
+    row = (
+        await uow.session.execute(
+            select(EnterpriseApplication, ReviewItem, RemittanceAccount)
+            .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
+            .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
+            .where(*where)
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+async def application_of_attempt(uow: Uow, attempt_id: int) -> ApplicationRow | None:
+    return await _application_row(uow, EnterpriseApplication.attempt_id == attempt_id)
+
+
+async def application_of_account(uow: Uow, account_id: int, application_id: int) -> ApplicationRow | None:
+    """One of the account's enterprise verifications with its review and remittance account (one statement)."""
+    return await _application_row(
+        uow, EnterpriseApplication.id == application_id, EnterpriseApplication.account_id == account_id
+    )
+
+
+async def open_application(uow: Uow, account_id: int) -> bool:
+    """Whether an enterprise verification of the account is past its face check and still running (a
+    personal verification would pre-empt it, RN-1)."""
+    now = uow.now()
+    found = await uow.session.scalar(
+        select(EnterpriseApplication.id).where(
+            EnterpriseApplication.account_id == account_id,
+            EnterpriseApplication.state.in_([s for s in OPEN_STATES if s != "face_pending"]),
+            (EnterpriseApplication.step_expires_at.is_(None)) | (EnterpriseApplication.step_expires_at > now),
+        )
+    )
+    return found is not None
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """End every step that ran out: unanswered face checks, payouts never requested, amounts not
+    confirmed within 8 days of the payout's arrival, remittances not paid within 3 (RNE-4, RNE-8). Each row is decided by a
+    conditional UPDATE, so a user or a payment deciding it at the same moment wins without harm."""
+    return {"enterprise_steps_ended": await _expire_overdue(uow)}
+
+
+async def method_statuses(uow: Uow, account_id: int) -> list[MethodStatus]:
+    """RNE-1: the three methods, with the attempts left of the two that are limited (RNE-2, RNE-4)."""
+    verified = await repo.verification_of(uow, account_id) is not None
+    used = await repo.method_attempts(uow, account_id)
+    return [
+        MethodStatus(m, limit, used.get(m, 0), not verified and (limit is None or used.get(m, 0) < limit))
+        for m, limit in ((LEGAL_REP_FACE, MAX_ATTEMPTS), (BANK_TRANSFER, MAX_ATTEMPTS), (RECHARGE, None))
+    ]
