@@ -18,7 +18,7 @@ from services.database import DbTransactions, run_read, run_write
 from services.errors import ServiceError
 from services.notify.service import latest_messages
 from services.providers.bank import format_cny
-from services.verification import personal
+from services.verification import liveness
 from services.verification.documents import mask_name
 from services.verification.enterprise.recharge import remittance_received
 from services.verification.enterprise.transfer import PAYOUT_PAYER, after_face_check, payouts_to
@@ -84,7 +84,7 @@ def _face_view(attempt: VerificationAttempt | None) -> dict[str, str] | None:
 
 async def face_page(request: Request) -> Response:
     ticket = request.path_params["ticket"]
-    attempt = await run_read(request.app.state.db, request.app.state.deps, personal.face_ticket, ticket)
+    attempt = await run_read(request.app.state.db, request.app.state.deps, liveness.face_ticket, ticket)
     now = request.app.state.deps.clock.now()
     status, message = 200, None
     if attempt is None:
@@ -104,7 +104,7 @@ async def face_submit(request: Request) -> Response:
     if outcome not in {"pass", "fail"}:
         return Response("outcome must be pass or fail", status_code=400, headers=FACE_HEADERS)
     tx = DbTransactions(request.app.state.db, request.app.state.deps)
-    result = await tx.write(personal.complete_face_check, ticket, outcome == "pass")
+    result = await tx.write(liveness.complete_face_check, ticket, outcome == "pass")
     if not isinstance(result, ServiceError):
         await after_face_check(tx, result)  # a bank transfer pays out now (RNE-4)
     if isinstance(result, ServiceError):

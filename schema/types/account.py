@@ -51,6 +51,7 @@ from services.students import service as students
 from services.verification import personal
 from services.verification import repository as verification_repo
 from services.verification.enterprise.applications import application_of_attempt, applications_page
+from services.verification.enterprise.applications import method_statuses as enterprise_method_statuses
 from services.verification.enterprise.recharge import balance_fen
 
 Info = strawberry.Info[Context, None]
@@ -427,8 +428,8 @@ class AccountType(relay.Node):
             SubjectType, strawberry.argument(description="Personal (RNP-1) or enterprise (RNE-1) methods.")
         ] = SubjectType.PERSON,
     ) -> list[VerificationMethodStatus]:
-        kind = "enterprise" if subject_type is SubjectType.ENTERPRISE else "person"
-        statuses = await info.context.read(personal.method_statuses, self.model.id, kind)
+        of = enterprise_method_statuses if subject_type is SubjectType.ENTERPRISE else personal.method_statuses
+        statuses = await info.context.read(of, self.model.id)
         return [VerificationMethodStatus.of(s) for s in statuses]
 
     @strawberry.field(description="What the account may do given its verification (RN-2, ENT-1, ENT-2, ENT-3).")

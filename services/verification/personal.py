@@ -42,8 +42,8 @@ from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
 from services.verification.documents import DocumentType, Subject, check_subject, mask_card
+from services.verification.enterprise.applications import open_application as enterprise_application_open
 from services.verification.errors import AttemptReason
-from services.verification.errors import CallbackErrorCode as Callback
 from services.verification.errors import VerificationErrorCode as Code
 from services.verification.steps import FACE_TICKET_TTL, MethodStatus, check_agreement
 
@@ -146,10 +146,8 @@ async def _claim_common(uow: Uow, account_id: int, method: str, subject: Subject
     # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
     if await repo.verification_of(uow, account_id) is not None:
         raise steps.already_verified()
-    from services.verification.enterprise import applications  # enterprise builds on this module
-
     # RN-1: one subject per account; an organisation's verification under way comes first.
-    if await applications.open_application(uow, account_id):
+    if await enterprise_application_open(uow, account_id):
         raise ServiceError(
             Code.APPLICATION_IN_PROGRESS,
             "An enterprise verification of this account is in progress; it must end before a personal one.",
@@ -201,7 +199,7 @@ class _DocumentFull(Exception):
     pass
 
 
-async def _grant(uow: Uow, attempt: VerificationAttempt) -> Verification | AttemptReason:
+async def grant(uow: Uow, attempt: VerificationAttempt) -> Verification | AttemptReason:
     """The checks passed: make the account verified, or say which rule stands in the way."""
     if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5 (another method won)
         return AttemptReason.ALREADY_VERIFIED
@@ -380,68 +378,6 @@ async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> 
     return FaceCheckStarted(attempt=attempt, url=url, expires_at=attempt.ticket_expires_at)
 
 
-async def face_ticket(uow: Uow, ticket: str) -> VerificationAttempt | None:
-    """The attempt a liveness ticket belongs to (for the provider's page), or None."""
-    return await uow.session.scalar(
-        select(VerificationAttempt).where(VerificationAttempt.ticket_hash == token_hash(ticket or ""))
-    )
-
-
-async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> VerificationAttempt:
-    """The liveness provider's callback (the sandbox page stands for it): pass or fail, once."""
-    found = await face_ticket(uow, ticket)
-    if found is None:
-        raise ServiceError(Callback.FACE_TICKET_NOT_FOUND, "No such face check.", "ticket")
-    if found.outcome != "pending" or found.ticket_expires_at is None:  # decided, or its face check is done
-        raise _ticket_used()
-    assert found.ticket_expires_at is not None
-    if found.ticket_expires_at <= uow.now():
-        await _expire(uow, found.id, uow.now())
-        raise ServiceError(
-            Callback.FACE_TICKET_EXPIRED,
-            "This face check expired (10 minutes); start a new one.",
-            "ticket",
-            persist=True,
-        )
-    # Single use, also when the page is posted twice at once: only one request takes it. The account is
-    # locked first, the order every writer of verification rows follows.
-    await accounts_repo.lock_account(uow, found.account_id)
-    attempt = await steps.take(uow, found.id, open_ticket=True)
-    if attempt is None:
-        raise _ticket_used()
-    if attempt.subject_type == "enterprise":
-        from services.verification.enterprise import face  # enterprise builds on this module
-
-        await face.face_completed(uow, attempt, passed)
-        await uow.session.flush()
-        return attempt
-    if not passed:
-        # RNP-3: a failed check voids the ticket; the user must submit again for a new one.
-        steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
-    else:
-        granted = await _grant(uow, attempt)
-        if isinstance(granted, AttemptReason):
-            steps.end(attempt, "failed", granted)
-        else:
-            steps.end(attempt, "passed")
-    await uow.session.flush()
-    return attempt
-
-
-def _ticket_used() -> ServiceError:
-    return ServiceError(Callback.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
-
-
-async def _expire(uow: Uow, attempt_id: int, now: datetime) -> None:
-    await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
-        .values(
-            outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now, document_sealed=None
-        )
-    )
-
-
 # --- bank card (RNP-4, RNP-5) --------------------------------------------------------------------
 
 
@@ -536,7 +472,7 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
     elif bank is BankCardAnswer.RESERVED_PHONE_MISMATCH:
         reason = AttemptReason.RESERVED_PHONE_MISMATCH
     else:
-        granted = await _grant(uow, attempt)
+        granted = await grant(uow, attempt)
         if isinstance(granted, Verification):
             steps.end(attempt, "passed")
             await uow.session.flush()
@@ -550,12 +486,8 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
 # --- reads and the sweeper -----------------------------------------------------------------------
 
 
-async def method_statuses(uow: Uow, account_id: int, subject_type: str = "person") -> list[MethodStatus]:
-    """What the verification page offers, with attempts left (RNP-1, RNP-5; RNE-1, RNE-2, RNE-4)."""
-    if subject_type == "enterprise":
-        from services.verification.enterprise import applications  # enterprise builds on this module
-
-        return await applications.method_statuses(uow, account_id)
+async def method_statuses(uow: Uow, account_id: int) -> list[MethodStatus]:
+    """What the verification page offers a person, with attempts left (RNP-1, RNP-5)."""
     verified = await repo.verification_of(uow, account_id) is not None
     used = await repo.method_attempts(uow, account_id)
     faces_today = await repo.attempts_since(uow, account_id, FACE, shanghai_day_start(uow.now())[0])
