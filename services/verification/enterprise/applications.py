@@ -30,6 +30,7 @@ from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
 from services.verification.enterprise.checks import CERTIFICATE_FIELD, ORG, Claim, FaceBy
+from services.verification.enterprise.states import OPEN_STATES, State, check_move
 from services.verification.errors import AttemptReason
 from services.verification.errors import VerificationErrorCode as Code
 from services.verification.steps import FACE_TICKET_TTL, MethodStatus
@@ -40,21 +41,12 @@ RECHARGE = "recharge"
 MAX_ATTEMPTS = 10  # RNE-2, RNE-4
 QUEUE_DAYS = 2  # RNE-3, RNE-7
 KIND = "enterprise_verification"
-OPEN_STATES = (
-    "face_pending",
-    "payout_pending",
-    "amount_pending",
-    "in_review",
-    "waiting_user",
-    "remittance_pending",
-    "deciding",
-)
 # Steps that run out: the state they end in when they do, and the reason (read as such at once, swept later).
 TIMED_STEPS = {
-    "face_pending": ("expired", AttemptReason.FACE_CHECK_EXPIRED),
-    "payout_pending": ("failed", AttemptReason.PROVIDER_UNAVAILABLE),
-    "amount_pending": ("expired", AttemptReason.AMOUNT_DEADLINE_PASSED),
-    "remittance_pending": ("expired", AttemptReason.PAYMENT_NOT_RECEIVED),
+    State.FACE_PENDING: (State.EXPIRED, AttemptReason.FACE_CHECK_EXPIRED),
+    State.PAYOUT_PENDING: (State.FAILED, AttemptReason.PROVIDER_UNAVAILABLE),
+    State.AMOUNT_PENDING: (State.EXPIRED, AttemptReason.AMOUNT_DEADLINE_PASSED),
+    State.REMITTANCE_PENDING: (State.EXPIRED, AttemptReason.PAYMENT_NOT_RECEIVED),
 }
 # A step waiting on an outside provider that never answered (the process stopped) is given up after this.
 STALE_STEP = timedelta(minutes=5)
@@ -89,13 +81,16 @@ async def attempts_left(uow: Uow, account_id: int, method: str) -> int | None:
 
 
 async def move(
-    uow: Uow, application_id: int, from_states: tuple[str, ...], to: str, **values: object
+    uow: Uow, application_id: int, from_states: tuple[State, ...], to: State, **values: object
 ) -> EnterpriseApplication | None:
     """Move an application on, once: a conditional UPDATE, so of two racing deciders (a user, a reviewer,
     the sweeper, a payment) exactly one wins; the others get None and change nothing.
 
     Every writer of an account's verification rows locks the account row first (PostgreSQL): one lock
-    order, so no deadlocks, also with the foreign-key checks PostgreSQL makes on rows it just updated."""
+    order, so no deadlocks, also with the foreign-key checks PostgreSQL makes on rows it just updated.
+    A move the state machine does not allow raises `ForbiddenMove` before anything is written."""
+    for state in from_states:
+        check_move(state, to)
     account_id = await uow.session.scalar(
         select(EnterpriseApplication.account_id).where(EnterpriseApplication.id == application_id)
     )
@@ -113,7 +108,7 @@ async def move(
     return await get_application(uow, application_id)
 
 
-ATTEMPT_OUTCOME = {"failed": "failed", "rejected": "failed", "expired": "expired"}
+ATTEMPT_OUTCOME = {State.FAILED: "failed", State.REJECTED: "failed", State.EXPIRED: "expired"}
 
 
 async def close(
@@ -125,7 +120,7 @@ async def close(
     attempt = await uow.session.get(VerificationAttempt, application.attempt_id, populate_existing=True)
     assert attempt is not None
     if attempt.outcome in ("pending", "deciding"):
-        outcome = "error" if reason is AttemptReason.PROVIDER_UNAVAILABLE else ATTEMPT_OUTCOME[application.state]
+        outcome = "error" if reason is AttemptReason.PROVIDER_UNAVAILABLE else ATTEMPT_OUTCOME[State(application.state)]
         steps.end(attempt, outcome, reason)
         attempt.completed_at = now
     if give_back and attempt.counted:
@@ -137,8 +132,8 @@ async def close(
 async def end(
     uow: Uow,
     application_id: int,
-    from_states: tuple[str, ...],
-    to: str,
+    from_states: tuple[State, ...],
+    to: State,
     reason: AttemptReason,
     *,
     give_back: bool = False,
@@ -158,11 +153,12 @@ async def _expire_overdue(uow: Uow, account_id: int | None = None) -> int:
     if account_id is not None:
         stmt = stmt.where(EnterpriseApplication.account_id == account_id)
     ended = 0
-    for application_id, state, amount in (await uow.session.execute(stmt)).all():
+    for application_id, stored, amount in (await uow.session.execute(stmt)).all():
+        state = State(stored)
         to, reason = TIMED_STEPS[state]
-        if state == "remittance_pending" and amount is None:  # the registry never answered
-            to, reason = "failed", AttemptReason.PROVIDER_UNAVAILABLE
-        if await end(uow, application_id, (state,), to, reason, give_back=to == "failed") is not None:
+        if state == State.REMITTANCE_PENDING and amount is None:  # the registry never answered
+            to, reason = State.FAILED, AttemptReason.PROVIDER_UNAVAILABLE
+        if await end(uow, application_id, (state,), to, reason, give_back=to is State.FAILED) is not None:
             ended += 1
     return ended
 
@@ -172,11 +168,11 @@ async def in_progress_id(uow: Uow, account_id: int) -> int | None:
     await _expire_overdue(uow, account_id)
     faces = await uow.session.scalars(
         select(EnterpriseApplication.id).where(
-            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state == "face_pending"
+            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state == State.FACE_PENDING
         )
     )
     for application_id in list(faces):
-        await end(uow, application_id, ("face_pending",), "expired", AttemptReason.SUPERSEDED)
+        await end(uow, application_id, (State.FACE_PENDING,), State.EXPIRED, AttemptReason.SUPERSEDED)
     return await uow.session.scalar(
         select(EnterpriseApplication.id).where(
             EnterpriseApplication.account_id == account_id, EnterpriseApplication.state.in_(OPEN_STATES)
@@ -259,7 +255,7 @@ async def claim_application(uow: Uow, account_id: int, method: str, claim: Claim
         account_id=account_id,
         attempt_id=attempt.id,
         method=method,
-        state="face_pending" if actor else "remittance_pending",
+        state=State.FACE_PENDING if actor else State.REMITTANCE_PENDING,
         organisation_name=org.name,
         uscc=org.uscc,
         organisation_type=org.organisation_type.value,
@@ -329,11 +325,11 @@ async def refuse(
     uow: Uow,
     application_id: int,
     reason: AttemptReason,
-    from_states: tuple[str, ...],
+    from_states: tuple[State, ...],
     give_back: bool = False,
     field: str | None = None,
 ) -> NoReturn:
-    application = await end(uow, application_id, from_states, "failed", reason, give_back=give_back)
+    application = await end(uow, application_id, from_states, State.FAILED, reason, give_back=give_back)
     if application is None:
         raise superseded()
     raise refusal_error(reason, await attempts_left(uow, application.account_id, application.method), field)
@@ -349,11 +345,11 @@ def refusal_error(reason: AttemptReason, attempts_remaining: int | None, field: 
 
 
 async def provider_failed(
-    uow: Uow, application_id: int, from_states: tuple[str, ...], code_id: int | None = None
+    uow: Uow, application_id: int, from_states: tuple[State, ...], code_id: int | None = None
 ) -> NoReturn:
     """Nothing was decided: the attempt is recorded as an error and given back, with the SMS code."""
     application = await end(
-        uow, application_id, from_states, "failed", AttemptReason.PROVIDER_UNAVAILABLE, give_back=True
+        uow, application_id, from_states, State.FAILED, AttemptReason.PROVIDER_UNAVAILABLE, give_back=True
     )
     if application is None:
         raise superseded()
@@ -388,7 +384,7 @@ async def verify(uow: Uow, application: EnterpriseApplication, attempt: Verifica
     (RN-1), unless the account is verified already (RN-5)."""
     now = uow.now()
     if await repo.verification_of(uow, application.account_id) is not None:
-        application.state = "failed"
+        application.state = check_move(application.state, State.FAILED)
         await close(uow, application, AttemptReason.ALREADY_VERIFIED)
         return False
     key = uow.settings.secret_key
@@ -419,12 +415,13 @@ async def verify(uow: Uow, application: EnterpriseApplication, attempt: Verifica
             uow.session.add_all([verification, acceptance])
     except IntegrityError:  # a concurrent verification won (RN-5)
         application = await get_application(uow, application.id)
-        application.state = "failed"
+        application.state = check_move(application.state, State.FAILED)
         await close(uow, application, AttemptReason.ALREADY_VERIFIED)
         return False
     steps.end(attempt, "passed")
     attempt.completed_at = now
-    application.state, application.reason, application.decided_at = "verified", None, now
+    application.state = check_move(application.state, State.VERIFIED)
+    application.reason, application.decided_at = None, now
     application.step_expires_at = None
     await uow.session.flush()
     return True
@@ -440,13 +437,13 @@ def shown_state(application: EnterpriseApplication, now: datetime) -> str:
         and application.step_expires_at is not None
         and application.step_expires_at <= now
     ):
-        return TIMED_STEPS[application.state][0]
-    return "in_review" if application.state == "deciding" else application.state
+        return TIMED_STEPS[State(application.state)][0]
+    return State.IN_REVIEW if application.state == State.DECIDING else application.state
 
 
 def shown_reason(application: EnterpriseApplication, now: datetime) -> str | None:
     if shown_state(application, now) != application.state and application.state in TIMED_STEPS:
-        return str(TIMED_STEPS[application.state][1].value)
+        return str(TIMED_STEPS[State(application.state)][1].value)
     return application.reason
 
 
@@ -504,7 +501,7 @@ async def open_application(uow: Uow, account_id: int) -> bool:
     found = await uow.session.scalar(
         select(EnterpriseApplication.id).where(
             EnterpriseApplication.account_id == account_id,
-            EnterpriseApplication.state.in_([s for s in OPEN_STATES if s != "face_pending"]),
+            EnterpriseApplication.state.in_([s for s in OPEN_STATES if s != State.FACE_PENDING]),
             (EnterpriseApplication.step_expires_at.is_(None)) | (EnterpriseApplication.step_expires_at > now),
         )
     )

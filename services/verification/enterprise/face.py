@@ -38,6 +38,7 @@ from services.verification.enterprise.applications import (
     verify,
 )
 from services.verification.enterprise.checks import Claim, LegalRepFaceInput, check_legal_rep_face, shanghai_today
+from services.verification.enterprise.states import State
 from services.verification.errors import AttemptReason
 from services.verification.organisations import OrganisationType, is_enterprise, transfer_offered
 from services.verification.steps import FACE_TICKET_TTL
@@ -57,12 +58,12 @@ async def start_with_face(tx: Transactions, account_id: int, method: str, claim:
         return claimed
     application_id, attempt_id = claimed
     assert claim.actor is not None
-    found = await _check_registry(tx, application_id, claim, "face_pending")
+    found = await _check_registry(tx, application_id, claim, State.FACE_PENDING)
     if isinstance(found, ServiceError):
         return found
     # RNE-6: payment-licence holders are not offered the transfer; not counted against the account.
     if method == BANK_TRANSFER and not transfer_offered(found.organisation_type, found.payment_licence):
-        return await tx.write(refuse, application_id, AttemptReason.PAYMENT_LICENCE_HOLDER, ("face_pending",), True)
+        return await tx.write(refuse, application_id, AttemptReason.PAYMENT_LICENCE_HOLDER, (State.FACE_PENDING,), True)
     marked = await tx.write(_mark_registry_facts, application_id, found.risk_hit)
     if isinstance(marked, ServiceError):
         return marked
@@ -75,7 +76,7 @@ async def start_with_face(tx: Transactions, account_id: int, method: str, claim:
 
 
 async def _check_registry(
-    tx: Transactions, application_id: int, claim: Claim, state: str
+    tx: Transactions, application_id: int, claim: Claim, state: State
 ) -> RegisteredOrganisation | ServiceError:
     """RNE-9: the business registry, then the identity registry for whoever does the face check."""
     providers = tx.deps.providers
@@ -126,7 +127,7 @@ async def _open_face(
             tx.deps.providers.liveness.start(ticket=ticket, name=actor.name, document_type=actor.document_type.value),
         )
     except ProviderUnavailable:
-        return await tx.write(provider_failed, application_id, ("face_pending",))
+        return await tx.write(provider_failed, application_id, (State.FACE_PENDING,))
     opened = await tx.write(_set_ticket, application_id, attempt_id, ticket)
     if isinstance(opened, ServiceError):
         return opened
@@ -135,7 +136,7 @@ async def _open_face(
 
 async def _set_ticket(uow: Uow, application_id: int, attempt_id: int, ticket: str) -> datetime:
     expires = uow.now() + FACE_TICKET_TTL
-    if await move(uow, application_id, ("face_pending",), "face_pending", step_expires_at=expires) is None:
+    if await move(uow, application_id, (State.FACE_PENDING,), State.FACE_PENDING, step_expires_at=expires) is None:
         raise superseded()
     done = await uow.session.execute(
         update(VerificationAttempt)
@@ -164,21 +165,23 @@ async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -
     attempt.outcome, attempt.ticket_expires_at = "pending", None  # the application decides it from here
     await uow.session.flush()
     if not passed:
-        if await end(uow, application_id, ("face_pending",), "failed", AttemptReason.FACE_CHECK_FAILED) is None:
+        if await end(uow, application_id, (State.FACE_PENDING,), State.FAILED, AttemptReason.FACE_CHECK_FAILED) is None:
             steps.end(attempt, "expired", AttemptReason.SUPERSEDED)
         return
     application = await get_application(uow, application_id)
     now = uow.now()
     if application.method == BANK_TRANSFER:
         # RNE-4: the handler passed; the payout follows outside this transaction (`pay_out`).
-        moved = await move(uow, application_id, ("face_pending",), "payout_pending", step_expires_at=now + STALE_STEP)
+        moved = await move(
+            uow, application_id, (State.FACE_PENDING,), State.PAYOUT_PENDING, step_expires_at=now + STALE_STEP
+        )
     elif is_enterprise(OrganisationType(application.organisation_type)):
-        moved = await move(uow, application_id, ("face_pending",), "deciding", step_expires_at=None)
+        moved = await move(uow, application_id, (State.FACE_PENDING,), State.DECIDING, step_expires_at=None)
         if moved is not None:
             await verify(uow, moved, attempt)
     else:
         # RNE-3: another organisation's passed face check goes to the 2-working-day review queue.
-        moved = await move(uow, application_id, ("face_pending",), "in_review", step_expires_at=None)
+        moved = await move(uow, application_id, (State.FACE_PENDING,), State.IN_REVIEW, step_expires_at=None)
         if moved is not None:
             await submit_review(uow, moved)
     if moved is None:  # superseded or expired meanwhile

@@ -38,6 +38,7 @@ from services.verification.enterprise.applications import (
     verify,
 )
 from services.verification.enterprise.checks import Claim, Organisation, RechargeInput, check_recharge, shanghai_today
+from services.verification.enterprise.states import State
 from services.verification.errors import AttemptReason
 from services.verification.errors import CallbackErrorCode as Callback
 from services.verification.errors import VerificationErrorCode as Code
@@ -58,7 +59,7 @@ async def start_recharge(tx: Transactions, account_id: int, data: RechargeInput)
     try:
         found = await _check_registry_for_recharge(tx, application_id, organisation)
     except ProviderUnavailable:
-        return await tx.write(provider_failed, application_id, ("remittance_pending",), code_id)
+        return await tx.write(provider_failed, application_id, (State.REMITTANCE_PENDING,), code_id)
     if isinstance(found, ServiceError):
         return found
     started = await tx.write(_await_remittance, application_id)
@@ -82,7 +83,7 @@ async def _check_registry_for_recharge(
         found, chosen_type=org.organisation_type, legal_representative=org.legal_rep_name, today=today, name=org.name
     )
     if refusal is not None:
-        return await tx.write(refuse, application_id, REFUSAL_REASON[refusal], ("remittance_pending",))
+        return await tx.write(refuse, application_id, REFUSAL_REASON[refusal], (State.REMITTANCE_PENDING,))
     assert found is not None
     return found
 
@@ -122,8 +123,8 @@ async def _await_remittance(uow: Uow, application_id: int) -> EnterpriseApplicat
     application = await move(
         uow,
         application_id,
-        ("remittance_pending",),
-        "remittance_pending",
+        (State.REMITTANCE_PENDING,),
+        State.REMITTANCE_PENDING,
         amount_fen=random_amount_fen(),
         amount_deadline=deadline,
         step_expires_at=deadline,
@@ -165,7 +166,7 @@ async def remittance_received(
     if application is not None and application.amount_fen is not None:
         assert application.amount_deadline is not None
         late = application.amount_deadline <= now
-        if application.state == "remittance_pending" and not late:
+        if application.state == State.REMITTANCE_PENDING and not late:
             if payer_account_name.strip() != application.organisation_name:
                 reason: AttemptReason | None = AttemptReason.PAYER_NAME_MISMATCH
             elif amount != application.amount_fen:
@@ -173,19 +174,21 @@ async def remittance_received(
             else:
                 reason = None
             if reason is None:
-                moved = await move(uow, application.id, ("remittance_pending",), "deciding", step_expires_at=None)
+                moved = await move(
+                    uow, application.id, (State.REMITTANCE_PENDING,), State.DECIDING, step_expires_at=None
+                )
                 if moved is not None:
                     attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)
                     assert attempt is not None
                     note = "matched" if await verify(uow, moved, attempt) else "already_verified"
-            elif await end(uow, application.id, ("remittance_pending",), "rejected", reason) is not None:
+            elif await end(uow, application.id, (State.REMITTANCE_PENDING,), State.REJECTED, reason) is not None:
                 note = reason.value.lower()
         elif late and (
-            application.state == "remittance_pending"
-            or (application.state == "expired" and application.reason == AttemptReason.PAYMENT_NOT_RECEIVED.value)
+            application.state == State.REMITTANCE_PENDING
+            or (application.state == State.EXPIRED and application.reason == AttemptReason.PAYMENT_NOT_RECEIVED.value)
         ):
             # RNE-8: a late payment rejects the application, whether or not the sweeper expired it first.
-            moved = await move(uow, application.id, ("remittance_pending", "expired"), "rejected")
+            moved = await move(uow, application.id, (State.REMITTANCE_PENDING, State.EXPIRED), State.REJECTED)
             if moved is not None:
                 moved.reason = AttemptReason.PAYMENT_LATE.value
                 attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)

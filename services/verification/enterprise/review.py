@@ -26,6 +26,7 @@ from services.verification.enterprise.applications import (
     move,
     verify,
 )
+from services.verification.enterprise.states import State
 from services.verification.errors import AttemptReason
 from services.verification.errors import VerificationErrorCode as Code
 from services.verification.organisations import TYPES, OrganisationType
@@ -57,7 +58,7 @@ async def answer_material(
     application = await uow.session.get(EnterpriseApplication, application_id, populate_existing=True)
     if application is None or application.account_id != account_id:
         raise ServiceError(Code.APPLICATION_NOT_FOUND, "No such enterprise verification.", "id")
-    if application.state != "waiting_user" or application.review_item_id is None:
+    if application.state != State.WAITING_USER or application.review_item_id is None:
         raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
     values: dict[str, object] = {}
     for column, (document_id, field) in sent.items():
@@ -67,7 +68,7 @@ async def answer_material(
             values[column] = (await documents.owned(uow, account_id, document_id)).id
         except ServiceError:  # ORG-3: another account's upload is as unknown as a made-up ID
             raise ServiceError(Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", field) from None
-    moved = await move(uow, application.id, ("waiting_user",), "in_review", **values)
+    moved = await move(uow, application.id, (State.WAITING_USER,), State.IN_REVIEW, **values)
     if moved is None:
         raise ServiceError(Code.NOT_WAITING_FOR_MATERIAL, "This verification is not waiting for material.", "id")
     await review.user_answered(uow, application.review_item_id)
@@ -80,20 +81,20 @@ class EnterpriseVerificationHandler:
     label = "企业实名认证 / enterprise real-name verification"
 
     async def approved(self, uow: Uow, item: ReviewItem) -> None:
-        moved = await move(uow, item.subject_id, ("in_review",), "deciding")
+        moved = await move(uow, item.subject_id, (State.IN_REVIEW,), State.DECIDING)
         assert moved is not None  # the review item and the application move together
         attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)
         assert attempt is not None
         await verify(uow, moved, attempt)
 
     async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
-        moved = await end(uow, item.subject_id, ("in_review",), "rejected", AttemptReason.REJECTED_IN_REVIEW)
+        moved = await end(uow, item.subject_id, (State.IN_REVIEW,), State.REJECTED, AttemptReason.REJECTED_IN_REVIEW)
         assert moved is not None
         moved.review_reason, moved.reject_text = reason.value, text or None
         await uow.session.flush()
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
-        moved = await move(uow, item.subject_id, ("in_review",), "waiting_user", more_message=message)
+        moved = await move(uow, item.subject_id, (State.IN_REVIEW,), State.WAITING_USER, more_message=message)
         assert moved is not None
 
     async def materials(self, uow: Uow, item: ReviewItem) -> list[kinds.ReviewMaterial]:

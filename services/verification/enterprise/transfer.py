@@ -34,6 +34,7 @@ from services.verification.enterprise.applications import (
 )
 from services.verification.enterprise.checks import BankTransferInput, check_bank_transfer
 from services.verification.enterprise.face import start_with_face
+from services.verification.enterprise.states import State
 from services.verification.errors import AttemptReason
 from services.verification.errors import VerificationErrorCode as Code
 
@@ -116,7 +117,7 @@ async def _request_payout(uow: Uow, application_id: int) -> _PayoutRequest | Non
         update(EnterpriseApplication)
         .where(
             EnterpriseApplication.id == application_id,
-            EnterpriseApplication.state == "payout_pending",
+            EnterpriseApplication.state == State.PAYOUT_PENDING,
             EnterpriseApplication.step_expires_at > now,
         )
         .values(step_expires_at=None)
@@ -179,7 +180,7 @@ async def resolve_payout(tx: Transactions, application_id: int) -> EnterpriseApp
 async def resolve_payout_of(tx: Transactions, account_id: int, application_id: int) -> None:
     """Before the user's amount is judged: resolve the account's payout whose outcome is unknown."""
     found = await tx.read(application_of_account, account_id, application_id)
-    if found is not None and found[0].state == "payout_pending" and found[0].step_expires_at is None:
+    if found is not None and found[0].state == State.PAYOUT_PENDING and found[0].step_expires_at is None:
         await resolve_payout(tx, application_id)
 
 
@@ -234,8 +235,8 @@ async def _paid(uow: Uow, application_id: int, result: PayoutResult) -> Enterpri
     application = await move(
         uow,
         application_id,
-        ("payout_pending",),
-        "amount_pending",
+        (State.PAYOUT_PENDING,),
+        State.AMOUNT_PENDING,
         payout_arrives_at=arrives,
         amount_deadline=deadline,
         step_expires_at=deadline,
@@ -253,7 +254,7 @@ async def _paid(uow: Uow, application_id: int, result: PayoutResult) -> Enterpri
 
 async def _payout_refused(uow: Uow, application_id: int, reason: AttemptReason) -> EnterpriseApplication:
     """The bank refused (RNE-9): recorded on the verification, where the user reads it; nobody is answered."""
-    application = await end(uow, application_id, ("payout_pending",), "failed", reason)
+    application = await end(uow, application_id, (State.PAYOUT_PENDING,), State.FAILED, reason)
     await _close_payout(uow, application_id, "refused")
     return application if application is not None else await get_application(uow, application_id)
 
@@ -261,7 +262,7 @@ async def _payout_refused(uow: Uow, application_id: int, reason: AttemptReason) 
 async def _payout_not_made(uow: Uow, application_id: int) -> EnterpriseApplication:
     """No payout was made: nothing decided, the attempt ends as the provider's failure and is given back."""
     application = await end(
-        uow, application_id, ("payout_pending",), "failed", AttemptReason.PROVIDER_UNAVAILABLE, give_back=True
+        uow, application_id, (State.PAYOUT_PENDING,), State.FAILED, AttemptReason.PROVIDER_UNAVAILABLE, give_back=True
     )
     await _close_payout(uow, application_id, "not_found")
     return application if application is not None else await get_application(uow, application_id)
@@ -292,9 +293,9 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
     if application is None or application.account_id != account_id:
         raise ServiceError(Code.APPLICATION_NOT_FOUND, "No such enterprise verification.", "id")
     now = uow.now()
-    if application.state == "payout_pending" and shown_state(application, now) == "payout_pending":
+    if application.state == State.PAYOUT_PENDING and shown_state(application, now) == State.PAYOUT_PENDING:
         raise _payout_not_arrived(None)
-    if application.state != "amount_pending":
+    if application.state != State.AMOUNT_PENDING:
         raise _not_awaiting_amount()
     # RNE-4: the amount can only be read once it is in the account; refused before, and nothing counted.
     arrives = application.payout_arrives_at
@@ -303,7 +304,7 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
     assert application.step_expires_at is not None
     if application.step_expires_at <= now:
         reason = AttemptReason.AMOUNT_DEADLINE_PASSED
-        if await end(uow, application.id, ("amount_pending",), "expired", reason) is None:
+        if await end(uow, application.id, (State.AMOUNT_PENDING,), State.EXPIRED, reason) is None:
             raise _not_awaiting_amount()
         raise refusal_error(reason, None)
     if amount != application.amount_fen:
@@ -311,7 +312,7 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
             update(EnterpriseApplication)
             .where(
                 EnterpriseApplication.id == application.id,
-                EnterpriseApplication.state == "amount_pending",
+                EnterpriseApplication.state == State.AMOUNT_PENDING,
                 EnterpriseApplication.wrong_amount_entries < MAX_WRONG_AMOUNTS,
             )
             .values(wrong_amount_entries=EnterpriseApplication.wrong_amount_entries + 1)
@@ -322,7 +323,7 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
             raise _not_awaiting_amount()
         if wrong >= MAX_WRONG_AMOUNTS:  # RNE-5: the second wrong amount fails this verification
             reason = AttemptReason.AMOUNT_WRONG_TWICE
-            if await end(uow, application.id, ("amount_pending",), "failed", reason) is None:
+            if await end(uow, application.id, (State.AMOUNT_PENDING,), State.FAILED, reason) is None:
                 raise _not_awaiting_amount()
             raise refusal_error(reason, await attempts_left(uow, account_id, BANK_TRANSFER))
         raise ServiceError(
@@ -333,12 +334,12 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
             attempts_remaining=MAX_WRONG_AMOUNTS - wrong,
         )
     if application.risk_hit:  # RNE-7: a right amount with a risk hit goes to review instead
-        moved = await move(uow, application.id, ("amount_pending",), "in_review", step_expires_at=None)
+        moved = await move(uow, application.id, (State.AMOUNT_PENDING,), State.IN_REVIEW, step_expires_at=None)
         if moved is None:
             raise _not_awaiting_amount()
         await submit_review(uow, moved)
         return moved
-    moved = await move(uow, application.id, ("amount_pending",), "deciding", step_expires_at=None)
+    moved = await move(uow, application.id, (State.AMOUNT_PENDING,), State.DECIDING, step_expires_at=None)
     if moved is None:
         raise _not_awaiting_amount()
     attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)
