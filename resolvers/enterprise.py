@@ -30,7 +30,8 @@ from schema.types.payloads import (
 from schema.types.verification import FaceCheck
 from services.errors import ServiceError
 from services.uow import Uow
-from services.verification.enterprise.applications import Started, application_of_account
+from services.verification.enterprise import repository as enterprise_repo
+from services.verification.enterprise.applications import Started
 from services.verification.enterprise.checks import BankTransferInput, LegalRepFaceInput, RechargeInput
 from services.verification.enterprise.face import start_legal_rep_face
 from services.verification.enterprise.recharge import start_recharge
@@ -48,7 +49,7 @@ def _node(result: Started, ctx: Context) -> EnterpriseVerification:
 
 
 async def _view(ctx: Context, account_id: int, application_id: int) -> EnterpriseVerification:
-    found = await ctx.read(application_of_account, account_id, application_id)
+    found = await ctx.read(enterprise_repo.application_of_account, account_id, application_id)
     assert found is not None  # the viewer's own application, just written
     return EnterpriseVerification.from_model(*found, ctx.deps.clock.now())
 

@@ -20,8 +20,9 @@ from services.notify.service import latest_messages
 from services.providers.bank import format_cny
 from services.verification import liveness
 from services.verification.documents import mask_name
+from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.recharge import remittance_received
-from services.verification.enterprise.transfer import PAYOUT_PAYER, after_face_check, payouts_to
+from services.verification.enterprise.transfer import PAYOUT_PAYER, after_face_check
 from services.verification.errors import CallbackErrorCode
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -132,7 +133,7 @@ async def _statement(request: Request) -> tuple[str, list[dict[str, str | None]]
     arrive a day later) is listed with its arrival time and no amount yet: the organisation reads the
     amount once the money is in the account."""
     number = request.path_params["account"].removesuffix(".json")
-    rows = await run_read(request.app.state.db, request.app.state.deps, payouts_to, number)
+    rows = await run_read(request.app.state.db, request.app.state.deps, enterprise_repo.payouts_to, number)
     now = request.app.state.deps.clock.now()
     credits: list[dict[str, str | None]] = []
     for p in rows:

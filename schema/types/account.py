@@ -50,9 +50,8 @@ from services.providers.bank import format_cny
 from services.students import service as students
 from services.verification import personal
 from services.verification import repository as verification_repo
-from services.verification.enterprise.applications import application_of_attempt, applications_page
+from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.applications import method_statuses as enterprise_method_statuses
-from services.verification.enterprise.recharge import balance_fen
 
 Info = strawberry.Info[Context, None]
 
@@ -356,7 +355,7 @@ class AccountType(relay.Node):
         row = await info.context.read(verification_repo.verification_of, self.model.id)
         if row is None or row.subject_type == "person" or row.attempt_id is None:
             return verification_of(row)
-        found = await info.context.read(application_of_attempt, row.attempt_id)
+        found = await info.context.read(enterprise_repo.application_of_attempt, row.attempt_id)
         if found is None:
             return None
         return EnterpriseVerification.from_model(*found, info.context.deps.clock.now(), verified_at=row.verified_at)
@@ -373,7 +372,7 @@ class AccountType(relay.Node):
     ) -> EnterpriseVerificationConnection:
         check_first(first)
         rows, counted = await info.context.read(
-            applications_page, self.model.id, first + 1, decode_cursor("EnterpriseVerification", after)
+            enterprise_repo.applications_page, self.model.id, first + 1, decode_cursor("EnterpriseVerification", after)
         )
         now = info.context.deps.clock.now()
         edges = [
@@ -391,7 +390,7 @@ class AccountType(relay.Node):
 
     @strawberry.field(description="The account's cash balance in CNY (two decimals), e.g. from recharges (RNE-8).")
     async def balance(self, info: Info) -> str:
-        return format_cny(await info.context.read(balance_fen, self.model.id))
+        return format_cny(await info.context.read(enterprise_repo.balance_fen, self.model.id))
 
     @strawberry.field(description="Every verification attempt with method, outcome and reason, newest first (RN-7).")
     async def verification_attempts(

@@ -16,7 +16,8 @@ from schema.types.common import PageInfo
 from schema.types.verification import SubjectType, Verification, VerificationMethod, VerificationStatus
 from services.providers.bank import format_cny
 from services.verification.documents import mask_name
-from services.verification.enterprise.applications import applications_page, shown_reason, shown_state
+from services.verification.enterprise import repository as enterprise_repo
+from services.verification.enterprise.applications import shown_reason, shown_state
 from services.verification.enterprise.transfer import MAX_WRONG_AMOUNTS, payout_arrived_at
 from services.verification.organisations import TYPES, transfer_offered
 
@@ -182,7 +183,7 @@ class EnterpriseVerification(Verification):
         ids = list(node_ids)
         if viewer is None:
             return [None] * len(ids)
-        rows, _ = await info.context.read(applications_page, viewer.account.id, 100, None)
+        rows, _ = await info.context.read(enterprise_repo.applications_page, viewer.account.id, 100, None)
         now = info.context.deps.clock.now()
         by_id = {str(a.id): cls.from_model(a, i, r, now) for a, i, r in rows}
         return [by_id.get(i) for i in ids]

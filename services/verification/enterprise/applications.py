@@ -1,5 +1,5 @@
 """Enterprise verification applications: claiming one (limits, the attempt line), moving it on once,
-deciding it (RN-1, RN-5, RN-7), the reads of the API and the sweeper (RNE-1..9)."""
+deciding it (RN-1, RN-5, RN-7), how it reads and the sweeper (RNE-1..9); its SQL is in `repository`."""
 
 from __future__ import annotations
 
@@ -7,13 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.accounts import AgreementAcceptance
 from models.documents import Document
-from models.enterprise import EnterpriseApplication, RemittanceAccount
-from models.review import ReviewItem
+from models.enterprise import EnterpriseApplication
 from models.verification import Verification, VerificationAttempt
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import AcceptanceContext, AgreementKind
@@ -25,10 +23,10 @@ from services.providers.business import RegistryRefusal
 from services.review import service as review
 from services.secretbox import seal
 from services.security import keyed_hash
-from services.sql import ListCount, count_list
 from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
+from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.checks import CERTIFICATE_FIELD, ORG, Claim, FaceBy
 from services.verification.enterprise.states import OPEN_STATES, State, check_move
 from services.verification.errors import AttemptReason
@@ -91,19 +89,11 @@ async def move(
     A move the state machine does not allow raises `ForbiddenMove` before anything is written."""
     for state in from_states:
         check_move(state, to)
-    account_id = await uow.session.scalar(
-        select(EnterpriseApplication.account_id).where(EnterpriseApplication.id == application_id)
-    )
+    account_id = await enterprise_repo.account_of(uow, application_id)
     if account_id is None:
         return None
     await accounts_repo.lock_account(uow, account_id)
-    moved = await uow.session.execute(
-        update(EnterpriseApplication)
-        .where(EnterpriseApplication.id == application_id, EnterpriseApplication.state.in_(from_states))
-        .values(state=to, **values)
-        .returning(EnterpriseApplication.id)
-    )
-    if moved.scalar_one_or_none() is None:
+    if not await enterprise_repo.move_state(uow, application_id, from_states, to, values):
         return None
     return await get_application(uow, application_id)
 
@@ -146,14 +136,8 @@ async def end(
 
 async def _expire_overdue(uow: Uow, account_id: int | None = None) -> int:
     """End every step that ran out (of one account, or all): the rule's own state and reason."""
-    now = uow.now()
-    stmt = select(EnterpriseApplication.id, EnterpriseApplication.state, EnterpriseApplication.amount_fen).where(
-        EnterpriseApplication.state.in_(TIMED_STEPS), EnterpriseApplication.step_expires_at <= now
-    )
-    if account_id is not None:
-        stmt = stmt.where(EnterpriseApplication.account_id == account_id)
     ended = 0
-    for application_id, stored, amount in (await uow.session.execute(stmt)).all():
+    for application_id, stored, amount in await enterprise_repo.overdue(uow, TIMED_STEPS, uow.now(), account_id):
         state = State(stored)
         to, reason = TIMED_STEPS[state]
         if state == State.REMITTANCE_PENDING and amount is None:  # the registry never answered
@@ -166,18 +150,9 @@ async def _expire_overdue(uow: Uow, account_id: int | None = None) -> int:
 async def in_progress_id(uow: Uow, account_id: int) -> int | None:
     """The account's application in progress, if any; an open face check is superseded instead."""
     await _expire_overdue(uow, account_id)
-    faces = await uow.session.scalars(
-        select(EnterpriseApplication.id).where(
-            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state == State.FACE_PENDING
-        )
-    )
-    for application_id in list(faces):
+    for application_id in await enterprise_repo.ids_in_state(uow, account_id, State.FACE_PENDING):
         await end(uow, application_id, (State.FACE_PENDING,), State.EXPIRED, AttemptReason.SUPERSEDED)
-    return await uow.session.scalar(
-        select(EnterpriseApplication.id).where(
-            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state.in_(OPEN_STATES)
-        )
-    )
+    return await enterprise_repo.first_in_states(uow, account_id, OPEN_STATES)
 
 
 def superseded() -> ServiceError:
@@ -447,65 +422,11 @@ def shown_reason(application: EnterpriseApplication, now: datetime) -> str | Non
     return application.reason
 
 
-async def applications_page(
-    uow: Uow, account_id: int, first: int, after_id: int | None
-) -> tuple[list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]], ListCount]:
-    """The account's enterprise verifications, newest first, and how many there are: two statements."""
-    mine = [EnterpriseApplication.account_id == account_id]
-    stmt = (
-        select(EnterpriseApplication, ReviewItem, RemittanceAccount)
-        .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
-        .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
-        .where(*mine)
-        .order_by(EnterpriseApplication.id.desc())
-        .limit(first)
-    )
-    if after_id is not None:
-        stmt = stmt.where(EnterpriseApplication.id < after_id)
-    rows: list[tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]] = [
-        (a, i, r) for a, i, r in (await uow.session.execute(stmt)).all()
-    ]
-    return rows, await count_list(uow, EnterpriseApplication.id, mine, after_id)
-
-
-ApplicationRow = tuple[EnterpriseApplication, ReviewItem | None, RemittanceAccount | None]
-
-
-async def _application_row(uow: Uow, *where: ColumnElement[bool]) -> ApplicationRow | None:
-    row = (
-        await uow.session.execute(
-            select(EnterpriseApplication, ReviewItem, RemittanceAccount)
-            .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
-            .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
-            .where(*where)
-        )
-    ).first()
-    return None if row is None else (row[0], row[1], row[2])
-
-
-async def application_of_attempt(uow: Uow, attempt_id: int) -> ApplicationRow | None:
-    return await _application_row(uow, EnterpriseApplication.attempt_id == attempt_id)
-
-
-async def application_of_account(uow: Uow, account_id: int, application_id: int) -> ApplicationRow | None:
-    """One of the account's enterprise verifications with its review and remittance account (one statement)."""
-    return await _application_row(
-        uow, EnterpriseApplication.id == application_id, EnterpriseApplication.account_id == account_id
-    )
-
-
 async def open_application(uow: Uow, account_id: int) -> bool:
     """Whether an enterprise verification of the account is past its face check and still running (a
     personal verification would pre-empt it, RN-1)."""
-    now = uow.now()
-    found = await uow.session.scalar(
-        select(EnterpriseApplication.id).where(
-            EnterpriseApplication.account_id == account_id,
-            EnterpriseApplication.state.in_([s for s in OPEN_STATES if s != State.FACE_PENDING]),
-            (EnterpriseApplication.step_expires_at.is_(None)) | (EnterpriseApplication.step_expires_at > now),
-        )
-    )
-    return found is not None
+    past_face = [s for s in OPEN_STATES if s != State.FACE_PENDING]
+    return await enterprise_repo.running_in_states(uow, account_id, past_face, uow.now())
 
 
 async def sweep(uow: Uow) -> dict[str, int]:

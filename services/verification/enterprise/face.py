@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
-from models.enterprise import EnterpriseApplication
 from models.verification import VerificationAttempt
 from services.database import Transactions
 from services.errors import ServiceError
@@ -20,6 +19,7 @@ from services.verification import steps
 from services.verification.documents import (
     Subject,
 )
+from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.applications import (
     BANK_TRANSFER,
     LEGAL_REP_FACE,
@@ -158,9 +158,7 @@ async def _mark_registry_facts(uow: Uow, application_id: int, risk_hit: bool) ->
 async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -> None:
     """The liveness outcome of an enterprise attempt (called by `personal.complete_face_check`, which took
     the attempt). The ticket is used up either way."""
-    application_id = await uow.session.scalar(
-        select(EnterpriseApplication.id).where(EnterpriseApplication.attempt_id == attempt.id)
-    )
+    application_id = await enterprise_repo.application_id_of_attempt(uow, attempt.id)
     assert application_id is not None
     attempt.outcome, attempt.ticket_expires_at = "pending", None  # the application decides it from here
     await uow.session.flush()

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
-
 from models.enterprise import BalanceEntry, EnterpriseApplication, RemittanceAccount
 from models.verification import VerificationAttempt
 from services.accounts import repository as accounts_repo
@@ -21,6 +19,7 @@ from services.security import random_digits
 from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
+from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.applications import (
     RECHARGE,
     REFUSAL_REASON,
@@ -97,7 +96,7 @@ async def _claim_recharge(uow: Uow, account_id: int, claim: Claim, code: str | N
     code_id: int | None = None
     account = await accounts_repo.get(uow, account_id)
     assert account is not None
-    remittance = await uow.session.scalar(select(RemittanceAccount).where(RemittanceAccount.account_id == account_id))
+    remittance = await enterprise_repo.remittance_account_of(uow, account_id)
     if remittance is None:
         # RNE-8: the dedicated remittance account is created after an SMS code to the bound phone.
         if not code:
@@ -151,17 +150,12 @@ async def remittance_received(
         raise ServiceError(
             Callback.AMOUNT_FORMAT_INVALID, "The amount must be positive CNY with two decimals.", "amount"
         )
-    remittance = await uow.session.scalar(select(RemittanceAccount).where(RemittanceAccount.number == to_account))
+    remittance = await enterprise_repo.remittance_account_numbered(uow, to_account)
     if remittance is None:
         raise ServiceError(Callback.REMITTANCE_ACCOUNT_NOT_FOUND, "No such remittance account.", "to_account")
     await accounts_repo.lock_account(uow, remittance.account_id)
     now = uow.now()
-    application = await uow.session.scalar(
-        select(EnterpriseApplication)
-        .where(EnterpriseApplication.remittance_account_id == remittance.id, EnterpriseApplication.method == RECHARGE)
-        .order_by(EnterpriseApplication.id.desc())
-        .limit(1)
-    )
+    application = await enterprise_repo.latest_application_paid_into(uow, remittance.id, RECHARGE)
     note = "unmatched"
     if application is not None and application.amount_fen is not None:
         assert application.amount_deadline is not None
@@ -212,10 +206,3 @@ async def remittance_received(
     )
     await uow.session.flush()
     return RemittanceOutcome(amount, application, note)
-
-
-async def balance_fen(uow: Uow, account_id: int) -> int:
-    value = await uow.session.scalar(
-        select(func.coalesce(func.sum(BalanceEntry.amount_fen), 0)).where(BalanceEntry.account_id == account_id)
-    )
-    return int(value or 0)

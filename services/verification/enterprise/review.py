@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
-from models.documents import Document
 from models.enterprise import EnterpriseApplication
 from models.review import ReviewItem
 from models.verification import VerificationAttempt
@@ -17,6 +14,7 @@ from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
 from services.uow import Uow
+from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.applications import (
     BANK_TRANSFER,
     KIND,
@@ -110,9 +108,7 @@ class EnterpriseVerificationHandler:
             ("AUTHORISATION_LETTER", application.authorisation_document_id, None),
         )
         ids = [document_id for _, document_id, _ in wanted if document_id is not None]
-        found = (
-            {d.id: d for d in await uow.session.scalars(select(Document).where(Document.id.in_(ids)))} if ids else {}
-        )
+        found = await enterprise_repo.documents_by_id(uow, ids)
         return [
             kinds.ReviewMaterial(role, found[document_id], detail)
             for role, document_id, detail in wanted

@@ -6,8 +6,6 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
 from models.enterprise import BankPayout, EnterpriseApplication
 from models.verification import VerificationAttempt
 from services.accounts import repository as accounts_repo
@@ -17,12 +15,11 @@ from services.providers.bank import PayoutAccount, PayoutNotSent, PayoutResult, 
 from services.providers.errors import ProviderUnavailable
 from services.uow import Uow
 from services.verification import steps
+from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.applications import (
     BANK_TRANSFER,
     STALE_STEP,
     Started,
-    application_of_account,
-    application_of_attempt,
     attempts_left,
     end,
     get_application,
@@ -63,7 +60,7 @@ async def after_face_check(tx: Transactions, attempt: VerificationAttempt) -> No
     Its refusals are recorded on the application, where the user reads them."""
     if attempt.subject_type != "enterprise" or attempt.method != BANK_TRANSFER or attempt.outcome != "pending":
         return
-    found = await tx.read(application_of_attempt, attempt.id)
+    found = await tx.read(enterprise_repo.application_of_attempt, attempt.id)
     if found is not None:
         await pay_out(tx, found[0].id)
 
@@ -106,24 +103,12 @@ async def _request_payout(uow: Uow, application_id: int) -> _PayoutRequest | Non
     """The payout's reference and amount, stored before the bank is asked; None when there is nothing to
     pay (the step ran out or ended) or another caller requested it already. The payout step no longer runs
     out on its own (`step_expires_at` is cleared): it ends when the bank's answer is known."""
-    account_id = await uow.session.scalar(
-        select(EnterpriseApplication.account_id).where(EnterpriseApplication.id == application_id)
-    )
+    account_id = await enterprise_repo.account_of(uow, application_id)
     if account_id is None:
         return None
     await accounts_repo.lock_account(uow, account_id)
     now = uow.now()
-    claimed = await uow.session.execute(
-        update(EnterpriseApplication)
-        .where(
-            EnterpriseApplication.id == application_id,
-            EnterpriseApplication.state == State.PAYOUT_PENDING,
-            EnterpriseApplication.step_expires_at > now,
-        )
-        .values(step_expires_at=None)
-        .returning(EnterpriseApplication.id)
-    )
-    if claimed.scalar_one_or_none() is None:
+    if not await enterprise_repo.take_payout_step(uow, application_id, State.PAYOUT_PENDING, now):
         return None
     application = await get_application(uow, application_id)
     assert application.bank_name is not None
@@ -153,9 +138,7 @@ def _request_of(payout: BankPayout) -> _PayoutRequest:
 
 
 async def _requested_payout(uow: Uow, application_id: int) -> _PayoutRequest | None:
-    payout = await uow.session.scalar(
-        select(BankPayout).where(BankPayout.application_id == application_id, BankPayout.status == "requested")
-    )
+    payout = await enterprise_repo.requested_payout(uow, application_id)
     return None if payout is None else _request_of(payout)
 
 
@@ -179,7 +162,7 @@ async def resolve_payout(tx: Transactions, application_id: int) -> EnterpriseApp
 
 async def resolve_payout_of(tx: Transactions, account_id: int, application_id: int) -> None:
     """Before the user's amount is judged: resolve the account's payout whose outcome is unknown."""
-    found = await tx.read(application_of_account, account_id, application_id)
+    found = await tx.read(enterprise_repo.application_of_account, account_id, application_id)
     if found is not None and found[0].state == State.PAYOUT_PENDING and found[0].step_expires_at is None:
         await resolve_payout(tx, application_id)
 
@@ -199,13 +182,7 @@ async def resolve_payouts(tx: Transactions) -> int:
 
 
 async def _unresolved_payouts(uow: Uow) -> list[int]:
-    rows = await uow.session.scalars(
-        select(BankPayout.application_id)
-        .where(BankPayout.status == "requested")
-        .order_by(BankPayout.requested_at)
-        .limit(PAYOUT_LOOKUPS_PER_ROUND)
-    )
-    return list(rows)
+    return await enterprise_repo.unresolved_payouts(uow, PAYOUT_LOOKUPS_PER_ROUND)
 
 
 async def _settle(tx: Transactions, application_id: int, result: PayoutResult) -> EnterpriseApplication | ServiceError:
@@ -216,14 +193,7 @@ async def _settle(tx: Transactions, application_id: int, result: PayoutResult) -
 
 async def _close_payout(uow: Uow, application_id: int, status: str, **values: object) -> BankPayout | None:
     """Record the bank's answer on the requested payout, once (the caller locked the account)."""
-    moved = await uow.session.execute(
-        update(BankPayout)
-        .where(BankPayout.application_id == application_id, BankPayout.status == "requested")
-        .values(status=status, **values)
-        .returning(BankPayout.id)
-    )
-    payout_id = moved.scalar_one_or_none()
-    return None if payout_id is None else await uow.session.get(BankPayout, payout_id, populate_existing=True)
+    return await enterprise_repo.close_payout(uow, application_id, status, values)
 
 
 async def _paid(uow: Uow, application_id: int, result: PayoutResult) -> EnterpriseApplication:
@@ -308,17 +278,7 @@ async def confirm_amount(uow: Uow, account_id: int, application_id: int, amount_
             raise _not_awaiting_amount()
         raise refusal_error(reason, None)
     if amount != application.amount_fen:
-        counted = await uow.session.execute(
-            update(EnterpriseApplication)
-            .where(
-                EnterpriseApplication.id == application.id,
-                EnterpriseApplication.state == State.AMOUNT_PENDING,
-                EnterpriseApplication.wrong_amount_entries < MAX_WRONG_AMOUNTS,
-            )
-            .values(wrong_amount_entries=EnterpriseApplication.wrong_amount_entries + 1)
-            .returning(EnterpriseApplication.wrong_amount_entries)
-        )
-        wrong = counted.scalar_one_or_none()
+        wrong = await enterprise_repo.count_wrong_amount(uow, application.id, State.AMOUNT_PENDING, MAX_WRONG_AMOUNTS)
         if wrong is None:
             raise _not_awaiting_amount()
         if wrong >= MAX_WRONG_AMOUNTS:  # RNE-5: the second wrong amount fails this verification
@@ -354,14 +314,3 @@ def payout_arrived_at(application: EnterpriseApplication, now: datetime) -> date
     if application.method != BANK_TRANSFER or arrives is None or arrives > now:
         return None
     return arrives
-
-
-async def payouts_to(uow: Uow, account_number: str) -> list[BankPayout]:
-    """What the service paid into a corporate account, newest first (the sandbox bank statement)."""
-    rows = await uow.session.scalars(
-        select(BankPayout)
-        .where(BankPayout.account_number == account_number, BankPayout.status == "paid")
-        .order_by(BankPayout.id.desc())
-        .limit(100)
-    )
-    return list(rows)
