@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
-
 from models.verification import VerificationAttempt
 from services.accounts import repository as accounts_repo
 from services.errors import ServiceError
 from services.security import token_hash
 from services.uow import Uow
 from services.verification import personal, steps
+from services.verification import repository as repo
 from services.verification.enterprise import face as enterprise_face
 from services.verification.errors import AttemptReason
 from services.verification.errors import CallbackErrorCode as Callback
@@ -21,9 +20,7 @@ from services.verification.errors import CallbackErrorCode as Callback
 
 async def face_ticket(uow: Uow, ticket: str) -> VerificationAttempt | None:
     """The attempt a liveness ticket belongs to (for the provider's page), or None."""
-    return await uow.session.scalar(
-        select(VerificationAttempt).where(VerificationAttempt.ticket_hash == token_hash(ticket or ""))
-    )
+    return await repo.attempt_by_ticket_hash(uow, token_hash(ticket or ""))
 
 
 async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> VerificationAttempt:
@@ -70,10 +67,4 @@ def _ticket_used() -> ServiceError:
 
 
 async def _expire(uow: Uow, attempt_id: int, now: datetime) -> None:
-    await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
-        .values(
-            outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now, document_sealed=None
-        )
-    )
+    await repo.expire_pending(uow, attempt_id, AttemptReason.FACE_CHECK_EXPIRED.value, now)

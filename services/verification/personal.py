@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.accounts import AgreementAcceptance
@@ -355,23 +354,9 @@ async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> 
     # One live face check per account: earlier tickets are void once a new one is issued (a start still
     # waiting for its providers opens later and voids this one in turn). Writers of one account hold
     # its row lock, so two tickets cannot both stay live.
-    await uow.session.execute(
-        update(VerificationAttempt)
-        .where(
-            VerificationAttempt.account_id == attempt.account_id,
-            VerificationAttempt.method == FACE,
-            VerificationAttempt.outcome == "pending",
-            VerificationAttempt.ticket_hash.is_not(None),
-        )
-        .values(outcome="expired", reason=AttemptReason.SUPERSEDED.value, completed_at=now, document_sealed=None)
-    )
-    opened = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
-        .values(ticket_hash=token_hash(ticket), ticket_expires_at=now + FACE_TICKET_TTL)
-        .returning(VerificationAttempt.id)
-    )
-    if opened.scalar_one_or_none() is None:  # superseded or swept while the providers answered
+    await repo.void_live_tickets(uow, attempt.account_id, FACE, AttemptReason.SUPERSEDED.value, now)
+    if not await repo.open_ticket(uow, attempt_id, token_hash(ticket), now + FACE_TICKET_TTL):
+        # superseded or swept while the providers answered
         raise steps.unavailable()
     await uow.session.refresh(attempt)
     assert attempt.ticket_expires_at is not None
@@ -510,23 +495,9 @@ def shown_outcome(attempt: VerificationAttempt, now: datetime) -> tuple[str, str
 async def sweep(uow: Uow) -> dict[str, int]:
     """Expire face checks past their 10 minutes; give back bank-card attempts a stopped process left."""
     now = uow.now()
-    expired = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.outcome == "pending", VerificationAttempt.ticket_expires_at <= now)
-        .values(
-            outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now, document_sealed=None
-        )
-        .returning(VerificationAttempt.id)
-    )
-    stale = await uow.session.scalars(
-        select(VerificationAttempt.id).where(
-            VerificationAttempt.outcome == "pending",
-            VerificationAttempt.method == BANK_CARD,
-            VerificationAttempt.created_at <= now - STALE_PENDING,
-        )
-    )
+    expired = await repo.expire_run_out_tickets(uow, AttemptReason.FACE_CHECK_EXPIRED.value, now)
     returned = 0
-    for attempt_id in list(stale):
+    for attempt_id in await repo.stale_pending_attempts(uow, BANK_CARD, now - STALE_PENDING):
         attempt = await steps.take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
         if attempt is None:
             continue
@@ -535,4 +506,4 @@ async def sweep(uow: Uow) -> dict[str, int]:
         attempt.counted = False
         returned += 1
     await uow.session.flush()
-    return {"face_checks_expired": len(expired.all()), "bank_card_attempts_returned": returned}
+    return {"face_checks_expired": expired, "bank_card_attempts_returned": returned}

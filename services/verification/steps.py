@@ -10,14 +10,13 @@ from datetime import timedelta
 from enum import Enum
 from typing import TypeVar
 
-from sqlalchemy import update
-
 from models.verification import VerificationAttempt
 from services.accounts.agreements import CURRENT, AgreementKind
 from services.database import Transactions
 from services.errors import ServiceError
 from services.providers.errors import ProviderUnavailable
 from services.uow import Uow
+from services.verification import repository as repo
 from services.verification.errors import VerificationErrorCode as Code
 
 T = TypeVar("T")
@@ -56,16 +55,7 @@ async def take(uow: Uow, attempt_id: int, *, open_ticket: bool = False) -> Verif
     `open_ticket`: only while its face-check ticket is open. An enterprise attempt is `pending` again
     after its face check (its application decides it from there) but with the ticket closed, so a second
     callback posted at the same moment must not take it again."""
-    conditions = [VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending"]
-    if open_ticket:
-        conditions.append(VerificationAttempt.ticket_expires_at.is_not(None))
-    claimed = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(*conditions)
-        .values(outcome="deciding", completed_at=uow.now())
-        .returning(VerificationAttempt.id)
-    )
-    if claimed.scalar_one_or_none() is None:
+    if not await repo.take_pending_attempt(uow, attempt_id, uow.now(), open_ticket=open_ticket):
         return None
     return await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
 

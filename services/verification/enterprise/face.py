@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
-
 from models.verification import VerificationAttempt
 from services.database import Transactions
 from services.errors import ServiceError
@@ -15,6 +13,7 @@ from services.providers.errors import ProviderUnavailable
 from services.providers.identity import RegistryAnswer
 from services.security import new_token, token_hash
 from services.uow import Uow
+from services.verification import repository as repo
 from services.verification import steps
 from services.verification.documents import (
     Subject,
@@ -138,13 +137,7 @@ async def _set_ticket(uow: Uow, application_id: int, attempt_id: int, ticket: st
     expires = uow.now() + FACE_TICKET_TTL
     if await move(uow, application_id, (State.FACE_PENDING,), State.FACE_PENDING, step_expires_at=expires) is None:
         raise superseded()
-    done = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
-        .values(ticket_hash=token_hash(ticket), ticket_expires_at=expires)
-        .returning(VerificationAttempt.id)
-    )
-    if done.scalar_one_or_none() is None:
+    if not await repo.open_ticket(uow, attempt_id, token_hash(ticket), expires):
         raise steps.unavailable()
     return expires
 
