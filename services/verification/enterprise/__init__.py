@@ -15,10 +15,10 @@ Three methods (RNE-1), each an `EnterpriseApplication` with its line in the atte
   balance whatever happens.
 Like personal verification, provider calls run between transactions (see `personal`).
 
-One module a step: `checks` (the forms), `applications` (claiming, moving on and deciding an application;
-the reads), `face` (legal-representative face, and the face step of a transfer), `transfer` (the payout
-and the amount), `recharge`, `review` (the review queue's handler, registered when this package is
-imported).
+One module a step: `checks` (the forms), `applications` (claiming, moving on and deciding an application),
+`states` (its states and the table of allowed moves), `face` (legal-representative face, and the face step
+of a transfer), `transfer` (the payout and the amount), `recharge`, `review` (the review queue's handler,
+registered when this package is imported); `repository` holds their SQL.
 """
 
 from __future__ import annotations
