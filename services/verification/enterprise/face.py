@@ -149,7 +149,7 @@ async def _mark_registry_facts(uow: Uow, application_id: int, risk_hit: bool) ->
 
 
 async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -> None:
-    """The liveness outcome of an enterprise attempt (called by `personal.complete_face_check`, which took
+    """The liveness outcome of an enterprise attempt (called by `liveness.complete_face_check`, which took
     the attempt). The ticket is used up either way."""
     application_id = await enterprise_repo.application_id_of_attempt(uow, attempt.id)
     assert application_id is not None
