@@ -30,7 +30,13 @@ from schema.types.payloads import (
 from schema.types.verification import FaceCheck
 from services.errors import ServiceError
 from services.uow import Uow
-from services.verification import enterprise
+from services.verification.enterprise import repository as enterprise_repo
+from services.verification.enterprise.applications import Started
+from services.verification.enterprise.checks import BankTransferInput, LegalRepFaceInput, RechargeInput
+from services.verification.enterprise.face import start_legal_rep_face
+from services.verification.enterprise.recharge import start_recharge
+from services.verification.enterprise.review import answer_material
+from services.verification.enterprise.transfer import confirm_amount, resolve_payout_of, start_bank_transfer
 from services.verification.errors import VerificationErrorCode
 from services.viewer import Viewer
 
@@ -38,12 +44,12 @@ Info = strawberry.Info[Context, None]
 V = TypeVar("V")
 
 
-def _node(result: enterprise.Started, ctx: Context) -> EnterpriseVerification:
+def _node(result: Started, ctx: Context) -> EnterpriseVerification:
     return EnterpriseVerification.from_model(result.application, None, None, ctx.deps.clock.now())
 
 
 async def _view(ctx: Context, account_id: int, application_id: int) -> EnterpriseVerification:
-    found = await ctx.read(enterprise.application_of_account, account_id, application_id)
+    found = await ctx.read(enterprise_repo.application_of_account, account_id, application_id)
     assert found is not None  # the viewer's own application, just written
     return EnterpriseVerification.from_model(*found, ctx.deps.clock.now())
 
@@ -61,10 +67,10 @@ async def enterprise_verification_legal_rep_face_start(
     if viewer is None:
         return EnterpriseVerificationStartPayload(errors=signed_out(info))
     letter = input.authorisation_letter_upload_id
-    result = await enterprise.start_legal_rep_face(
+    result = await start_legal_rep_face(
         ctx,
         viewer.account.id,
-        enterprise.LegalRepFaceInput(
+        LegalRepFaceInput(
             organisation=input.organisation.to_service(),
             legal_rep_id_number=input.legal_representative_id_number,
             face_by=input.face_by,
@@ -84,10 +90,10 @@ async def enterprise_verification_bank_transfer_start(
     viewer = await ctx.auth()
     if viewer is None:
         return EnterpriseVerificationStartPayload(errors=signed_out(info))
-    result = await enterprise.start_bank_transfer(
+    result = await start_bank_transfer(
         ctx,
         viewer.account.id,
-        enterprise.BankTransferInput(
+        BankTransferInput(
             organisation=input.organisation.to_service(),
             bank_name=input.bank_name,
             account_number=input.account_number,
@@ -100,7 +106,7 @@ async def enterprise_verification_bank_transfer_start(
 
 
 def _start_payload(
-    info: Info, result: enterprise.Started | ServiceError, viewer: Viewer, ctx: Context
+    info: Info, result: Started | ServiceError, viewer: Viewer, ctx: Context
 ) -> EnterpriseVerificationStartPayload:
     if isinstance(result, ServiceError):
         return EnterpriseVerificationStartPayload(errors=user_errors(info, result))
@@ -123,10 +129,10 @@ async def enterprise_verification_recharge_start(
     viewer = await ctx.auth()
     if viewer is None:
         return EnterpriseVerificationPayload(errors=signed_out(info))
-    result = await enterprise.start_recharge(
+    result = await start_recharge(
         ctx,
         viewer.account.id,
-        enterprise.RechargeInput(
+        RechargeInput(
             organisation=input.organisation.to_service(),
             code=input.code,
             agreement_version=input.agreement.version,
@@ -146,14 +152,14 @@ async def enterprise_verification_amount_confirm(
 ) -> EnterpriseVerificationPayload:
     viewer = await info.context.auth()
     if viewer is not None:  # RNE-4: a payout whose request failed is looked up first (never paid again)
-        await enterprise.resolve_payout_of(info.context, viewer.account.id, _id(input.id))
-    return await _step(info, enterprise.confirm_amount, _id(input.id), input.amount)
+        await resolve_payout_of(info.context, viewer.account.id, _id(input.id))
+    return await _step(info, confirm_amount, _id(input.id), input.amount)
 
 
 async def enterprise_verification_material_answer(
     info: Info, input: Annotated[EnterpriseVerificationMaterialAnswerInput, INPUT]
 ) -> EnterpriseVerificationPayload:
-    return await _step(info, enterprise.answer_material, _id(input.id), input.to_service())
+    return await _step(info, answer_material, _id(input.id), input.to_service())
 
 
 async def _step(

@@ -18,8 +18,11 @@ from services.database import DbTransactions, run_read, run_write
 from services.errors import ServiceError
 from services.notify.service import latest_messages
 from services.providers.bank import format_cny
-from services.verification import enterprise, personal
+from services.verification import liveness
 from services.verification.documents import mask_name
+from services.verification.enterprise import repository as enterprise_repo
+from services.verification.enterprise.recharge import remittance_received
+from services.verification.enterprise.transfer import PAYOUT_PAYER, after_face_check
 from services.verification.errors import CallbackErrorCode
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
@@ -82,7 +85,7 @@ def _face_view(attempt: VerificationAttempt | None) -> dict[str, str] | None:
 
 async def face_page(request: Request) -> Response:
     ticket = request.path_params["ticket"]
-    attempt = await run_read(request.app.state.db, request.app.state.deps, personal.face_ticket, ticket)
+    attempt = await run_read(request.app.state.db, request.app.state.deps, liveness.face_ticket, ticket)
     now = request.app.state.deps.clock.now()
     status, message = 200, None
     if attempt is None:
@@ -102,9 +105,9 @@ async def face_submit(request: Request) -> Response:
     if outcome not in {"pass", "fail"}:
         return Response("outcome must be pass or fail", status_code=400, headers=FACE_HEADERS)
     tx = DbTransactions(request.app.state.db, request.app.state.deps)
-    result = await tx.write(personal.complete_face_check, ticket, outcome == "pass")
+    result = await tx.write(liveness.complete_face_check, ticket, outcome == "pass")
     if not isinstance(result, ServiceError):
-        await enterprise.after_face_check(tx, result)  # a bank transfer pays out now (RNE-4)
+        await after_face_check(tx, result)  # a bank transfer pays out now (RNE-4)
     if isinstance(result, ServiceError):
         failed: dict[str, object] = {"attempt": None, "message": result.message}
         status = FACE_STATUS.get(result.code, 400)
@@ -130,7 +133,7 @@ async def _statement(request: Request) -> tuple[str, list[dict[str, str | None]]
     arrive a day later) is listed with its arrival time and no amount yet: the organisation reads the
     amount once the money is in the account."""
     number = request.path_params["account"].removesuffix(".json")
-    rows = await run_read(request.app.state.db, request.app.state.deps, enterprise.payouts_to, number)
+    rows = await run_read(request.app.state.db, request.app.state.deps, enterprise_repo.payouts_to, number)
     now = request.app.state.deps.clock.now()
     credits: list[dict[str, str | None]] = []
     for p in rows:
@@ -140,7 +143,7 @@ async def _statement(request: Request) -> tuple[str, list[dict[str, str | None]]
         credits.append(
             {
                 "amount": format_cny(p.amount_fen) if arrived else None,
-                "payer": enterprise.PAYOUT_PAYER,
+                "payer": PAYOUT_PAYER,
                 "account_name": p.account_name,
                 "bank_name": p.bank_name,
                 "reference": p.reference,
@@ -179,7 +182,7 @@ async def remittance(request: Request) -> Response:
     result = await run_write(
         request.app.state.db,
         request.app.state.deps,
-        enterprise.remittance_received,
+        remittance_received,
         payer_account_name=values["payer_account_name"],
         payer_account_number=values["payer_account_number"],
         amount_text=values["amount"],

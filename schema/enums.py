@@ -13,7 +13,7 @@ from services.codes.requests import CodeSendPurpose
 from services.review.kinds import RejectReason
 from services.students.status import StudentLevel, StudentState
 from services.verification.documents import DocumentType
-from services.verification.enterprise import FaceBy, LegalRepFaceBy
+from services.verification.enterprise.checks import FaceBy, LegalRepFaceBy
 from services.verification.errors import AttemptReason
 from services.verification.organisations import TYPES, OrganisationType
 

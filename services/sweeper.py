@@ -25,14 +25,16 @@ from services.documents import service as documents
 from services.errors import ServiceError
 from services.notify import service as outbox
 from services.uow import Deps, Uow
-from services.verification import enterprise, personal
+from services.verification import personal
+from services.verification.enterprise import applications as enterprise_applications
+from services.verification.enterprise import transfer as enterprise_transfer
 
 KEEP_EXPIRED = timedelta(days=1)
 
 
 async def sweep_round(db: Database, deps: Deps) -> dict[str, int] | ServiceError:
     """One round of the sweeper: payouts looked up by their reference (RNE-4), then `sweep`."""
-    counts = {"payouts_resolved": await enterprise.resolve_payouts(DbTransactions(db, deps))}
+    counts = {"payouts_resolved": await enterprise_transfer.resolve_payouts(DbTransactions(db, deps))}
     swept = await run_write(db, deps, sweep)
     return swept if isinstance(swept, ServiceError) else counts | swept
 
@@ -42,7 +44,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
     counts = {"sessions_ended": await _end_idle_sessions(uow)}
     counts["throttles_deleted"] = await auth_repo.delete_settled_throttles(uow, now - KEEP_EXPIRED, now)
     counts |= await personal.sweep(uow)
-    counts |= await enterprise.sweep(uow)
+    counts |= await enterprise_applications.sweep(uow)
     for model, name in (
         (OneTimeCode, "codes"),
         (QrLoginTicket, "qr_tickets"),

@@ -7,7 +7,8 @@ import strawberry
 from schema.enums import LegalRepFaceBy, OrganisationType
 from schema.inputs.verification import AGREEMENT, VerificationAgreementInput
 from schema.types.documents import document_row_id
-from services.verification import enterprise
+from services.verification.enterprise import checks
+from services.verification.enterprise.review import MaterialAnswer
 
 UPLOAD = "The `id` of an `UploadedDocument` answered by `POST /uploads` (ORG-2)."
 
@@ -35,9 +36,9 @@ class OrganisationInput:
         f"{UPLOAD}",
     )
 
-    def to_service(self) -> enterprise.OrganisationInput:
+    def to_service(self) -> checks.OrganisationInput:
         certificate = self.certificate_upload_id
-        return enterprise.OrganisationInput(
+        return checks.OrganisationInput(
             name=self.name,
             uscc=self.uscc,
             organisation_type=self.organisation_type,
@@ -118,9 +119,9 @@ class EnterpriseVerificationMaterialAnswerInput:
         f"(see `OrganisationInput.certificateUploadId`). {UPLOAD}",
     )
 
-    def to_service(self) -> enterprise.MaterialAnswer:
+    def to_service(self) -> MaterialAnswer:
         letter, certificate = self.authorisation_letter_upload_id, self.certificate_upload_id
-        return enterprise.MaterialAnswer(
+        return MaterialAnswer(
             authorisation_document_id=None if letter is None else document_row_id(letter),
             certificate_document_id=None if certificate is None else document_row_id(certificate),
         )

@@ -48,8 +48,10 @@ from services.mfa import devices as mfa_devices
 from services.mfa.service import operation_protection_factors
 from services.providers.bank import format_cny
 from services.students import service as students
-from services.verification import enterprise, personal
+from services.verification import personal
 from services.verification import repository as verification_repo
+from services.verification.enterprise import repository as enterprise_repo
+from services.verification.enterprise.applications import method_statuses as enterprise_method_statuses
 
 Info = strawberry.Info[Context, None]
 
@@ -353,7 +355,7 @@ class AccountType(relay.Node):
         row = await info.context.read(verification_repo.verification_of, self.model.id)
         if row is None or row.subject_type == "person" or row.attempt_id is None:
             return verification_of(row)
-        found = await info.context.read(enterprise.application_of_attempt, row.attempt_id)
+        found = await info.context.read(enterprise_repo.application_of_attempt, row.attempt_id)
         if found is None:
             return None
         return EnterpriseVerification.from_model(*found, info.context.deps.clock.now(), verified_at=row.verified_at)
@@ -370,7 +372,7 @@ class AccountType(relay.Node):
     ) -> EnterpriseVerificationConnection:
         check_first(first)
         rows, counted = await info.context.read(
-            enterprise.applications_page, self.model.id, first + 1, decode_cursor("EnterpriseVerification", after)
+            enterprise_repo.applications_page, self.model.id, first + 1, decode_cursor("EnterpriseVerification", after)
         )
         now = info.context.deps.clock.now()
         edges = [
@@ -388,7 +390,7 @@ class AccountType(relay.Node):
 
     @strawberry.field(description="The account's cash balance in CNY (two decimals), e.g. from recharges (RNE-8).")
     async def balance(self, info: Info) -> str:
-        return format_cny(await info.context.read(enterprise.balance_fen, self.model.id))
+        return format_cny(await info.context.read(enterprise_repo.balance_fen, self.model.id))
 
     @strawberry.field(description="Every verification attempt with method, outcome and reason, newest first (RN-7).")
     async def verification_attempts(
@@ -425,8 +427,8 @@ class AccountType(relay.Node):
             SubjectType, strawberry.argument(description="Personal (RNP-1) or enterprise (RNE-1) methods.")
         ] = SubjectType.PERSON,
     ) -> list[VerificationMethodStatus]:
-        kind = "enterprise" if subject_type is SubjectType.ENTERPRISE else "person"
-        statuses = await info.context.read(personal.method_statuses, self.model.id, kind)
+        of = enterprise_method_statuses if subject_type is SubjectType.ENTERPRISE else personal.method_statuses
+        statuses = await info.context.read(of, self.model.id)
         return [VerificationMethodStatus.of(s) for s in statuses]
 
     @strawberry.field(description="What the account may do given its verification (RN-2, ENT-1, ENT-2, ENT-3).")

@@ -15,8 +15,10 @@ from schema.enums import AttemptReason, FaceBy, OrganisationType, RejectReason
 from schema.types.common import PageInfo
 from schema.types.verification import SubjectType, Verification, VerificationMethod, VerificationStatus
 from services.providers.bank import format_cny
-from services.verification import enterprise
 from services.verification.documents import mask_name
+from services.verification.enterprise import repository as enterprise_repo
+from services.verification.enterprise.applications import shown_reason, shown_state
+from services.verification.enterprise.transfer import MAX_WRONG_AMOUNTS, payout_arrived_at
 from services.verification.organisations import TYPES, transfer_offered
 
 Info = strawberry.Info[Context, None]
@@ -123,9 +125,9 @@ class EnterpriseVerification(Verification):
         now: datetime,
         verified_at: datetime | None = None,
     ) -> Self:
-        state = enterprise.shown_state(row, now)
+        state = shown_state(row, now)
         waiting = state == "waiting_user"
-        arrived = enterprise.payout_arrived_at(row, now)
+        arrived = payout_arrived_at(row, now)
         return cls(
             id=row.id,
             subject_type=SubjectType.ENTERPRISE,
@@ -137,14 +139,14 @@ class EnterpriseVerification(Verification):
             organisation_type=OrganisationType(row.organisation_type),
             legal_representative_name_masked=mask_name(row.legal_rep_name),
             face_by=FaceBy(row.face_by) if row.face_by else None,
-            failure_reason=AttemptReason(reason) if (reason := enterprise.shown_reason(row, now)) in REASONS else None,
+            failure_reason=AttemptReason(reason) if (reason := shown_reason(row, now)) in REASONS else None,
             submitted_at=row.created_at,
             bank_name=row.bank_name,
             account_number_masked=_mask_account(row.account_number),
             payout_arrived_at=arrived,
             amount_deadline=row.amount_deadline if arrived is not None else None,
             wrong_amount_entries_left=(
-                enterprise.MAX_WRONG_AMOUNTS - row.wrong_amount_entries if state == "amount_pending" else None
+                MAX_WRONG_AMOUNTS - row.wrong_amount_entries if state == "amount_pending" else None
             ),
             remittance=(
                 RemittanceInstructions(
@@ -181,7 +183,7 @@ class EnterpriseVerification(Verification):
         ids = list(node_ids)
         if viewer is None:
             return [None] * len(ids)
-        rows, _ = await info.context.read(enterprise.applications_page, viewer.account.id, 100, None)
+        rows, _ = await info.context.read(enterprise_repo.applications_page, viewer.account.id, 100, None)
         now = info.context.deps.clock.now()
         by_id = {str(a.id): cls.from_model(a, i, r, now) for a, i, r in rows}
         return [by_id.get(i) for i in ids]

@@ -20,7 +20,7 @@ from schema.context import Context
 from schema.enums import AttemptReason, DocumentType
 from schema.types.common import PageInfo, row_ids
 from services.entitlements.service import PERSON_LSS_VOD_CAP_GB, Entitlement, Entitlements
-from services.verification import personal
+from services.verification import personal, steps
 from services.verification import repository as repo
 from services.verification.documents import mask_name
 
@@ -239,7 +239,7 @@ class VerificationMethodStatus:
     )
 
     @classmethod
-    def of(cls, status: personal.MethodStatus) -> Self:
+    def of(cls, status: steps.MethodStatus) -> Self:
         return cls(
             method=VerificationMethod(status.method),
             available=status.available,

@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NoReturn
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from models.accounts import AgreementAcceptance
 from models.verification import Verification, VerificationAttempt
 from services.accounts import repository as accounts_repo
-from services.accounts.agreements import CURRENT, AcceptanceContext, AgreementKind
+from services.accounts.agreements import AcceptanceContext, AgreementKind
 from services.checksums import luhn_valid
 from services.clock import SHANGHAI, shanghai_day_start
 from services.codes import service as codes
@@ -42,13 +41,13 @@ from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
 from services.verification.documents import DocumentType, Subject, check_subject, mask_card
+from services.verification.enterprise.applications import open_application as enterprise_application_open
 from services.verification.errors import AttemptReason
-from services.verification.errors import CallbackErrorCode as Callback
 from services.verification.errors import VerificationErrorCode as Code
+from services.verification.steps import FACE_TICKET_TTL, MethodStatus, check_agreement
 
 FACE = "face"
 BANK_CARD = "bank_card"
-FACE_TICKET_TTL = timedelta(minutes=10)  # docs/sandbox.md: a ticket lives 10 minutes, single use
 BANK_CARD_MAX_ATTEMPTS = 10  # RNP-5
 # Beyond the rules: every face start asks the identity registry whether a name matches a number, so
 # starts are capped per account and Asia/Shanghai day (the registry must not become an oracle), and
@@ -85,18 +84,6 @@ class _BankCard:
 
 
 # --- local checks ------------------------------------------------------------------------------
-
-
-def check_agreement(version: str, field: str = "agreement.version") -> str:
-    """RN-6: the verification agreement, in its current version, before anything is submitted."""
-    current = CURRENT[AgreementKind.REAL_NAME_VERIFICATION]
-    if version != current.version:
-        raise ServiceError(
-            Code.AGREEMENT_VERSION_OUTDATED,
-            f"Accept version {current.version} of the real-name verification agreement.",
-            field,
-        )
-    return current.version
 
 
 def _check_card(raw: str) -> str:
@@ -158,10 +145,8 @@ async def _claim_common(uow: Uow, account_id: int, method: str, subject: Subject
     # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
     if await repo.verification_of(uow, account_id) is not None:
         raise steps.already_verified()
-    from services.verification import enterprise  # enterprise builds on this module
-
     # RN-1: one subject per account; an organisation's verification under way comes first.
-    if await enterprise.open_application(uow, account_id):
+    if await enterprise_application_open(uow, account_id):
         raise ServiceError(
             Code.APPLICATION_IN_PROGRESS,
             "An enterprise verification of this account is in progress; it must end before a personal one.",
@@ -213,7 +198,7 @@ class _DocumentFull(Exception):
     pass
 
 
-async def _grant(uow: Uow, attempt: VerificationAttempt) -> Verification | AttemptReason:
+async def grant(uow: Uow, attempt: VerificationAttempt) -> Verification | AttemptReason:
     """The checks passed: make the account verified, or say which rule stands in the way."""
     if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5 (another method won)
         return AttemptReason.ALREADY_VERIFIED
@@ -369,89 +354,13 @@ async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> 
     # One live face check per account: earlier tickets are void once a new one is issued (a start still
     # waiting for its providers opens later and voids this one in turn). Writers of one account hold
     # its row lock, so two tickets cannot both stay live.
-    await uow.session.execute(
-        update(VerificationAttempt)
-        .where(
-            VerificationAttempt.account_id == attempt.account_id,
-            VerificationAttempt.method == FACE,
-            VerificationAttempt.outcome == "pending",
-            VerificationAttempt.ticket_hash.is_not(None),
-        )
-        .values(outcome="expired", reason=AttemptReason.SUPERSEDED.value, completed_at=now, document_sealed=None)
-    )
-    opened = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
-        .values(ticket_hash=token_hash(ticket), ticket_expires_at=now + FACE_TICKET_TTL)
-        .returning(VerificationAttempt.id)
-    )
-    if opened.scalar_one_or_none() is None:  # superseded or swept while the providers answered
+    await repo.void_live_tickets(uow, attempt.account_id, FACE, AttemptReason.SUPERSEDED.value, now)
+    if not await repo.open_ticket(uow, attempt_id, token_hash(ticket), now + FACE_TICKET_TTL):
+        # superseded or swept while the providers answered
         raise steps.unavailable()
     await uow.session.refresh(attempt)
     assert attempt.ticket_expires_at is not None
     return FaceCheckStarted(attempt=attempt, url=url, expires_at=attempt.ticket_expires_at)
-
-
-async def face_ticket(uow: Uow, ticket: str) -> VerificationAttempt | None:
-    """The attempt a liveness ticket belongs to (for the provider's page), or None."""
-    return await uow.session.scalar(
-        select(VerificationAttempt).where(VerificationAttempt.ticket_hash == token_hash(ticket or ""))
-    )
-
-
-async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> VerificationAttempt:
-    """The liveness provider's callback (the sandbox page stands for it): pass or fail, once."""
-    found = await face_ticket(uow, ticket)
-    if found is None:
-        raise ServiceError(Callback.FACE_TICKET_NOT_FOUND, "No such face check.", "ticket")
-    if found.outcome != "pending" or found.ticket_expires_at is None:  # decided, or its face check is done
-        raise _ticket_used()
-    assert found.ticket_expires_at is not None
-    if found.ticket_expires_at <= uow.now():
-        await _expire(uow, found.id, uow.now())
-        raise ServiceError(
-            Callback.FACE_TICKET_EXPIRED,
-            "This face check expired (10 minutes); start a new one.",
-            "ticket",
-            persist=True,
-        )
-    # Single use, also when the page is posted twice at once: only one request takes it. The account is
-    # locked first, the order every writer of verification rows follows.
-    await accounts_repo.lock_account(uow, found.account_id)
-    attempt = await steps.take(uow, found.id, open_ticket=True)
-    if attempt is None:
-        raise _ticket_used()
-    if attempt.subject_type == "enterprise":
-        from services.verification import enterprise  # enterprise builds on this module
-
-        await enterprise.face_completed(uow, attempt, passed)
-        await uow.session.flush()
-        return attempt
-    if not passed:
-        # RNP-3: a failed check voids the ticket; the user must submit again for a new one.
-        steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
-    else:
-        granted = await _grant(uow, attempt)
-        if isinstance(granted, AttemptReason):
-            steps.end(attempt, "failed", granted)
-        else:
-            steps.end(attempt, "passed")
-    await uow.session.flush()
-    return attempt
-
-
-def _ticket_used() -> ServiceError:
-    return ServiceError(Callback.FACE_TICKET_USED, "This face check is already finished; start a new one.", "ticket")
-
-
-async def _expire(uow: Uow, attempt_id: int, now: datetime) -> None:
-    await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
-        .values(
-            outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now, document_sealed=None
-        )
-    )
 
 
 # --- bank card (RNP-4, RNP-5) --------------------------------------------------------------------
@@ -548,7 +457,7 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
     elif bank is BankCardAnswer.RESERVED_PHONE_MISMATCH:
         reason = AttemptReason.RESERVED_PHONE_MISMATCH
     else:
-        granted = await _grant(uow, attempt)
+        granted = await grant(uow, attempt)
         if isinstance(granted, Verification):
             steps.end(attempt, "passed")
             await uow.session.flush()
@@ -562,30 +471,8 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
 # --- reads and the sweeper -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class MethodStatus:
-    method: str
-    limit: int | None
-    used: int
-    available: bool
-    daily_limit: int | None = None
-    used_today: int = 0
-
-    @property
-    def remaining(self) -> int | None:
-        return None if self.limit is None else max(0, self.limit - self.used)
-
-    @property
-    def remaining_today(self) -> int | None:
-        return None if self.daily_limit is None else max(0, self.daily_limit - self.used_today)
-
-
-async def method_statuses(uow: Uow, account_id: int, subject_type: str = "person") -> list[MethodStatus]:
-    """What the verification page offers, with attempts left (RNP-1, RNP-5; RNE-1, RNE-2, RNE-4)."""
-    if subject_type == "enterprise":
-        from services.verification import enterprise  # enterprise builds on this module
-
-        return await enterprise.method_statuses(uow, account_id)
+async def method_statuses(uow: Uow, account_id: int) -> list[MethodStatus]:
+    """What the verification page offers a person, with attempts left (RNP-1, RNP-5)."""
     verified = await repo.verification_of(uow, account_id) is not None
     used = await repo.method_attempts(uow, account_id)
     faces_today = await repo.attempts_since(uow, account_id, FACE, shanghai_day_start(uow.now())[0])
@@ -608,23 +495,9 @@ def shown_outcome(attempt: VerificationAttempt, now: datetime) -> tuple[str, str
 async def sweep(uow: Uow) -> dict[str, int]:
     """Expire face checks past their 10 minutes; give back bank-card attempts a stopped process left."""
     now = uow.now()
-    expired = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.outcome == "pending", VerificationAttempt.ticket_expires_at <= now)
-        .values(
-            outcome="expired", reason=AttemptReason.FACE_CHECK_EXPIRED.value, completed_at=now, document_sealed=None
-        )
-        .returning(VerificationAttempt.id)
-    )
-    stale = await uow.session.scalars(
-        select(VerificationAttempt.id).where(
-            VerificationAttempt.outcome == "pending",
-            VerificationAttempt.method == BANK_CARD,
-            VerificationAttempt.created_at <= now - STALE_PENDING,
-        )
-    )
+    expired = await repo.expire_run_out_tickets(uow, AttemptReason.FACE_CHECK_EXPIRED.value, now)
     returned = 0
-    for attempt_id in list(stale):
+    for attempt_id in await repo.stale_pending_attempts(uow, BANK_CARD, now - STALE_PENDING):
         attempt = await steps.take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
         if attempt is None:
             continue
@@ -633,4 +506,4 @@ async def sweep(uow: Uow) -> dict[str, int]:
         attempt.counted = False
         returned += 1
     await uow.session.flush()
-    return {"face_checks_expired": len(expired.all()), "bank_card_attempts_returned": returned}
+    return {"face_checks_expired": expired, "bank_card_attempts_returned": returned}

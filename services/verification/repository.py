@@ -119,3 +119,82 @@ async def attempts_since(uow: Uow, account_id: int, method: str, since: datetime
         )
     )
     return value or 0
+
+
+# --- attempts: taking, tickets and expiry ------------------------------------------------------------
+
+
+async def take_pending_attempt(uow: Uow, attempt_id: int, now: datetime, *, open_ticket: bool = False) -> bool:
+    """Move a `pending` attempt to `deciding`, once (only while its ticket is open, with `open_ticket`):
+    whether this caller did."""
+    conditions = [VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending"]
+    if open_ticket:
+        conditions.append(VerificationAttempt.ticket_expires_at.is_not(None))
+    claimed = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(*conditions)
+        .values(outcome="deciding", completed_at=now)
+        .returning(VerificationAttempt.id)
+    )
+    return claimed.scalar_one_or_none() is not None
+
+
+async def open_ticket(uow: Uow, attempt_id: int, ticket_hash: str, expires_at: datetime) -> bool:
+    """Give a still `pending` attempt its face-check ticket: whether it was still pending."""
+    opened = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
+        .values(ticket_hash=ticket_hash, ticket_expires_at=expires_at)
+        .returning(VerificationAttempt.id)
+    )
+    return opened.scalar_one_or_none() is not None
+
+
+async def void_live_tickets(uow: Uow, account_id: int, method: str, reason: str, now: datetime) -> None:
+    """End the account's pending attempts of `method` that have a ticket, as expired for `reason`."""
+    await uow.session.execute(
+        update(VerificationAttempt)
+        .where(
+            VerificationAttempt.account_id == account_id,
+            VerificationAttempt.method == method,
+            VerificationAttempt.outcome == "pending",
+            VerificationAttempt.ticket_hash.is_not(None),
+        )
+        .values(outcome="expired", reason=reason, completed_at=now, document_sealed=None)
+    )
+
+
+async def attempt_by_ticket_hash(uow: Uow, ticket_hash: str) -> VerificationAttempt | None:
+    return await uow.session.scalar(select(VerificationAttempt).where(VerificationAttempt.ticket_hash == ticket_hash))
+
+
+async def expire_pending(uow: Uow, attempt_id: int, reason: str, now: datetime) -> None:
+    """End one attempt as expired for `reason`, if it is still pending."""
+    await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending")
+        .values(outcome="expired", reason=reason, completed_at=now, document_sealed=None)
+    )
+
+
+async def expire_run_out_tickets(uow: Uow, reason: str, now: datetime) -> int:
+    """End every pending attempt whose ticket ran out, as expired for `reason`: how many."""
+    expired = await uow.session.execute(
+        update(VerificationAttempt)
+        .where(VerificationAttempt.outcome == "pending", VerificationAttempt.ticket_expires_at <= now)
+        .values(outcome="expired", reason=reason, completed_at=now, document_sealed=None)
+        .returning(VerificationAttempt.id)
+    )
+    return len(expired.all())
+
+
+async def stale_pending_attempts(uow: Uow, method: str, created_before: datetime) -> list[int]:
+    """The pending attempts of `method` created at or before `created_before`."""
+    rows = await uow.session.scalars(
+        select(VerificationAttempt.id).where(
+            VerificationAttempt.outcome == "pending",
+            VerificationAttempt.method == method,
+            VerificationAttempt.created_at <= created_before,
+        )
+    )
+    return list(rows)

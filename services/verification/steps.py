@@ -1,23 +1,27 @@
-"""Steps every verification method shares: provider calls with a time-out, and deciding an attempt once."""
+"""What every verification method shares, personal and enterprise: provider calls with a time-out, deciding an
+attempt once, the agreement check, the face-check ticket's life and the methods' status."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable
+from dataclasses import dataclass
+from datetime import timedelta
 from enum import Enum
 from typing import TypeVar
 
-from sqlalchemy import update
-
 from models.verification import VerificationAttempt
+from services.accounts.agreements import CURRENT, AgreementKind
 from services.database import Transactions
 from services.errors import ServiceError
 from services.providers.errors import ProviderUnavailable
 from services.uow import Uow
+from services.verification import repository as repo
 from services.verification.errors import VerificationErrorCode as Code
 
 T = TypeVar("T")
 PROVIDER_RETRY_AFTER = 30
+FACE_TICKET_TTL = timedelta(minutes=10)  # docs/sandbox.md: a ticket lives 10 minutes, single use
 
 
 async def ask(tx: Transactions, call: Awaitable[T]) -> T:
@@ -51,16 +55,7 @@ async def take(uow: Uow, attempt_id: int, *, open_ticket: bool = False) -> Verif
     `open_ticket`: only while its face-check ticket is open. An enterprise attempt is `pending` again
     after its face check (its application decides it from there) but with the ticket closed, so a second
     callback posted at the same moment must not take it again."""
-    conditions = [VerificationAttempt.id == attempt_id, VerificationAttempt.outcome == "pending"]
-    if open_ticket:
-        conditions.append(VerificationAttempt.ticket_expires_at.is_not(None))
-    claimed = await uow.session.execute(
-        update(VerificationAttempt)
-        .where(*conditions)
-        .values(outcome="deciding", completed_at=uow.now())
-        .returning(VerificationAttempt.id)
-    )
-    if claimed.scalar_one_or_none() is None:
+    if not await repo.take_pending_attempt(uow, attempt_id, uow.now(), open_ticket=open_ticket):
         return None
     return await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
 
@@ -69,3 +64,33 @@ def end(attempt: VerificationAttempt, outcome: str, reason: Enum | None = None) 
     attempt.outcome, attempt.reason = outcome, reason.value if reason else None
     if outcome != "passed":
         attempt.document_sealed = None
+
+
+def check_agreement(version: str, field: str = "agreement.version") -> str:
+    """RN-6: the verification agreement, in its current version, before anything is submitted."""
+    current = CURRENT[AgreementKind.REAL_NAME_VERIFICATION]
+    if version != current.version:
+        raise ServiceError(
+            Code.AGREEMENT_VERSION_OUTDATED,
+            f"Accept version {current.version} of the real-name verification agreement.",
+            field,
+        )
+    return current.version
+
+
+@dataclass(frozen=True, slots=True)
+class MethodStatus:
+    method: str
+    limit: int | None
+    used: int
+    available: bool
+    daily_limit: int | None = None
+    used_today: int = 0
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.limit is None else max(0, self.limit - self.used)
+
+    @property
+    def remaining_today(self) -> int | None:
+        return None if self.daily_limit is None else max(0, self.daily_limit - self.used_today)

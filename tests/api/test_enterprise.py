@@ -902,7 +902,7 @@ async def test_rne_4_a_payout_that_never_finished_is_given_up_and_given_back(
 
     token = await registered_and_signed_in(client)
     started = await transfer(client, token)
-    monkeypatch.setattr(routes.enterprise, "after_face_check", stopped)
+    monkeypatch.setattr(routes, "after_face_check", stopped)
     await face_pass(client, started)
     monkeypatch.undo()
     assert (await current(client, token))["enterpriseVerifications"]["edges"][0]["node"]["status"] == "PAYOUT_PENDING"

@@ -22,7 +22,7 @@ from services.clock import ManualClock
 from services.database import Database, DbTransactions
 from services.providers.bank import SandboxBank, format_cny
 from services.sweeper import sweep, sweep_round
-from services.verification import enterprise
+from services.verification.enterprise.transfer import pay_out
 from tests.api.test_enterprise import (
     _sign_in_again,
     confirm,
@@ -277,7 +277,7 @@ async def test_rne_4_concurrent_face_callbacks_sweeps_and_entries_pay_once_per_v
     right = format_cny(amount)
     tx = DbTransactions(db, app.state.deps)
     results = await asyncio.gather(
-        *(enterprise.pay_out(tx, application_id) for _ in range(3)),
+        *(pay_out(tx, application_id) for _ in range(3)),
         *(sweep_round(db, app.state.deps) for _ in range(3)),
         *(confirm(client, token, vid, right) for _ in range(3)),
     )

@@ -21,7 +21,7 @@ from services.review import service as review
 from services.review.kinds import REASON_LABELS, RejectReason, registered_kinds
 from tests.services.test_review_queues import local, seeded  # noqa: F401 - `seeded` is a fixture used by name
 
-ENTERPRISE_ROLES = ("ORGANISATION_CERTIFICATE", "AUTHORISATION_LETTER")  # services/verification/enterprise.py
+ENTERPRISE_ROLES = ("ORGANISATION_CERTIFICATE", "AUTHORISATION_LETTER")  # services/verification/enterprise/review.py
 
 
 def _is_words(text: str, key: str) -> bool:
