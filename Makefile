@@ -35,9 +35,10 @@ seed: .venv/.synced
 
 test: lint typecheck schema-check pytest fuzz ## everything CI checks
 
-lint: .venv/.synced
+lint: .venv/.synced ## ruff, and the layering contracts in pyproject.toml (docs/architecture.md#layering)
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) lint-imports --no-logo
 
 typecheck: .venv/.synced
 	$(RUN) mypy
@@ -78,5 +79,5 @@ example-serve: example ## build the example and serve it on 127.0.0.1:EXAMPLE_PO
 	$(PYTHON) -m http.server $(EXAMPLE_PORT) --bind 127.0.0.1 --directory $(EXAMPLE)/dist
 
 clean:
-	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache fuzz-report account-center.db*
+	rm -rf .venv .tools .pytest_cache .mypy_cache .ruff_cache .import_linter_cache fuzz-report account-center.db*
 	rm -rf $(EXAMPLE)/node_modules $(EXAMPLE)/dist $(EXAMPLE)/src/gql

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pyotp
-from sqlalchemy import delete, select, update
 
 from models.accounts import Account
-from models.mfa import MfaDevice, MfaRecoveryCode
+from models.mfa import MfaDevice
 from services.accounts import repository as accounts_repo
 from services.auth import repository as auth_repo
 from services.codes import service as codes
 from services.errors import Problems, ServiceError
 from services.identifiers import national
+from services.mfa import repository as repo
 from services.mfa.errors import MfaErrorCode as Code
 from services.secretbox import open_sealed, seal
 from services.security import random_digits
@@ -112,12 +112,8 @@ def login_label(account: Account) -> str:
     return account.username or national(account.phone)
 
 
-async def device_of(uow: Uow, account_id: int) -> MfaDevice | None:
-    return await uow.session.scalar(select(MfaDevice).where(MfaDevice.account_id == account_id))
-
-
 async def bound_device(uow: Uow, account_id: int) -> MfaDevice | None:
-    device = await device_of(uow, account_id)
+    device = await repo.device_of(uow, account_id)
     return device if device is not None and device.state == "bound" else None
 
 
@@ -132,7 +128,7 @@ async def start_binding(uow: Uow, viewer: Viewer) -> BindingStarted:
     """A new secret for a pending device (replacing an earlier pending one); at most one device (MFA-4)."""
     account = viewer.account
     await accounts_repo.lock_account(uow, account.id)
-    device = await device_of(uow, account.id)
+    device = await repo.device_of(uow, account.id)
     if device is not None and device.state == "bound":
         raise ServiceError(
             Code.MFA_DEVICE_ALREADY_BOUND, "A virtual MFA device is already bound; unbind it first.", None
@@ -141,10 +137,12 @@ async def start_binding(uow: Uow, viewer: Viewer) -> BindingStarted:
     sealed = seal(uow.settings.secret_key, secret)
     now = uow.now()
     if device is None:
-        uow.session.add(MfaDevice(account_id=account.id, state="pending", secret_sealed=sealed, created_at=now))
+        await repo.add_device(
+            uow, MfaDevice(account_id=account.id, state="pending", secret_sealed=sealed, created_at=now)
+        )
     else:
         device.secret_sealed, device.created_at, device.last_step = sealed, now, None
-    await uow.session.flush()
+        await uow.session.flush()
     uri = _totp(secret).provisioning_uri(name=login_label(account), issuer_name=ISSUER)
     return BindingStarted(secret=secret, uri=uri)
 
@@ -160,7 +158,7 @@ async def bind(uow: Uow, viewer: Viewer, first_code: str, second_code: str) -> B
     first, second = _totp_value(first_code), _totp_value(second_code)
     account = viewer.account
     await accounts_repo.lock_account(uow, account.id)
-    device = await device_of(uow, account.id)
+    device = await repo.device_of(uow, account.id)
     if device is None:
         raise ServiceError(Code.MFA_BINDING_NOT_STARTED, "Start the binding first (mfaDeviceBindingStart).", None)
     if device.state == "bound":
@@ -261,17 +259,7 @@ async def accept_code(
             at_sign_in,
         )
     step = max(steps)
-    accepted = await uow.session.execute(
-        update(MfaDevice)
-        .where(
-            MfaDevice.id == device.id,
-            MfaDevice.state == "bound",
-            (MfaDevice.last_step.is_(None)) | (MfaDevice.last_step < step),
-        )
-        .values(last_step=step)
-        .returning(MfaDevice.id)
-    )
-    if accepted.scalar_one_or_none() is None:
+    if not await repo.take_totp_step(uow, device.id, step):
         raise ServiceError(
             Code.TOTP_CODE_USED, "This code was already used; wait for the next one in the app (MFA-5).", field
         )
@@ -282,13 +270,9 @@ def _recovery_hash(uow: Uow, code: str) -> str:
 
 
 async def _new_recovery_codes(uow: Uow, account_id: int) -> list[str]:
-    await uow.session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.account_id == account_id))
-    now = uow.now()
+    await repo.delete_recovery_codes(uow, account_id)
     codes = [f"{random_digits(5)}-{random_digits(5)}" for _ in range(RECOVERY_CODES)]
-    uow.session.add_all(
-        [MfaRecoveryCode(account_id=account_id, code_hash=_recovery_hash(uow, c), created_at=now) for c in codes]
-    )
-    await uow.session.flush()
+    await repo.add_recovery_codes(uow, account_id, [_recovery_hash(uow, c) for c in codes], uow.now())
     return codes
 
 
@@ -307,17 +291,7 @@ async def accept_recovery_code(
     value = (code or "").strip()
     await accounts_repo.lock_account(uow, account_id)
     await _refuse_if_locked(uow, account_id, field, at_sign_in)
-    used = await uow.session.execute(
-        update(MfaRecoveryCode)
-        .where(
-            MfaRecoveryCode.account_id == account_id,
-            MfaRecoveryCode.code_hash == _recovery_hash(uow, value),
-            MfaRecoveryCode.used_at.is_(None),
-        )
-        .values(used_at=uow.now())
-        .returning(MfaRecoveryCode.id)
-    )
-    if used.scalar_one_or_none() is None:
+    if not await repo.use_recovery_code(uow, account_id, _recovery_hash(uow, value), uow.now()):
         raise await _wrong_guess(
             uow,
             account_id,
@@ -329,14 +303,7 @@ async def accept_recovery_code(
 
 
 async def recovery_codes_left(uow: Uow, account_id: int) -> int:
-    from sqlalchemy import func
-
-    value = await uow.session.scalar(
-        select(func.count())
-        .select_from(MfaRecoveryCode)
-        .where(MfaRecoveryCode.account_id == account_id, MfaRecoveryCode.used_at.is_(None))
-    )
-    return value or 0
+    return await repo.unused_recovery_codes(uow, account_id)
 
 
 # --- unbinding (MFA-6) and protections (MFA-2) -------------------------------------------------------
@@ -346,8 +313,7 @@ async def remove_device(uow: Uow, account: Account) -> None:
     """Remove the device and its recovery codes, and TOTP from both protections. Operation protection
     stays on (with SMS, as for a new account, MFA-3); login protection keeps SMS if it had it and is off
     otherwise, so a user who lost the device signs in with the password after an approved appeal."""
-    await uow.session.execute(delete(MfaDevice).where(MfaDevice.account_id == account.id))
-    await uow.session.execute(delete(MfaRecoveryCode).where(MfaRecoveryCode.account_id == account.id))
+    await repo.delete_device_and_recovery_codes(uow, account.id)
     if account.op_protection_totp:
         account.op_protection_totp, account.op_protection_sms = False, True
     account.login_protection_totp = False
@@ -378,7 +344,7 @@ async def accept_unbind_code(uow: Uow, viewer: Viewer, code: str) -> None:
 
 async def unbind(uow: Uow, viewer: Viewer) -> Account:
     """Remove the device once the code was accepted and the step-up grant used (see the resolver)."""
-    account = await uow.session.get(Account, viewer.account.id, populate_existing=True)
+    account = await repo.account_afresh(uow, viewer.account.id)
     assert account is not None
     await remove_device(uow, account)
     return account
@@ -397,7 +363,7 @@ async def set_protections(
         refusal = problems.refusal()
         assert refusal is not None  # `asking` is not empty
         raise refusal
-    account = await uow.session.get(Account, viewer.account.id, populate_existing=True)
+    account = await repo.account_afresh(uow, viewer.account.id)
     assert account is not None
     account.login_protection_sms, account.login_protection_totp = login
     account.op_protection_sms, account.op_protection_totp = operation

@@ -11,14 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
 from models.accounts import Account
 from models.auth import StepUpGrant
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
 from services.mfa import devices
+from services.mfa import repository as repo
 from services.mfa.errors import MfaErrorCode
 from services.security import new_token, token_hash
 from services.uow import Uow
@@ -84,7 +83,8 @@ async def _issue_grant(uow: Uow, viewer: Viewer, factor: str) -> IssuedGrant:
     account, session_id = viewer.account, viewer.session_id
     token = new_token("sug")
     now = uow.now()
-    uow.session.add(
+    await repo.add_grant(
+        uow,
         StepUpGrant(
             token_hash=token_hash(token),
             account_id=account.id,
@@ -92,9 +92,8 @@ async def _issue_grant(uow: Uow, viewer: Viewer, factor: str) -> IssuedGrant:
             factor=factor,
             created_at=now,
             expires_at=now + GRANT_TTL,
-        )
+        ),
     )
-    await uow.session.flush()
     return IssuedGrant(token=token, factor=factor, expires_at=now + GRANT_TTL)
 
 
@@ -125,21 +124,8 @@ async def require_step_up(
             "This operation is protected: pass a second factor with operationChallengeVerify first.",
             field,
         )
-    now = uow.now()
-    live = (
-        StepUpGrant.token_hash == token_hash(token),
-        StepUpGrant.account_id == account.id,
-        StepUpGrant.session_id == session_id,
-        StepUpGrant.consumed_at.is_(None),
-        StepUpGrant.expires_at > now,
-    )
-    if consume:
-        result = await uow.session.execute(
-            update(StepUpGrant).where(*live).values(consumed_at=now).returning(StepUpGrant.factor)
-        )
-        factor = result.scalar_one_or_none()
-    else:
-        factor = await uow.session.scalar(select(StepUpGrant.factor).where(*live))
+    read = repo.consume_live_grant if consume else repo.live_grant_factor
+    factor = await read(uow, token_hash(token), account.id, session_id, uow.now())
     if factor is None:
         raise ServiceError(
             MfaErrorCode.STEP_UP_INVALID, "The step-up grant is unknown, used or expired; verify again.", field

@@ -10,12 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, case, func, or_, select
-
-from models.accounts import Account
-from models.review import Reviewer, ReviewItem
 from services.calendar.service import local_date
 from services.identifiers import mask_phone, normalize_phone
+from services.review import repository as repo
 from services.text import parse_row_id
 from services.uow import Uow
 
@@ -66,50 +63,35 @@ class QueueCount:
 async def counts(uow: Uow) -> dict[int, QueueCount]:
     """Every queue's open and overdue counts in one grouped statement, whatever the number of items; a
     queue without open items is absent (read it as `QueueCount()`). Overdue as `page` marks it."""
-    now = uow.now()
-    rows = await uow.session.execute(
-        select(
-            ReviewItem.queue_days,
-            func.count(ReviewItem.id),
-            func.coalesce(func.sum(case((ReviewItem.due_at < now, 1), else_=0)), 0),
-        )
-        .where(ReviewItem.state.in_(OPEN_STATES))
-        .group_by(ReviewItem.queue_days)
-    )
-    return {int(days): QueueCount(int(open_), int(overdue)) for days, open_, overdue in rows.all()}
+    rows = await repo.open_and_overdue_by_queue(uow, OPEN_STATES, uow.now())
+    return {days: QueueCount(open_, overdue) for days, open_, overdue in rows}
 
 
-def _statement(f: QueueFilter) -> Select[ReviewItem, int | None, str, str]:
+def _query(f: QueueFilter) -> repo.QueueQuery:
+    """The filter as the repository reads it: unknown states dropped, the search term read as a phone
+    number, else as an account ID, else as matching nothing."""
     states = tuple(s for s in f.states if s in ALL_STATES) or OPEN_STATES
-    stmt = (
-        select(ReviewItem, Account.account_number, Account.phone, Reviewer.display_name)
-        .join(Account, Account.id == ReviewItem.account_id)
-        .outerjoin(Reviewer, Reviewer.id == ReviewItem.claimed_by)
-        .where(ReviewItem.queue_days == f.queue_days, ReviewItem.state.in_(states))
-    )
-    if f.kinds:
-        stmt = stmt.where(ReviewItem.kind.in_(f.kinds))
-    if f.mine is not None:
-        stmt = stmt.where(ReviewItem.claimed_by == f.mine)
+    phone, number, nothing = None, None, False
     term = f.search.strip()
     if term:
         phone = normalize_phone(term)
-        if phone is not None:
-            stmt = stmt.where(Account.phone == phone)
-        elif (number := parse_row_id(term)) is not None:  # ASCII digits that fit the column
-            stmt = stmt.where(Account.account_number == number)
-        else:
-            stmt = stmt.where(ReviewItem.id == -1)  # names arrive with real-name verification
-    return stmt
+        if phone is None:
+            number = parse_row_id(term)  # ASCII digits that fit the column
+            nothing = number is None  # names arrive with real-name verification
+    return repo.QueueQuery(
+        queue_days=f.queue_days,
+        states=states,
+        kinds=f.kinds,
+        claimed_by=f.mine,
+        phone=phone,
+        account_number=number,
+        nothing=nothing,
+    )
 
 
 async def page(uow: Uow, f: QueueFilter, *, after: tuple[datetime, int] | None = None, limit: int = 50) -> QueuePage:
     limit = max(1, min(limit, MAX_PAGE))
-    stmt = _statement(f)
-    if after is not None:
-        due, item_id = after
-        stmt = stmt.where(or_(ReviewItem.due_at > due, and_(ReviewItem.due_at == due, ReviewItem.id > item_id)))
-    rows = (await uow.session.execute(stmt.order_by(ReviewItem.due_at, ReviewItem.id).limit(limit + 1))).all()
+    rows = await repo.queue_rows(uow, _query(f), after=after, limit=limit + 1)
     now = uow.now()
     today = local_date(now)
     out = [

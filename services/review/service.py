@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-
 from models.accounts import Account
 from models.review import ReviewAuditEntry, Reviewer, ReviewItem
 from services.calendar.service import due_at, resumed_due_at
 from services.errors import ServiceError
+from services.review import repository as repo
 from services.review.errors import ReviewErrorCode
 from services.review.kinds import RejectReason, ReviewMaterial, handler_for
 from services.review.labels import state_label
@@ -44,8 +43,7 @@ async def submit(uow: Uow, *, kind: str, subject_id: int, account_id: int, queue
         submitted_at=now,
         due_at=due_at(now, queue_days),
     )
-    uow.session.add(item)
-    await uow.session.flush()
+    await repo.add_item(uow, item)
     await _audit(uow, item.id, None, "submit")
     return item
 
@@ -53,16 +51,16 @@ async def submit(uow: Uow, *, kind: str, subject_id: int, account_id: int, queue
 async def _audit(
     uow: Uow, item_id: int, reviewer_id: int | None, action: str, reason: str | None = None, text: str | None = None
 ) -> None:
-    uow.session.add(
+    await repo.add_audit_entry(
+        uow,
         ReviewAuditEntry(
             item_id=item_id, reviewer_id=reviewer_id, action=action, reason=reason, text=text, created_at=uow.now()
-        )
+        ),
     )
-    await uow.session.flush()
 
 
 async def _item(uow: Uow, item_id: int) -> ReviewItem:
-    item = await uow.session.get(ReviewItem, item_id, populate_existing=True)
+    item = await repo.item_afresh(uow, item_id)
     if item is None:
         raise ServiceError(ReviewErrorCode.ITEM_NOT_FOUND, "No such review item.", "item")
     return item
@@ -75,13 +73,7 @@ def _state(item: ReviewItem) -> str:
 
 async def claim(uow: Uow, reviewer: Reviewer, item_id: int) -> ReviewItem:
     """REV-3: only one reviewer gets a pending item, however many try at once."""
-    result = await uow.session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == item_id, ReviewItem.state == "pending", ReviewItem.claimed_by.is_(None))
-        .values(state="claimed", claimed_by=reviewer.id, claimed_at=uow.now())
-        .returning(ReviewItem.id)
-    )
-    if result.scalar_one_or_none() is None:
+    if not await repo.claim_pending(uow, item_id, reviewer.id, uow.now()):
         item = await _item(uow, item_id)  # ITEM_NOT_FOUND when it does not exist
         raise ServiceError(
             ReviewErrorCode.ALREADY_CLAIMED,
@@ -102,16 +94,10 @@ async def reassign(uow: Uow, lead: Reviewer, item_id: int, to_reviewer_id: int) 
     """REV-3: a lead hands a pending or claimed item to another reviewer."""
     if lead.role != "lead":
         raise ServiceError(ReviewErrorCode.LEAD_ONLY, "Only a lead can reassign an item.", None)
-    target = await uow.session.get(Reviewer, to_reviewer_id)
+    target = await repo.reviewer_by_id(uow, to_reviewer_id)
     if target is None or not target.active:
         raise ServiceError(ReviewErrorCode.REVIEWER_NOT_FOUND, "No such active reviewer.", "reviewer")
-    result = await uow.session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == item_id, ReviewItem.state.in_(("pending", "claimed")))
-        .values(state="claimed", claimed_by=target.id, claimed_at=uow.now())
-        .returning(ReviewItem.id)
-    )
-    if result.scalar_one_or_none() is None:
+    if not await repo.assign_open(uow, item_id, target.id, uow.now()):
         item = await _item(uow, item_id)
         raise ServiceError(ReviewErrorCode.ALREADY_CLAIMED, f"This item is {_state(item)}.", "item")
     await _audit(uow, item_id, lead.id, "reassign", text=f"to {target.username}")
@@ -120,13 +106,7 @@ async def reassign(uow: Uow, lead: Reviewer, item_id: int, to_reviewer_id: int) 
 
 async def _held(uow: Uow, reviewer: Reviewer, item_id: int, values: dict[str, object]) -> None:
     """Move an item the reviewer holds, atomically: a lost claim makes the move fail."""
-    result = await uow.session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == item_id, ReviewItem.state == "claimed", ReviewItem.claimed_by == reviewer.id)
-        .values(**values)
-        .returning(ReviewItem.id)
-    )
-    if result.scalar_one_or_none() is None:
+    if not await repo.move_held(uow, item_id, reviewer.id, values):
         await _item(uow, item_id)
         raise ServiceError(ReviewErrorCode.NOT_CLAIM_HOLDER, "Claim the item before deciding it.", "item")
 
@@ -154,7 +134,7 @@ def _notice(label: str, zh: str, en: str, reason: RejectReason | None = None) ->
 
 async def _notify(uow: Uow, item: ReviewItem, text: str) -> None:
     """REV-5: the account holder hears of every decision, by SMS to the bound phone."""
-    account = await uow.session.get(Account, item.account_id)
+    account = await repo.account_of_item(uow, item)
     if account is not None:
         await uow.deps.notifier.send(
             uow, channel="sms", destination=account.phone, purpose=f"REVIEW_{item.kind.upper()}", text=text
@@ -212,23 +192,14 @@ async def user_answered(uow: Uow, item_id: int) -> ReviewItem:
         raise ServiceError(ReviewErrorCode.NOT_WAITING_FOR_USER, "This item is not waiting for material.", "item")
     now = uow.now()
     new_due = resumed_due_at(item.paused_at, item.due_at, now)
-    result = await uow.session.execute(
-        update(ReviewItem)
-        .where(ReviewItem.id == item_id, ReviewItem.state == "waiting_user")
-        .values(state="pending", paused_at=None, due_at=new_due)
-        .returning(ReviewItem.id)
-    )
-    if result.scalar_one_or_none() is None:
+    if not await repo.resume_waiting(uow, item_id, new_due):
         raise ServiceError(ReviewErrorCode.NOT_WAITING_FOR_USER, "This item is not waiting for material.", "item")
     await _audit(uow, item_id, None, "user_answer")
     return await _item(uow, item_id)
 
 
 async def audit_trail(uow: Uow, item_id: int) -> list[ReviewAuditEntry]:
-    rows = await uow.session.scalars(
-        select(ReviewAuditEntry).where(ReviewAuditEntry.item_id == item_id).order_by(ReviewAuditEntry.id)
-    )
-    return list(rows)
+    return await repo.audit_entries(uow, item_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,9 +218,9 @@ class ItemDetail:
 async def detail(uow: Uow, item_id: int) -> ItemDetail:
     """Everything the item page shows, in a fixed number of statements."""
     item = await _item(uow, item_id)
-    account = await uow.session.get(Account, item.account_id)
+    account = await repo.account_of_item(uow, item)
     assert account is not None
-    staff = list(await uow.session.scalars(select(Reviewer).where(Reviewer.active.is_(True)).order_by(Reviewer.id)))
+    staff = await repo.active_reviewers(uow)
     names = {r.id: r.display_name for r in staff}
     handler = handler_for(item.kind)
     materials = await handler.materials(uow, item) if handler is not None else []
@@ -263,12 +234,5 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
         reviewer_names=names,
         reviewers=staff,
         materials=materials,
-        history=list(
-            await uow.session.scalars(
-                select(ReviewItem)
-                .where(ReviewItem.account_id == item.account_id, ReviewItem.id != item.id)
-                .order_by(ReviewItem.id.desc())
-                .limit(20)
-            )
-        ),
+        history=await repo.other_items_of_account(uow, item, limit=20),
     )
