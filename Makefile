@@ -49,8 +49,12 @@ schema: .venv/.synced ## re-export schema.graphql from the code
 schema-check: .venv/.synced
 	$(RUN) account-center export-schema --check
 
+# pytest-xdist workers, each with its own database (tests/conftest.py). auto: one per CPU, so 2 on the
+# project's machines and CI. PYTEST_WORKERS=0 runs serially, for pdb or output in order.
+PYTEST_WORKERS ?= auto
+
 pytest: .venv/.synced
-	$(RUN) pytest $(PYTEST_ARGS)
+	$(RUN) pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 fuzz: .venv/.synced ## schemathesis against /graphql, signed out and signed in (FUZZ_SECONDS each)
 	$(RUN) python scripts/fuzz.py $(FUZZ_ARGS)

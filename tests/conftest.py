@@ -4,11 +4,17 @@ with a clock the tests move, an in-process HTTP client, and GraphQL helpers.
 With DATABASE_URL=postgresql+asyncpg://user:pass@host/db the suite creates a throw-away database on
 that server, migrates it once and empties it between tests. Without it, each test gets a copy of a
 migrated SQLite file. Under CI=true a PostgreSQL URL that cannot be reached fails the run.
+
+Under pytest-xdist (`-n`, as `make test` runs) every worker is a process of its own with its own template:
+its own throw-away PostgreSQL database, named after the run and the worker (ac_test_<run>_gw0, ...), or its
+own SQLite template file, so two workers never share a database. The run's databases are dropped at the end,
+each by its worker and then, for a worker that died, by the controlling process.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import shutil
@@ -48,6 +54,29 @@ def _every_error_code_is_declared_by_its_mutation() -> Iterator[None]:
 DB_URL = os.environ.get("DATABASE_URL", "")
 IS_PG = DB_URL.startswith("postgresql")
 TABLES = [t.name for t in reversed(Base.metadata.sorted_tables)]
+# "gw0", "gw1", ... in a pytest-xdist worker; "main" in a run without workers.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+# One name for the whole run, chosen by the controlling process before it starts the workers (they inherit
+# its environment), so the databases of one run share a prefix.
+_RUN_VARIABLE = "ACCOUNT_CENTER_TEST_RUN"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        os.environ[_RUN_VARIABLE] = uuid.uuid4().hex[:10]
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """In the controlling process, after every worker has finished: drop what a worker that died left."""
+    if not IS_PG or "PYTEST_XDIST_WORKER" in os.environ or _RUN_VARIABLE not in os.environ:
+        return
+    run = os.environ.pop(_RUN_VARIABLE)
+    with contextlib.suppress(OSError):  # the server went away: the fixture has reported it already
+        asyncio.run(_drop_run_databases(DB_URL, run))
+
+
+def _database_prefix() -> str:
+    return f"ac_test_{os.environ.get(_RUN_VARIABLE) or uuid.uuid4().hex[:10]}_"
 
 
 def _admin_url(url: str) -> str:
@@ -55,23 +84,38 @@ def _admin_url(url: str) -> str:
 
 
 async def _pg_admin(url: str, sql: str) -> None:
-    import asyncpg
-
-    u = make_url(url)
-    conn = await asyncpg.connect(
-        user=u.username, password=u.password, host=u.host or "127.0.0.1", port=u.port or 5432, database="postgres"
-    )
+    conn = await _pg_admin_connection(url)
     try:
         await conn.execute(sql)
     finally:
         await conn.close()
 
 
+async def _pg_admin_connection(url: str) -> Any:
+    import asyncpg
+
+    u = make_url(url)
+    return await asyncpg.connect(
+        user=u.username, password=u.password, host=u.host or "127.0.0.1", port=u.port or 5432, database="postgres"
+    )
+
+
+async def _drop_run_databases(url: str, run: str) -> None:
+    conn = await _pg_admin_connection(url)
+    try:
+        prefix = f"ac_test_{run}_"
+        names = await conn.fetch("SELECT datname FROM pg_database WHERE left(datname, length($1)) = $1", prefix)
+        for (name,) in names:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A migrated database: the SQLite template file, or a fresh PostgreSQL database."""
+    """A migrated database for this worker: the SQLite template file, or a fresh PostgreSQL database."""
     if IS_PG:
-        name = f"ac_test_{uuid.uuid4().hex[:10]}"
+        name = f"{_database_prefix()}{WORKER}"
         try:
             asyncio.run(_pg_admin(DB_URL, f'CREATE DATABASE "{name}"'))
         except OSError as exc:  # pragma: no cover - only when the server is missing
@@ -81,7 +125,7 @@ def template_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield url
         asyncio.run(_pg_admin(DB_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     else:
-        path = tmp_path_factory.mktemp("db") / "template.db"
+        path = tmp_path_factory.mktemp(f"db-{WORKER}") / "template.db"
         migrate(f"sqlite+aiosqlite:///{path}")
         yield str(path)
 

@@ -3,21 +3,18 @@ URLs are built from `Settings.base_url`) and exact due times (the test clock, on
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
 
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 
 from app import create_app
 from services.clock import SHANGHAI, ManualClock
 from services.database import Database
 from settings import Settings
-from tests.backoffice.test_browser import _free_port
+from tests.loopback import listening_socket, port_of, serve_in_thread
 
 THURSDAY_10_AM = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
 
@@ -26,17 +23,10 @@ THURSDAY_10_AM = datetime(2026, 11, 26, 10, 0, tzinfo=SHANGHAI)
 def served_at(settings: Settings, db: Database, clock: ManualClock) -> Iterator[tuple[str, Starlette]]:
     """The app in a thread of its own on a port known up front, with the test clock set to Thursday
     2026-11-26 10:00 in Shanghai. `db` empties the PostgreSQL test database first, as for every test."""
-    port = _free_port()
+    sock = listening_socket()
+    port = port_of(sock)
     base = f"http://127.0.0.1:{port}"
     clock.set(THURSDAY_10_AM)
     app = create_app(replace(settings, environment="development", port=port, public_url=base), clock=clock)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield base, app
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app, sock):
+        yield base, app

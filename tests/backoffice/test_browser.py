@@ -7,15 +7,11 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 
 import pyotp
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from app import create_app
@@ -26,18 +22,13 @@ from services.database import Database, run_write
 from services.review import reviewers
 from services.review import service as review
 from services.security import new_token, token_hash
+from tests.loopback import listening_socket, port_of, serve_in_thread
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PASSWORD = "Staff-Only-Passphrase-1"
 
 if CHROMIUM is None and os.environ.get("CI") != "true":
     pytest.skip("Debian's chromium is not installed (.ci/run installs it)", allow_module_level=True)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -47,17 +38,9 @@ def served(settings, db) -> Iterator[tuple[str, object]]:
     `db` empties the PostgreSQL test database first, as for every test."""
     dev = replace(settings, environment="development")
     app = create_app(dev)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield f"http://127.0.0.1:{port}", app
-    server.should_exit = True
-    thread.join(timeout=10)
+    sock = listening_socket()
+    with serve_in_thread(app, sock):
+        yield f"http://127.0.0.1:{port_of(sock)}", app
 
 
 def _seed(settings, app) -> tuple[str, int, str]:

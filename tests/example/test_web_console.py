@@ -13,7 +13,6 @@ import re
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -22,11 +21,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from app import create_app
-from tests.backoffice.test_browser import CHROMIUM, _free_port
+from tests.backoffice.test_browser import CHROMIUM
 from tests.helpers import PASSWORD
+from tests.loopback import listening_socket, port_of, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 DIST = ROOT / "examples" / "web" / "dist"
@@ -83,24 +82,13 @@ def console_origins() -> Iterator[tuple[str, str]]:
 def api(settings, db, clock, console_origins) -> Iterator[str]:
     """The API on its own loopback port in sandbox mode, listing the console's first origin in
     CORS_ALLOWED_ORIGINS. `db` empties the PostgreSQL test database first, as for every test."""
-    port = _free_port()
+    sock = listening_socket()
+    port = port_of(sock)
     base = f"http://127.0.0.1:{port}"
     listed, _ = console_origins
     served = replace(settings, sandbox=True, port=port, public_url=base, cors_allowed_origins=(listed,))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(served, clock=clock), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(create_app(served, clock=clock), sock):
+        yield base
 
 
 def test_the_example_console_registers_signs_in_and_starts_a_face_check_from_another_origin(
