@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -37,6 +37,9 @@ class Context:
         self._lock = asyncio.Lock()
         self._auth: Viewer | None = None
         self._auth_loaded = False
+        # One batch loader per Node type (schema/types/common.py: resolve_owned_nodes): every `node(id:)`
+        # of a request that names the type is read together, in one statement.
+        self.node_loaders: dict[type, Any] = {}
         self.client = ClientInfo(
             ip=client_ip(request, deps.settings.trusted_proxy_count),
             user_agent=request.headers.get("user-agent"),
