@@ -37,6 +37,7 @@ class Context:
         self._lock = asyncio.Lock()
         self._auth: Viewer | None = None
         self._auth_loaded = False
+        self._auth_lock = asyncio.Lock()
         # One batch loader per Node type (schema/types/common.py: resolve_owned_nodes): every `node(id:)`
         # of a request that names the type is read together, in one statement.
         self.node_loaders: dict[type, Any] = {}
@@ -137,9 +138,11 @@ class Context:
 
     async def auth(self) -> Viewer | None:
         """The live session of the bearer token, or None (AUTH-3: idle sessions are not live)."""
-        if not self._auth_loaded:
-            found = await self.read(auth.authenticate, self.bearer)
-            if found is not None and found.needs_touch:
-                await self.write(auth.touch, found.session_id)
-            self._auth, self._auth_loaded = found, True
+        # One look-up per request: fields resolved concurrently (sibling `node` fields) wait for the first.
+        async with self._auth_lock:
+            if not self._auth_loaded:
+                found = await self.read(auth.authenticate, self.bearer)
+                if found is not None and found.needs_touch:
+                    await self.write(auth.touch, found.session_id)
+                self._auth, self._auth_loaded = found, True
         return self._auth
