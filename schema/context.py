@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from enum import Enum
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
@@ -37,6 +37,10 @@ class Context:
         self._lock = asyncio.Lock()
         self._auth: Viewer | None = None
         self._auth_loaded = False
+        self._auth_lock = asyncio.Lock()
+        # One batch loader per Node type (schema/types/common.py: resolve_owned_nodes): every `node(id:)`
+        # of a request that names the type is read together, in one statement.
+        self.node_loaders: dict[type, Any] = {}
         self.client = ClientInfo(
             ip=client_ip(request, deps.settings.trusted_proxy_count),
             user_agent=request.headers.get("user-agent"),
@@ -134,9 +138,11 @@ class Context:
 
     async def auth(self) -> Viewer | None:
         """The live session of the bearer token, or None (AUTH-3: idle sessions are not live)."""
-        if not self._auth_loaded:
-            found = await self.read(auth.authenticate, self.bearer)
-            if found is not None and found.needs_touch:
-                await self.write(auth.touch, found.session_id)
-            self._auth, self._auth_loaded = found, True
+        # One look-up per request: fields resolved concurrently (sibling `node` fields) wait for the first.
+        async with self._auth_lock:
+            if not self._auth_loaded:
+                found = await self.read(auth.authenticate, self.bearer)
+                if found is not None and found.needs_touch:
+                    await self.write(auth.touch, found.session_id)
+                self._auth, self._auth_loaded = found, True
         return self._auth

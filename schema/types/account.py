@@ -21,7 +21,7 @@ from schema.enums import (
     ProtectionFactor,
     SignInMethod,
 )
-from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor
+from schema.types.common import PageInfo, check_first, decode_cursor, encode_cursor, resolve_owned_nodes
 from schema.types.enterprise import (
     EnterpriseVerification,
     EnterpriseVerificationConnection,
@@ -52,6 +52,7 @@ from services.verification import personal
 from services.verification import repository as verification_repo
 from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.applications import method_statuses as enterprise_method_statuses
+from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
 
@@ -143,18 +144,14 @@ class SessionType(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        viewer = await info.context.auth()
-        ids = list(node_ids)
-        if viewer is None:
-            return [None] * len(ids)
-        sessions, _ = await info.context.read(auth.list_sessions, viewer.account, 100, None)
-        by_id = {str(s.id): s for s in sessions}
-        settings = info.context.deps.settings
+        return await resolve_owned_nodes(info, node_ids, cls, cls._owned)
+
+    @classmethod
+    async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
+        settings = context.deps.settings
         return [
-            cls.from_model(by_id[i], viewer.session_id, auth.session_expires_at(by_id[i], viewer.account, settings))
-            if i in by_id
-            else None
-            for i in ids
+            cls.from_model(s, viewer.session_id, auth.session_expires_at(s, viewer.account, settings))
+            for s in await context.read(auth.sessions_by_ids, viewer.account, ids)
         ]
 
 
@@ -445,7 +442,8 @@ class AccountType(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        viewer = await info.context.auth()
-        return [
-            cls.of(viewer.account) if viewer is not None and i == str(viewer.account.id) else None for i in node_ids
-        ]
+        return await resolve_owned_nodes(info, node_ids, cls, cls._owned)
+
+    @classmethod
+    async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
+        return [cls.of(viewer.account)] if viewer.account.id in ids else []

@@ -14,8 +14,9 @@ from models.appeals import Appeal as AppealModel
 from models.review import ReviewItem
 from schema.context import Context
 from schema.enums import RejectReason
-from schema.types.common import PageInfo
+from schema.types.common import PageInfo, resolve_owned_nodes
 from services.appeals import service as appeals
+from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
 
@@ -110,13 +111,11 @@ class AppealType(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        viewer = await info.context.auth()
-        ids = list(node_ids)
-        if viewer is None:
-            return [None] * len(ids)
-        rows = await info.context.read(appeals.list_for, viewer.account.id, 100, None)
-        by_id = {str(a.id): cls.from_model(a, i) for a, i in rows}
-        return [by_id.get(i) for i in ids]
+        return await resolve_owned_nodes(info, node_ids, cls, cls._owned)
+
+    @classmethod
+    async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
+        return [cls.from_model(a, i) for a, i in await context.read(appeals.of_account, viewer.account.id, ids)]
 
 
 @strawberry.type(

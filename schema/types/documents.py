@@ -16,8 +16,9 @@ from strawberry import relay
 
 from models.documents import Document
 from schema.context import Context
-from schema.types.common import node_id, row_ids
+from schema.types.common import node_id, resolve_owned_nodes
 from services.documents import service as documents
+from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
 TYPE_NAME = "UploadedDocument"
@@ -65,10 +66,8 @@ class UploadedDocument(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        viewer = await info.context.auth()
-        ids = list(node_ids)
-        if viewer is None:
-            return [None] * len(ids)
-        rows = await info.context.read(documents.of_account, viewer.account.id, row_ids(ids))
-        by_id = {str(r.id): cls.from_model(r) for r in rows}
-        return [by_id.get(i) for i in ids]
+        return await resolve_owned_nodes(info, node_ids, cls, cls._owned)
+
+    @classmethod
+    async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
+        return [cls.from_model(r) for r in await context.read(documents.of_account, viewer.account.id, ids)]

@@ -12,7 +12,7 @@ from models.enterprise import EnterpriseApplication, RemittanceAccount
 from models.review import ReviewItem
 from schema.context import Context
 from schema.enums import AttemptReason, FaceBy, OrganisationType, RejectReason
-from schema.types.common import PageInfo
+from schema.types.common import PageInfo, resolve_owned_nodes
 from schema.types.verification import SubjectType, Verification, VerificationMethod, VerificationStatus
 from services.providers.bank import format_cny
 from services.verification.documents import mask_name
@@ -20,6 +20,7 @@ from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.applications import shown_reason, shown_state
 from services.verification.enterprise.transfer import MAX_WRONG_AMOUNTS, payout_arrived_at
 from services.verification.organisations import TYPES, transfer_offered
+from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
 REMITTANCE_BANK = "招商银行"  # where the dedicated remittance accounts are held (sandbox)
@@ -179,14 +180,13 @@ class EnterpriseVerification(Verification):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        viewer = await info.context.auth()
-        ids = list(node_ids)
-        if viewer is None:
-            return [None] * len(ids)
-        rows, _ = await info.context.read(enterprise_repo.applications_page, viewer.account.id, 100, None)
-        now = info.context.deps.clock.now()
-        by_id = {str(a.id): cls.from_model(a, i, r, now) for a, i, r in rows}
-        return [by_id.get(i) for i in ids]
+        return await resolve_owned_nodes(info, node_ids, cls, cls._owned)
+
+    @classmethod
+    async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
+        rows = await context.read(enterprise_repo.applications_of_account, viewer.account.id, ids)
+        now = context.deps.clock.now()
+        return [cls.from_model(a, i, r, now) for a, i, r in rows]
 
 
 REASONS = {r.value for r in AttemptReason}

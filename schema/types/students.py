@@ -11,9 +11,10 @@ from strawberry import relay
 
 from schema.context import Context
 from schema.enums import StudentLevel, StudentState
-from schema.types.common import row_ids
+from schema.types.common import resolve_owned_nodes
 from services.students import service as students
 from services.students.service import StudentStatusView
+from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
 
@@ -71,11 +72,8 @@ class StudentStatusType(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        viewer = await info.context.auth()
-        ids = list(node_ids)
-        if viewer is None:
-            return [None] * len(ids)
-        numeric = row_ids(ids)
-        found = await info.context.read(students.of_account, viewer.account.id, numeric)
-        by_id = {str(v.row.id): cls.from_view(v) for v in found}
-        return [by_id.get(i) for i in ids]
+        return await resolve_owned_nodes(info, node_ids, cls, cls._owned)
+
+    @classmethod
+    async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
+        return [cls.from_view(v) for v in await context.read(students.of_account, viewer.account.id, ids)]

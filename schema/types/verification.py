@@ -18,11 +18,12 @@ from models.verification import Verification as VerificationModel
 from models.verification import VerificationAttempt as AttemptModel
 from schema.context import Context
 from schema.enums import AttemptReason, DocumentType
-from schema.types.common import PageInfo, row_ids
+from schema.types.common import PageInfo, resolve_owned_nodes
 from services.entitlements.service import PERSON_LSS_VOD_CAP_GB, Entitlement, Entitlements
 from services.verification import personal, steps
 from services.verification import repository as repo
 from services.verification.documents import mask_name
+from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
 DOCUMENT_TYPES = {t.value for t in DocumentType}
@@ -147,10 +148,12 @@ class PersonalVerification(Verification):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        viewer = await info.context.auth()
-        ids = list(node_ids)
-        row = None if viewer is None else await info.context.read(repo.verification_of, viewer.account.id)
-        return [cls.from_model(row) if row is not None and i == str(row.id) else None for i in ids]
+        return await resolve_owned_nodes(info, node_ids, cls, cls._owned)
+
+    @classmethod
+    async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
+        row = await context.read(repo.verification_of, viewer.account.id)  # an account has at most one
+        return [cls.from_model(row)] if row is not None and row.id in ids else []
 
 
 @strawberry.type(name="VerificationAttempt", description="One verification attempt in the history (RN-7).")
@@ -198,14 +201,13 @@ class VerificationAttemptType(relay.Node):
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str], required: bool = False) -> list[Any]:
-        viewer = await info.context.auth()
-        ids = list(node_ids)
-        if viewer is None:
-            return [None] * len(ids)
-        rows = await info.context.read(repo.attempts_by_ids, viewer.account.id, row_ids(ids))
-        now = info.context.deps.clock.now()
-        by_id = {str(r.id): cls.from_model(r, now) for r in rows}
-        return [by_id.get(i) for i in ids]
+        return await resolve_owned_nodes(info, node_ids, cls, cls._owned)
+
+    @classmethod
+    async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
+        rows = await context.read(repo.attempts_by_ids, viewer.account.id, ids)
+        now = context.deps.clock.now()
+        return [cls.from_model(r, now) for r in rows]
 
 
 @strawberry.type(description="An edge of `VerificationAttemptConnection`.")

@@ -576,6 +576,18 @@ async def list_for(
     return [(a, i) for a, i in (await uow.session.execute(_newest_first(account_id, first, after_id))).all()]
 
 
+async def of_account(uow: Uow, account_id: int, ids: list[int]) -> list[tuple[Appeal, ReviewItem | None]]:
+    """Those of `ids` that are the account's appeals, with their review items, however old: one statement."""
+    if not ids:
+        return []
+    stmt = (
+        select(Appeal, ReviewItem)
+        .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
+        .where(Appeal.id.in_(ids), Appeal.account_id == account_id)
+    )
+    return [(a, i) for a, i in (await uow.session.execute(stmt)).all()]
+
+
 async def page_for(
     uow: Uow, account_id: int, first: int, after_id: int | None
 ) -> tuple[list[tuple[Appeal, ReviewItem | None]], ListCount]:

@@ -76,23 +76,37 @@ async def end_idle_sessions(uow: Uow, account_id: int, idle_cutoff: datetime, no
     return len(result.all())
 
 
-async def live_sessions(
-    uow: Uow, account_id: int, idle_cutoff: datetime, created_cutoff: datetime, limit: int, after_id: int | None
-) -> tuple[list[AuthSession], ListCount]:
-    """The account's sessions used after `idle_cutoff` and created after `created_cutoff`, newest first, and
-    how many there are: two statements."""
-    live = [
+def _live(account_id: int, idle_cutoff: datetime, created_cutoff: datetime) -> list[ColumnElement[bool]]:
+    return [
         AuthSession.account_id == account_id,
         AuthSession.ended_at.is_(None),
         AuthSession.last_seen_at > idle_cutoff,
         AuthSession.created_at > created_cutoff,
     ]
+
+
+async def live_sessions(
+    uow: Uow, account_id: int, idle_cutoff: datetime, created_cutoff: datetime, limit: int, after_id: int | None
+) -> tuple[list[AuthSession], ListCount]:
+    """The account's sessions used after `idle_cutoff` and created after `created_cutoff`, newest first, and
+    how many there are: two statements."""
+    live = _live(account_id, idle_cutoff, created_cutoff)
     counted = await count_list(uow, AuthSession.id, live, after_id)
     page = select(AuthSession).where(*live).order_by(AuthSession.id.desc()).limit(limit)
     if after_id is not None:
         page = page.where(AuthSession.id < after_id)
     rows = await uow.session.scalars(page)
     return list(rows), counted
+
+
+async def live_sessions_by_ids(
+    uow: Uow, account_id: int, idle_cutoff: datetime, created_cutoff: datetime, ids: list[int]
+) -> list[AuthSession]:
+    """Those of `ids` that are the account's live sessions (as `live_sessions` counts them): one statement."""
+    if not ids:
+        return []
+    live = _live(account_id, idle_cutoff, created_cutoff)
+    return list(await uow.session.scalars(select(AuthSession).where(AuthSession.id.in_(ids), *live)))
 
 
 # --- AUTH-5 throttling -------------------------------------------------------------------------

@@ -318,6 +318,13 @@ async def list_sessions(
     return await repo.live_sessions(uow, account.id, idle_cutoff, now - max_session_age(uow.settings), first, after_id)
 
 
+async def sessions_by_ids(uow: Uow, account: Account, ids: list[int]) -> list[AuthSession]:
+    """Those of `ids` that are the account's live sessions, however old (the `node` of a session)."""
+    now = uow.now()
+    idle_cutoff = now - timedelta(minutes=account.idle_timeout_minutes)
+    return await repo.live_sessions_by_ids(uow, account.id, idle_cutoff, now - max_session_age(uow.settings), ids)
+
+
 # --- AUTH-2: QR login ------------------------------------------------------------------------
 
 

@@ -117,6 +117,20 @@ async def _application_row(uow: Uow, *where: ColumnElement[bool]) -> Application
     return None if row is None else (row[0], row[1], row[2])
 
 
+async def applications_of_account(uow: Uow, account_id: int, ids: list[int]) -> list[ApplicationRow]:
+    """Those of `ids` that are the account's enterprise verifications, with their review and remittance
+    account, however old: one statement."""
+    if not ids:
+        return []
+    stmt = (
+        select(EnterpriseApplication, ReviewItem, RemittanceAccount)
+        .outerjoin(ReviewItem, ReviewItem.id == EnterpriseApplication.review_item_id)
+        .outerjoin(RemittanceAccount, RemittanceAccount.id == EnterpriseApplication.remittance_account_id)
+        .where(EnterpriseApplication.id.in_(ids), EnterpriseApplication.account_id == account_id)
+    )
+    return [(a, i, r) for a, i, r in (await uow.session.execute(stmt)).all()]
+
+
 async def application_of_attempt(uow: Uow, attempt_id: int) -> ApplicationRow | None:
     return await _application_row(uow, EnterpriseApplication.attempt_id == attempt_id)
 
