@@ -40,6 +40,7 @@ from models.accounts import Account
 from models.appeals import Appeal, AppealDocument, AppealToken
 from models.documents import Document
 from models.review import ReviewItem
+from services import botcheck
 from services.accounts import phones
 from services.accounts import repository as accounts_repo
 from services.appeals.errors import AppealErrorCode
@@ -52,8 +53,6 @@ from services.documents import service as documents_service
 from services.errors import Problems, ServiceError, checked
 from services.identifiers import mask_phone, normalize_phone
 from services.mfa import devices
-from services.providers.botcheck import MAX_TOKEN_LENGTH as MAX_BOT_TOKEN_LENGTH
-from services.providers.errors import ProviderUnavailable
 from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
@@ -338,26 +337,6 @@ async def _answer(uow: Uow, appeal: Appeal, materials: list[Material], token_id:
 # --- APL-2 without a session: login name, bot check, the new phone's code, an appeal token ----------
 
 
-def _bot_check_failed() -> ServiceError:
-    return ServiceError(AppealErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
-
-
-async def _bot_check(tx: Transactions, token: str, client_ip: str | None) -> None:
-    """The bot check (as REC-1's), before any transaction opens: the verifier is a network call."""
-    await tx.release()
-    try:
-        passed = await tx.deps.bot_check.verify(token, client_ip)
-    except ProviderUnavailable as exc:
-        log.warning("bot check unavailable: %s", exc)
-        raise ServiceError(
-            AppealErrorCode.BOT_CHECK_UNAVAILABLE,
-            "The bot check cannot be done right now; try again later.",
-            "botToken",
-        ) from None
-    if not passed:
-        raise _bot_check_failed()
-
-
 def _new_phone(problems: Problems, new_phone: str) -> str | None:
     phone = normalize_phone(new_phone or "")
     if phone is None:
@@ -374,12 +353,17 @@ async def send_new_phone_code(
     try:
         problems = Problems()
         phone = _new_phone(problems, new_phone)
-        if not (bot_token or "").strip() or len(bot_token) > MAX_BOT_TOKEN_LENGTH:
-            problems.add(AppealErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
+        checked(problems, botcheck.check_token, bot_token, AppealErrorCode.BOT_CHECK_FAILED)
         if (refusal := problems.refusal()) is not None:
             raise refusal
         assert phone is not None
-        await _bot_check(tx, bot_token, client_ip)
+        await botcheck.verify(
+            tx,
+            bot_token,
+            client_ip,
+            failed=AppealErrorCode.BOT_CHECK_FAILED,
+            unavailable=AppealErrorCode.BOT_CHECK_UNAVAILABLE,
+        )
     except ServiceError as err:
         return err
     return await tx.write(

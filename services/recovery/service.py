@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from models.accounts import Account
 from models.auth import RecoveryTicket
 from models.verification import Verification
+from services import botcheck
 from services.accounts import repository as accounts_repo
 from services.accounts import service as accounts
 from services.auth import repository as auth_repo
@@ -36,8 +37,6 @@ from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, Code
 from services.database import Transactions
 from services.errors import Problems, ServiceError, checked
 from services.identifiers import client_network, mask_login_name, mask_phone, national, normalize_phone
-from services.providers.botcheck import MAX_TOKEN_LENGTH as MAX_BOT_TOKEN_LENGTH
-from services.providers.errors import ProviderUnavailable
 from services.recovery.errors import RecoveryErrorCode
 from services.security import new_token, token_hash
 from services.text import has_control_characters, is_ascii_digits
@@ -50,34 +49,6 @@ TICKET_TTL = timedelta(minutes=15)
 # REC-2: look-ups by real-name information or account ID that find nothing, per client network.
 IDENTITY_LOOKUP_FAILURES = 10
 IDENTITY_LOOKUP_WINDOW = timedelta(hours=1)
-
-
-def _check_bot_token(token: str) -> None:
-    """REC-1 / REC-2: an empty or oversized bot-check token is refused without asking the verifier."""
-    token = token or ""
-    if not token.strip() or len(token) > MAX_BOT_TOKEN_LENGTH:
-        raise _bot_check_failed()
-
-
-async def _bot_check(tx: Transactions, token: str, client_ip: str | None) -> None:
-    """REC-1 / REC-2: the bot check, before any transaction opens (the verifier is a network call), of a
-    token `_check_bot_token` let through; a check that cannot be decided refuses."""
-    await tx.release()  # no database connection is held while the verifier answers
-    try:
-        passed = await tx.deps.bot_check.verify(token, client_ip)
-    except ProviderUnavailable as exc:
-        log.warning("bot check unavailable: %s", exc)
-        raise ServiceError(
-            RecoveryErrorCode.BOT_CHECK_UNAVAILABLE,
-            "The bot check cannot be done right now; try again later.",
-            "botToken",
-        ) from None
-    if not passed:
-        raise _bot_check_failed()
-
-
-def _bot_check_failed() -> ServiceError:
-    return ServiceError(RecoveryErrorCode.BOT_CHECK_FAILED, "The bot check did not pass; try again.", "botToken")
 
 
 async def _new_ticket(
@@ -150,10 +121,16 @@ async def password_reset_start(
     try:
         problems = Problems()
         checked(problems, _check_login_name, login_name)
-        checked(problems, _check_bot_token, bot_token)
+        checked(problems, botcheck.check_token, bot_token, RecoveryErrorCode.BOT_CHECK_FAILED)
         if (refusal := problems.refusal()) is not None:
             raise refusal
-        await _bot_check(tx, bot_token, client_ip)
+        await botcheck.verify(
+            tx,
+            bot_token,
+            client_ip,
+            failed=RecoveryErrorCode.BOT_CHECK_FAILED,
+            unavailable=RecoveryErrorCode.BOT_CHECK_UNAVAILABLE,
+        )
     except ServiceError as err:
         return err
     return await tx.write(_reset_start, login_name, client_ip)
@@ -445,11 +422,17 @@ async def account_lookup(
     try:
         problems = Problems()
         lookup = checked(problems, _lookup_criteria, tx, by)
-        checked(problems, _check_bot_token, bot_token)
+        checked(problems, botcheck.check_token, bot_token, RecoveryErrorCode.BOT_CHECK_FAILED)
         if (refusal := problems.refusal()) is not None:
             raise refusal
         assert lookup is not None
-        await _bot_check(tx, bot_token, client_ip)
+        await botcheck.verify(
+            tx,
+            bot_token,
+            client_ip,
+            failed=RecoveryErrorCode.BOT_CHECK_FAILED,
+            unavailable=RecoveryErrorCode.BOT_CHECK_UNAVAILABLE,
+        )
     except ServiceError as err:
         return err
     return await tx.write(_lookup, lookup, client_ip)
