@@ -31,7 +31,6 @@ from services.appeals import service as appeals
 from services.appeals.errors import AppealErrorCode
 from services.codes.requests import CodeSendPurpose
 from services.errors import ServiceError
-from services.identifiers import mask_phone
 
 Info = strawberry.Info[Context, None]
 NO_SESSION = AppealErrorCode.AUTHENTICATION_REQUIRED
@@ -74,16 +73,7 @@ async def phone_rebind_appeal_code_send(
     result = await appeals.send_new_phone_code(ctx, input.new_phone, input.bot_token, ctx.client.ip)
     if isinstance(result, ServiceError):
         return VerificationCodeSendPayload(errors=user_errors(info, result))
-    return VerificationCodeSendPayload(
-        sent_code=SentCode(
-            purpose=CodeSendPurpose.PHONE_CHANGE_NEW,
-            sent_to=mask_phone(result.destination),
-            expires_at=result.expires_at,
-            resend_available_at=result.resend_available_at,
-            daily_remaining=result.daily_remaining,
-        ),
-        errors=[],
-    )
+    return VerificationCodeSendPayload(sent_code=SentCode.of(CodeSendPurpose.PHONE_CHANGE_NEW, result), errors=[])
 
 
 async def phone_rebind_appeal_start(

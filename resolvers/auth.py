@@ -46,7 +46,7 @@ from services.auth.errors import AuthErrorCode
 from services.auth.service import IssuedSession
 from services.codes.requests import request_code
 from services.errors import ServiceError
-from services.identifiers import mask_email, mask_phone
+from services.identifiers import mask_phone
 from services.mfa import service as mfa
 from services.mfa.errors import MfaErrorCode
 
@@ -85,17 +85,7 @@ async def verification_code_send(
     result = await ctx.write_maybe_viewer(request_code, input.purpose, input.phone, input.email, ctx.client.ip)
     if isinstance(result, ServiceError):
         return VerificationCodeSendPayload(errors=user_errors(info, result))
-    masked = mask_phone(result.destination) if result.channel == "sms" else mask_email(result.destination)
-    return VerificationCodeSendPayload(
-        sent_code=SentCode(
-            purpose=input.purpose,
-            sent_to=masked,
-            expires_at=result.expires_at,
-            resend_available_at=result.resend_available_at,
-            daily_remaining=result.daily_remaining,
-        ),
-        errors=[],
-    )
+    return VerificationCodeSendPayload(sent_code=SentCode.of(input.purpose, result), errors=[])
 
 
 async def session_create_by_password(

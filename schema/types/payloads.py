@@ -15,6 +15,8 @@ from schema.types.enterprise import EnterpriseVerification
 from schema.types.mfa import LoginChallenge
 from schema.types.students import StudentStatusType
 from schema.types.verification import FaceCheck, PersonalVerification, VerificationAttemptType
+from services.codes import service as codes
+from services.identifiers import mask_email, mask_phone
 
 ERRORS = "Expected failures, each with `code`, `message` and `path`; empty on success."
 REFUSED = "null exactly when `errors` is not empty."
@@ -33,6 +35,18 @@ class SentCode:
         description="Codes of this kind (registration, sign-in, binding, own phone) this destination may still "
         "receive today (CODE-3); for sign-in codes, no more than requests from this network may still have sent."
     )
+
+    @classmethod
+    def of(cls, purpose: CodeSendPurpose, sent: codes.SentCode) -> SentCode:
+        """The code `services.codes` sent, its destination masked for its channel."""
+        masked = mask_phone(sent.destination) if sent.channel == "sms" else mask_email(sent.destination)
+        return cls(
+            purpose=purpose,
+            sent_to=masked,
+            expires_at=sent.expires_at,
+            resend_available_at=sent.resend_available_at,
+            daily_remaining=sent.daily_remaining,
+        )
 
 
 @strawberry.type(description="Result of `verificationCodeSend`.")
