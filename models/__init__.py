@@ -4,6 +4,7 @@ from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUse
 from models.appeals import Appeal, AppealDocument, AppealToken
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
+from models.changes import SubjectChange, SubjectChangeAttempt
 from models.codes import (
     CodeAddressCount,
     CodeDailyCount,
@@ -54,6 +55,8 @@ __all__ = [
     "ReviewerSession",
     "StepUpGrant",
     "StudentStatus",
+    "SubjectChange",
+    "SubjectChangeAttempt",
     "Verification",
     "VerificationAttempt",
     "VerificationMethodUse",

@@ -51,6 +51,8 @@ class EnterpriseApplication(Base):
     risk_hit: Mapped[bool] = mapped_column(default=False)  # RNE-7
     remittance_account_id: Mapped[int | None] = mapped_column(ForeignKey("remittance_accounts.id"))
     review_item_id: Mapped[int | None] = mapped_column(ForeignKey("review_items.id"))
+    # CHG-3, CHG-4: the subject change whose new enterprise this application verifies; null otherwise.
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("subject_changes.id", ondelete="CASCADE"), index=True)
     more_message: Mapped[str | None] = mapped_column(Text)
     review_reason: Mapped[str | None] = mapped_column(String(48))  # REV-4: the reviewer's reason from the list
     reject_text: Mapped[str | None] = mapped_column(Text)

@@ -24,8 +24,10 @@ class StudentStatus(Base):
     graduation_year: Mapped[int] = mapped_column(Integer)
     graduation_month: Mapped[int] = mapped_column(Integer)  # 1..12
     email: Mapped[str] = mapped_column(String(254))  # the school address the STU-3 code went to
-    state: Mapped[str] = mapped_column(String(16))  # pending | verified
+    state: Mapped[str] = mapped_column(String(16))  # pending | verified | ended (a subject change, CHG)
     created_at: Mapped[datetime]  # also when the code was sent
     verified_at: Mapped[datetime | None]
+    # A completed subject change ends the previous person's status (CHG-5, CHG-4): it was theirs, not the account's.
+    ended_at: Mapped[datetime | None]
 
     __table_args__ = (Index("ix_student_statuses_account", "account_id", "id"),)

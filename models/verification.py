@@ -61,6 +61,9 @@ class VerificationAttempt(Base):
     agreement_version: Mapped[str] = mapped_column(String(32))
     # Whether it uses one of the method's limited attempts (RNP-5, RNE-2, RNE-4); provider errors give it back.
     counted: Mapped[bool] = mapped_column(default=False)
+    # CHG-3..5: the subject change this attempt verifies the new subject (or proves the current one) for;
+    # null for an account's own verification.
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("subject_changes.id", ondelete="CASCADE"), index=True)
     ticket_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     ticket_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]

@@ -196,6 +196,19 @@ SPECIFIC = {
     "LEGAL_REP_MISMATCH": "The legal representative does not match the registry (RNE-9; counted).",
     "ENTERPRISE_ATTEMPTS_EXHAUSTED": "The 10 attempts of this method are used up for this account (RNE-2, RNE-4); "
     "another method remains.",
+    "VERIFICATION_REQUIRED": "Only a verified account can change its verified subject (CHG).",
+    "CHANGE_NOT_SUPPORTED": "This change does not start from the account's verified subject: an enterprise never "
+    "changes to a person (CHG-1); NAME and ENTERPRISE start from an enterprise, the others from a person; or the "
+    "verification started inside a change is not of its new subject's type.",
+    "CHANGE_IN_PROGRESS": "A subject change of this account is open; withdraw it (`subjectChangeWithdraw`) or finish "
+    "it first. Nothing was started.",
+    "CHANGE_TOO_SOON": "At most one completed subject change per 30 days (CHG-6); `retryAfter` says when the next "
+    "may start.",
+    "CHANGE_NOT_FOUND": "No such subject change of this account.",
+    "CHANGE_STEP_NOT_CURRENT": "The subject change is at another step (see its `state` and `steps`); nothing changed.",
+    "CHANGE_ENDED": "The subject change has ended (completed, rejected or withdrawn); start a new one.",
+    "CHANGE_EXPIRED": "The subject change ran out of time: the new person did not submit within 1 day (CHG-5), or "
+    "the new enterprise did not verify within 9 days of the approval (CHG-3). Start a new one.",
     "APPLICATION_IN_PROGRESS": "An enterprise verification is in progress (amount, review or remittance pending); "
     "finish it first.",
     "APPLICATION_NOT_FOUND": "No such enterprise verification of the viewer.",
@@ -293,6 +306,7 @@ gql_enum(
         "PAYER_NAME_MISMATCH": "The paying account is not named as the organisation (RNE-8).",
         "PAYMENT_AMOUNT_WRONG": "The remittance was not the amount asked for (RNE-8).",
         "REJECTED_IN_REVIEW": "A reviewer rejected it; see the review's reason.",
+        "CHANGE_ENDED": "It ran inside a subject change that ended (withdrawn or out of time) before it passed.",
     },
 )
 gql_enum(
@@ -356,6 +370,7 @@ gql_enum(
         "VERIFICATION": "A real-name verification, recorded when it verified the account with the version accepted "
         "at its submission (RN-6).",
         "STUDENT": "Confirming student status (STU-3).",
+        "SUBJECT_CHANGE": "A subject change, recorded when it completed with the versions accepted during it (CHG-2..5).",
     },
 )
 gql_enum(
@@ -454,7 +469,7 @@ gql_enum(
 gql_enum(
     AgreementKind,
     "An agreement a user accepts: three at sign-up (REG-5, REG-6), one with each real-name verification (RN-6), "
-    "two for student status (STU-3).",
+    "two for student status (STU-3), two in a subject change (CHG-2..5).",
     {
         "USER_SERVICE": "User service agreement (用户服务协议); at sign-up.",
         "ONLINE_ORDERING": "Online ordering agreement (线上订购协议); at sign-up.",
@@ -465,6 +480,10 @@ gql_enum(
         "STUDENT_PERSONAL_INFORMATION": "Student verification personal information processing rules "
         "(学生认证个人信息处理规则); for student status (STU-3). Formerly STUDENT_BENEFITS "
         '("Student offer rules"); acceptances recorded under that name read as this one.',
+        "SUBJECT_CHANGE_APPLICATION": "Verified subject change application agreement (实名认证变更申请协议), accepted "
+        "when a subject change starts (CHG-2..5).",
+        "SUBJECT_CHANGE_ACCEPTANCE": "Verified subject change acceptance agreement (实名认证变更承接协议), accepted for "
+        "the new subject (CHG-2..5).",
     },
 )
 
@@ -475,6 +494,8 @@ gql_enum(
         "SIGN_UP": "Registration and portal activation: all three are required (REG-5, REG-6).",
         "REAL_NAME_VERIFICATION": "Each real-name verification submission (RN-6).",
         "STUDENT_STATUS": "Confirming student status: both are required (STU-3).",
+        "SUBJECT_CHANGE": "Changing the verified subject: the application agreement at the start, the acceptance "
+        "agreement for the new subject (CHG-2..5).",
     },
 )
 

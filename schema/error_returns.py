@@ -17,6 +17,7 @@ from services.documents.errors import DocumentErrorCode
 from services.mfa.errors import MfaErrorCode
 from services.recovery.errors import RecoveryErrorCode
 from services.students.errors import StudentErrorCode
+from services.verification.changes.errors import ChangeErrorCode
 from services.verification.errors import VerificationErrorCode
 
 # Codes the account and recovery mutations return alike, by the step that raises them.
@@ -81,7 +82,29 @@ _RN_REGISTRY = (  # RNE-9: the business registry, and a start that lost its race
 # Which codes each mutation may return. The edge checks each refusal against it (an undeclared code
 # is logged as a bug and noted in `UNDECLARED`, which the test suite asserts stays empty), and every
 # ErrorCode value's description lists the mutations that return it.
+_CHANGE_OPEN = (  # services.verification.changes.service.open_of_account
+    ChangeErrorCode.AUTHENTICATION_REQUIRED,
+    ChangeErrorCode.CHANGE_NOT_FOUND,
+    ChangeErrorCode.CHANGE_ENDED,
+    ChangeErrorCode.CHANGE_EXPIRED,
+)
+
 RETURNS: dict[str, frozenset[str]] = {
+    "subjectChangeStart": codes(
+        ChangeErrorCode.AUTHENTICATION_REQUIRED,
+        ChangeErrorCode.AGREEMENT_VERSION_OUTDATED,
+        MfaErrorCode.STEP_UP_REQUIRED,
+        MfaErrorCode.STEP_UP_INVALID,
+        MfaErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
+        ChangeErrorCode.VERIFICATION_REQUIRED,
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        ChangeErrorCode.CHANGE_IN_PROGRESS,
+        ChangeErrorCode.CHANGE_TOO_SOON,
+    ),
+    "subjectChangeWithdraw": codes(*_CHANGE_OPEN),
+    "subjectChangeAccept": codes(
+        *_CHANGE_OPEN, ChangeErrorCode.AGREEMENT_VERSION_OUTDATED, ChangeErrorCode.CHANGE_STEP_NOT_CURRENT
+    ),
     "verificationCodeSend": codes(
         CodeErrorCode.AUTHENTICATION_REQUIRED,
         CodeErrorCode.DESTINATION_NOT_ALLOWED,

@@ -14,7 +14,7 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import accounts, appeals, auth, enterprise, mfa, recovery, students, verification
+from resolvers import accounts, appeals, auth, changes, enterprise, mfa, recovery, students, verification
 from resolvers import viewer as viewer_resolvers
 from schema import guards
 from schema.context import Context
@@ -22,6 +22,7 @@ from schema.observability import OperationLog, log_errors
 from schema.scalars import DATE_TIME
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
+from schema.types.changes import SubjectChangeType
 from schema.types.documents import UploadedDocument
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
 from schema.types.mfa import (
@@ -57,6 +58,7 @@ from schema.types.payloads import (
     SessionDeletePayload,
     SessionRevokePayload,
     StudentStatusPayload,
+    SubjectChangePayload,
     VerificationCodeSendPayload,
 )
 from schema.types.students import StudentStatusType
@@ -296,6 +298,22 @@ class Mutation:
         description="Upload the authorisation letter again when the reviewer asked for more material (RNE-3); the "
         "review clock starts again (REV-4).",
     )
+    subject_change_start: SubjectChangePayload = strawberry.mutation(
+        resolver=changes.subject_change_start,
+        description="Start a change of the account's verified subject with the application agreement (CHG-2..5); a "
+        "protected operation (MFA-2). Refused for an enterprise changing to a person (CHG-1), while another change is "
+        "open, and within 30 days of the last completed one (CHG-6). The answer's `steps` say what comes next.",
+    )
+    subject_change_accept: SubjectChangePayload = strawberry.mutation(
+        resolver=changes.subject_change_accept,
+        description="Accept the SUBJECT_CHANGE_ACCEPTANCE agreement (CHG-3..5); then the new subject verifies, "
+        "passing the change's ID as `changeId`.",
+    )
+    subject_change_withdraw: SubjectChangePayload = strawberry.mutation(
+        resolver=changes.subject_change_withdraw,
+        description="Withdraw an open subject change at any step (CHG-7); the account keeps its verified subject, "
+        "and a new change may start at once.",
+    )
     mfa_device_binding_start: MfaDeviceBindingStartPayload = strawberry.mutation(
         resolver=mfa.mfa_device_binding_start,
         description="Start binding a virtual MFA device (MFA-4): a new secret, its `otpauth://` URI (issuer and "
@@ -352,6 +370,7 @@ class Mutation:
 TYPES: list[Any] = [
     SessionType,
     AppealType,
+    SubjectChangeType,
     UploadedDocument,
     VerificationAttemptType,
     PersonalVerification,

@@ -26,6 +26,7 @@ from services.errors import ServiceError
 from services.notify import service as outbox
 from services.uow import Deps, Uow
 from services.verification import personal
+from services.verification.changes import service as subject_changes
 from services.verification.enterprise import applications as enterprise_applications
 from services.verification.enterprise import transfer as enterprise_transfer
 
@@ -45,6 +46,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
     counts["throttles_deleted"] = await auth_repo.delete_settled_throttles(uow, now - KEEP_EXPIRED, now)
     counts |= await personal.sweep(uow)
     counts |= await enterprise_applications.sweep(uow)
+    counts |= await subject_changes.sweep(uow)
     for model, name in (
         (OneTimeCode, "codes"),
         (QrLoginTicket, "qr_tickets"),

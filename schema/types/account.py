@@ -58,6 +58,7 @@ Info = strawberry.Info[Context, None]
 
 if TYPE_CHECKING:
     from schema.types.appeals import AppealConnection
+    from schema.types.changes import SubjectChangeConnection
 
 
 @strawberry.type(description="An agreement in force, with the version a client must send when accepting it.")
@@ -339,6 +340,36 @@ class AccountType(relay.Node):
             AppealEdge(cursor=encode_cursor("Appeal", a.id), node=AppealType.from_model(a, i)) for a, i in rows[:first]
         ]
         return AppealConnection(
+            edges=edges,
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > first, counted=counted),
+            total_count=counted.total,
+        )
+
+    @strawberry.field(
+        description="The account's subject changes (CHG-7), newest first: each with its steps, deadline, attempts left "
+        "and outcome (at most 100 per page)."
+    )
+    async def subject_changes(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
+    ) -> Annotated[SubjectChangeConnection, strawberry.lazy("schema.types.changes")]:
+        from schema.types.changes import SubjectChangeConnection, SubjectChangeEdge, SubjectChangeType
+        from services.verification.changes import service as changes
+
+        check_first(first)
+        rows, counted, attempts = await info.context.read(
+            changes.page_for, self.model.id, first + 1, decode_cursor("SubjectChange", after)
+        )
+        now = info.context.deps.clock.now()
+        edges = [
+            SubjectChangeEdge(
+                cursor=encode_cursor("SubjectChange", c.id), node=SubjectChangeType.from_model(c, i, attempts, now)
+            )
+            for c, i in rows[:first]
+        ]
+        return SubjectChangeConnection(
             edges=edges,
             page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > first, counted=counted),
             total_count=counted.total,

@@ -11,6 +11,7 @@ from schema.enums import AccountKind, CodeSendPurpose, QrLoginTicketStatus, Seco
 from schema.errors import UserError
 from schema.types.account import AccountType, SessionType
 from schema.types.appeals import AppealTokenType, AppealType
+from schema.types.changes import SubjectChangeType
 from schema.types.enterprise import EnterpriseVerification
 from schema.types.mfa import LoginChallenge
 from schema.types.students import StudentStatusType
@@ -414,6 +415,15 @@ class EnterpriseVerificationStartPayload:
 class EnterpriseVerificationPayload:
     enterprise_verification: EnterpriseVerification | None = strawberry.field(
         default=None, description="The verification after the step; null exactly when `errors` is not empty."
+    )
+    account: AccountType | None = strawberry.field(default=None, description=VERIFICATION_ACCOUNT)
+    errors: list[UserError] = strawberry.field(description=ERRORS)
+
+
+@strawberry.type(description="Result of a subject-change step (CHG-1..7).")
+class SubjectChangePayload:
+    subject_change: SubjectChangeType | None = strawberry.field(
+        default=None, description="The change after the step; null exactly when `errors` is not empty."
     )
     account: AccountType | None = strawberry.field(default=None, description=VERIFICATION_ACCOUNT)
     errors: list[UserError] = strawberry.field(description=ERRORS)

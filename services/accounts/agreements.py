@@ -14,6 +14,8 @@ class AgreementKind(Enum):
     STUDENT_VERIFICATION = "STUDENT_VERIFICATION"
     # STU-3: stored as "STUDENT_BENEFITS" ("Student offer rules") before migration 0012 renamed the rows.
     STUDENT_PERSONAL_INFORMATION = "STUDENT_PERSONAL_INFORMATION"
+    SUBJECT_CHANGE_APPLICATION = "SUBJECT_CHANGE_APPLICATION"  # CHG-2..5: accepted when a change starts
+    SUBJECT_CHANGE_ACCEPTANCE = "SUBJECT_CHANGE_ACCEPTANCE"  # CHG-2..5: accepted for the new subject
 
 
 class AgreementStep(Enum):
@@ -22,6 +24,7 @@ class AgreementStep(Enum):
     SIGN_UP = "SIGN_UP"  # REG-5, REG-6
     REAL_NAME_VERIFICATION = "REAL_NAME_VERIFICATION"  # RN-6
     STUDENT_STATUS = "STUDENT_STATUS"  # STU-3
+    SUBJECT_CHANGE = "SUBJECT_CHANGE"  # CHG-2..5
 
 
 class AcceptanceContext(Enum):
@@ -31,6 +34,7 @@ class AcceptanceContext(Enum):
     ACTIVATION = "activation"  # REG-6
     VERIFICATION = "verification"  # RN-6, when the verification is granted
     STUDENT = "student"  # STU-3
+    SUBJECT_CHANGE = "subject_change"  # CHG-2..5, when the change completes
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +72,18 @@ CURRENT: dict[AgreementKind, Agreement] = {
         "2026-06",
         "学生认证个人信息处理规则 / Student verification personal information processing rules",
         AgreementStep.STUDENT_STATUS,
+    ),
+    AgreementKind.SUBJECT_CHANGE_APPLICATION: Agreement(
+        AgreementKind.SUBJECT_CHANGE_APPLICATION,
+        "2026-12",
+        "实名认证变更申请协议 / Verified subject change application agreement",
+        AgreementStep.SUBJECT_CHANGE,
+    ),
+    AgreementKind.SUBJECT_CHANGE_ACCEPTANCE: Agreement(
+        AgreementKind.SUBJECT_CHANGE_ACCEPTANCE,
+        "2026-12",
+        "实名认证变更承接协议 / Verified subject change acceptance agreement",
+        AgreementStep.SUBJECT_CHANGE,
     ),
 }
 

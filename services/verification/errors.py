@@ -102,3 +102,5 @@ class AttemptReason(Enum):
     PAYER_NAME_MISMATCH = "PAYER_NAME_MISMATCH"
     PAYMENT_AMOUNT_WRONG = "PAYMENT_AMOUNT_WRONG"
     REJECTED_IN_REVIEW = "REJECTED_IN_REVIEW"
+    # Subject changes (CHG-3..5): the change this attempt ran inside ended (withdrawn, lapsed) before it passed.
+    CHANGE_ENDED = "CHANGE_ENDED"

@@ -179,7 +179,7 @@ ENUMS = {
         "CERTIFICATE_NOT_LEGIBLE",
         "CERTIFICATE_ALTERED",
     },  # REV-4
-    "AcceptanceContext": {"REGISTRATION", "ACTIVATION", "VERIFICATION", "STUDENT"},
+    "AcceptanceContext": {"REGISTRATION", "ACTIVATION", "VERIFICATION", "STUDENT", "SUBJECT_CHANGE"},
 }
 
 

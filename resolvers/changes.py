@@ -1,0 +1,74 @@
+"""Subject-change mutations: input -> one service call -> payload (CHG-1..7)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from models.changes import SubjectChange
+from schema.context import Context
+from schema.errors import user_errors
+from schema.inputs.changes import SubjectChangeAcceptInput, SubjectChangeStartInput, SubjectChangeWithdrawInput
+from schema.types.account import AccountType
+from schema.types.changes import SubjectChangeType
+from schema.types.common import INPUT, node_id
+from schema.types.payloads import SubjectChangePayload
+from services.errors import ServiceError
+from services.uow import Uow
+from services.verification.changes import service as changes
+from services.verification.changes.errors import ChangeErrorCode
+from services.verification.changes.states import Kind
+from services.viewer import Viewer
+
+Info = strawberry.Info[Context, None]
+NO_SESSION = ChangeErrorCode.AUTHENTICATION_REQUIRED
+
+
+def change_id(global_id: str) -> int:
+    """Malformed answers the same CHANGE_NOT_FOUND as an unknown change."""
+    return node_id(global_id, "SubjectChange") or -1
+
+
+async def payload(info: Info, result: SubjectChange | ServiceError) -> SubjectChangePayload:
+    """The change as its owner now reads it (with its review item and attempts), and the account."""
+    if isinstance(result, ServiceError):
+        return SubjectChangePayload(errors=user_errors(info, result))
+    ctx = info.context
+    rows, counted = await ctx.read(changes.of_account, result.account_id, [result.id])
+    account = await ctx.auth()
+    change, item = rows[0]
+    return SubjectChangePayload(
+        subject_change=SubjectChangeType.from_model(change, item, counted, ctx.deps.clock.now()),
+        account=None if account is None else AccountType.of(account.account),
+        errors=[],
+    )
+
+
+async def subject_change_start(info: Info, input: Annotated[SubjectChangeStartInput, INPUT]) -> SubjectChangePayload:
+    kind, version, token = Kind(str(input.kind.value)), input.application_agreement.version, input.step_up_token
+
+    async def call(uow: Uow, viewer: Viewer) -> SubjectChange:
+        return await changes.start(uow, viewer, kind, version, token)
+
+    return await payload(info, await info.context.write_viewer(NO_SESSION, call))
+
+
+async def subject_change_withdraw(
+    info: Info, input: Annotated[SubjectChangeWithdrawInput, INPUT]
+) -> SubjectChangePayload:
+    wanted = change_id(input.change_id)
+
+    async def call(uow: Uow, viewer: Viewer) -> SubjectChange:
+        return await changes.withdraw(uow, viewer.account.id, wanted)
+
+    return await payload(info, await info.context.write_viewer(NO_SESSION, call))
+
+
+async def subject_change_accept(info: Info, input: Annotated[SubjectChangeAcceptInput, INPUT]) -> SubjectChangePayload:
+    wanted, version = change_id(input.change_id), input.acceptance_agreement.version
+
+    async def call(uow: Uow, viewer: Viewer) -> SubjectChange:
+        return await changes.accept_acceptance(uow, viewer.account.id, wanted, version)
+
+    return await payload(info, await info.context.write_viewer(NO_SESSION, call))
