@@ -15,6 +15,7 @@ from models.review import ReviewItem
 from schema.context import Context
 from schema.enums import RejectReason
 from schema.types.common import PageInfo, resolve_owned_nodes
+from services.appeals import repository as appeals_repo
 from services.appeals import service as appeals
 from services.viewer import Viewer
 
@@ -115,7 +116,7 @@ class AppealType(relay.Node):
 
     @classmethod
     async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
-        return [cls.from_model(a, i) for a, i in await context.read(appeals.of_account, viewer.account.id, ids)]
+        return [cls.from_model(a, i) for a, i in await context.read(appeals_repo.of_account, viewer.account.id, ids)]
 
 
 @strawberry.type(

@@ -34,15 +34,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, delete, select, update
-
 from models.accounts import Account
-from models.appeals import Appeal, AppealDocument, AppealToken
+from models.appeals import Appeal, AppealToken
 from models.documents import Document
 from models.review import ReviewItem
 from services import botcheck
 from services.accounts import phones
 from services.accounts import repository as accounts_repo
+from services.appeals import repository as repo
 from services.appeals.errors import AppealErrorCode
 from services.auth import service as auth
 from services.clock import SHANGHAI, as_utc
@@ -57,7 +56,6 @@ from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
 from services.security import new_token, token_hash
-from services.sql import ListCount, count_list
 from services.text import has_control_characters
 from services.uow import Uow
 from services.verification import subject
@@ -78,7 +76,6 @@ MATERIALS: dict[str, dict[str, tuple[str, ...]]] = {
         "enterprise": ("LEGAL_REP_ID_CARD_IN_HAND", "BUSINESS_LICENCE"),
     },
 }
-OPEN = ("submitted", "waiting_user")
 TOKEN_PREFIX = "apt"
 DRAFT_TTL = timedelta(hours=24)  # APL-2: a signed-out filer's time to gather and upload the materials
 TOKEN_AFTER_DECISION = timedelta(days=30)  # the token reads the decision this long, then it is void
@@ -150,10 +147,7 @@ async def _documents(
         )
     found: dict[str, Document] = {}
     for index, material in enumerate(materials):
-        scope = Document.appeal_token_id.is_(None) if token_id is None else Document.appeal_token_id == token_id
-        document = await uow.session.scalar(
-            select(Document).where(Document.id == material.document_id, Document.account_id == account_id, scope)
-        )
+        document = await repo.upload_for_material(uow, material.document_id, account_id, token_id)
         if document is None:  # ORG-3: another account's (or another token's) upload is as unknown as a made-up ID
             raise ServiceError(
                 AppealErrorCode.DOCUMENT_NOT_FOUND,
@@ -184,14 +178,8 @@ def _require_all(materials: list[Material], expected: tuple[str, ...]) -> None:
         )
 
 
-async def _open_appeal(uow: Uow, account_id: int, kind: str) -> int | None:
-    return await uow.session.scalar(
-        select(Appeal.id).where(Appeal.account_id == account_id, Appeal.kind == kind, Appeal.state.in_(OPEN))
-    )
-
-
 async def _refuse_if_open(uow: Uow, account_id: int, kind: str, message: str) -> None:
-    if await _open_appeal(uow, account_id, kind) is not None:
+    if await repo.open_appeal_id(uow, account_id, kind) is not None:
         raise ServiceError(AppealErrorCode.APPEAL_ALREADY_OPEN, message, None)
 
 
@@ -202,11 +190,8 @@ async def _submit(
     appeal = Appeal(
         kind=kind, account_id=account_id, subject_type=subject, new_phone=new_phone, state="submitted", created_at=now
     )
-    uow.session.add(appeal)
-    await uow.session.flush()
-    uow.session.add_all(
-        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
-    )
+    await repo.add(uow, appeal)
+    repo.add_materials(uow, appeal.id, documents, now)
     item = await review.submit(uow, kind=kind, subject_id=appeal.id, account_id=account_id, queue_days=QUEUE_DAYS)
     appeal.review_item_id = item.id
     await uow.session.flush()
@@ -225,7 +210,8 @@ async def _issue_token(
 ) -> IssuedToken:
     token, now = new_token(TOKEN_PREFIX), uow.now()
     expires = now + DRAFT_TTL
-    uow.session.add(
+    await repo.add_token(
+        uow,
         AppealToken(
             token_hash=token_hash(token),
             account_id=account_id,
@@ -234,9 +220,8 @@ async def _issue_token(
             uploads=0,
             created_at=now,
             expires_at=expires,
-        )
+        ),
     )
-    await uow.session.flush()
     return IssuedToken(token, expires if appeal_id is None else None)
 
 
@@ -304,7 +289,7 @@ def _answer_problems(materials: list[Material]) -> None:
 async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: list[Material]) -> Filed:
     """The user sends what the reviewer asked for; the item goes back to the queue (REV-4)."""
     _answer_problems(materials)
-    appeal = await uow.session.get(Appeal, appeal_id)
+    appeal = await repo.get(uow, appeal_id)
     if appeal is None or appeal.account_id != viewer.account.id:
         raise ServiceError(AppealErrorCode.APPEAL_NOT_FOUND, "No such appeal.", "id")
     return await _answer(uow, appeal, materials, None, "id")
@@ -315,20 +300,10 @@ async def _answer(uow: Uow, appeal: Appeal, materials: list[Material], token_id:
         raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", field)
     expected = materials_for(appeal.kind, appeal.subject_type)
     documents = await _documents(uow, appeal.account_id, materials, expected, token_id)
-    # Back to the queue once: of two answers at once, the second finds it submitted (PostgreSQL
-    # re-reads the row after the first commits) and changes nothing.
-    moved = await uow.session.execute(
-        update(Appeal)
-        .where(Appeal.id == appeal.id, Appeal.state == "waiting_user")
-        .values(state="submitted")
-        .returning(Appeal.id)
-    )
-    if moved.scalar_one_or_none() is None:
+    # Back to the queue once: of two answers at once, the second finds it submitted and changes nothing.
+    if not await repo.back_to_queue(uow, appeal.id):
         raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", field)
-    now = uow.now()
-    uow.session.add_all(
-        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
-    )
+    repo.add_materials(uow, appeal.id, documents, uow.now())
     await uow.session.flush()
     item = await review.user_answered(uow, appeal.review_item_id)
     return Filed(await _appeal(uow, appeal.id), item)
@@ -407,7 +382,7 @@ async def start_phone_rebind(uow: Uow, login_name: str, new_phone: str, new_phon
         unchanged = ServiceError(AppealErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
         raise await codes.refused_after_code(uow, code_id, unchanged, "newPhoneCode")
     await phones.check_bindable(uow, account, phone, code_id=code_id)  # REG-3 / REG-4, counted
-    if await _open_appeal(uow, account.id, KIND) is not None:
+    if await repo.open_appeal_id(uow, account.id, KIND) is not None:
         already = ServiceError(
             AppealErrorCode.APPEAL_ALREADY_OPEN, "A phone-rebind appeal is already under review.", None
         )
@@ -429,13 +404,13 @@ async def _live_token(uow: Uow, token: str) -> AppealToken | None:
     after its decision."""
     if not (token or "").startswith(f"{TOKEN_PREFIX}_"):
         return None
-    row = await uow.session.scalar(select(AppealToken).where(AppealToken.token_hash == token_hash(token)))
+    row = await repo.token_by_hash(uow, token_hash(token))
     if row is None:
         return None
     now = uow.now()
     if row.appeal_id is None:
         return row if as_utc(row.expires_at) > as_utc(now) else None
-    decided_at = await uow.session.scalar(select(Appeal.decided_at).where(Appeal.id == row.appeal_id))
+    decided_at = await repo.decided_at(uow, row.appeal_id)
     if decided_at is not None and as_utc(decided_at) + TOKEN_AFTER_DECISION <= as_utc(now):
         return None
     return row
@@ -499,14 +474,7 @@ async def read_by_token(uow: Uow, token: str) -> tuple[Appeal, ReviewItem | None
     row = await _live_token(uow, token)
     if row is None or row.appeal_id is None:
         return None
-    found = (
-        await uow.session.execute(
-            select(Appeal, ReviewItem)
-            .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
-            .where(Appeal.id == row.appeal_id)
-        )
-    ).first()
-    return None if found is None else (found[0], found[1])
+    return await repo.with_item(uow, row.appeal_id)
 
 
 async def answer_by_token(uow: Uow, token: str, materials: list[Material]) -> Filed:
@@ -522,62 +490,16 @@ async def answer_by_token(uow: Uow, token: str, materials: list[Material]) -> Fi
 async def sweep(uow: Uow) -> dict[str, int]:
     """APL-2: a draft never filed goes a day after it expired, with the documents uploaded with it (rows and
     files). A filed appeal's token stays: its documents are the appeal's material."""
-    cutoff = uow.now() - timedelta(days=1)
-    stale = (AppealToken.appeal_id.is_(None), AppealToken.expires_at <= cutoff)
-    removed = await uow.session.execute(
-        delete(Document)
-        .where(Document.appeal_token_id.in_(select(AppealToken.id).where(*stale)))
-        .returning(Document.storage_key)
-    )
-    keys = list(removed.scalars())
-    drafts = await uow.session.execute(delete(AppealToken).where(*stale).returning(AppealToken.id))
+    drafts, keys = await repo.delete_stale_drafts(uow, uow.now() - timedelta(days=1))
     for key in keys:
         documents_service.discard(uow.settings.upload_dir, key)
-    return {"appeal_drafts_deleted": len(drafts.all()), "appeal_draft_documents_deleted": len(keys)}
+    return {"appeal_drafts_deleted": drafts, "appeal_draft_documents_deleted": len(keys)}
 
 
 async def _appeal(uow: Uow, appeal_id: int) -> Appeal:
-    found = await uow.session.get(Appeal, appeal_id, populate_existing=True)
+    found = await repo.get_afresh(uow, appeal_id)
     assert found is not None
     return found
-
-
-def _newest_first(account_id: int, limit: int, after_id: int | None) -> Select[Appeal, ReviewItem]:
-    stmt = (
-        select(Appeal, ReviewItem)
-        .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
-        .where(Appeal.account_id == account_id)
-        .order_by(Appeal.id.desc())
-        .limit(limit)
-    )
-    return stmt if after_id is None else stmt.where(Appeal.id < after_id)
-
-
-async def list_for(
-    uow: Uow, account_id: int, first: int, after_id: int | None
-) -> list[tuple[Appeal, ReviewItem | None]]:
-    """The account's appeals, newest first, with their review items: one statement."""
-    return [(a, i) for a, i in (await uow.session.execute(_newest_first(account_id, first, after_id))).all()]
-
-
-async def of_account(uow: Uow, account_id: int, ids: list[int]) -> list[tuple[Appeal, ReviewItem | None]]:
-    """Those of `ids` that are the account's appeals, with their review items, however old: one statement."""
-    if not ids:
-        return []
-    stmt = (
-        select(Appeal, ReviewItem)
-        .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
-        .where(Appeal.id.in_(ids), Appeal.account_id == account_id)
-    )
-    return [(a, i) for a, i in (await uow.session.execute(stmt)).all()]
-
-
-async def page_for(
-    uow: Uow, account_id: int, first: int, after_id: int | None
-) -> tuple[list[tuple[Appeal, ReviewItem | None]], ListCount]:
-    """`list_for` and how many appeals the account has: two statements, whatever the page."""
-    rows = await list_for(uow, account_id, first, after_id)
-    return rows, await count_list(uow, Appeal.id, [Appeal.account_id == account_id], after_id)
 
 
 def masked_new_phone(appeal: Appeal) -> str | None:
@@ -588,26 +510,22 @@ class _AppealHandler:
     """What the back office's rejections and requests for material do to any appeal, and what it shows."""
 
     async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         assert appeal is not None
         appeal.state, appeal.decided_at = "rejected", uow.now()
         appeal.reject_reason, appeal.reject_text = reason.value, text or None
         await uow.session.flush()
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         assert appeal is not None
         appeal.state, appeal.more_message = "waiting_user", message
         await uow.session.flush()
 
     async def materials(self, uow: Uow, item: ReviewItem) -> list[kinds.ReviewMaterial]:
-        rows = await uow.session.execute(
-            select(AppealDocument.role, Document)
-            .join(AppealDocument, AppealDocument.document_id == Document.id)
-            .where(AppealDocument.appeal_id == item.subject_id)
-            .order_by(AppealDocument.id)
-        )
-        return [kinds.ReviewMaterial(role, document) for role, document in rows.all()]
+        return [
+            kinds.ReviewMaterial(role, document) for role, document in await repo.materials_of(uow, item.subject_id)
+        ]
 
 
 class PhoneRebindHandler(_AppealHandler):
@@ -616,8 +534,8 @@ class PhoneRebindHandler(_AppealHandler):
     label = "手机号换绑申诉 / phone-rebind appeal"
 
     async def approved(self, uow: Uow, item: ReviewItem) -> None:
-        appeal = await uow.session.get(Appeal, item.subject_id)
-        account = await uow.session.get(Account, item.account_id)
+        appeal = await repo.get(uow, item.subject_id)
+        account = await accounts_repo.get(uow, item.account_id)
         assert appeal is not None
         assert account is not None
         assert appeal.new_phone is not None
@@ -636,11 +554,9 @@ class PhoneRebindHandler(_AppealHandler):
         )
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         assert appeal is not None
-        filed_by_token = await uow.session.scalar(
-            select(AppealToken.id).where(AppealToken.appeal_id == appeal.id, AppealToken.new_phone.is_not(None))
-        )
+        filed_by_token = await repo.filed_by_token(uow, appeal.id)
         verified = await subject.verified_subject(uow, item.account_id)
         return [
             ("Appeal", "phone rebind (APL-2)"),
@@ -662,7 +578,7 @@ class MfaUnbindHandler(_AppealHandler):
         Only the device the appeal was about: one bound after the filing (the user unbound the old one
         with a recovery code and bound a new one) stays. The review service tells the bound phone."""
         await accounts_repo.lock_account(uow, item.account_id)
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         account = await uow.session.get(Account, item.account_id, populate_existing=True)
         assert appeal is not None
         assert account is not None
@@ -673,7 +589,7 @@ class MfaUnbindHandler(_AppealHandler):
         await uow.session.flush()
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         assert appeal is not None
         device = await devices.bound_device(uow, item.account_id)
         bound_at = device.bound_at if device is not None else None
