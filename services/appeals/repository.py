@@ -34,6 +34,11 @@ async def add(uow: Uow, appeal: Appeal) -> Appeal:
     return appeal
 
 
+async def has_appeal(uow: Uow, account_id: int) -> bool:
+    """Whether the account has any appeal, in any state."""
+    return await uow.session.scalar(select(Appeal.id).where(Appeal.account_id == account_id)) is not None
+
+
 async def open_appeal_id(uow: Uow, account_id: int, kind: str) -> int | None:
     """APL-1, APL-2: the account's appeal of `kind` still under review, if any (one at a time)."""
     return await uow.session.scalar(

@@ -77,6 +77,30 @@ async def end_idle_sessions(uow: Uow, account_id: int, idle_cutoff: datetime, no
     return len(result.all())
 
 
+async def sessions_to_end(
+    uow: Uow, idle_cutoff: datetime, created_cutoff: datetime
+) -> list[tuple[int, datetime, datetime, int]]:
+    """AUTH-3: the live sessions last used at or before `idle_cutoff` or created at or before
+    `created_cutoff`, as (ID, created at, last seen at, the account's idle timeout in minutes): the
+    sweeper decides which deadline each has passed."""
+    rows = await uow.session.execute(
+        select(AuthSession.id, AuthSession.created_at, AuthSession.last_seen_at, Account.idle_timeout_minutes)
+        .join(Account, Account.id == AuthSession.account_id)
+        .where(
+            AuthSession.ended_at.is_(None),
+            or_(AuthSession.last_seen_at <= idle_cutoff, AuthSession.created_at <= created_cutoff),
+        )
+    )
+    return [(sid, created, seen, minutes) for sid, created, seen, minutes in rows.all()]
+
+
+async def end_sessions(uow: Uow, ids: list[int], now: datetime, reason: str) -> None:
+    """AUTH-3: mark these sessions ended at `now` for `reason`."""
+    await uow.session.execute(
+        update(AuthSession).where(AuthSession.id.in_(ids)).values(ended_at=now, end_reason=reason)
+    )
+
+
 def _live(account_id: int, idle_cutoff: datetime, created_cutoff: datetime) -> list[ColumnElement[bool]]:
     return [
         AuthSession.account_id == account_id,
