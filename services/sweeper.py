@@ -13,7 +13,7 @@ from models.auth import QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.codes import OneTimeCode
 from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
-from services.appeals import service as appeals
+from services.appeals import tokens as appeal_tokens
 from services.auth import repository as auth_repo
 from services.auth.service import max_session_age, session_deadlines
 from services.codes import service as codes
@@ -54,7 +54,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
     counts |= await codes.sweep(uow)
     counts |= await outbox.sweep(uow)
     counts |= await documents.sweep(uow)
-    counts |= await appeals.sweep(uow)
+    counts |= await appeal_tokens.sweep(uow)
     return counts
 
 

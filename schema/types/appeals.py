@@ -17,6 +17,7 @@ from schema.enums import RejectReason
 from schema.types.common import PageInfo, resolve_owned_nodes
 from services.appeals import repository as appeals_repo
 from services.appeals import service as appeals
+from services.appeals import tokens as appeal_tokens
 from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
@@ -134,7 +135,7 @@ class AppealTokenType:
     )
 
     @classmethod
-    def from_issued(cls, issued: appeals.IssuedToken | None) -> AppealTokenType | None:
+    def from_issued(cls, issued: appeal_tokens.IssuedToken | None) -> AppealTokenType | None:
         return None if issued is None else cls(token=issued.token, expires_at=issued.expires_at)
 
 
