@@ -28,6 +28,7 @@ from schema.types.payloads import (
     VerificationCodeSendPayload,
 )
 from services.appeals import service as appeals
+from services.appeals import signed_out
 from services.appeals.errors import AppealErrorCode
 from services.codes.requests import CodeSendPurpose
 from services.errors import ServiceError
@@ -70,7 +71,7 @@ async def phone_rebind_appeal_code_send(
     info: Info, input: Annotated[PhoneRebindAppealCodeSendInput, INPUT]
 ) -> VerificationCodeSendPayload:
     ctx = info.context
-    result = await appeals.send_new_phone_code(ctx, input.new_phone, input.bot_token, ctx.client.ip)
+    result = await signed_out.send_new_phone_code(ctx, input.new_phone, input.bot_token, ctx.client.ip)
     if isinstance(result, ServiceError):
         return VerificationCodeSendPayload(errors=user_errors(info, result))
     return VerificationCodeSendPayload(sent_code=SentCode.of(CodeSendPurpose.PHONE_CHANGE_NEW, result), errors=[])
@@ -80,7 +81,7 @@ async def phone_rebind_appeal_start(
     info: Info, input: Annotated[PhoneRebindAppealStartInput, INPUT]
 ) -> PhoneRebindAppealStartPayload:
     result = await info.context.write(
-        appeals.start_phone_rebind, input.login_name, input.new_phone, input.new_phone_code
+        signed_out.start_phone_rebind, input.login_name, input.new_phone, input.new_phone_code
     )
     if isinstance(result, ServiceError):
         return PhoneRebindAppealStartPayload(errors=user_errors(info, result))
@@ -92,7 +93,7 @@ async def phone_rebind_appeal_submit(
 ) -> AppealPayload:
     return _payload(
         info,
-        await info.context.write(appeals.submit_phone_rebind, input.appeal_token, _materials(input.materials)),
+        await info.context.write(signed_out.submit_phone_rebind, input.appeal_token, _materials(input.materials)),
     )
 
 
@@ -116,7 +117,7 @@ async def appeal_answer(info: Info, input: Annotated[AppealAnswerInput, INPUT]) 
 
 async def appeal_answer_by_token(info: Info, input: Annotated[AppealAnswerByTokenInput, INPUT]) -> AppealPayload:
     return _payload(
-        info, await info.context.write(appeals.answer_by_token, input.appeal_token, _materials(input.materials))
+        info, await info.context.write(signed_out.answer_by_token, input.appeal_token, _materials(input.materials))
     )
 
 
@@ -124,5 +125,5 @@ async def appeal_by_token(
     info: Info,
     token: Annotated[str, strawberry.argument(description="An `AppealToken.token` of a filed appeal.")],
 ) -> AppealType | None:
-    found = await info.context.read(appeals.read_by_token, token)
+    found = await info.context.read(signed_out.read_by_token, token)
     return None if found is None else AppealType.from_model(*found)

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from edges.client import client_ip
 from schema.errors import rest_errors
 from schema.types.documents import document_row_id, upload_id
-from services.appeals import service as appeals
+from services.appeals import tokens as appeal_tokens
 from services.auth import service as auth
 from services.database import DbTransactions, run_read
 from services.documents import service as documents
@@ -68,7 +68,7 @@ async def upload(request: Request) -> Response:
         viewer = await run_read(db, deps, auth.challenge_viewer, bearer, client)
     owner: tuple[int, int | None] | None = None if viewer is None else (viewer.account.id, None)
     if owner is None:  # APL-2: a signed-out filer's appeal token uploads for its own appeal only
-        owner = await run_read(db, deps, appeals.token_uploader, bearer)
+        owner = await run_read(db, deps, appeal_tokens.uploader, bearer)
     if owner is None:
         return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
     account_id, appeal_token_id = owner

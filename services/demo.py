@@ -11,17 +11,17 @@ from enum import Enum
 
 import pyotp
 from PIL import Image
-from sqlalchemy import select
 
 from models.accounts import Account, AgreementAcceptance
-from models.appeals import Appeal, AppealDocument
+from models.appeals import Appeal
 from models.documents import Document
-from models.review import Reviewer
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT, SIGN_UP_AGREEMENTS
+from services.appeals import repository as appeals_repo
 from services.appeals import service as appeals
 from services.documents import service as documents
 from services.errors import ServiceError
+from services.review import repository as review_repo
 from services.review import reviewers
 from services.review import service as review
 from services.uow import Uow
@@ -60,7 +60,7 @@ async def seed(uow: Uow) -> list[str]:
         raise ServiceError(DemoErrorCode.NOT_SANDBOX, reason)
     lines: list[str] = []
     now = uow.now()
-    cloud = await uow.session.scalar(select(Account).where(Account.username_key == DEMO_CLOUD_USERNAME))
+    cloud = await accounts_repo.with_username_key(uow, DEMO_CLOUD_USERNAME)
     if cloud is None:
         await accounts_repo.take_cloud_slot(uow, DEMO_CLOUD_PHONE)
         cloud = await accounts_repo.add(
@@ -85,7 +85,7 @@ async def seed(uow: Uow) -> list[str]:
             ),
         )
         await _accept(uow, cloud.id, "registration")
-    portal = await uow.session.scalar(select(Account).where(Account.username_key == DEMO_PORTAL_USERNAME))
+    portal = await accounts_repo.with_username_key(uow, DEMO_PORTAL_USERNAME)
     if portal is None:
         portal = await accounts_repo.add(
             uow,
@@ -112,7 +112,7 @@ async def seed(uow: Uow) -> list[str]:
         await _accept(uow, portal.id, "activation")
     staff_lines: list[str] = []
     for username, role in DEMO_REVIEWERS:
-        staff = await uow.session.scalar(select(Reviewer).where(Reviewer.username == username))
+        staff = await review_repo.reviewer_by_username(uow, username)
         if staff is None:
             created = await reviewers.add_reviewer(
                 uow, username=username, display_name=username, role=role, password=DEMO_REVIEWER_PASSWORD
@@ -136,7 +136,7 @@ async def seed(uow: Uow) -> list[str]:
 
 async def _demo_appeal(uow: Uow, portal: Account) -> str | None:
     """A phone-rebind appeal of the demo portal account, waiting in the 5-working-day queue."""
-    if await uow.session.scalar(select(Appeal.id).where(Appeal.account_id == portal.id)) is not None:
+    if await appeals_repo.has_appeal(uow, portal.id):
         return None
     materials: dict[str, Document] = {}
     for role, colour in zip(
@@ -155,11 +155,8 @@ async def _demo_appeal(uow: Uow, portal: Account) -> str | None:
         state="submitted",
         created_at=now,
     )
-    uow.session.add(appeal)
-    await uow.session.flush()
-    uow.session.add_all(
-        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in materials.items()]
-    )
+    await appeals_repo.add(uow, appeal)
+    appeals_repo.add_materials(uow, appeal.id, materials, now)
     item = await review.submit(uow, kind=appeals.KIND, subject_id=appeal.id, account_id=portal.id, queue_days=5)
     appeal.review_item_id = item.id
     await uow.session.flush()

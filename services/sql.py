@@ -1,16 +1,24 @@
-"""Small SQL helpers shared by repositories: dialect-specific INSERT for upserts, capped counters, and the
-counts of a newest-first list."""
+"""Small SQL helpers shared by repositories: dialect-specific INSERT for upserts, capped counters, the
+counts of a newest-first list, and the sweep of expired rows."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, literal, select
+from sqlalchemy import ColumnElement, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute
 
 from services.uow import Uow
+
+
+async def delete_expired(uow: Uow, model: Any, cutoff: datetime) -> int:
+    """Delete the rows of `model` whose `expires_at` is at or before `cutoff` (the sweeper's short-lived
+    tickets, codes and grants): how many."""
+    result = await uow.session.execute(delete(model).where(model.expires_at <= cutoff).returning(model.id))
+    return len(result.all())
 
 
 def insert(uow: Uow, model: Any) -> Any:

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, update
-
-from models.accounts import Account
-from models.auth import AuthSession, QrLoginTicket, RecoveryTicket, StepUpGrant
+from models.auth import QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.codes import OneTimeCode
 from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
-from services.appeals import service as appeals
+from services.appeals import tokens as appeal_tokens
 from services.auth import repository as auth_repo
 from services.auth.service import max_session_age, session_deadlines
 from services.codes import service as codes
@@ -24,6 +21,7 @@ from services.database import Database, DbTransactions, run_write
 from services.documents import service as documents
 from services.errors import ServiceError
 from services.notify import service as outbox
+from services.sql import delete_expired
 from services.uow import Deps, Uow
 from services.verification import personal
 from services.verification.changes import service as subject_changes
@@ -54,14 +52,11 @@ async def sweep(uow: Uow) -> dict[str, int]:
         (RecoveryTicket, "recovery_tickets"),
         (LoginChallenge, "login_challenges"),
     ):
-        result = await uow.session.execute(
-            delete(model).where(model.expires_at <= now - KEEP_EXPIRED).returning(model.id)
-        )
-        counts[f"{name}_deleted"] = len(result.all())
+        counts[f"{name}_deleted"] = await delete_expired(uow, model, now - KEEP_EXPIRED)
     counts |= await codes.sweep(uow)
     counts |= await outbox.sweep(uow)
     counts |= await documents.sweep(uow)
-    counts |= await appeals.sweep(uow)
+    counts |= await appeal_tokens.sweep(uow)
     return counts
 
 
@@ -70,25 +65,13 @@ async def _end_idle_sessions(uow: Uow) -> int:
     sessions past their absolute lifetime however active; the reason is the deadline that came first."""
     now = uow.now()
     max_age = max_session_age(uow.settings)
-    rows = await uow.session.execute(
-        select(AuthSession.id, AuthSession.created_at, AuthSession.last_seen_at, Account.idle_timeout_minutes)
-        .join(Account, Account.id == AuthSession.account_id)
-        .where(
-            AuthSession.ended_at.is_(None),
-            or_(
-                AuthSession.last_seen_at <= now - timedelta(minutes=IDLE_TIMEOUT_MIN),
-                AuthSession.created_at <= now - max_age,
-            ),
-        )
-    )
+    rows = await auth_repo.sessions_to_end(uow, now - timedelta(minutes=IDLE_TIMEOUT_MIN), now - max_age)
     ended: dict[str, list[int]] = {"idle": [], "max_age": []}
-    for sid, created, seen, minutes in rows.all():
+    for sid, created, seen, minutes in rows:
         idle_deadline, absolute_deadline = session_deadlines(created, seen, minutes, uow.settings)
         if min(idle_deadline, absolute_deadline) <= now:
             ended["max_age" if absolute_deadline < idle_deadline else "idle"].append(sid)
     for reason, ids in ended.items():
         if ids:
-            await uow.session.execute(
-                update(AuthSession).where(AuthSession.id.in_(ids)).values(ended_at=now, end_reason=reason)
-            )
+            await auth_repo.end_sessions(uow, ids, now, reason)
     return sum(len(ids) for ids in ended.values())

@@ -330,11 +330,11 @@ class AccountType(relay.Node):
         after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
     ) -> Annotated[AppealConnection, strawberry.lazy("schema.types.appeals")]:
         from schema.types.appeals import AppealConnection, AppealEdge, AppealType
-        from services.appeals import service as appeals
+        from services.appeals import repository as appeals_repo
 
         check_first(first)
         rows, counted = await info.context.read(
-            appeals.page_for, self.model.id, first + 1, decode_cursor("Appeal", after)
+            appeals_repo.page_for, self.model.id, first + 1, decode_cursor("Appeal", after)
         )
         edges = [
             AppealEdge(cursor=encode_cursor("Appeal", a.id), node=AppealType.from_model(a, i)) for a, i in rows[:first]

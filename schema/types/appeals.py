@@ -15,7 +15,9 @@ from models.review import ReviewItem
 from schema.context import Context
 from schema.enums import RejectReason
 from schema.types.common import PageInfo, resolve_owned_nodes
+from services.appeals import repository as appeals_repo
 from services.appeals import service as appeals
+from services.appeals import tokens as appeal_tokens
 from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
@@ -115,7 +117,7 @@ class AppealType(relay.Node):
 
     @classmethod
     async def _owned(cls, context: Context, viewer: Viewer, ids: list[int]) -> list[Self]:
-        return [cls.from_model(a, i) for a, i in await context.read(appeals.of_account, viewer.account.id, ids)]
+        return [cls.from_model(a, i) for a, i in await context.read(appeals_repo.of_account, viewer.account.id, ids)]
 
 
 @strawberry.type(
@@ -133,7 +135,7 @@ class AppealTokenType:
     )
 
     @classmethod
-    def from_issued(cls, issued: appeals.IssuedToken | None) -> AppealTokenType | None:
+    def from_issued(cls, issued: appeal_tokens.IssuedToken | None) -> AppealTokenType | None:
         return None if issued is None else cls(token=issued.token, expires_at=issued.expires_at)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUsername
 from services.sql import insert
@@ -128,6 +129,11 @@ async def by_username_key(uow: Uow, key: str) -> Account | None:
     return await uow.session.scalar(_BY_USERNAME_KEY, {"key": key})
 
 
+async def with_username_key(uow: Uow, key: str) -> Account | None:
+    """The account with this username key, whatever its status (`by_username_key` finds live ones only)."""
+    return await uow.session.scalar(select(Account).where(Account.username_key == key))
+
+
 async def by_email_key(uow: Uow, key: str) -> Account | None:
     return await uow.session.scalar(_PORTAL_BY_EMAIL_KEY, {"key": key})
 
@@ -150,10 +156,30 @@ async def accounts_by_ids(uow: Uow, ids: list[int]) -> list[Account]:
     return list(rows)
 
 
+def stage(uow: Uow, account: Account) -> None:
+    """A new account, written with the caller's next flush (`flush_unique`, to answer a lost race)."""
+    uow.session.add(account)
+
+
 async def add(uow: Uow, account: Account) -> Account:
     uow.session.add(account)
     await uow.session.flush()
     return account
+
+
+async def flush_unique(uow: Uow, column: str) -> bool:
+    """Flush; False when it broke the unique key on `column` (a unique-key race lost to a concurrent
+    request, PostgreSQL: REG-2, PROF-5, PROF-3), then the transaction is to be rolled back. Another
+    integrity error is raised.
+
+    SQLite never gets here (BEGIN IMMEDIATE serialises writers); the checks before the flush answer."""
+    try:
+        await uow.session.flush()
+    except IntegrityError as exc:
+        if column not in str(exc.orig):
+            raise
+        return False
+    return True
 
 
 async def add_acceptances(uow: Uow, rows: list[AgreementAcceptance]) -> None:

@@ -16,8 +16,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from models.accounts import Account, AgreementAcceptance
 from services.accounts import phones, strength
 from services.accounts import repository as repo
@@ -151,16 +149,9 @@ def _email_taken() -> ServiceError:
 
 
 async def _flush_unique(uow: Uow, column: str, error: ServiceError) -> None:
-    """Flush; a unique-key race lost to a concurrent request (PostgreSQL) becomes `error`.
-
-    SQLite never gets here (BEGIN IMMEDIATE serialises writers); the checks before the flush answer.
-    """
-    try:
-        await uow.session.flush()
-    except IntegrityError as exc:
-        if column not in str(exc.orig):
-            raise
-        raise error from None
+    """Flush; a unique-key race lost to a concurrent request (PostgreSQL) becomes `error`."""
+    if not await repo.flush_unique(uow, column):
+        raise error
 
 
 async def record_acceptances(uow: Uow, account_id: int, accepted: list[Acceptance], context: str) -> None:
@@ -292,7 +283,7 @@ async def _create_cloud_account(uow: Uow, registration: _Registration, password_
         activated_at=now,
         password_changed_at=now,
     )
-    uow.session.add(new_account)
+    repo.stage(uow, new_account)  # written by the flush below
     # REG-2 under concurrency (PostgreSQL): a registration of the same name that committed after this
     # transaction's check. The name was free when checked, so this tells a prober nothing.
     await _flush_unique(uow, "username_key", _username_taken())

@@ -16,13 +16,15 @@ APL-2 must be reachable without a session. Three ways to file a phone-rebind app
 - with a session (`file_phone_rebind`);
 - with the login challenge of a right password (`file_phone_rebind` through `auth.challenge_viewer`):
   the user whom login protection asks for the lost phone;
-- with nothing but the login name, a passed bot check and the new phone (`send_new_phone_code`, then
-  `start_phone_rebind`, which checks and counts the new phone's code before anything about the login
-  name is answered, then `submit_phone_rebind`): a user with no password, or who forgot it.
-A filer without a session gets an appeal token (`AppealToken`, random, stored hashed, shown once): it
-uploads materials to its own appeal only, files it (a draft lives `DRAFT_TTL`), then reads that appeal
-(`read_by_token`) and answers requests for material (`answer_by_token`) until `TOKEN_AFTER_DECISION`
-after the decision. It reads nothing else: no account field, no masked bound phone.
+- with nothing but the login name, a passed bot check and the new phone (`services/appeals/signed_out.py`:
+  `send_new_phone_code`, then `start_phone_rebind`, which checks and counts the new phone's code before
+  anything about the login name is answered, then `submit_phone_rebind`): a user with no password, or
+  who forgot it.
+A filer without a session gets an appeal token (`services/appeals/tokens.py`, random, stored hashed,
+shown once): it uploads materials to its own appeal only, files it (a draft lives `DRAFT_TTL`), then
+reads that appeal (`read_by_token`) and answers requests for material (`answer_by_token`) until
+`TOKEN_AFTER_DECISION` after the decision. It reads nothing else: no account field, no masked bound
+phone. The SQL of all three is in `services/appeals/repository.py`.
 A reviewer approves (phone rebind: the new phone becomes the bound phone and both numbers are told;
 MFA unbind: the device and its recovery codes are removed), rejects with a reason, or asks for more
 material, which the user sends with `answer`.
@@ -32,33 +34,25 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from sqlalchemy import Select, delete, select, update
 
 from models.accounts import Account
-from models.appeals import Appeal, AppealDocument, AppealToken
+from models.appeals import Appeal
 from models.documents import Document
 from models.review import ReviewItem
-from services import botcheck
 from services.accounts import phones
 from services.accounts import repository as accounts_repo
+from services.appeals import repository as repo
+from services.appeals import tokens
 from services.appeals.errors import AppealErrorCode
-from services.auth import service as auth
 from services.clock import SHANGHAI, as_utc
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
-from services.database import Transactions
-from services.documents import service as documents_service
 from services.errors import Problems, ServiceError, checked
 from services.identifiers import mask_phone, normalize_phone
 from services.mfa import devices
 from services.review import kinds
 from services.review import service as review
 from services.review.kinds import RejectReason
-from services.security import new_token, token_hash
-from services.sql import ListCount, count_list
-from services.text import has_control_characters
 from services.uow import Uow
 from services.verification import subject
 from services.viewer import Viewer
@@ -78,10 +72,6 @@ MATERIALS: dict[str, dict[str, tuple[str, ...]]] = {
         "enterprise": ("LEGAL_REP_ID_CARD_IN_HAND", "BUSINESS_LICENCE"),
     },
 }
-OPEN = ("submitted", "waiting_user")
-TOKEN_PREFIX = "apt"
-DRAFT_TTL = timedelta(hours=24)  # APL-2: a signed-out filer's time to gather and upload the materials
-TOKEN_AFTER_DECISION = timedelta(days=30)  # the token reads the decision this long, then it is void
 FIELD = "materials"  # the input's list of materials; each is `materials.<index>` with `role` and `uploadId`
 
 
@@ -100,22 +90,13 @@ def materials_for(kind: str, subject: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True, slots=True)
-class IssuedToken:
-    """An appeal token as shown once: the secret and its deadline (None: it lives until
-    `TOKEN_AFTER_DECISION` after the appeal's decision)."""
-
-    token: str
-    expires_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
 class Filed:
     """An appeal as filed or answered, with its review item (its `due_at`), and the appeal token when the
     filer has no session (filed with a login challenge)."""
 
     appeal: Appeal
     item: ReviewItem | None
-    token: IssuedToken | None = None
+    token: tokens.IssuedToken | None = None
 
 
 async def subject_type(uow: Uow, account_id: int) -> str:
@@ -123,7 +104,7 @@ async def subject_type(uow: Uow, account_id: int) -> str:
     return await subject.verified_subject(uow, account_id) or "person"
 
 
-def _check_duplicates(problems: Problems, materials: list[Material]) -> None:
+def check_duplicates(problems: Problems, materials: list[Material]) -> None:
     """Stateless: each role once (a second upload for a role would silently replace the first)."""
     seen: set[str] = set()
     for index, material in enumerate(materials):
@@ -136,7 +117,7 @@ def _check_duplicates(problems: Problems, materials: list[Material]) -> None:
         seen.add(material.role)
 
 
-async def _documents(
+async def uploads_for(
     uow: Uow, account_id: int, materials: list[Material], expected: tuple[str, ...], token_id: int | None = None
 ) -> dict[str, Document]:
     """Each material's upload: the account's own (with a session or a login challenge) or, with an appeal
@@ -150,10 +131,7 @@ async def _documents(
         )
     found: dict[str, Document] = {}
     for index, material in enumerate(materials):
-        scope = Document.appeal_token_id.is_(None) if token_id is None else Document.appeal_token_id == token_id
-        document = await uow.session.scalar(
-            select(Document).where(Document.id == material.document_id, Document.account_id == account_id, scope)
-        )
+        document = await repo.upload_for_material(uow, material.document_id, account_id, token_id)
         if document is None:  # ORG-3: another account's (or another token's) upload is as unknown as a made-up ID
             raise ServiceError(
                 AppealErrorCode.DOCUMENT_NOT_FOUND,
@@ -171,11 +149,11 @@ async def _materials(
     it, each the viewer's upload."""
     kind = subject or await subject_type(uow, account_id)
     expected = materials_for(appeal_kind, kind)
-    _require_all(materials, expected)
-    return kind, await _documents(uow, account_id, materials, expected)
+    require_all(materials, expected)
+    return kind, await uploads_for(uow, account_id, materials, expected)
 
 
-def _require_all(materials: list[Material], expected: tuple[str, ...]) -> None:
+def require_all(materials: list[Material], expected: tuple[str, ...]) -> None:
     sent = {m.role for m in materials}
     absent = [role for role in expected if role not in sent]
     if absent:
@@ -184,29 +162,20 @@ def _require_all(materials: list[Material], expected: tuple[str, ...]) -> None:
         )
 
 
-async def _open_appeal(uow: Uow, account_id: int, kind: str) -> int | None:
-    return await uow.session.scalar(
-        select(Appeal.id).where(Appeal.account_id == account_id, Appeal.kind == kind, Appeal.state.in_(OPEN))
-    )
-
-
-async def _refuse_if_open(uow: Uow, account_id: int, kind: str, message: str) -> None:
-    if await _open_appeal(uow, account_id, kind) is not None:
+async def refuse_if_open(uow: Uow, account_id: int, kind: str, message: str) -> None:
+    if await repo.open_appeal_id(uow, account_id, kind) is not None:
         raise ServiceError(AppealErrorCode.APPEAL_ALREADY_OPEN, message, None)
 
 
-async def _submit(
+async def submit(
     uow: Uow, account_id: int, kind: str, subject: str, documents: dict[str, Document], new_phone: str | None = None
 ) -> tuple[Appeal, ReviewItem]:
     now = uow.now()
     appeal = Appeal(
         kind=kind, account_id=account_id, subject_type=subject, new_phone=new_phone, state="submitted", created_at=now
     )
-    uow.session.add(appeal)
-    await uow.session.flush()
-    uow.session.add_all(
-        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
-    )
+    await repo.add(uow, appeal)
+    repo.add_materials(uow, appeal.id, documents, now)
     item = await review.submit(uow, kind=kind, subject_id=appeal.id, account_id=account_id, queue_days=QUEUE_DAYS)
     appeal.review_item_id = item.id
     await uow.session.flush()
@@ -217,27 +186,7 @@ async def _filed(uow: Uow, viewer: Viewer, appeal: Appeal, item: ReviewItem) -> 
     """The filed appeal; filed with a login challenge (no session), with an appeal token to follow it."""
     if viewer.session_id != 0:  # a session: the appeal is read in `viewer.appeals`
         return Filed(appeal, item)
-    return Filed(appeal, item, await _issue_token(uow, appeal.account_id, appeal_id=appeal.id))
-
-
-async def _issue_token(
-    uow: Uow, account_id: int, *, appeal_id: int | None = None, new_phone: str | None = None
-) -> IssuedToken:
-    token, now = new_token(TOKEN_PREFIX), uow.now()
-    expires = now + DRAFT_TTL
-    uow.session.add(
-        AppealToken(
-            token_hash=token_hash(token),
-            account_id=account_id,
-            new_phone=new_phone,
-            appeal_id=appeal_id,
-            uploads=0,
-            created_at=now,
-            expires_at=expires,
-        )
-    )
-    await uow.session.flush()
-    return IssuedToken(token, expires if appeal_id is None else None)
+    return Filed(appeal, item, await tokens.issue(uow, appeal.account_id, appeal_id=appeal.id))
 
 
 async def file_phone_rebind(
@@ -251,14 +200,14 @@ async def file_phone_rebind(
     if phone is None:
         problems.add(AppealErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "newPhone")
     checked(problems, codes.check_format, new_phone_code, "newPhoneCode")
-    _check_duplicates(problems, materials)
+    check_duplicates(problems, materials)
     if (refusal := problems.refusal()) is not None:
         raise refusal
     assert phone is not None
     if phone == account.phone:
         raise ServiceError(AppealErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
     kind, documents = await _materials(uow, KIND, account.id, materials)
-    await _refuse_if_open(uow, account.id, KIND, "A phone-rebind appeal is already under review.")
+    await refuse_if_open(uow, account.id, KIND, "A phone-rebind appeal is already under review.")
     # The new phone's code (CODE-2: a wrong one is counted and committed) before anything about the
     # phone's other accounts is answered, so only its holder learns whether it has any.
     code_id = await codes.check(
@@ -268,7 +217,7 @@ async def file_phone_rebind(
     # refusal a counted try of the code (approval decides again with `phones.rebind`).
     await phones.check_bindable(uow, account, phone, code_id=code_id)
     await codes.use(uow, code_id, "newPhoneCode")  # CODE-2: single use
-    return await _filed(uow, viewer, *await _submit(uow, account.id, KIND, kind, documents, new_phone=phone))
+    return await _filed(uow, viewer, *await submit(uow, account.id, KIND, kind, documents, new_phone=phone))
 
 
 async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -> Filed:
@@ -278,7 +227,7 @@ async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -
     missing or not of the account's set, with an upload that is not the viewer's, or while an MFA-unbind
     appeal is open."""
     problems = Problems()
-    _check_duplicates(problems, materials)
+    check_duplicates(problems, materials)
     if (refusal := problems.refusal()) is not None:
         raise refusal
     account = viewer.account
@@ -288,296 +237,46 @@ async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -
             AppealErrorCode.MFA_DEVICE_NOT_BOUND, "No virtual MFA device is bound: there is nothing to unbind.", None
         )
     kind, documents = await _materials(uow, MFA_UNBIND, account.id, materials)
-    await _refuse_if_open(uow, account.id, MFA_UNBIND, "An MFA-unbind appeal is already under review.")
-    return await _filed(uow, viewer, *await _submit(uow, account.id, MFA_UNBIND, kind, documents))
+    await refuse_if_open(uow, account.id, MFA_UNBIND, "An MFA-unbind appeal is already under review.")
+    return await _filed(uow, viewer, *await submit(uow, account.id, MFA_UNBIND, kind, documents))
 
 
-def _answer_problems(materials: list[Material]) -> None:
+def check_answer(materials: list[Material]) -> None:
     problems = Problems()
     if not materials:
         problems.add(AppealErrorCode.MATERIAL_MISSING, "Upload at least one material.", FIELD)
-    _check_duplicates(problems, materials)
+    check_duplicates(problems, materials)
     if (refusal := problems.refusal()) is not None:
         raise refusal
 
 
 async def answer(uow: Uow, viewer: Viewer, appeal_id: int, materials: list[Material]) -> Filed:
     """The user sends what the reviewer asked for; the item goes back to the queue (REV-4)."""
-    _answer_problems(materials)
-    appeal = await uow.session.get(Appeal, appeal_id)
+    check_answer(materials)
+    appeal = await repo.get(uow, appeal_id)
     if appeal is None or appeal.account_id != viewer.account.id:
         raise ServiceError(AppealErrorCode.APPEAL_NOT_FOUND, "No such appeal.", "id")
-    return await _answer(uow, appeal, materials, None, "id")
+    return await answer_with(uow, appeal, materials, None, "id")
 
 
-async def _answer(uow: Uow, appeal: Appeal, materials: list[Material], token_id: int | None, field: str) -> Filed:
+async def answer_with(uow: Uow, appeal: Appeal, materials: list[Material], token_id: int | None, field: str) -> Filed:
     if appeal.state != "waiting_user" or appeal.review_item_id is None:
         raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", field)
     expected = materials_for(appeal.kind, appeal.subject_type)
-    documents = await _documents(uow, appeal.account_id, materials, expected, token_id)
-    # Back to the queue once: of two answers at once, the second finds it submitted (PostgreSQL
-    # re-reads the row after the first commits) and changes nothing.
-    moved = await uow.session.execute(
-        update(Appeal)
-        .where(Appeal.id == appeal.id, Appeal.state == "waiting_user")
-        .values(state="submitted")
-        .returning(Appeal.id)
-    )
-    if moved.scalar_one_or_none() is None:
+    documents = await uploads_for(uow, appeal.account_id, materials, expected, token_id)
+    # Back to the queue once: of two answers at once, the second finds it submitted and changes nothing.
+    if not await repo.back_to_queue(uow, appeal.id):
         raise ServiceError(AppealErrorCode.NOT_WAITING_FOR_MATERIAL, "This appeal is not waiting for material.", field)
-    now = uow.now()
-    uow.session.add_all(
-        [AppealDocument(appeal_id=appeal.id, role=r, document_id=d.id, created_at=now) for r, d in documents.items()]
-    )
+    repo.add_materials(uow, appeal.id, documents, uow.now())
     await uow.session.flush()
     item = await review.user_answered(uow, appeal.review_item_id)
-    return Filed(await _appeal(uow, appeal.id), item)
+    return Filed(await appeal_afresh(uow, appeal.id), item)
 
 
-# --- APL-2 without a session: login name, bot check, the new phone's code, an appeal token ----------
-
-
-def _new_phone(problems: Problems, new_phone: str) -> str | None:
-    phone = normalize_phone(new_phone or "")
-    if phone is None:
-        problems.add(AppealErrorCode.INVALID_PHONE, "Enter a mainland mobile number.", "newPhone")
-    return phone
-
-
-async def send_new_phone_code(
-    tx: Transactions, new_phone: str, bot_token: str, client_ip: str | None
-) -> codes.SentCode | ServiceError:
-    """APL-2, signed out: a PHONE_CHANGE_NEW code to the new phone, behind the bot check, with the usual
-    send limits (CODE-3: the 60 s gap, the phone's daily budget, the caller's address caps). It names no
-    account and reads none."""
-    try:
-        problems = Problems()
-        phone = _new_phone(problems, new_phone)
-        checked(problems, botcheck.check_token, bot_token, AppealErrorCode.BOT_CHECK_FAILED)
-        if (refusal := problems.refusal()) is not None:
-            raise refusal
-        assert phone is not None
-        await botcheck.verify(
-            tx,
-            bot_token,
-            client_ip,
-            failed=AppealErrorCode.BOT_CHECK_FAILED,
-            unavailable=AppealErrorCode.BOT_CHECK_UNAVAILABLE,
-        )
-    except ServiceError as err:
-        return err
-    return await tx.write(
-        codes.send,
-        channel="sms",
-        destination=phone,
-        purpose=CodePurpose.PHONE_CHANGE_NEW,
-        client_ip=client_ip,
-        field="newPhone",
-    )
-
-
-async def start_phone_rebind(uow: Uow, login_name: str, new_phone: str, new_phone_code: str) -> IssuedToken:
-    """APL-2, signed out: the new phone's code opens a draft appeal of the account the login name names.
-
-    The code is the secret the caller must know, so it is checked (a wrong one counted and committed,
-    CODE-2) before anything depends on the login name; every refusal after it (no such account, the
-    phone already bound, REG-3 / REG-4, an appeal already open) costs one of the code's 5 tries, so one
-    code answers at most 5 such questions. Only then is the code used and the draft token issued."""
-    problems = Problems()
-    if not (login_name or "").strip():
-        problems.add(AppealErrorCode.LOGIN_NAME_REQUIRED, "Enter the login name.", "loginName")
-    elif has_control_characters(login_name):
-        problems.add(AppealErrorCode.LOGIN_NAME_INVALID, "A login name has no control characters.", "loginName")
-    phone = _new_phone(problems, new_phone)
-    checked(problems, codes.check_format, new_phone_code, "newPhoneCode")
-    if (refusal := problems.refusal()) is not None:
-        raise refusal
-    assert phone is not None
-    code_id = await codes.check(
-        uow, destination=phone, purpose=CodePurpose.PHONE_CHANGE_NEW, code=new_phone_code, field="newPhoneCode"
-    )
-    _, found = await auth.resolve_login_name(uow, login_name)
-    if found is None or found.status != "active":
-        unknown = ServiceError(AppealErrorCode.ACCOUNT_NOT_FOUND, "No account has this login name.", "loginName")
-        raise await codes.refused_after_code(uow, code_id, unknown, "newPhoneCode")
-    await accounts_repo.lock_account(uow, found.id)  # drafts and filings of one account, one at a time
-    account = await accounts_repo.get(uow, found.id)
-    assert account is not None
-    if phone == account.phone:
-        unchanged = ServiceError(AppealErrorCode.PHONE_UNCHANGED, "This is already the bound phone.", "newPhone")
-        raise await codes.refused_after_code(uow, code_id, unchanged, "newPhoneCode")
-    await phones.check_bindable(uow, account, phone, code_id=code_id)  # REG-3 / REG-4, counted
-    if await _open_appeal(uow, account.id, KIND) is not None:
-        already = ServiceError(
-            AppealErrorCode.APPEAL_ALREADY_OPEN, "A phone-rebind appeal is already under review.", None
-        )
-        raise await codes.refused_after_code(uow, code_id, already, "newPhoneCode")
-    await codes.use(uow, code_id, "newPhoneCode")  # CODE-2: single use; of racing starts, one passes
-    return await _issue_token(uow, account.id, new_phone=phone)
-
-
-def _token_invalid(field: str = "appealToken") -> ServiceError:
-    return ServiceError(
-        AppealErrorCode.APPEAL_TOKEN_INVALID,
-        "The appeal token is unknown, expired or already used for this step; start the appeal again.",
-        field,
-    )
-
-
-async def _live_token(uow: Uow, token: str) -> AppealToken | None:
-    """The appeal token, if live: a draft until `expires_at`; a filed appeal's until `TOKEN_AFTER_DECISION`
-    after its decision."""
-    if not (token or "").startswith(f"{TOKEN_PREFIX}_"):
-        return None
-    row = await uow.session.scalar(select(AppealToken).where(AppealToken.token_hash == token_hash(token)))
-    if row is None:
-        return None
-    now = uow.now()
-    if row.appeal_id is None:
-        return row if as_utc(row.expires_at) > as_utc(now) else None
-    decided_at = await uow.session.scalar(select(Appeal.decided_at).where(Appeal.id == row.appeal_id))
-    if decided_at is not None and as_utc(decided_at) + TOKEN_AFTER_DECISION <= as_utc(now):
-        return None
-    return row
-
-
-async def token_uploader(uow: Uow, token: str | None) -> tuple[int, int] | None:
-    """(account ID, token ID) an upload with this appeal token belongs to, or None (ORG-2 caps it per token,
-    `services.documents.service.reserve_upload`)."""
-    row = await _live_token(uow, token or "")
-    return None if row is None else (row.account_id, row.id)
-
-
-def _enterprise_sent(materials: list[Material]) -> bool:
-    person = set(materials_for(KIND, "person"))
-    return any(m.role not in person for m in materials)
-
-
-async def submit_phone_rebind(uow: Uow, token: str, materials: list[Material]) -> Filed:
-    """APL-2, signed out: file the draft's appeal with the materials uploaded with its token.
-
-    The filer says which set it sends (a person's or an enterprise's, by the roles sent): an answer that
-    depended on the account's verified subject would tell it to someone who has only proven a phone. The
-    reviewer sees both. Refused (nothing written) with a material twice, missing or of neither set, an
-    upload not made with this token, a used or expired draft, or an appeal already open."""
-    problems = Problems()
-    _check_duplicates(problems, materials)
-    if (refusal := problems.refusal()) is not None:
-        raise refusal
-    draft = await _live_token(uow, token)
-    if draft is None or draft.appeal_id is not None or draft.new_phone is None:
-        raise _token_invalid()
-    await accounts_repo.lock_account(uow, draft.account_id)  # racing filings of one draft: one appeal
-    await uow.session.refresh(draft)
-    if draft.appeal_id is not None:
-        raise _token_invalid()
-    subject = "enterprise" if _enterprise_sent(materials) else "person"
-    expected = materials_for(KIND, subject)
-    _require_all(materials, expected)
-    documents = await _documents(uow, draft.account_id, materials, expected, draft.id)
-    await _refuse_if_open(uow, draft.account_id, KIND, "A phone-rebind appeal is already under review.")
-    appeal, item = await _submit(uow, draft.account_id, KIND, subject, documents, new_phone=draft.new_phone)
-    draft.appeal_id = appeal.id
-    await uow.session.flush()
-    account = await accounts_repo.get(uow, draft.account_id)
-    assert account is not None
-    # The bound phone hears of it at once: an owner who still has it learns of an appeal they did not file.
-    await uow.deps.notifier.send(
-        uow,
-        channel="sms",
-        destination=account.phone,
-        purpose="PHONE_REBIND_APPEAL_FILED",
-        text="【账号中心】您的账号提交了手机号换绑申诉，如非本人操作请联系客服。 Account center: a phone-rebind "
-        "appeal was filed for your account; if it was not you, contact support.",
-    )
-    return Filed(appeal, item)
-
-
-async def read_by_token(uow: Uow, token: str) -> tuple[Appeal, ReviewItem | None] | None:
-    """The appeal an appeal token follows, with its review item; None for anything else (a draft, an
-    unknown or expired token). Nothing of the account."""
-    row = await _live_token(uow, token)
-    if row is None or row.appeal_id is None:
-        return None
-    found = (
-        await uow.session.execute(
-            select(Appeal, ReviewItem)
-            .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
-            .where(Appeal.id == row.appeal_id)
-        )
-    ).first()
-    return None if found is None else (found[0], found[1])
-
-
-async def answer_by_token(uow: Uow, token: str, materials: list[Material]) -> Filed:
-    """REV-4 for a filer without a session: the material asked for, uploaded with the appeal token."""
-    _answer_problems(materials)
-    row = await _live_token(uow, token)
-    if row is None or row.appeal_id is None:
-        raise _token_invalid()
-    appeal = await _appeal(uow, row.appeal_id)
-    return await _answer(uow, appeal, materials, row.id, "appealToken")
-
-
-async def sweep(uow: Uow) -> dict[str, int]:
-    """APL-2: a draft never filed goes a day after it expired, with the documents uploaded with it (rows and
-    files). A filed appeal's token stays: its documents are the appeal's material."""
-    cutoff = uow.now() - timedelta(days=1)
-    stale = (AppealToken.appeal_id.is_(None), AppealToken.expires_at <= cutoff)
-    removed = await uow.session.execute(
-        delete(Document)
-        .where(Document.appeal_token_id.in_(select(AppealToken.id).where(*stale)))
-        .returning(Document.storage_key)
-    )
-    keys = list(removed.scalars())
-    drafts = await uow.session.execute(delete(AppealToken).where(*stale).returning(AppealToken.id))
-    for key in keys:
-        documents_service.discard(uow.settings.upload_dir, key)
-    return {"appeal_drafts_deleted": len(drafts.all()), "appeal_draft_documents_deleted": len(keys)}
-
-
-async def _appeal(uow: Uow, appeal_id: int) -> Appeal:
-    found = await uow.session.get(Appeal, appeal_id, populate_existing=True)
+async def appeal_afresh(uow: Uow, appeal_id: int) -> Appeal:
+    found = await repo.get_afresh(uow, appeal_id)
     assert found is not None
     return found
-
-
-def _newest_first(account_id: int, limit: int, after_id: int | None) -> Select[Appeal, ReviewItem]:
-    stmt = (
-        select(Appeal, ReviewItem)
-        .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
-        .where(Appeal.account_id == account_id)
-        .order_by(Appeal.id.desc())
-        .limit(limit)
-    )
-    return stmt if after_id is None else stmt.where(Appeal.id < after_id)
-
-
-async def list_for(
-    uow: Uow, account_id: int, first: int, after_id: int | None
-) -> list[tuple[Appeal, ReviewItem | None]]:
-    """The account's appeals, newest first, with their review items: one statement."""
-    return [(a, i) for a, i in (await uow.session.execute(_newest_first(account_id, first, after_id))).all()]
-
-
-async def of_account(uow: Uow, account_id: int, ids: list[int]) -> list[tuple[Appeal, ReviewItem | None]]:
-    """Those of `ids` that are the account's appeals, with their review items, however old: one statement."""
-    if not ids:
-        return []
-    stmt = (
-        select(Appeal, ReviewItem)
-        .outerjoin(ReviewItem, ReviewItem.id == Appeal.review_item_id)
-        .where(Appeal.id.in_(ids), Appeal.account_id == account_id)
-    )
-    return [(a, i) for a, i in (await uow.session.execute(stmt)).all()]
-
-
-async def page_for(
-    uow: Uow, account_id: int, first: int, after_id: int | None
-) -> tuple[list[tuple[Appeal, ReviewItem | None]], ListCount]:
-    """`list_for` and how many appeals the account has: two statements, whatever the page."""
-    rows = await list_for(uow, account_id, first, after_id)
-    return rows, await count_list(uow, Appeal.id, [Appeal.account_id == account_id], after_id)
 
 
 def masked_new_phone(appeal: Appeal) -> str | None:
@@ -588,26 +287,22 @@ class _AppealHandler:
     """What the back office's rejections and requests for material do to any appeal, and what it shows."""
 
     async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         assert appeal is not None
         appeal.state, appeal.decided_at = "rejected", uow.now()
         appeal.reject_reason, appeal.reject_text = reason.value, text or None
         await uow.session.flush()
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         assert appeal is not None
         appeal.state, appeal.more_message = "waiting_user", message
         await uow.session.flush()
 
     async def materials(self, uow: Uow, item: ReviewItem) -> list[kinds.ReviewMaterial]:
-        rows = await uow.session.execute(
-            select(AppealDocument.role, Document)
-            .join(AppealDocument, AppealDocument.document_id == Document.id)
-            .where(AppealDocument.appeal_id == item.subject_id)
-            .order_by(AppealDocument.id)
-        )
-        return [kinds.ReviewMaterial(role, document) for role, document in rows.all()]
+        return [
+            kinds.ReviewMaterial(role, document) for role, document in await repo.materials_of(uow, item.subject_id)
+        ]
 
 
 class PhoneRebindHandler(_AppealHandler):
@@ -616,8 +311,8 @@ class PhoneRebindHandler(_AppealHandler):
     label = "手机号换绑申诉 / phone-rebind appeal"
 
     async def approved(self, uow: Uow, item: ReviewItem) -> None:
-        appeal = await uow.session.get(Appeal, item.subject_id)
-        account = await uow.session.get(Account, item.account_id)
+        appeal = await repo.get(uow, item.subject_id)
+        account = await accounts_repo.get(uow, item.account_id)
         assert appeal is not None
         assert account is not None
         assert appeal.new_phone is not None
@@ -636,11 +331,9 @@ class PhoneRebindHandler(_AppealHandler):
         )
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         assert appeal is not None
-        filed_by_token = await uow.session.scalar(
-            select(AppealToken.id).where(AppealToken.appeal_id == appeal.id, AppealToken.new_phone.is_not(None))
-        )
+        filed_by_token = await repo.filed_by_token(uow, appeal.id)
         verified = await subject.verified_subject(uow, item.account_id)
         return [
             ("Appeal", "phone rebind (APL-2)"),
@@ -662,7 +355,7 @@ class MfaUnbindHandler(_AppealHandler):
         Only the device the appeal was about: one bound after the filing (the user unbound the old one
         with a recovery code and bound a new one) stays. The review service tells the bound phone."""
         await accounts_repo.lock_account(uow, item.account_id)
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         account = await uow.session.get(Account, item.account_id, populate_existing=True)
         assert appeal is not None
         assert account is not None
@@ -673,7 +366,7 @@ class MfaUnbindHandler(_AppealHandler):
         await uow.session.flush()
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
-        appeal = await uow.session.get(Appeal, item.subject_id)
+        appeal = await repo.get(uow, item.subject_id)
         assert appeal is not None
         device = await devices.bound_device(uow, item.account_id)
         bound_at = device.bound_at if device is not None else None

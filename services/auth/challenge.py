@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
 from models.accounts import Account
 from models.mfa import LoginChallenge
 from services.accounts import repository as accounts_repo
+from services.auth import repository as repo
 from services.auth.errors import AuthErrorCode as Code
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
@@ -55,7 +54,8 @@ def client_key(uow: Uow, ip: str | None, user_agent: str | None) -> str:
 async def issue(uow: Uow, account: Account, key: str) -> IssuedChallenge:
     token = new_token("lch")
     now = uow.now()
-    uow.session.add(
+    await repo.add_challenge(
+        uow,
         LoginChallenge(
             token_hash=token_hash(token),
             account_id=account.id,
@@ -64,9 +64,8 @@ async def issue(uow: Uow, account: Account, key: str) -> IssuedChallenge:
             attempts=0,
             created_at=now,
             expires_at=now + CHALLENGE_TTL,
-        )
+        ),
     )
-    await uow.session.flush()
     return IssuedChallenge(token, account, accepted_factors(account), now + CHALLENGE_TTL, MAX_WRONG)
 
 
@@ -79,9 +78,7 @@ def _invalid() -> ServiceError:
 
 
 async def live(uow: Uow, token: str, key: str) -> tuple[LoginChallenge, Account]:
-    challenge = await uow.session.scalar(
-        select(LoginChallenge).where(LoginChallenge.token_hash == token_hash(token or ""))
-    )
+    challenge = await repo.challenge_by_hash(uow, token_hash(token or ""))
     if challenge is None or challenge.consumed_at is not None or challenge.client_key != key:
         raise _invalid()
     if challenge.expires_at <= uow.now():
@@ -90,7 +87,7 @@ async def live(uow: Uow, token: str, key: str) -> tuple[LoginChallenge, Account]
         )
     if challenge.attempts >= MAX_WRONG:
         raise _exhausted()
-    account = await uow.session.get(Account, challenge.account_id)
+    account = await accounts_repo.get(uow, challenge.account_id)
     if account is None or account.status != "active" or (account.password_hash or "") != challenge.password_hash_seen:
         raise _invalid()  # the password changed (or the account went) since the challenge was issued
     return challenge, account
@@ -143,13 +140,7 @@ async def answer(uow: Uow, token: str, key: str, factor: str, code: str) -> Acco
             err.code.name == "TOO_MANY_ATTEMPTS" and err.attempts_remaining is None
         ):
             raise  # no guess was made at this challenge
-        counted = await uow.session.execute(
-            update(LoginChallenge)
-            .where(LoginChallenge.id == challenge.id, LoginChallenge.attempts < MAX_WRONG)
-            .values(attempts=LoginChallenge.attempts + 1)
-            .returning(LoginChallenge.attempts)
-        )
-        attempts = counted.scalar_one_or_none()
+        attempts = await repo.count_wrong_challenge_answer(uow, challenge.id, MAX_WRONG)
         if attempts is None:
             exhausted = _exhausted()
             exhausted.persist = True  # the wrong guess is still counted against the factor
@@ -157,12 +148,6 @@ async def answer(uow: Uow, token: str, key: str, factor: str, code: str) -> Acco
         err.persist = True
         err.attempts_remaining = MAX_WRONG - attempts
         raise
-    consumed = await uow.session.execute(
-        update(LoginChallenge)
-        .where(LoginChallenge.id == challenge.id, LoginChallenge.consumed_at.is_(None))
-        .values(consumed_at=uow.now())
-        .returning(LoginChallenge.id)
-    )
-    if consumed.scalar_one_or_none() is None:
+    if not await repo.consume_challenge(uow, challenge.id, uow.now()):
         raise _invalid()
     return account

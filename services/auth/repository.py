@@ -1,4 +1,4 @@
-"""All SQL of sessions, throttles and QR tickets."""
+"""All SQL of sessions, throttles, QR tickets and login challenges."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Table, and_, bindparam, case, delete, func
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket
+from models.mfa import LoginChallenge
 from services.sql import ListCount, count_list, insert
 from services.uow import Uow
 
@@ -74,6 +75,30 @@ async def end_idle_sessions(uow: Uow, account_id: int, idle_cutoff: datetime, no
         .returning(AuthSession.id)
     )
     return len(result.all())
+
+
+async def sessions_to_end(
+    uow: Uow, idle_cutoff: datetime, created_cutoff: datetime
+) -> list[tuple[int, datetime, datetime, int]]:
+    """AUTH-3: the live sessions last used at or before `idle_cutoff` or created at or before
+    `created_cutoff`, as (ID, created at, last seen at, the account's idle timeout in minutes): the
+    sweeper decides which deadline each has passed."""
+    rows = await uow.session.execute(
+        select(AuthSession.id, AuthSession.created_at, AuthSession.last_seen_at, Account.idle_timeout_minutes)
+        .join(Account, Account.id == AuthSession.account_id)
+        .where(
+            AuthSession.ended_at.is_(None),
+            or_(AuthSession.last_seen_at <= idle_cutoff, AuthSession.created_at <= created_cutoff),
+        )
+    )
+    return [(sid, created, seen, minutes) for sid, created, seen, minutes in rows.all()]
+
+
+async def end_sessions(uow: Uow, ids: list[int], now: datetime, reason: str) -> None:
+    """AUTH-3: mark these sessions ended at `now` for `reason`."""
+    await uow.session.execute(
+        update(AuthSession).where(AuthSession.id.in_(ids)).values(ended_at=now, end_reason=reason)
+    )
 
 
 def _live(account_id: int, idle_cutoff: datetime, created_cutoff: datetime) -> list[ColumnElement[bool]]:
@@ -278,3 +303,40 @@ async def redeem_qr_ticket(uow: Uow, ticket_id: int, now: datetime) -> bool:
         .returning(QrLoginTicket.id)
     )
     return result.scalar_one_or_none() is not None
+
+
+# --- login challenges (AUTH-6) -------------------------------------------------------------------
+
+
+async def add_challenge(uow: Uow, challenge: LoginChallenge) -> None:
+    uow.session.add(challenge)
+    await uow.session.flush()
+
+
+async def challenge_by_hash(uow: Uow, token_digest: str) -> LoginChallenge | None:
+    """The login challenge with this token hash, live or not (the caller decides)."""
+    return await uow.session.scalar(select(LoginChallenge).where(LoginChallenge.token_hash == token_digest))
+
+
+async def count_wrong_challenge_answer(uow: Uow, challenge_id: int, limit: int) -> int | None:
+    """AUTH-6: count one more wrong factor on the challenge, atomically, never past `limit`; the new count,
+    or None when it had reached `limit`."""
+    counted = await uow.session.execute(
+        update(LoginChallenge)
+        .where(LoginChallenge.id == challenge_id, LoginChallenge.attempts < limit)
+        .values(attempts=LoginChallenge.attempts + 1)
+        .returning(LoginChallenge.attempts)
+    )
+    return counted.scalar_one_or_none()
+
+
+async def consume_challenge(uow: Uow, challenge_id: int, now: datetime) -> bool:
+    """AUTH-6: use the challenge once, atomically: of two right answers racing, one passes. Whether this
+    caller did."""
+    consumed = await uow.session.execute(
+        update(LoginChallenge)
+        .where(LoginChallenge.id == challenge_id, LoginChallenge.consumed_at.is_(None))
+        .values(consumed_at=now)
+        .returning(LoginChallenge.id)
+    )
+    return consumed.scalar_one_or_none() is not None

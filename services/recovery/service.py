@@ -17,11 +17,8 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
-
 from models.accounts import Account
 from models.auth import RecoveryTicket
-from models.verification import Verification
 from services import botcheck
 from services.accounts import repository as accounts_repo
 from services.accounts import service as accounts
@@ -37,6 +34,7 @@ from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, Code
 from services.database import Transactions
 from services.errors import Problems, ServiceError, checked
 from services.identifiers import client_network, mask_login_name, mask_phone, national, normalize_phone
+from services.recovery import repository as repo
 from services.recovery.errors import RecoveryErrorCode
 from services.security import new_token, token_hash
 from services.text import has_control_characters, is_ascii_digits
@@ -61,7 +59,8 @@ async def _new_ticket(
 ) -> tuple[str, datetime]:
     token = new_token("rct")
     now = uow.now()
-    uow.session.add(
+    await repo.add_ticket(
+        uow,
         RecoveryTicket(
             token_hash=token_hash(token),
             kind=kind,
@@ -72,16 +71,13 @@ async def _new_ticket(
             attempts=0,
             created_at=now,
             expires_at=now + TICKET_TTL,
-        )
+        ),
     )
-    await uow.session.flush()
     return token, now + TICKET_TTL
 
 
 async def _ticket(uow: Uow, token: str, kind: str) -> RecoveryTicket:
-    ticket = await uow.session.scalar(
-        select(RecoveryTicket).where(RecoveryTicket.token_hash == token_hash(token or ""), RecoveryTicket.kind == kind)
-    )
+    ticket = await repo.ticket_by_hash(uow, token_hash(token or ""), kind)
     if ticket is None or ticket.consumed_at is not None or ticket.expires_at <= uow.now():
         raise _ticket_invalid()
     return ticket
@@ -277,13 +273,7 @@ async def _wrong_code(uow: Uow, ticket: RecoveryTicket) -> ServiceError:
     """A wrong code (or any code on a ticket without one): the try is counted on the ticket, and on its
     code, atomically (of 60 racing wrong codes, 5 are counted), with the same messages for every ticket
     (REC-1)."""
-    result = await uow.session.execute(
-        update(RecoveryTicket)
-        .where(RecoveryTicket.id == ticket.id, RecoveryTicket.attempts < MAX_WRONG_ENTRIES)
-        .values(attempts=RecoveryTicket.attempts + 1)
-        .returning(RecoveryTicket.attempts)
-    )
-    attempts = result.scalar_one_or_none()
+    attempts = await repo.count_wrong_entry(uow, ticket.id, MAX_WRONG_ENTRIES)
     if attempts is None:
         return _code_attempts_exhausted()
     if ticket.code_id is not None:
@@ -312,17 +302,7 @@ def _code_attempts_exhausted() -> ServiceError:
 async def _reset_apply(uow: Uow, gate: _ResetGate, password_hash: str) -> Account:
     now = uow.now()
     # The ticket and the code once each, atomically: of two completions racing, one sets the password.
-    used = await uow.session.execute(
-        update(RecoveryTicket)
-        .where(
-            RecoveryTicket.id == gate.ticket_id,
-            RecoveryTicket.consumed_at.is_(None),
-            RecoveryTicket.expires_at > now,
-        )
-        .values(consumed_at=now)
-        .returning(RecoveryTicket.id)
-    )
-    if used.scalar_one_or_none() is None:
+    if not await repo.consume_live_ticket(uow, gate.ticket_id, now):
         raise _ticket_invalid()
     await codes.use(uow, gate.code_id)
     account = await accounts_repo.get(uow, gate.account_id)
@@ -529,17 +509,7 @@ async def _lookup(uow: Uow, lookup: _Lookup, client_ip: str | None) -> LookupRes
 async def _accounts_by_identity(uow: Uow, identity: Subject) -> list[Account]:
     """Live accounts verified with this ID number and this exact name, most recently verified first.
     The number is matched by its keyed hash (it is not stored readable)."""
-    rows = await uow.session.scalars(
-        select(Account)
-        .join(Verification, Verification.account_id == Account.id)
-        .where(
-            Verification.document_key == identity.key(uow.settings.secret_key),
-            Verification.name == identity.name,
-            Account.status == "active",
-        )
-        .order_by(Verification.verified_at.desc(), Verification.id.desc())
-    )
-    return list(rows)
+    return await repo.accounts_by_identity(uow, identity.key(uow.settings.secret_key), identity.name)
 
 
 async def account_reveal(uow: Uow, ticket_token: str, code: str) -> list[FoundAccount]:
