@@ -198,3 +198,15 @@ async def stale_pending_attempts(uow: Uow, method: str, created_before: datetime
         )
     )
     return list(rows)
+
+
+async def verified_subject_and_type(uow: Uow, account_id: int) -> tuple[str | None, str | None]:
+    """The verified subject type of the account and, for an organisation, its ORG-1 type; (None, None) if unverified."""
+    row = (
+        await uow.session.execute(
+            select(Verification.subject_type, Verification.organisation_type).where(
+                Verification.account_id == account_id, Verification.status == "verified"
+            )
+        )
+    ).first()
+    return (None, None) if row is None else (row[0], row[1])
