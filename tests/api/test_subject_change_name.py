@@ -17,11 +17,14 @@ from models.accounts import AgreementAcceptance
 from models.changes import SubjectChange, SubjectChangeDocument
 from models.review import ReviewAuditEntry, Reviewer, ReviewItem
 from models.verification import Verification
+from schema.types.common import node_id
 from services.clock import ManualClock
 from services.database import Database
 from services.review import queues
 from services.review import service as review
 from services.review.kinds import Comparison, RejectReason
+from services.uow import Uow
+from services.verification.changes import repository as change_repo
 from tests.api.test_appeals import _upload
 from tests.api.test_enterprise import face_pass, legal_rep_face
 from tests.api.test_subject_changes import CHANGE, PHONES, codes, start, withdraw
@@ -328,3 +331,34 @@ async def test_chg_2_the_name_steps_refuse_another_kind_of_change(client, clock:
     assert other["errors"] == [], other
     refused = await submit_name(client, token, other["subjectChange"]["id"])
     assert codes(refused) == ["CHANGE_NOT_SUPPORTED"]
+
+
+async def test_chg_3_an_approved_change_to_another_enterprise_waits_9_days_for_acceptance_and_says_so(
+    client, clock: ManualClock, db: Database, run, lead: Reviewer
+) -> None:
+    # The review handler serves every kind of change; a CHG-3 change is put in review directly here (its own
+    # steps up to the review are tested with CHG-3).
+    token = await enterprise(client)
+    started = await start(client, token, "ENTERPRISE", clock)
+    change_id = node_id(started["subjectChange"]["id"], "SubjectChange")
+    assert change_id is not None
+
+    async def into_review(uow: Uow) -> int:
+        change = await change_repo.get(uow, change_id)
+        assert change is not None
+        item = await review.submit(uow, kind="subject_change", subject_id=change_id, account_id=change.account_id,
+                                   queue_days=2)  # fmt: skip
+        moved = await change_repo.move(uow, change_id, ["details_pending"], "in_review", {"review_item_id": item.id},
+                                       ends=False, now=uow.now())  # fmt: skip
+        assert moved
+        return item.id
+
+    item_id = await run(into_review)
+    await run(review.claim, lead, item_id)
+    await run(review.approve, lead, item_id)
+    listed = await gql(client, "query { viewer { subjectChanges { edges { node { state deadline } } } } }", token=token)
+    node = listed["viewer"]["subjectChanges"]["edges"][0]["node"]
+    assert node == {"state": "ACCEPTANCE_PENDING", "deadline": (clock.now() + timedelta(days=9)).isoformat()}
+    texts = [m["text"] for m in await outbox(client, PHONE)]
+    assert any("accept the acceptance agreement and verify the new enterprise by" in t for t in texts), texts
+    assert await verified_name(client, token) == OLD_NAME  # the original subject until the new one verifies

@@ -40,7 +40,9 @@ from services.viewer import Viewer
 
 KIND = name_change.REVIEW_KIND
 REJECTED_IN_REVIEW = "REJECTED_IN_REVIEW"
+LICENCE, SUPPLEMENT, STAMPED_FORM = "NEW_BUSINESS_LICENCE", "CHANGE_SUPPLEMENT", "STAMPED_CHANGE_FORM"
 ANSWERED = "ADDITIONAL_MATERIAL"  # the role of an upload sent when more material was asked for
+ROLES = (LICENCE, SUPPLEMENT, STAMPED_FORM, ANSWERED)  # each with its words in services/review/labels.py
 MAX_ANSWER_UPLOADS = 10
 UPLOADS_FIELD = "uploadIds"
 
@@ -118,9 +120,9 @@ class SubjectChangeHandler:
         assert change is not None
         supplement = name_change.SUPPLEMENT_WORDS.get(change.supplement_kind or "")
         wanted: list[tuple[str, int | None, str | None]] = [
-            ("NEW_BUSINESS_LICENCE", change.licence_document_id, None),
-            ("CHANGE_SUPPLEMENT", change.supplement_document_id, " / ".join(supplement) if supplement else None),
-            ("STAMPED_CHANGE_FORM", change.stamped_form_document_id, change.form_reference),
+            (LICENCE, change.licence_document_id, None),
+            (SUPPLEMENT, change.supplement_document_id, " / ".join(supplement) if supplement else None),
+            (STAMPED_FORM, change.stamped_form_document_id, change.form_reference),
         ]
         answered = list(
             await uow.session.scalars(
