@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
-
 from models.accounts import Account
-from models.changes import SubjectChange, SubjectChangeDocument
+from models.changes import SubjectChange
 from models.review import ReviewItem
 from services.clock import SHANGHAI
 from services.documents import service as documents
@@ -124,14 +122,7 @@ class SubjectChangeHandler:
             (SUPPLEMENT, change.supplement_document_id, " / ".join(supplement) if supplement else None),
             (STAMPED_FORM, change.stamped_form_document_id, change.form_reference),
         ]
-        answered = list(
-            await uow.session.scalars(
-                select(SubjectChangeDocument.document_id)
-                .where(SubjectChangeDocument.change_id == change.id)
-                .order_by(SubjectChangeDocument.id)
-            )
-        )
-        wanted += [(ANSWERED, document_id, None) for document_id in answered]
+        wanted += [(ANSWERED, document_id, None) for document_id in await repo.document_ids(uow, change.id)]
         ids = [document_id for _, document_id, _ in wanted if document_id is not None]
         found = await enterprise_repo.documents_by_id(uow, ids)
         return [
@@ -205,10 +196,7 @@ async def answer_material(uow: Uow, viewer: Viewer, change_id: int, document_ids
     missing = [i for i, document_id in enumerate(document_ids) if document_id not in owned]
     if missing:  # ORG-3: another account's upload is as unknown as a made-up ID
         raise ServiceError(Code.DOCUMENT_NOT_FOUND, "No such upload of this account.", f"{UPLOADS_FIELD}.{missing[0]}")
-    now = uow.now()
-    uow.session.add_all(
-        [SubjectChangeDocument(change_id=change.id, role=ANSWERED, document_id=d, created_at=now) for d in unique]
-    )
+    await repo.add_documents(uow, change.id, ANSWERED, unique, uow.now())
     moved = await service.move(uow, change, State.IN_REVIEW)
     await review.user_answered(uow, change.review_item_id)
     return moved
