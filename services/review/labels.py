@@ -19,6 +19,7 @@ STATE_LABELS: dict[str, tuple[str, str]] = {
     "waiting_user": ("待用户补充材料", "waiting for the user's material"),
     "approved": ("已通过", "approved"),
     "rejected": ("已驳回", "rejected"),
+    "withdrawn": ("用户已撤回", "withdrawn by the user"),
 }
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {
@@ -30,11 +31,12 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "reject": ("驳回", "rejected"),
     "request_more": ("要求补充材料", "asked for more material"),
     "user_answer": ("用户已补充材料", "the user sent material"),
+    "withdraw": ("用户撤回申请", "the user withdrew the request"),
 }
 
 # The roles of the materials reviewers look at. Appeals (APL-1, APL-2) name theirs in
 # services/appeals/service.py MATERIALS; enterprise verifications carry the certificate (ORG-4) and,
-# with an authorised employee, the authorisation letter (RNE-3).
+# with an authorised employee, the authorisation letter (RNE-3); subject changes theirs (CHG-2, CHG-3).
 MATERIAL_LABELS: dict[str, tuple[str, str]] = {
     "ID_CARD_IN_HAND": ("手持身份证照片（正反面）", "ID card held in hand, both sides"),
     "APPLICATION_LETTER": ("签字的申请函", "signed application letter"),
@@ -48,6 +50,13 @@ MATERIAL_LABELS: dict[str, tuple[str, str]] = {
     "STAMPED_APPLICATION_LETTER": ("加盖公章的申请函", "application letter bearing the company stamp"),
     "AUTHORISATION_LETTER": ("法定代表人授权书（签字并盖章）", "authorisation letter, signed and stamped"),
     "ORGANISATION_CERTIFICATE": ("组织证照", "organisation's certificate"),
+    # Subject changes (services/verification/changes/review.py): CHG-2's new licence and supplementary material
+    # (its kind in the caption), CHG-3's change form stamped by both subjects, and any change's answer to a
+    # request for more material (REV-4).
+    "NEW_BUSINESS_LICENCE": ("变更后的营业执照", "new business licence"),
+    "CHANGE_SUPPLEMENT": ("名称变更补充材料", "name change supplementary material"),
+    "STAMPED_CHANGE_FORM": ("双方盖章的变更申请表", "change application form stamped by both subjects"),
+    "ADDITIONAL_MATERIAL": ("用户补充的材料", "material the user added when asked"),
 }
 
 

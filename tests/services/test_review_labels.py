@@ -19,6 +19,7 @@ from services.database import Database, run_read
 from services.review import labels, queues
 from services.review import service as review
 from services.review.kinds import REASON_LABELS, RejectReason, registered_kinds
+from services.verification.changes import review as change_review
 from tests.services.test_review_queues import local, seeded  # noqa: F401 - `seeded` is a fixture used by name
 
 ENTERPRISE_ROLES = ("ORGANISATION_CERTIFICATE", "AUTHORISATION_LETTER")  # services/verification/enterprise/review.py
@@ -32,7 +33,7 @@ def _is_words(text: str, key: str) -> bool:
 
 def test_rev_2_every_material_role_of_every_kind_has_words() -> None:
     roles = {role for sets in appeals.MATERIALS.values() for roles in sets.values() for role in roles}
-    roles |= set(ENTERPRISE_ROLES)
+    roles |= set(ENTERPRISE_ROLES) | set(change_review.ROLES)
     missing = sorted(role for role in roles if not _is_words(labels.material_label(role), role))
     assert missing == [], "add these roles to services/review/labels.py MATERIAL_LABELS"
     assert labels.material_label("ID_CARD_IN_HAND") == "手持身份证照片（正反面） / ID card held in hand, both sides"

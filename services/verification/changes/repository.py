@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from models.changes import SubjectChange, SubjectChangeAttempt
+from models.changes import SubjectChange, SubjectChangeAttempt, SubjectChangeDocument
 from models.review import ReviewItem
 from models.students import StudentStatus
 from models.verification import IdentityDocumentUse
@@ -183,3 +183,21 @@ async def end_student_statuses(uow: Uow, account_id: int, now: datetime) -> int:
         .returning(StudentStatus.id)
     )
     return len(ended.all())
+
+
+async def add_documents(uow: Uow, change_id: int, role: str, document_ids: Collection[int], now: datetime) -> None:
+    """REV-4: uploads the user sent for the change, in the order sent."""
+    uow.session.add_all(
+        [SubjectChangeDocument(change_id=change_id, role=role, document_id=d, created_at=now) for d in document_ids]
+    )
+    await uow.session.flush()
+
+
+async def document_ids(uow: Uow, change_id: int) -> list[int]:
+    """The uploads sent for the change (REV-4), oldest first."""
+    rows = await uow.session.scalars(
+        select(SubjectChangeDocument.document_id)
+        .where(SubjectChangeDocument.change_id == change_id)
+        .order_by(SubjectChangeDocument.id)
+    )
+    return list(rows)
