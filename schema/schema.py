@@ -14,7 +14,18 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import accounts, appeals, auth, changes, enterprise, mfa, recovery, students, verification
+from resolvers import (
+    accounts,
+    appeals,
+    auth,
+    changes,
+    changes_enterprise,
+    enterprise,
+    mfa,
+    recovery,
+    students,
+    verification,
+)
 from resolvers import viewer as viewer_resolvers
 from schema import guards
 from schema.context import Context
@@ -23,6 +34,7 @@ from schema.scalars import DATE_TIME
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
 from schema.types.changes import SubjectChangeType
+from schema.types.changes_enterprise import SubjectChangeContactFaceStartPayload
 from schema.types.documents import UploadedDocument
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
 from schema.types.mfa import (
@@ -313,6 +325,23 @@ class Mutation:
         resolver=changes.subject_change_withdraw,
         description="Withdraw an open subject change at any step (CHG-7); the account keeps its verified subject, "
         "and a new change may start at once.",
+    )
+    subject_change_enterprise_details_submit: SubjectChangePayload = strawberry.mutation(
+        resolver=changes_enterprise.subject_change_enterprise_details_submit,
+        description="CHG-3, at DETAILS_PENDING: the new enterprise (another USCC), the reason and the original "
+        "subject's contact; then CONTACT_FACE_PENDING.",
+    )
+    subject_change_contact_face_start: SubjectChangeContactFaceStartPayload = strawberry.mutation(
+        resolver=changes_enterprise.subject_change_contact_face_start,
+        description="CHG-3, at CONTACT_FACE_PENDING: the original subject's contact's face check (identity registry, "
+        "then liveness). A pass generates the change application form (FORM_PENDING, `formDownloadUrl`); a failure "
+        "leaves the change where it is, to start again.",
+    )
+    subject_change_stamped_form_submit: SubjectChangePayload = strawberry.mutation(
+        resolver=changes_enterprise.subject_change_stamped_form_submit,
+        description="CHG-3, at FORM_PENDING: the change application form stamped by both subjects; the change goes to "
+        "the 2-working-day review (IN_REVIEW). On approval: ACCEPTANCE_PENDING and 9 days for the acceptance and the "
+        "new enterprise's verification.",
     )
     mfa_device_binding_start: MfaDeviceBindingStartPayload = strawberry.mutation(
         resolver=mfa.mfa_device_binding_start,

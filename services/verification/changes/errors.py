@@ -17,4 +17,8 @@ class ChangeErrorCode(Enum):
     CHANGE_EXPIRED = "CHANGE_EXPIRED"  # its step's deadline passed (CHG-3: 9 days, CHG-5: 1 day)
     AGREEMENT_VERSION_OUTDATED = "AGREEMENT_VERSION_OUTDATED"
     CHANGE_ORGANISATION_MISMATCH = "CHANGE_ORGANISATION_MISMATCH"  # CHG-3: not the organisation named in the change
+    CHANGE_NOT_ELIGIBLE_ONLINE = "CHANGE_NOT_ELIGIBLE_ONLINE"  # CHG-3: contact the account manager instead
+    CHANGE_USCC_UNCHANGED = "CHANGE_USCC_UNCHANGED"  # CHG-3: the new enterprise has another USCC (else CHG-2)
+    CHANGE_REASON_INVALID = "CHANGE_REASON_INVALID"  # CHG-3: 1 to 500 characters
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"  # CHG-3: the eligibility service did not answer
     APPLICATION_IN_PROGRESS = "APPLICATION_IN_PROGRESS"  # a verification of the account is still running

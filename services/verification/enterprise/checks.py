@@ -119,35 +119,47 @@ def shanghai_today(now: datetime) -> date:
     return now.astimezone(SHANGHAI).date()
 
 
-def _organisation_name(raw: str) -> str:
+def _organisation_name(raw: str, prefix: str = ORG) -> str:
     name = " ".join((raw or "").split())
     if not name or len(name) > ORG_NAME_MAX or has_control_characters(raw):  # one line, no NUL
         raise ServiceError(
             Code.ORGANISATION_NAME_INVALID,
             f"Enter the organisation's registered name (at most {ORG_NAME_MAX}).",
-            f"{ORG}.name",
+            f"{prefix}.name",
         )
     return name
 
 
-def _uscc(raw: str) -> str:
+def _uscc(raw: str, prefix: str = ORG) -> str:
     uscc = "".join((raw or "").split()).upper()
     # GB 32100: checked before any registry call, never an attempt (RNE-2, RNE-9).
     if not valid_uscc(uscc):
         raise ServiceError(
             Code.USCC_INVALID,
             "This is not a valid unified social credit code (check the last character).",
-            f"{ORG}.uscc",
+            f"{prefix}.uscc",
         )
     return uscc
+
+
+def check_organisation_details(
+    problems: Problems, name: str, uscc: str, legal_rep_name: str, prefix: str = ORG
+) -> tuple[str, str, str] | None:
+    """RNE-9's local checks of an organisation's name, USCC and legal representative (paths under `prefix`),
+    noted in `problems`; the normalised values, or None when one of them is wrong."""
+    clean_name = checked(problems, _organisation_name, name, prefix)
+    clean_uscc = checked(problems, _uscc, uscc, prefix)
+    legal_rep = checked(problems, check_name, legal_rep_name, f"{prefix}.legalRepresentativeName")
+    if clean_name is None or clean_uscc is None or legal_rep is None:
+        return None
+    return clean_name, clean_uscc, legal_rep
 
 
 def check_organisation(data: OrganisationInput) -> Organisation:
     """RNE-9's local checks of the organisation, every problem at once (paths under `organisation`)."""
     problems = Problems()
-    name = checked(problems, _organisation_name, data.name)
-    uscc = checked(problems, _uscc, data.uscc)
-    legal_rep = checked(problems, check_name, data.legal_rep_name, f"{ORG}.legalRepresentativeName")
+    details = check_organisation_details(problems, data.name, data.uscc, data.legal_rep_name)
+    name, uscc, legal_rep = details if details is not None else (None, None, None)
     # ORG-4: every organisation's verification carries the image of the certificate named for its type.
     if data.certificate_document_id is None:
         certificate = TYPES[data.organisation_type]
