@@ -17,3 +17,8 @@ class ChangeErrorCode(Enum):
     CHANGE_EXPIRED = "CHANGE_EXPIRED"  # its step's deadline passed (CHG-3: 9 days, CHG-5: 1 day)
     AGREEMENT_VERSION_OUTDATED = "AGREEMENT_VERSION_OUTDATED"
     APPLICATION_IN_PROGRESS = "APPLICATION_IN_PROGRESS"  # a verification of the account is still running
+    DOCUMENT_NOT_FOUND = "DOCUMENT_NOT_FOUND"  # ORG-3: an upload that is not the account's
+    NAME_UNCHANGED = "NAME_UNCHANGED"  # CHG-2: the new name is the verified name
+    PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"  # CHG-2: the business registry did not answer
+    MATERIAL_MISSING = "MATERIAL_MISSING"  # REV-4: an answer to a request for more material with no upload
+    TOO_MANY_UPLOADS = "TOO_MANY_UPLOADS"  # REV-4: at most 10 uploads in one answer

@@ -115,13 +115,14 @@ def shanghai_today(now: datetime) -> date:
     return now.astimezone(SHANGHAI).date()
 
 
-def _organisation_name(raw: str) -> str:
+def organisation_name(raw: str, field: str = f"{ORG}.name") -> str:
+    """RNE-9: an organisation's registered name on one line, spaces collapsed (CHG-2's new name too)."""
     name = " ".join((raw or "").split())
     if not name or len(name) > ORG_NAME_MAX or has_control_characters(raw):  # one line, no NUL
         raise ServiceError(
             Code.ORGANISATION_NAME_INVALID,
             f"Enter the organisation's registered name (at most {ORG_NAME_MAX}).",
-            f"{ORG}.name",
+            field,
         )
     return name
 
@@ -141,7 +142,7 @@ def _uscc(raw: str) -> str:
 def check_organisation(data: OrganisationInput) -> Organisation:
     """RNE-9's local checks of the organisation, every problem at once (paths under `organisation`)."""
     problems = Problems()
-    name = checked(problems, _organisation_name, data.name)
+    name = checked(problems, organisation_name, data.name)
     uscc = checked(problems, _uscc, data.uscc)
     legal_rep = checked(problems, check_name, data.legal_rep_name, f"{ORG}.legalRepresentativeName")
     # ORG-4: every organisation's verification carries the image of the certificate named for its type.
