@@ -225,6 +225,7 @@ async def item(request: Request, staff: StaffViewer, flash: str | None = None, s
             "reviewers": found.reviewers,
             "materials": found.materials,
             "facts": found.facts,
+            "comparison": found.comparison,
             "history": found.history,
             "reasons": list(RejectReason),
             "flash": flash,

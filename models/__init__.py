@@ -4,7 +4,7 @@ from models.accounts import Account, AgreementAcceptance, PhoneQuota, RetiredUse
 from models.appeals import Appeal, AppealDocument, AppealToken
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.base import Base
-from models.changes import SubjectChange, SubjectChangeAttempt
+from models.changes import SubjectChange, SubjectChangeAttempt, SubjectChangeDocument
 from models.codes import (
     CodeAddressCount,
     CodeDailyCount,
@@ -57,6 +57,7 @@ __all__ = [
     "StudentStatus",
     "SubjectChange",
     "SubjectChangeAttempt",
+    "SubjectChangeDocument",
     "Verification",
     "VerificationAttempt",
     "VerificationMethodUse",

@@ -48,6 +48,8 @@ class SubjectChange(Base):
     # application form) when the automatic check fails.
     licence_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     supplement_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    # registry_change_certificate | change_application_form (services/verification/changes/name.py)
+    supplement_kind: Mapped[str | None] = mapped_column(String(32))
     # CHG-3: the stated reason, the original subject's contact and their face check, the generated change
     # application form (its printed reference) and the copy stamped by both subjects.
     change_reason: Mapped[str | None] = mapped_column(Text)
@@ -94,3 +96,16 @@ class SubjectChangeAttempt(Base):
     change_id: Mapped[int] = mapped_column(ForeignKey("subject_changes.id", ondelete="CASCADE"), primary_key=True)
     method: Mapped[str] = mapped_column(String(24), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SubjectChangeDocument(Base):
+    """Material the user sent when a reviewer asked for more (REV-4), any kind of change: each upload once,
+    in the order sent (`role` says what it answered)."""
+
+    __tablename__ = "subject_change_documents"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True, autoincrement=True)
+    change_id: Mapped[int] = mapped_column(ForeignKey("subject_changes.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(32))  # ADDITIONAL_MATERIAL
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]

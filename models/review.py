@@ -50,7 +50,7 @@ class ReviewItem(Base):
     subject_id: Mapped[int] = mapped_column(Integer)  # the appeal, verification or change it is about
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), index=True)
     queue_days: Mapped[int] = mapped_column(Integer)  # 2 | 5
-    state: Mapped[str] = mapped_column(String(16))  # pending | claimed | waiting_user | approved | rejected
+    state: Mapped[str] = mapped_column(String(16))  # pending | claimed | waiting_user | approved | rejected | withdrawn
     submitted_at: Mapped[datetime]
     due_at: Mapped[datetime]
     paused_at: Mapped[datetime | None]  # REV-4: waiting for the user since

@@ -205,6 +205,9 @@ SPECIFIC = {
     "CHANGE_TOO_SOON": "At most one completed subject change per 30 days (CHG-6); `retryAfter` says when the next "
     "may start.",
     "CHANGE_NOT_FOUND": "No such subject change of this account.",
+    "NAME_UNCHANGED": "CHG-2: the new name equals the account's verified name; enter the enterprise's new registered "
+    "name.",
+    "TOO_MANY_UPLOADS": "At most 10 uploads in one answer to a request for more material (REV-4); nothing was sent.",
     "CHANGE_STEP_NOT_CURRENT": "The subject change is at another step (see its `state` and `steps`); nothing changed.",
     "CHANGE_ENDED": "The subject change has ended (completed, rejected or withdrawn); start a new one.",
     "CHANGE_EXPIRED": "The subject change ran out of time: the new person did not submit within 1 day (CHG-5), or "

@@ -139,6 +139,29 @@ RETURNS: dict[str, frozenset[str]] = {
     "subjectChangeAccept": codes(
         *_CHANGE_OPEN, ChangeErrorCode.AGREEMENT_VERSION_OUTDATED, ChangeErrorCode.CHANGE_STEP_NOT_CURRENT
     ),
+    "subjectChangeNameSubmit": codes(  # services.verification.changes.name.submit_name (CHG-2)
+        *_CHANGE_OPEN,
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        VerificationErrorCode.ORGANISATION_NAME_INVALID,
+        ChangeErrorCode.AGREEMENT_VERSION_OUTDATED,
+        ChangeErrorCode.DOCUMENT_NOT_FOUND,
+        ChangeErrorCode.NAME_UNCHANGED,
+        ChangeErrorCode.PROVIDER_UNAVAILABLE,
+    ),
+    "subjectChangeNameMaterialSubmit": codes(
+        *_CHANGE_OPEN,
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        ChangeErrorCode.DOCUMENT_NOT_FOUND,
+    ),
+    "subjectChangeMaterialAnswer": codes(  # services.verification.changes.review.answer_material (REV-4)
+        *_CHANGE_OPEN,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        ChangeErrorCode.MATERIAL_MISSING,
+        ChangeErrorCode.TOO_MANY_UPLOADS,
+        ChangeErrorCode.DOCUMENT_NOT_FOUND,
+    ),
     "verificationCodeSend": codes(
         CodeErrorCode.AUTHENTICATION_REQUIRED,
         CodeErrorCode.DESTINATION_NOT_ALLOWED,

@@ -20,6 +20,7 @@ from resolvers import (
     auth,
     changes,
     changes_enterprise,
+    changes_name,
     enterprise,
     mfa,
     recovery,
@@ -324,7 +325,25 @@ class Mutation:
     subject_change_withdraw: SubjectChangePayload = strawberry.mutation(
         resolver=changes.subject_change_withdraw,
         description="Withdraw an open subject change at any step (CHG-7); the account keeps its verified subject, "
-        "and a new change may start at once.",
+        "and a new change may start at once; a change in review leaves the review queue.",
+    )
+    subject_change_name_submit: SubjectChangePayload = strawberry.mutation(
+        resolver=changes_name.subject_change_name_submit,
+        description="CHG-2: send the new name and the new business licence of a name change, with the acceptance "
+        "agreement (at DETAILS_PENDING, or at MATERIAL_PENDING to correct them). Every problem is answered at once and "
+        "nothing changes on a refusal. The business registry is asked whether the account's USCC is registered under "
+        "the new name: if so the change completes at once and the account's verification shows the new name; if not "
+        "it waits for supplementary material (MATERIAL_PENDING).",
+    )
+    subject_change_name_material_submit: SubjectChangePayload = strawberry.mutation(
+        resolver=changes_name.subject_change_name_material_submit,
+        description="CHG-2: send the supplementary material (a registry change certificate or a change application "
+        "form) when the automatic check failed; the change goes to the 2-working-day review (`reviewDueAt`).",
+    )
+    subject_change_material_answer: SubjectChangePayload = strawberry.mutation(
+        resolver=changes_name.subject_change_material_answer,
+        description="Answer a reviewer's request for more material on a subject change (WAITING_USER, see "
+        "`moreMaterialMessage`); it goes back to the review queue, due later by the time spent waiting (REV-4).",
     )
     subject_change_enterprise_details_submit: SubjectChangePayload = strawberry.mutation(
         resolver=changes_enterprise.subject_change_enterprise_details_submit,

@@ -386,7 +386,9 @@ class AccountType(relay.Node):
         found = await info.context.read(enterprise_repo.application_of_attempt, row.attempt_id)
         if found is None:
             return None
-        return EnterpriseVerification.from_model(*found, info.context.deps.clock.now(), verified_at=row.verified_at)
+        return EnterpriseVerification.from_model(
+            *found, info.context.deps.clock.now(), verified_at=row.verified_at, organisation_name=row.name
+        )
 
     @strawberry.field(
         description="The account's enterprise verifications (RNE-1), newest first, each with its method-specific "

@@ -125,7 +125,11 @@ class EnterpriseVerification(Verification):
         remittance: RemittanceAccount | None,
         now: datetime,
         verified_at: datetime | None = None,
+        organisation_name: str | None = None,
     ) -> Self:
+        """`verified_at` and `organisation_name` of the account's verification, when this is the application it
+        stands on: a name change (CHG-2) renames the verification, while the application keeps the name it
+        verified."""
         state = shown_state(row, now)
         waiting = state == "waiting_user"
         arrived = payout_arrived_at(row, now)
@@ -135,7 +139,7 @@ class EnterpriseVerification(Verification):
             status=VerificationStatus(state),
             method=VerificationMethod(row.method),
             verified_at=verified_at if verified_at is not None else (row.decided_at if state == "verified" else None),
-            organisation_name=row.organisation_name,
+            organisation_name=organisation_name or row.organisation_name,
             uscc=row.uscc,
             organisation_type=OrganisationType(row.organisation_type),
             legal_representative_name_masked=mask_name(row.legal_rep_name),

@@ -3,6 +3,7 @@ knows no kind by name (phone-rebind appeals, other-organisation verifications, c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
@@ -84,6 +85,19 @@ class ReviewMaterial:
     detail: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """A fact shown side by side, before and after (a subject change: the verified subject and the one it
+    changes to); the back office shows a kind's comparisons as one two-column table."""
+
+    label: str
+    before: str
+    after: str
+
+
+Fact = tuple[str, str] | Comparison
+
+
 class ReviewHandler(Protocol):
     """The subject's side of a decision. Called inside the decision's transaction."""
 
@@ -99,8 +113,9 @@ class ReviewHandler(Protocol):
         """The uploaded material a reviewer looks at, each with its role (ORG-3: shown to reviewers only)."""
         ...
 
-    async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
-        """What the reviewer decides on, as label/value pairs (the subject's own data, no secrets)."""
+    async def facts(self, uow: Uow, item: ReviewItem) -> Sequence[Fact]:
+        """What the reviewer decides on, as label/value pairs or before/after comparisons (the subject's own
+        data, masked as the API shows it, no secrets)."""
         ...
 
 

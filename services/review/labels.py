@@ -19,6 +19,7 @@ STATE_LABELS: dict[str, tuple[str, str]] = {
     "waiting_user": ("待用户补充材料", "waiting for the user's material"),
     "approved": ("已通过", "approved"),
     "rejected": ("已驳回", "rejected"),
+    "withdrawn": ("用户已撤回", "withdrawn by the user"),
 }
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {
@@ -30,6 +31,7 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "reject": ("驳回", "rejected"),
     "request_more": ("要求补充材料", "asked for more material"),
     "user_answer": ("用户已补充材料", "the user sent material"),
+    "withdraw": ("用户撤回申请", "the user withdrew the request"),
 }
 
 # The roles of the materials reviewers look at. Appeals (APL-1, APL-2) name theirs in

@@ -17,7 +17,7 @@ from services.text import parse_row_id
 from services.uow import Uow
 
 OPEN_STATES = ("pending", "claimed", "waiting_user")
-ALL_STATES = (*OPEN_STATES, "approved", "rejected")
+ALL_STATES = (*OPEN_STATES, "approved", "rejected", "withdrawn")
 MAX_PAGE = 100
 
 

@@ -74,6 +74,18 @@ async def resume_waiting(uow: Uow, item_id: int, due_at: datetime) -> bool:
     return result.scalar_one_or_none() is not None
 
 
+async def withdraw_open(uow: Uow, item_id: int, now: datetime, open_states: Sequence[str]) -> bool:
+    """Take an open item out of its queue (the user withdrew what it is about), atomically; False when it
+    was decided or withdrawn already."""
+    result = await uow.session.execute(
+        update(ReviewItem)
+        .where(ReviewItem.id == item_id, ReviewItem.state.in_(list(open_states)))
+        .values(state="withdrawn", decided_at=now, claimed_by=None, claimed_at=None, paused_at=None)
+        .returning(ReviewItem.id)
+    )
+    return result.scalar_one_or_none() is not None
+
+
 async def add_audit_entry(uow: Uow, entry: ReviewAuditEntry) -> None:
     """REV-5: the audit table is append-only (database triggers refuse updates and deletes)."""
     uow.session.add(entry)

@@ -18,7 +18,7 @@ from services.calendar.service import due_at, resumed_due_at
 from services.errors import ServiceError
 from services.review import repository as repo
 from services.review.errors import ReviewErrorCode
-from services.review.kinds import RejectReason, ReviewMaterial, handler_for
+from services.review.kinds import Comparison, RejectReason, ReviewMaterial, handler_for
 from services.review.labels import state_label
 from services.text import has_control_characters
 from services.uow import Uow
@@ -198,6 +198,18 @@ async def user_answered(uow: Uow, item_id: int) -> ReviewItem:
     return await _item(uow, item_id)
 
 
+WITHDRAWABLE = ("pending", "claimed", "waiting_user")
+
+
+async def withdraw(uow: Uow, item_id: int) -> bool:
+    """The user withdrew what the item is about (CHG-7): it leaves the queue as "withdrawn", with an audit
+    entry and no notice (the user did it). Whether it was open; a decided item stays as decided."""
+    if not await repo.withdraw_open(uow, item_id, uow.now(), WITHDRAWABLE):
+        return False
+    await _audit(uow, item_id, None, "withdraw")
+    return True
+
+
 async def audit_trail(uow: Uow, item_id: int) -> list[ReviewAuditEntry]:
     return await repo.audit_entries(uow, item_id)
 
@@ -213,6 +225,7 @@ class ItemDetail:
     materials: list[ReviewMaterial]  # each with its role, for its caption (REV-2)
     history: list[ReviewItem]  # the account's other review items, newest first
     facts: list[tuple[str, str]]  # what the handler says the reviewer decides on
+    comparison: list[Comparison]  # what it shows before and after, side by side (subject changes)
 
 
 async def detail(uow: Uow, item_id: int) -> ItemDetail:
@@ -224,9 +237,10 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
     names = {r.id: r.display_name for r in staff}
     handler = handler_for(item.kind)
     materials = await handler.materials(uow, item) if handler is not None else []
-    facts = await handler.facts(uow, item) if handler is not None else []
+    found = await handler.facts(uow, item) if handler is not None else []
     return ItemDetail(
-        facts=facts,
+        facts=[f for f in found if not isinstance(f, Comparison)],
+        comparison=[f for f in found if isinstance(f, Comparison)],
         item=item,
         account=account,
         holder=names.get(item.claimed_by) if item.claimed_by else None,

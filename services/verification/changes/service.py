@@ -13,6 +13,7 @@ from services.accounts.agreements import CURRENT, AgreementKind
 from services.errors import ServiceError
 from services.mfa import service as mfa
 from services.providers.errors import ProviderUnavailable
+from services.review import service as review
 from services.uow import Uow
 from services.verification import repository as verification_repo
 from services.verification.changes import repository as repo
@@ -189,7 +190,10 @@ async def move(uow: Uow, change: SubjectChange, to: State, **values: object) -> 
 async def withdraw(uow: Uow, account_id: int, change_id: int) -> SubjectChange:
     """CHG-7: the user withdraws an open change at any step; what runs inside it can no longer complete it."""
     change = await open_of_account(uow, account_id, change_id)
-    return await move(uow, change, State.WITHDRAWN, reason=WITHDRAWN_BY_USER, expires_at=None)
+    withdrawn = await move(uow, change, State.WITHDRAWN, reason=WITHDRAWN_BY_USER, expires_at=None)
+    if change.review_item_id is not None:  # in review or waiting on the user: the item leaves the queue
+        await review.withdraw(uow, change.review_item_id)
+    return withdrawn
 
 
 async def accept_acceptance(uow: Uow, account_id: int, change_id: int, version: str) -> SubjectChange:

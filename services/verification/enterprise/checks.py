@@ -119,13 +119,14 @@ def shanghai_today(now: datetime) -> date:
     return now.astimezone(SHANGHAI).date()
 
 
-def _organisation_name(raw: str, prefix: str = ORG) -> str:
+def organisation_name(raw: str, field: str = f"{ORG}.name") -> str:
+    """RNE-9: an organisation's registered name on one line, spaces collapsed (CHG-2's new name too)."""
     name = " ".join((raw or "").split())
     if not name or len(name) > ORG_NAME_MAX or has_control_characters(raw):  # one line, no NUL
         raise ServiceError(
             Code.ORGANISATION_NAME_INVALID,
             f"Enter the organisation's registered name (at most {ORG_NAME_MAX}).",
-            f"{prefix}.name",
+            field,
         )
     return name
 
@@ -147,7 +148,7 @@ def check_organisation_details(
 ) -> tuple[str, str, str] | None:
     """RNE-9's local checks of an organisation's name, USCC and legal representative (paths under `prefix`),
     noted in `problems`; the normalised values, or None when one of them is wrong."""
-    clean_name = checked(problems, _organisation_name, name, prefix)
+    clean_name = checked(problems, organisation_name, name, f"{prefix}.name")
     clean_uscc = checked(problems, _uscc, uscc, prefix)
     legal_rep = checked(problems, check_name, legal_rep_name, f"{prefix}.legalRepresentativeName")
     if clean_name is None or clean_uscc is None or legal_rep is None:
