@@ -1,7 +1,7 @@
 """subject changes: the CHG-3 contact's ID number, sealed, for the contact's face check
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018 (0017 on its own; chained after chg-name's 0018 once merged)
 Create Date: 2026-12-01 17:00:00.000000
 
 CHG-3: the original subject's contact is named with the change's details and passes a face check in a
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision: str = '0019'
-down_revision: Union[str, Sequence[str], None] = '0017'
+down_revision: Union[str, Sequence[str], None] = '0018'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
