@@ -28,7 +28,7 @@ import ide
 import logs
 import middleware
 from backoffice.routes import routes as backoffice_routes
-from resolvers import uploads
+from resolvers import change_form, uploads
 from sandbox.routes import routes as sandbox_routes
 from schema.context import Context
 from schema.observability import INTERNAL_SERVER_ERROR, OPERATION_RESOLUTION_FAILURE, log_errors, public_error
@@ -292,6 +292,7 @@ def create_app(
         Route("/downloads/authorisation-letter", authorisation_letter),
         Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
         *uploads.routes,
+        *change_form.routes,  # CHG-3
     ]
     if settings.is_development:
         routes += ide.routes

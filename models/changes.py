@@ -55,6 +55,7 @@ class SubjectChange(Base):
     change_reason: Mapped[str | None] = mapped_column(Text)
     contact_name: Mapped[str | None] = mapped_column(String(64))
     contact_document_masked: Mapped[str | None] = mapped_column(String(40))
+    contact_document_sealed: Mapped[str | None] = mapped_column(Text)  # for the contact's face check (secretbox)
     contact_attempt_id: Mapped[int | None] = mapped_column(BigIntPK)  # an attempt ID (no FK: a cycle)
     form_reference: Mapped[str | None] = mapped_column(String(32), unique=True)
     stamped_form_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))

@@ -212,6 +212,13 @@ SPECIFIC = {
     "CHANGE_ENDED": "The subject change has ended (completed, rejected or withdrawn); start a new one.",
     "CHANGE_EXPIRED": "The subject change ran out of time: the new person did not submit within 1 day (CHG-5), or "
     "the new enterprise did not verify within 9 days of the approval (CHG-3). Start a new one.",
+    "CHANGE_ORGANISATION_MISMATCH": "A verification inside a change to another enterprise (CHG-3) is of the "
+    "organisation named in the change's request: the same name and USCC. Nothing was counted.",
+    "CHANGE_NOT_ELIGIBLE_ONLINE": "不支持在线变更 / The account is not eligible for an online change to another "
+    "enterprise (CHG-3): contact your account manager or open a ticket. Nothing was started.",
+    "CHANGE_USCC_UNCHANGED": "The new enterprise has the current one's USCC: a new name under the same code is a "
+    "NAME change (CHG-2), not a change to another enterprise (CHG-3).",
+    "CHANGE_REASON_INVALID": "State the reason for the change, 1 to 500 characters (CHG-3).",
     "APPLICATION_IN_PROGRESS": "An enterprise verification is in progress (amount, review or remittance pending); "
     "finish it first.",
     "APPLICATION_NOT_FOUND": "No such enterprise verification of the viewer.",

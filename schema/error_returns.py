@@ -89,6 +89,13 @@ _CHANGE_OPEN = (  # services.verification.changes.service.open_of_account
     ChangeErrorCode.CHANGE_EXPIRED,
 )
 
+_ENTERPRISE_IN_CHANGE = (  # services.verification.enterprise.applications.claim_change (CHG-3, CHG-4)
+    *_CHANGE_OPEN,
+    ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+    ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+    ChangeErrorCode.CHANGE_ORGANISATION_MISMATCH,
+)
+
 RETURNS: dict[str, frozenset[str]] = {
     "subjectChangeStart": codes(
         ChangeErrorCode.AUTHENTICATION_REQUIRED,
@@ -100,8 +107,35 @@ RETURNS: dict[str, frozenset[str]] = {
         ChangeErrorCode.CHANGE_NOT_SUPPORTED,
         ChangeErrorCode.CHANGE_IN_PROGRESS,
         ChangeErrorCode.CHANGE_TOO_SOON,
+        ChangeErrorCode.CHANGE_NOT_ELIGIBLE_ONLINE,  # CHG-3
+        ChangeErrorCode.PROVIDER_UNAVAILABLE,  # CHG-3: the eligibility service
     ),
     "subjectChangeWithdraw": codes(*_CHANGE_OPEN),
+    # CHG-3 (services.verification.changes.enterprise)
+    "subjectChangeEnterpriseDetailsSubmit": codes(
+        *_CHANGE_OPEN,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        VerificationErrorCode.ORGANISATION_NAME_INVALID,
+        VerificationErrorCode.USCC_INVALID,
+        *_RN_PERSON_FORM,
+        ChangeErrorCode.CHANGE_REASON_INVALID,
+        ChangeErrorCode.CHANGE_USCC_UNCHANGED,
+    ),
+    "subjectChangeContactFaceStart": codes(
+        *_CHANGE_OPEN,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        VerificationErrorCode.IDENTITY_NOT_FOUND,
+        VerificationErrorCode.NAME_MISMATCH,
+        VerificationErrorCode.PROVIDER_UNAVAILABLE,
+    ),
+    "subjectChangeStampedFormSubmit": codes(
+        *_CHANGE_OPEN,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        VerificationErrorCode.DOCUMENT_NOT_FOUND,
+    ),
     "subjectChangeAccept": codes(
         *_CHANGE_OPEN, ChangeErrorCode.AGREEMENT_VERSION_OUTDATED, ChangeErrorCode.CHANGE_STEP_NOT_CURRENT
     ),
@@ -375,6 +409,7 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "enterpriseVerificationLegalRepFaceStart": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        *_ENTERPRISE_IN_CHANGE,
         *_RN_ORGANISATION_FORM,
         *_RN_PERSON_FORM,
         VerificationErrorCode.AUTHORISED_EMPLOYEE_NOT_ALLOWED,
@@ -389,6 +424,7 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "enterpriseVerificationBankTransferStart": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        *_ENTERPRISE_IN_CHANGE,
         *_RN_ORGANISATION_FORM,
         VerificationErrorCode.METHOD_NOT_OFFERED,
         VerificationErrorCode.BANK_NAME_WRONG,
@@ -414,6 +450,7 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "enterpriseVerificationRechargeStart": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        *_ENTERPRISE_IN_CHANGE,
         *_RN_ORGANISATION_FORM,
         CodeErrorCode.CODE_FORMAT_INVALID,
         VerificationErrorCode.AGREEMENT_VERSION_OUTDATED,
@@ -516,6 +553,7 @@ RETURNS: dict[str, frozenset[str]] = {
 # The REST routes with the same error model (their JSON body holds `errors` of the same shape).
 UPLOADS = "POST /uploads"
 DOWNLOAD = "GET /uploads/{id}"
+CHANGE_FORM = "GET /subject-changes/{id}/form"
 REST_RETURNS: dict[str, frozenset[str]] = {
     UPLOADS: codes(
         DocumentErrorCode.AUTHENTICATION_REQUIRED,
@@ -528,4 +566,5 @@ REST_RETURNS: dict[str, frozenset[str]] = {
         DocumentErrorCode.UPLOAD_QUOTA_REACHED,
     ),
     DOWNLOAD: codes(DocumentErrorCode.AUTHENTICATION_REQUIRED, DocumentErrorCode.DOCUMENT_NOT_FOUND),
+    CHANGE_FORM: codes(ChangeErrorCode.AUTHENTICATION_REQUIRED, ChangeErrorCode.CHANGE_NOT_FOUND),  # CHG-3
 }

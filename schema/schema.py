@@ -14,7 +14,19 @@ from strawberry.extensions import ParserCache, SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
-from resolvers import accounts, appeals, auth, changes, changes_name, enterprise, mfa, recovery, students, verification
+from resolvers import (
+    accounts,
+    appeals,
+    auth,
+    changes,
+    changes_enterprise,
+    changes_name,
+    enterprise,
+    mfa,
+    recovery,
+    students,
+    verification,
+)
 from resolvers import viewer as viewer_resolvers
 from schema import guards
 from schema.context import Context
@@ -23,6 +35,7 @@ from schema.scalars import DATE_TIME
 from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
 from schema.types.changes import SubjectChangeType
+from schema.types.changes_enterprise import SubjectChangeContactFaceStartPayload
 from schema.types.documents import UploadedDocument
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
 from schema.types.mfa import (
@@ -331,6 +344,23 @@ class Mutation:
         resolver=changes_name.subject_change_material_answer,
         description="Answer a reviewer's request for more material on a subject change (WAITING_USER, see "
         "`moreMaterialMessage`); it goes back to the review queue, due later by the time spent waiting (REV-4).",
+    )
+    subject_change_enterprise_details_submit: SubjectChangePayload = strawberry.mutation(
+        resolver=changes_enterprise.subject_change_enterprise_details_submit,
+        description="CHG-3, at DETAILS_PENDING: the new enterprise (another USCC), the reason and the original "
+        "subject's contact; then CONTACT_FACE_PENDING.",
+    )
+    subject_change_contact_face_start: SubjectChangeContactFaceStartPayload = strawberry.mutation(
+        resolver=changes_enterprise.subject_change_contact_face_start,
+        description="CHG-3, at CONTACT_FACE_PENDING: the original subject's contact's face check (identity registry, "
+        "then liveness). A pass generates the change application form (FORM_PENDING, `formDownloadUrl`); a failure "
+        "leaves the change where it is, to start again.",
+    )
+    subject_change_stamped_form_submit: SubjectChangePayload = strawberry.mutation(
+        resolver=changes_enterprise.subject_change_stamped_form_submit,
+        description="CHG-3, at FORM_PENDING: the change application form stamped by both subjects; the change goes to "
+        "the 2-working-day review (IN_REVIEW). On approval: ACCEPTANCE_PENDING and 9 days for the acceptance and the "
+        "new enterprise's verification.",
     )
     mfa_device_binding_start: MfaDeviceBindingStartPayload = strawberry.mutation(
         resolver=mfa.mfa_device_binding_start,

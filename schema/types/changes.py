@@ -15,11 +15,17 @@ from models.review import ReviewItem
 from schema.context import Context
 from schema.enums import RejectReason
 from schema.types.common import PageInfo, resolve_owned_nodes
+from services.verification.changes import enterprise as change_forms
 from services.verification.changes import service as changes
 from services.verification.changes.states import ENDED_STATES, STEPS, Kind, State
 from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
+
+
+def form_path(change_id: int) -> str:
+    """CHG-3: where the change application form is downloaded (resolvers/change_form.py)."""
+    return f"/subject-changes/{relay.to_base64('SubjectChange', change_id)}/form"
 
 
 @strawberry.enum(description="What a subject change changes (CHG-1: an enterprise never changes to a person).")
@@ -197,6 +203,11 @@ class SubjectChangeType(relay.Node):
     next_change_available_at: datetime | None = strawberry.field(
         description="CHG-6: for a completed change, when the account may complete the next one (30 days later)."
     )
+    form_download_url: str | None = strawberry.field(
+        description="CHG-3: the change application form to print, have stamped by both subjects and upload "
+        "(`subjectChangeStampedFormSubmit`): a path on this API's origin, read with the session's "
+        "`Authorization: Bearer` header (a printable HTML page). Null before FORM_PENDING and for other kinds."
+    )
 
     @classmethod
     def from_model(
@@ -240,6 +251,7 @@ class SubjectChangeType(relay.Node):
             completed_at=change.completed_at,
             ended_at=change.ended_at,
             next_change_available_at=changes.next_change_at(change),
+            form_download_url=form_path(change.id) if change_forms.form_available(change) else None,
         )
 
     @classmethod

@@ -61,6 +61,11 @@ class VerificationMethod(Enum):
         description="Organisation: pay a given amount from an account in the organisation's name into the dedicated "
         "remittance account within 3 days (RNE-8).",
     )
+    CONTACT_FACE = strawberry.enum_value(
+        "contact_face",
+        description="Subject change to another enterprise (CHG-3): the original subject's contact's face check "
+        "(`subjectChangeContactFaceStart`). It never verifies an account.",
+    )
 
 
 @strawberry.enum(description="Where a verification stands. A personal verification is always VERIFIED.")

@@ -13,6 +13,7 @@ from services.clock import Clock
 from services.providers.bank import Bank, SandboxBank, UnconfiguredBank
 from services.providers.bankcard import BankCardAnswer, BankCardCheck, SandboxBankCardCheck
 from services.providers.business import BusinessRegistry, SandboxBusinessRegistry, UnconfiguredBusinessRegistry
+from services.providers.changes import ChangeEligibility, SandboxChangeEligibility, UnconfiguredChangeEligibility
 from services.providers.errors import ProviderUnavailable
 from services.providers.identity import IdentityRegistry, RegistryAnswer, SandboxIdentityRegistry
 from services.providers.liveness import Liveness, SandboxLiveness
@@ -26,6 +27,7 @@ class Providers:
     liveness: Liveness
     business: BusinessRegistry
     bank: Bank
+    change_eligibility: ChangeEligibility  # CHG-3
     timeout_seconds: float = 10.0
 
 
@@ -54,6 +56,7 @@ def build_providers(settings: Settings, clock: Clock) -> Providers:
             liveness=SandboxLiveness(settings.base_url),
             business=SandboxBusinessRegistry(),
             bank=SandboxBank(clock),
+            change_eligibility=SandboxChangeEligibility(),
             timeout_seconds=settings.provider_timeout_seconds,
         )
     return Providers(
@@ -62,5 +65,6 @@ def build_providers(settings: Settings, clock: Clock) -> Providers:
         liveness=UnconfiguredLiveness(),
         business=UnconfiguredBusinessRegistry(),
         bank=UnconfiguredBank(),
+        change_eligibility=UnconfiguredChangeEligibility(),
         timeout_seconds=settings.provider_timeout_seconds,
     )

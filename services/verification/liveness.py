@@ -13,6 +13,7 @@ from services.security import token_hash
 from services.uow import Uow
 from services.verification import personal, steps
 from services.verification import repository as repo
+from services.verification.changes import enterprise as change_to_enterprise
 from services.verification.enterprise import face as enterprise_face
 from services.verification.errors import AttemptReason
 from services.verification.errors import CallbackErrorCode as Callback
@@ -45,6 +46,10 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
     attempt = await steps.take(uow, found.id, open_ticket=True)
     if attempt is None:
         raise _ticket_used()
+    if attempt.method == change_to_enterprise.CONTACT_FACE:  # CHG-3: the original subject's contact
+        await change_to_enterprise.contact_face_completed(uow, attempt, passed)
+        await uow.session.flush()
+        return attempt
     if attempt.subject_type == "enterprise":
         await enterprise_face.face_completed(uow, attempt, passed)
         await uow.session.flush()

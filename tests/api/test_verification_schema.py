@@ -49,6 +49,7 @@ SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "employeeIdNumber": "String",
             "authorisationLetterUploadId": "ID",
             "agreement": AGREEMENT,
+            "changeId": "ID",  # CHG-3, CHG-4: the new subject of a change
         },
         START_PAYLOAD,
     ),
@@ -60,12 +61,13 @@ SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "handlerName": "String!",
             "handlerIdNumber": "String!",
             "agreement": AGREEMENT,
+            "changeId": "ID",
         },
         START_PAYLOAD,
     ),
     "enterpriseVerificationAmountConfirm": ({"id": "ID!", "amount": "String!"}, STEP_PAYLOAD),
     "enterpriseVerificationRechargeStart": (
-        {"organisation": "OrganisationInput!", "code": "String", "agreement": AGREEMENT},
+        {"organisation": "OrganisationInput!", "code": "String", "agreement": AGREEMENT, "changeId": "ID"},
         STEP_PAYLOAD,
     ),
     "enterpriseVerificationMaterialAnswer": (  # RNE-3, ORG-4: either or both (MATERIAL_MISSING for none)

@@ -3,6 +3,7 @@ API reads (deadlines enforced when read) and the sweeper. Each kind's own steps 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT, AgreementKind
 from services.errors import ServiceError
 from services.mfa import service as mfa
+from services.providers.errors import ProviderUnavailable
 from services.review import service as review
 from services.uow import Uow
 from services.verification import repository as verification_repo
@@ -29,6 +31,7 @@ from services.verification.changes.states import (
     State,
     check_move,
 )
+from services.verification.steps import PROVIDER_RETRY_AFTER
 from services.viewer import Viewer
 
 WITHDRAWN_BY_USER = "WITHDRAWN_BY_USER"
@@ -101,6 +104,8 @@ async def start(
             None,
             retry_after=int((available - now).total_seconds()) + 1,
         )
+    if kind is Kind.ENTERPRISE:  # CHG-3: only accounts eligible for an online change
+        await _check_online_eligibility(uow, verification.document_masked, verification.name)
     # MFA-2: a protected operation. The rules above tell the owner only about their own account, so they answer
     # first (CHG-1 "before anything is asked"); the grant is used in the transaction that opens the change.
     await mfa.require_step_up(uow, account, viewer.session_id, step_up_token)
@@ -125,6 +130,28 @@ async def start(
     if not await repo.add_open(uow, change):
         raise _in_progress()
     return change
+
+
+async def _check_online_eligibility(uow: Uow, uscc: str, name: str) -> None:
+    """CHG-3: the account-management system says whether this organisation may change online (the enterprise
+    verification keeps its USCC as `document_masked`, unmasked)."""
+    try:
+        async with asyncio.timeout(uow.deps.providers.timeout_seconds):
+            allowed = await uow.deps.providers.change_eligibility.online_change_allowed(uscc=uscc, name=name)
+    except (ProviderUnavailable, TimeoutError):
+        raise ServiceError(
+            Code.PROVIDER_UNAVAILABLE,
+            "The eligibility check did not answer; nothing was started. Try again shortly.",
+            None,
+            retry_after=PROVIDER_RETRY_AFTER,
+        ) from None
+    if not allowed:
+        raise ServiceError(
+            Code.CHANGE_NOT_ELIGIBLE_ONLINE,
+            "不支持在线变更，请联系客户经理或提交工单 / Not eligible for an online change; contact your account "
+            "manager or open a ticket (CHG-3).",
+            "kind",
+        )
 
 
 def _in_progress() -> ServiceError:

@@ -77,6 +77,7 @@ class LegalRepFaceInput:
     # The upload's row ID; None when none was given, a number that names no row when it was malformed.
     authorisation_document_id: int | None
     agreement_version: str
+    change_id: int | None = None  # CHG-3, CHG-4: the subject change this verification runs inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class BankTransferInput:
     handler_name: str
     handler_id_number: str
     agreement_version: str
+    change_id: int | None = None  # CHG-3, CHG-4: the subject change this verification runs inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class RechargeInput:
     organisation: OrganisationInput
     code: str | None
     agreement_version: str
+    change_id: int | None = None  # CHG-3, CHG-4: the subject change this verification runs inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class Claim:
     account_number: str | None = None
     # The input fields of the actor's name and ID number, where the identity registry's answer points.
     actor_fields: tuple[str, str] | None = None
+    change_id: int | None = None  # CHG-3, CHG-4: the subject change this verification runs inside
 
 
 # --- local checks ------------------------------------------------------------------------------
@@ -127,24 +131,36 @@ def organisation_name(raw: str, field: str = f"{ORG}.name") -> str:
     return name
 
 
-def _uscc(raw: str) -> str:
+def _uscc(raw: str, prefix: str = ORG) -> str:
     uscc = "".join((raw or "").split()).upper()
     # GB 32100: checked before any registry call, never an attempt (RNE-2, RNE-9).
     if not valid_uscc(uscc):
         raise ServiceError(
             Code.USCC_INVALID,
             "This is not a valid unified social credit code (check the last character).",
-            f"{ORG}.uscc",
+            f"{prefix}.uscc",
         )
     return uscc
+
+
+def check_organisation_details(
+    problems: Problems, name: str, uscc: str, legal_rep_name: str, prefix: str = ORG
+) -> tuple[str, str, str] | None:
+    """RNE-9's local checks of an organisation's name, USCC and legal representative (paths under `prefix`),
+    noted in `problems`; the normalised values, or None when one of them is wrong."""
+    clean_name = checked(problems, organisation_name, name, f"{prefix}.name")
+    clean_uscc = checked(problems, _uscc, uscc, prefix)
+    legal_rep = checked(problems, check_name, legal_rep_name, f"{prefix}.legalRepresentativeName")
+    if clean_name is None or clean_uscc is None or legal_rep is None:
+        return None
+    return clean_name, clean_uscc, legal_rep
 
 
 def check_organisation(data: OrganisationInput) -> Organisation:
     """RNE-9's local checks of the organisation, every problem at once (paths under `organisation`)."""
     problems = Problems()
-    name = checked(problems, organisation_name, data.name)
-    uscc = checked(problems, _uscc, data.uscc)
-    legal_rep = checked(problems, check_name, data.legal_rep_name, f"{ORG}.legalRepresentativeName")
+    details = check_organisation_details(problems, data.name, data.uscc, data.legal_rep_name)
+    name, uscc, legal_rep = details if details is not None else (None, None, None)
     # ORG-4: every organisation's verification carries the image of the certificate named for its type.
     if data.certificate_document_id is None:
         certificate = TYPES[data.organisation_type]
@@ -221,7 +237,14 @@ def check_legal_rep_face(data: LegalRepFaceInput, now: datetime) -> Claim:
     assert actor is not None
     assert version is not None
     letter = data.authorisation_document_id if data.face_by is LegalRepFaceBy.AUTHORISED_EMPLOYEE else None
-    return Claim(organisation, actor, version, authorisation_document_id=letter, actor_fields=fields)
+    return Claim(
+        organisation,
+        actor,
+        version,
+        authorisation_document_id=letter,
+        actor_fields=fields,
+        change_id=data.change_id,
+    )
 
 
 def _bank_name(raw: str, bank_names: tuple[str, ...]) -> str:
@@ -258,7 +281,15 @@ def check_bank_transfer(data: BankTransferInput, now: datetime, bank_names: tupl
     assert organisation is not None
     assert actor is not None
     assert version is not None
-    return Claim(organisation, actor, version, bank_name=bank, account_number=number, actor_fields=fields)
+    return Claim(
+        organisation,
+        actor,
+        version,
+        bank_name=bank,
+        account_number=number,
+        actor_fields=fields,
+        change_id=data.change_id,
+    )
 
 
 def check_recharge(data: RechargeInput) -> Claim:
@@ -271,4 +302,4 @@ def check_recharge(data: RechargeInput) -> Claim:
     _refused_if_any(problems)
     assert organisation is not None
     assert version is not None
-    return Claim(organisation, None, version)
+    return Claim(organisation, None, version, change_id=data.change_id)
