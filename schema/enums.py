@@ -209,6 +209,8 @@ SPECIFIC = {
     "CHANGE_ENDED": "The subject change has ended (completed, rejected or withdrawn); start a new one.",
     "CHANGE_EXPIRED": "The subject change ran out of time: the new person did not submit within 1 day (CHG-5), or "
     "the new enterprise did not verify within 9 days of the approval (CHG-3). Start a new one.",
+    "SAME_PERSON": "CHG-5: the person verifying inside the change is the account's current person; a change to "
+    "another person verifies someone else. Nothing was counted.",
     "APPLICATION_IN_PROGRESS": "An enterprise verification is in progress (amount, review or remittance pending); "
     "finish it first.",
     "APPLICATION_NOT_FOUND": "No such enterprise verification of the viewer.",
@@ -391,6 +393,8 @@ gql_enum(
         "confirm with `studentStatusConfirm`.",
         "VERIFIED": "A verified student until `validUntil`, the end of the graduation month (Asia/Shanghai).",
         "EXPIRED": "Was a verified student; the graduation month has passed. Apply again if still studying.",
+        "ENDED": "Ended because the account's verified person changed (CHG-5, `endedAt`): the status was the "
+        "previous person's and is not verified. The new person may apply (`studentStatusApply`).",
     },
 )
 

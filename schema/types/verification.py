@@ -61,6 +61,16 @@ class VerificationMethod(Enum):
         description="Organisation: pay a given amount from an account in the organisation's name into the dedicated "
         "remittance account within 3 days (RNE-8).",
     )
+    IDENTITY_FACE = strawberry.enum_value(
+        "identity_face",
+        description="Subject change (CHG-4, CHG-5): the account's verified person proves it is them by face "
+        "(`subjectChangeIdentityFaceStart`). It never verifies an account.",
+    )
+    IDENTITY_BANK_CARD = strawberry.enum_value(
+        "identity_bank_card",
+        description="Subject change (CHG-4, CHG-5): the account's verified person proves it is them by bank card "
+        "(`subjectChangeIdentityBankCardSubmit`); CHG-5: at most 5 attempts in one change.",
+    )
 
 
 @strawberry.enum(description="Where a verification stands. A personal verification is always VERIFIED.")

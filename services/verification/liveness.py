@@ -13,6 +13,7 @@ from services.security import token_hash
 from services.uow import Uow
 from services.verification import personal, steps
 from services.verification import repository as repo
+from services.verification.changes import identity
 from services.verification.enterprise import face as enterprise_face
 from services.verification.errors import AttemptReason
 from services.verification.errors import CallbackErrorCode as Callback
@@ -47,6 +48,10 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
         raise _ticket_used()
     if attempt.subject_type == "enterprise":
         await enterprise_face.face_completed(uow, attempt, passed)
+        await uow.session.flush()
+        return attempt
+    if attempt.method == identity.IDENTITY_FACE:  # CHG-4, CHG-5: the current person's identity proof
+        await identity.face_completed(uow, attempt, passed)
         await uow.session.flush()
         return attempt
     if not passed:

@@ -17,3 +17,4 @@ class ChangeErrorCode(Enum):
     CHANGE_EXPIRED = "CHANGE_EXPIRED"  # its step's deadline passed (CHG-3: 9 days, CHG-5: 1 day)
     AGREEMENT_VERSION_OUTDATED = "AGREEMENT_VERSION_OUTDATED"
     APPLICATION_IN_PROGRESS = "APPLICATION_IN_PROGRESS"  # a verification of the account is still running
+    SAME_PERSON = "SAME_PERSON"  # CHG-5: the new person is the account's current person
