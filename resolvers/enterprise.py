@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 import strawberry
 
 from models.enterprise import EnterpriseApplication
+from resolvers.changes import change_id
 from resolvers.verification import signed_out
 from schema.context import Context
 from schema.errors import user_errors
@@ -54,6 +55,10 @@ async def _view(ctx: Context, account_id: int, application_id: int) -> Enterpris
     return EnterpriseVerification.from_model(*found, ctx.deps.clock.now())
 
 
+def _change(global_id: strawberry.ID | None) -> int | None:
+    return None if global_id is None else change_id(global_id)
+
+
 def _id(global_id: str) -> int:
     """Malformed answers the same NOT_FOUND as an unknown verification."""
     return node_id(global_id, "EnterpriseVerification") or -1
@@ -78,6 +83,7 @@ async def enterprise_verification_legal_rep_face_start(
             employee_id_number=input.employee_id_number,
             authorisation_document_id=None if letter is None else document_row_id(letter),
             agreement_version=input.agreement.version,
+            change_id=_change(input.change_id),
         ),
     )
     return _start_payload(info, result, viewer, ctx)
@@ -100,6 +106,7 @@ async def enterprise_verification_bank_transfer_start(
             handler_name=input.handler_name,
             handler_id_number=input.handler_id_number,
             agreement_version=input.agreement.version,
+            change_id=_change(input.change_id),
         ),
     )
     return _start_payload(info, result, viewer, ctx)
@@ -136,6 +143,7 @@ async def enterprise_verification_recharge_start(
             organisation=input.organisation.to_service(),
             code=input.code,
             agreement_version=input.agreement.version,
+            change_id=_change(input.change_id),
         ),
     )
     if isinstance(result, ServiceError):

@@ -211,6 +211,8 @@ SPECIFIC = {
     "the new enterprise did not verify within 9 days of the approval (CHG-3). Start a new one.",
     "SAME_PERSON": "CHG-5: the person verifying inside the change is the account's current person; a change to "
     "another person verifies someone else. Nothing was counted.",
+    "CHANGE_ORGANISATION_MISMATCH": "A verification inside a change to another enterprise (CHG-3) is of the "
+    "organisation named in the change's request: the same name and USCC. Nothing was counted.",
     "APPLICATION_IN_PROGRESS": "An enterprise verification is in progress (amount, review or remittance pending); "
     "finish it first.",
     "APPLICATION_NOT_FOUND": "No such enterprise verification of the viewer.",

@@ -89,6 +89,13 @@ _CHANGE_OPEN = (  # services.verification.changes.service.open_of_account
     ChangeErrorCode.CHANGE_EXPIRED,
 )
 
+_ENTERPRISE_IN_CHANGE = (  # services.verification.enterprise.applications.claim_change (CHG-3, CHG-4)
+    *_CHANGE_OPEN,
+    ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+    ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+    ChangeErrorCode.CHANGE_ORGANISATION_MISMATCH,
+)
+
 RETURNS: dict[str, frozenset[str]] = {
     "subjectChangeStart": codes(
         ChangeErrorCode.AUTHENTICATION_REQUIRED,
@@ -383,6 +390,7 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "enterpriseVerificationLegalRepFaceStart": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        *_ENTERPRISE_IN_CHANGE,
         *_RN_ORGANISATION_FORM,
         *_RN_PERSON_FORM,
         VerificationErrorCode.AUTHORISED_EMPLOYEE_NOT_ALLOWED,
@@ -397,6 +405,7 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "enterpriseVerificationBankTransferStart": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        *_ENTERPRISE_IN_CHANGE,
         *_RN_ORGANISATION_FORM,
         VerificationErrorCode.METHOD_NOT_OFFERED,
         VerificationErrorCode.BANK_NAME_WRONG,
@@ -422,6 +431,7 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "enterpriseVerificationRechargeStart": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        *_ENTERPRISE_IN_CHANGE,
         *_RN_ORGANISATION_FORM,
         CodeErrorCode.CODE_FORMAT_INVALID,
         VerificationErrorCode.AGREEMENT_VERSION_OUTDATED,

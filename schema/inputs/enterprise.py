@@ -11,6 +11,12 @@ from services.verification.enterprise import checks
 from services.verification.enterprise.review import MaterialAnswer
 
 UPLOAD = "The `id` of an `UploadedDocument` answered by `POST /uploads` (ORG-2)."
+CHANGE = (
+    "Verify the new subject of this subject change (`SubjectChange.id`, at NEW_SUBJECT_PENDING; CHG-3, CHG-4) "
+    "instead of a first verification: the account's verification becomes this organisation's when it passes. "
+    "The change counts its own attempts (CHG-4: 5 per method) instead of the account's; CHG-3: the organisation "
+    "must be the one named in the change (CHANGE_ORGANISATION_MISMATCH)."
+)
 
 
 @strawberry.input(description="The organisation as registered (RNE-2, RNE-9).")
@@ -71,6 +77,7 @@ class EnterpriseVerificationLegalRepFaceStartInput:
         f"`/downloads/authorisation-letter`). {UPLOAD}",
     )
     agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
+    change_id: strawberry.ID | None = strawberry.field(default=None, description=CHANGE)
 
 
 @strawberry.input(description="Verify an organisation by a corporate bank transfer (RNE-4).")
@@ -85,6 +92,7 @@ class EnterpriseVerificationBankTransferStartInput:
     )
     handler_id_number: str = strawberry.field(description="The handler's mainland ID number.")
     agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
+    change_id: strawberry.ID | None = strawberry.field(default=None, description=CHANGE)
 
 
 @strawberry.input(description="Confirm the amount the corporate account received (RNE-4, RNE-5).")
@@ -102,6 +110,7 @@ class EnterpriseVerificationRechargeStartInput:
         "dedicated remittance account.",
     )
     agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
+    change_id: strawberry.ID | None = strawberry.field(default=None, description=CHANGE)
 
 
 @strawberry.input(

@@ -16,5 +16,6 @@ class ChangeErrorCode(Enum):
     CHANGE_ENDED = "CHANGE_ENDED"  # completed, rejected, withdrawn or lapsed
     CHANGE_EXPIRED = "CHANGE_EXPIRED"  # its step's deadline passed (CHG-3: 9 days, CHG-5: 1 day)
     AGREEMENT_VERSION_OUTDATED = "AGREEMENT_VERSION_OUTDATED"
+    CHANGE_ORGANISATION_MISMATCH = "CHANGE_ORGANISATION_MISMATCH"  # CHG-3: not the organisation named in the change
     APPLICATION_IN_PROGRESS = "APPLICATION_IN_PROGRESS"  # a verification of the account is still running
     SAME_PERSON = "SAME_PERSON"  # CHG-5: the new person is the account's current person

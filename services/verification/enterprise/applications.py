@@ -26,6 +26,10 @@ from services.security import keyed_hash
 from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
+from services.verification.changes import inside
+from services.verification.changes.errors import ChangeErrorCode
+from services.verification.changes.states import ATTEMPTS_PER_METHOD
+from services.verification.changes.states import Kind as ChangeKind
 from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.checks import CERTIFICATE_FIELD, ORG, Claim, FaceBy
 from services.verification.enterprise.states import OPEN_STATES, State, check_move
@@ -62,11 +66,13 @@ class Started:
 # --- claiming and deciding -------------------------------------------------------------------------
 
 
-def _attempts_exhausted(method: str) -> ServiceError:
+def _attempts_exhausted(method: str, *, in_change: bool = False) -> ServiceError:
     label = "legal-representative face" if method == LEGAL_REP_FACE else "bank-transfer"
+    whose = "inside this subject change" if in_change else "of this account"
+    limit = ATTEMPTS_PER_METHOD if in_change else MAX_ATTEMPTS
     return ServiceError(
         Code.ENTERPRISE_ATTEMPTS_EXHAUSTED,
-        f"The {MAX_ATTEMPTS} {label} attempts of this account are used up; try another method.",
+        f"The {limit} {label} attempts {whose} are used up; try another method.",
         None,
         attempts_remaining=0,
     )
@@ -116,6 +122,8 @@ async def close(
     if give_back and attempt.counted:
         await repo.give_back_method_attempt(uow, application.account_id, application.method)
         attempt.counted = False
+    if give_back and application.change_id is not None:  # CHG-4: the attempt counted inside the change
+        await inside.give_back(uow, application.change_id, application.method)
     await uow.session.flush()
 
 
@@ -173,10 +181,36 @@ def in_progress() -> ServiceError:
     )
 
 
-async def claim_application(uow: Uow, account_id: int, method: str, claim: Claim) -> tuple[int, int]:
-    """The first write: limits, the attempt line and the application, atomically per account."""
+async def claim_change(uow: Uow, account_id: int, method: str, claim: Claim) -> None:
+    """CHG-3, CHG-4: a verification inside a subject change replaces the RN-5 refusal and the account's
+    RNE-2/RNE-4 counters: the change must be the account's, open at its new subject's step, and counts the
+    attempts it limits itself (CHG-4: 5 per method; recharge is not limited). CHG-3: the organisation is the
+    one named in the change's request."""
+    assert claim.change_id is not None
+    change = await inside.claim(
+        uow, account_id, claim.change_id, method, "enterprise", _attempts_exhausted(method, in_change=True)
+    )
+    if change.kind == ChangeKind.ENTERPRISE.value and (
+        claim.organisation.uscc != change.to_uscc or claim.organisation.name != change.to_name
+    ):
+        raise ServiceError(
+            ChangeErrorCode.CHANGE_ORGANISATION_MISMATCH,
+            "This change is to the organisation named in its request (CHG-3); verify that one (same name and USCC).",
+            f"{ORG}.uscc",
+        )
+
+
+async def claim_application(
+    uow: Uow, account_id: int, method: str, claim: Claim, *, change_claimed: bool = False
+) -> tuple[int, int]:
+    """The first write: limits, the attempt line and the application, atomically per account
+    (`change_claimed`: the caller ran `claim_change` in this transaction already)."""
     await accounts_repo.lock_account(uow, account_id)
-    if await repo.verification_of(uow, account_id) is not None:  # RN-5
+    in_change = claim.change_id is not None
+    if in_change:
+        if not change_claimed:
+            await claim_change(uow, account_id, method, claim)
+    elif await repo.verification_of(uow, account_id) is not None:  # RN-5
         raise steps.already_verified()
     if await in_progress_id(uow, account_id) is not None:
         raise in_progress()
@@ -203,8 +237,9 @@ async def claim_application(uow: Uow, account_id: int, method: str, claim: Claim
                 None,
                 retry_after=until_tomorrow,
             )
-    # RNE-2 / RNE-4: at most 10 attempts per account and method, counted atomically.
-    elif await repo.take_method_attempt(uow, account_id, method, MAX_ATTEMPTS) is None:
+    # RNE-2 / RNE-4: at most 10 attempts per account and method, counted atomically (inside a change, the
+    # change counts them instead: `claim_change`).
+    elif not in_change and await repo.take_method_attempt(uow, account_id, method, MAX_ATTEMPTS) is None:
         raise _attempts_exhausted(method)
     key = uow.settings.secret_key
     actor = claim.actor
@@ -220,7 +255,8 @@ async def claim_application(uow: Uow, account_id: int, method: str, claim: Claim
         document_sealed=None,  # the person checked is never verified themselves: nothing to keep readable
         document_masked=actor.masked if actor else org.uscc,
         agreement_version=claim.version,
-        counted=method != RECHARGE,
+        counted=method != RECHARGE and not in_change,
+        change_id=claim.change_id,
         created_at=now,
         ticket_expires_at=now + FACE_TICKET_TTL if actor else None,
     )
@@ -242,6 +278,7 @@ async def claim_application(uow: Uow, account_id: int, method: str, claim: Claim
         account_number=claim.account_number,
         wrong_amount_entries=0,
         risk_hit=False,
+        change_id=claim.change_id,
         step_expires_at=now + (FACE_TICKET_TTL if actor else STALE_STEP),
         created_at=now,
     )
@@ -356,8 +393,11 @@ async def submit_review(uow: Uow, application: EnterpriseApplication) -> None:
 
 async def verify(uow: Uow, application: EnterpriseApplication, attempt: VerificationAttempt) -> bool:
     """The application (moved to `deciding` by this caller) verifies the account as the organisation
-    (RN-1), unless the account is verified already (RN-5)."""
+    (RN-1), unless the account is verified already (RN-5); inside a subject change, the organisation becomes
+    the account's verified subject instead (CHG-3, CHG-4)."""
     now = uow.now()
+    if application.change_id is not None:
+        return await _complete_change(uow, application, attempt, application.change_id)
     if await repo.verification_of(uow, application.account_id) is not None:
         application.state = check_move(application.state, State.FAILED)
         await close(uow, application, AttemptReason.ALREADY_VERIFIED)
@@ -393,12 +433,48 @@ async def verify(uow: Uow, application: EnterpriseApplication, attempt: Verifica
         application.state = check_move(application.state, State.FAILED)
         await close(uow, application, AttemptReason.ALREADY_VERIFIED)
         return False
+    await _passed(uow, application, attempt)
+    return True
+
+
+async def _passed(uow: Uow, application: EnterpriseApplication, attempt: VerificationAttempt) -> None:
+    now = uow.now()
     steps.end(attempt, "passed")
     attempt.completed_at = now
     application.state = check_move(application.state, State.VERIFIED)
     application.reason, application.decided_at = None, now
     application.step_expires_at = None
     await uow.session.flush()
+
+
+async def _complete_change(
+    uow: Uow, application: EnterpriseApplication, attempt: VerificationAttempt, change_id: int
+) -> bool:
+    """CHG-3, CHG-4: the passed organisation becomes the account's verified subject through the change; a
+    change that ended meanwhile (CHANGE_ENDED) fails the application and leaves the verification alone."""
+    key = uow.settings.secret_key
+    done = await inside.complete(
+        uow,
+        change_id,
+        inside.NewSubject(
+            subject_type="enterprise",
+            method=application.method,
+            name=application.organisation_name,
+            document_type="USCC",
+            document_key=_uscc_key(key, application.uscc),
+            document_sealed=seal(key, application.uscc),
+            document_masked=application.uscc,
+            attempt_id=attempt.id,
+            organisation_type=application.organisation_type,
+            agreement_version=attempt.agreement_version,
+            agreed_at=attempt.created_at,
+        ),
+    )
+    if isinstance(done, AttemptReason):
+        application.state = check_move(application.state, State.FAILED)
+        await close(uow, application, done)
+        return False
+    await _passed(uow, application, attempt)
     return True
 
 

@@ -77,6 +77,7 @@ class LegalRepFaceInput:
     # The upload's row ID; None when none was given, a number that names no row when it was malformed.
     authorisation_document_id: int | None
     agreement_version: str
+    change_id: int | None = None  # CHG-3, CHG-4: the subject change this verification runs inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,7 @@ class BankTransferInput:
     handler_name: str
     handler_id_number: str
     agreement_version: str
+    change_id: int | None = None  # CHG-3, CHG-4: the subject change this verification runs inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class RechargeInput:
     organisation: OrganisationInput
     code: str | None
     agreement_version: str
+    change_id: int | None = None  # CHG-3, CHG-4: the subject change this verification runs inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +109,7 @@ class Claim:
     account_number: str | None = None
     # The input fields of the actor's name and ID number, where the identity registry's answer points.
     actor_fields: tuple[str, str] | None = None
+    change_id: int | None = None  # CHG-3, CHG-4: the subject change this verification runs inside
 
 
 # --- local checks ------------------------------------------------------------------------------
@@ -220,7 +224,14 @@ def check_legal_rep_face(data: LegalRepFaceInput, now: datetime) -> Claim:
     assert actor is not None
     assert version is not None
     letter = data.authorisation_document_id if data.face_by is LegalRepFaceBy.AUTHORISED_EMPLOYEE else None
-    return Claim(organisation, actor, version, authorisation_document_id=letter, actor_fields=fields)
+    return Claim(
+        organisation,
+        actor,
+        version,
+        authorisation_document_id=letter,
+        actor_fields=fields,
+        change_id=data.change_id,
+    )
 
 
 def _bank_name(raw: str, bank_names: tuple[str, ...]) -> str:
@@ -257,7 +268,15 @@ def check_bank_transfer(data: BankTransferInput, now: datetime, bank_names: tupl
     assert organisation is not None
     assert actor is not None
     assert version is not None
-    return Claim(organisation, actor, version, bank_name=bank, account_number=number, actor_fields=fields)
+    return Claim(
+        organisation,
+        actor,
+        version,
+        bank_name=bank,
+        account_number=number,
+        actor_fields=fields,
+        change_id=data.change_id,
+    )
 
 
 def check_recharge(data: RechargeInput) -> Claim:
@@ -270,4 +289,4 @@ def check_recharge(data: RechargeInput) -> Claim:
     _refused_if_any(problems)
     assert organisation is not None
     assert version is not None
-    return Claim(organisation, None, version)
+    return Claim(organisation, None, version, change_id=data.change_id)

@@ -25,6 +25,7 @@ from services.verification.enterprise.applications import (
     REFUSAL_REASON,
     Started,
     claim_application,
+    claim_change,
     close,
     end,
     get_application,
@@ -89,8 +90,10 @@ async def _check_registry_for_recharge(
 
 async def _claim_recharge(uow: Uow, account_id: int, claim: Claim, code: str | None) -> tuple[int, int | None]:
     await accounts_repo.lock_account(uow, account_id)
-    if await repo.verification_of(uow, account_id) is not None:  # RN-5
+    if claim.change_id is None and await repo.verification_of(uow, account_id) is not None:  # RN-5
         raise steps.already_verified()
+    if claim.change_id is not None:  # CHG-3, CHG-4: the change is checked before a remittance account is made
+        await claim_change(uow, account_id, RECHARGE, claim)
     if await in_progress_id(uow, account_id) is not None:
         raise in_progress()
     code_id: int | None = None
@@ -110,7 +113,7 @@ async def _claim_recharge(uow: Uow, account_id: int, claim: Claim, code: str | N
         remittance = RemittanceAccount(account_id=account_id, number="6216" + random_digits(15), created_at=uow.now())
         uow.session.add(remittance)
         await uow.session.flush()
-    application_id, _ = await claim_application(uow, account_id, RECHARGE, claim)
+    application_id, _ = await claim_application(uow, account_id, RECHARGE, claim, change_claimed=True)
     application = await get_application(uow, application_id)
     application.remittance_account_id = remittance.id
     await uow.session.flush()
