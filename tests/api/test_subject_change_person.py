@@ -14,7 +14,7 @@ from sqlalchemy import select
 from models.verification import Verification
 from services.clock import ManualClock
 from services.database import Database
-from tests.api.test_enterprise import face_pass
+from tests.api.test_enterprise import face_pass, legal_rep_face, transfer
 from tests.api.test_student_status import EMAIL, _apply, _verified_student
 from tests.api.test_subject_changes import CHANGE, again, codes, person, start
 from tests.api.test_verification import (
@@ -403,3 +403,48 @@ async def test_chg_6_a_second_change_within_30_days_is_refused_and_starts_after(
     started = await start(client, token, "PERSON_TO_PERSON", clock)
     assert started["errors"] == [], started
     assert started["subjectChange"]["state"] == "IDENTITY_PENDING"
+
+
+# --- CHG-4: the enterprise verifies inside the change ----------------------------------------------------
+
+
+async def at_new_enterprise(client: httpx.AsyncClient, token: str, clock: ManualClock) -> str:
+    """A CHG-4 change of `token`'s account, the current person proved by face and the acceptance accepted."""
+    started = await start(client, token, "PERSON_TO_ENTERPRISE", clock)
+    assert started["errors"] == [], started
+    change_id: str = started["subjectChange"]["id"]
+    await face_pass(client, await identity_face(client, token, change_id))
+    assert (await accept(client, token, change_id))["errors"] == []
+    return change_id
+
+
+async def test_chg_4_five_attempts_per_enterprise_method_inside_one_change_and_fresh_ones_after_withdrawal(
+    client, clock: ManualClock
+) -> None:
+    token = await person(client)
+    change_id = await at_new_enterprise(client, token, clock)
+    for method, begin in (("legal_rep_face", legal_rep_face), ("bank_transfer", transfer)):
+        for _ in range(5):
+            started = await begin(client, token, changeId=change_id)
+            assert started["errors"] == [], started
+            await face_pass(client, started, "fail")
+        sixth = await begin(client, token, changeId=change_id)
+        assert len(sixth["errors"]) == 1, sixth
+        assert sixth["errors"][0]["code"].endswith("ATTEMPTS_EXHAUSTED"), sixth
+        assert sixth["errors"][0]["attemptsRemaining"] == 0
+        used = {a["method"]: a["remaining"] for a in (await the_change(client, token, change_id))["attempts"]}
+        assert used[method] == 0
+    # Withdrawn and started again: 5 fresh attempts per method.
+    withdrawn = await mutate(client, "subjectChangeWithdraw", {"changeId": change_id}, "subjectChange { state }", token)
+    assert withdrawn["subjectChange"]["state"] == "WITHDRAWN"
+    change_id = await at_new_enterprise(client, token, clock)
+    assert [a["remaining"] for a in (await the_change(client, token, change_id))["attempts"]] == [5, 5]
+    started = await legal_rep_face(client, token, changeId=change_id)
+    assert started["errors"] == [], started
+    await face_pass(client, started)
+    assert (await the_change(client, token, change_id))["state"] == "COMPLETED"
+    # Item 7: the account is the enterprise's now, with an enterprise's entitlements.
+    after = await viewer(client, token)
+    assert after["verification"]["subjectType"] == "ENTERPRISE"
+    assert after["entitlements"]["subjectType"] == "ENTERPRISE"
+    assert after["entitlements"]["smsService"] is True  # ENT-2: every enterprise-verified account
