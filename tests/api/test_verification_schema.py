@@ -26,7 +26,13 @@ AGREEMENT = "VerificationAgreementInput!"
 # mutation: (input fields, payload fields)
 SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "personalVerificationFaceStart": (
-        {"documentType": "DocumentType!", "name": "String!", "documentNumber": "String!", "agreement": AGREEMENT},
+        {
+            "documentType": "DocumentType!",
+            "name": "String!",
+            "documentNumber": "String!",
+            "agreement": AGREEMENT,
+            "changeId": "ID",  # CHG-5: the new person inside a change
+        },
         {"faceCheckStart": "PersonalFaceCheckStart", "account": "Account", "errors": ERRORS},
     ),
     "personalVerificationBankCardSubmit": (
@@ -37,6 +43,7 @@ SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "reservedPhone": "String!",
             "code": "String!",
             "agreement": AGREEMENT,
+            "changeId": "ID",  # CHG-5: the new person inside a change
         },
         {"verification": "PersonalVerification", "account": "Account", "errors": ERRORS},
     ),
@@ -49,6 +56,7 @@ SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "employeeIdNumber": "String",
             "authorisationLetterUploadId": "ID",
             "agreement": AGREEMENT,
+            "changeId": "ID",  # CHG-3, CHG-4: the new enterprise inside a change
         },
         START_PAYLOAD,
     ),
@@ -60,12 +68,13 @@ SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "handlerName": "String!",
             "handlerIdNumber": "String!",
             "agreement": AGREEMENT,
+            "changeId": "ID",  # CHG-3, CHG-4: the new enterprise inside a change
         },
         START_PAYLOAD,
     ),
     "enterpriseVerificationAmountConfirm": ({"id": "ID!", "amount": "String!"}, STEP_PAYLOAD),
     "enterpriseVerificationRechargeStart": (
-        {"organisation": "OrganisationInput!", "code": "String", "agreement": AGREEMENT},
+        {"organisation": "OrganisationInput!", "code": "String", "agreement": AGREEMENT, "changeId": "ID"},
         STEP_PAYLOAD,
     ),
     "enterpriseVerificationMaterialAnswer": (  # RNE-3, ORG-4: either or both (MATERIAL_MISSING for none)
