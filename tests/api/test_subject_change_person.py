@@ -14,6 +14,7 @@ from sqlalchemy import select
 from models.verification import Verification
 from services.clock import ManualClock
 from services.database import Database
+from services.providers.errors import ProviderUnavailable
 from tests.api.test_enterprise import face_pass, legal_rep_face, transfer
 from tests.api.test_student_status import EMAIL, _apply, _verified_student
 from tests.api.test_subject_changes import CHANGE, again, codes, person, start
@@ -24,6 +25,7 @@ from tests.api.test_verification import (
     ID_2008,
     MISMATCH_CARD,
     NAME,
+    Down,
     face_start,
     face_verified,
     viewer,
@@ -448,3 +450,38 @@ async def test_chg_4_five_attempts_per_enterprise_method_inside_one_change_and_f
     assert after["verification"]["subjectType"] == "ENTERPRISE"
     assert after["entitlements"]["subjectType"] == "ENTERPRISE"
     assert after["entitlements"]["smsService"] is True  # ENT-2: every enterprise-verified account
+
+
+async def test_chg_5_a_provider_failure_gives_the_identity_bank_card_attempt_and_the_code_back(
+    app, client, clock: ManualClock
+) -> None:
+    token = await person(client)
+    change_id = (await start(client, token, "PERSON_TO_PERSON", clock))["subjectChange"]["id"]
+    providers = app.state.deps.providers
+    real, providers.bank_cards = providers.bank_cards, Down(ProviderUnavailable("down"))
+    clock.advance(timedelta(minutes=2))
+    assert (await bank_card_code(client, token, change_id, RESERVED_PHONE))["errors"] == []
+    code = await last_code(client, RESERVED_PHONE)
+    form = {"changeId": change_id, "cardNumber": CARD, "reservedPhone": RESERVED_PHONE, "code": code}
+    failed = await mutate(client, "subjectChangeIdentityBankCardSubmit", form, "subjectChange { state }", token)
+    assert codes(failed) == ["PROVIDER_UNAVAILABLE"]
+    assert (await the_change(client, token, change_id))["attempts"][0]["used"] == 0
+    # The bank answers again: the same form, with the same code, passes.
+    providers.bank_cards = real
+    passed = await mutate(client, "subjectChangeIdentityBankCardSubmit", form, "subjectChange { state }", token)
+    assert passed["subjectChange"] == {"state": "ACCEPTANCE_PENDING"}, passed
+
+
+async def test_chg_5_a_change_id_goes_with_bank_card_codes_only(client, clock: ManualClock) -> None:
+    token = await person(client)
+    change_id = (await start(client, token, "PERSON_TO_PERSON", clock))["subjectChange"]["id"]
+    refused = await mutate(
+        client,
+        "verificationCodeSend",
+        {"purpose": "OPERATION", "changeId": change_id},
+        "sentCode { purpose }",
+        token,
+    )
+    assert [(e["code"], e["path"]) for e in refused["errors"]] == [("DESTINATION_NOT_ALLOWED", ["input", "changeId"])]
+    # An unknown or malformed change ID is not found.
+    assert codes(await bank_card_code(client, token, "not-an-id", RESERVED_PHONE)) == ["CHANGE_NOT_FOUND"]
