@@ -82,7 +82,9 @@ async def verification_code_send(
     info: Info, input: Annotated[VerificationCodeSendInput, INPUT]
 ) -> VerificationCodeSendPayload:
     ctx = info.context
-    result = await ctx.write_maybe_viewer(request_code, input.purpose, input.phone, input.email, ctx.client.ip)
+    # CHG-4, CHG-5: a malformed change ID answers CHANGE_NOT_FOUND, like an unknown one.
+    wanted = None if input.change_id is None else (node_id(input.change_id, "SubjectChange") or -1)
+    result = await ctx.write_maybe_viewer(request_code, input.purpose, input.phone, input.email, ctx.client.ip, wanted)
     if isinstance(result, ServiceError):
         return VerificationCodeSendPayload(errors=user_errors(info, result))
     return VerificationCodeSendPayload(sent_code=SentCode.of(input.purpose, result), errors=[])

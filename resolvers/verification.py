@@ -6,6 +6,7 @@ from typing import Annotated
 
 import strawberry
 
+from resolvers.changes import change_id
 from schema.context import Context
 from schema.errors import UserError, user_errors
 from schema.inputs.verification import PersonalVerificationBankCardSubmitInput, PersonalVerificationFaceStartInput
@@ -24,6 +25,11 @@ from services.verification.errors import VerificationErrorCode
 Info = strawberry.Info[Context, None]
 
 
+def _change(global_id: str | None) -> int | None:
+    """CHG-5: the change a personal verification runs inside, if any (malformed: CHANGE_NOT_FOUND)."""
+    return None if global_id is None else change_id(global_id)
+
+
 def signed_out(info: Info) -> list[UserError]:
     return user_errors(info, ServiceError(VerificationErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
 
@@ -36,7 +42,13 @@ async def personal_verification_face_start(
     if viewer is None:
         return PersonalVerificationFaceStartPayload(errors=signed_out(info))
     result = await personal.start_face_check(
-        ctx, viewer.account.id, input.name, input.document_type, input.document_number, input.agreement.version
+        ctx,
+        viewer.account.id,
+        input.name,
+        input.document_type,
+        input.document_number,
+        input.agreement.version,
+        _change(input.change_id),
     )
     if isinstance(result, ServiceError):
         return PersonalVerificationFaceStartPayload(errors=user_errors(info, result))
@@ -68,6 +80,7 @@ async def personal_verification_bank_card_submit(
             code=input.code,
             agreement_version=input.agreement.version,
         ),
+        _change(input.change_id),
     )
     if isinstance(result, ServiceError):
         return PersonalVerificationBankCardSubmitPayload(errors=user_errors(info, result))

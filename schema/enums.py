@@ -212,6 +212,8 @@ SPECIFIC = {
     "CHANGE_ENDED": "The subject change has ended (completed, rejected or withdrawn); start a new one.",
     "CHANGE_EXPIRED": "The subject change ran out of time: the new person did not submit within 1 day (CHG-5), or "
     "the new enterprise did not verify within 9 days of the approval (CHG-3). Start a new one.",
+    "SAME_PERSON": "CHG-5: the person verifying inside the change is the account's current person; a change to "
+    "another person verifies someone else. Nothing was counted.",
     "CHANGE_ORGANISATION_MISMATCH": "A verification inside a change to another enterprise (CHG-3) is of the "
     "organisation named in the change's request: the same name and USCC. Nothing was counted.",
     "CHANGE_NOT_ELIGIBLE_ONLINE": "不支持在线变更 / The account is not eligible for an online change to another "
@@ -401,6 +403,8 @@ gql_enum(
         "confirm with `studentStatusConfirm`.",
         "VERIFIED": "A verified student until `validUntil`, the end of the graduation month (Asia/Shanghai).",
         "EXPIRED": "Was a verified student; the graduation month has passed. Apply again if still studying.",
+        "ENDED": "Ended because the account's verified person changed (CHG-5, `endedAt`): the status was the "
+        "previous person's and is not verified. The new person may apply (`studentStatusApply`).",
     },
 )
 

@@ -136,6 +136,27 @@ RETURNS: dict[str, frozenset[str]] = {
         ChangeErrorCode.CHANGE_NOT_SUPPORTED,
         VerificationErrorCode.DOCUMENT_NOT_FOUND,
     ),
+    "subjectChangeIdentityFaceStart": codes(
+        *_CHANGE_OPEN,
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        VerificationErrorCode.PROVIDER_UNAVAILABLE,
+    ),
+    "subjectChangeIdentityBankCardSubmit": codes(
+        *_CHANGE_OPEN,
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        VerificationErrorCode.CARD_NUMBER_INVALID,
+        VerificationErrorCode.CARD_NOT_UNIONPAY,
+        VerificationErrorCode.INVALID_PHONE,
+        CodeErrorCode.CODE_FORMAT_INVALID,
+        VerificationErrorCode.METHOD_NOT_OFFERED,
+        VerificationErrorCode.BANK_CARD_ATTEMPTS_EXHAUSTED,
+        *_CODE_TRIES,
+        VerificationErrorCode.CARD_ELEMENTS_MISMATCH,
+        VerificationErrorCode.RESERVED_PHONE_MISMATCH,
+        VerificationErrorCode.PROVIDER_UNAVAILABLE,
+    ),
     "subjectChangeAccept": codes(
         *_CHANGE_OPEN, ChangeErrorCode.AGREEMENT_VERSION_OUTDATED, ChangeErrorCode.CHANGE_STEP_NOT_CURRENT
     ),
@@ -171,6 +192,8 @@ RETURNS: dict[str, frozenset[str]] = {
         CodeErrorCode.ALREADY_VERIFIED,
         CodeErrorCode.BANK_CARD_ATTEMPTS_EXHAUSTED,
         CodeErrorCode.ACCOUNT_DAILY_LIMIT_REACHED,
+        *_CHANGE_OPEN,  # BANK_CARD with `changeId` (CHG-4, CHG-5)
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
         CodeErrorCode.ADDRESS_LIMIT_REACHED,
         CodeErrorCode.RESEND_TOO_SOON,
         CodeErrorCode.DAILY_LIMIT_REACHED,
@@ -381,6 +404,10 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "personalVerificationFaceStart": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        *_CHANGE_OPEN,  # CHG-5: with `changeId`
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        ChangeErrorCode.SAME_PERSON,
         *_RN_PERSON_FORM,
         VerificationErrorCode.DOCUMENT_NUMBER_INVALID,
         VerificationErrorCode.AGREEMENT_VERSION_OUTDATED,
@@ -392,6 +419,10 @@ RETURNS: dict[str, frozenset[str]] = {
     ),
     "personalVerificationBankCardSubmit": codes(
         VerificationErrorCode.AUTHENTICATION_REQUIRED,
+        *_CHANGE_OPEN,  # CHG-5: with `changeId`
+        ChangeErrorCode.CHANGE_NOT_SUPPORTED,
+        ChangeErrorCode.CHANGE_STEP_NOT_CURRENT,
+        ChangeErrorCode.SAME_PERSON,
         *_RN_PERSON_FORM,
         VerificationErrorCode.CARD_NUMBER_INVALID,
         VerificationErrorCode.CARD_NOT_UNIONPAY,

@@ -21,6 +21,7 @@ from resolvers import (
     changes,
     changes_enterprise,
     changes_name,
+    changes_person,
     enterprise,
     mfa,
     recovery,
@@ -36,6 +37,7 @@ from schema.types.account import AccountType, Agreement, SessionType
 from schema.types.appeals import AppealType
 from schema.types.changes import SubjectChangeType
 from schema.types.changes_enterprise import SubjectChangeContactFaceStartPayload
+from schema.types.changes_person import SubjectChangeIdentityFaceStartPayload
 from schema.types.documents import UploadedDocument
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
 from schema.types.mfa import (
@@ -321,6 +323,19 @@ class Mutation:
         resolver=changes.subject_change_accept,
         description="Accept the SUBJECT_CHANGE_ACCEPTANCE agreement (CHG-3..5); then the new subject verifies, "
         "passing the change's ID as `changeId`.",
+    )
+    subject_change_identity_face_start: SubjectChangeIdentityFaceStartPayload = strawberry.mutation(
+        resolver=changes_person.subject_change_identity_face_start,
+        description="CHG-4, CHG-5: the account's verified person proves it is them by face (nothing to type: the "
+        "check is of the verified name and document). Open the URL on a phone; when the check passes the change "
+        "moves to ACCEPTANCE_PENDING.",
+    )
+    subject_change_identity_bank_card_submit: SubjectChangePayload = strawberry.mutation(
+        resolver=changes_person.subject_change_identity_bank_card_submit,
+        description="CHG-4, CHG-5: the account's verified person proves it is them by bank card (RNP-4: a card of "
+        "the verified name and ID number, its reserved phone and the BANK_CARD code sent with this `changeId`). "
+        "The result is immediate; a pass moves the change to ACCEPTANCE_PENDING. CHG-5: at most 5 attempts in one "
+        "change (refusals say `attemptsRemaining`); provider failures are not counted.",
     )
     subject_change_withdraw: SubjectChangePayload = strawberry.mutation(
         resolver=changes.subject_change_withdraw,

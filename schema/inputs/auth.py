@@ -19,6 +19,11 @@ class VerificationCodeSendInput:
         default=None, description="For REGISTRATION, LOGIN, PHONE_CHANGE_NEW and BANK_CARD: a mainland mobile number."
     )
     email: str | None = strawberry.field(default=None, description="For EMAIL_BIND: the address to bind.")
+    change_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="For BANK_CARD inside a subject change (CHG-4, CHG-5): the change (`SubjectChange.id`) whose "
+        "current step takes a bank card (the current person's identity proof, or CHG-5's new person).",
+    )
 
 
 CLIENT_MUTATION_ID = (

@@ -29,6 +29,11 @@ class PersonalVerificationFaceStartInput:
         "age of at least 14 (RN-4); a failed local check is never sent to the registry and never counted."
     )
     agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
+    change_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="CHG-5: the subject change (`SubjectChange.id`, at NEW_SUBJECT_PENDING) whose new person this "
+        "verifies; the person must be another than the account's current one (SAME_PERSON). Leave out otherwise.",
+    )
 
 
 @strawberry.input(
@@ -46,3 +51,8 @@ class PersonalVerificationBankCardSubmitInput:
         description="The BANK_CARD code sent to `reservedPhone` with `verificationCodeSend` (RNP-4)."
     )
     agreement: VerificationAgreementInput = strawberry.field(description=AGREEMENT)
+    change_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="CHG-5: the subject change (`SubjectChange.id`, at NEW_SUBJECT_PENDING) whose new person this "
+        "verifies; the person must be another than the account's current one (SAME_PERSON). Leave out otherwise.",
+    )

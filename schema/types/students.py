@@ -33,7 +33,8 @@ class YearMonth:
 class StudentStatusType(relay.Node):
     id: relay.NodeID[int]
     status: StudentState = strawberry.field(
-        description="PENDING_EMAIL, VERIFIED or EXPIRED; EXPIRED once the graduation month has passed."
+        description="PENDING_EMAIL, VERIFIED, EXPIRED (once the graduation month has passed) or ENDED (the "
+        "account's verified person changed, CHG-5)."
     )
     school: str = strawberry.field(description="The school name, at most 64 characters (STU-2).")
     major: str = strawberry.field(description="The major, at most 64 characters (STU-2).")
@@ -50,7 +51,10 @@ class StudentStatusType(relay.Node):
     verified_at: datetime | None = strawberry.field(description="When the code was confirmed; null while pending.")
     valid_until: datetime | None = strawberry.field(
         description="When VERIFIED or EXPIRED: the last second of the graduation month in Asia/Shanghai (STU-3). "
-        "Null while pending."
+        "Null while pending and when ENDED."
+    )
+    ended_at: datetime | None = strawberry.field(
+        description="When ENDED: when the account's verified person changed (CHG-5). Null otherwise."
     )
 
     @classmethod
@@ -67,7 +71,8 @@ class StudentStatusType(relay.Node):
             applied_at=row.created_at,
             code_expires_at=found.code_expires_at,
             verified_at=row.verified_at,
-            valid_until=None if found.state is StudentState.PENDING_EMAIL else found.valid_until,
+            valid_until=None if found.state in (StudentState.PENDING_EMAIL, StudentState.ENDED) else found.valid_until,
+            ended_at=row.ended_at,
         )
 
     @classmethod

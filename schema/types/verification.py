@@ -66,6 +66,16 @@ class VerificationMethod(Enum):
         description="Subject change to another enterprise (CHG-3): the original subject's contact's face check "
         "(`subjectChangeContactFaceStart`). It never verifies an account.",
     )
+    IDENTITY_FACE = strawberry.enum_value(
+        "identity_face",
+        description="Subject change (CHG-4, CHG-5): the account's verified person proves it is them by face "
+        "(`subjectChangeIdentityFaceStart`). It never verifies an account.",
+    )
+    IDENTITY_BANK_CARD = strawberry.enum_value(
+        "identity_bank_card",
+        description="Subject change (CHG-4, CHG-5): the account's verified person proves it is them by bank card "
+        "(`subjectChangeIdentityBankCardSubmit`); CHG-5: at most 5 attempts in one change.",
+    )
 
 
 @strawberry.enum(description="Where a verification stands. A personal verification is always VERIFIED.")

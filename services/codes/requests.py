@@ -13,6 +13,7 @@ from services.errors import Problems, ServiceError
 from services.identifiers import normalize_email, normalize_phone
 from services.uow import Uow
 from services.verification import personal
+from services.verification.changes import identity
 from services.viewer import Viewer
 
 
@@ -57,6 +58,7 @@ async def request_code(
     phone: str | None,
     email: str | None,
     client_ip: str | None,
+    change_id: int | None = None,
 ) -> codes.SentCode:
     """Send a code of `requested` purpose where it may go; `client_ip` is the caller's address (per-address
     caps). Who may ask first; then the destination fields, every problem at once; then the limits."""
@@ -64,9 +66,15 @@ async def request_code(
     if purpose not in ANONYMOUS_PHONE and viewer is None:
         raise ServiceError(CodeErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None)
     channel, destination = _destination(purpose, phone, email)
+    if change_id is not None and purpose is not CodePurpose.BANK_CARD:
+        raise ServiceError(
+            CodeErrorCode.DESTINATION_NOT_ALLOWED, "Only a BANK_CARD code is sent for a subject change.", "changeId"
+        )
     if purpose is CodePurpose.BANK_CARD:
         assert viewer is not None
-        await personal.check_bank_card_code(uow, viewer.account.id)
+        if change_id is not None:  # CHG-4, CHG-5: for the change's current step
+            await identity.check_code(uow, viewer.account.id, change_id)
+        await personal.check_bank_card_code(uow, viewer.account.id, in_change=change_id is not None)
     if destination is None:  # BOUND_PHONE
         assert viewer is not None
         destination = viewer.account.phone

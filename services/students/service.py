@@ -69,6 +69,8 @@ def view(row: StudentStatus, now: datetime) -> StudentStatusView:
     valid_until = end_of_month(row.graduation_year, row.graduation_month)
     if row.state == "pending":
         return StudentStatusView(row, StudentState.PENDING_EMAIL, valid_until, row.created_at + EMAIL_TTL)
+    if row.state == "ended":  # CHG-5: the account's person changed; the new person may apply
+        return StudentStatusView(row, StudentState.ENDED, valid_until, None)
     # STU-3: verified until the end of the graduation month; expired from the next month on.
     expired = month_has_passed(row.graduation_year, row.graduation_month, now)
     return StudentStatusView(row, StudentState.EXPIRED if expired else StudentState.VERIFIED, valid_until, None)

@@ -18,11 +18,13 @@ class StudentLevel(Enum):
 
 
 class StudentState(Enum):
-    """Where an application stands; EXPIRED is computed from the clock, never stored."""
+    """Where an application stands; EXPIRED is computed from the clock, never stored; ENDED is stored
+    ("ended") when the account's verified person changed (CHG-5: the status was the previous person's)."""
 
     PENDING_EMAIL = "PENDING_EMAIL"
     VERIFIED = "VERIFIED"
     EXPIRED = "EXPIRED"
+    ENDED = "ENDED"
 
 
 def month_index(year: int, month: int) -> int:

@@ -14,6 +14,7 @@ from services.uow import Uow
 from services.verification import personal, steps
 from services.verification import repository as repo
 from services.verification.changes import enterprise as change_to_enterprise
+from services.verification.changes import identity
 from services.verification.enterprise import face as enterprise_face
 from services.verification.errors import AttemptReason
 from services.verification.errors import CallbackErrorCode as Callback
@@ -52,6 +53,10 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
         return attempt
     if attempt.subject_type == "enterprise":
         await enterprise_face.face_completed(uow, attempt, passed)
+        await uow.session.flush()
+        return attempt
+    if attempt.method == identity.IDENTITY_FACE:  # CHG-4, CHG-5: the current person's identity proof
+        await identity.face_completed(uow, attempt, passed)
         await uow.session.flush()
         return attempt
     if not passed:

@@ -22,6 +22,7 @@ from typing import NoReturn
 from sqlalchemy.exc import IntegrityError
 
 from models.accounts import AgreementAcceptance
+from models.changes import SubjectChange
 from models.verification import Verification, VerificationAttempt
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import AcceptanceContext, AgreementKind
@@ -40,6 +41,10 @@ from services.text import is_ascii_digits
 from services.uow import Uow
 from services.verification import repository as repo
 from services.verification import steps
+from services.verification.changes import inside
+from services.verification.changes import service as changes
+from services.verification.changes.errors import ChangeErrorCode
+from services.verification.changes.states import State as ChangeState
 from services.verification.documents import DocumentType, Subject, check_subject, mask_card
 from services.verification.enterprise.applications import open_application as enterprise_application_open
 from services.verification.errors import AttemptReason
@@ -86,7 +91,7 @@ class _BankCard:
 # --- local checks ------------------------------------------------------------------------------
 
 
-def _check_card(raw: str) -> str:
+def check_card(raw: str) -> str:
     card = "".join((raw or "").split()).replace("-", "")
     # RNP-6: Luhn; refused before any call, and never an attempt.
     if not is_ascii_digits(card) or not 12 <= len(card) <= 19 or not luhn_valid(card):
@@ -97,7 +102,7 @@ def _check_card(raw: str) -> str:
     return card
 
 
-def _check_phone(raw: str) -> str:
+def check_phone(raw: str) -> str:
     phone = normalize_phone(raw or "")
     if phone is None:
         raise ServiceError(
@@ -122,8 +127,8 @@ def _check_bank_card(data: BankCardInput, now: datetime) -> _BankCard:
         name_field="name",
         number_field="idNumber",
     )
-    card = checked(problems, _check_card, data.card_number)
-    phone = checked(problems, _check_phone, data.reserved_phone)
+    card = checked(problems, check_card, data.card_number)
+    phone = checked(problems, check_phone, data.reserved_phone)
     checked(problems, codes.check_format, data.code)
     version = checked(problems, check_agreement, data.agreement_version)
     if (refusal := problems.refusal()) is not None:
@@ -138,27 +143,66 @@ def _check_bank_card(data: BankCardInput, now: datetime) -> _BankCard:
 # --- shared steps ------------------------------------------------------------------------------
 
 
-async def _claim_common(uow: Uow, account_id: int, method: str, subject: Subject, version: str) -> None:
+async def _claim_common(
+    uow: Uow,
+    account_id: int,
+    method: str,
+    subject: Subject,
+    version: str,
+    change_id: int | None = None,
+    exhausted: ServiceError | None = None,
+) -> SubjectChange | None:
     """What both methods check inside their first write, with the account row locked (so concurrent
-    submissions of one account are decided one after the other)."""
+    submissions of one account are decided one after the other). With `change_id`, the new person of a
+    subject change (CHG-5) verifies instead of the account's first subject."""
     await accounts_repo.lock_account(uow, account_id)
-    # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
-    if await repo.verification_of(uow, account_id) is not None:
-        raise steps.already_verified()
-    # RN-1: one subject per account; an organisation's verification under way comes first.
-    if await enterprise_application_open(uow, account_id):
-        raise ServiceError(
-            Code.APPLICATION_IN_PROGRESS,
-            "An enterprise verification of this account is in progress; it must end before a personal one.",
-            None,
-        )
+    key = uow.settings.secret_key
+    change = None
+    if change_id is None:
+        # RN-5: a verification, once made, cannot be redone or undone here (only CHG or CAN-6).
+        if await repo.verification_of(uow, account_id) is not None:
+            raise steps.already_verified()
+        # RN-1: one subject per account; an organisation's verification under way comes first.
+        if await enterprise_application_open(uow, account_id):
+            raise ServiceError(
+                Code.APPLICATION_IN_PROGRESS,
+                "An enterprise verification of this account is in progress; it must end before a personal one.",
+                None,
+            )
+    else:
+        # CHG-5: the change is the account's, open, at the new person's step (methods it limits counted there).
+        exhausted = exhausted or ServiceError(Code.BANK_CARD_ATTEMPTS_EXHAUSTED, "No attempts left.", None)
+        change = await inside.claim(uow, account_id, change_id, method, "person", exhausted)
+        current = await repo.verification_of(uow, account_id)
+        if current is not None and current.document_key == subject.key(key):
+            raise ServiceError(
+                ChangeErrorCode.SAME_PERSON,
+                "This is the account's current person; a change to another person verifies someone else (CHG-5).",
+                "documentNumber" if method == FACE else "idNumber",
+            )
     # RN-3: the 6th account is refused before any provider is asked (and again, atomically, on success).
-    if await repo.document_uses(uow, subject.key(uow.settings.secret_key)) >= repo.MAX_ACCOUNTS_PER_DOCUMENT:
+    if await repo.document_uses(uow, subject.key(key)) >= repo.MAX_ACCOUNTS_PER_DOCUMENT:
         _new_attempt(
-            uow, account_id, method, subject, version, outcome="failed", reason=AttemptReason.DOCUMENT_LIMIT_REACHED
+            uow,
+            account_id,
+            method,
+            subject,
+            version,
+            outcome="failed",
+            reason=AttemptReason.DOCUMENT_LIMIT_REACHED,
+            change_id=change_id,
         )
         await uow.session.flush()
         raise _refusal(AttemptReason.DOCUMENT_LIMIT_REACHED, None, "documentNumber")
+    return change
+
+
+async def _submitted(uow: Uow, change: SubjectChange | None) -> None:
+    """CHG-5 "submitted within 1 day": the new person's verification is submitted now (a pending attempt
+    exists), so the 1-day deadline no longer applies; the check may finish, and a failed one be tried again,
+    until the new person passes or the user withdraws (docs/rules.md CHG-5)."""
+    if change is not None and change.expires_at is not None:
+        await changes.move(uow, change, ChangeState.NEW_SUBJECT_PENDING, expires_at=None)
 
 
 def _new_attempt(
@@ -170,6 +214,7 @@ def _new_attempt(
     *,
     outcome: str,
     reason: AttemptReason | None = None,
+    change_id: int | None = None,
 ) -> VerificationAttempt:
     key = uow.settings.secret_key
     now = uow.now()
@@ -187,6 +232,7 @@ def _new_attempt(
         document_sealed=subject.sealed(key) if pending else None,
         document_masked=subject.masked,
         agreement_version=version,
+        change_id=change_id,
         created_at=now,
         completed_at=None if pending else now,
     )
@@ -200,6 +246,25 @@ class _DocumentFull(Exception):
 
 async def grant(uow: Uow, attempt: VerificationAttempt) -> Verification | AttemptReason:
     """The checks passed: make the account verified, or say which rule stands in the way."""
+    if attempt.change_id is not None:  # CHG-5: the new person becomes the account's (or CHANGE_ENDED)
+        assert attempt.document_sealed is not None
+        return await inside.complete(
+            uow,
+            attempt.change_id,
+            inside.NewSubject(
+                subject_type="person",
+                method=attempt.method,
+                name=attempt.name,
+                document_type=attempt.document_type,
+                document_key=attempt.document_key,
+                document_sealed=attempt.document_sealed,
+                document_masked=attempt.document_masked,
+                attempt_id=attempt.id,
+                organisation_type=None,
+                agreement_version=attempt.agreement_version,
+                agreed_at=attempt.created_at,
+            ),
+        )
     if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5 (another method won)
         return AttemptReason.ALREADY_VERIFIED
     assert attempt.document_sealed is not None
@@ -249,6 +314,13 @@ def _refusal(reason: AttemptReason, attempts_remaining: int | None, number_field
         ),
         AttemptReason.ALREADY_VERIFIED: ("This account is already verified.", None),
     }
+    if reason is AttemptReason.CHANGE_ENDED:
+        return ServiceError(
+            ChangeErrorCode.CHANGE_ENDED,
+            "The subject change ended before this verification passed; nothing changed.",
+            changes.CHANGE_FIELD,
+            persist=True,
+        )
     message, field = messages[reason]
     if attempts_remaining is not None:
         message += f" {attempts_remaining} bank-card attempts left."
@@ -279,7 +351,13 @@ async def _provider_failed(uow: Uow, attempt_id: int, code_id: int | None) -> No
 
 
 async def start_face_check(
-    tx: Transactions, account_id: int, name: str, document_type: DocumentType, number: str, agreement_version: str
+    tx: Transactions,
+    account_id: int,
+    name: str,
+    document_type: DocumentType,
+    number: str,
+    agreement_version: str,
+    change_id: int | None = None,
 ) -> FaceCheckStarted | ServiceError:
     # RNP-6, RN-4, RN-6: every problem of the form at once, before anything is claimed or asked.
     problems = Problems()
@@ -292,7 +370,7 @@ async def start_face_check(
         return refusal
     assert subject is not None
     assert version is not None
-    attempt_id = await tx.write(_claim_face_attempt, account_id, subject, version)
+    attempt_id = await tx.write(_claim_face_attempt, account_id, subject, version, change_id)
     if isinstance(attempt_id, ServiceError):
         return attempt_id
     providers = tx.deps.providers
@@ -311,8 +389,10 @@ async def start_face_check(
     return await tx.write(_open_face_check, attempt_id, ticket, url)
 
 
-async def _claim_face_attempt(uow: Uow, account_id: int, subject: Subject, version: str) -> int:
-    await _claim_common(uow, account_id, FACE, subject, version)
+async def _claim_face_attempt(
+    uow: Uow, account_id: int, subject: Subject, version: str, change_id: int | None = None
+) -> int:
+    change = await _claim_common(uow, account_id, FACE, subject, version, change_id)
     now = uow.now()
     day_start, until_tomorrow = shanghai_day_start(now)
     started_today = await repo.attempts_since(uow, account_id, FACE, day_start)
@@ -323,8 +403,9 @@ async def _claim_face_attempt(uow: Uow, account_id: int, subject: Subject, versi
             None,
             retry_after=until_tomorrow,
         )
-    attempt = _new_attempt(uow, account_id, FACE, subject, version, outcome="pending")
+    attempt = _new_attempt(uow, account_id, FACE, subject, version, outcome="pending", change_id=change_id)
     attempt.ticket_expires_at = now + FACE_TICKET_TTL  # a start that never opens a ticket is swept too
+    await _submitted(uow, change)
     await uow.session.flush()
     return attempt.id
 
@@ -343,7 +424,8 @@ async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> 
     assert attempt is not None
     await accounts_repo.lock_account(uow, attempt.account_id)
     now = uow.now()
-    if await repo.verification_of(uow, attempt.account_id) is not None:  # RN-5: verified meanwhile
+    # RN-5: verified meanwhile (inside a change, the account is verified: its callback checks the change)
+    if attempt.change_id is None and await repo.verification_of(uow, attempt.account_id) is not None:
         taken = await steps.take(uow, attempt_id)
         if taken is not None:
             steps.end(taken, "failed", AttemptReason.ALREADY_VERIFIED)
@@ -366,12 +448,14 @@ async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> 
 # --- bank card (RNP-4, RNP-5) --------------------------------------------------------------------
 
 
-async def submit_bank_card(tx: Transactions, account_id: int, data: BankCardInput) -> Verification | ServiceError:
+async def submit_bank_card(
+    tx: Transactions, account_id: int, data: BankCardInput, change_id: int | None = None
+) -> Verification | ServiceError:
     try:
         checked = _check_bank_card(data, tx.deps.clock.now())
     except ServiceError as err:
         return err
-    claimed = await tx.write(_claim_bank_card_attempt, account_id, checked, data.code)
+    claimed = await tx.write(_claim_bank_card_attempt, account_id, checked, data.code, change_id)
     if isinstance(claimed, ServiceError):
         return claimed
     attempt_id, code_id = claimed
@@ -411,13 +495,14 @@ def _bank_card_closed() -> ServiceError:
     )
 
 
-async def check_bank_card_code(uow: Uow, account_id: int) -> None:
+async def check_bank_card_code(uow: Uow, account_id: int, in_change: bool = False) -> None:
     """Before a BANK_CARD code is sent: only to an account that may still use the method, and at most
-    BANK_CARD_CODES_PER_DAY a day (the destination is any phone the user names)."""
+    BANK_CARD_CODES_PER_DAY a day (the destination is any phone the user names). `in_change`: for a step of
+    a subject change, which the caller checked (`changes.identity.check_code`)."""
     await accounts_repo.lock_account(uow, account_id)
-    if await repo.verification_of(uow, account_id) is not None:  # RN-5
+    if not in_change and await repo.verification_of(uow, account_id) is not None:  # RN-5
         raise steps.already_verified()
-    if await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5
+    if not in_change and await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5
         raise _bank_card_closed()
     day_start, until_tomorrow = shanghai_day_start(uow.now())
     if await codes.sent_since(uow, account_id, CodePurpose.BANK_CARD, day_start) >= BANK_CARD_CODES_PER_DAY:
@@ -429,8 +514,12 @@ async def check_bank_card_code(uow: Uow, account_id: int) -> None:
         )
 
 
-async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard, code: str) -> tuple[int, int]:
-    await _claim_common(uow, account_id, BANK_CARD, checked.subject, checked.agreement_version)
+async def _claim_bank_card_attempt(
+    uow: Uow, account_id: int, checked: _BankCard, code: str, change_id: int | None = None
+) -> tuple[int, int]:
+    change = await _claim_common(
+        uow, account_id, BANK_CARD, checked.subject, checked.agreement_version, change_id, _bank_card_closed()
+    )
     if await _bank_card_attempts_left(uow, account_id) == 0:  # RNP-5: closed before any code is spent
         raise _bank_card_closed()
     # RNP-4: the SMS code sent to the reserved phone; a wrong code counts against the code (CODE-2),
@@ -439,8 +528,11 @@ async def _claim_bank_card_attempt(uow: Uow, account_id: int, checked: _BankCard
     # RNP-5: the attempt is counted atomically, so concurrent submissions cannot pass 10.
     if await repo.take_method_attempt(uow, account_id, BANK_CARD, BANK_CARD_MAX_ATTEMPTS) is None:
         raise _bank_card_closed()
-    attempt = _new_attempt(uow, account_id, BANK_CARD, checked.subject, checked.agreement_version, outcome="pending")
+    attempt = _new_attempt(
+        uow, account_id, BANK_CARD, checked.subject, checked.agreement_version, outcome="pending", change_id=change_id
+    )
     attempt.card_masked, attempt.counted = mask_card(checked.card), True
+    await _submitted(uow, change)
     await uow.session.flush()
     return attempt.id, code_id
 

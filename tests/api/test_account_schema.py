@@ -17,7 +17,7 @@ SCHEMA = graphql.build_schema((ROOT / "schema.graphql").read_text())
 # mutation: (input fields, payload fields); nested types below.
 MUTATIONS = {
     "verificationCodeSend": (
-        {"purpose": "CodeSendPurpose!", "phone": "String", "email": "String"},
+        {"purpose": "CodeSendPurpose!", "phone": "String", "email": "String", "changeId": "ID"},
         {"sentCode": "SentCode"},
     ),
     "accountRegister": (

@@ -26,7 +26,13 @@ AGREEMENT = "VerificationAgreementInput!"
 # mutation: (input fields, payload fields)
 SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
     "personalVerificationFaceStart": (
-        {"documentType": "DocumentType!", "name": "String!", "documentNumber": "String!", "agreement": AGREEMENT},
+        {
+            "documentType": "DocumentType!",
+            "name": "String!",
+            "documentNumber": "String!",
+            "agreement": AGREEMENT,
+            "changeId": "ID",  # CHG-5: the new person inside a change
+        },
         {"faceCheckStart": "PersonalFaceCheckStart", "account": "Account", "errors": ERRORS},
     ),
     "personalVerificationBankCardSubmit": (
@@ -37,6 +43,7 @@ SHAPES: dict[str, tuple[dict[str, str], dict[str, str]]] = {
             "reservedPhone": "String!",
             "code": "String!",
             "agreement": AGREEMENT,
+            "changeId": "ID",  # CHG-5: the new person inside a change
         },
         {"verification": "PersonalVerification", "account": "Account", "errors": ERRORS},
     ),

@@ -26,3 +26,4 @@ class ChangeErrorCode(Enum):
     PROVIDER_UNAVAILABLE = "PROVIDER_UNAVAILABLE"  # CHG-2: the business registry; CHG-3: the eligibility service
     MATERIAL_MISSING = "MATERIAL_MISSING"  # REV-4: an answer to a request for more material with no upload
     TOO_MANY_UPLOADS = "TOO_MANY_UPLOADS"  # REV-4: at most 10 uploads in one answer
+    SAME_PERSON = "SAME_PERSON"  # CHG-5: the new person is the account's current person
