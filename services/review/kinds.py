@@ -103,7 +103,10 @@ class ReviewHandler(Protocol):
 
     label: str  # shown to the user in notices, e.g. "手机号换绑申诉 / phone-rebind appeal"
 
-    async def approved(self, uow: Uow, item: ReviewItem) -> None: ...
+    async def approved(self, uow: Uow, item: ReviewItem) -> tuple[str, str] | None:
+        """Apply the approval; optionally the next step in words (Chinese, English), which the one approval
+        notice (REV-5) then adds, e.g. a deadline the user must now meet."""
+        ...
 
     async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None: ...
 

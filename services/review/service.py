@@ -147,9 +147,12 @@ async def approve(uow: Uow, reviewer: Reviewer, item_id: int, note: str | None =
     item = await _item(uow, item_id)
     handler = handler_for(item.kind)
     assert handler is not None, item.kind
-    await handler.approved(uow, item)
+    next_step = await handler.approved(uow, item)
     await _audit(uow, item_id, reviewer.id, "approve", text=text or None)
-    await _notify(uow, item, _notice(handler.label, "已通过审核", "was approved"))
+    notice = _notice(handler.label, "已通过审核", "was approved")
+    if next_step is not None:  # one notice, with what the user must do now
+        notice = f"{notice} {next_step[0]} {next_step[1]}"
+    await _notify(uow, item, notice)
     return item
 
 

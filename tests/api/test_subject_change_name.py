@@ -359,6 +359,9 @@ async def test_chg_3_an_approved_change_to_another_enterprise_waits_9_days_for_a
     listed = await gql(client, "query { viewer { subjectChanges { edges { node { state deadline } } } } }", token=token)
     node = listed["viewer"]["subjectChanges"]["edges"][0]["node"]
     assert node == {"state": "ACCEPTANCE_PENDING", "deadline": (clock.now() + timedelta(days=9)).isoformat()}
-    texts = [m["text"] for m in await outbox(client, PHONE)]
-    assert any("accept the acceptance agreement and verify the new enterprise by" in t for t in texts), texts
+    # REV-5: one approval notice, saying what to do by when.
+    notices = [m["text"] for m in await outbox(client, PHONE) if "审核" in m["text"]]
+    assert len(notices) == 1, notices
+    assert "was approved" in notices[0]
+    assert "Accept the acceptance agreement and verify the new enterprise by" in notices[0]
     assert await verified_name(client, token) == OLD_NAME  # the original subject until the new one verifies

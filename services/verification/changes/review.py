@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from models.accounts import Account
 from models.changes import SubjectChange
 from models.review import ReviewItem
 from services.clock import SHANGHAI
@@ -70,30 +69,24 @@ class SubjectChangeHandler:
 
     label = "实名认证主体变更 / verified subject change"
 
-    async def approved(self, uow: Uow, item: ReviewItem) -> None:
+    async def approved(self, uow: Uow, item: ReviewItem) -> tuple[str, str] | None:
         change = await _locked(uow, item)
         if change.kind == Kind.NAME:  # CHG-2: the new name becomes the account's
             verification = await verification_repo.verification_of(uow, change.account_id)
             assert verification is not None
             await name_change.complete(uow, change, verification, (State.IN_REVIEW,))
-            return
+            return None
         if change.kind != Kind.ENTERPRISE:
             raise RuntimeError(f"a {change.kind} change is never reviewed")
-        # CHG-3: the acceptance agreement and the new enterprise's verification within 9 days of the approval.
+        # CHG-3: the acceptance agreement and the new enterprise's verification within 9 days of the approval; the
+        # approval SMS to the bound phone (REV-5) says so.
         expires = uow.now() + ACCEPT_WITHIN
         await service.move(uow, change, State.ACCEPTANCE_PENDING, expires_at=expires)
-        account = await uow.session.get(Account, change.account_id)
-        if account is not None:
-            when = _deadline_words(expires)
-            await uow.deps.notifier.send(
-                uow,
-                channel="sms",
-                destination=account.phone,
-                purpose="SUBJECT_CHANGE_APPROVED",
-                text=f"【账号中心 Account center】您的实名认证主体变更已通过审核，请于{when}前接受变更承接协议并完成新企业的实名认证。"
-                f" Your verified subject change was approved: accept the acceptance agreement and verify the new "
-                f"enterprise by {when} (Beijing time, 9 days).",
-            )
+        when = _deadline_words(expires)
+        return (
+            f"请于{when}前接受变更承接协议并完成新企业的实名认证。",
+            f"Accept the acceptance agreement and verify the new enterprise by {when} (Beijing time, 9 days).",
+        )
 
     async def rejected(self, uow: Uow, item: ReviewItem, reason: RejectReason, text: str) -> None:
         change = await _locked(uow, item)
