@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from edges.client import client_ip
 from services.auth import service as auth
-from services.auth.service import ClientInfo
+from services.client import ClientInfo
 from services.database import Database, run_write
 from services.errors import ServiceError
 from services.security import bearer_token
