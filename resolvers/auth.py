@@ -152,7 +152,7 @@ async def session_delete(
     info: Info, input: Annotated[SessionDeleteInput, INPUT] = NO_SESSION_DELETE_INPUT
 ) -> SessionDeletePayload:
     echo = echoed(input.client_mutation_id)
-    result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.sign_out, info.context.client)
+    result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.sign_out)
     if isinstance(result, ServiceError):
         return SessionDeletePayload(client_mutation_id=echo, errors=user_errors(info, result))
     return SessionDeletePayload(client_mutation_id=echo, errors=[])
@@ -160,9 +160,7 @@ async def session_delete(
 
 async def session_revoke(info: Info, input: Annotated[SessionRevokeInput, INPUT]) -> SessionRevokePayload:
     session_id = node_id(input.id, "Session") or -1  # malformed: the same SESSION_NOT_FOUND as unknown
-    result = await info.context.write_viewer(
-        AuthErrorCode.AUTHENTICATION_REQUIRED, auth.revoke, session_id, info.context.client
-    )
+    result = await info.context.write_viewer(AuthErrorCode.AUTHENTICATION_REQUIRED, auth.revoke, session_id)
     if isinstance(result, ServiceError):
         return SessionRevokePayload(errors=user_errors(info, result))
     return SessionRevokePayload(account=AccountType.of(result), errors=[])

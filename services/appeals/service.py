@@ -361,7 +361,7 @@ class MfaUnbindHandler(_AppealHandler):
         assert account is not None
         device = await devices.bound_device(uow, account.id)
         if device is not None and (device.bound_at is None or as_utc(device.bound_at) <= as_utc(appeal.created_at)):
-            await devices.remove_device(uow, account)
+            await devices.remove_device(uow, account, detail="appeal")  # no client: a reviewer's decision
         appeal.state, appeal.decided_at = "approved", uow.now()
         await uow.session.flush()
 

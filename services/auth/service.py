@@ -111,7 +111,7 @@ async def _issue(
     )
 
 
-async def authenticate(uow: Uow, bearer: str | None) -> Viewer | None:
+async def authenticate(uow: Uow, bearer: str | None, client: ClientInfo | None = None) -> Viewer | None:
     """The session behind a bearer token, if it is live (AUTH-3, AUTH-4, the absolute lifetime). Reads only."""
     if not bearer:
         return None
@@ -123,7 +123,7 @@ async def authenticate(uow: Uow, bearer: str | None) -> Viewer | None:
     deadlines = session_deadlines(created_at, last_seen_at, account.idle_timeout_minutes, uow.settings)
     if account.status != "active" or min(deadlines) <= now:
         return None
-    return Viewer(account, session_id, last_seen_at, needs_touch=now - last_seen_at >= TOUCH_GRANULARITY)
+    return Viewer(account, session_id, last_seen_at, needs_touch=now - last_seen_at >= TOUCH_GRANULARITY, client=client)
 
 
 async def touch(uow: Uow, session_id: int) -> None:
@@ -310,17 +310,17 @@ async def sign_in_with_sms(
 # --- AUTH-4: sign-out and session management ------------------------------------------------
 
 
-async def sign_out(uow: Uow, auth: Viewer, client: ClientInfo | None = None) -> None:
+async def sign_out(uow: Uow, auth: Viewer) -> None:
     if await repo.end_session(uow, auth.session_id, auth.account.id, uow.now(), "signed_out"):
-        await history.record(uow, auth.account.id, EventKind.SIGNED_OUT, client)
+        await history.record(uow, auth.account.id, EventKind.SIGNED_OUT, auth.client)
 
 
-async def revoke(uow: Uow, auth: Viewer, session_id: int, client: ClientInfo | None = None) -> Account:
+async def revoke(uow: Uow, auth: Viewer, session_id: int) -> Account:
     """End one of the account's own sessions; the account, whose sessions no longer list it, is returned.
     Another account's ID behaves as unknown."""
     if not await repo.end_session(uow, session_id, auth.account.id, uow.now(), "revoked"):
         raise ServiceError(AuthErrorCode.SESSION_NOT_FOUND, "No such session.", "id")
-    await history.record(uow, auth.account.id, EventKind.SESSION_REVOKED, client)
+    await history.record(uow, auth.account.id, EventKind.SESSION_REVOKED, auth.client)
     return auth.account
 
 
@@ -414,7 +414,9 @@ async def qr_ticket_redeem(uow: Uow, token: str, client: ClientInfo) -> IssuedSe
 
 async def sign_in_by_challenge(uow: Uow, token: str, client: ClientInfo, factor: str, code: str) -> IssuedSession:
     """AUTH-6: the second factor of a protected password sign-in; the session follows."""
-    account = await challenge.answer(uow, token, challenge.client_key(uow, client.ip, client.user_agent), factor, code)
+    account = await challenge.answer(
+        uow, token, challenge.client_key(uow, client.ip, client.user_agent), factor, code, client
+    )
     return await _issue(uow, account, "password", client)
 
 
@@ -435,4 +437,4 @@ async def challenge_viewer(uow: Uow, token: str | None, client: ClientInfo) -> V
         _, account = await challenge.live(uow, token, challenge.client_key(uow, client.ip, client.user_agent))
     except ServiceError:
         return None
-    return Viewer(account, 0, uow.now())
+    return Viewer(account, 0, uow.now(), client=client)
