@@ -10,17 +10,39 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 
 from models.history import SecurityEvent
+from models.review import Reviewer, ReviewItem
 from services.clock import ManualClock
 from services.database import Database
 from services.history import service as history
 from services.history.service import EventKind
+from services.review import service as review
+from services.review.kinds import RejectReason
+from services.sweeper import sweep
+from tests.api.test_appeals import OLD_PHONE
+from tests.api.test_appeals import _file as file_appeal
+from tests.api.test_appeals import _materials as appeal_materials
 from tests.api.test_mfa import bind as bind_device
 from tests.api.test_mfa import by_challenge, code_at, password_sign_in, set_protections
 from tests.api.test_profile import NEW_PHONE, _bind_email, _change_password, _change_phone, _email_code, _new_phone_code
-from tests.helpers import PASSWORD, gql, mutate, registered_and_signed_in, sign_in, sign_in_result, step_up
+from tests.api.test_subject_changes import PHONES, again
+from tests.api.test_subject_changes import start as start_change
+from tests.api.test_subject_changes import withdraw as withdraw_change
+from tests.api.test_verification import ID_1949, face_start, face_verified, ticket_path
+from tests.helpers import (
+    PASSWORD,
+    gql,
+    last_code,
+    mutate,
+    registered_and_signed_in,
+    send_code,
+    sign_in,
+    sign_in_result,
+    step_up,
+)
 
 PHONE = "13700000001"
 EVENTS = """query($first: Int!, $after: String, $kinds: [SecurityEventKind!]) { viewer { securityEvents(
@@ -239,3 +261,91 @@ async def test_hist_1_a_sign_in_more_than_90_days_later_is_still_listed(client, 
     clock.advance(timedelta(days=91))
     token = await sign_in(client, "alice01")
     assert [k for k, _ in await kinds_of(client, token)] == ["SIGNED_IN", "SIGNED_IN"]
+
+
+async def test_hist_1_verification_outcomes_and_subject_change_endings_are_recorded_once(
+    client, db: Database, clock: ManualClock, run: Any
+) -> None:
+    token = await registered_and_signed_in(client)
+    PHONES[token] = PHONE
+    # A failed face check, then a passed one: decided by the provider's callback, so without a client
+    started = await face_start(client, token)
+    assert (await client.post(ticket_path(started), data={"outcome": "fail"})).status_code == 200
+    await face_verified(client, token)
+    # A change withdrawn by the owner (with its client); withdrawing it again is refused and records nothing
+    change = (await start_change(client, token, "PERSON_TO_PERSON", clock))["subjectChange"]
+    assert (await withdraw_change(client, token, change["id"]))["errors"] == []
+    assert (await withdraw_change(client, token, change["id"]))["errors"] != []
+    # A change left past its 1-day deadline (CHG-5) ends by itself: the sweeper, no client
+    clock.advance(seconds=61)
+    assert (await start_change(client, token, "PERSON_TO_PERSON", clock))["errors"] == []
+    clock.advance(timedelta(days=1, minutes=1))
+    await run(sweep)
+    token = await again(client, token)
+    listed = await kinds_of(client, token)
+    assert [k for k in listed if k[0] != "SIGNED_IN"] == [
+        ("SUBJECT_CHANGE_WITHDRAWN", "timed_out"),
+        ("SUBJECT_CHANGE_WITHDRAWN", None),
+        ("VERIFICATION_PASSED", "person/face"),
+        ("VERIFICATION_FAILED", "person/face"),
+    ]
+    rows = await all_events(db)
+    by_owner = [r for r in rows if r.kind == "subject_change_withdrawn" and r.detail is None]
+    assert [r.client_ip for r in by_owner] == ["203.0.113.7"]
+    assert all(r.client_ip is None for r in rows if r.kind.startswith("verification_") or r.detail == "timed_out")
+    no_secret_in(rows, ID_1949)
+
+
+@pytest.fixture
+async def lead(db: Database, clock: ManualClock) -> Reviewer:
+    async with db.write_sessions() as s:
+        staff = Reviewer(username="lead", display_name="Lead", role="lead", active=True, password_hash="x",
+                         totp_secret="x", totp_last_step=0, created_at=clock.now())  # fmt: skip
+        s.add(staff)
+        await s.commit()
+        return staff
+
+
+async def test_hist_1_appeals_filed_and_decided_are_recorded_once(
+    client, db: Database, run: Any, lead: Reviewer
+) -> None:
+    token = await registered_and_signed_in(client, "alice01", OLD_PHONE)
+    # A filing refused for a missing material records nothing
+    partial = await file_appeal(client, token, (await appeal_materials(client, token))[:2])
+    assert partial["errors"] != []
+    assert await kinds_of(client, token) == [("SIGNED_IN", "password")]
+    filed = await file_appeal(client, token, await appeal_materials(client, token))
+    assert filed["errors"] == []
+    async with db.read_sessions() as s:
+        [item] = list(await s.scalars(select(ReviewItem)))
+    await run(review.claim, lead, item.id)
+    await run(review.approve, lead, item.id)
+    assert await kinds_of(client, token) == [
+        ("APPEAL_DECIDED", "approved"),
+        ("PHONE_CHANGED", "appeal"),
+        ("APPEAL_FILED", "phone_rebind"),
+        ("SIGNED_IN", "password"),
+    ]
+    rows = await all_events(db)
+    assert [r.client_ip for r in rows if r.kind.startswith("appeal_")] == ["203.0.113.7", None]
+    # Another account's appeal is rejected
+    bob = await registered_and_signed_in(client, "bob0001", "13700000002")
+    await send_code(client, "PHONE_CHANGE_NEW", phone="13900000008", token=bob)
+    code = await last_code(client, "13900000008")
+    filed = await mutate(
+        client,
+        "phoneRebindAppealFile",
+        {"newPhone": "13900000008", "newPhoneCode": code, "materials": await appeal_materials(client, bob)},
+        "appeal { id }",
+        bob,
+    )
+    assert filed["errors"] == []
+    async with db.read_sessions() as s:
+        item = (await s.scalars(select(ReviewItem).order_by(ReviewItem.id.desc()))).first()
+    await run(review.claim, lead, item.id)
+    await run(review.reject, lead, item.id, RejectReason.MATERIAL_MISMATCH, "The ID does not match.")
+    assert (await kinds_of(client, bob))[:2] == [
+        ("APPEAL_DECIDED", "rejected"),
+        ("APPEAL_FILED", "phone_rebind"),
+    ]
+    no_secret_in(await all_events(db), code, "The ID does not match.")
