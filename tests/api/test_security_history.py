@@ -28,6 +28,9 @@ from tests.api.test_appeals import _materials as appeal_materials
 from tests.api.test_mfa import bind as bind_device
 from tests.api.test_mfa import by_challenge, code_at, password_sign_in, set_protections
 from tests.api.test_profile import NEW_PHONE, _bind_email, _change_password, _change_phone, _email_code, _new_phone_code
+from tests.api.test_recovery import NEW_PASSWORD as RESET_PASSWORD
+from tests.api.test_recovery import _reset_complete as reset_complete
+from tests.api.test_recovery import _reset_start as reset_start
 from tests.api.test_subject_changes import PHONES, again
 from tests.api.test_subject_changes import start as start_change
 from tests.api.test_subject_changes import withdraw as withdraw_change
@@ -349,3 +352,22 @@ async def test_hist_1_appeals_filed_and_decided_are_recorded_once(
         ("APPEAL_FILED", "phone_rebind"),
     ]
     no_secret_in(await all_events(db), code, "The ID does not match.")
+
+
+async def test_hist_1_a_password_reset_is_recorded_once_and_a_wrong_code_not(client, db: Database) -> None:
+    await registered_and_signed_in(client)
+    started = await reset_start(client, "alice01")
+    code = await last_code(client, PHONE)
+    wrong = await reset_complete(client, started["ticket"], "000000" if code != "000000" else "111111")
+    assert wrong["errors"][0]["code"] == "CODE_INVALID"
+    assert [r.kind for r in await all_events(db)] == ["signed_in"]
+    assert (await reset_complete(client, started["ticket"], code))["errors"] == []
+    token = await sign_in(client, "alice01", RESET_PASSWORD)
+    assert await kinds_of(client, token) == [
+        ("SIGNED_IN", "password"),
+        ("PASSWORD_CHANGED", "reset"),
+        ("SIGNED_IN", "password"),
+    ]
+    reset = next(r for r in await all_events(db) if r.kind == "password_changed")
+    assert reset.client_ip == "203.0.113.7"
+    no_secret_in(await all_events(db), code, started["ticket"], RESET_PASSWORD)
