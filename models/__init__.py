@@ -15,6 +15,7 @@ from models.codes import (
 )
 from models.documents import Document, DocumentDailyCount
 from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
+from models.history import SecurityEvent
 from models.mfa import LoginChallenge, MfaDevice, MfaRecoveryCode
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
 from models.students import StudentStatus
@@ -53,6 +54,7 @@ __all__ = [
     "ReviewItem",
     "Reviewer",
     "ReviewerSession",
+    "SecurityEvent",
     "StepUpGrant",
     "StudentStatus",
     "SubjectChange",

@@ -93,7 +93,9 @@ async def phone_rebind_appeal_submit(
 ) -> AppealPayload:
     return _payload(
         info,
-        await info.context.write(signed_out.submit_phone_rebind, input.appeal_token, _materials(input.materials)),
+        await info.context.write(
+            signed_out.submit_phone_rebind, input.appeal_token, _materials(input.materials), info.context.client
+        ),
     )
 
 

@@ -60,7 +60,7 @@ async def subject_change_withdraw(
     wanted = change_id(input.change_id)
 
     async def call(uow: Uow, viewer: Viewer) -> SubjectChange:
-        return await changes.withdraw(uow, viewer.account.id, wanted)
+        return await changes.withdraw(uow, viewer.account.id, wanted, viewer.client)
 
     return await payload(info, await info.context.write_viewer(NO_SESSION, call))
 

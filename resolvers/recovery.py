@@ -63,7 +63,9 @@ async def password_reset_start(
 async def password_reset_complete(
     info: Info, input: Annotated[PasswordResetCompleteInput, INPUT]
 ) -> PasswordResetCompletePayload:
-    result = await recovery.password_reset_complete(info.context, input.ticket, input.code, input.new_password)
+    result = await recovery.password_reset_complete(
+        info.context, input.ticket, input.code, input.new_password, info.context.client
+    )
     return PasswordResetCompletePayload(errors=user_errors(info, result) if isinstance(result, ServiceError) else [])
 
 

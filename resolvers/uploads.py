@@ -25,6 +25,7 @@ from schema.errors import rest_errors
 from schema.types.documents import document_row_id, upload_id
 from services.appeals import tokens as appeal_tokens
 from services.auth import service as auth
+from services.client import ClientInfo
 from services.database import DbTransactions, run_read
 from services.documents import service as documents
 from services.documents.errors import DocumentErrorCode
@@ -62,7 +63,7 @@ async def upload(request: Request) -> Response:
     bearer = bearer_token(request.headers.get("authorization"))
     viewer = await run_read(db, deps, auth.authenticate, bearer)
     if viewer is None:  # the lost-device path (APL-1): a live login challenge of this client may upload
-        client = auth.ClientInfo(
+        client = ClientInfo(
             ip=client_ip(request, deps.settings.trusted_proxy_count), user_agent=request.headers.get("user-agent")
         )
         viewer = await run_read(db, deps, auth.challenge_viewer, bearer, client)

@@ -16,7 +16,7 @@ from starlette.requests import Request
 
 from edges.client import client_ip
 from services.auth import service as auth
-from services.auth.service import ClientInfo
+from services.client import ClientInfo
 from services.database import Database, run_write
 from services.errors import ServiceError
 from services.security import bearer_token
@@ -83,10 +83,10 @@ class Context:
         **kwargs: P.kwargs,
     ) -> T | ServiceError:
         """Run a use case for the signed-in caller, authenticated inside the same transaction."""
-        bearer = self.bearer
+        bearer, client = self.bearer, self.client
 
         async def call(uow: Uow) -> T:
-            viewer = await auth.authenticate(uow, bearer)
+            viewer = await auth.authenticate(uow, bearer, client)
             if viewer is None:
                 raise ServiceError(unauthenticated, SIGN_IN_FIRST, None)
             if viewer.needs_touch:
@@ -107,7 +107,7 @@ class Context:
         bearer, client = self.bearer, self.client
 
         async def call(uow: Uow) -> T:
-            viewer = await auth.authenticate(uow, bearer) or await auth.challenge_viewer(uow, bearer, client)
+            viewer = await auth.authenticate(uow, bearer, client) or await auth.challenge_viewer(uow, bearer, client)
             if viewer is None:
                 raise ServiceError(unauthenticated, SIGN_IN_FIRST, None)
             return await fn(uow, viewer, *args, **kwargs)
@@ -120,10 +120,10 @@ class Context:
         *args: P.args,
         **kwargs: P.kwargs,
     ) -> T | ServiceError:
-        bearer = self.bearer
+        bearer, client = self.bearer, self.client
 
         async def call(uow: Uow) -> T:
-            viewer = await auth.authenticate(uow, bearer)
+            viewer = await auth.authenticate(uow, bearer, client)
             if viewer is not None and viewer.needs_touch:
                 await auth.touch(uow, viewer.session_id)
             return await fn(uow, viewer, *args, **kwargs)

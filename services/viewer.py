@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from models.accounts import Account
+from services.client import ClientInfo
 
 SIGN_IN_FIRST = "Sign in first: the session is missing or has expired."  # the answer without a live session
 
@@ -16,3 +17,4 @@ class Viewer:
     session_id: int
     last_seen_at: datetime
     needs_touch: bool = False
+    client: ClientInfo | None = None  # the request's client, for the security history (HIST-1)

@@ -27,6 +27,12 @@ from schema.types.enterprise import (
     EnterpriseVerificationConnection,
     EnterpriseVerificationEdge,
 )
+from schema.types.history import (
+    SecurityEventConnection,
+    SecurityEventEdge,
+    SecurityEventKind,
+    SecurityEventType,
+)
 from schema.types.students import StudentStatusType
 from schema.types.verification import (
     EntitlementSet,
@@ -43,6 +49,8 @@ from services.accounts.agreements import CURRENT
 from services.accounts.service import username_changeable_at
 from services.auth import service as auth
 from services.entitlements import service as entitlements
+from services.history import service as history
+from services.history.service import EventKind
 from services.identifiers import mask_phone, national
 from services.mfa import devices as mfa_devices
 from services.mfa.service import operation_protection_factors
@@ -317,6 +325,35 @@ class AccountType(relay.Node):
             for r in page
         ]
         return SessionConnection(
+            edges=edges,
+            page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > first, counted=counted),
+            total_count=counted.total,
+        )
+
+    @strawberry.field(
+        description="The viewer's security history (HIST-1), newest first (at most 100 per page): sign-ins, "
+        "sign-outs, changes of password, phone, e-mail, MFA and protections, verification, change and appeal "
+        "outcomes."
+    )
+    async def security_events(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 0 to 100.")] = 20,
+        after: Annotated[str | None, strawberry.argument(description="The `endCursor` of the previous page.")] = None,
+        kinds: Annotated[
+            list[SecurityEventKind] | None,
+            strawberry.argument(description="Only events of these kinds; all kinds when omitted or null."),
+        ] = None,
+    ) -> SecurityEventConnection:
+        check_first(first)
+        after_id = decode_cursor("SecurityEvent", after)
+        wanted = None if kinds is None else [EventKind(str(k.value)) for k in kinds]
+        rows, counted = await info.context.read(history.events, self.model.id, wanted, first + 1, after_id)
+        edges = [
+            SecurityEventEdge(cursor=encode_cursor("SecurityEvent", r.id), node=SecurityEventType.from_model(r))
+            for r in rows[:first]
+        ]
+        return SecurityEventConnection(
             edges=edges,
             page_info=PageInfo.of([e.cursor for e in edges], has_next=len(rows) > first, counted=counted),
             total_count=counted.total,

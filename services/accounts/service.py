@@ -28,6 +28,8 @@ from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions, ViewerTransactions
 from services.errors import Problems, ServiceError, checked
+from services.history import service as history
+from services.history.service import EventKind
 from services.identifiers import national, normalize_email, normalize_phone
 from services.mfa import service as mfa
 from services.text import has_control_characters
@@ -594,6 +596,7 @@ async def _password_change_outcome(
     account.password_changed_at = now
     await uow.session.flush()
     ended = await auth_repo.end_all_sessions(uow, account.id, now, "password_changed", session_id)
+    await history.record(uow, account.id, EventKind.PASSWORD_CHANGED, viewer.client, "changed")  # HIST-1
     return ended, account
 
 
@@ -653,6 +656,7 @@ async def change_phone(uow: Uow, viewer: Viewer, *, new_phone: str, new_phone_co
         purpose="PHONE_CHANGED",
         text="【账号中心】您的账号已更换绑定手机。 Account center: the phone bound to your account was changed.",
     )
+    await history.record(uow, account.id, EventKind.PHONE_CHANGED, viewer.client)  # HIST-1
     return account
 
 
@@ -686,7 +690,9 @@ async def bind_email(uow: Uow, viewer: Viewer, *, email: str, code: str, step_up
         raise await codes.refused_after_code(uow, code_id, _email_taken())
     await codes.use(uow, code_id)
     await mfa.require_step_up(uow, account, session_id, step_up_token)
+    detail = "changed" if account.email else "bound"
     account.email = address
     account.email_key = address.lower()
     await _flush_unique(uow, "email_key", _email_taken())
+    await history.record(uow, account.id, EventKind.EMAIL_CHANGED, viewer.client, detail)  # HIST-1
     return account

@@ -44,10 +44,13 @@ from services.accounts import repository as accounts_repo
 from services.appeals import repository as repo
 from services.appeals import tokens
 from services.appeals.errors import AppealErrorCode
+from services.client import ClientInfo
 from services.clock import SHANGHAI, as_utc
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.errors import Problems, ServiceError, checked
+from services.history import service as history
+from services.history.service import EventKind
 from services.identifiers import mask_phone, normalize_phone
 from services.mfa import devices
 from services.review import kinds
@@ -168,7 +171,13 @@ async def refuse_if_open(uow: Uow, account_id: int, kind: str, message: str) -> 
 
 
 async def submit(
-    uow: Uow, account_id: int, kind: str, subject: str, documents: dict[str, Document], new_phone: str | None = None
+    uow: Uow,
+    account_id: int,
+    kind: str,
+    subject: str,
+    documents: dict[str, Document],
+    new_phone: str | None = None,
+    client: ClientInfo | None = None,
 ) -> tuple[Appeal, ReviewItem]:
     now = uow.now()
     appeal = Appeal(
@@ -179,6 +188,7 @@ async def submit(
     item = await review.submit(uow, kind=kind, subject_id=appeal.id, account_id=account_id, queue_days=QUEUE_DAYS)
     appeal.review_item_id = item.id
     await uow.session.flush()
+    await history.record(uow, account_id, EventKind.APPEAL_FILED, client, kind)  # HIST-1
     return appeal, item
 
 
@@ -217,7 +227,9 @@ async def file_phone_rebind(
     # refusal a counted try of the code (approval decides again with `phones.rebind`).
     await phones.check_bindable(uow, account, phone, code_id=code_id)
     await codes.use(uow, code_id, "newPhoneCode")  # CODE-2: single use
-    return await _filed(uow, viewer, *await submit(uow, account.id, KIND, kind, documents, new_phone=phone))
+    return await _filed(
+        uow, viewer, *await submit(uow, account.id, KIND, kind, documents, new_phone=phone, client=viewer.client)
+    )
 
 
 async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -> Filed:
@@ -238,7 +250,7 @@ async def file_mfa_unbind(uow: Uow, viewer: Viewer, materials: list[Material]) -
         )
     kind, documents = await _materials(uow, MFA_UNBIND, account.id, materials)
     await refuse_if_open(uow, account.id, MFA_UNBIND, "An MFA-unbind appeal is already under review.")
-    return await _filed(uow, viewer, *await submit(uow, account.id, MFA_UNBIND, kind, documents))
+    return await _filed(uow, viewer, *await submit(uow, account.id, MFA_UNBIND, kind, documents, client=viewer.client))
 
 
 def check_answer(materials: list[Material]) -> None:
@@ -292,6 +304,7 @@ class _AppealHandler:
         appeal.state, appeal.decided_at = "rejected", uow.now()
         appeal.reject_reason, appeal.reject_text = reason.value, text or None
         await uow.session.flush()
+        await history.record(uow, appeal.account_id, EventKind.APPEAL_DECIDED, None, "rejected")  # HIST-1
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
         appeal = await repo.get(uow, item.subject_id)
@@ -319,8 +332,10 @@ class PhoneRebindHandler(_AppealHandler):
         # REG-3 / REG-4 hold as for the owner's own phone change: an approval that would break them is
         # refused (the item stays claimed, nothing changes) and the reviewer reads why on the item page.
         old = await phones.rebind(uow, account, appeal.new_phone)
+        await history.record(uow, account.id, EventKind.PHONE_CHANGED, None, "appeal")  # HIST-1
         appeal.state, appeal.decided_at = "approved", uow.now()
         await uow.session.flush()
+        await history.record(uow, appeal.account_id, EventKind.APPEAL_DECIDED, None, "approved")  # HIST-1
         # APL-2: both numbers are told (the review service tells the new bound phone as well).
         await uow.deps.notifier.send(
             uow,
@@ -361,9 +376,10 @@ class MfaUnbindHandler(_AppealHandler):
         assert account is not None
         device = await devices.bound_device(uow, account.id)
         if device is not None and (device.bound_at is None or as_utc(device.bound_at) <= as_utc(appeal.created_at)):
-            await devices.remove_device(uow, account)
+            await devices.remove_device(uow, account, detail="appeal")  # no client: a reviewer's decision
         appeal.state, appeal.decided_at = "approved", uow.now()
         await uow.session.flush()
+        await history.record(uow, appeal.account_id, EventKind.APPEAL_DECIDED, None, "approved")  # HIST-1
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
         appeal = await repo.get(uow, item.subject_id)

@@ -34,6 +34,7 @@ from services.appeals.service import (
     uploads_for,
 )
 from services.auth import service as auth
+from services.client import ClientInfo
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
@@ -127,7 +128,9 @@ def _enterprise_sent(materials: list[Material]) -> bool:
     return any(m.role not in person for m in materials)
 
 
-async def submit_phone_rebind(uow: Uow, token: str, materials: list[Material]) -> Filed:
+async def submit_phone_rebind(
+    uow: Uow, token: str, materials: list[Material], client: ClientInfo | None = None
+) -> Filed:
     """APL-2, signed out: file the draft's appeal with the materials uploaded with its token.
 
     The filer says which set it sends (a person's or an enterprise's, by the roles sent): an answer that
@@ -150,7 +153,9 @@ async def submit_phone_rebind(uow: Uow, token: str, materials: list[Material]) -
     require_all(materials, expected)
     documents = await uploads_for(uow, draft.account_id, materials, expected, draft.id)
     await refuse_if_open(uow, draft.account_id, KIND, "A phone-rebind appeal is already under review.")
-    appeal, item = await submit(uow, draft.account_id, KIND, subject, documents, new_phone=draft.new_phone)
+    appeal, item = await submit(
+        uow, draft.account_id, KIND, subject, documents, new_phone=draft.new_phone, client=client
+    )
     draft.appeal_id = appeal.id
     await uow.session.flush()
     account = await accounts_repo.get(uow, draft.account_id)

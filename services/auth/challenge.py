@@ -16,6 +16,7 @@ from models.mfa import LoginChallenge
 from services.accounts import repository as accounts_repo
 from services.auth import repository as repo
 from services.auth.errors import AuthErrorCode as Code
+from services.client import ClientInfo
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.errors import ServiceError
@@ -117,7 +118,7 @@ async def send_code(uow: Uow, token: str, key: str, client_ip: str | None) -> co
     )
 
 
-async def answer(uow: Uow, token: str, key: str, factor: str, code: str) -> Account:
+async def answer(uow: Uow, token: str, key: str, factor: str, code: str, client: ClientInfo | None = None) -> Account:
     """Pass an enabled factor (a recovery code stands for TOTP); a wrong answer is counted (5 at most).
     A code malformed for its factor is refused first, before the challenge is looked up: it is no guess."""
     if (problem := devices.factor_code_problem(factor, code)) is not None:
@@ -134,7 +135,7 @@ async def answer(uow: Uow, token: str, key: str, factor: str, code: str) -> Acco
         elif factor == "totp":
             await devices.accept_code(uow, account.id, code, at_sign_in=True)
         else:
-            await devices.accept_recovery_code(uow, account.id, code, at_sign_in=True)
+            await devices.accept_recovery_code(uow, account.id, code, at_sign_in=True, client=client)
     except ServiceError as err:
         if err.code.name in {"CODE_FORMAT_INVALID", "MFA_DEVICE_NOT_BOUND"} or (
             err.code.name == "TOO_MANY_ATTEMPTS" and err.attempts_remaining is None

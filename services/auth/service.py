@@ -37,10 +37,13 @@ from services.auth import challenge, throttle
 from services.auth import repository as repo
 from services.auth.errors import AuthErrorCode
 from services.auth.policy import retry_after_seconds
+from services.client import ClientInfo
 from services.codes import service as codes
 from services.codes.purposes import CodePurpose
 from services.database import Transactions
 from services.errors import Problems, ServiceError
+from services.history import service as history
+from services.history.service import EventKind
 from services.identifiers import normalize_email, normalize_phone
 from services.security import new_token, token_hash
 from services.sql import ListCount
@@ -52,12 +55,6 @@ from settings import Settings
 # AUTH-3: last activity is written at most once a minute, so reads stay reads.
 TOUCH_GRANULARITY = timedelta(seconds=60)
 QR_TICKET_TTL = timedelta(minutes=2)
-
-
-@dataclass(frozen=True, slots=True)
-class ClientInfo:
-    ip: str | None = None
-    user_agent: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,11 +96,12 @@ async def _issue(
             token_hash=token_hash(token),
             method=method,
             client_ip=client.ip,
-            user_agent=(client.user_agent or "")[:256] or None,
+            user_agent=client.stored_user_agent,
             created_at=now,
             last_seen_at=now,
         ),
     )
+    await history.signed_in(uow, account, method, client, created=created)  # HIST-1 / HIST-2
     return IssuedSession(
         token=token,
         session=session,
@@ -113,7 +111,7 @@ async def _issue(
     )
 
 
-async def authenticate(uow: Uow, bearer: str | None) -> Viewer | None:
+async def authenticate(uow: Uow, bearer: str | None, client: ClientInfo | None = None) -> Viewer | None:
     """The session behind a bearer token, if it is live (AUTH-3, AUTH-4, the absolute lifetime). Reads only."""
     if not bearer:
         return None
@@ -125,7 +123,7 @@ async def authenticate(uow: Uow, bearer: str | None) -> Viewer | None:
     deadlines = session_deadlines(created_at, last_seen_at, account.idle_timeout_minutes, uow.settings)
     if account.status != "active" or min(deadlines) <= now:
         return None
-    return Viewer(account, session_id, last_seen_at, needs_touch=now - last_seen_at >= TOUCH_GRANULARITY)
+    return Viewer(account, session_id, last_seen_at, needs_touch=now - last_seen_at >= TOUCH_GRANULARITY, client=client)
 
 
 async def touch(uow: Uow, session_id: int) -> None:
@@ -194,6 +192,7 @@ class _PasswordAttempt:
     account: throttle.Try | None
     account_id: int | None
     password_hash: str | None  # None: verify against the hasher's dummy hash (same time, never right)
+    named_account_id: int | None = None  # the account the name names, judged or not (HIST-1's events only)
 
 
 async def sign_in_with_password(
@@ -228,7 +227,12 @@ async def _reserve_password_try(uow: Uow, login_name: str, client: ClientInfo) -
     counted = await throttle.reserve(uow, throttle.account_budget(account.id)) if account is not None else None
     judged = account if counted is not None else None
     return _PasswordAttempt(
-        address, name, counted, judged.id if judged else None, judged.password_hash if judged else None
+        address,
+        name,
+        counted,
+        judged.id if judged else None,
+        judged.password_hash if judged else None,
+        account.id if account is not None else None,
     )
 
 
@@ -247,12 +251,19 @@ async def _password_outcome(
         if until is not None:
             raise _too_many(until, now, persist=False)
         if challenge.login_factors(account):  # AUTH-6: login protection asks for a second factor first
+            await history.record(uow, account.id, EventKind.SIGN_IN_CHALLENGED, client, "password")
             return await challenge.issue(uow, account, challenge.client_key(uow, client.ip, client.user_agent))
         return await _issue(uow, account, "password", client)
     address_lock = await throttle.failed(uow, attempt.address)
     name_lock = await throttle.failed(uow, attempt.name)
-    if attempt.account is not None:
-        await throttle.failed(uow, attempt.account)  # never part of the answer (see the module docstring)
+    account_lock = await throttle.failed(uow, attempt.account) if attempt.account is not None else None
+    # (the account's lock is never part of the answer, see the module docstring)
+    if attempt.named_account_id is not None:
+        # HIST-1: on the named account only; an unknown name records nothing, and the answer below is the same.
+        # A try not judged because the account's budget is spent counts as a locked sign-in.
+        locked = name_lock is not None or account_lock is not None or attempt.account is None
+        kind = EventKind.SIGN_IN_LOCKED if locked else EventKind.SIGN_IN_FAILED
+        await history.record(uow, attempt.named_account_id, kind, client, "password")
     if address_lock is not None or name_lock is not None:
         raise _too_many(max(u for u in (address_lock, name_lock) if u is not None), now, persist=True)
     remaining = attempt.name.remaining
@@ -291,6 +302,7 @@ async def sign_in_with_sms(
     # with TOTP alone, SMS sign-in must not bypass the device.
     factors = challenge.login_factors(account)
     if factors and "sms" not in factors:
+        await history.record(uow, account.id, EventKind.SIGN_IN_CHALLENGED, client, "sms")
         return await challenge.issue(uow, account, challenge.client_key(uow, client.ip, client.user_agent))
     return await _issue(uow, account, "sms", client, created=created)
 
@@ -299,7 +311,8 @@ async def sign_in_with_sms(
 
 
 async def sign_out(uow: Uow, auth: Viewer) -> None:
-    await repo.end_session(uow, auth.session_id, auth.account.id, uow.now(), "signed_out")
+    if await repo.end_session(uow, auth.session_id, auth.account.id, uow.now(), "signed_out"):
+        await history.record(uow, auth.account.id, EventKind.SIGNED_OUT, auth.client)
 
 
 async def revoke(uow: Uow, auth: Viewer, session_id: int) -> Account:
@@ -307,6 +320,7 @@ async def revoke(uow: Uow, auth: Viewer, session_id: int) -> Account:
     Another account's ID behaves as unknown."""
     if not await repo.end_session(uow, session_id, auth.account.id, uow.now(), "revoked"):
         raise ServiceError(AuthErrorCode.SESSION_NOT_FOUND, "No such session.", "id")
+    await history.record(uow, auth.account.id, EventKind.SESSION_REVOKED, auth.client)
     return auth.account
 
 
@@ -400,7 +414,9 @@ async def qr_ticket_redeem(uow: Uow, token: str, client: ClientInfo) -> IssuedSe
 
 async def sign_in_by_challenge(uow: Uow, token: str, client: ClientInfo, factor: str, code: str) -> IssuedSession:
     """AUTH-6: the second factor of a protected password sign-in; the session follows."""
-    account = await challenge.answer(uow, token, challenge.client_key(uow, client.ip, client.user_agent), factor, code)
+    account = await challenge.answer(
+        uow, token, challenge.client_key(uow, client.ip, client.user_agent), factor, code, client
+    )
     return await _issue(uow, account, "password", client)
 
 
@@ -421,4 +437,4 @@ async def challenge_viewer(uow: Uow, token: str | None, client: ClientInfo) -> V
         _, account = await challenge.live(uow, token, challenge.client_key(uow, client.ip, client.user_agent))
     except ServiceError:
         return None
-    return Viewer(account, 0, uow.now())
+    return Viewer(account, 0, uow.now(), client=client)

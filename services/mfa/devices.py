@@ -17,8 +17,11 @@ from models.accounts import Account
 from models.mfa import MfaDevice
 from services.accounts import repository as accounts_repo
 from services.auth import repository as auth_repo
+from services.client import ClientInfo
 from services.codes import service as codes
 from services.errors import Problems, ServiceError
+from services.history import service as history
+from services.history.service import EventKind
 from services.identifiers import national
 from services.mfa import repository as repo
 from services.mfa.errors import MfaErrorCode as Code
@@ -183,6 +186,7 @@ async def bind(uow: Uow, viewer: Viewer, first_code: str, second_code: str) -> B
         )
     device.state, device.last_step, device.bound_at = "bound", matched + 1, uow.now()
     await uow.session.flush()
+    await history.record(uow, account.id, EventKind.MFA_BOUND, viewer.client)  # HIST-1
     return Bound(device=device, recovery_codes=await _new_recovery_codes(uow, account.id))
 
 
@@ -276,14 +280,21 @@ async def _new_recovery_codes(uow: Uow, account_id: int) -> list[str]:
     return codes
 
 
-async def regenerate_recovery_codes(uow: Uow, account_id: int) -> list[str]:
+async def regenerate_recovery_codes(uow: Uow, account_id: int, client: ClientInfo | None = None) -> list[str]:
     if await bound_device(uow, account_id) is None:
         raise _not_bound(None)  # about the request as a whole: its input names no factor
+    await history.record(uow, account_id, EventKind.RECOVERY_CODES_REGENERATED, client)  # HIST-1
     return await _new_recovery_codes(uow, account_id)
 
 
 async def accept_recovery_code(
-    uow: Uow, account_id: int, code: str, field: str = "code", *, at_sign_in: bool = False
+    uow: Uow,
+    account_id: int,
+    code: str,
+    field: str = "code",
+    *,
+    at_sign_in: bool = False,
+    client: ClientInfo | None = None,
 ) -> None:
     """A recovery code passes as the second factor once; a wrong one tells nothing more."""
     if (problem := recovery_code_problem(code, field)) is not None:
@@ -300,6 +311,8 @@ async def accept_recovery_code(
             field,
             at_sign_in,
         )
+    # HIST-1: in the transaction that used it (a use rolled back with its operation records nothing).
+    await history.record(uow, account_id, EventKind.RECOVERY_CODE_USED, client, "sign_in" if at_sign_in else None)
 
 
 async def recovery_codes_left(uow: Uow, account_id: int) -> int:
@@ -309,7 +322,7 @@ async def recovery_codes_left(uow: Uow, account_id: int) -> int:
 # --- unbinding (MFA-6) and protections (MFA-2) -------------------------------------------------------
 
 
-async def remove_device(uow: Uow, account: Account) -> None:
+async def remove_device(uow: Uow, account: Account, client: ClientInfo | None = None, detail: str = "owner") -> None:
     """Remove the device and its recovery codes, and TOTP from both protections. Operation protection
     stays on (with SMS, as for a new account, MFA-3); login protection keeps SMS if it had it and is off
     otherwise, so a user who lost the device signs in with the password after an approved appeal."""
@@ -318,6 +331,7 @@ async def remove_device(uow: Uow, account: Account) -> None:
         account.op_protection_totp, account.op_protection_sms = False, True
     account.login_protection_totp = False
     await uow.session.flush()
+    await history.record(uow, account.id, EventKind.MFA_UNBOUND, client, detail)  # HIST-1
 
 
 def looks_like_recovery_code(code: str) -> bool:
@@ -337,7 +351,7 @@ async def accept_unbind_code(uow: Uow, viewer: Viewer, code: str) -> None:
     if await bound_device(uow, viewer.account.id) is None:
         raise _not_bound("code")
     if looks_like_recovery_code(code):
-        await accept_recovery_code(uow, viewer.account.id, code)
+        await accept_recovery_code(uow, viewer.account.id, code, client=viewer.client)
     else:
         await accept_code(uow, viewer.account.id, code, device_field="code")
 
@@ -346,7 +360,7 @@ async def unbind(uow: Uow, viewer: Viewer) -> Account:
     """Remove the device once the code was accepted and the step-up grant used (see the resolver)."""
     account = await repo.account_afresh(uow, viewer.account.id)
     assert account is not None
-    await remove_device(uow, account)
+    await remove_device(uow, account, viewer.client)
     return account
 
 
@@ -365,7 +379,16 @@ async def set_protections(
         raise refusal
     account = await repo.account_afresh(uow, viewer.account.id)
     assert account is not None
+    before = (
+        (account.login_protection_sms, account.login_protection_totp),
+        (account.op_protection_sms, account.op_protection_totp),
+    )
     account.login_protection_sms, account.login_protection_totp = login
     account.op_protection_sms, account.op_protection_totp = operation
     await uow.session.flush()
+    changed = [
+        name for name, was, now in (("login", before[0], login), ("operation", before[1], operation)) if was != now
+    ]
+    if changed:  # HIST-1: a change, not a no-op save
+        await history.record(uow, account.id, EventKind.PROTECTION_CHANGED, viewer.client, "+".join(changed))
     return account

@@ -68,7 +68,7 @@ async def grant(uow: Uow, viewer: Viewer, factor: str, code: str) -> IssuedGrant
     if factor == "totp":
         await devices.accept_code(uow, viewer.account.id, code)
     elif factor == "recovery_code":
-        await devices.accept_recovery_code(uow, viewer.account.id, code)
+        await devices.accept_recovery_code(uow, viewer.account.id, code, client=viewer.client)
     else:
         return await grant_by_sms(uow, viewer, code)
     return await _issue_grant(uow, viewer, factor)
@@ -171,4 +171,4 @@ async def change_protections(
 
 async def regenerate_recovery_codes(uow: Uow, viewer: Viewer, step_up_token: str | None) -> list[str]:
     await require_step_up(uow, viewer.account, viewer.session_id, step_up_token)
-    return await devices.regenerate_recovery_codes(uow, viewer.account.id)
+    return await devices.regenerate_recovery_codes(uow, viewer.account.id, viewer.client)

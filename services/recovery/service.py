@@ -27,12 +27,15 @@ from services.auth import service as auth
 from services.auth import throttle
 from services.auth.policy import retry_after_seconds
 from services.checksums import normalize_id_number, valid_id_number
+from services.client import ClientInfo
 from services.clock import SHANGHAI
 from services.codes import repository as codes_repo
 from services.codes import service as codes
 from services.codes.purposes import MAX_WRONG_ENTRIES, RESEND_GAP, SMS_TTL, CodePurpose
 from services.database import Transactions
 from services.errors import Problems, ServiceError, checked
+from services.history import service as history
+from services.history.service import EventKind
 from services.identifiers import client_network, mask_login_name, mask_phone, national, normalize_phone
 from services.recovery import repository as repo
 from services.recovery.errors import RecoveryErrorCode
@@ -194,7 +197,7 @@ class _ResetGate:
 
 
 async def password_reset_complete(
-    tx: Transactions, ticket_token: str, code: str, new_password: str
+    tx: Transactions, ticket_token: str, code: str, new_password: str, client: ClientInfo | None = None
 ) -> Account | ServiceError:
     """Set the new password and end every session (AUTH-4), in steps: the checks that need no state;
     a short write that checks and counts the code and only then compares the new password with the
@@ -227,7 +230,7 @@ async def password_reset_complete(
     except ServiceError as err:
         return err
     password_hash = await tx.deps.hasher.hash(new_password)
-    return await tx.write(_reset_apply, gate, password_hash)
+    return await tx.write(_reset_apply, gate, password_hash, client)
 
 
 async def _reset_gate(uow: Uow, ticket_token: str, code: str, new_password: str) -> _ResetGate:
@@ -299,7 +302,7 @@ def _code_attempts_exhausted() -> ServiceError:
     )
 
 
-async def _reset_apply(uow: Uow, gate: _ResetGate, password_hash: str) -> Account:
+async def _reset_apply(uow: Uow, gate: _ResetGate, password_hash: str, client: ClientInfo | None) -> Account:
     now = uow.now()
     # The ticket and the code once each, atomically: of two completions racing, one sets the password.
     if not await repo.consume_live_ticket(uow, gate.ticket_id, now):
@@ -315,6 +318,7 @@ async def _reset_apply(uow: Uow, gate: _ResetGate, password_hash: str) -> Accoun
     for name in filter(None, [account.username, account.email, account.phone]):
         await auth.clear_login_throttle(uow, name)
     await auth.clear_account_throttle(uow, account.id)
+    await history.record(uow, account.id, EventKind.PASSWORD_CHANGED, client, "reset")  # HIST-1
     return account
 
 

@@ -61,13 +61,13 @@ async def complete_face_check(uow: Uow, ticket: str, passed: bool) -> Verificati
         return attempt
     if not passed:
         # RNP-3: a failed check voids the ticket; the user must submit again for a new one.
-        steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
+        await steps.end(uow, attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
     else:
         granted = await personal.grant(uow, attempt)
         if isinstance(granted, AttemptReason):
-            steps.end(attempt, "failed", granted)
+            await steps.end(uow, attempt, "failed", granted)
         else:
-            steps.end(attempt, "passed")
+            await steps.end(uow, attempt, "passed")
     await uow.session.flush()
     return attempt
 

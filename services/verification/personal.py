@@ -337,7 +337,7 @@ async def _provider_failed(uow: Uow, attempt_id: int, code_id: int | None) -> No
     attempt = await steps.take(uow, attempt_id)
     if attempt is None:  # the sweeper already gave it back
         raise steps.unavailable()
-    steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+    await steps.end(uow, attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
     if attempt.counted:
         await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
         attempt.counted = False
@@ -414,7 +414,7 @@ async def _face_refused(uow: Uow, attempt_id: int, reason: AttemptReason) -> Fac
     attempt = await steps.take(uow, attempt_id)
     if attempt is None:
         raise steps.unavailable()
-    steps.end(attempt, "failed", reason)
+    await steps.end(uow, attempt, "failed", reason)
     await uow.session.flush()
     raise _refusal(reason, None, "documentNumber")
 
@@ -428,7 +428,7 @@ async def _open_face_check(uow: Uow, attempt_id: int, ticket: str, url: str) -> 
     if attempt.change_id is None and await repo.verification_of(uow, attempt.account_id) is not None:
         taken = await steps.take(uow, attempt_id)
         if taken is not None:
-            steps.end(taken, "failed", AttemptReason.ALREADY_VERIFIED)
+            await steps.end(uow, taken, "failed", AttemptReason.ALREADY_VERIFIED)
             await uow.session.flush()
         err = steps.already_verified()
         err.persist = True
@@ -551,11 +551,11 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, registry: RegistryAnswer
     else:
         granted = await grant(uow, attempt)
         if isinstance(granted, Verification):
-            steps.end(attempt, "passed")
+            await steps.end(uow, attempt, "passed")
             await uow.session.flush()
             return granted
         reason = granted
-    steps.end(attempt, "failed", reason)
+    await steps.end(uow, attempt, "failed", reason)
     await uow.session.flush()
     raise _refusal(reason, await _bank_card_attempts_left(uow, attempt.account_id), "idNumber")
 
@@ -593,7 +593,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
         attempt = await steps.take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
         if attempt is None:
             continue
-        steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+        await steps.end(uow, attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
         await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
         attempt.counted = False
         returned += 1

@@ -14,6 +14,8 @@ from models.verification import VerificationAttempt
 from services.accounts.agreements import CURRENT, AgreementKind
 from services.database import Transactions
 from services.errors import ServiceError
+from services.history import service as history
+from services.history.service import EventKind
 from services.providers.errors import ProviderUnavailable
 from services.uow import Uow
 from services.verification import repository as repo
@@ -60,10 +62,19 @@ async def take(uow: Uow, attempt_id: int, *, open_ticket: bool = False) -> Verif
     return await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
 
 
-def end(attempt: VerificationAttempt, outcome: str, reason: Enum | None = None) -> None:
+async def end(uow: Uow, attempt: VerificationAttempt, outcome: str, reason: Enum | None = None) -> None:
+    """Decide the attempt; a pass or a failure is a security event of its account (HIST-1, without a client:
+    the decision may come from a provider's callback or the sweeper)."""
     attempt.outcome, attempt.reason = outcome, reason.value if reason else None
     if outcome != "passed":
         attempt.document_sealed = None
+    if outcome in _EVENTS:
+        await history.record(
+            uow, attempt.account_id, _EVENTS[outcome], None, f"{attempt.subject_type}/{attempt.method}"
+        )
+
+
+_EVENTS = {"passed": EventKind.VERIFICATION_PASSED, "failed": EventKind.VERIFICATION_FAILED}
 
 
 def check_agreement(version: str, field: str = "agreement.version") -> str:

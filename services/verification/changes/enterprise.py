@@ -228,7 +228,7 @@ async def _contact_refused(uow: Uow, attempt_id: int, answer: RegistryAnswer) ->
     else:
         reason, code, field = AttemptReason.IDENTITY_NOT_FOUND, VerificationErrorCode.IDENTITY_NOT_FOUND, None
         message = "No such ID number in the identity registry."
-    steps.end(attempt, "failed", reason)
+    await steps.end(uow, attempt, "failed", reason)
     attempt.completed_at = uow.now()
     await uow.session.flush()
     # The contact's details are the change's: correcting them means withdrawing and starting again.
@@ -241,7 +241,7 @@ async def _provider_failed(uow: Uow, attempt_id: int) -> NoReturn:
     attempt = await steps.take(uow, attempt_id)
     if attempt is None:
         raise steps.unavailable()
-    steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+    await steps.end(uow, attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
     await uow.session.flush()
     raise steps.unavailable(persist=True)
 
@@ -255,7 +255,7 @@ async def _open_contact_face(uow: Uow, attempt_id: int, ticket: str, url: str) -
     except ServiceError as err:  # the change moved on or ended while the providers answered
         taken = await steps.take(uow, attempt_id)
         if taken is not None:
-            steps.end(taken, "failed", AttemptReason.CHANGE_ENDED)
+            await steps.end(uow, taken, "failed", AttemptReason.CHANGE_ENDED)
             await uow.session.flush()
         err.persist = True
         raise
@@ -278,16 +278,16 @@ async def contact_face_completed(uow: Uow, attempt: VerificationAttempt, passed:
     assert attempt.change_id is not None
     attempt.completed_at = uow.now()
     if not passed:
-        steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
+        await steps.end(uow, attempt, "failed", AttemptReason.FACE_CHECK_FAILED)
         return
     change = await repo.get(uow, attempt.change_id)
     if change is None or change.state != State.CONTACT_FACE_PENDING or service.timed_out(change, uow.now()) is not None:
-        steps.end(attempt, "failed", AttemptReason.CHANGE_ENDED)
+        await steps.end(uow, attempt, "failed", AttemptReason.CHANGE_ENDED)
         return
     await service.move(
         uow, change, State.FORM_PENDING, contact_attempt_id=attempt.id, form_reference=_form_reference(uow)
     )
-    steps.end(attempt, "passed")
+    await steps.end(uow, attempt, "passed")
 
 
 def _issued_on(reference: str) -> date:

@@ -153,7 +153,7 @@ async def _open_face(uow: Uow, attempt_id: int, ticket: str, url: str) -> Identi
     except ServiceError as err:  # the change moved on while the provider answered
         taken = await steps.take(uow, attempt_id)
         if taken is not None:
-            steps.end(taken, "failed", AttemptReason.CHANGE_ENDED)
+            await steps.end(uow, taken, "failed", AttemptReason.CHANGE_ENDED)
             await uow.session.flush()
         err.persist = True
         raise
@@ -174,15 +174,15 @@ async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -
     the attempt with CHANGE_ENDED and changes nothing else."""
     assert attempt.change_id is not None
     if not passed:
-        steps.end(attempt, "failed", AttemptReason.FACE_CHECK_FAILED)  # RNP-3: the ticket is void
+        await steps.end(uow, attempt, "failed", AttemptReason.FACE_CHECK_FAILED)  # RNP-3: the ticket is void
         return
     change = await repo.get(uow, attempt.change_id)
     now = uow.now()
     if change is None or change.state != State.IDENTITY_PENDING or service.timed_out(change, now) is not None:
-        steps.end(attempt, "failed", AttemptReason.CHANGE_ENDED)
+        await steps.end(uow, attempt, "failed", AttemptReason.CHANGE_ENDED)
         return
     await _proved(uow, change, attempt, "face")
-    steps.end(attempt, "passed")
+    await steps.end(uow, attempt, "passed")
 
 
 # --- bank card ------------------------------------------------------------------------------------
@@ -288,7 +288,7 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, answer: BankCardAnswer) 
     try:
         change = await service.open_of_account(uow, attempt.account_id, attempt.change_id)
     except ServiceError as err:  # withdrawn or out of time while the bank answered: nothing else changes
-        steps.end(attempt, "failed", AttemptReason.CHANGE_ENDED)
+        await steps.end(uow, attempt, "failed", AttemptReason.CHANGE_ENDED)
         await uow.session.flush()
         err.persist = True
         raise
@@ -298,15 +298,15 @@ async def _bank_card_outcome(uow: Uow, attempt_id: int, answer: BankCardAnswer) 
     elif answer is BankCardAnswer.RESERVED_PHONE_MISMATCH:
         reason = AttemptReason.RESERVED_PHONE_MISMATCH
     elif change.state != State.IDENTITY_PENDING:
-        steps.end(attempt, "failed", AttemptReason.CHANGE_ENDED)
+        await steps.end(uow, attempt, "failed", AttemptReason.CHANGE_ENDED)
         await uow.session.flush()
         moved_on = service.not_current(change)
         moved_on.persist = True
         raise moved_on
     else:
-        steps.end(attempt, "passed")
+        await steps.end(uow, attempt, "passed")
         return await _proved(uow, change, attempt, "bank_card")
-    steps.end(attempt, "failed", reason)
+    await steps.end(uow, attempt, "failed", reason)
     await uow.session.flush()
     remaining = await _remaining(uow, change)
     message = {
@@ -325,7 +325,7 @@ async def _provider_failed(uow: Uow, attempt_id: int, code_id: int | None) -> No
     attempt = await steps.take(uow, attempt_id)
     if attempt is None:
         raise steps.unavailable()
-    steps.end(attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+    await steps.end(uow, attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
     if attempt.counted and attempt.change_id is not None:
         await inside.give_back(uow, attempt.change_id, attempt.method)
         attempt.counted = False

@@ -13,6 +13,9 @@ from models.changes import SubjectChange, SubjectChangeAttempt, SubjectChangeDoc
 from models.review import ReviewItem
 from models.students import StudentStatus
 from models.verification import IdentityDocumentUse
+from services.client import ClientInfo
+from services.history import service as history
+from services.history.service import EventKind
 from services.sql import ListCount, count_list, take_counted_slot
 
 __all__ = ["ChangeRow", "ListCount"]
@@ -62,6 +65,7 @@ async def move(
     *,
     ends: bool,
     now: datetime,
+    client: ClientInfo | None = None,
 ) -> bool:
     """Move the change to `to` with `values`, only while it is in one of `from_states`: whether it moved.
     A move to an end (`ends`) also frees the account's open-change slot and records when it ended."""
@@ -72,9 +76,27 @@ async def move(
         update(SubjectChange)
         .where(SubjectChange.id == change_id, SubjectChange.state.in_(list(from_states)))
         .values(state=to, updated_at=now, **values, **extra)
-        .returning(SubjectChange.id)
+        .returning(SubjectChange.account_id)
     )
-    return moved.scalar_one_or_none() is not None
+    account_id = moved.scalar_one_or_none()
+    if account_id is not None and ends:
+        await _record_end(uow, account_id, to, client)
+    return account_id is not None
+
+
+# HIST-1: every way a change ends is a security event of its account, recorded by the statement that ends it.
+_END_EVENTS = {
+    "completed": EventKind.SUBJECT_CHANGE_COMPLETED,
+    "withdrawn": EventKind.SUBJECT_CHANGE_WITHDRAWN,
+    "rejected": EventKind.SUBJECT_CHANGE_REJECTED,
+    "lapsed": EventKind.SUBJECT_CHANGE_LAPSED,
+}
+
+
+async def _record_end(
+    uow: Uow, account_id: int, state: str, client: ClientInfo | None, detail: str | None = None
+) -> None:
+    await history.record(uow, account_id, _END_EVENTS[state], client, detail)
 
 
 async def end_overdue(
@@ -100,9 +122,12 @@ async def end_overdue(
             updated_at=now,
             expires_at=None,
         )
-        .returning(SubjectChange.id)
+        .returning(SubjectChange.account_id)
     )
-    return len(ended.all())
+    rows = ended.scalars().all()
+    for ended_account_id in rows:  # no client: a deadline passed
+        await _record_end(uow, ended_account_id, to, None, "timed_out")
+    return len(rows)
 
 
 async def page_for(uow: Uow, account_id: int, first: int, after_id: int | None) -> tuple[list[ChangeRow], ListCount]:

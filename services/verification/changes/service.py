@@ -10,6 +10,7 @@ from datetime import datetime
 from models.changes import SubjectChange
 from services.accounts import repository as accounts_repo
 from services.accounts.agreements import CURRENT, AgreementKind
+from services.client import ClientInfo
 from services.errors import ServiceError
 from services.mfa import service as mfa
 from services.providers.errors import ProviderUnavailable
@@ -174,11 +175,13 @@ async def open_of_account(uow: Uow, account_id: int, change_id: int) -> SubjectC
     return change
 
 
-async def move(uow: Uow, change: SubjectChange, to: State, **values: object) -> SubjectChange:
+async def move(
+    uow: Uow, change: SubjectChange, to: State, client: ClientInfo | None = None, **values: object
+) -> SubjectChange:
     """Move `change` (read with its account locked) to `to`, checked against `MOVES`; the row is re-read."""
     check_move(change.state, to)
     moved = await repo.move(
-        uow, change.id, [change.state], to.value, dict(values), ends=to in ENDED_STATES, now=uow.now()
+        uow, change.id, [change.state], to.value, dict(values), ends=to in ENDED_STATES, now=uow.now(), client=client
     )
     if not moved:  # its account is locked, so only a bug gets here
         raise RuntimeError("a subject change moved under a lock")
@@ -187,10 +190,10 @@ async def move(uow: Uow, change: SubjectChange, to: State, **values: object) -> 
     return refreshed
 
 
-async def withdraw(uow: Uow, account_id: int, change_id: int) -> SubjectChange:
+async def withdraw(uow: Uow, account_id: int, change_id: int, client: ClientInfo | None = None) -> SubjectChange:
     """CHG-7: the user withdraws an open change at any step; what runs inside it can no longer complete it."""
     change = await open_of_account(uow, account_id, change_id)
-    withdrawn = await move(uow, change, State.WITHDRAWN, reason=WITHDRAWN_BY_USER, expires_at=None)
+    withdrawn = await move(uow, change, State.WITHDRAWN, client, reason=WITHDRAWN_BY_USER, expires_at=None)
     if change.review_item_id is not None:  # in review or waiting on the user: the item leaves the queue
         await review.withdraw(uow, change.review_item_id)
     return withdrawn

@@ -117,7 +117,7 @@ async def close(
     assert attempt is not None
     if attempt.outcome in ("pending", "deciding"):
         outcome = "error" if reason is AttemptReason.PROVIDER_UNAVAILABLE else ATTEMPT_OUTCOME[State(application.state)]
-        steps.end(attempt, outcome, reason)
+        await steps.end(uow, attempt, outcome, reason)
         attempt.completed_at = now
     if give_back and attempt.counted:
         await repo.give_back_method_attempt(uow, application.account_id, application.method)
@@ -439,7 +439,7 @@ async def verify(uow: Uow, application: EnterpriseApplication, attempt: Verifica
 
 async def _passed(uow: Uow, application: EnterpriseApplication, attempt: VerificationAttempt) -> None:
     now = uow.now()
-    steps.end(attempt, "passed")
+    await steps.end(uow, attempt, "passed")
     attempt.completed_at = now
     application.state = check_move(application.state, State.VERIFIED)
     application.reason, application.decided_at = None, now

@@ -157,7 +157,7 @@ async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -
     await uow.session.flush()
     if not passed:
         if await end(uow, application_id, (State.FACE_PENDING,), State.FAILED, AttemptReason.FACE_CHECK_FAILED) is None:
-            steps.end(attempt, "expired", AttemptReason.SUPERSEDED)
+            await steps.end(uow, attempt, "expired", AttemptReason.SUPERSEDED)
         return
     application = await get_application(uow, application_id)
     now = uow.now()
@@ -176,4 +176,4 @@ async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -
         if moved is not None:
             await submit_review(uow, moved)
     if moved is None:  # superseded or expired meanwhile
-        steps.end(attempt, "expired", AttemptReason.SUPERSEDED)
+        await steps.end(uow, attempt, "expired", AttemptReason.SUPERSEDED)

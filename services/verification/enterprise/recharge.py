@@ -191,7 +191,7 @@ async def remittance_received(
                 attempt = await uow.session.get(VerificationAttempt, moved.attempt_id, populate_existing=True)
                 assert attempt is not None
                 if attempt.outcome in ("pending", "expired"):
-                    steps.end(attempt, "failed", AttemptReason.PAYMENT_LATE)
+                    await steps.end(uow, attempt, "failed", AttemptReason.PAYMENT_LATE)
                     attempt.completed_at = now
                 await close(uow, moved, AttemptReason.PAYMENT_LATE)
                 note = "payment_late"

@@ -1,0 +1,1 @@
+"""The account's security history (HIST): events recorded where they happen, read by the owner."""
