@@ -43,7 +43,8 @@ async def test_export_is_protected_and_downloadable_by_its_owner(client, clock: 
     token = await registered_and_signed_in(client, "exporter1", PHONE)
     refused = await _export(client, token, None)
     assert [e["code"] for e in refused["errors"]] == ["STEP_UP_REQUIRED"]
-    assert refused["export"] is None and await _count(db) == 0
+    assert refused["export"] is None
+    assert await _count(db) == 0
 
     made = await _export(client, token, await _grant(client, token, clock))
     assert made["errors"] == [], made
@@ -81,7 +82,8 @@ async def test_export_of_another_account_unknown_or_expired_answers_404_alike(
     clock.advance(export.EXPORT_TTL)
     owner = await sign_in(client, "exporter2")  # the first session idled out meanwhile
     expired = await client.get(path, headers={"authorization": f"Bearer {owner}"})
-    assert expired.status_code == 404 and expired.json() == unknown.json()
+    assert expired.status_code == 404
+    assert expired.json() == unknown.json()
 
 
 async def test_a_new_export_replaces_the_previous_one_and_the_sweeper_deletes_expired_ones(
