@@ -76,7 +76,7 @@ async def login_names(uow: Uow, account: Account) -> dict[str, Any]:
 
 
 async def verification(uow: Uow, account: Account) -> dict[str, Any] | None:
-    """Masked as the API shows it (RN-8): never the full document number."""
+    """Masked as the API shows it: never the full document number."""
     found = await uow.session.scalar(select(Verification).where(Verification.account_id == account.id))
     if found is None:
         return None
