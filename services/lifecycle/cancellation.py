@@ -174,10 +174,11 @@ async def start(uow: Uow, viewer: Viewer, agreement_version: str) -> Flow:
     return Flow(row)
 
 
-async def run_precheck(uow: Uow, account_id: int) -> Precheck:
-    """CAN-2, CAN-3: ask the outside systems (one interface) and read the ledger; two statements at most."""
+async def run_precheck(uow: Uow, account: Account) -> Precheck:
+    """CAN-2, CAN-3: ask the outside systems (one interface, by the public account ID) and read the ledger."""
+    account_id = account.id
     try:
-        standing: AccountStanding = await uow.deps.providers.standing.standing(account_id=account_id)
+        standing: AccountStanding = await uow.deps.providers.standing.standing(account_id=account.account_number)
     except ProviderUnavailable:
         raise ServiceError(
             Code.PROVIDER_UNAVAILABLE, "The pre-check could not ask the orders and billing systems; try again later."
@@ -211,7 +212,7 @@ async def precheck(uow: Uow, viewer: Viewer, cancellation_id: int | None, step_u
     changed): each run voids the confirmation token of an earlier one."""
     cancellation = await _of_account(uow, viewer.account.id, cancellation_id)
     await require_step_up(uow, viewer.account, viewer.session_id, step_up_token)
-    found = await run_precheck(uow, viewer.account.id)
+    found = await run_precheck(uow, viewer.account)
     cancellation.state = Step.PRECHECKED
     cancellation.prechecked_at = uow.now()
     cancellation.precheck_passed = found.passed
@@ -274,7 +275,7 @@ async def confirm(uow: Uow, viewer: Viewer, cancellation_id: int | None, confirm
             "Acknowledge the forfeiture first (CAN-3): accountCancellationAcknowledge.",
             CANCELLATION_FIELD,
         )
-    found = await run_precheck(uow, account_id)  # CAN-4: the pre-check runs again
+    found = await run_precheck(uow, account)  # CAN-4: the pre-check runs again
     if not found.passed:
         raise _unmet(found)
     if (

@@ -1,8 +1,8 @@
 """The account's standing in the systems outside this service, asked by the cancellation pre-check (CAN-2,
 CAN-3): orders, services, billing, complaints, organisations, vouchers and resources, through one interface.
 
-The sandbox (docs/sandbox.md "Cancellation pre-check") keeps a set of facts per account, shown and changed at
-`/sandbox/accounts/{account_id}/standing`; a new account has none. The cash balance is not asked here: it is
+The sandbox (docs/sandbox.md "Cancellation pre-check") keeps a set of facts per account ID (REG-6), shown and
+changed at `/sandbox/accounts/{account_id}/standing`; a new account has none. The cash balance is not asked here: it is
 the service's own ledger (`models.enterprise.BalanceEntry`)."""
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ MAX_FACT = 10**12  # the sandbox form refuses larger numbers
 
 
 class StandingService(Protocol):
-    async def standing(self, *, account_id: int) -> AccountStanding:
-        """What the outside systems hold against the account. Raise `ProviderUnavailable` when they cannot
-        answer."""
+    async def standing(self, *, account_id: int | None) -> AccountStanding:
+        """What the outside systems hold against the account, named by its public account ID (REG-6,
+        `viewer.accountId`; None for a portal account not activated yet, which the outside systems cannot
+        know). Raise `ProviderUnavailable` when they cannot answer."""
         ...
 
 
@@ -42,8 +43,8 @@ class SandboxStanding:
     def __init__(self) -> None:
         self._facts: dict[int, AccountStanding] = {}
 
-    async def standing(self, *, account_id: int) -> AccountStanding:
-        return self._facts.get(account_id, AccountStanding())
+    async def standing(self, *, account_id: int | None) -> AccountStanding:
+        return AccountStanding() if account_id is None else self._facts.get(account_id, AccountStanding())
 
     def set(self, account_id: int, standing: AccountStanding) -> None:
         self._facts[account_id] = standing
@@ -52,5 +53,5 @@ class SandboxStanding:
 class UnconfiguredStanding:
     """Outside sandbox mode, until a real adapter is configured: nothing can be decided."""
 
-    async def standing(self, *, account_id: int) -> AccountStanding:
+    async def standing(self, *, account_id: int | None) -> AccountStanding:
         raise ProviderUnavailable("no account-standing service is configured")

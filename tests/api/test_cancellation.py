@@ -83,7 +83,7 @@ async def _to_acknowledged(client: httpx.AsyncClient, token: str, clock: ManualC
     return cid, acknowledged["confirmation"]
 
 
-async def _set_standing(client: httpx.AsyncClient, account_id: int, **facts: int) -> dict[str, Any]:
+async def _set_standing(client: httpx.AsyncClient, account_id: int | None, **facts: int) -> dict[str, Any]:
     response = await client.post(f"/sandbox/accounts/{account_id}/standing", json=facts)
     assert response.status_code == 200, response.text
     return dict(response.json())
@@ -192,16 +192,18 @@ async def test_can_2_blockers_from_the_sandbox_standing_page_fail_the_pre_check_
 ) -> None:
     token = await registered_and_signed_in(client, "leaver04", PHONE)
     account = await _account(db, "leaver04")
-    page = await client.get(f"/sandbox/accounts/{account.id}/standing")
+    page = await client.get(f"/sandbox/accounts/{account.account_number}/standing")
     assert page.status_code == 200
     assert 'name="arrears_fen"' in page.text
-    fresh = (await client.get(f"/sandbox/accounts/{account.id}/standing.json")).json()
-    assert set(fresh.values()) == {account.id, 0}  # a new account has none
+    fresh = (await client.get(f"/sandbox/accounts/{account.account_number}/standing.json")).json()
+    assert set(fresh.values()) == {account.account_number, 0}  # a new account has none
 
     await _set_standing(
-        client, account.id, unfinished_orders=2, unfinished_services=1, arrears_fen=1500, open_complaints=1
+        client, account.account_number, unfinished_orders=2, unfinished_services=1, arrears_fen=1500, open_complaints=1
     )
-    form = await client.post(f"/sandbox/accounts/{account.id}/standing", data={"organisation_settings": "1"})
+    form = await client.post(
+        f"/sandbox/accounts/{account.account_number}/standing", data={"organisation_settings": "1"}
+    )
     assert form.status_code == 200
     assert "Saved." in form.text
     cid = (await _start(client, token))["cancellation"]["id"]
@@ -225,7 +227,7 @@ async def test_can_2_blockers_from_the_sandbox_standing_page_fail_the_pre_check_
     cleared = dict.fromkeys(
         ("unfinished_orders", "unfinished_services", "arrears_fen", "open_complaints", "organisation_settings"), "0"
     )
-    assert (await client.post(f"/sandbox/accounts/{account.id}/standing", data=cleared)).status_code == 200
+    assert (await client.post(f"/sandbox/accounts/{account.account_number}/standing", data=cleared)).status_code == 200
     again = await _precheck(client, token, cid, await _grant(client, token, clock))
     assert again["cancellation"]["precheckPassed"] is True
     assert all(i["passed"] for i in again["cancellation"]["precheck"])
@@ -252,7 +254,7 @@ async def test_can_3_balance_vouchers_and_resources_are_listed_as_forfeited_not_
                     account_id=account.id, amount_fen=amount, kind="remittance", created_at=clock.now()
                 )
             )
-    await _set_standing(client, account.id, vouchers=2, resources_in_use=3)
+    await _set_standing(client, account.account_number, vouchers=2, resources_in_use=3)
     cid = (await _start(client, token))["cancellation"]["id"]
     flow = (await _precheck(client, token, cid, await _grant(client, token, clock)))["cancellation"]
     assert flow["precheckPassed"] is True
@@ -279,10 +281,10 @@ async def test_can_4_a_stale_confirmation_is_refused_and_changes_nothing(
     second = (await _acknowledge(client, token, cid))["confirmation"]
     assert _codes(await _confirm(client, token, cid, first)) == ["CONFIRMATION_STALE"]
     # The standing changed since the pre-check (more to forfeit): stale too
-    await _set_standing(client, account.id, vouchers=5)
+    await _set_standing(client, account.account_number, vouchers=5)
     assert _codes(await _confirm(client, token, cid, second)) == ["CONFIRMATION_STALE"]
     # A blocker appeared since: the pre-check inside the confirmation says so
-    await _set_standing(client, account.id, arrears_fen=10)
+    await _set_standing(client, account.account_number, arrears_fen=10)
     assert _codes(await _confirm(client, token, cid, second)) == ["PRECHECK_UNMET"]
     assert await _state(db, account.id) == ("active", "acknowledged", 1, 0)
 
