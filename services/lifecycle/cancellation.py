@@ -23,15 +23,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import delete, func, select, update
-
 from models.accounts import Account
-from models.appeals import Appeal
-from models.auth import StepUpGrant
-from models.changes import SubjectChange
-from models.enterprise import BalanceEntry, EnterpriseApplication
 from models.lifecycle import Cancellation
-from models.verification import VerificationAttempt
 from services.accounts import repository as accounts
 from services.accounts.agreements import CURRENT, Acceptance, AcceptanceContext, AgreementKind
 from services.accounts.service import record_acceptances
@@ -39,6 +32,7 @@ from services.appeals.repository import OPEN as OPEN_APPEAL_STATES
 from services.auth import repository as auth_repo
 from services.errors import ServiceError
 from services.lifecycle import export
+from services.lifecycle import repository as repo
 from services.lifecycle.errors import LifecycleErrorCode as Code
 from services.mfa.service import require_step_up
 from services.providers.errors import ProviderUnavailable
@@ -141,9 +135,7 @@ def not_current(cancellation: Cancellation, wanted: str) -> ServiceError:
 
 
 async def _of_account(uow: Uow, account_id: int, cancellation_id: int | None) -> Cancellation:
-    found = await uow.session.scalar(
-        select(Cancellation).where(Cancellation.id == cancellation_id, Cancellation.account_id == account_id)
-    )
+    found = await repo.cancellation_of(uow, account_id, cancellation_id)
     if found is None or found.state == Step.CONFIRMED:
         raise not_found()
     return found
@@ -159,11 +151,10 @@ async def start(uow: Uow, viewer: Viewer, agreement_version: str) -> Flow:
         )
     account_id = viewer.account.id
     await accounts.lock_account(uow, account_id)
-    await uow.session.execute(delete(Cancellation).where(Cancellation.account_id == account_id))
     row = Cancellation(
         account_id=account_id, state=Step.STARTED, agreement_version=current.version, started_at=uow.now()
     )
-    uow.session.add(row)
+    await repo.replace_cancellation(uow, row)
     await record_acceptances(
         uow,
         account_id,
@@ -183,9 +174,7 @@ async def run_precheck(uow: Uow, account: Account) -> Precheck:
         raise ServiceError(
             Code.PROVIDER_UNAVAILABLE, "The pre-check could not ask the orders and billing systems; try again later."
         ) from None
-    balance = await uow.session.scalar(
-        select(func.coalesce(func.sum(BalanceEntry.amount_fen), 0)).where(BalanceEntry.account_id == account_id)
-    )
+    balance = await repo.balance_fen(uow, account_id)
     blockers = [
         (Item.UNFINISHED_ORDERS, standing.unfinished_orders),
         (Item.UNFINISHED_SERVICES, standing.unfinished_services),
@@ -194,7 +183,7 @@ async def run_precheck(uow: Uow, account: Account) -> Precheck:
         (Item.ORGANISATION_SETTINGS, standing.organisation_settings),
     ]
     forfeited = [
-        (Item.CASH_BALANCE, max(int(balance or 0), 0)),
+        (Item.CASH_BALANCE, max(balance, 0)),
         (Item.VOUCHERS, standing.vouchers),
         (Item.RESOURCES_IN_USE, standing.resources_in_use),
     ]
@@ -307,20 +296,12 @@ async def _cancel(uow: Uow, account: Account) -> None:
     if account.username_key is not None:  # REG-2: never registrable again
         await accounts.retire_username(uow, account.username_key, now)
     await auth_repo.end_all_sessions(uow, account_id, now, CANCELLATION_REASON)
-    await uow.session.execute(
-        update(StepUpGrant)
-        .where(StepUpGrant.account_id == account_id, StepUpGrant.consumed_at.is_(None))
-        .values(consumed_at=now)
-    )
+    await repo.use_up_grants(uow, account_id, now)
     # Open subject changes (CHG-7's withdrawal: the review item leaves the queue); one at most.
-    for change_id in await uow.session.scalars(
-        select(SubjectChange.id).where(SubjectChange.open_account_id == account_id)
-    ):
+    for change_id in await repo.open_change_ids(uow, account_id):
         await subject_changes.withdraw(uow, account_id, change_id)
     # Open appeals: withdrawn, their review items out of the queue (one per kind at most).
-    for appeal in await uow.session.scalars(
-        select(Appeal).where(Appeal.account_id == account_id, Appeal.state.in_(OPEN_APPEAL_STATES))
-    ):
+    for appeal in await repo.open_appeals(uow, account_id, OPEN_APPEAL_STATES):
         appeal.state = "withdrawn"
         appeal.decided_at = now
         if appeal.review_item_id is not None:
@@ -328,22 +309,14 @@ async def _cancel(uow: Uow, account: Account) -> None:
     # Open verifications: an enterprise application ends (its review item out of the queue); a personal
     # attempt still pending (a face check) ends as expired.
     open_states = tuple(s for s in ENTERPRISE_OPEN if s is not EnterpriseState.DECIDING)
-    for application in await uow.session.scalars(
-        select(EnterpriseApplication).where(
-            EnterpriseApplication.account_id == account_id, EnterpriseApplication.state.in_(open_states)
-        )
-    ):
+    for application in await repo.open_applications(uow, account_id, [s.value for s in open_states]):
         item_id = application.review_item_id
         await enterprise.end(uow, application.id, open_states, EnterpriseState.EXPIRED, AttemptReason.ACCOUNT_CANCELLED)
         if item_id is not None:
             await review.withdraw(uow, item_id)
-    await uow.session.execute(
-        update(VerificationAttempt)
-        .where(VerificationAttempt.account_id == account_id, VerificationAttempt.outcome == "pending")
-        .values(outcome="expired", reason=AttemptReason.ACCOUNT_CANCELLED.value, completed_at=now)
-    )
+    await repo.expire_pending_attempts(uow, account_id, AttemptReason.ACCOUNT_CANCELLED.value, now)
     await export.delete_of(uow, account_id)
 
 
 async def flow_of(uow: Uow, account_id: int) -> Cancellation | None:
-    return await uow.session.scalar(select(Cancellation).where(Cancellation.account_id == account_id))
+    return await repo.flow_of(uow, account_id)

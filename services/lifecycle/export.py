@@ -14,16 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
-
-from models.accounts import Account, AgreementAcceptance
-from models.appeals import Appeal
-from models.auth import AuthSession
-from models.changes import SubjectChange
-from models.enterprise import BalanceEntry
+from models.accounts import Account
 from models.lifecycle import DataExport
-from models.verification import Verification
 from services.errors import ServiceError
+from services.lifecycle import repository as repo
 from services.lifecycle.errors import LifecycleErrorCode as Code
 from services.mfa.service import require_step_up
 from services.security import new_token
@@ -41,11 +35,6 @@ Section = Callable[[Uow, Account], Awaitable[Any]]
 
 def _when(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-async def _rows(uow: Uow, stmt: Any) -> tuple[list[Any], bool]:
-    rows = list((await uow.session.scalars(stmt.limit(SECTION_ROWS + 1))).all())
-    return rows[:SECTION_ROWS], len(rows) > SECTION_ROWS
 
 
 async def profile(uow: Uow, account: Account) -> dict[str, Any]:
@@ -77,7 +66,7 @@ async def login_names(uow: Uow, account: Account) -> dict[str, Any]:
 
 async def verification(uow: Uow, account: Account) -> dict[str, Any] | None:
     """Masked as the API shows it: never the full document number."""
-    found = await uow.session.scalar(select(Verification).where(Verification.account_id == account.id))
+    found = await repo.verification_of(uow, account.id)
     if found is None:
         return None
     return {
@@ -92,12 +81,7 @@ async def verification(uow: Uow, account: Account) -> dict[str, Any] | None:
 
 
 async def agreements(uow: Uow, account: Account) -> dict[str, Any]:
-    rows, more = await _rows(
-        uow,
-        select(AgreementAcceptance)
-        .where(AgreementAcceptance.account_id == account.id)
-        .order_by(AgreementAcceptance.id),
-    )
+    rows, more = await repo.acceptances(uow, account.id, SECTION_ROWS)
     items = [
         {"agreement": r.agreement, "version": r.version, "context": r.context, "acceptedAt": _when(r.accepted_at)}
         for r in rows
@@ -106,9 +90,7 @@ async def agreements(uow: Uow, account: Account) -> dict[str, Any]:
 
 
 async def sessions(uow: Uow, account: Account) -> dict[str, Any]:
-    rows, more = await _rows(
-        uow, select(AuthSession).where(AuthSession.account_id == account.id).order_by(AuthSession.id.desc())
-    )
+    rows, more = await repo.sessions(uow, account.id, SECTION_ROWS)
     items = [
         {
             "method": s.method,
@@ -125,7 +107,7 @@ async def sessions(uow: Uow, account: Account) -> dict[str, Any]:
 
 
 async def appeals(uow: Uow, account: Account) -> dict[str, Any]:
-    rows, more = await _rows(uow, select(Appeal).where(Appeal.account_id == account.id).order_by(Appeal.id))
+    rows, more = await repo.appeals(uow, account.id, SECTION_ROWS)
     items = [
         {
             "kind": a.kind,
@@ -142,9 +124,7 @@ async def appeals(uow: Uow, account: Account) -> dict[str, Any]:
 
 
 async def subject_changes(uow: Uow, account: Account) -> dict[str, Any]:
-    rows, more = await _rows(
-        uow, select(SubjectChange).where(SubjectChange.account_id == account.id).order_by(SubjectChange.id)
-    )
+    rows, more = await repo.subject_changes(uow, account.id, SECTION_ROWS)
     items = [
         {
             "kind": c.kind,
@@ -159,9 +139,7 @@ async def subject_changes(uow: Uow, account: Account) -> dict[str, Any]:
 
 
 async def balance_ledger(uow: Uow, account: Account) -> dict[str, Any]:
-    rows, more = await _rows(
-        uow, select(BalanceEntry).where(BalanceEntry.account_id == account.id).order_by(BalanceEntry.id)
-    )
+    rows, more = await repo.ledger(uow, account.id, SECTION_ROWS)
     items = [
         {
             "amountFen": e.amount_fen,
@@ -211,7 +189,6 @@ async def prepare(uow: Uow, viewer: Viewer, step_up_token: str | None) -> Prepar
     size = len(content.encode())
     if size > MAX_EXPORT_BYTES:
         raise ServiceError(Code.EXPORT_TOO_LARGE, "The copy of the account's data is too large to prepare here.")
-    await uow.session.execute(delete(DataExport).where(DataExport.account_id == account.id))
     row = DataExport(
         account_id=account.id,
         public_id=new_token("exp"),
@@ -220,26 +197,18 @@ async def prepare(uow: Uow, viewer: Viewer, step_up_token: str | None) -> Prepar
         created_at=now,
         expires_at=now + EXPORT_TTL,
     )
-    uow.session.add(row)
-    await uow.session.flush()
+    await repo.replace_export(uow, row)
     return PreparedExport(public_id=row.public_id, expires_at=row.expires_at, size_bytes=size)
 
 
 async def download(uow: Uow, account_id: int, public_id: str) -> DataExport | None:
     """The account's own live export; None for an unknown, another account's or an expired one alike."""
-    return await uow.session.scalar(
-        select(DataExport).where(
-            DataExport.public_id == public_id, DataExport.account_id == account_id, DataExport.expires_at > uow.now()
-        )
-    )
+    return await repo.live_export(uow, account_id, public_id, uow.now())
 
 
 async def sweep(uow: Uow) -> dict[str, int]:
-    result = await uow.session.execute(
-        delete(DataExport).where(DataExport.expires_at <= uow.now()).returning(DataExport.id)
-    )
-    return {"data_exports_deleted": len(result.all())}
+    return {"data_exports_deleted": await repo.delete_expired_exports(uow, uow.now())}
 
 
 async def delete_of(uow: Uow, account_id: int) -> None:
-    await uow.session.execute(delete(DataExport).where(DataExport.account_id == account_id))
+    await repo.delete_exports_of(uow, account_id)
