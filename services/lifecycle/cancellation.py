@@ -252,10 +252,7 @@ async def confirm(uow: Uow, viewer: Viewer, cancellation_id: int | None, confirm
     account = await accounts.get_for_update(uow, account_id)
     if account is None or account.status != "active":
         raise not_found()
-    cancellation = await _of_account(uow, account_id, cancellation_id)
-    await uow.session.refresh(cancellation)
-    if cancellation.state == Step.CONFIRMED:
-        raise not_found()
+    cancellation = await _of_account(uow, account_id, cancellation_id)  # read afresh, under the lock
     if cancellation.state == Step.STARTED:
         raise not_current(cancellation, "run the pre-check")
     if cancellation.state == Step.PRECHECKED and cancellation.precheck_passed:
