@@ -448,3 +448,21 @@ async def test_can_5_the_after_cancellation_hooks_run_in_the_confirmation_and_a_
     monkeypatch.setattr(cancellation, "AFTER_CANCELLATION", [recording])
     assert (await _confirm(client, token, cid, confirmation))["errors"] == []
     assert seen == [account.id, "cancelled"]
+
+
+async def test_can_5_an_open_subject_change_is_withdrawn_by_the_cancellation(
+    client, clock: ManualClock, db: Database
+) -> None:
+    from models.changes import SubjectChange
+    from tests.api.test_subject_changes import person
+    from tests.api.test_subject_changes import start as change_start
+
+    token = await person(client, "leaver11", PHONE)
+    started = await change_start(client, token, "PERSON_TO_PERSON", clock)
+    assert started["errors"] == [], started
+    cid, confirmation = await _to_acknowledged(client, token, clock)
+    assert (await _confirm(client, token, cid, confirmation))["errors"] == []
+    async with db.read_sessions() as session:
+        change = await session.scalar(select(SubjectChange))
+        assert change is not None
+        assert (change.state, change.open_account_id) == ("withdrawn", None)
