@@ -28,7 +28,7 @@ import ide
 import logs
 import middleware
 from backoffice.routes import routes as backoffice_routes
-from resolvers import change_form, uploads
+from resolvers import change_form, lifecycle, uploads
 from sandbox.routes import routes as sandbox_routes
 from schema.context import Context
 from schema.observability import INTERNAL_SERVER_ERROR, OPERATION_RESOLUTION_FAILURE, log_errors, public_error
@@ -293,6 +293,7 @@ def create_app(
         Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
         *uploads.routes,
         *change_form.routes,  # CHG-3
+        *lifecycle.routes,  # issue 15 item 3: the data export's download
     ]
     if settings.is_development:
         routes += ide.routes

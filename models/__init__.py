@@ -16,6 +16,7 @@ from models.codes import (
 from models.documents import Document, DocumentDailyCount
 from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
 from models.history import SecurityEvent
+from models.lifecycle import Cancellation, DataExport
 from models.mfa import LoginChallenge, MfaDevice, MfaRecoveryCode
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
 from models.students import StudentStatus
@@ -31,10 +32,12 @@ __all__ = [
     "BalanceEntry",
     "BankPayout",
     "Base",
+    "Cancellation",
     "CodeAddressCount",
     "CodeDailyCount",
     "CodeNetworkCount",
     "CodeSendWindow",
+    "DataExport",
     "Document",
     "DocumentDailyCount",
     "EnterpriseApplication",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -18,6 +19,7 @@ from services.database import DbTransactions, run_read, run_write
 from services.errors import ServiceError
 from services.notify.service import latest_messages
 from services.providers.bank import format_cny
+from services.providers.standing import MAX_FACT, STANDING_FIELDS, AccountStanding, SandboxStanding
 from services.verification import liveness
 from services.verification.documents import mask_name
 from services.verification.enterprise import repository as enterprise_repo
@@ -200,6 +202,87 @@ async def remittance(request: Request) -> Response:
     )
 
 
+# --- account standing (docs/sandbox.md "Cancellation pre-check"): what the outside systems hold ------------
+
+STANDING_LABELS = {
+    "unfinished_orders": "Unfinished orders",
+    "unfinished_services": "Unfinished services",
+    "arrears_fen": "Arrears (fen)",
+    "open_complaints": "Open complaints or reports, by or against the account",
+    "organisation_settings": "Enterprise-organisation settings still tied to the account",
+    "vouchers": "Vouchers (forfeited)",
+    "resources_in_use": "Resources in use (forfeited)",
+}
+
+
+def _standing_store(request: Request) -> SandboxStanding | None:
+    store = request.app.state.deps.providers.standing
+    return store if isinstance(store, SandboxStanding) else None
+
+
+def _standing_view(request: Request, standing: AccountStanding, message: str | None, status: int = 200) -> Response:
+    account_id = request.path_params["account_id"]
+    facts = [(name, STANDING_LABELS[name], getattr(standing, name)) for name in STANDING_FIELDS]
+    context = {"account_id": account_id, "facts": facts, "message": message}
+    return templates.TemplateResponse(
+        request, "standing.html", context, status_code=status, headers={"cache-control": "no-store"}
+    )
+
+
+def _standing_json(account_id: int, standing: AccountStanding) -> JSONResponse:
+    body = {"account_id": account_id} | {name: getattr(standing, name) for name in STANDING_FIELDS}
+    return JSONResponse(body, headers={"cache-control": "no-store"})
+
+
+async def standing_page(request: Request) -> Response:
+    store = _standing_store(request)
+    if store is None:
+        return Response("no sandbox standing", status_code=404)
+    account_id = request.path_params["account_id"]
+    standing = await store.standing(account_id=account_id)
+    if request.url.path.endswith(".json"):
+        return _standing_json(account_id, standing)
+    return _standing_view(request, standing, None)
+
+
+async def standing_update(request: Request) -> Response:
+    """Change the facts from the form, or from a JSON object (answered as JSON); a field left out keeps its
+    value; each is a whole number from 0 to 10^12."""
+    store = _standing_store(request)
+    if store is None:
+        return Response("no sandbox standing", status_code=404)
+    account_id = request.path_params["account_id"]
+    wants_json = request.headers.get("content-type", "").startswith("application/json")
+    raw: dict[str, Any]
+    if wants_json:
+        try:
+            loaded = await request.json()
+        except ValueError:
+            return JSONResponse({"error": "a JSON object of whole numbers"}, status_code=400)
+        raw = loaded if isinstance(loaded, dict) else {}
+    else:
+        raw = dict(await request.form())
+    current = await store.standing(account_id=account_id)
+    values: dict[str, int] = {}
+    for name in STANDING_FIELDS:
+        given = raw.get(name)
+        if given is None or given == "":
+            values[name] = getattr(current, name)
+            continue
+        text = str(given).strip()
+        if isinstance(given, bool) or not text.isascii() or not text.isdigit() or int(text) > MAX_FACT:
+            problem = f"{name} must be a whole number from 0 to {MAX_FACT}"
+            if wants_json:
+                return JSONResponse({"error": problem}, status_code=400)
+            return _standing_view(request, current, problem, 400)
+        values[name] = int(text)
+    standing = AccountStanding(**values)
+    store.set(account_id, standing)
+    if wants_json:
+        return _standing_json(account_id, standing)
+    return _standing_view(request, standing, "Saved.")
+
+
 routes: list[BaseRoute] = [
     # The pages' stylesheet: no inline style, so their Content-Security-Policy can say style-src 'self'.
     Mount("/static", app=StaticFiles(directory=Path(__file__).with_name("static")), name="sandbox-static"),
@@ -209,6 +292,9 @@ routes: list[BaseRoute] = [
     Route("/outbox.json", outbox_json, methods=["GET"]),
     Route("/face/{ticket}", face_page, methods=["GET"]),
     Route("/face/{ticket}", face_submit, methods=["POST"]),
+    Route("/accounts/{account_id:int}/standing.json", standing_page, methods=["GET"]),
+    Route("/accounts/{account_id:int}/standing", standing_page, methods=["GET"]),
+    Route("/accounts/{account_id:int}/standing", standing_update, methods=["POST"]),
 ]
 
 __all__ = ["routes"]

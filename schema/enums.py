@@ -60,6 +60,18 @@ COMMON = {
 }
 
 SPECIFIC = {
+    "EXPORT_NOT_FOUND": "No such data export of this account: unknown, another account's, or expired (24 hours) alike.",
+    "EXPORT_TOO_LARGE": "The copy of the account's data would pass the size bound; nothing was prepared.",
+    "CANCELLATION_NOT_FOUND": "No such cancellation of this account in progress: start one with "
+    "accountCancellationStart (a newer start replaces an earlier one).",
+    "CANCELLATION_STEP_NOT_CURRENT": "CAN-4: the steps run in order (agreement, operation protection and pre-check, "
+    "forfeiture acknowledgement, second confirmation); this one is not next. Nothing changed.",
+    "PRECHECK_UNMET": "CAN-2: an item of the pre-check stands in the way (unfinished orders or services, arrears, open "
+    "complaints, organisation settings); each names where to resolve it. Nothing changed.",
+    "FORFEITURE_NOT_ACKNOWLEDGED": "CAN-3: acknowledge that the cash balance, vouchers and resources in use are "
+    "forfeited (accountCancellationAcknowledge with forfeitureAcknowledged: true). Nothing changed.",
+    "CONFIRMATION_STALE": "CAN-4: the confirmation token is not the latest (a later pre-check ran) or the account's "
+    "standing changed since the pre-check; run the pre-check again. Nothing changed.",
     "INVALID_USERNAME": "4 to 32 characters: a letter first, then letters, digits, '_', '-' or '.'.",
     "USERNAME_TAKEN": "The username is used by another account, or was used by a cancelled one or given up by a "
     "portal account that changed it (REG-2, PROF-5). At registration answered only after a right code, and it "
@@ -319,6 +331,7 @@ gql_enum(
         "PAYMENT_AMOUNT_WRONG": "The remittance was not the amount asked for (RNE-8).",
         "REJECTED_IN_REVIEW": "A reviewer rejected it; see the review's reason.",
         "CHANGE_ENDED": "It ran inside a subject change that ended (withdrawn or out of time) before it passed.",
+        "ACCOUNT_CANCELLED": "The account was cancelled while it was open (CAN-5).",
     },
 )
 gql_enum(
@@ -383,6 +396,7 @@ gql_enum(
         "at its submission (RN-6).",
         "STUDENT": "Confirming student status (STU-3).",
         "SUBJECT_CHANGE": "A subject change, recorded when it completed with the versions accepted during it (CHG-2..5).",
+        "CANCELLATION": "An account cancellation, recorded when it started (CAN-4).",
     },
 )
 gql_enum(
@@ -483,7 +497,7 @@ gql_enum(
 gql_enum(
     AgreementKind,
     "An agreement a user accepts: three at sign-up (REG-5, REG-6), one with each real-name verification (RN-6), "
-    "two for student status (STU-3), two in a subject change (CHG-2..5).",
+    "two for student status (STU-3), two in a subject change (CHG-2..5), one to cancel the account (CAN-4).",
     {
         "USER_SERVICE": "User service agreement (用户服务协议); at sign-up.",
         "ONLINE_ORDERING": "Online ordering agreement (线上订购协议); at sign-up.",
@@ -498,6 +512,8 @@ gql_enum(
         "when a subject change starts (CHG-2..5).",
         "SUBJECT_CHANGE_ACCEPTANCE": "Verified subject change acceptance agreement (实名认证变更承接协议), accepted for "
         "the new subject (CHG-2..5).",
+        "ACCOUNT_CANCELLATION": "Account cancellation agreement (账号注销协议), accepted when a cancellation starts "
+        "(CAN-4): cancellation is irreversible (CAN-1).",
     },
 )
 
@@ -510,6 +526,7 @@ gql_enum(
         "STUDENT_STATUS": "Confirming student status: both are required (STU-3).",
         "SUBJECT_CHANGE": "Changing the verified subject: the application agreement at the start, the acceptance "
         "agreement for the new subject (CHG-2..5).",
+        "ACCOUNT_CANCELLATION": "Cancelling the account: the cancellation agreement at the start (CAN-4).",
     },
 )
 

@@ -14,6 +14,7 @@ from services.appeals.errors import AppealErrorCode
 from services.auth.errors import AuthErrorCode
 from services.codes.errors import CodeErrorCode
 from services.documents.errors import DocumentErrorCode
+from services.lifecycle.errors import LifecycleErrorCode
 from services.mfa.errors import MfaErrorCode
 from services.recovery.errors import RecoveryErrorCode
 from services.students.errors import StudentErrorCode
@@ -96,7 +97,35 @@ _ENTERPRISE_IN_CHANGE = (  # services.verification.enterprise.applications.claim
     ChangeErrorCode.CHANGE_ORGANISATION_MISMATCH,
 )
 
+_STEP_UP = (  # services.mfa.service.require_step_up (MFA-2)
+    MfaErrorCode.STEP_UP_REQUIRED,
+    MfaErrorCode.STEP_UP_INVALID,
+    MfaErrorCode.STEP_UP_FACTOR_NOT_ALLOWED,
+)
+_CANCELLATION_OPEN = (LifecycleErrorCode.AUTHENTICATION_REQUIRED, LifecycleErrorCode.CANCELLATION_NOT_FOUND)
 RETURNS: dict[str, frozenset[str]] = {
+    # Issue 15 item 3 and CAN-1..5 (services.lifecycle)
+    "accountDataExportCreate": codes(
+        LifecycleErrorCode.AUTHENTICATION_REQUIRED, *_STEP_UP, LifecycleErrorCode.EXPORT_TOO_LARGE
+    ),
+    "accountCancellationStart": codes(
+        LifecycleErrorCode.AUTHENTICATION_REQUIRED, LifecycleErrorCode.AGREEMENT_VERSION_OUTDATED
+    ),
+    "accountCancellationPrecheck": codes(*_CANCELLATION_OPEN, *_STEP_UP, LifecycleErrorCode.PROVIDER_UNAVAILABLE),
+    "accountCancellationAcknowledge": codes(
+        *_CANCELLATION_OPEN,
+        LifecycleErrorCode.CANCELLATION_STEP_NOT_CURRENT,
+        LifecycleErrorCode.PRECHECK_UNMET,
+        LifecycleErrorCode.FORFEITURE_NOT_ACKNOWLEDGED,
+    ),
+    "accountCancellationConfirm": codes(
+        *_CANCELLATION_OPEN,
+        LifecycleErrorCode.CANCELLATION_STEP_NOT_CURRENT,
+        LifecycleErrorCode.FORFEITURE_NOT_ACKNOWLEDGED,
+        LifecycleErrorCode.PRECHECK_UNMET,
+        LifecycleErrorCode.CONFIRMATION_STALE,
+        LifecycleErrorCode.PROVIDER_UNAVAILABLE,
+    ),
     "subjectChangeStart": codes(
         ChangeErrorCode.AUTHENTICATION_REQUIRED,
         ChangeErrorCode.AGREEMENT_VERSION_OUTDATED,
@@ -585,6 +614,7 @@ RETURNS: dict[str, frozenset[str]] = {
 UPLOADS = "POST /uploads"
 DOWNLOAD = "GET /uploads/{id}"
 CHANGE_FORM = "GET /subject-changes/{id}/form"
+EXPORT_DOWNLOAD = "GET /exports/{id}"
 REST_RETURNS: dict[str, frozenset[str]] = {
     UPLOADS: codes(
         DocumentErrorCode.AUTHENTICATION_REQUIRED,
@@ -598,4 +628,5 @@ REST_RETURNS: dict[str, frozenset[str]] = {
     ),
     DOWNLOAD: codes(DocumentErrorCode.AUTHENTICATION_REQUIRED, DocumentErrorCode.DOCUMENT_NOT_FOUND),
     CHANGE_FORM: codes(ChangeErrorCode.AUTHENTICATION_REQUIRED, ChangeErrorCode.CHANGE_NOT_FOUND),  # CHG-3
+    EXPORT_DOWNLOAD: codes(LifecycleErrorCode.AUTHENTICATION_REQUIRED, LifecycleErrorCode.EXPORT_NOT_FOUND),
 }

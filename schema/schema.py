@@ -23,6 +23,7 @@ from resolvers import (
     changes_name,
     changes_person,
     enterprise,
+    lifecycle,
     mfa,
     recovery,
     students,
@@ -40,6 +41,7 @@ from schema.types.changes_enterprise import SubjectChangeContactFaceStartPayload
 from schema.types.changes_person import SubjectChangeIdentityFaceStartPayload
 from schema.types.documents import UploadedDocument
 from schema.types.enterprise import EnterpriseVerification, OrganisationTypeInfo
+from schema.types.lifecycle import AccountCancellationPayload, AccountDataExportCreatePayload
 from schema.types.mfa import (
     LoginChallengeCodeSendPayload,
     MfaAccountPayload,
@@ -397,6 +399,37 @@ class Mutation:
         resolver=mfa.security_protections_set,
         description="Switch login and operation protection on or off, each with SMS and/or TOTP (MFA-1, MFA-2); "
         "protected. TOTP needs a bound device (MFA-4).",
+    )
+    account_data_export_create: AccountDataExportCreatePayload = strawberry.mutation(
+        resolver=lifecycle.account_data_export_create,
+        description="Prepare a copy of everything this service holds about the account (profile, login names, "
+        "verification data masked as the API shows it, agreements accepted, sessions, appeals and their decisions, "
+        "subject changes, balance ledger) as a JSON document; protected (MFA-2). Its owner downloads it from "
+        "`downloadUrl` with the session's bearer token until `expiresAt` (24 hours); a new export replaces the "
+        "previous one.",
+    )
+    account_cancellation_start: AccountCancellationPayload = strawberry.mutation(
+        resolver=lifecycle.account_cancellation_start,
+        description="CAN-4 step 1: after reading the `notes` (CAN-1: irreversible; back up first with "
+        "accountDataExportCreate), accept the ACCOUNT_CANCELLATION agreement. Replaces an earlier flow of the account.",
+    )
+    account_cancellation_precheck: AccountCancellationPayload = strawberry.mutation(
+        resolver=lifecycle.account_cancellation_precheck,
+        description="CAN-4 steps 2 and 3: operation protection where on (MFA-2; the step-up grant is used here), then "
+        "the pre-check: each item passed or not, an unmet blocker naming where to resolve it (CAN-2); the cash "
+        "balance, vouchers and resources in use listed with their amounts as forfeited (CAN-3). May run again; each "
+        "run voids an earlier confirmation token.",
+    )
+    account_cancellation_acknowledge: AccountCancellationPayload = strawberry.mutation(
+        resolver=lifecycle.account_cancellation_acknowledge,
+        description="CAN-3 / CAN-4 step 4: after a passed pre-check, acknowledge the forfeiture (always asked, even "
+        "with nothing to forfeit); answers the `confirmation` token of the second confirmation.",
+    )
+    account_cancellation_confirm: AccountCancellationPayload = strawberry.mutation(
+        resolver=lifecycle.account_cancellation_confirm,
+        description="CAN-4 step 5, the second confirmation: the pre-check runs again, and the account is cancelled "
+        "(CAN-5): it can no longer sign in, every session and step-up grant ends, open verifications, subject changes "
+        "and appeals are withdrawn, and its username can never be registered again (REG-2).",
     )
     mfa_recovery_codes_regenerate: MfaRecoveryCodesPayload = strawberry.mutation(
         resolver=mfa.mfa_recovery_codes_regenerate,

@@ -20,6 +20,7 @@ from services.codes import service as codes
 from services.database import Database, DbTransactions, run_write
 from services.documents import service as documents
 from services.errors import ServiceError
+from services.lifecycle import export as data_exports
 from services.notify import service as outbox
 from services.sql import delete_expired
 from services.uow import Deps, Uow
@@ -57,6 +58,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
     counts |= await outbox.sweep(uow)
     counts |= await documents.sweep(uow)
     counts |= await appeal_tokens.sweep(uow)
+    counts |= await data_exports.sweep(uow)  # issue 15 item 3: expired copies of an account's data
     return counts
 
 

@@ -72,6 +72,9 @@ class AppealStatus(Enum):
         "protections no longer ask for TOTP. PHONE_REBIND: the new phone is the bound phone.",
     )
     REJECTED = strawberry.enum_value("rejected", description="Rejected: see `rejectReason` and `rejectText`.")
+    WITHDRAWN = strawberry.enum_value(
+        "withdrawn", description="Withdrawn when the account was cancelled (CAN-5); it left the review queue."
+    )
 
 
 @strawberry.type(name="Appeal", description="An appeal reviewed by staff within 5 working days (APL-1, APL-2).")

@@ -75,6 +75,10 @@ class SecurityEventKind(Enum):
     APPEAL_DECIDED = strawberry.enum_value(
         "appeal_decided", description="An appeal was decided (`detail`: approved or rejected)."
     )
+    DATA_EXPORT_PREPARED = strawberry.enum_value(
+        "data_export_prepared",
+        description="A copy of the account's data was prepared for download (`accountDataExportCreate`).",
+    )
 
 
 assert {str(k.value) for k in SecurityEventKind} == {k.value for k in EventKind}, "every event kind is in the API"

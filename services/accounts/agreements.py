@@ -16,6 +16,7 @@ class AgreementKind(Enum):
     STUDENT_PERSONAL_INFORMATION = "STUDENT_PERSONAL_INFORMATION"
     SUBJECT_CHANGE_APPLICATION = "SUBJECT_CHANGE_APPLICATION"  # CHG-2..5: accepted when a change starts
     SUBJECT_CHANGE_ACCEPTANCE = "SUBJECT_CHANGE_ACCEPTANCE"  # CHG-2..5: accepted for the new subject
+    ACCOUNT_CANCELLATION = "ACCOUNT_CANCELLATION"  # CAN-4: accepted when a cancellation starts
 
 
 class AgreementStep(Enum):
@@ -25,6 +26,7 @@ class AgreementStep(Enum):
     REAL_NAME_VERIFICATION = "REAL_NAME_VERIFICATION"  # RN-6
     STUDENT_STATUS = "STUDENT_STATUS"  # STU-3
     SUBJECT_CHANGE = "SUBJECT_CHANGE"  # CHG-2..5
+    ACCOUNT_CANCELLATION = "ACCOUNT_CANCELLATION"  # CAN-4
 
 
 class AcceptanceContext(Enum):
@@ -35,6 +37,7 @@ class AcceptanceContext(Enum):
     VERIFICATION = "verification"  # RN-6, when the verification is granted
     STUDENT = "student"  # STU-3
     SUBJECT_CHANGE = "subject_change"  # CHG-2..5, when the change completes
+    CANCELLATION = "cancellation"  # CAN-4, when a cancellation starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,12 @@ CURRENT: dict[AgreementKind, Agreement] = {
         "2026-12",
         "实名认证变更承接协议 / Verified subject change acceptance agreement",
         AgreementStep.SUBJECT_CHANGE,
+    ),
+    AgreementKind.ACCOUNT_CANCELLATION: Agreement(
+        AgreementKind.ACCOUNT_CANCELLATION,
+        "2026-12",
+        "账号注销协议 / Account cancellation agreement",
+        AgreementStep.ACCOUNT_CANCELLATION,
     ),
 }
 

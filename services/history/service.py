@@ -54,6 +54,7 @@ class EventKind(StrEnum):
     SUBJECT_CHANGE_LAPSED = "subject_change_lapsed"
     APPEAL_FILED = "appeal_filed"
     APPEAL_DECIDED = "appeal_decided"
+    DATA_EXPORT_PREPARED = "data_export_prepared"  # issue 15 item 3: a copy of the account's data
 
 
 async def record(

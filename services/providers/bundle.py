@@ -17,6 +17,7 @@ from services.providers.changes import ChangeEligibility, SandboxChangeEligibili
 from services.providers.errors import ProviderUnavailable
 from services.providers.identity import IdentityRegistry, RegistryAnswer, SandboxIdentityRegistry
 from services.providers.liveness import Liveness, SandboxLiveness
+from services.providers.standing import SandboxStanding, StandingService, UnconfiguredStanding
 from settings import Settings
 
 
@@ -28,6 +29,7 @@ class Providers:
     business: BusinessRegistry
     bank: Bank
     change_eligibility: ChangeEligibility  # CHG-3
+    standing: StandingService  # CAN-2, CAN-3: the cancellation pre-check
     timeout_seconds: float = 10.0
 
 
@@ -57,6 +59,7 @@ def build_providers(settings: Settings, clock: Clock) -> Providers:
             business=SandboxBusinessRegistry(),
             bank=SandboxBank(clock),
             change_eligibility=SandboxChangeEligibility(),
+            standing=SandboxStanding(),
             timeout_seconds=settings.provider_timeout_seconds,
         )
     return Providers(
@@ -66,5 +69,6 @@ def build_providers(settings: Settings, clock: Clock) -> Providers:
         business=UnconfiguredBusinessRegistry(),
         bank=UnconfiguredBank(),
         change_eligibility=UnconfiguredChangeEligibility(),
+        standing=UnconfiguredStanding(),
         timeout_seconds=settings.provider_timeout_seconds,
     )

@@ -104,3 +104,5 @@ class AttemptReason(Enum):
     REJECTED_IN_REVIEW = "REJECTED_IN_REVIEW"
     # Subject changes (CHG-3..5): the change this attempt ran inside ended (withdrawn, lapsed) before it passed.
     CHANGE_ENDED = "CHANGE_ENDED"
+    # CAN-5: the account was cancelled while the verification was open.
+    ACCOUNT_CANCELLED = "ACCOUNT_CANCELLED"

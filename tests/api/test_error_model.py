@@ -69,7 +69,12 @@ def test_returns_names_exactly_the_schemas_mutations() -> None:
     mutation = SCHEMA.mutation_type
     assert mutation is not None
     assert set(RETURNS) == set(mutation.fields)
-    assert set(REST_RETURNS) == {"POST /uploads", "GET /uploads/{id}", "GET /subject-changes/{id}/form"}
+    assert set(REST_RETURNS) == {
+        "POST /uploads",
+        "GET /uploads/{id}",
+        "GET /subject-changes/{id}/form",
+        "GET /exports/{id}",
+    }
 
 
 def test_every_payload_has_non_null_errors_of_the_one_user_error_type() -> None:
