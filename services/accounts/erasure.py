@@ -56,6 +56,7 @@ async def erase_personal_data(uow: Uow, account_id: int) -> None:
     await repo.erase_appeals_and_statuses(uow, account_id)
     await repo.erase_credentials(uow, account_id)
     await repo.erase_addressed_records(uow, account_id, addresses)
+    await repo.erase_recovery_tickets(uow, {n for n in (account.username_key, account.email_key) if n})
     await repo.drop_empty_phone_quotas(uow, addresses)
     await repo.erase_account_row(uow, account_id, now)
     await uow.session.refresh(account)

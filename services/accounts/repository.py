@@ -275,6 +275,12 @@ async def erase_addressed_records(uow: Uow, account_id: int, addresses: set[str]
         await uow.session.execute(delete(model).where(column.in_(mine)))
 
 
+async def erase_recovery_tickets(uow: Uow, login_names: set[str]) -> None:
+    """Recovery conversations started with the account's username or e-mail as the login name typed."""
+    if login_names:
+        await uow.session.execute(delete(RecoveryTicket).where(RecoveryTicket.login_name.in_(sorted(login_names))))
+
+
 async def erase_documents(uow: Uow, account_id: int) -> None:
     """The account's uploads: first the references that do not cascade, then the rows (their uses by appeals
     and changes cascade). The caller removes the files."""

@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from models import Base
 from models.accounts import Account
 from models.appeals import Appeal, AppealToken
+from models.auth import RecoveryTicket
 from models.changes import SubjectChange
 from models.codes import OutboxMessage
 from models.documents import Document
@@ -66,6 +67,17 @@ async def _fill(uow: Uow, account_id: int) -> None:
         update(Account)
         .where(Account.id == account_id)
         .values(email=EMAIL, email_key=EMAIL, contact_name=CONTACT, company_name=COMPANY, address=ADDRESS)
+    )
+    # A forgot-password conversation started with the username (no code sent: no phone on it)
+    uow.session.add(
+        RecoveryTicket(
+            token_hash="r" * 64,
+            kind="password_reset",
+            account_ids=[account_id],
+            login_name=USERNAME.lower(),
+            created_at=now,
+            expires_at=now + timedelta(minutes=15),
+        )
     )
     uow.session.add(
         OutboxMessage(channel="email", destination=EMAIL, purpose="EMAIL_BIND", text="code", created_at=now)
@@ -260,6 +272,7 @@ async def test_can_6_erasure_leaves_no_personal_value_in_any_table(
     # And nothing else holds secrets of it: no TOTP seed, recovery code, session, token
     for table in ("mfa_devices", "mfa_recovery_codes", "sessions", "appeal_tokens", "student_statuses"):
         assert dump[table] == [], table
+    assert dump["recovery_tickets"] == []
 
 
 async def test_can_6_a_second_erasure_changes_nothing(subject: int, run: Any, db: Database) -> None:
