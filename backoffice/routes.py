@@ -218,7 +218,8 @@ async def item(request: Request, staff: StaffViewer, flash: str | None = None, s
         {
             "item": found.item,
             "account": found.account,
-            "phone_masked": mask_phone(found.account.phone),
+            "phone_masked": "" if found.cancelled else mask_phone(found.account.phone),
+            "cancelled": found.cancelled,
             "holder": found.holder,
             "audit": found.audit,
             "names": found.reviewer_names,
@@ -245,6 +246,8 @@ async def material(request: Request, staff: StaffViewer) -> Response:
         found = await run_read(request.app.state.db, request.app.state.deps, review.detail, item_id)
     except ServiceError:
         return HTMLResponse("No such item.", status_code=404)
+    if found.cancelled:  # CAN-6: nothing of a cancelled account's person is shown
+        return HTMLResponse("The account was cancelled; its material was erased.", status_code=410)
     if not 1 <= number <= len(found.materials):
         return HTMLResponse("No such material.", status_code=404)
     response = await _staff_page(

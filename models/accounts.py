@@ -44,6 +44,9 @@ class Account(Base):
     password_changed_at: Mapped[datetime | None]
     # PROF-5: when a portal account last changed its username (its first choice is not a change).
     username_changed_at: Mapped[datetime | None]
+    # CAN-6: when the account was cancelled; with `status` and `id` all its row keeps once its personal
+    # data is erased (services/accounts/erasure.py).
+    cancelled_at: Mapped[datetime | None]
 
     __table_args__ = (
         # REG-4: one live portal account held by each phone (others may only bind it).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select, update
 
+from models.accounts import Account
 from models.appeals import AppealToken
 from models.documents import Document, DocumentDailyCount
 from services.sql import take_counted_slot
@@ -76,11 +77,16 @@ async def documents_of_account(uow: Uow, account_id: int, document_ids: list[int
     return list(rows)
 
 
-async def document_by_public_id(uow: Uow, public_id: str, *, account_id: int | None = None) -> Document | None:
-    """The document with this upload ID; with `account_id`, only if that account owns it (ORG-3)."""
+async def document_by_public_id(
+    uow: Uow, public_id: str, *, account_id: int | None = None, live_account: bool = False
+) -> Document | None:
+    """The document with this upload ID; with `account_id`, only if that account owns it (ORG-3); with
+    `live_account`, only if its account is not cancelled (CAN-6)."""
     stmt = select(Document).where(Document.public_id == public_id)
     if account_id is not None:
         stmt = stmt.where(Document.account_id == account_id)
+    if live_account:
+        stmt = stmt.join(Account, Account.id == Document.account_id).where(Account.status != "cancelled")
     return await uow.session.scalar(stmt)
 
 

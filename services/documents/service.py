@@ -492,10 +492,10 @@ def read_bytes(upload_dir: str, document: Document) -> bytes:
 
 
 async def for_staff(uow: Uow, public_id: str) -> Document:
-    """ORG-3: reviewers read any document from the back office."""
+    """ORG-3: reviewers read any document from the back office, but a cancelled account's (CAN-6)."""
     if has_control_characters(public_id):
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
-    document = await repo.document_by_public_id(uow, public_id)
+    document = await repo.document_by_public_id(uow, public_id, live_account=True)
     if document is None:
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     return document

@@ -27,6 +27,7 @@ from models.accounts import Account
 from models.lifecycle import Cancellation
 from services.accounts import repository as accounts
 from services.accounts.agreements import CURRENT, Acceptance, AcceptanceContext, AgreementKind
+from services.accounts.erasure import erase_personal_data
 from services.accounts.service import record_acceptances
 from services.appeals.repository import OPEN as OPEN_APPEAL_STATES
 from services.auth import repository as auth_repo
@@ -60,10 +61,9 @@ EXPORT_MUTATION = "accountDataExportCreate"
 CANCELLATION_FIELD = "cancellationId"
 CANCELLATION_REASON = "cancelled"  # the sessions' end reason (CAN-5)
 
-# CAN-5 / CAN-6: run inside the confirmation's transaction, after the account is cancelled, in order.
-# The erasure of personal data (CAN-6, services/accounts/erasure.py: erase_personal_data) is appended
-# here when it is merged: `AFTER_CANCELLATION.append(erase_personal_data)`. Nothing else calls it.
-AFTER_CANCELLATION: list[Callable[[Uow, int], Awaitable[None]]] = []
+# CAN-5 / CAN-6: run inside the confirmation's transaction, after the account is cancelled, in order: the
+# erasure of its personal data (CAN-6).
+AFTER_CANCELLATION: list[Callable[[Uow, int], Awaitable[None]]] = [erase_personal_data]
 
 
 class Step(StrEnum):

@@ -44,6 +44,7 @@ class QueueRow:
     claimed_by_name: str | None
     overdue: bool
     due_today: bool
+    cancelled: bool = False  # CAN-6: the account was cancelled; nothing of the person is shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,14 +103,15 @@ async def page(uow: Uow, f: QueueFilter, *, after: tuple[datetime, int] | None =
             submitted_at=item.submitted_at,
             due_at=item.due_at,
             account_id=item.account_id,
-            account_number=number,
-            phone_masked=mask_phone(phone),
+            account_number=None if status == "cancelled" else number,
+            phone_masked="" if status == "cancelled" or not phone else mask_phone(phone),
             claimed_by=item.claimed_by,
             claimed_by_name=name,
             overdue=item.state in OPEN_STATES and item.due_at < now,
             due_today=item.state in OPEN_STATES and item.due_at >= now and local_date(item.due_at) == today,
+            cancelled=status == "cancelled",
         )
-        for item, number, phone, name in rows[:limit]
+        for item, number, phone, name, status in rows[:limit]
     ]
     last = out[-1] if len(rows) > limit and out else None
     return QueuePage(out, (last.due_at, last.id) if last else None)

@@ -148,14 +148,15 @@ class QueueQuery:
     nothing: bool = False  # a search that can match no item
 
 
-QueueRowData = tuple[ReviewItem, int | None, str, str | None]  # item, account number, phone, holder's name
+# item, account number, phone, holder's name, account status (CAN-6: a cancelled account's shows no phone)
+QueueRowData = tuple[ReviewItem, int | None, str, str | None, str]
 
 
 async def queue_rows(uow: Uow, q: QueueQuery, *, after: tuple[datetime, int] | None, limit: int) -> list[QueueRowData]:
     """Up to `limit` items in due order, after the (due time, ID) key `after`: one statement, served by
     the queue index (queue_days, state, due_at, id); the keyset keeps deep pages as fast as the first."""
     stmt = (
-        select(ReviewItem, Account.account_number, Account.phone, Reviewer.display_name)
+        select(ReviewItem, Account.account_number, Account.phone, Reviewer.display_name, Account.status)
         .join(Account, Account.id == ReviewItem.account_id)
         .outerjoin(Reviewer, Reviewer.id == ReviewItem.claimed_by)
         .where(ReviewItem.queue_days == q.queue_days, ReviewItem.state.in_(q.states))
@@ -174,7 +175,7 @@ async def queue_rows(uow: Uow, q: QueueQuery, *, after: tuple[datetime, int] | N
         due, item_id = after
         stmt = stmt.where(or_(ReviewItem.due_at > due, and_(ReviewItem.due_at == due, ReviewItem.id > item_id)))
     rows = await uow.session.execute(stmt.order_by(ReviewItem.due_at, ReviewItem.id).limit(limit))
-    return [(item, number, phone, name) for item, number, phone, name in rows.all()]
+    return [(item, number, phone, name, status) for item, number, phone, name, status in rows.all()]
 
 
 # --- reviewers and their sessions (REV-6) ------------------------------------------------------------

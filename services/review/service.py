@@ -133,9 +133,10 @@ def _notice(label: str, zh: str, en: str, reason: RejectReason | None = None) ->
 
 
 async def _notify(uow: Uow, item: ReviewItem, text: str) -> None:
-    """REV-5: the account holder hears of every decision, by SMS to the bound phone."""
+    """REV-5: the account holder hears of every decision, by SMS to the bound phone (a cancelled account has
+    none, CAN-6)."""
     account = await repo.account_of_item(uow, item)
-    if account is not None:
+    if account is not None and account.status != "cancelled" and account.phone:
         await uow.deps.notifier.send(
             uow, channel="sms", destination=account.phone, purpose=f"REVIEW_{item.kind.upper()}", text=text
         )
@@ -229,6 +230,15 @@ class ItemDetail:
     history: list[ReviewItem]  # the account's other review items, newest first
     facts: list[tuple[str, str]]  # what the handler says the reviewer decides on
     comparison: list[Comparison]  # what it shows before and after, side by side (subject changes)
+    cancelled: bool = False  # CAN-6: the account was cancelled; its items show nothing of the person
+
+
+def pseudonymous_reference(account: Account) -> str:
+    """CAN-6: how the back office names a cancelled account: its row, which nothing links to a person."""
+    return f"cancelled account #{account.id}"
+
+
+CANCELLED_FACTS = "Personal data erased on cancellation (CAN-6)"
 
 
 async def detail(uow: Uow, item_id: int) -> ItemDetail:
@@ -238,10 +248,17 @@ async def detail(uow: Uow, item_id: int) -> ItemDetail:
     assert account is not None
     staff = await repo.active_reviewers(uow)
     names = {r.id: r.display_name for r in staff}
-    handler = handler_for(item.kind)
+    cancelled = account.status == "cancelled"
+    # CAN-6: a cancelled account's handler is not asked: no material, no fact of the person.
+    handler = None if cancelled else handler_for(item.kind)
     materials = await handler.materials(uow, item) if handler is not None else []
     found = await handler.facts(uow, item) if handler is not None else []
+    if cancelled:
+        found = [("Account", pseudonymous_reference(account)), ("Personal data", CANCELLED_FACTS)]
+        if account.cancelled_at is not None:
+            found.append(("Cancelled", account.cancelled_at.strftime("%Y-%m-%d %H:%M UTC")))
     return ItemDetail(
+        cancelled=cancelled,
         facts=[f for f in found if not isinstance(f, Comparison)],
         comparison=[f for f in found if isinstance(f, Comparison)],
         item=item,

@@ -15,9 +15,11 @@ from models.accounts import Account, AgreementAcceptance, RetiredUsername
 from models.auth import AuthSession, StepUpGrant
 from models.enterprise import BalanceEntry
 from models.lifecycle import Cancellation
+from models.verification import IdentityDocumentUse, Verification
 from services.accounts.agreements import CURRENT, AgreementKind
 from services.clock import ManualClock
 from services.database import Database
+from tests.api.test_verification import ID_1949, NAME, face_verified
 from tests.helpers import (
     PASSWORD,
     last_code,
@@ -30,6 +32,7 @@ from tests.helpers import (
     step_up,
     watched_hasher,
 )
+from tests.services.test_erasure import _dump, _found
 
 PHONE = "13700000041"
 VERSION = CURRENT[AgreementKind.ACCOUNT_CANCELLATION].version
@@ -307,8 +310,9 @@ async def test_can_5_confirmation_cancels_the_account_and_ends_everything(
             select(func.count()).where(StepUpGrant.account_id == account.id, StepUpGrant.consumed_at.is_(None))
         )
         assert live_grants == 0
-        reasons = set(await session.scalars(select(AuthSession.end_reason).where(AuthSession.account_id == account.id)))
-        assert reasons == {"cancelled"}
+        # CAN-6: the sessions are not only ended, their rows (client address, user agent) are erased.
+        sessions = await session.scalar(select(func.count()).where(AuthSession.account_id == account.id))
+        assert sessions == 0
     assert unused_grant
     # Every session ended: the viewer is gone from both
     for bearer in (token, other_session):
@@ -466,3 +470,40 @@ async def test_can_5_an_open_subject_change_is_withdrawn_by_the_cancellation(
         change = await session.scalar(select(SubjectChange))
         assert change is not None
         assert (change.state, change.open_account_id) == ("withdrawn", None)
+
+
+async def test_can_6_a_confirmed_cancellation_erases_the_person_from_every_table(
+    client, clock: ManualClock, db: Database
+) -> None:
+    """The whole flow over the API, then the database read table by table: none of the person's values is
+    left (the erasure runs in the confirmation's transaction), and the ID card verifies other accounts again."""
+    token = await registered_and_signed_in(client, "leaver09", PHONE)
+    await face_verified(client, token, ID_1949)
+    account = await _account(db, "leaver09")
+    document_key = await _document_key(db, account.id)
+    assert await _document_uses(db, document_key) == 1
+    cid, confirmation = await _to_acknowledged(client, token, clock)
+    done = await _confirm(client, token, cid, confirmation)
+    assert done["errors"] == [], done
+    dump = await _dump(db)
+    assert _found(dump, ["leaver09", PHONE, NAME, ID_1949]) == []
+    assert await _document_uses(db, document_key) == 0  # RN-3: the slot is free again
+    async with db.read_sessions() as session:
+        row = await session.get(Account, account.id)
+        assert row is not None
+        assert (row.status, row.cancelled_at is not None) == ("cancelled", True)
+
+
+async def _document_key(db: Database, account_id: int) -> str:
+    async with db.read_sessions() as session:
+        key = await session.scalar(select(Verification.document_key).where(Verification.account_id == account_id))
+    assert key is not None
+    return str(key)
+
+
+async def _document_uses(db: Database, document_key: str) -> int:
+    async with db.read_sessions() as session:
+        used = await session.scalar(
+            select(IdentityDocumentUse.accounts).where(IdentityDocumentUse.document_key == document_key)
+        )
+    return int(used or 0)
