@@ -13,6 +13,9 @@ adds them up (`render`). The variable must be set before this module is first im
 Label values are bounded: event kinds, code purposes and error codes come from enums; a GraphQL
 operation name comes from the client, so each process keeps at most MAX_OPERATION_NAMES distinct ones
 and counts the rest as "other".
+
+Still to come with the webhooks (issue 16 item 2): webhook deliveries pending and failed, read at scrape
+time like the review queues (a collector in `render`).
 """
 
 from __future__ import annotations
