@@ -15,7 +15,7 @@ from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -28,6 +28,7 @@ import ide
 import logs
 import middleware
 from backoffice.routes import routes as backoffice_routes
+from edges import health
 from resolvers import change_form, lifecycle, uploads
 from sandbox.routes import routes as sandbox_routes
 from schema.context import Context
@@ -272,9 +273,6 @@ def create_app(
         allow_queries_via_get=True,
     )
 
-    async def health(_: Request) -> Response:
-        return JSONResponse({"status": "ok"})
-
     async def index(_: Request) -> Response:
         return RedirectResponse("/graphql")
 
@@ -288,7 +286,7 @@ def create_app(
 
     routes: list[Route | Mount] = [
         Route("/", index),
-        Route("/healthz", health),
+        *health.routes,  # /healthz, /readyz, /metrics (issue 16 item 3)
         Route("/downloads/authorisation-letter", authorisation_letter),
         Route("/graphql", ClosingContext(graphql), methods=["GET", "POST"]),
         *uploads.routes,
@@ -308,6 +306,7 @@ def create_app(
         gc.collect()
         gc.freeze()
         gc.set_threshold(10_000, 50, 100)
+        health.schema_heads()  # /readyz compares the database with the migrations read here, once
         task = None
         if settings.sweep_interval_seconds > 0:
             task = asyncio.create_task(_sweep_forever(database, deps, settings.sweep_interval_seconds))

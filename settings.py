@@ -34,6 +34,13 @@ def _list(value: str | None) -> tuple[str, ...]:
     return tuple(dict.fromkeys(item.strip() for item in (value or "").split(",") if item.strip()))
 
 
+def _networks(value: str | None, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A comma-separated list of networks; `none` is the empty list, unset the default."""
+    if value is not None and value.strip().lower() == "none":
+        return ()
+    return _list(value) or default
+
+
 # An origin as a browser writes it in the `Origin` header: lowercase scheme and host, no default port.
 _ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::(?P<port>[0-9]{1,5}))?")
 _DNS_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -163,6 +170,9 @@ class Settings:
     # whose scripts may call POST /graphql and POST /uploads with a bearer token. None by default; the back
     # office and the sandbox pages are never cross-origin.
     cors_allowed_origins: tuple[str, ...] = ()
+    # GET /metrics (Prometheus) answers only clients in these networks (the address as TRUSTED_PROXY_COUNT
+    # resolves it), 404 for everyone else; loopback by default. `none` turns /metrics off for everyone.
+    metrics_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
 
     @property
     def is_development(self) -> bool:
@@ -171,6 +181,10 @@ class Settings:
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def metrics_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(n, strict=False) for n in self.metrics_allowed_networks)
 
     @property
     def is_production(self) -> bool:
@@ -230,6 +244,7 @@ class Settings:
             bot_check_timeout_seconds=float(e.get("BOT_CHECK_TIMEOUT_SECONDS") or d.bot_check_timeout_seconds),
             session_max_age_hours=_int(e.get("SESSION_MAX_AGE_HOURS"), d.session_max_age_hours),
             cors_allowed_origins=_list(e.get("CORS_ALLOWED_ORIGINS")) or d.cors_allowed_origins,
+            metrics_allowed_networks=_networks(e.get("METRICS_ALLOWED_NETWORKS"), d.metrics_allowed_networks),
         )
         settings.check()
         return settings
@@ -285,6 +300,13 @@ class Settings:
             # Each decode may take up to documents.MAX_DECODE_BYTES (128 MiB).
             raise ValueError("UPLOAD_DECODE_CONCURRENCY must be between 1 and 16")
         self._check_bot_check()
+        for network in self.metrics_allowed_networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"METRICS_ALLOWED_NETWORKS: {network!r} is not an IP network (e.g. 10.0.0.0/8 or ::1/128)"
+                ) from None
         for origin in self.cors_allowed_origins:
             problem = origin_problem(origin)
             if problem is not None:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator
+from contextvars import ContextVar
 
 from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionContext
 
 import logs
+from services import metrics
 
 log = logs.get_logger("account_center.graphql")
 
@@ -107,27 +110,52 @@ def log_errors(errors: list[GraphQLError]) -> None:
     logs.annotate_request(graphql_errors=len(codes), graphql_error_codes=sorted(set(codes)))
 
 
+# The payload errors of the operation running in this task, for its metrics (OperationLog).
+_user_errors: ContextVar[list[str] | None] = ContextVar("graphql_user_errors", default=None)
+
+
 def note_user_error(code: str) -> None:
-    """A payload error (an expected refusal: a wrong code, a limit) goes on the access line by code."""
+    """A payload error (an expected refusal: a wrong code, a limit) goes on the access line by code, and
+    makes the operation's outcome `user_error` in the metrics."""
     logs.append_request_field("user_errors", code)
+    seen = _user_errors.get()
+    if seen is not None:
+        seen.append(code)
 
 
 class OperationLog(SchemaExtension):
-    """Puts the operation's name and type on the request's access line."""
+    """Puts the operation's name and type on the request's access line, and counts the operation by name
+    and outcome with its duration (services/metrics.py, issue 16 item 3)."""
 
     def on_operation(self) -> Iterator[None]:
+        started = time.perf_counter()
+        token = _user_errors.set([])
         try:
             yield
         finally:
-            self._annotate(self.execution_context)
+            user_errors = _user_errors.get() or []
+            _user_errors.reset(token)
+            name = self._annotate(self.execution_context)
+            self._observe(self.execution_context, name, user_errors, time.perf_counter() - started)
 
     @staticmethod
-    def _annotate(ec: ExecutionContext) -> None:
+    def _observe(ec: ExecutionContext, name: str | None, user_errors: list[str], seconds: float) -> None:
+        errors = ec.result.errors if ec.result is not None else ec.pre_execution_errors
+        if errors:
+            outcome, code = "error", error_code(errors[0])
+        elif user_errors:
+            outcome, code = "user_error", user_errors[0]
+        else:
+            outcome, code = "ok", None
+        metrics.observe_operation(name, outcome, code, seconds)
+
+    @staticmethod
+    def _annotate(ec: ExecutionContext) -> str | None:
         name = ec.operation_name
-        fields: dict[str, object] = {
-            "graphql_operation": name if isinstance(name, str) and _NAME.fullmatch(name) else None
-        }
+        valid = name if isinstance(name, str) and _NAME.fullmatch(name) else None
+        fields: dict[str, object] = {"graphql_operation": valid}
         if ec.graphql_document is not None:
             with contextlib.suppress(RuntimeError):  # no operation of that name in the document
                 fields["graphql_type"] = ec.operation_type.value
         logs.annotate_request(**fields)
+        return valid

@@ -124,6 +124,7 @@ async def _write(
         except ServiceError as err:
             if err.persist:
                 await session.commit()
+                uow.committed()
             else:
                 await session.rollback()
             return err
@@ -131,6 +132,7 @@ async def _write(
             await session.rollback()
             raise
         await session.commit()
+        uow.committed()
         return result
 
 

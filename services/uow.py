@@ -8,6 +8,7 @@ resolves sibling fields concurrently and an AsyncSession must not be used by two
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -38,6 +39,18 @@ class Uow:
         self.session = session
         self.deps = deps
         self.lock = asyncio.Lock()
+        self._after_commit: list[Callable[[], None]] = []
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        """Run `fn` once this unit of work has committed (a metric counted only for what persisted);
+        never after a rollback, nor for a read."""
+        self._after_commit.append(fn)
+
+    def committed(self) -> None:
+        """Called by the edge's transaction helper (services/database.py) right after its commit."""
+        callbacks, self._after_commit = self._after_commit, []
+        for fn in callbacks:
+            fn()
 
     @property
     def settings(self) -> Settings:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from models.codes import OneTimeCode
+from services import metrics
 from services.clock import as_utc, shanghai_day, shanghai_day_start
 from services.codes import repository as repo
 from services.codes.errors import CodeErrorCode
@@ -231,6 +232,7 @@ async def send(
         text=_message(code, purpose, channel),
         secret_expires_at=now + ttl,
     )
+    metrics.count_code_sent(uow, purpose.value, channel)  # issue 16 item 3, once committed
     return SentCode(
         code_id=code_id,
         destination=destination,

@@ -22,6 +22,7 @@ from enum import StrEnum
 
 from models.accounts import Account
 from models.history import SecurityEvent
+from services import metrics
 from services.client import ClientInfo
 from services.clock import SHANGHAI, as_utc
 from services.history import repository as repo
@@ -73,6 +74,9 @@ async def record(
             detail=detail[:64] if detail else None,
         ),
     )
+    # Issue 16 item 3: every recorded event is counted by kind (and a sign-in's by outcome and method)
+    # once the transaction commits, so the metrics agree with the history.
+    metrics.count_event(uow, kind.value, detail[:64] if detail else None)
 
 
 async def events(
