@@ -73,8 +73,9 @@ async def test_readyz_is_503_when_the_schema_is_behind_the_latest_migration(clie
     assert (await client.get("/readyz")).status_code == 200
 
 
-@pytest.mark.skipif(IS_PG, reason="a throw-away SQLite file stands for a database without the schema")
 async def test_readyz_is_503_for_a_database_never_migrated(settings, clock, tmp_path: Path) -> None:
+    # A throw-away SQLite file stands for a database without the schema, whichever engine the suite runs on
+    # (readiness reads `alembic_version` the same way on both).
     database = Database(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
     try:
         app = create_app(settings, clock=clock, db=database)
