@@ -90,9 +90,9 @@ def _seed(_: argparse.Namespace) -> int:
 
 def _sweep(_: argparse.Namespace) -> int:
     from app import build_deps
-    from logs import configure_logging
+    from logs import configure_logging, get_logger
     from services.database import Database
-    from services.sweeper import sweep_round
+    from services.sweeper import SKIPPED, sweep_round
     from settings import Settings
 
     settings = Settings.from_env()
@@ -104,6 +104,8 @@ def _sweep(_: argparse.Namespace) -> int:
             result = await sweep_round(db, build_deps(settings))
         finally:
             await db.dispose()
+        if result == SKIPPED:  # not a failure: the instance holding the lock sweeps
+            get_logger("account_center.sweeper").info("sweep skipped: another instance holds the sweeper lock")
         print(result)
         return 0
 
