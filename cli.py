@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -24,6 +26,22 @@ def migrate(database_url: str | None = None, revision: str = "head") -> None:
     command.upgrade(cfg, revision)
 
 
+# `serve --workers N` (N > 1): uvicorn starts N processes that each import `cli:worker_app` and build the app
+# from the environment; the one command-line choice they need travels in this variable.
+_ACCESS_LOG_ENV = "ACCOUNT_CENTER_ACCESS_LOG"
+
+
+def worker_app() -> Any:
+    """The app factory of one `serve --workers N` process: settings and logging read from the environment."""
+    from app import create_app
+    from logs import configure_logging
+    from settings import Settings
+
+    settings = Settings.from_env()
+    configure_logging(settings, access_log=os.environ.get(_ACCESS_LOG_ENV, "1") != "0")
+    return create_app(settings)
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -31,25 +49,30 @@ def _serve(args: argparse.Namespace) -> int:
     from logs import configure_logging
     from settings import Settings
 
+    if args.workers < 1:
+        print("account-center serve: refused to start: --workers must be 1 or more", file=sys.stderr)
+        return 2
     try:
         settings = Settings.from_env()
     except ValueError as exc:  # a bad setting: say which, without a traceback
         print(f"account-center serve: refused to start: {exc}", file=sys.stderr)
         return 2
     configure_logging(settings, access_log=args.access_log)
-    host = args.host or settings.host
-    port = args.port or settings.port
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=port,
+    options: dict[str, Any] = {
+        "host": args.host or settings.host,
+        "port": args.port or settings.port,
         # Our logging stays in place (JSON lines, no query strings): uvicorn configures none of its own,
         # and the app writes the access line (with the request ID) instead of uvicorn's.
-        log_config=None,
-        log_level=settings.log_level.lower(),
-        access_log=False,
-        proxy_headers=False,
-    )
+        "log_config": None,
+        "log_level": settings.log_level.lower(),
+        "access_log": False,
+        "proxy_headers": False,
+    }
+    if args.workers == 1:  # one process: the app built here
+        uvicorn.run(create_app(settings), **options)
+    else:  # a supervisor and N worker processes sharing the listening socket
+        os.environ[_ACCESS_LOG_ENV] = "1" if args.access_log else "0"
+        uvicorn.run("cli:worker_app", factory=True, workers=args.workers, **options)
     return 0
 
 
@@ -90,9 +113,9 @@ def _seed(_: argparse.Namespace) -> int:
 
 def _sweep(_: argparse.Namespace) -> int:
     from app import build_deps
-    from logs import configure_logging
+    from logs import configure_logging, get_logger
     from services.database import Database
-    from services.sweeper import sweep_round
+    from services.sweeper import SKIPPED, sweep_round
     from settings import Settings
 
     settings = Settings.from_env()
@@ -104,6 +127,8 @@ def _sweep(_: argparse.Namespace) -> int:
             result = await sweep_round(db, build_deps(settings))
         finally:
             await db.dispose()
+        if result == SKIPPED:  # not a failure: the instance holding the lock sweeps
+            get_logger("account_center.sweeper").info("sweep skipped: another instance holds the sweeper lock")
         print(result)
         return 0
 
@@ -113,7 +138,6 @@ def _sweep(_: argparse.Namespace) -> int:
 def _reviewer_add(args: argparse.Namespace) -> int:
     """Create a back-office reviewer; print the TOTP provisioning URI (REV-6)."""
     import getpass
-    import os
 
     from app import build_deps
     from services.database import Database, run_write
@@ -172,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--no-access-log", dest="access_log", action="store_false")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     p.set_defaults(func=_serve)
     sub.add_parser("migrate", help="apply the Alembic migrations").set_defaults(func=_migrate)
     sub.add_parser("seed-demo", help="create the demo accounts (idempotent)").set_defaults(func=_seed)

@@ -1,17 +1,50 @@
 """Small SQL helpers shared by repositories: dialect-specific INSERT for upserts, capped counters, the
-counts of a newest-first list, and the sweep of expired rows."""
+counts of a newest-first list, the sweep of expired rows, and datetimes as microseconds since the epoch."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, delete, func, literal, select
+from sqlalchemy import BigInteger, ColumnElement, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from services.uow import Uow
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_epoch_us(moment: datetime) -> int:
+    """An aware datetime as whole microseconds since the Unix epoch (what `epoch_us` computes in SQL)."""
+    return (moment - _EPOCH) // timedelta(microseconds=1)
+
+
+class epoch_us(FunctionElement[int]):
+    """A UTC datetime column as whole microseconds since the Unix epoch, exact on both engines: date arithmetic
+    against another column (a deadline that depends on the row) without engine-specific interval types."""
+
+    type = BigInteger()
+    inherit_cache = True
+
+
+@compiles(epoch_us, "postgresql")
+def _epoch_us_postgresql(element: epoch_us, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST(round(extract(epoch FROM {compiler.process(element.clauses, **kw)}) * 1000000) AS BIGINT)"
+
+
+@compiles(epoch_us, "sqlite")
+def _epoch_us_sqlite(element: epoch_us, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps a UTC datetime as text, `YYYY-MM-DD HH:MM:SS.ffffff` (models/base.UTCDateTime): whole
+    # seconds from strftime('%s'), then the six digits of microseconds.
+    value = compiler.process(element.clauses, **kw)
+    return (
+        f"(CAST(strftime('%s', substr({value}, 1, 19)) AS INTEGER) * 1000000 + CAST(substr({value}, 21, 6) AS INTEGER))"
+    )
 
 
 async def delete_expired(uow: Uow, model: Any, cutoff: datetime) -> int:

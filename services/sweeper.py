@@ -3,11 +3,22 @@
 Every deadline is also enforced when read; the sweeper keeps tables small and states honest. A round
 (`sweep_round`) first asks the providers what only they can tell (payouts whose request failed, RNE-4),
 between transactions, then runs `sweep` in one transaction.
+
+One instance sweeps at a time (issue 16): on PostgreSQL a round first takes a session-level advisory lock
+(`SWEEPER_LOCK_KEY`) on a connection of its own and holds it to the end of the round; a round that finds
+the lock taken skips (`{"skipped": 1}`), since the holder does the same work. The lock goes with its
+connection, so an instance that dies mid-round frees it. On SQLite no lock is taken: the database is one
+file on one machine, its writers are serialised (BEGIN IMMEDIATE), and every step of a round is
+idempotent, so a second round in the same moment finds nothing left to do.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import timedelta
+
+from sqlalchemy import text
 
 from models.auth import QrLoginTicket, RecoveryTicket, StepUpGrant
 from models.codes import OneTimeCode
@@ -15,7 +26,7 @@ from models.mfa import LoginChallenge
 from services.accounts.service import IDLE_TIMEOUT_MIN
 from services.appeals import tokens as appeal_tokens
 from services.auth import repository as auth_repo
-from services.auth.service import max_session_age, session_deadlines
+from services.auth.service import max_session_age
 from services.codes import service as codes
 from services.database import Database, DbTransactions, run_write
 from services.documents import service as documents
@@ -30,13 +41,38 @@ from services.verification.enterprise import applications as enterprise_applicat
 from services.verification.enterprise import transfer as enterprise_transfer
 
 KEEP_EXPIRED = timedelta(days=1)
+SWEEPER_LOCK_KEY = 0x4143_5357_4545_5031  # a fixed 64-bit key: "ACSWEEP1"
+SKIPPED = {"skipped": 1}
+
+
+@contextlib.asynccontextmanager
+async def sweeper_lock(db: Database) -> AsyncIterator[bool]:
+    """Whether this round may sweep: on PostgreSQL, True while it holds the sweeper's advisory lock (False,
+    at once, when another round holds it); on SQLite always True (see the module's docstring)."""
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    async with db.engine.connect() as conn:
+        # Autocommit: the lock is held by the session, not by a transaction left open for the whole round.
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        key = {"key": SWEEPER_LOCK_KEY}
+        held = bool(await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), key))
+        try:
+            yield held
+        finally:
+            if held:
+                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), key)
 
 
 async def sweep_round(db: Database, deps: Deps) -> dict[str, int] | ServiceError:
-    """One round of the sweeper: payouts looked up by their reference (RNE-4), then `sweep`."""
-    counts = {"payouts_resolved": await enterprise_transfer.resolve_payouts(DbTransactions(db, deps))}
-    swept = await run_write(db, deps, sweep)
-    return swept if isinstance(swept, ServiceError) else counts | swept
+    """One round of the sweeper, unless another instance runs one (`SKIPPED`): payouts looked up by their
+    reference (RNE-4), then `sweep`."""
+    async with sweeper_lock(db) as held:
+        if not held:
+            return dict(SKIPPED)
+        counts = {"payouts_resolved": await enterprise_transfer.resolve_payouts(DbTransactions(db, deps))}
+        swept = await run_write(db, deps, sweep)
+        return swept if isinstance(swept, ServiceError) else counts | swept
 
 
 async def sweep(uow: Uow) -> dict[str, int]:
@@ -64,16 +100,8 @@ async def sweep(uow: Uow) -> dict[str, int]:
 
 async def _end_idle_sessions(uow: Uow) -> int:
     """AUTH-3: end sessions idle past their account's timeout (none can be idle less than 15 minutes), and
-    sessions past their absolute lifetime however active; the reason is the deadline that came first."""
+    sessions past their absolute lifetime however active; the reason is the deadline that came first. Two
+    set-based statements, whatever the number of sessions (absolute deadline first: see the repository)."""
     now = uow.now()
-    max_age = max_session_age(uow.settings)
-    rows = await auth_repo.sessions_to_end(uow, now - timedelta(minutes=IDLE_TIMEOUT_MIN), now - max_age)
-    ended: dict[str, list[int]] = {"idle": [], "max_age": []}
-    for sid, created, seen, minutes in rows:
-        idle_deadline, absolute_deadline = session_deadlines(created, seen, minutes, uow.settings)
-        if min(idle_deadline, absolute_deadline) <= now:
-            ended["max_age" if absolute_deadline < idle_deadline else "idle"].append(sid)
-    for reason, ids in ended.items():
-        if ids:
-            await auth_repo.end_sessions(uow, ids, now, reason)
-    return sum(len(ids) for ids in ended.values())
+    ended = await auth_repo.end_sessions_past_max_age(uow, now, max_session_age(uow.settings))
+    return ended + await auth_repo.end_sessions_idle_past_timeout(uow, now, timedelta(minutes=IDLE_TIMEOUT_MIN))

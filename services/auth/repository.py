@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import BigInteger, ColumnElement, Table, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import cast as sql_cast
 
 from models.accounts import Account
 from models.auth import AuthSession, LoginThrottle, QrLoginTicket
 from models.mfa import LoginChallenge
-from services.sql import ListCount, count_list, insert
+from services.sql import ListCount, count_list, epoch_us, insert, to_epoch_us
 from services.uow import Uow
 
 
@@ -77,28 +78,56 @@ async def end_idle_sessions(uow: Uow, account_id: int, idle_cutoff: datetime, no
     return len(result.all())
 
 
-async def sessions_to_end(
-    uow: Uow, idle_cutoff: datetime, created_cutoff: datetime
-) -> list[tuple[int, datetime, datetime, int]]:
-    """AUTH-3: the live sessions last used at or before `idle_cutoff` or created at or before
-    `created_cutoff`, as (ID, created at, last seen at, the account's idle timeout in minutes): the
-    sweeper decides which deadline each has passed."""
-    rows = await uow.session.execute(
-        select(AuthSession.id, AuthSession.created_at, AuthSession.last_seen_at, Account.idle_timeout_minutes)
-        .join(Account, Account.id == AuthSession.account_id)
+# AUTH-3: the sweeper ends sessions with one UPDATE per deadline, whatever their number. A session ends at
+# the earlier of its two deadlines (services/auth/service.session_deadlines): the idle one (last activity +
+# its account's idle timeout) and the absolute one (sign-in + the maximum age); a tie counts as idle. The
+# deadlines are compared as microseconds since the epoch (`epoch_us`), the same on SQLite and PostgreSQL.
+_US_PER_MINUTE = 60_000_000
+_IDLE_DEADLINE_US = epoch_us(AuthSession.last_seen_at) + sql_cast(
+    select(Account.idle_timeout_minutes).where(Account.id == AuthSession.account_id).scalar_subquery(), BigInteger
+) * bindparam("us_per_minute", _US_PER_MINUTE, type_=BigInteger)
+
+
+async def end_sessions_past_max_age(uow: Uow, now: datetime, max_age: timedelta) -> int:
+    """AUTH-3: end the live sessions whose absolute deadline has passed and came before their idle deadline
+    (reason `max_age`): one statement."""
+    absolute_deadline_us = epoch_us(AuthSession.created_at) + bindparam(
+        "max_age_us", max_age // timedelta(microseconds=1), type_=BigInteger
+    )
+    stmt = (
+        update(AuthSession)
         .where(
             AuthSession.ended_at.is_(None),
-            or_(AuthSession.last_seen_at <= idle_cutoff, AuthSession.created_at <= created_cutoff),
+            AuthSession.created_at <= now - max_age,
+            absolute_deadline_us < _IDLE_DEADLINE_US,
         )
+        .values(ended_at=now, end_reason="max_age")
+        # Nothing of these rows is loaded in the sweeper's unit of work: no identity map to keep in step.
+        .execution_options(synchronize_session=False)
     )
-    return [(sid, created, seen, minutes) for sid, created, seen, minutes in rows.all()]
+    return _rowcount(await uow.session.execute(stmt))
 
 
-async def end_sessions(uow: Uow, ids: list[int], now: datetime, reason: str) -> None:
-    """AUTH-3: mark these sessions ended at `now` for `reason`."""
-    await uow.session.execute(
-        update(AuthSession).where(AuthSession.id.in_(ids)).values(ended_at=now, end_reason=reason)
+async def end_sessions_idle_past_timeout(uow: Uow, now: datetime, min_idle: timedelta) -> int:
+    """AUTH-3: end the live sessions idle past their account's timeout (reason `idle`): one statement.
+    `min_idle` (the shortest timeout any account can have) narrows the rows looked at; run after
+    `end_sessions_past_max_age`, so every session left past its absolute deadline reached its idle one
+    first or at the same time."""
+    stmt = (
+        update(AuthSession)
+        .where(
+            AuthSession.ended_at.is_(None),
+            AuthSession.last_seen_at <= now - min_idle,
+            bindparam("now_us", to_epoch_us(now), type_=BigInteger) >= _IDLE_DEADLINE_US,
+        )
+        .values(ended_at=now, end_reason="idle")
+        .execution_options(synchronize_session=False)
     )
+    return _rowcount(await uow.session.execute(stmt))
+
+
+def _rowcount(result: Any) -> int:
+    return int(result.rowcount)
 
 
 def _live(account_id: int, idle_cutoff: datetime, created_cutoff: datetime) -> list[ColumnElement[bool]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import timedelta
 
 from sqlalchemy import func, select, update
@@ -142,3 +143,66 @@ async def test_auth_5_sweeper_skips_throttle_rows_a_sign_in_holds_instead_of_wai
         assert keys[1] not in left
         assert result["throttles_deleted"] >= 1
         await holder.rollback()
+
+
+# (created, last seen) before now, and the end reason the sweeper gives with a 60-minute idle timeout and
+# the default 24-hour maximum age: the deadline that came first, a tie counting as idle (AUTH-3).
+SESSION_CASES = [
+    (timedelta(hours=2), timedelta(minutes=61), "idle"),
+    (timedelta(hours=24, seconds=1), timedelta(minutes=1), "max_age"),
+    (timedelta(hours=25), timedelta(hours=23), "idle"),  # idle at now - 22 h, aged at now - 1 h
+    (timedelta(hours=30), timedelta(hours=5, minutes=30), "max_age"),  # aged at now - 6 h, idle at now - 4.5 h
+    (timedelta(hours=25), timedelta(hours=2), "idle"),  # both deadlines at now - 1 h: a tie is idle
+    (timedelta(hours=24, microseconds=-1), timedelta(minutes=59, microseconds=999_999), None),  # live by 1 µs
+    (timedelta(hours=3), timedelta(hours=2), None),  # live: the second account's timeout is 23 h 59 min
+]
+
+
+async def _add_sessions(db, account_ids, now, copies) -> list[int]:
+    ids = []
+    async with db.write_sessions() as s, s.begin():
+        for _ in range(copies):
+            for i, (age, idle, _reason) in enumerate(SESSION_CASES):
+                account_id = account_ids[1] if i == len(SESSION_CASES) - 1 else account_ids[0]
+                row = AuthSession(
+                    account_id=account_id,
+                    token_hash=secrets.token_hex(32),
+                    method="password",
+                    created_at=now - age,
+                    last_seen_at=now - idle,
+                )
+                s.add(row)
+                await s.flush()
+                ids.append(row.id)
+    return ids
+
+
+async def test_auth_3_sweeper_ends_sessions_set_based_whatever_their_number(app, client, clock, db, sql) -> None:
+    # Given two accounts, the second with the longest idle timeout, and no session yet
+    await registered_and_signed_in(client)
+    await registered_and_signed_in(client, "bob00001", "13700000002")
+    async with db.write_sessions() as s, s.begin():
+        await s.execute(update(AuthSession).values(ended_at=clock.now(), end_reason="signed_out"))
+        await s.execute(update(Account).where(Account.username == "bob00001").values(idle_timeout_minutes=1439))
+        account_ids = list(await s.scalars(select(Account.id).order_by(Account.id)))
+    expected = [reason for _age, _idle, reason in SESSION_CASES]
+    # (a first round clears what registering left behind, so the rounds below differ only by sessions)
+    clock.advance(days=3)
+    await run_write(db, app.state.deps, sweep)
+    # When the sweeper runs over one session of each case
+    first = await _add_sessions(db, account_ids, clock.now(), copies=1)
+    sql.reset()
+    result = await run_write(db, app.state.deps, sweep)
+    one = sql.count
+    # Then each ended for the deadline it reached first
+    assert result["sessions_ended"] == 5
+    # And over ten times as many sessions, the sweeper runs as many statements
+    many = await _add_sessions(db, account_ids, clock.now(), copies=10)
+    sql.reset()
+    result = await run_write(db, app.state.deps, sweep)
+    assert sql.count == one
+    assert result["sessions_ended"] == 50
+    async with db.read_sessions() as s:
+        rows = {r.id: r for r in await s.scalars(select(AuthSession))}
+    for sid, reason in zip(first + many, expected * 11, strict=True):
+        assert (rows[sid].end_reason, rows[sid].ended_at) == (reason, None if reason is None else clock.now())
