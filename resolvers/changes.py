@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 
@@ -13,16 +14,19 @@ from schema.inputs.changes import SubjectChangeAcceptInput, SubjectChangeStartIn
 from schema.types.account import AccountType
 from schema.types.changes import SubjectChangeType
 from schema.types.common import INPUT, node_id
-from schema.types.payloads import SubjectChangePayload
+from schema.types.payloads import PersonalFaceCheckStart, SubjectChangePayload
+from schema.types.verification import FaceCheck, VerificationAttemptType
 from services.errors import ServiceError
 from services.uow import Uow
 from services.verification.changes import service as changes
 from services.verification.changes.errors import ChangeErrorCode
+from services.verification.changes.face import ChangeFaceStarted
 from services.verification.changes.states import Kind
 from services.viewer import Viewer
 
 Info = strawberry.Info[Context, None]
 NO_SESSION = ChangeErrorCode.AUTHENTICATION_REQUIRED
+P = TypeVar("P")
 
 
 def change_id(global_id: str) -> int:
@@ -72,3 +76,32 @@ async def subject_change_accept(info: Info, input: Annotated[SubjectChangeAccept
         return await changes.accept_acceptance(uow, viewer.account.id, wanted, version)
 
     return await payload(info, await info.context.write_viewer(NO_SESSION, call))
+
+
+async def face_check_started(
+    info: Info,
+    make: Callable[..., P],
+    start: Callable[[Any, int, int], Awaitable[ChangeFaceStarted | ServiceError]],
+    global_id: str,
+) -> P:
+    """A face check a change runs (CHG-3's contact, CHG-4/5's identity proof): the payload `make` builds
+    with the change as its owner reads it, the started check and the account."""
+    ctx = info.context
+    viewer = await ctx.auth()
+    if viewer is None:
+        return make(errors=user_errors(info, ServiceError(NO_SESSION, "Sign in first.", None)))
+    result = await start(ctx, viewer.account.id, change_id(global_id))
+    if isinstance(result, ServiceError):
+        return make(errors=user_errors(info, result))
+    now = ctx.deps.clock.now()
+    rows, counted = await ctx.read(changes.of_account, viewer.account.id, [result.change.id])
+    change, item = rows[0]
+    return make(
+        subject_change=SubjectChangeType.from_model(change, item, counted, now),
+        face_check_start=PersonalFaceCheckStart(
+            attempt=VerificationAttemptType.from_model(result.attempt, now),
+            face_check=FaceCheck.of(result.url, result.expires_at),
+        ),
+        account=AccountType.of(viewer.account),
+        errors=[],
+    )

@@ -5,25 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 
 from models.changes import SubjectChange
-from resolvers.changes import NO_SESSION, Info, change_id, payload
-from resolvers.verification import signed_out
-from schema.errors import user_errors
+from resolvers.changes import NO_SESSION, Info, change_id, face_check_started, payload
 from schema.inputs.changes_enterprise import (
     SubjectChangeContactFaceStartInput,
     SubjectChangeEnterpriseDetailsSubmitInput,
     SubjectChangeStampedFormSubmitInput,
 )
-from schema.types.account import AccountType
-from schema.types.changes import SubjectChangeType
 from schema.types.changes_enterprise import SubjectChangeContactFaceStartPayload
 from schema.types.common import INPUT
 from schema.types.documents import document_row_id
-from schema.types.payloads import PersonalFaceCheckStart, SubjectChangePayload
-from schema.types.verification import FaceCheck, VerificationAttemptType
-from services.errors import ServiceError
+from schema.types.payloads import SubjectChangePayload
 from services.uow import Uow
 from services.verification.changes import enterprise as to_enterprise
-from services.verification.changes import service as changes
 from services.viewer import Viewer
 
 
@@ -41,24 +34,8 @@ async def subject_change_enterprise_details_submit(
 async def subject_change_contact_face_start(
     info: Info, input: Annotated[SubjectChangeContactFaceStartInput, INPUT]
 ) -> SubjectChangeContactFaceStartPayload:
-    ctx = info.context
-    viewer = await ctx.auth()
-    if viewer is None:
-        return SubjectChangeContactFaceStartPayload(errors=signed_out(info))
-    result = await to_enterprise.start_contact_face(ctx, viewer.account.id, change_id(input.change_id))
-    if isinstance(result, ServiceError):
-        return SubjectChangeContactFaceStartPayload(errors=user_errors(info, result))
-    now = ctx.deps.clock.now()
-    rows, counted = await ctx.read(changes.of_account, viewer.account.id, [result.change.id])
-    change, item = rows[0]
-    return SubjectChangeContactFaceStartPayload(
-        subject_change=SubjectChangeType.from_model(change, item, counted, now),
-        face_check_start=PersonalFaceCheckStart(
-            attempt=VerificationAttemptType.from_model(result.attempt, now),
-            face_check=FaceCheck.of(result.url, result.expires_at),
-        ),
-        account=AccountType.of(viewer.account),
-        errors=[],
+    return await face_check_started(
+        info, SubjectChangeContactFaceStartPayload, to_enterprise.start_contact_face, input.change_id
     )
 
 

@@ -29,13 +29,14 @@ from services.providers.errors import ProviderUnavailable
 from services.providers.identity import RegistryAnswer
 from services.review import service as review
 from services.secretbox import open_sealed
-from services.security import new_token, random_digits, token_hash
+from services.security import new_token, random_digits
 from services.uow import Uow
 from services.verification import repository as verification_repo
 from services.verification import steps
+from services.verification.changes import face, service
 from services.verification.changes import repository as repo
-from services.verification.changes import service
 from services.verification.changes.errors import ChangeErrorCode as Code
+from services.verification.changes.face import ChangeFaceStarted
 from services.verification.changes.states import Kind, State
 from services.verification.documents import DocumentType, Subject, check_subject, mask_name
 from services.verification.enterprise import repository as enterprise_repo
@@ -155,15 +156,7 @@ async def submit_details(uow: Uow, account_id: int, change_id: int, data: Detail
 # --- the contact's face check ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class ContactFaceStarted:
-    change: SubjectChange
-    attempt: VerificationAttempt
-    url: str
-    expires_at: datetime
-
-
-async def start_contact_face(tx: Transactions, account_id: int, change_id: int) -> ContactFaceStarted | ServiceError:
+async def start_contact_face(tx: Transactions, account_id: int, change_id: int) -> ChangeFaceStarted | ServiceError:
     """CHG-3: the original subject's contact passes a face check: the identity registry, then liveness."""
     claimed = await tx.write(_claim_contact_face, account_id, change_id)
     if isinstance(claimed, ServiceError):
@@ -246,29 +239,11 @@ async def _provider_failed(uow: Uow, attempt_id: int) -> NoReturn:
     raise steps.unavailable(persist=True)
 
 
-async def _open_contact_face(uow: Uow, attempt_id: int, ticket: str, url: str) -> ContactFaceStarted:
-    attempt = await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
-    assert attempt is not None
-    assert attempt.change_id is not None
-    try:
-        change = await _change_at(uow, attempt.account_id, attempt.change_id, State.CONTACT_FACE_PENDING)
-    except ServiceError as err:  # the change moved on or ended while the providers answered
-        taken = await steps.take(uow, attempt_id)
-        if taken is not None:
-            await steps.end(uow, taken, "failed", AttemptReason.CHANGE_ENDED)
-            await uow.session.flush()
-        err.persist = True
-        raise
-    now = uow.now()
-    # One live contact face check per account; an earlier ticket is void once a new one is issued.
-    await verification_repo.void_live_tickets(
-        uow, attempt.account_id, CONTACT_FACE, AttemptReason.SUPERSEDED.value, now
-    )
-    if not await verification_repo.open_ticket(uow, attempt_id, token_hash(ticket), now + FACE_TICKET_TTL):
-        raise steps.unavailable()
-    await uow.session.refresh(attempt)
-    assert attempt.ticket_expires_at is not None
-    return ContactFaceStarted(change=change, attempt=attempt, url=url, expires_at=attempt.ticket_expires_at)
+async def _open_contact_face(uow: Uow, attempt_id: int, ticket: str, url: str) -> ChangeFaceStarted:
+    async def still_at(uow: Uow, account_id: int, change_id: int) -> SubjectChange:
+        return await _change_at(uow, account_id, change_id, State.CONTACT_FACE_PENDING)
+
+    return await face.open_ticket(uow, attempt_id, ticket, url, CONTACT_FACE, still_at)
 
 
 async def contact_face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -> None:

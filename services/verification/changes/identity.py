@@ -17,7 +17,6 @@ check runs in three steps so no lock is held while a provider answers: a write t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import NoReturn
 
 from models.changes import SubjectChange
@@ -29,13 +28,14 @@ from services.errors import Problems, ServiceError, checked
 from services.providers.bankcard import BankCardAnswer
 from services.providers.errors import ProviderUnavailable
 from services.secretbox import open_sealed
-from services.security import new_token, token_hash
+from services.security import new_token
 from services.uow import Uow
 from services.verification import repository as verification_repo
 from services.verification import steps
-from services.verification.changes import inside, service
+from services.verification.changes import face, inside, service
 from services.verification.changes import repository as repo
 from services.verification.changes.errors import ChangeErrorCode
+from services.verification.changes.face import ChangeFaceStarted
 from services.verification.changes.states import LIMITED_METHODS, Kind, State
 from services.verification.documents import DocumentType, mask_card
 from services.verification.errors import AttemptReason
@@ -46,14 +46,6 @@ from services.verification.steps import FACE_TICKET_TTL
 IDENTITY_FACE = "identity_face"
 IDENTITY_BANK_CARD = "identity_bank_card"
 PERSON_KINDS = (Kind.PERSON_TO_ENTERPRISE, Kind.PERSON_TO_PERSON)
-
-
-@dataclass(frozen=True, slots=True)
-class IdentityFaceStarted:
-    change: SubjectChange
-    attempt: VerificationAttempt
-    url: str
-    expires_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +111,7 @@ async def _proved(uow: Uow, change: SubjectChange, attempt: VerificationAttempt,
 # --- face -----------------------------------------------------------------------------------------
 
 
-async def start_face(tx: Transactions, account_id: int, change_id: int) -> IdentityFaceStarted | ServiceError:
+async def start_face(tx: Transactions, account_id: int, change_id: int) -> ChangeFaceStarted | ServiceError:
     claimed = await tx.write(_claim_face, account_id, change_id)
     if isinstance(claimed, ServiceError):
         return claimed
@@ -143,29 +135,11 @@ async def _claim_face(uow: Uow, account_id: int, change_id: int) -> tuple[int, _
     return attempt.id, _person(uow, verification)
 
 
-async def _open_face(uow: Uow, attempt_id: int, ticket: str, url: str) -> IdentityFaceStarted:
-    attempt = await uow.session.get(VerificationAttempt, attempt_id, populate_existing=True)
-    assert attempt is not None
-    assert attempt.change_id is not None
-    now = uow.now()
-    try:
-        change, _ = await _identity_step(uow, attempt.account_id, attempt.change_id)
-    except ServiceError as err:  # the change moved on while the provider answered
-        taken = await steps.take(uow, attempt_id)
-        if taken is not None:
-            await steps.end(uow, taken, "failed", AttemptReason.CHANGE_ENDED)
-            await uow.session.flush()
-        err.persist = True
-        raise
-    # One live identity face check per account, like the personal one (RNP-3).
-    await verification_repo.void_live_tickets(
-        uow, attempt.account_id, IDENTITY_FACE, AttemptReason.SUPERSEDED.value, now
-    )
-    if not await verification_repo.open_ticket(uow, attempt_id, token_hash(ticket), now + FACE_TICKET_TTL):
-        raise steps.unavailable()
-    await uow.session.refresh(attempt)
-    assert attempt.ticket_expires_at is not None
-    return IdentityFaceStarted(change=change, attempt=attempt, url=url, expires_at=attempt.ticket_expires_at)
+async def _open_face(uow: Uow, attempt_id: int, ticket: str, url: str) -> ChangeFaceStarted:
+    async def still_at(uow: Uow, account_id: int, change_id: int) -> SubjectChange:
+        return (await _identity_step(uow, account_id, change_id))[0]
+
+    return await face.open_ticket(uow, attempt_id, ticket, url, IDENTITY_FACE, still_at)
 
 
 async def face_completed(uow: Uow, attempt: VerificationAttempt, passed: bool) -> None:
