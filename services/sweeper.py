@@ -36,6 +36,7 @@ from services.notify import service as outbox
 from services.sql import delete_expired
 from services.uow import Deps, Uow
 from services.verification import personal
+from services.verification.changes import identity as change_identity
 from services.verification.changes import service as subject_changes
 from services.verification.enterprise import applications as enterprise_applications
 from services.verification.enterprise import transfer as enterprise_transfer
@@ -82,6 +83,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
     counts |= await personal.sweep(uow)
     counts |= await enterprise_applications.sweep(uow)
     counts |= await subject_changes.sweep(uow)
+    counts |= await change_identity.sweep(uow)
     for model, name in (
         (OneTimeCode, "codes"),
         (QrLoginTicket, "qr_tickets"),

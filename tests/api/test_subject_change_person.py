@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
-from models.verification import Verification
+from models.verification import Verification, VerificationAttempt
 from services.clock import ManualClock
 from services.database import Database
 from services.providers.errors import ProviderUnavailable
@@ -470,6 +470,41 @@ async def test_chg_5_a_provider_failure_gives_the_identity_bank_card_attempt_and
     providers.bank_cards = real
     passed = await mutate(client, "subjectChangeIdentityBankCardSubmit", form, "subjectChange { state }", token)
     assert passed["subjectChange"] == {"state": "ACCEPTANCE_PENDING"}, passed
+
+
+async def test_chg_5_an_identity_bank_card_attempt_a_stopped_process_left_is_given_back_by_the_sweeper(
+    client, clock: ManualClock, run
+) -> None:
+    from services.sweeper import sweep
+
+    token = await person(client)
+    change_id = (await start(client, token, "PERSON_TO_PERSON", clock))["subjectChange"]["id"]
+    refused = await identity_bank_card(client, token, change_id, clock, card=MISMATCH_CARD)
+    assert codes(refused) == ["CARD_ELEMENTS_MISMATCH"]
+
+    async def lost(uow: Any) -> None:  # what a process stopping between the steps leaves behind
+        row = (
+            await uow.session.scalars(select(VerificationAttempt).where(VerificationAttempt.change_id.is_not(None)))
+        ).one()
+        row.outcome, row.reason, row.completed_at = "pending", None, None
+        assert row.counted
+
+    await run(lost)
+    assert (await the_change(client, token, change_id))["attempts"][0]["used"] == 1
+    # Not before five minutes have passed
+    clock.advance(timedelta(minutes=4))
+    assert (await run(sweep))["identity_bank_card_attempts_returned"] == 0
+    clock.advance(timedelta(minutes=1))
+    assert (await run(sweep))["identity_bank_card_attempts_returned"] == 1
+    change = await the_change(client, token, change_id)
+    assert change["state"] == "IDENTITY_PENDING"
+    assert change["attempts"] == [{"method": "identity_bank_card", "limit": 5, "used": 0, "remaining": 5}]
+    attempts = [e["node"] for e in (await viewer(client, token))["verificationAttempts"]["edges"]]
+    assert [(a["method"], a["outcome"]) for a in attempts if a["method"] == "IDENTITY_BANK_CARD"] == [
+        ("IDENTITY_BANK_CARD", "ERROR")
+    ]
+    # A second round finds nothing left
+    assert (await run(sweep))["identity_bank_card_attempts_returned"] == 0
 
 
 async def test_chg_5_a_change_id_goes_with_bank_card_codes_only(client, clock: ManualClock) -> None:

@@ -40,7 +40,7 @@ from services.verification.changes.states import LIMITED_METHODS, Kind, State
 from services.verification.documents import DocumentType, mask_card
 from services.verification.errors import AttemptReason
 from services.verification.errors import VerificationErrorCode as Code
-from services.verification.personal import check_card, check_phone
+from services.verification.personal import STALE_PENDING, check_card, check_phone
 from services.verification.steps import FACE_TICKET_TTL
 
 IDENTITY_FACE = "identity_face"
@@ -307,3 +307,22 @@ async def _provider_failed(uow: Uow, attempt_id: int, code_id: int | None) -> No
         await codes.give_back(uow, code_id)
     await uow.session.flush()
     raise steps.unavailable(persist=True)
+
+
+async def sweep(uow: Uow) -> dict[str, int]:
+    """CHG-5: an identity bank-card attempt a stopped process left pending (its provider step never decided
+    it) is recorded as a provider error after STALE_PENDING, and the change's attempt is given back, as
+    RNP-5's sweep does for the account's own bank-card attempts (`personal.sweep`)."""
+    returned = 0
+    stale = await verification_repo.stale_pending_attempts(uow, IDENTITY_BANK_CARD, uow.now() - STALE_PENDING)
+    for attempt_id in stale:
+        attempt = await steps.take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
+        if attempt is None:
+            continue
+        await steps.end(uow, attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+        if attempt.counted and attempt.change_id is not None:
+            await inside.give_back(uow, attempt.change_id, attempt.method)
+            attempt.counted = False
+        returned += 1
+    await uow.session.flush()
+    return {"identity_bank_card_attempts_returned": returned}
