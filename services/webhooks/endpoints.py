@@ -96,7 +96,11 @@ async def ensure(uow: Uow, url: str) -> tuple[str, bool]:
 
 
 def secret_of(uow: Uow, endpoint: WebhookEndpoint) -> str:
-    return secretbox.open_sealed(uow.settings.secret_key, endpoint.secret_sealed)
+    return secret_of_sealed(uow.settings.secret_key, endpoint.secret_sealed)
+
+
+def secret_of_sealed(secret_key: str, sealed: str) -> str:
+    return secretbox.open_sealed(secret_key, sealed)
 
 
 async def receiver_secrets(uow: Uow) -> list[str]:
