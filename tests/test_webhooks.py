@@ -29,6 +29,7 @@ from services.sweeper import sweep
 from services.webhooks import endpoints, events, relay
 from services.webhooks.events import EventType
 from services.webhooks.signing import header, verify
+from settings import Settings
 from tests.helpers import send_code
 from tests.webhook_receiver import Receiver, receiver
 
@@ -385,3 +386,39 @@ async def test_event_data_is_json_of_ids_states_and_reasons(db, run, endpoint) -
     assert json.loads(event.data) == {"appealId": 3, "kind": "mfa_unbind", "outcome": "approved", "reason": None}
     async with db.read_sessions() as session:
         assert await session.scalar(select(func.count()).select_from(WebhookDelivery)) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WEBHOOK_RELAY_INTERVAL_SECONDS", "-1"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "0"),
+        ("WEBHOOK_TIMEOUT_SECONDS", "61"),
+        ("WEBHOOK_MAX_ATTEMPTS", "0"),
+        ("WEBHOOK_MAX_ATTEMPTS", "31"),
+    ],
+)
+def test_webhook_settings_out_of_range_are_refused(name, value) -> None:
+    with pytest.raises(ValueError, match=name):
+        Settings.from_env({name: value})
+
+
+def test_webhook_settings_are_read_from_the_environment() -> None:
+    read = Settings.from_env(
+        {"WEBHOOK_RELAY_INTERVAL_SECONDS": "0", "WEBHOOK_TIMEOUT_SECONDS": "2.5", "WEBHOOK_MAX_ATTEMPTS": "3"}
+    )
+    assert (read.webhook_relay_interval_seconds, read.webhook_timeout_seconds, read.webhook_max_attempts) == (0, 2.5, 3)
+    defaults = Settings.from_env({})
+    assert (defaults.webhook_relay_interval_seconds, defaults.webhook_timeout_seconds) == (1.0, 10.0)
+    assert defaults.webhook_max_attempts == 12
+
+
+async def test_a_receiver_that_does_not_answer_in_time_is_a_timeout_and_retried(settings, clock, db, hook, run) -> None:
+    app = create_app(dataclasses.replace(settings, webhook_timeout_seconds=0.5), clock=clock, db=db)
+    hook.secret = (await run_write(db, app.state.deps, endpoints.add, hook.url, None)).secret
+    await run_write(db, app.state.deps, _emit, 7, 1)
+    hook.hold = True  # the receiver keeps the request open (released when the test ends)
+    async with relay.http_client(app.state.deps) as http:
+        assert await relay_round(db, app, http) == {"delivered": 0, "retried": 1, "failed": 0}
+    (delivery,) = await _rows(db, WebhookDelivery)
+    assert (delivery.state, delivery.last_error, delivery.last_status) == ("pending", "timeout", None)

@@ -128,6 +128,9 @@ async def post(client: httpx.AsyncClient, deps: Deps, claim: Claimed) -> Outcome
         return Outcome(False, error="timeout")
     except httpx.HTTPError:
         return Outcome(False, error="connection")
+    except Exception as exc:  # anything else (a URL httpx cannot use, ...): an attempt that failed, not a lost round
+        log.warning("webhook delivery %s could not be sent: %s", claim.delivery_id, type(exc).__name__)
+        return Outcome(False, error="connection")
     if 200 <= status < 300:
         return Outcome(True, status=status)
     return Outcome(False, status=status, error="status")
