@@ -53,7 +53,7 @@ def new_public_id(prefix: str) -> str:
     return prefix + secrets.token_hex(12)
 
 
-async def emit(uow: Uow, event_type: EventType, account_id: int | None, data: dict[str, Any]) -> None:
+async def emit(uow: Uow, event_type: EventType, account_id: int, data: dict[str, Any]) -> None:
     """WH-1: the event of a change in `account_id`, in the caller's transaction."""
     await _write(uow, event_type, account_id, f"account:{account_id}", data, None)
 
