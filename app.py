@@ -42,6 +42,7 @@ from services.providers.bundle import build_providers
 from services.security import PasswordHasher
 from services.sweeper import sweep_round
 from services.uow import Deps
+from services.webhooks.relay import relay_forever
 from settings import Settings
 
 log = logs.get_logger("account_center.sweeper")
@@ -307,13 +308,15 @@ def create_app(
         gc.freeze()
         gc.set_threshold(10_000, 50, 100)
         health.schema_heads()  # /readyz compares the database with the migrations read here, once
-        task = None
+        tasks = []
         if settings.sweep_interval_seconds > 0:
-            task = asyncio.create_task(_sweep_forever(database, deps, settings.sweep_interval_seconds))
+            tasks.append(asyncio.create_task(_sweep_forever(database, deps, settings.sweep_interval_seconds)))
+        if settings.webhook_relay_interval_seconds > 0:  # WH-5: every instance may relay; leases keep them apart
+            tasks.append(asyncio.create_task(relay_forever(database, deps, settings.webhook_relay_interval_seconds)))
         try:
             yield
         finally:
-            if task is not None:
+            for task in tasks:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task

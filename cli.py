@@ -1,4 +1,4 @@
-"""The `account-center` command: serve, migrate, seed-demo, sweep, reviewer add, export-schema."""
+"""The `account-center` command: serve, migrate, seed-demo, sweep, reviewer add, webhooks, export-schema."""
 
 from __future__ import annotations
 
@@ -173,6 +173,107 @@ def _reviewer_add(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
+def _webhooks(args: argparse.Namespace) -> int:
+    """`account-center webhooks add|list|remove|failed|resend|relay` (docs/webhooks.md)."""
+    from app import build_deps
+    from services.database import Database, run_write
+    from services.errors import ServiceError
+    from services.webhooks import endpoints
+    from settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        print(f"account-center webhooks: refused: {exc}", file=sys.stderr)
+        return 2
+    if args.webhooks_command == "relay":
+        return _webhooks_relay(settings)
+
+    async def main() -> int:
+        db = Database(settings.database_url)
+        deps = build_deps(settings)
+        try:
+            return await _webhooks_command(args, db, deps)
+        finally:
+            await db.dispose()
+
+    async def _webhooks_command(args: argparse.Namespace, db: Database, deps: Any) -> int:
+        command = args.webhooks_command
+        if command == "add":
+            try:
+                added = await run_write(db, deps, endpoints.add, args.url, args.events)
+            except endpoints.EndpointRefused as exc:
+                print(f"refused: {exc}", file=sys.stderr)
+                return 1
+            assert not isinstance(added, ServiceError)
+            print(f"endpoint {added.public_id} added for {added.events} -> {added.url}")
+            print("Signing secret (shown once; receivers verify Account-Center-Signature with it):")
+            print(added.secret)
+            return 0
+        if command == "list":
+            listed = await run_write(db, deps, endpoints.listed)
+            assert not isinstance(listed, ServiceError)
+            for endpoint in listed:
+                state = "enabled" if endpoint.enabled else "disabled"
+                print(f"{endpoint.public_id}\t{state}\t{endpoint.events}\t{endpoint.url}")
+            return 0
+        if command == "remove":
+            if not await run_write(db, deps, endpoints.remove, args.id):
+                print(f"no endpoint {args.id}", file=sys.stderr)
+                return 1
+            print(f"endpoint {args.id} removed (with its pending and failed deliveries)")
+            return 0
+        if command == "failed":
+            rows = await run_write(db, deps, endpoints.failed)
+            assert not isinstance(rows, ServiceError)
+            for row in rows:
+                status = row.last_status if row.last_status is not None else "-"
+                print(
+                    f"{row.id}\t{row.event_public_id}\t{row.event_type}\t{row.endpoint_public_id}\t"
+                    f"attempts={row.attempts}\terror={row.last_error or '-'}\tstatus={status}"
+                )
+            print(f"{len(rows)} failed deliveries", file=sys.stderr)
+            return 0
+        # resend
+        if args.all_failed == (args.delivery_id is not None):
+            print("give one DELIVERY_ID or --all-failed", file=sys.stderr)
+            return 2
+        count = await run_write(db, deps, endpoints.resend, None if args.all_failed else args.delivery_id)
+        assert not isinstance(count, ServiceError)
+        if count == 0 and not args.all_failed:
+            print(f"no failed delivery {args.delivery_id}", file=sys.stderr)
+            return 1
+        print(f"{count} deliveries will be sent again")
+        return 0
+
+    return asyncio.run(main())
+
+
+def _webhooks_relay(settings: Any) -> int:
+    """Run only the relay loop until stopped (SIGINT/SIGTERM), e.g. as its own process."""
+    from app import build_deps
+    from logs import configure_logging, get_logger
+    from services.database import Database
+    from services.webhooks.relay import relay_forever
+
+    configure_logging(settings)
+    interval = settings.webhook_relay_interval_seconds or 1.0
+
+    async def main() -> int:
+        db = Database(settings.database_url)
+        get_logger("account_center.webhooks").info("webhook relay started")
+        try:
+            await relay_forever(db, build_deps(settings), interval)
+        finally:
+            await db.dispose()
+        return 0
+
+    try:
+        return asyncio.run(main())
+    except KeyboardInterrupt:
+        return 0
+
+
 def _export_schema(args: argparse.Namespace) -> int:
     from schema.schema import export_sdl
 
@@ -208,6 +309,22 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--role", choices=["reviewer", "lead"], default="reviewer")
     p.add_argument("--display-name")
     p.set_defaults(func=_reviewer_add)
+    p = sub.add_parser("webhooks", help="signed webhooks: endpoints, failed deliveries, the relay")
+    webhooks_sub = p.add_subparsers(dest="webhooks_command", required=True)
+    p = webhooks_sub.add_parser("add", help="add an endpoint; prints its ID and signing secret (once)")
+    p.add_argument("--url", required=True)
+    p.add_argument("--events", help="comma-separated event types (default: all)")
+    p.set_defaults(func=_webhooks)
+    webhooks_sub.add_parser("list", help="list the endpoints").set_defaults(func=_webhooks)
+    p = webhooks_sub.add_parser("remove", help="remove an endpoint and its undelivered deliveries")
+    p.add_argument("id")
+    p.set_defaults(func=_webhooks)
+    webhooks_sub.add_parser("failed", help="list the failed deliveries").set_defaults(func=_webhooks)
+    p = webhooks_sub.add_parser("resend", help="send failed deliveries again")
+    p.add_argument("delivery_id", nargs="?", type=int)
+    p.add_argument("--all-failed", action="store_true")
+    p.set_defaults(func=_webhooks)
+    webhooks_sub.add_parser("relay", help="run only the relay loop").set_defaults(func=_webhooks)
     p = sub.add_parser("export-schema", help="write schema.graphql (or --check it)")
     p.add_argument("--check", action="store_true")
     p.set_defaults(func=_export_schema)

@@ -173,6 +173,14 @@ class Settings:
     # GET /metrics (Prometheus) answers only clients in these networks (the address as TRUSTED_PROXY_COUNT
     # resolves it), 404 for everyone else; loopback by default. `none` turns /metrics off for everyone.
     metrics_allowed_networks: tuple[str, ...] = ("127.0.0.0/8", "::1/128")
+    # --- Signed webhooks (services/webhooks, docs/webhooks.md; issue 16 item 2) ---
+    # Seconds between the relay's looks for due deliveries in `serve`; 0: this instance does not relay
+    # (run `account-center webhooks relay` elsewhere).
+    webhook_relay_interval_seconds: float = 1.0
+    # Seconds a receiver has to answer one delivery (connect, send, answer).
+    webhook_timeout_seconds: float = 10.0
+    # Attempts of one delivery before it is `failed` (retried with exponential backoff in between).
+    webhook_max_attempts: int = 12
 
     @property
     def is_development(self) -> bool:
@@ -245,6 +253,11 @@ class Settings:
             session_max_age_hours=_int(e.get("SESSION_MAX_AGE_HOURS"), d.session_max_age_hours),
             cors_allowed_origins=_list(e.get("CORS_ALLOWED_ORIGINS")) or d.cors_allowed_origins,
             metrics_allowed_networks=_networks(e.get("METRICS_ALLOWED_NETWORKS"), d.metrics_allowed_networks),
+            webhook_relay_interval_seconds=float(
+                e.get("WEBHOOK_RELAY_INTERVAL_SECONDS") or d.webhook_relay_interval_seconds
+            ),
+            webhook_timeout_seconds=float(e.get("WEBHOOK_TIMEOUT_SECONDS") or d.webhook_timeout_seconds),
+            webhook_max_attempts=_int(e.get("WEBHOOK_MAX_ATTEMPTS"), d.webhook_max_attempts),
         )
         settings.check()
         return settings
@@ -300,6 +313,12 @@ class Settings:
             # Each decode may take up to documents.MAX_DECODE_BYTES (128 MiB).
             raise ValueError("UPLOAD_DECODE_CONCURRENCY must be between 1 and 16")
         self._check_bot_check()
+        if not 0 <= self.webhook_relay_interval_seconds <= 3600:
+            raise ValueError("WEBHOOK_RELAY_INTERVAL_SECONDS must be between 0 (no relay) and 3600")
+        if not 0 < self.webhook_timeout_seconds <= 60:
+            raise ValueError("WEBHOOK_TIMEOUT_SECONDS must be between 0 and 60")
+        if not 1 <= self.webhook_max_attempts <= 30:
+            raise ValueError("WEBHOOK_MAX_ATTEMPTS must be between 1 and 30")
         for network in self.metrics_allowed_networks:
             try:
                 ipaddress.ip_network(network, strict=False)

@@ -6,8 +6,8 @@
   or a driver's message). No authentication: a load balancer asks it.
 - `/metrics`: Prometheus text (services/metrics.py), only to clients in METRICS_ALLOWED_NETWORKS (the
   address as TRUSTED_PROXY_COUNT resolves it, like every edge); anyone else gets 404, as if it did not
-  exist. The review queues are read at scrape time with one grouped statement, bounded by
-  SCRAPE_TIMEOUT.
+  exist. The review queues and the webhook deliveries pending and failed are read at scrape time, one
+  grouped statement each, bounded by SCRAPE_TIMEOUT.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from services.database import Database, run_read
 from services.review import queues
 from services.review.service import QUEUES
 from services.uow import Deps
+from services.webhooks import repository as webhook_repo
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 READY_TIMEOUT = 2.0  # seconds
@@ -87,12 +88,21 @@ async def _queue_rows(db: Database, deps: Deps) -> list[tuple[int, int, int]] | 
     return [(days, count.open, count.overdue) for days, count in counts.items()]
 
 
+async def _webhook_counts(db: Database, deps: Deps) -> dict[str, int] | None:
+    try:
+        async with asyncio.timeout(SCRAPE_TIMEOUT):
+            return await run_read(db, deps, webhook_repo.counts)
+    except Exception:  # the scrape still answers, without the webhook gauges
+        return None
+
+
 async def metrics_page(request: Request) -> Response:
     settings = request.app.state.settings
     if not allowed(client_ip(request, settings.trusted_proxy_count), settings.metrics_networks):
         return PlainTextResponse("Not Found", status_code=404)
     rows = await _queue_rows(request.app.state.db, request.app.state.deps)
-    body = metrics.render(QUEUES, rows)
+    webhooks = await _webhook_counts(request.app.state.db, request.app.state.deps)
+    body = metrics.render(QUEUES, rows, webhooks)
     return Response(body, media_type=metrics.CONTENT_TYPE, headers={"cache-control": "no-store"})
 
 

@@ -21,6 +21,7 @@ from models.mfa import LoginChallenge, MfaDevice, MfaRecoveryCode
 from models.review import ReviewAuditEntry, Reviewer, ReviewerSession, ReviewItem
 from models.students import StudentStatus
 from models.verification import IdentityDocumentUse, Verification, VerificationAttempt, VerificationMethodUse
+from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookSequence
 
 __all__ = [
     "Account",
@@ -66,4 +67,8 @@ __all__ = [
     "Verification",
     "VerificationAttempt",
     "VerificationMethodUse",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+    "WebhookSequence",
 ]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import deque
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
@@ -26,6 +28,8 @@ from services.verification.enterprise import repository as enterprise_repo
 from services.verification.enterprise.recharge import remittance_received
 from services.verification.enterprise.transfer import PAYOUT_PAYER, after_face_check
 from services.verification.errors import CallbackErrorCode
+from services.webhooks import endpoints as webhook_endpoints
+from services.webhooks import signing
 
 templates = Jinja2Templates(directory=str(Path(__file__).with_name("templates")))
 
@@ -47,6 +51,55 @@ async def _messages(request: Request) -> tuple[str, list[dict[str, str | int]]]:
         }
         for m in rows
     ]
+
+
+# The sandbox webhook receiver keeps the last RECEIVED_KEEP deliveries in this process's memory (a sandbox
+# aid: with several workers each shows what it received).
+RECEIVED_KEEP = 100
+
+
+def _received(request: Request) -> deque[dict[str, Any]]:
+    state = request.app.state
+    if not hasattr(state, "webhooks_received"):
+        state.webhooks_received = deque(maxlen=RECEIVED_KEEP)
+    found: deque[dict[str, Any]] = state.webhooks_received
+    return found
+
+
+async def webhook_receive(request: Request) -> Response:
+    """The built-in receiver (docs/sandbox.md): verifies the signature as a real receiver must (WH-2) with
+    the secret of the endpoint registered at this path, stores what it got, answers 200 (or 400 to a bad
+    signature, so the relay retries it as a real receiver would make it)."""
+    body = await request.body()
+    deps = request.app.state.deps
+    secrets = await run_read(request.app.state.db, deps, webhook_endpoints.receiver_secrets)
+    now = int(deps.clock.now().timestamp())
+    header = request.headers.get(signing.SIGNATURE_HEADER)
+    valid = any(signing.verify(secret, header, body, now) for secret in secrets)
+    try:
+        parsed: Any = json.loads(body)
+    except ValueError:
+        parsed = None
+    event = parsed if isinstance(parsed, dict) else {}
+    _received(request).appendleft(
+        {
+            "event_id": request.headers.get(signing.EVENT_ID_HEADER, ""),
+            "type": str(event.get("type", "")),
+            "sequence": event.get("sequence"),
+            "valid": valid,
+            "received_at_local": deps.clock.now().astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S"),
+            "body": json.dumps(parsed, indent=2, ensure_ascii=False)
+            if parsed is not None
+            else body.decode(errors="replace"),
+        }
+    )
+    if not valid:
+        return JSONResponse({"error": "signature not valid"}, status_code=400)
+    return JSONResponse({"received": True})
+
+
+async def webhooks_page(request: Request) -> Response:
+    return templates.TemplateResponse(request, "webhooks.html", {"received": list(_received(request))})
 
 
 async def outbox_page(request: Request) -> Response:
@@ -287,6 +340,8 @@ routes: list[BaseRoute] = [
     # The pages' stylesheet: no inline style, so their Content-Security-Policy can say style-src 'self'.
     Mount("/static", app=StaticFiles(directory=Path(__file__).with_name("static")), name="sandbox-static"),
     Route("/outbox", outbox_page, methods=["GET"]),
+    Route("/webhooks", webhooks_page, methods=["GET"]),
+    Route("/webhooks/receive", webhook_receive, methods=["POST"]),
     Route("/bank/{account}", bank_statement, methods=["GET"]),
     Route("/remittance", remittance, methods=["POST"]),
     Route("/outbox.json", outbox_json, methods=["GET"]),

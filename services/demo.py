@@ -25,6 +25,8 @@ from services.review import repository as review_repo
 from services.review import reviewers
 from services.review import service as review
 from services.uow import Uow
+from services.webhooks import endpoints as webhook_endpoints
+from services.webhooks.endpoints import SANDBOX_RECEIVER_PATH
 from settings import Settings
 
 DEMO_CLOUD_USERNAME = "demo-cloud"
@@ -59,6 +61,13 @@ async def seed(uow: Uow) -> list[str]:
     if (reason := refusal(uow.settings)) is not None:
         raise ServiceError(DemoErrorCode.NOT_SANDBOX, reason)
     lines: list[str] = []
+    # The sandbox's own webhook receiver, subscribed to every event, so `make run` shows deliveries at
+    # /sandbox/webhooks out of the box (docs/webhooks.md).
+    receiver = uow.settings.base_url + SANDBOX_RECEIVER_PATH
+    endpoint_id, added = await webhook_endpoints.ensure(uow, receiver)
+    lines.append(
+        f"webhooks: endpoint {endpoint_id} ({'added' if added else 'exists'}) -> {receiver}, see /sandbox/webhooks"
+    )
     now = uow.now()
     cloud = await accounts_repo.with_username_key(uow, DEMO_CLOUD_USERNAME)
     if cloud is None:

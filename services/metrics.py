@@ -14,14 +14,14 @@ Label values are bounded: event kinds, code purposes and error codes come from e
 operation name comes from the client, so each process keeps at most MAX_OPERATION_NAMES distinct ones
 and counts the rest as "other".
 
-Still to come with the webhooks (issue 16 item 2): webhook deliveries pending and failed, read at scrape
-time like the review queues (a collector in `render`).
+Webhook deliveries (issue 16 item 2): attempts by outcome are counted by the relay once recorded; the
+deliveries pending and failed are read at scrape time like the review queues (a collector in `render`).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -63,6 +63,14 @@ CODES_SENT = Counter(
     ["purpose", "channel"],
 )
 
+WEBHOOK_ATTEMPTS = Counter(
+    f"{PREFIX}webhook_delivery_attempts",
+    "Webhook delivery attempts by outcome (delivered, retried: to be tried again after a backoff, failed: no "
+    "more tries) and error kind (status, timeout, connection, expired, gone, secret; empty when delivered); "
+    "counted by the relaying process once the outcome is recorded.",
+    ["outcome", "error"],
+)
+
 # A security-history event kind -> the sign-in outcome it is (services/history EventKind values).
 _SIGN_IN_OUTCOMES = {
     "signed_in": "success",
@@ -86,6 +94,10 @@ def count_event(uow: Uow, kind: str, detail: str | None) -> None:
 
 def count_code_sent(uow: Uow, purpose: str, channel: str) -> None:
     uow.on_commit(lambda: CODES_SENT.labels(purpose, channel).inc())
+
+
+def count_webhook_attempt(uow: Uow, outcome: str, error: str | None) -> None:
+    uow.on_commit(lambda: WEBHOOK_ATTEMPTS.labels(outcome, error or "").inc())
 
 
 _operation_names: set[str] = set()
@@ -141,15 +153,43 @@ class _QueueCollector(Collector):
         return [depth, overdue, up]
 
 
-def render(queues: Sequence[int], queue_rows: Sequence[tuple[int, int, int]] | None) -> bytes:
-    """The exposition text: this process's series (or, with PROMETHEUS_MULTIPROC_DIR, every worker's)
-    and the review queues read for this scrape (`queue_rows`, None when they could not be read)."""
+class _WebhookCollector(Collector):
+    """Webhook deliveries pending and failed, as read at scrape time (one grouped statement)."""
+
+    def __init__(self, counts: Mapping[str, int] | None) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterable[Metric]:
+        pending = GaugeMetricFamily(
+            f"{PREFIX}webhook_deliveries_pending",
+            "Webhook deliveries not yet delivered (due, leased to a relay, or waiting for a retry), at scrape time.",
+        )
+        failed = GaugeMetricFamily(
+            f"{PREFIX}webhook_deliveries_failed",
+            "Webhook deliveries that failed for good (`account-center webhooks failed` lists them), at scrape time.",
+        )
+        if self.counts is None:
+            return []
+        pending.add_metric([], self.counts.get("pending", 0))
+        failed.add_metric([], self.counts.get("failed", 0))
+        return [pending, failed]
+
+
+def render(
+    queues: Sequence[int],
+    queue_rows: Sequence[tuple[int, int, int]] | None,
+    webhook_counts: Mapping[str, int] | None = None,
+) -> bytes:
+    """The exposition text: this process's series (or, with PROMETHEUS_MULTIPROC_DIR, every worker's),
+    the review queues read for this scrape (`queue_rows`, None when they could not be read) and the webhook
+    deliveries pending and failed (`webhook_counts`, None when they could not be read)."""
     registry = CollectorRegistry(auto_describe=False)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         MultiProcessCollector(registry)  # type: ignore[no-untyped-call]  # its __init__ is unannotated upstream
     else:
         registry.register(_Default())
     registry.register(_QueueCollector(queues, queue_rows))
+    registry.register(_WebhookCollector(webhook_counts))
     return generate_latest(registry)
 
 

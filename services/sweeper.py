@@ -40,6 +40,7 @@ from services.verification.changes import identity as change_identity
 from services.verification.changes import service as subject_changes
 from services.verification.enterprise import applications as enterprise_applications
 from services.verification.enterprise import transfer as enterprise_transfer
+from services.webhooks import retention as webhook_retention
 
 KEEP_EXPIRED = timedelta(days=1)
 SWEEPER_LOCK_KEY = 0x4143_5357_4545_5031  # a fixed 64-bit key: "ACSWEEP1"
@@ -94,6 +95,7 @@ async def sweep(uow: Uow) -> dict[str, int]:
         counts[f"{name}_deleted"] = await delete_expired(uow, model, now - KEEP_EXPIRED)
     counts |= await codes.sweep(uow)
     counts |= await outbox.sweep(uow)
+    counts |= await webhook_retention.sweep(uow)  # issue 16 item 2: finished webhook deliveries
     counts |= await documents.sweep(uow)
     counts |= await appeal_tokens.sweep(uow)
     counts |= await data_exports.sweep(uow)  # issue 15 item 3: expired copies of an account's data

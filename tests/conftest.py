@@ -155,6 +155,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
         argon2_memory_kib=1024,  # argon2id still; cheap parameters keep the suite fast
         argon2_time_cost=1,
         sweep_interval_seconds=0,
+        webhook_relay_interval_seconds=0,  # tests run the relay themselves (tests/test_webhooks*.py)
     )
 
 

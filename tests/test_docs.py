@@ -22,7 +22,7 @@ DOCS = ROOT / "docs"
 RULES = DOCS / "rules.md"
 
 # The rule families of docs/rules.md.
-FAMILIES = "REG|AUTH|CODE|RN|RNP|RNE|ORG|CHG|STU|PROF|MFA|APL|REC|CAN|ENT|REV"
+FAMILIES = "REG|AUTH|CODE|RN|RNP|RNE|ORG|CHG|STU|PROF|MFA|APL|REC|CAN|ENT|REV|WH"
 # A rule ID, or a range such as `RNE-2..4` / `REG-2..REG-7` (the second prefix, when written, is the same).
 RULE_ID = re.compile(rf"\b({FAMILIES})-(\d+)(?:\.\.(?:\1-)?(\d+))?(?!\d)")
 # The shared inputs' locations, spelled so that this file does not match itself.

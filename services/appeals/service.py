@@ -59,6 +59,8 @@ from services.review.kinds import RejectReason
 from services.uow import Uow
 from services.verification import subject
 from services.viewer import Viewer
+from services.webhooks import events as webhook_events
+from services.webhooks.events import EventType
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +297,18 @@ def masked_new_phone(appeal: Appeal) -> str | None:
     return mask_phone(appeal.new_phone) if appeal.new_phone else None
 
 
+async def _decided(uow: Uow, appeal: Appeal, outcome: str) -> None:
+    """The appeal's decision: a security event (HIST-1, no client: a reviewer's decision) and a webhook event
+    (WH-1) with the appeal's ID, kind, outcome and reason code (never the reviewer's text)."""
+    await history.record(uow, appeal.account_id, EventKind.APPEAL_DECIDED, None, outcome)  # HIST-1
+    await webhook_events.emit(
+        uow,
+        EventType.APPEAL_DECIDED,
+        appeal.account_id,
+        {"appealId": appeal.id, "kind": appeal.kind, "outcome": outcome, "reason": appeal.reject_reason},
+    )
+
+
 class _AppealHandler:
     """What the back office's rejections and requests for material do to any appeal, and what it shows."""
 
@@ -304,7 +318,7 @@ class _AppealHandler:
         appeal.state, appeal.decided_at = "rejected", uow.now()
         appeal.reject_reason, appeal.reject_text = reason.value, text or None
         await uow.session.flush()
-        await history.record(uow, appeal.account_id, EventKind.APPEAL_DECIDED, None, "rejected")  # HIST-1
+        await _decided(uow, appeal, "rejected")
 
     async def more_material_requested(self, uow: Uow, item: ReviewItem, message: str) -> None:
         appeal = await repo.get(uow, item.subject_id)
@@ -335,7 +349,7 @@ class PhoneRebindHandler(_AppealHandler):
         await history.record(uow, account.id, EventKind.PHONE_CHANGED, None, "appeal")  # HIST-1
         appeal.state, appeal.decided_at = "approved", uow.now()
         await uow.session.flush()
-        await history.record(uow, appeal.account_id, EventKind.APPEAL_DECIDED, None, "approved")  # HIST-1
+        await _decided(uow, appeal, "approved")
         # APL-2: both numbers are told (the review service tells the new bound phone as well).
         await uow.deps.notifier.send(
             uow,
@@ -379,7 +393,7 @@ class MfaUnbindHandler(_AppealHandler):
             await devices.remove_device(uow, account, detail="appeal")  # no client: a reviewer's decision
         appeal.state, appeal.decided_at = "approved", uow.now()
         await uow.session.flush()
-        await history.record(uow, appeal.account_id, EventKind.APPEAL_DECIDED, None, "approved")  # HIST-1
+        await _decided(uow, appeal, "approved")
 
     async def facts(self, uow: Uow, item: ReviewItem) -> list[tuple[str, str]]:
         appeal = await repo.get(uow, item.subject_id)

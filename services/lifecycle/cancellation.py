@@ -47,6 +47,8 @@ from services.verification.enterprise.states import OPEN_STATES as ENTERPRISE_OP
 from services.verification.enterprise.states import State as EnterpriseState
 from services.verification.errors import AttemptReason
 from services.viewer import Viewer
+from services.webhooks import events as webhook_events
+from services.webhooks.events import EventType
 
 # CAN-1: what the user reads first. The export is `accountDataExportCreate` (issue 15 item 3).
 NOTES = (
@@ -280,6 +282,8 @@ async def confirm(uow: Uow, viewer: Viewer, cancellation_id: int | None, confirm
     cancellation.confirmed_at = now
     cancellation.confirmation_hash = None
     await _cancel(uow, account)
+    # WH-1: integrators hear of the cancellation (the account's ID only: its data is being erased, CAN-6).
+    await webhook_events.emit(uow, EventType.ACCOUNT_CANCELLED, account_id, {"cancellationId": cancellation.id})
     for hook in AFTER_CANCELLATION:
         await hook(uow, account_id)
     await uow.session.flush()

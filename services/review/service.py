@@ -22,6 +22,8 @@ from services.review.kinds import Comparison, RejectReason, ReviewMaterial, hand
 from services.review.labels import state_label
 from services.text import has_control_characters
 from services.uow import Uow
+from services.webhooks import events as webhook_events
+from services.webhooks.events import EventType
 
 QUEUES = (2, 5)  # REV-1
 MAX_TEXT = 2000
@@ -142,6 +144,16 @@ async def _notify(uow: Uow, item: ReviewItem, text: str) -> None:
         )
 
 
+async def _decided(uow: Uow, item: ReviewItem, outcome: str, reason: str | None) -> None:
+    """WH-1: the decision, to the webhooks: the item's ID, kind, outcome and reason code (no reviewer, no text)."""
+    await webhook_events.emit(
+        uow,
+        EventType.REVIEW_DECIDED,
+        item.account_id,
+        {"reviewItemId": item.id, "kind": item.kind, "outcome": outcome, "reason": reason},
+    )
+
+
 async def approve(uow: Uow, reviewer: Reviewer, item_id: int, note: str | None = None) -> ReviewItem:
     text = _text(note, "note")
     await _held(uow, reviewer, item_id, {"state": "approved", "decided_at": uow.now()})
@@ -154,6 +166,7 @@ async def approve(uow: Uow, reviewer: Reviewer, item_id: int, note: str | None =
     if next_step is not None:  # one notice, with what the user must do now
         notice = f"{notice} {next_step[0]} {next_step[1]}"
     await _notify(uow, item, notice)
+    await _decided(uow, item, "approved", None)
     return item
 
 
@@ -168,6 +181,7 @@ async def reject(uow: Uow, reviewer: Reviewer, item_id: int, reason: RejectReaso
     await handler.rejected(uow, item, reason, detail)
     await _audit(uow, item_id, reviewer.id, "reject", reason=reason.value, text=detail or None)
     await _notify(uow, item, _notice(handler.label, "未通过审核", "was rejected", reason))
+    await _decided(uow, item, "rejected", reason.value)
     return item
 
 

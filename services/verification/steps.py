@@ -20,6 +20,8 @@ from services.providers.errors import ProviderUnavailable
 from services.uow import Uow
 from services.verification import repository as repo
 from services.verification.errors import VerificationErrorCode as Code
+from services.webhooks import events as webhook_events
+from services.webhooks.events import EventType
 
 T = TypeVar("T")
 PROVIDER_RETRY_AFTER = 30
@@ -71,6 +73,15 @@ async def end(uow: Uow, attempt: VerificationAttempt, outcome: str, reason: Enum
     if outcome in _EVENTS:
         await history.record(
             uow, attempt.account_id, _EVENTS[outcome], None, f"{attempt.subject_type}/{attempt.method}"
+        )
+        # WH-1: integrators hear of the decision (webhooks), with the attempt's ID and reason, nothing typed.
+        await webhook_events.emit(
+            uow,
+            EventType.VERIFICATION_ENTERPRISE_DECIDED
+            if attempt.subject_type == "enterprise"
+            else EventType.VERIFICATION_PERSONAL_DECIDED,
+            attempt.account_id,
+            {"attemptId": attempt.id, "method": attempt.method, "outcome": outcome, "reason": attempt.reason},
         )
 
 

@@ -17,6 +17,8 @@ from services.client import ClientInfo
 from services.history import service as history
 from services.history.service import EventKind
 from services.sql import ListCount, count_list, take_counted_slot
+from services.webhooks import events as webhook_events
+from services.webhooks.events import EventType
 
 __all__ = ["ChangeRow", "ListCount"]
 from services.uow import Uow
@@ -80,7 +82,7 @@ async def move(
     )
     account_id = moved.scalar_one_or_none()
     if account_id is not None and ends:
-        await _record_end(uow, account_id, to, client)
+        await _record_end(uow, change_id, account_id, to, client)
     return account_id is not None
 
 
@@ -94,9 +96,16 @@ _END_EVENTS = {
 
 
 async def _record_end(
-    uow: Uow, account_id: int, state: str, client: ClientInfo | None, detail: str | None = None
+    uow: Uow, change_id: int, account_id: int, state: str, client: ClientInfo | None, detail: str | None = None
 ) -> None:
     await history.record(uow, account_id, _END_EVENTS[state], client, detail)
+    # WH-1: the change's end, to the webhooks subscribed to it.
+    await webhook_events.emit(
+        uow,
+        EventType.SUBJECT_CHANGE_DECIDED,
+        account_id,
+        {"subjectChangeId": change_id, "state": state, "reason": detail},
+    )
 
 
 async def end_overdue(
@@ -122,11 +131,11 @@ async def end_overdue(
             updated_at=now,
             expires_at=None,
         )
-        .returning(SubjectChange.account_id)
+        .returning(SubjectChange.id, SubjectChange.account_id)
     )
-    rows = ended.scalars().all()
-    for ended_account_id in rows:  # no client: a deadline passed
-        await _record_end(uow, ended_account_id, to, None, "timed_out")
+    rows = ended.all()
+    for ended_id, ended_account_id in rows:  # no client: a deadline passed
+        await _record_end(uow, ended_id, ended_account_id, to, None, "timed_out")
     return len(rows)
 
 

@@ -1,0 +1,188 @@
+"""The relay: claims due webhook deliveries, signs and posts them, records each outcome (WH-2..WH-5).
+
+WH-2 every request is signed (services/webhooks/signing.py) with the endpoint's secret over the time and
+     the raw body; `Account-Center-Event-Id` carries the event's ID. The request never follows a redirect
+     and reads at most MAX_RESPONSE_BYTES of the answer, which is never stored or logged.
+WH-3 a 2xx answer delivers; anything else (another status, a time-out after WEBHOOK_TIMEOUT_SECONDS, a
+     refused connection) is retried with exponential backoff and jitter (BASE_DELAY doubling per attempt,
+     up to a quarter longer, capped at MAX_DELAY) until WEBHOOK_MAX_ATTEMPTS attempts, then the delivery
+     is `failed` (`account-center webhooks failed` lists them, `resend` tries them again). A message whose
+     code has expired is not sent (failed, `expired`); neither is one whose outbox row is gone (`gone`).
+WH-4 in order per stream (an account; a message's destination) and endpoint: a delivery is not sent while
+     an earlier one of its stream to the same endpoint is pending. A final failure does not hold the
+     stream up: later deliveries go on, and the gap in `sequence` tells the receiver.
+WH-5 at least once, never lost: a relay claims a delivery with a lease (WEBHOOK_TIMEOUT_SECONDS +
+     LEASE_MARGIN); while the lease lives no other relay takes it, and a relay that dies mid-delivery
+     leaves it pending, so another relay sends it again once the lease has run out. An outcome is recorded
+     only under the claim's own lease token. Receivers deduplicate by event ID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from services import metrics, secretbox
+from services.database import Database, run_write
+from services.uow import Deps, Uow
+from services.webhooks import repository as repo
+from services.webhooks.events import iso
+from services.webhooks.repository import Claimed
+from services.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, header
+
+log = logging.getLogger(__name__)
+
+BASE_DELAY = timedelta(seconds=10)
+MAX_DELAY = timedelta(hours=6)
+LEASE_MARGIN = timedelta(seconds=30)
+BATCH = 20
+MAX_RESPONSE_BYTES = 4096
+USER_AGENT = "account-center-webhooks/1"
+
+
+def backoff(attempts: int, jitter: float | None = None) -> timedelta:
+    """WH-3: the wait after the `attempts`-th failed attempt: BASE_DELAY * 2^(attempts-1), up to a quarter
+    longer at random (so retries of many deliveries spread out), never more than MAX_DELAY."""
+    base: timedelta = BASE_DELAY * (2 ** min(max(attempts - 1, 0), 20))
+    spread = random.random() if jitter is None else jitter  # noqa: S311  # spreading retries, not a secret
+    delay: timedelta = base * (1 + spread / 4)
+    return min(MAX_DELAY, delay)
+
+
+def lease_length(deps: Deps) -> timedelta:
+    return timedelta(seconds=deps.settings.webhook_timeout_seconds) + LEASE_MARGIN
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    delivered: bool
+    status: int | None = None
+    error: str | None = None  # status | timeout | connection | expired | gone | secret
+    final: bool = False  # no retry whatever the attempts (expired, gone)
+
+
+async def _claim(uow: Uow, token: str) -> list[Claimed]:
+    now = uow.now()
+    ids = await repo.claim(uow, now, now + lease_length(uow.deps), token, BATCH)
+    return await repo.claimed(uow, ids) if ids else []
+
+
+def body_of(claim: Claimed, now: datetime) -> bytes | Outcome:
+    """The request body, or the outcome that stops it being sent (WH-3: an expired code, a pruned row)."""
+    data: dict[str, Any] = json.loads(claim.data)
+    if claim.outbox_id is not None:
+        if claim.text is None or claim.destination is None:
+            return Outcome(False, error="gone", final=True)
+        expires = data.get("expiresAt")
+        if expires is not None and datetime.fromisoformat(expires.replace("Z", "+00:00")) <= now:
+            return Outcome(False, error="expired", final=True)
+        data = {**data, "to": claim.destination, "text": claim.text}
+    payload = {
+        "id": claim.event_public_id,
+        "type": claim.event_type,
+        "createdAt": iso(claim.created_at),
+        "accountId": claim.account_id,
+        "sequence": claim.sequence,
+        "data": data,
+    }
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def post(client: httpx.AsyncClient, deps: Deps, claim: Claimed) -> Outcome:
+    """Send one claimed delivery: the outcome. Logs say which delivery and what happened, never a secret,
+    a body or a message's text."""
+    now = deps.clock.now()
+    body = body_of(claim, now)
+    if isinstance(body, Outcome):
+        return body
+    try:
+        secret = secretbox.open_sealed(deps.settings.secret_key, claim.secret_sealed)
+    except Exception:  # sealed with another SECRET_KEY: retrying will not help until it is added again
+        return Outcome(False, error="secret", final=True)
+    headers = {
+        "content-type": "application/json",
+        "user-agent": USER_AGENT,
+        EVENT_ID_HEADER: claim.event_public_id,
+        SIGNATURE_HEADER: header(secret, int(now.timestamp()), body),
+    }
+    try:
+        # The whole exchange within WEBHOOK_TIMEOUT_SECONDS (httpx's own time-outs are per read or write).
+        async with asyncio.timeout(deps.settings.webhook_timeout_seconds):
+            async with client.stream("POST", claim.url, content=body, headers=headers) as response:
+                read = 0
+                async for chunk in response.aiter_raw():  # at most a few KiB, then the connection is dropped
+                    read += len(chunk)
+                    if read >= MAX_RESPONSE_BYTES:
+                        break
+                status = response.status_code
+    except (TimeoutError, httpx.TimeoutException):
+        return Outcome(False, error="timeout")
+    except httpx.HTTPError:
+        return Outcome(False, error="connection")
+    except Exception as exc:  # anything else (a URL httpx cannot use, ...): an attempt that failed, not a lost round
+        log.warning("webhook delivery %s could not be sent: %s", claim.delivery_id, type(exc).__name__)
+        return Outcome(False, error="connection")
+    if 200 <= status < 300:
+        return Outcome(True, status=status)
+    return Outcome(False, status=status, error="status")
+
+
+async def _record(uow: Uow, token: str, results: Sequence[tuple[Claimed, Outcome]]) -> dict[str, int]:
+    now, max_attempts = uow.now(), uow.settings.webhook_max_attempts
+    counted = {"delivered": 0, "retried": 0, "failed": 0}
+    for claim, outcome in results:
+        if outcome.delivered:
+            state, values = "delivered", {"state": repo.DELIVERED, "finished_at": now}
+        elif outcome.final or claim.attempts >= max_attempts:
+            state, values = "failed", {"state": repo.FAILED, "finished_at": now}
+        else:
+            state, values = "retried", {"next_attempt_at": now + backoff(claim.attempts)}
+        values |= {"last_status": outcome.status, "last_error": outcome.error, "last_attempt_at": now}
+        if await repo.finish(uow, claim.delivery_id, token, values):
+            counted[state] += 1
+            metrics.count_webhook_attempt(uow, state, outcome.error)
+    return counted
+
+
+async def relay_once(db: Database, deps: Deps, client: httpx.AsyncClient) -> dict[str, int]:
+    """One round: claim a batch, post them at once (a batch holds at most one delivery per stream and
+    endpoint, WH-4), record the outcomes. Counts of delivered, retried and failed deliveries."""
+    token = secrets.token_hex(16)
+    claims = await run_write(db, deps, _claim, token)
+    if isinstance(claims, BaseException) or not claims:
+        return {"delivered": 0, "retried": 0, "failed": 0}
+    outcomes = await asyncio.gather(*(post(client, deps, claim) for claim in claims))
+    for claim, outcome in zip(claims, outcomes, strict=True):
+        if not outcome.delivered:
+            log.info("webhook delivery %s not delivered: %s %s", claim.delivery_id, outcome.error, outcome.status or "")
+    counted = await run_write(db, deps, _record, token, list(zip(claims, outcomes, strict=True)))
+    return counted if isinstance(counted, dict) else {"delivered": 0, "retried": 0, "failed": 0}
+
+
+def http_client(deps: Deps) -> httpx.AsyncClient:
+    """The relay's client: no redirects followed, WEBHOOK_TIMEOUT_SECONDS for each delivery, no proxy from
+    the environment (the endpoints are the operator's own)."""
+    timeout = deps.settings.webhook_timeout_seconds
+    return httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout), trust_env=False)
+
+
+async def relay_forever(db: Database, deps: Deps, interval: float) -> None:
+    """Relay until cancelled: a round, then another at once while rounds find work, else a pause."""
+    async with http_client(deps) as client:
+        while True:
+            try:
+                counted = await relay_once(db, deps, client)
+            except Exception:  # the relay must outlive a failed round (the database away, a bug)
+                log.exception("webhook relay round failed")
+                counted = {}
+            if not any(counted.values()):
+                await asyncio.sleep(interval)

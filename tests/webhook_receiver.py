@@ -1,0 +1,67 @@
+"""A webhook receiver on loopback for the webhook tests: a real HTTP server (uvicorn in a thread) that verifies
+`Account-Center-Signature` as docs/webhooks.md tells receivers to, and records what it got."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from services.webhooks import signing
+from tests.loopback import listening_socket, port_of, serve_in_thread
+
+
+@dataclass
+class Received:
+    event_id: str
+    body: dict[str, Any]
+    valid: bool
+
+
+@dataclass
+class Receiver:
+    url: str
+    now: Callable[[], int]
+    secret: str = ""
+    status: int = 200  # what it answers
+    hold: bool = False  # keep each request open until `release` (or 30 s)
+    received: list[Received] = field(default_factory=list)
+    held: list[str] = field(default_factory=list)  # event IDs of requests being held open
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def ids(self) -> list[str]:
+        return [r.event_id for r in self.received]
+
+    def bodies(self, event_type: str | None = None) -> list[dict[str, Any]]:
+        return [r.body for r in self.received if event_type is None or r.body["type"] == event_type]
+
+
+@contextmanager
+def receiver(now: Callable[[], int]) -> Iterator[Receiver]:
+    sock = listening_socket()
+    found = Receiver(url=f"http://127.0.0.1:{port_of(sock)}/hook", now=now)
+
+    async def hook(request: Request) -> Response:
+        raw = await request.body()
+        event_id = request.headers.get(signing.EVENT_ID_HEADER, "")
+        if found.hold:
+            found.held.append(event_id)
+            await asyncio.to_thread(found.released.wait, 30)
+            return Response(status_code=200)
+        valid = signing.verify(found.secret, request.headers.get(signing.SIGNATURE_HEADER), raw, found.now())
+        found.received.append(Received(event_id, json.loads(raw), valid))
+        return Response("x" * 100_000 if found.status >= 300 else "ok", status_code=found.status if valid else 400)
+
+    app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
+    with serve_in_thread(app, sock):
+        yield found
+        found.released.set()
