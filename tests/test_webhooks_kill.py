@@ -20,15 +20,13 @@ from typing import Any
 from sqlalchemy import select
 
 from models.webhooks import WebhookDelivery
-from services.webhooks import endpoints, events, relay
-from services.webhooks.events import EventType
-from tests.webhook_receiver import receiver
+from services.webhooks import endpoints, relay
+from tests.webhook_receiver import emit_for, number, receiver
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-async def _emit(uow: Any, account_id: int, n: int) -> None:
-    await events.emit(uow, EventType.REVIEW_DECIDED, account_id, {"reviewItemId": n, "outcome": "approved"})
+_emit = emit_for
 
 
 def _wait_for(condition: Any, process: subprocess.Popen[bytes], what: str) -> None:
@@ -105,4 +103,4 @@ async def test_killing_the_relay_mid_delivery_loses_no_event(settings, clock, db
         assert len(set(hook.ids())) == 5
         assert len(set(in_flight)) == 3
         assert set(in_flight) <= set(hook.ids())
-        assert [b["sequence"] for b in hook.bodies() if b["accountId"] == 7] == [1, 2, 3]
+        assert [b["sequence"] for b in hook.bodies() if b["accountId"] == number(7)] == [1, 2, 3]

@@ -65,3 +65,26 @@ def receiver(now: Callable[[], int]) -> Iterator[Receiver]:
     with serve_in_thread(app, sock):
         yield found
         found.released.set()
+
+
+def number(account_id: int) -> str:
+    """The PROF-4 account ID a webhook carries for the test account with row ID `account_id`."""
+    return str(1_000_000_000_000_000 + account_id)
+
+
+async def emit_for(uow: Any, account_id: int, n: int) -> None:
+    """A `review.decided` event of the account with row ID `account_id` (created with its PROF-4 number when
+    missing), for review item `n`."""
+    from models.accounts import Account
+    from services.webhooks import events
+    from services.webhooks.events import EventType
+
+    if await uow.session.get(Account, account_id) is None:
+        phone = f"+86139{account_id:08d}"
+        uow.session.add(
+            Account(
+                id=account_id, kind="cloud", phone=phone, account_number=int(number(account_id)), created_at=uow.now()
+            )
+        )
+        await uow.session.flush()
+    await events.emit(uow, EventType.REVIEW_DECIDED, account_id, {"reviewItemId": n, "outcome": "approved"})

@@ -90,7 +90,8 @@ def body_of(claim: Claimed, now: datetime) -> bytes | Outcome:
         "id": claim.event_public_id,
         "type": claim.event_type,
         "createdAt": iso(claim.created_at),
-        "accountId": claim.account_id,
+        # The account ID the API shows (PROF-4: 16 digits, as a string), never the internal row ID.
+        "accountId": None if claim.account_number is None else str(claim.account_number),
         "sequence": claim.sequence,
         "data": data,
     }

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, delete, exists, func, select, update
 from sqlalchemy.orm import aliased
 
+from models.accounts import Account
 from models.codes import OutboxMessage
 from models.webhooks import WebhookDelivery, WebhookEndpoint, WebhookEvent, WebhookSequence
 from services.sql import insert
@@ -119,7 +120,7 @@ class Claimed:
     sequence: int
     event_public_id: str
     event_type: str
-    account_id: int | None
+    account_number: int | None  # PROF-4's account ID; None for a message, or a portal account not yet active
     data: str
     created_at: datetime
     url: str
@@ -137,7 +138,7 @@ async def claimed(uow: Uow, ids: Sequence[int]) -> list[Claimed]:
             WebhookDelivery.sequence,
             WebhookEvent.public_id,
             WebhookEvent.type,
-            WebhookEvent.account_id,
+            Account.account_number,
             WebhookEvent.data,
             WebhookEvent.created_at,
             WebhookEndpoint.url,
@@ -149,6 +150,7 @@ async def claimed(uow: Uow, ids: Sequence[int]) -> list[Claimed]:
         .join(WebhookEvent, WebhookEvent.id == WebhookDelivery.event_id)
         .join(WebhookEndpoint, WebhookEndpoint.id == WebhookDelivery.endpoint_id)
         .outerjoin(OutboxMessage, OutboxMessage.id == WebhookEvent.outbox_id)
+        .outerjoin(Account, Account.id == WebhookEvent.account_id)
         .where(WebhookDelivery.id.in_(list(ids)))
         .order_by(WebhookDelivery.id)
     )
