@@ -10,6 +10,7 @@ per-address ones), and checks that exactly the limit holds: in the answers and i
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
 import shutil
@@ -26,25 +27,28 @@ from typing import Any
 import httpx
 import pyotp
 import pytest
+from PIL import Image
 from sqlalchemy import func, select, text
 
 from app import build_deps
 from models.accounts import Account
 from models.auth import AuthSession
 from models.codes import OneTimeCode, OutboxMessage
+from models.documents import Document, DocumentBlob, DocumentDailyCount
 from models.review import ReviewAuditEntry, ReviewItem
 from services.database import Database, DbTransactions, run_write
 from services.identifiers import normalize_phone
 from services.review import reviewers
 from settings import Settings
 from tests.conftest import IS_PG, TABLES
-from tests.helpers import mutate, sign_in_result
+from tests.helpers import mutate, registered_and_signed_in, sign_in_result
 from tests.loopback import listening_socket, port_of
 from tests.services.test_appeals import seed_rebind_appeals
 
 ROOT = Path(__file__).resolve().parents[1]
 BURST = 20  # 10 + 10
 STAFF_PASSWORD = "Cross-Instance-Passphrase-1"
+UPLOAD_QUOTA = 5  # the instances' UPLOAD_DAILY_QUOTA
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ def instances(template_database: str, tmp_path_factory: pytest.TempPathFactory) 
         "ARGON2_TIME_COST": str(settings.argon2_time_cost),
         "SWEEP_INTERVAL_SECONDS": "0",
         "TRUSTED_PROXY_COUNT": "1",
+        "UPLOAD_DAILY_QUOTA": str(UPLOAD_QUOTA),
         "WEBHOOK_RELAY_INTERVAL_SECONDS": "0",
     }
     processes: list[subprocess.Popen[bytes]] = []
@@ -320,3 +325,43 @@ async def test_code_2_one_sms_code_used_by_twenty_simultaneous_sign_ins_signs_in
     assert consumed_at is not None
     assert len(account_ids) == 1
     assert await _count(shared, AuthSession.account_id == account_ids[0], model=AuthSession) == 1
+
+
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (24, 16), (200, 40, 40)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def test_org_2_twenty_simultaneous_uploads_store_exactly_the_daily_quota_and_any_instance_serves_them(
+    clients: tuple[httpx.AsyncClient, httpx.AsyncClient], shared: Database
+) -> None:
+    # Given a signed-in account with its daily upload quota of 5 untouched
+    token = await registered_and_signed_in(clients[0], "crossup1", "13700000033")
+    auth = {"authorization": f"Bearer {token}"}
+    async with shared.read_sessions() as s:
+        account_id = await s.scalar(select(Account.id).where(Account.username == "crossup1"))
+
+    # When it uploads 20 documents at once, 10 through each instance
+    async def upload(client: httpx.AsyncClient, n: int) -> httpx.Response:
+        return await client.post("/uploads", files={"file": ("id.png", _png())}, headers={**auth, **_from(n)})
+
+    answers = await _burst(clients, upload)
+    # Then exactly the quota is stored (ORG-2: the slot is taken atomically in the database), the others are
+    # refused with UPLOAD_QUOTA_REACHED
+    assert Counter(r.status_code for r in answers) == {201: UPLOAD_QUOTA, 429: BURST - UPLOAD_QUOTA}
+    assert {r.json()["errors"][0]["code"] for r in answers if r.status_code == 429} == {"UPLOAD_QUOTA_REACHED"}
+    # And the database holds 5 documents, each with its bytes, and a count of 5 for the day
+    async with shared.read_sessions() as s:
+        documents = int(await s.scalar(select(func.count()).select_from(Document)) or 0)
+        blobs = int(await s.scalar(select(func.count()).select_from(DocumentBlob)) or 0)
+        counted = await s.scalar(select(DocumentDailyCount.count).where(DocumentDailyCount.account_id == account_id))
+    assert (documents, blobs, counted) == (UPLOAD_QUOTA, UPLOAD_QUOTA, UPLOAD_QUOTA)
+    # And each document is served by the instance that did not store it (ORG-3: the bytes are in the database)
+    stored = [(n, r.json()["id"]) for n, r in enumerate(answers) if r.status_code == 201]
+    for n, upload_id in stored:
+        other = clients[(n + 1) % 2]
+        fetched = await other.get(f"/uploads/{upload_id}", headers=auth)
+        assert fetched.status_code == 200, fetched.text
+        assert fetched.headers["content-type"] == "image/png"
+        assert Image.open(io.BytesIO(fetched.content)).size == (24, 16)
