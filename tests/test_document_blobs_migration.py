@@ -16,12 +16,15 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from PIL import Image
 from sqlalchemy import func, select, text
 from strawberry import relay
 
 import cli
+from models import Base
 from models.base import UTCDateTime
 from models.documents import DocumentBlob
 from schema.types.documents import TYPE_NAME
@@ -185,3 +188,31 @@ async def test_org_3_migration_0023_stops_before_any_change_when_a_file_is_missi
         await _migrate(db, settings, "upgrade", "head")
     async with db.read_sessions() as s:
         assert await s.scalar(select(func.count()).select_from(DocumentBlob)) == 2
+
+
+async def test_org_3_migration_0023_starts_again_after_a_run_that_stopped_while_copying(
+    client: httpx.AsyncClient, db: Database, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the database at 0022 with a document, and the incomplete blob table a stopped run left on SQLite
+    # (its CREATE TABLE is not rolled back there), holding nothing of the document
+    token = await registered_and_signed_in(client)
+    account_id = await _account_id(db)
+    uploads = tmp_path / "var-uploads"
+    monkeypatch.setenv("UPLOAD_DIR", str(uploads))
+    data = _png()
+    try:
+        await _migrate(db, settings, "downgrade", "0022")
+        document_id = await _insert_old_document(db, account_id, data, _old_file(uploads, data))
+        leftover = sa.Table("document_blobs", sa.MetaData(), sa.Column("document_id", sa.BigInteger, primary_key=True))
+        async with db.engine.begin() as conn:
+            await conn.run_sync(leftover.create)
+    finally:
+        # When the upgrade runs again
+        await _migrate(db, settings, "upgrade", "head")
+    # Then it goes through: the table is the models' (no drift), and the document reads back
+    async with db.engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata))
+    assert diff == []
+    upload = relay.to_base64(TYPE_NAME, document_id)
+    fetched = await client.get(f"/uploads/{upload}", headers={"authorization": f"Bearer {token}"})
+    assert fetched.content == data

@@ -15,7 +15,9 @@ on disk: the operator deletes the directory once the documents read back through
 
 A document whose file is missing fails the upgrade before anything changes, with the number of such
 documents and their first row IDs (never a file name or a value): point UPLOAD_DIR at the right
-directory, or restore the files from a backup, and run `account-center migrate` again.
+directory, or restore the files from a backup, and run `account-center migrate` again. (On PostgreSQL the
+upgrade is one transaction; on SQLite a CREATE TABLE is not rolled back, so a run that stopped while
+copying leaves an incomplete `document_blobs`, which the next run drops and fills again.)
 
 Downgrade: writes every blob back to a file under a new random name in that directory, fills
 `storage_key`, and drops `document_blobs`.
@@ -115,6 +117,9 @@ def upgrade() -> None:
     connection = op.get_bind()
     root = upload_dir()
     _check_every_file(connection, root)  # before any change: SQLite may not roll back DDL
+    if "document_blobs" in sa.inspect(connection).get_table_names():
+        # A run on SQLite that stopped midway (its CREATE TABLE was not rolled back): start that step again.
+        op.drop_table('document_blobs')
     op.create_table('document_blobs',
     sa.Column('document_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('data', sa.LargeBinary(), nullable=False),

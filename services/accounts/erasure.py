@@ -8,8 +8,9 @@ statements whatever the account holds.
 Erased: the profile, login names (the username is kept as a keyed hash only, so REG-2 still refuses it),
 phone, e-mail, password hash; the verified subject (its identity document's RN-3 slot released) and the
 names and document numbers of every attempt; the personal fields of subject changes, enterprise applications
-and payouts, appeals; student statuses; uploaded documents, rows and bytes (their blob rows go with them, ON DELETE CASCADE); TOTP seeds, recovery codes,
-sessions, login challenges; codes, messages and budgets addressed to the account's phones and addresses.
+and payouts, appeals; student statuses; uploaded documents, rows and bytes (the blob rows cascade); TOTP
+seeds, recovery codes, sessions, login challenges; codes, messages and budgets addressed to the account's
+phones and addresses.
 Kept: the account row (ID, kind, status, creation and cancellation times), the review items and their
 append-only audit (REV-5), the balance ledger's amounts (payer names and accounts erased), agreement
 acceptances, the attempts' method, outcome and times, and the per-account method counters.
