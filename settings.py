@@ -136,9 +136,8 @@ class Settings:
     # more for a field repeated at the same place, plus 10 per operation and fragment. Refused above
     # this before graphql-core validates it (the largest query of the tests costs about 70).
     max_query_complexity: int = 1000
-    # Uploaded documents (ORG-2, ORG-3): private, outside the web root; at most this many a day per
-    # account (Asia/Shanghai day), and at most this many decoded at once per process.
-    upload_dir: str = "./var/uploads"
+    # Uploaded documents (ORG-2, ORG-3), kept in the database: at most this many a day per account
+    # (Asia/Shanghai day), and at most this many decoded at once per process.
     upload_daily_quota: int = 50
     upload_decode_concurrency: int = 2
     # Background sweeper interval (seconds); 0 turns it off.
@@ -234,7 +233,6 @@ class Settings:
             outbox_retention_days=_int(e.get("OUTBOX_RETENTION_DAYS"), d.outbox_retention_days),
             max_body_bytes=_int(e.get("MAX_BODY_BYTES"), d.max_body_bytes),
             max_query_complexity=_int(e.get("MAX_QUERY_COMPLEXITY"), d.max_query_complexity),
-            upload_dir=e.get("UPLOAD_DIR") or d.upload_dir,
             upload_daily_quota=_int(e.get("UPLOAD_DAILY_QUOTA"), d.upload_daily_quota),
             upload_decode_concurrency=_int(e.get("UPLOAD_DECODE_CONCURRENCY"), d.upload_decode_concurrency),
             sweep_interval_seconds=_int(e.get("SWEEP_INTERVAL_SECONDS"), d.sweep_interval_seconds),

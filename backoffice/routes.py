@@ -284,15 +284,15 @@ def _action(fn: Callable[..., Awaitable[object]], *fields: str) -> Handler:
 
 
 async def document(request: Request, staff: StaffViewer) -> Response:
-    """ORG-3: reviewers see the material; the files never sit in a served directory."""
+    """ORG-3: reviewers see the material, read from the database (never from a served directory)."""
     deps = request.app.state.deps
     try:
-        found = await run_read(request.app.state.db, deps, documents.for_staff, request.path_params["public_id"])
+        found = await run_read(request.app.state.db, deps, documents.file_for_staff, request.path_params["public_id"])
     except ServiceError:
         return HTMLResponse("No such document.", status_code=404)
     return Response(
-        documents.read_bytes(deps.settings.upload_dir, found),
-        media_type=found.content_type,
+        found.data,
+        media_type=found.document.content_type,
         headers={"cache-control": "private, no-store"},  # nosniff: middleware.SecurityHeaders
     )
 

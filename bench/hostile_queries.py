@@ -339,9 +339,7 @@ async def bystander(schema: strawberry.Schema, hostile: str) -> tuple[float, flo
 async def main(tmp: str, skip_old: bool) -> None:
     if True:
         url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
-        settings = Settings(
-            database_url=url, environment="test", sweep_interval_seconds=0, upload_dir=str(Path(tmp) / "uploads")
-        )
+        settings = Settings(database_url=url, environment="test", sweep_interval_seconds=0)
         limits = guards.QueryLimits(settings.max_query_depth, settings.max_aliases, settings.max_query_complexity)
         app = create_app(settings)
         old = old_schema()

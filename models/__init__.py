@@ -13,7 +13,7 @@ from models.codes import (
     OneTimeCode,
     OutboxMessage,
 )
-from models.documents import Document, DocumentDailyCount
+from models.documents import Document, DocumentBlob, DocumentDailyCount
 from models.enterprise import BalanceEntry, BankPayout, EnterpriseApplication, RemittanceAccount
 from models.history import SecurityEvent
 from models.lifecycle import Cancellation, DataExport
@@ -40,6 +40,7 @@ __all__ = [
     "CodeSendWindow",
     "DataExport",
     "Document",
+    "DocumentBlob",
     "DocumentDailyCount",
     "EnterpriseApplication",
     "IdentityDocumentUse",

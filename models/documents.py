@@ -1,10 +1,11 @@
-"""Uploaded documents (ORG-2, ORG-3): stored outside the web root under a random name."""
+"""Uploaded documents (ORG-2, ORG-3): a row each, and its bytes in a blob row of their own (in the database,
+so every instance reads them; loaded only when they are served)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, BigIntPK
@@ -27,8 +28,18 @@ class Document(Base):
     width: Mapped[int] = mapped_column(Integer)
     height: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    storage_key: Mapped[str] = mapped_column(String(80))  # relative path under UPLOAD_DIR
     created_at: Mapped[datetime]
+
+
+class DocumentBlob(Base):
+    """ORG-3: a document's cleaned bytes (bytea on PostgreSQL, BLOB on SQLite), written in the document row's
+    transaction (a failed commit leaves neither) and deleted with it. A table of its own, so that nothing
+    reading documents loads the bytes unless it serves them."""
+
+    __tablename__ = "document_blobs"
+
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class DocumentDailyCount(Base):

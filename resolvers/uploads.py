@@ -110,13 +110,12 @@ async def download(request: Request) -> Response:
         return _error(ServiceError(DocumentErrorCode.AUTHENTICATION_REQUIRED, "Sign in first.", None))
     try:
         document_id = document_row_id(request.path_params["id"])
-        document = await run_read(db, deps, documents.owned, viewer.account.id, document_id)
+        stored = await run_read(db, deps, documents.owned_file, viewer.account.id, document_id)
     except ServiceError as err:
         return _error(err)
-    data = documents.read_bytes(deps.settings.upload_dir, document)
     return Response(
-        data,
-        media_type=document.content_type,
+        stored.data,
+        media_type=stored.document.content_type,
         headers={
             "cache-control": "private, no-store",  # nosniff: middleware.SecurityHeaders, on every response
             "content-disposition": "inline",

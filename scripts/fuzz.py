@@ -303,7 +303,6 @@ def main(argv: list[str] | None = None) -> int:
                 ENVIRONMENT="test",
                 SANDBOX="true",
                 SECRET_KEY=secrets.token_urlsafe(48),
-                UPLOAD_DIR=str(tmp / "uploads"),
                 SWEEP_INTERVAL_SECONDS="5",
                 PORT=str(port),
             )

@@ -148,7 +148,6 @@ def clock() -> ManualClock:
 def settings(database_url: str, tmp_path: Path) -> Settings:
     return Settings(
         database_url=database_url,
-        upload_dir=str(tmp_path / "uploads"),
         environment="test",
         sandbox=True,
         secret_key="test-secret-key",

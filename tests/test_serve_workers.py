@@ -57,7 +57,6 @@ def test_serve_with_two_workers_answers_from_two_processes_on_one_port(settings,
         "DATABASE_URL": settings.database_url,  # a file SQLite database, or the run's PostgreSQL one
         "ENVIRONMENT": "test",
         "SANDBOX": "true",
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
         "SWEEP_INTERVAL_SECONDS": "0",
     }
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments

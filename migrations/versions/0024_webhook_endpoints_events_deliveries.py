@@ -19,7 +19,7 @@ import models.base
 
 # revision identifiers, used by Alembic.
 revision: str = '0024'
-down_revision: Union[str, Sequence[str], None] = '0022'
+down_revision: Union[str, Sequence[str], None] = '0023'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 

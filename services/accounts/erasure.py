@@ -3,13 +3,14 @@ pseudonymous reference (docs/retention.md).
 
 `erase_personal_data` runs inside the cancellation's transaction, after the account was marked
 `status = cancelled`. It is idempotent (a second call changes nothing) and set-based: a fixed number of
-statements whatever the account holds (its uploaded files are then removed one by one, off the event loop).
+statements whatever the account holds.
 
 Erased: the profile, login names (the username is kept as a keyed hash only, so REG-2 still refuses it),
 phone, e-mail, password hash; the verified subject (its identity document's RN-3 slot released) and the
 names and document numbers of every attempt; the personal fields of subject changes, enterprise applications
-and payouts, appeals; student statuses; uploaded documents, rows and files; TOTP seeds, recovery codes,
-sessions, login challenges; codes, messages and budgets addressed to the account's phones and addresses.
+and payouts, appeals; student statuses; uploaded documents, rows and bytes (the blob rows cascade); TOTP
+seeds, recovery codes, sessions, login challenges; codes, messages and budgets addressed to the account's
+phones and addresses.
 Kept: the account row (ID, kind, status, creation and cancellation times), the review items and their
 append-only audit (REV-5), the balance ledger's amounts (payer names and accounts erased), agreement
 acceptances, the attempts' method, outcome and times, and the per-account method counters.
@@ -17,10 +18,7 @@ acceptances, the attempts' method, outcome and times, and the per-account method
 
 from __future__ import annotations
 
-import asyncio
-
 from services.accounts import repository as repo
-from services.documents.service import discard
 from services.uow import Uow
 from services.verification.changes import repository as changes_repo
 
@@ -49,7 +47,6 @@ async def erase_personal_data(uow: Uow, account_id: int) -> None:
     document_key = await repo.person_document_key(uow, account_id)
     if document_key is not None:
         await changes_repo.release_document_slot(uow, document_key)
-    storage_keys = await repo.storage_keys_of_account(uow, account_id)
     await repo.erase_documents(uow, account_id)
     await repo.erase_verification(uow, account_id)
     await repo.erase_changes_and_enterprise(uow, account_id)
@@ -60,12 +57,3 @@ async def erase_personal_data(uow: Uow, account_id: int) -> None:
     await repo.drop_empty_phone_quotas(uow, addresses)
     await repo.erase_account_row(uow, account_id, now)
     await uow.session.refresh(account)
-    # The files last: a failure above leaves them in place. If the transaction is rolled back after this,
-    # the rows point at removed files, and the next erasure (of the same cancelled account) removes the rows.
-    if storage_keys:
-        await asyncio.to_thread(_discard_all, uow.settings.upload_dir, storage_keys)
-
-
-def _discard_all(upload_dir: str, storage_keys: list[str]) -> None:
-    for key in storage_keys:
-        discard(upload_dir, key)

@@ -232,11 +232,6 @@ async def addresses_of_account(uow: Uow, account_id: int) -> set[str]:
     return {value for value in values if value}
 
 
-async def storage_keys_of_account(uow: Uow, account_id: int) -> list[str]:
-    rows = await uow.session.scalars(select(Document.storage_key).where(Document.account_id == account_id))
-    return list(rows)
-
-
 async def person_document_key(uow: Uow, account_id: int) -> str | None:
     """The identity document whose RN-3 slot the account holds (its verified person's), if any."""
     return await uow.session.scalar(
@@ -285,7 +280,7 @@ async def erase_recovery_tickets(uow: Uow, login_names: set[str]) -> None:
 
 async def erase_documents(uow: Uow, account_id: int) -> None:
     """The account's uploads: first the references that do not cascade, then the rows (their uses by appeals
-    and changes cascade). The caller removes the files."""
+    and changes cascade, and so do their blobs)."""
     changes = select(SubjectChange.id).where(SubjectChange.account_id == account_id).scalar_subquery()
     await uow.session.execute(
         update(SubjectChange)

@@ -128,18 +128,18 @@ async def filed_by_token(uow: Uow, appeal_id: int) -> bool:
     return found is not None
 
 
-async def delete_stale_drafts(uow: Uow, expired_by: datetime) -> tuple[int, list[str]]:
+async def delete_stale_drafts(uow: Uow, expired_by: datetime) -> tuple[int, int]:
     """APL-2: delete the drafts never filed that expired by `expired_by`, with the documents uploaded with
-    them; (drafts deleted, the deleted documents' storage keys, whose files the caller discards)."""
+    them (their blobs cascade); (drafts deleted, documents deleted)."""
     stale = (AppealToken.appeal_id.is_(None), AppealToken.expires_at <= expired_by)
     removed = await uow.session.execute(
         delete(Document)
         .where(Document.appeal_token_id.in_(select(AppealToken.id).where(*stale)))
-        .returning(Document.storage_key)
+        .returning(Document.id)
     )
-    keys = list(removed.scalars())
+    documents = len(removed.all())
     drafts = await uow.session.execute(delete(AppealToken).where(*stale).returning(AppealToken.id))
-    return len(drafts.all()), keys
+    return len(drafts.all()), documents
 
 
 # --- the account's appeals --------------------------------------------------------------------------

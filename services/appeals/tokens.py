@@ -15,7 +15,6 @@ from models.appeals import AppealToken
 from services.appeals import repository as repo
 from services.appeals.errors import AppealErrorCode
 from services.clock import as_utc
-from services.documents import service as documents_service
 from services.errors import ServiceError
 from services.security import new_token, token_hash
 from services.uow import Uow
@@ -89,8 +88,6 @@ async def uploader(uow: Uow, token: str | None) -> tuple[int, int] | None:
 
 async def sweep(uow: Uow) -> dict[str, int]:
     """APL-2: a draft never filed goes a day after it expired, with the documents uploaded with it (rows and
-    files). A filed appeal's token stays: its documents are the appeal's material."""
-    drafts, keys = await repo.delete_stale_drafts(uow, uow.now() - timedelta(days=1))
-    for key in keys:
-        documents_service.discard(uow.settings.upload_dir, key)
-    return {"appeal_drafts_deleted": drafts, "appeal_draft_documents_deleted": len(keys)}
+    bytes). A filed appeal's token stays: its documents are the appeal's material."""
+    drafts, documents = await repo.delete_stale_drafts(uow, uow.now() - timedelta(days=1))
+    return {"appeal_drafts_deleted": drafts, "appeal_draft_documents_deleted": documents}

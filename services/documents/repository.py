@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 
 from models.accounts import Account
 from models.appeals import AppealToken
-from models.documents import Document, DocumentDailyCount
+from models.documents import Document, DocumentBlob, DocumentDailyCount
 from services.sql import take_counted_slot
 from services.uow import Uow
 
@@ -90,6 +90,31 @@ async def document_by_public_id(
     return await uow.session.scalar(stmt)
 
 
-async def add_document(uow: Uow, document: Document) -> None:
+async def add_document(uow: Uow, document: Document, data: bytes) -> None:
+    """The row, then its blob (ORG-3), in the caller's transaction."""
     uow.session.add(document)
     await uow.session.flush()
+    await uow.session.execute(insert(DocumentBlob).values(document_id=document.id, data=data))
+
+
+async def document_with_data_by_id(uow: Uow, document_id: int, *, account_id: int) -> tuple[Document, bytes] | None:
+    """`document_by_id` with the document's bytes (one statement: only what serves the file loads them)."""
+    found = await uow.session.execute(
+        select(Document, DocumentBlob.data)
+        .join(DocumentBlob, DocumentBlob.document_id == Document.id)
+        .where(Document.id == document_id, Document.account_id == account_id, Document.appeal_token_id.is_(None))
+    )
+    row = found.one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+async def document_with_data_by_public_id(uow: Uow, public_id: str) -> tuple[Document, bytes] | None:
+    """The document with this upload ID and its bytes, if its account is not cancelled (CAN-6)."""
+    found = await uow.session.execute(
+        select(Document, DocumentBlob.data)
+        .join(DocumentBlob, DocumentBlob.document_id == Document.id)
+        .join(Account, Account.id == Document.account_id)
+        .where(Document.public_id == public_id, Account.status != "cancelled")
+    )
+    row = found.one_or_none()
+    return None if row is None else (row[0], row[1])

@@ -12,14 +12,14 @@ ORG-2 JPG, JPEG or PNG, at most 4 MB; the content must decode as an image of the
       uploads take is bounded by that number times MAX_DECODE_BYTES, however many arrive.
       Each account uploads at most `upload_daily_quota` documents per Asia/Shanghai day: the slot is
       taken atomically before the decode and given back when the upload is refused after all.
-ORG-3 Files live outside the web root under random names; only the owner (and, in the back office,
-      reviewers) can read them. Another account's document behaves as one that does not exist.
+ORG-3 Documents live in the database (a `document_blobs` row written in the document's transaction), never
+      in a served directory; only the owner (and, in the back office, reviewers) can read them. Another
+      account's document behaves as one that does not exist.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import io
 import re
@@ -111,7 +111,6 @@ class PreparedImage:
     data: bytes
     width: int
     height: int
-    storage_key: str  # chosen before anything is written, so a failed transaction can discard the file
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,10 +328,7 @@ def decode(candidate: Candidate) -> PreparedImage:
             raise _too_large() from None
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
             raise _not_an_image() from None
-    cleaned = out.getvalue()
-    key = secrets.token_hex(16)
-    storage_key = f"{key[:2]}/{key}{'.jpg' if candidate.format == 'JPEG' else '.png'}"
-    return PreparedImage(candidate.filename, CONTENT_TYPES[candidate.format], cleaned, width, height, storage_key)
+    return PreparedImage(candidate.filename, CONTENT_TYPES[candidate.format], out.getvalue(), width, height)
 
 
 def prepare(filename: str, data: bytes) -> PreparedImage:
@@ -381,7 +377,6 @@ async def upload(
         return reservation
     await tx.release()
     stored = False
-    prepared: PreparedImage | None = None
     try:
         prepared = await gate.decode(candidate)
         result = await tx.write(store, account_id, prepared, appeal_token_id)
@@ -390,9 +385,7 @@ async def upload(
     except ServiceError as err:
         return err
     finally:
-        if not stored:
-            if prepared is not None:
-                discard(tx.deps.settings.upload_dir, prepared.storage_key)  # nothing committed: no file either
+        if not stored:  # nothing committed: neither the row nor its blob
             await tx.write(give_back_upload, reservation)
 
 
@@ -435,14 +428,8 @@ async def give_back_upload(uow: Uow, reservation: Reservation) -> None:
     await repo.give_back_upload_slot(uow, reservation.account_id, reservation.day)
 
 
-def _root(uow: Uow) -> Path:
-    return Path(uow.settings.upload_dir).resolve()
-
-
 async def store(uow: Uow, account_id: int, image: PreparedImage, appeal_token_id: int | None = None) -> Document:
-    """Write the file under its random name and record it. If the transaction does not commit, the
-    caller removes the file with `discard(upload_dir, image.storage_key)` (no orphan is kept)."""
-    await asyncio.to_thread(_write_private, _root(uow) / image.storage_key, image.data)
+    """ORG-3: record the document and its bytes in this transaction: if it does not commit, neither is kept."""
     document = Document(
         public_id="doc_" + secrets.token_urlsafe(18),
         account_id=account_id,
@@ -453,25 +440,10 @@ async def store(uow: Uow, account_id: int, image: PreparedImage, appeal_token_id
         width=image.width,
         height=image.height,
         sha256=hashlib.sha256(image.data).hexdigest(),
-        storage_key=image.storage_key,
         created_at=uow.now(),
     )
-    await repo.add_document(uow, document)
+    await repo.add_document(uow, document, image.data)
     return document
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_suffix(path.suffix + ".part")
-    with open(tmp, "xb") as fh:
-        fh.write(data)
-    tmp.chmod(0o600)
-    tmp.replace(path)
-
-
-def discard(upload_dir: str, storage_key: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        (Path(upload_dir).resolve() / storage_key).unlink()
 
 
 async def owned(uow: Uow, account_id: int, document_id: int) -> Document:
@@ -487,8 +459,21 @@ async def of_account(uow: Uow, account_id: int, document_ids: list[int]) -> list
     return await repo.documents_of_account(uow, account_id, document_ids)
 
 
-def read_bytes(upload_dir: str, document: Document) -> bytes:
-    return (Path(upload_dir).resolve() / document.storage_key).read_bytes()
+@dataclass(frozen=True, slots=True)
+class StoredFile:
+    """A document with its bytes, read to be served (ORG-3)."""
+
+    document: Document
+    data: bytes
+
+
+async def owned_file(uow: Uow, account_id: int, document_id: int) -> StoredFile:
+    """ORG-3: the owner's document with its bytes, in one statement; anyone else's behaves as one that does
+    not exist."""
+    found = await repo.document_with_data_by_id(uow, document_id, account_id=account_id)
+    if found is None:
+        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
+    return StoredFile(*found)
 
 
 async def for_staff(uow: Uow, public_id: str) -> Document:
@@ -499,3 +484,13 @@ async def for_staff(uow: Uow, public_id: str) -> Document:
     if document is None:
         raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
     return document
+
+
+async def file_for_staff(uow: Uow, public_id: str) -> StoredFile:
+    """ORG-3: `for_staff`'s document with its bytes, in one statement (the back office serves them)."""
+    if has_control_characters(public_id):
+        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
+    found = await repo.document_with_data_by_public_id(uow, public_id)
+    if found is None:
+        raise ServiceError(DocumentErrorCode.DOCUMENT_NOT_FOUND, "No such document.", "id")
+    return StoredFile(*found)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -16,7 +15,7 @@ from sqlalchemy import func, select, update
 from models.accounts import Account
 from models.appeals import Appeal, AppealToken
 from models.codes import OneTimeCode, OutboxMessage
-from models.documents import Document
+from models.documents import Document, DocumentBlob
 from models.review import Reviewer, ReviewItem
 from services import sweeper
 from services.appeals import service as appeals
@@ -424,16 +423,17 @@ async def test_apl_2_the_sweeper_drops_drafts_never_filed_with_their_uploads(
     filed = await _draft(client, OLD_PHONE, OTHER_NEW_PHONE)
     assert (await _submit(client, filed, await _materials(client, filed)))["errors"] == []
     async with db.read_sessions() as s:
-        [key] = list(
-            await s.scalars(select(Document.storage_key).join(AppealToken).where(AppealToken.appeal_id.is_(None)))
+        [draft_document] = list(
+            await s.scalars(select(Document.id).join(AppealToken).where(AppealToken.appeal_id.is_(None)))
         )
-    assert (Path(settings.upload_dir) / key).exists()
+        assert await s.get(DocumentBlob, draft_document) is not None
     # A day after the draft expired, the sweeper removes it and its upload; the filed appeal's stay
     clock.advance(hours=48)
     counts = await run(sweeper.sweep)
     assert (counts["appeal_drafts_deleted"], counts["appeal_draft_documents_deleted"]) == (1, 1)
-    assert not (Path(settings.upload_dir) / key).exists()
     async with db.read_sessions() as s:
+        assert await s.get(DocumentBlob, draft_document) is None
+        assert await s.scalar(select(func.count()).select_from(DocumentBlob)) == 3
         assert await s.scalar(select(func.count()).select_from(AppealToken)) == 1
         assert await s.scalar(select(func.count()).select_from(Document)) == 3
 

@@ -8,25 +8,24 @@ from __future__ import annotations
 import asyncio
 import base64
 import io
-import os
-import stat
 import struct
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import replace
-from pathlib import Path
 
 import httpx
 import pytest
 from PIL import Image, PngImagePlugin
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
+from sqlalchemy.orm import Session
 
 from app import create_app
 from bench.uploads import jpeg, png_rgb, png_rgba16
-from models.documents import Document, DocumentDailyCount
+from models.documents import Document, DocumentBlob, DocumentDailyCount
 from schema.types.common import parse_global_id
 from services.clock import ManualClock
 from services.database import Database
+from services.documents import repository as documents_repo
 from settings import Settings
 from tests.api.test_mfa import password_sign_in
 from tests.api.test_mfa_unbind_appeal import _totp_only_login
@@ -49,9 +48,10 @@ def _png(size: tuple[int, int] = (32, 32)) -> bytes:
     return out.getvalue()
 
 
-def _stored_files(settings) -> list[Path]:
-    root = Path(settings.upload_dir)
-    return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+async def _stored_blobs(db) -> list[bytes]:
+    """The documents' stored bytes (ORG-3: in the database, one blob row per document)."""
+    async with db.read_sessions() as s:
+        return list(await s.scalars(select(DocumentBlob.data).order_by(DocumentBlob.document_id)))
 
 
 async def _count_documents(db) -> int:
@@ -71,7 +71,7 @@ async def _upload(client, token: str | None, name: str, data: bytes):
     return await client.post("/uploads", files={"file": (name, data, "application/octet-stream")}, headers=headers)
 
 
-async def test_org_2_jpeg_is_stored_privately_without_exif(client, settings, db) -> None:
+async def test_org_2_jpeg_is_stored_privately_without_exif(client, db) -> None:
     # Given a signed-in user and a JPEG photo carrying EXIF metadata
     token = await registered_and_signed_in(client)
     original = _jpeg_with_exif()
@@ -100,10 +100,7 @@ async def test_org_2_jpeg_is_stored_privately_without_exif(client, settings, db)
         "width": 64,
         "height": 48,
     }
-    [path] = _stored_files(settings)
-    assert "licence" not in path.name
-    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
-    stored = path.read_bytes()
+    [stored] = await _stored_blobs(db)
     assert b"SecretCam" not in stored
     assert Image.open(io.BytesIO(stored)).getexif() == {}
     fetched = await client.get(f"/uploads/{body['id']}", headers={"authorization": f"Bearer {token}"})
@@ -152,18 +149,61 @@ async def test_org_2_control_characters_are_dropped_from_the_file_name(client, d
         ("bomb.png", _png((10_000, 10_000)), 422, "IMAGE_TOO_LARGE"),
     ],
 )
-async def test_org_2_refused_files_leave_nothing_behind(client, settings, db, name, data, status, code) -> None:
+async def test_org_2_refused_files_leave_nothing_behind(client, db, name, data, status, code) -> None:
     token = await registered_and_signed_in(client)
     response = await _upload(client, token, name, data)
     assert response.status_code == status, response.text
     assert response.json()["errors"][0]["code"] == code
     assert response.json()["errors"][0]["path"] == ["file"]
-    assert _stored_files(settings) == []
+    assert (await _stored_blobs(db)) == []
     assert await _count_documents(db) == 0
     assert sum((await _uploads_counted(db)).values()) == 0
 
 
-async def test_org_2_a_body_far_over_the_cap_is_cut_off_while_streaming(client, settings, db) -> None:
+class _CommitFailed(RuntimeError):
+    pass
+
+
+async def test_org_3_a_failed_commit_keeps_neither_the_row_nor_its_blob_and_gives_the_slot_back(
+    client, db, monkeypatch
+) -> None:
+    # Given a signed-in user, and a database whose commit fails right after the document and its blob
+    # were written in the transaction (flushed: the blob row exists inside it)
+    token = await registered_and_signed_in(client)
+    armed: list[int] = []
+    original = documents_repo.add_document
+
+    async def add_then_arm(uow, document, data) -> None:
+        await original(uow, document, data)
+        assert await uow.session.get(DocumentBlob, document.id) is not None
+        armed.append(document.id)
+
+    def fail_commit(session) -> None:
+        if armed:
+            armed.clear()
+            raise _CommitFailed("the commit failed")
+
+    monkeypatch.setattr(documents_repo, "add_document", add_then_arm)
+    event.listen(Session, "before_commit", fail_commit)
+    try:
+        # When an upload is stored, and the commit fails (the request ends as an internal error)
+        failed = await _upload(client, token, "id.png", _png())
+    finally:
+        event.remove(Session, "before_commit", fail_commit)
+    assert failed.status_code == 500
+    assert armed == []  # the commit was attempted, and failed
+    # Then neither the document nor its bytes were kept, and the quota slot was given back
+    assert await _count_documents(db) == 0
+    assert await _stored_blobs(db) == []
+    assert sum((await _uploads_counted(db)).values()) == 0
+    # And the next upload is stored whole, and read back as stored
+    response = await _upload(client, token, "id.png", _png())
+    assert response.status_code == 201, response.text
+    fetched = await client.get(f"/uploads/{response.json()['id']}", headers={"authorization": f"Bearer {token}"})
+    assert fetched.content == (await _stored_blobs(db))[0]
+
+
+async def test_org_2_a_body_far_over_the_cap_is_cut_off_while_streaming(client, db) -> None:
     token = await registered_and_signed_in(client)
 
     async def chunks():
@@ -177,7 +217,7 @@ async def test_org_2_a_body_far_over_the_cap_is_cut_off_while_streaming(client, 
         headers={"authorization": f"Bearer {token}", "content-type": "multipart/form-data; boundary=x"},
     )
     assert response.status_code == 413
-    assert _stored_files(settings) == []
+    assert (await _stored_blobs(db)) == []
 
 
 async def test_org_3_documents_are_private_to_their_owner(client, settings, db) -> None:
@@ -201,19 +241,19 @@ async def test_org_3_documents_are_private_to_their_owner(client, settings, db) 
     query = "query($id: ID!) { node(id: $id) { id } }"
     assert (await gql(client, query, {"id": doc_id}, bob))["node"] is None
     assert (await _upload(client, None, "id.png", _png())).status_code == 401
-    # And no route serves the stored file by its storage name
-    [path] = _stored_files(settings)
-    key = f"{path.parent.name}/{path.name}"
-    for url in (f"/{key}", f"/uploads/{key}", f"/var/uploads/{key}"):
+    # And no route serves it by its row ID
+    async with db.read_sessions() as s:
+        row_id = await s.scalar(select(Document.id))
+    for url in (f"/{row_id}", f"/uploads/{row_id}", f"/var/uploads/{row_id}"):
         assert (await client.get(url, headers={"authorization": f"Bearer {alice}"})).status_code == 404
 
 
 # --- Decoding within a memory budget (ORG-2) -------------------------------------------------------
 
 
-def _stored_image(settings) -> Image.Image:
-    [path] = _stored_files(settings)
-    return Image.open(io.BytesIO(path.read_bytes()))
+async def _stored_image(db) -> Image.Image:
+    [stored] = await _stored_blobs(db)
+    return Image.open(io.BytesIO(stored))
 
 
 @pytest.mark.parametrize(
@@ -227,7 +267,7 @@ def _stored_image(settings) -> Image.Image:
     ],
     ids=["png-40mp", "png16-rgba-over-cap", "jpeg-over-cap", "jpeg-progressive-444", "jpeg-cmyk-progressive"],
 )
-async def test_org_2_an_image_too_large_to_decode_is_refused_from_its_header(client, settings, db, name, data) -> None:
+async def test_org_2_an_image_too_large_to_decode_is_refused_from_its_header(client, db, name, data) -> None:
     # Given a signed-in user and a small file whose header promises more than the decode budget
     token = await registered_and_signed_in(client)
     assert len(data) < 1_000_000
@@ -236,20 +276,20 @@ async def test_org_2_an_image_too_large_to_decode_is_refused_from_its_header(cli
     # Then it is refused as too large, and nothing is stored or counted
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["code"] == "IMAGE_TOO_LARGE"
-    assert _stored_files(settings) == []
+    assert (await _stored_blobs(db)) == []
     assert await _count_documents(db) == 0
     assert sum((await _uploads_counted(db)).values()) == 0
 
 
-async def test_org_2_a_16_bit_rgba_png_at_the_pixel_cap_is_stored_at_8_bits(client, settings) -> None:
+async def test_org_2_a_16_bit_rgba_png_at_the_pixel_cap_is_stored_at_8_bits(client, db) -> None:
     token = await registered_and_signed_in(client)
     response = await _upload(client, token, "scan.png", png_rgba16(5000, 5000))
     assert response.status_code == 201, response.text
     assert (response.json()["width"], response.json()["height"]) == (5000, 5000)
-    assert _stored_image(settings).mode == "RGBA"
+    assert (await _stored_image(db)).mode == "RGBA"
 
 
-async def test_org_2_a_large_jpeg_is_decoded_at_a_reduced_scale(client, settings) -> None:
+async def test_org_2_a_large_jpeg_is_decoded_at_a_reduced_scale(client, db) -> None:
     # Given a 24 MP phone photo (5712 x 4284), taller than 4096 px on its long side
     token = await registered_and_signed_in(client)
     # When it is uploaded
@@ -257,7 +297,7 @@ async def test_org_2_a_large_jpeg_is_decoded_at_a_reduced_scale(client, settings
     # Then libjpeg decodes it at half scale and that is what is stored
     assert response.status_code == 201, response.text
     assert (response.json()["width"], response.json()["height"]) == (2856, 2142)
-    assert _stored_image(settings).size == (2856, 2142)
+    assert (await _stored_image(db)).size == (2856, 2142)
 
 
 async def test_org_2_a_12_mp_phone_photo_is_stored_at_full_size(client, settings) -> None:
@@ -267,7 +307,7 @@ async def test_org_2_a_12_mp_phone_photo_is_stored_at_full_size(client, settings
     assert (response.json()["width"], response.json()["height"]) == (4032, 3024)
 
 
-async def test_org_2_the_exif_orientation_is_applied_before_it_is_stripped(client, settings) -> None:
+async def test_org_2_the_exif_orientation_is_applied_before_it_is_stripped(client, db) -> None:
     # Given a photo taken with the phone turned (EXIF orientation 6: rotate 90 degrees clockwise)
     token = await registered_and_signed_in(client)
     exif = Image.Exif()
@@ -279,12 +319,12 @@ async def test_org_2_the_exif_orientation_is_applied_before_it_is_stripped(clien
     # Then it is stored upright, without the tag
     assert response.status_code == 201, response.text
     assert (response.json()["width"], response.json()["height"]) == (48, 64)
-    stored = _stored_image(settings)
+    stored = await _stored_image(db)
     assert stored.size == (48, 64)
     assert stored.getexif() == {}
 
 
-async def test_org_2_a_phone_photo_carrying_a_second_picture_is_a_jpeg(client, settings) -> None:
+async def test_org_2_a_phone_photo_carrying_a_second_picture_is_a_jpeg(client, db) -> None:
     # Given a JPEG with an MPF second picture (phones store a depth or gain map there)
     token = await registered_and_signed_in(client)
     out = io.BytesIO()
@@ -296,7 +336,7 @@ async def test_org_2_a_phone_photo_carrying_a_second_picture_is_a_jpeg(client, s
     # Then the photo is stored as a plain JPEG
     assert response.status_code == 201, response.text
     assert (response.json()["contentType"], response.json()["width"]) == ("image/jpeg", 64)
-    assert _stored_image(settings).format == "JPEG"
+    assert (await _stored_image(db)).format == "JPEG"
 
 
 def _with_scans_repeated(data: bytes, times: int) -> bytes:
@@ -304,7 +344,7 @@ def _with_scans_repeated(data: bytes, times: int) -> bytes:
     return data[:start] + data[start:end] * times + data[end:]
 
 
-async def test_org_2_a_jpeg_of_too_many_scans_is_refused_before_decoding(client, settings, db) -> None:
+async def test_org_2_a_jpeg_of_too_many_scans_is_refused_before_decoding(client, db) -> None:
     # Given a progressive JPEG whose scans are repeated to 70 (each one a pass over the whole image)
     token = await registered_and_signed_in(client)
     data = _with_scans_repeated(jpeg(1024, 1024, progressive=True), 7)
@@ -315,7 +355,7 @@ async def test_org_2_a_jpeg_of_too_many_scans_is_refused_before_decoding(client,
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["code"] == "IMAGE_TOO_LARGE"
     assert "scans" in response.json()["errors"][0]["message"]
-    assert _stored_files(settings) == []
+    assert (await _stored_blobs(db)) == []
 
 
 def _jpeg_with_empty_comments(count: int) -> bytes:
@@ -334,9 +374,7 @@ def _png_with_empty_chunks(count: int) -> bytes:
     [("photo.jpg", _jpeg_with_empty_comments(990_000)), ("scan.png", _png_with_empty_chunks(330_000))],
     ids=["jpeg-990k-segments", "png-330k-chunks"],
 )
-async def test_org_2_a_file_of_too_many_parts_is_refused_before_pillow_parses_it(
-    client, settings, db, name, data
-) -> None:
+async def test_org_2_a_file_of_too_many_parts_is_refused_before_pillow_parses_it(client, db, name, data) -> None:
     # Given a 32 x 32 image padded to ~4 MB with empty segments or chunks (1.8 s of Pillow's parsing)
     token = await registered_and_signed_in(client)
     assert 3_900_000 < len(data) <= 4 * 1024 * 1024
@@ -346,10 +384,10 @@ async def test_org_2_a_file_of_too_many_parts_is_refused_before_pillow_parses_it
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["code"] == "IMAGE_TOO_LARGE"
     assert "too many parts" in response.json()["errors"][0]["message"]
-    assert _stored_files(settings) == []
+    assert (await _stored_blobs(db)) == []
 
 
-async def test_org_2_png_text_chunks_expanding_past_1_mb_are_refused(client, settings, db) -> None:
+async def test_org_2_png_text_chunks_expanding_past_1_mb_are_refused(client, db) -> None:
     # Given a 32 x 32 PNG of 10 KB whose compressed text chunks expand to 1.5 MB
     token = await registered_and_signed_in(client)
     info = PngImagePlugin.PngInfo()
@@ -363,7 +401,7 @@ async def test_org_2_png_text_chunks_expanding_past_1_mb_are_refused(client, set
     # Then it is refused, and nothing is stored
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["code"] == "NOT_AN_IMAGE"
-    assert _stored_files(settings) == []
+    assert (await _stored_blobs(db)) == []
 
 
 # --- The daily upload quota (ORG-2) -----------------------------------------------------------------
@@ -381,7 +419,7 @@ async def small_quota(settings: Settings, clock: ManualClock, db: Database) -> A
 
 
 async def test_org_2_an_upload_over_the_daily_quota_is_refused_until_the_next_shanghai_day(
-    small_quota, settings, db, clock
+    small_quota, db, clock
 ) -> None:
     # Given a user who uploaded 3 documents today (10:00 in Shanghai), the quota
     token = await registered_and_signed_in(small_quota)
@@ -394,7 +432,7 @@ async def test_org_2_an_upload_over_the_daily_quota_is_refused_until_the_next_sh
     [error] = response.json()["errors"]
     assert (error["code"], error["retryAfter"]) == ("UPLOAD_QUOTA_REACHED", 14 * 3600 + 1)
     assert response.headers["retry-after"] == str(14 * 3600 + 1)
-    assert len(_stored_files(settings)) == QUOTA
+    assert len(await _stored_blobs(db)) == QUOTA
     assert await _count_documents(db) == QUOTA
     assert await _uploads_counted(db) == {"2026-11-26": QUOTA}
     # And the next Shanghai day it is accepted again (signed in afresh: the session has gone idle)
@@ -404,7 +442,7 @@ async def test_org_2_an_upload_over_the_daily_quota_is_refused_until_the_next_sh
     assert await _uploads_counted(db) == {"2026-11-26": QUOTA, "2026-11-27": 1}
 
 
-async def test_org_2_a_refused_upload_does_not_count_against_the_quota(small_quota, settings, db) -> None:
+async def test_org_2_a_refused_upload_does_not_count_against_the_quota(small_quota, db) -> None:
     # Given a user with the quota's 3 uploads still open today
     token = await registered_and_signed_in(small_quota)
     truncated = jpeg(640, 480)[:-200]  # passes the header checks, fails while decoding
@@ -423,7 +461,7 @@ async def test_org_2_a_refused_upload_does_not_count_against_the_quota(small_quo
         (413, "FILE_TOO_LARGE"),
     ]
     assert sum((await _uploads_counted(db)).values()) == 0
-    assert _stored_files(settings) == []
+    assert (await _stored_blobs(db)) == []
     for _ in range(QUOTA):
         assert (await _upload(small_quota, token, "id.png", _png())).status_code == 201
     assert (await _upload(small_quota, token, "id.png", _png())).status_code == 429
@@ -439,13 +477,13 @@ async def test_org_2_sixty_simultaneous_uploads_store_exactly_the_daily_quota(cl
     # Then exactly 50 are stored, on disk and in the database, and 10 are refused with 429
     assert sorted(r.status_code for r in responses) == [201] * 50 + [429] * 10
     assert {r.json()["errors"][0]["code"] for r in responses if r.status_code == 429} == {"UPLOAD_QUOTA_REACHED"}
-    assert len(_stored_files(settings)) == 50
+    assert len(await _stored_blobs(db)) == 50
     assert await _count_documents(db) == 50
     assert await _uploads_counted(db) == {"2026-11-26": 50}
 
 
 async def test_org_2_apl_1_uploads_with_the_login_challenge_count_against_the_accounts_quota(
-    small_quota, settings, db, clock
+    small_quota, db, clock
 ) -> None:
     # Given a user locked out by the lost device, who uploaded once with their session before
     token = await _totp_only_login(small_quota, clock)
@@ -462,4 +500,4 @@ async def test_org_2_apl_1_uploads_with_the_login_challenge_count_against_the_ac
     assert answers == [201, 201, 429]
     assert (await _upload(small_quota, token, "id.png", _png())).status_code == 429
     assert await _uploads_counted(db) == {"2026-11-26": QUOTA}
-    assert len(_stored_files(settings)) == QUOTA
+    assert len(await _stored_blobs(db)) == QUOTA

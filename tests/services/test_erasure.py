@@ -12,7 +12,6 @@ RULES: CAN-6 RN-3 REG-2
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,7 +24,7 @@ from models.appeals import Appeal, AppealToken
 from models.auth import RecoveryTicket
 from models.changes import SubjectChange
 from models.codes import OutboxMessage
-from models.documents import Document
+from models.documents import Document, DocumentBlob
 from models.enterprise import BalanceEntry
 from models.review import ReviewAuditEntry, ReviewItem
 from models.students import StudentStatus
@@ -203,10 +202,6 @@ def _found(dump: dict[str, list[str]], values: list[str]) -> list[tuple[str, str
     ]
 
 
-def _stored_files(upload_dir: str) -> list[Path]:
-    return [p for p in Path(upload_dir).rglob("*") if p.is_file()]
-
-
 async def _count(db: Database, model: Any) -> int:
     async with db.read_sessions() as s:
         return int(await s.scalar(select(func.count()).select_from(model)) or 0)
@@ -228,11 +223,11 @@ async def subject(client: httpx.AsyncClient, run: Any, db: Database, clock: Manu
     assert uploaded.status_code == 201, uploaded.text
     account_id = await _account_id(db)
     await run(_fill, account_id)
-    # Given it holds all of it: the personal values are in the database, the file on disk, the slot taken
+    # Given it holds all of it: the personal values are in the database, its bytes stored, the slot taken
     before = await _dump(db)
     for value in (USERNAME, PHONE, EMAIL, SCHOOL_EMAIL, NEW_PHONE, NAME, CARD, CONTACT, COMPANY, ADDRESS):
         assert _found(before, [value]), value
-    assert _stored_files(settings.upload_dir) != []
+    assert await _count(db, DocumentBlob) == 1
     for table in ("mfa_devices", "mfa_recovery_codes", "sessions", "appeal_tokens", "student_statuses"):
         assert before[table] != [], table
     async with db.read_sessions() as s:
@@ -250,8 +245,8 @@ async def test_can_6_erasure_leaves_no_personal_value_in_any_table(
     # Then no table holds any of its personal values, whatever the case
     dump = await _dump(db)
     assert _found(dump, PERSONAL) == []
-    # And the uploaded file is gone from storage, and so is its row
-    assert _stored_files(settings.upload_dir) == []
+    # And the uploaded document's bytes are gone, and so is its row
+    assert await _count(db, DocumentBlob) == 0
     assert await _count(db, Document) == 0
     # And what must be kept is kept: the audit, the ledger's amount, the review item, the fact and time
     assert await _count(db, ReviewAuditEntry) == audit_before == 2

@@ -54,7 +54,6 @@ async def test_account_center_sweep_says_it_skipped_and_exits_0_while_another_ro
         **os.environ,
         "DATABASE_URL": settings.database_url,
         "ENVIRONMENT": "test",
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
     }
     async with sweeper_lock(db) as held:
         assert held
