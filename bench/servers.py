@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -131,7 +133,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     try:
         process.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        process.kill()
+        # Its own session (start_new_session): the group holds uvicorn's worker processes too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 

@@ -85,6 +85,7 @@ def _serving(env: dict[str, str], workers: int) -> Iterator[tuple[str, subproces
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # a supervisor that does not stop is killed with its workers
     )
     base = f"http://127.0.0.1:{port}"
     err: list[bytes] = []
@@ -96,7 +97,7 @@ def _serving(env: dict[str, str], workers: int) -> Iterator[tuple[str, subproces
         try:
             _, stderr = process.communicate(timeout=30)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             _, stderr = process.communicate()
         err.append(stderr)
 
@@ -167,14 +168,18 @@ def test_serve_refuses_a_metrics_directory_it_cannot_create(settings, tmp_path) 
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     env = _env(settings, tmp_path, PROMETHEUS_MULTIPROC_DIR=str(blocker / "metrics"))
-    result = subprocess.run(  # noqa: S603 - our own command, fixed arguments
+    process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
         [sys.executable, str(ROOT / "cli.py"), "serve", "--workers", "2", "--port", str(_free_port())],
         cwd=ROOT,
         env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # if it served instead of refusing, its workers are stopped with it below
     )
-    assert result.returncode == 2
-    assert "refused to start: PROMETHEUS_MULTIPROC_DIR" in result.stderr
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, err = process.communicate()
+    assert process.returncode == 2
+    assert "refused to start: PROMETHEUS_MULTIPROC_DIR" in err.decode()
