@@ -145,17 +145,21 @@ class WorkersResult:
                     "two_workers": r.two.as_dict(),
                     "ratio": r.ratio,
                     "load_average_1m": r.load_average,
+                    "cpu_bound_ratio": _ratio(cpu_ceiling(r.two, self.cpus, 2), cpu_ceiling(r.one, self.cpus, 1)),
                 }
                 for r in self.rounds
             ],
         }
 
 
-def cpu_ceiling(r: WrkResult, cpus: int) -> float:
-    """The req/s this machine's CPUs could give if CPU were all a request needed: every CPU busy with the
-    server's, the database's and wrk's time per request."""
+def cpu_ceiling(r: WrkResult, cpus: int, workers: int) -> float:
+    """The req/s this machine could give if CPU were all a request needed and nothing else ran: every CPU
+    busy with the server's, the database's and wrk's time per request, and the server's processes each
+    on at most one CPU."""
     per_request_ms = r.server_cpu_ms + r.db_cpu_ms + r.load_cpu_ms
-    return cpus * 1000 / per_request_ms if per_request_ms > 0 else float("nan")
+    if per_request_ms <= 0 or r.server_cpu_ms <= 0:
+        return float("nan")
+    return min(cpus * 1000 / per_request_ms, min(workers, cpus) * 1000 / r.server_cpu_ms)
 
 
 def _cpu_split(r: WrkResult) -> str:
@@ -174,11 +178,12 @@ def workers_table(result: WorkersResult) -> list[str]:
             f"2 workers {r.two.rps:5.0f} req/s {_latency(r.two)} {_cpu_split(r.two)} | ratio {r.ratio:.2f}"
         )
     best = result.best
-    ceiling = cpu_ceiling(best.two, result.cpus)
+    one, two = cpu_ceiling(best.one, result.cpus, 1), cpu_ceiling(best.two, result.cpus, 2)
     lines.append(
-        f"{e}          with 2 workers the {result.cpus} CPUs could give at most {ceiling:.0f} req/s (server + db + wrk "
-        f"CPU per request), {ceiling / best.one.rps:.2f}x the 1-worker figure; measured {best.two.rps:.0f} "
-        f"({best.two.rps / ceiling:.0%} of it) | {result.goal().describe()}"
+        f"{e}          CPU-bound ceilings from the CPU per request (the {result.cpus} CPUs shared by the server, "
+        f"PostgreSQL and wrk; one CPU per server process): 1 worker {one:.0f} req/s (measured {best.one.rps / one:.0%} "
+        f"of it), 2 workers {two:.0f} req/s (measured {best.two.rps / two:.0%}); their ratio {_ratio(two, one):.2f} is "
+        f"the most this machine allows | {result.goal().describe()}"
     )
     lines.extend(w for label, r in (("1 worker", best.one), ("2 workers", best.two)) if (w := _errors(label, r)))
     if best.foreign_cpu > BUSY_WARNING:
