@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +46,40 @@ def worker_app() -> Any:
     return create_app(settings)
 
 
+# prometheus_client's multi-process mode (services/metrics.py): where every worker keeps its values.
+MULTIPROC_DIR_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+@contextlib.contextmanager
+def metrics_directory(workers: int) -> Iterator[Path | None]:
+    """Ready PROMETHEUS_MULTIPROC_DIR for the workers about to start, before services.metrics is imported.
+
+    Set: the directory is created if missing and emptied of prometheus_client's files (`*.db`; values a
+    previous run left there would be added to this run's), nothing else in it is touched. Unset with
+    several workers: a private directory is made for this run (so a scrape of any worker adds up every
+    worker's values) and removed when serve exits. Unset with one worker: the process's own registry."""
+    configured = os.environ.get(MULTIPROC_DIR_ENV)
+    if configured:
+        directory = Path(configured)
+        directory.mkdir(parents=True, exist_ok=True)
+        for stale in directory.glob("*.db"):
+            stale.unlink(missing_ok=True)
+        yield directory
+    elif workers > 1:
+        private = Path(tempfile.mkdtemp(prefix="account-center-metrics-"))
+        os.environ[MULTIPROC_DIR_ENV] = str(private)  # inherited by the worker processes
+        try:
+            yield private
+        finally:
+            os.environ.pop(MULTIPROC_DIR_ENV, None)
+            shutil.rmtree(private, ignore_errors=True)
+    else:
+        yield None
+
+
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from app import create_app
     from logs import configure_logging
     from settings import Settings
 
@@ -57,22 +91,30 @@ def _serve(args: argparse.Namespace) -> int:
     except ValueError as exc:  # a bad setting: say which, without a traceback
         print(f"account-center serve: refused to start: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings, access_log=args.access_log)
-    options: dict[str, Any] = {
-        "host": args.host or settings.host,
-        "port": args.port or settings.port,
-        # Our logging stays in place (JSON lines, no query strings): uvicorn configures none of its own,
-        # and the app writes the access line (with the request ID) instead of uvicorn's.
-        "log_config": None,
-        "log_level": settings.log_level.lower(),
-        "access_log": False,
-        "proxy_headers": False,
-    }
-    if args.workers == 1:  # one process: the app built here
-        uvicorn.run(create_app(settings), **options)
-    else:  # a supervisor and N worker processes sharing the listening socket
-        os.environ[_ACCESS_LOG_ENV] = "1" if args.access_log else "0"
-        uvicorn.run("cli:worker_app", factory=True, workers=args.workers, **options)
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(metrics_directory(args.workers))
+        except OSError as exc:  # the configured directory cannot be created or emptied
+            print(f"account-center serve: refused to start: {MULTIPROC_DIR_ENV}: {exc.strerror}", file=sys.stderr)
+            return 2
+        from app import create_app  # after metrics_directory: services.metrics reads the variable on import
+
+        configure_logging(settings, access_log=args.access_log)
+        options: dict[str, Any] = {
+            "host": args.host or settings.host,
+            "port": args.port or settings.port,
+            # Our logging stays in place (JSON lines, no query strings): uvicorn configures none of its own,
+            # and the app writes the access line (with the request ID) instead of uvicorn's.
+            "log_config": None,
+            "log_level": settings.log_level.lower(),
+            "access_log": False,
+            "proxy_headers": False,
+        }
+        if args.workers == 1:  # one process: the app built here
+            uvicorn.run(create_app(settings), **options)
+        else:  # a supervisor and N worker processes sharing the listening socket
+            os.environ[_ACCESS_LOG_ENV] = "1" if args.access_log else "0"
+            uvicorn.run("cli:worker_app", factory=True, workers=args.workers, **options)
     return 0
 
 

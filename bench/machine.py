@@ -49,6 +49,28 @@ def children_of(parent: int) -> list[int]:
     return found
 
 
+def process_tree(pid: int) -> list[int]:
+    """A process and its live descendants (uvicorn's supervisor and its workers)."""
+    found, pending = [], [pid]
+    while pending:
+        current = pending.pop()
+        found.append(current)
+        pending.extend(children_of(current))
+    return found
+
+
+def tree_cpu_s(pid: int) -> float:
+    """utime + stime of a process and its live descendants; a descendant that exits meanwhile takes its
+    time with it, so measure across a span where none does."""
+    return sum(process_cpu_s(p) for p in process_tree(pid))
+
+
+def children_cpu_s() -> float:
+    """CPU time of this process's reaped children (wrk, once `communicate` has returned)."""
+    t = os.times()
+    return t.children_user + t.children_system
+
+
 def own_cpu_s(pids: list[int]) -> float:
     t = os.times()
     own = t.user + t.system + t.children_user + t.children_system

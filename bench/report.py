@@ -20,6 +20,7 @@ RESULTS_DIR = Path(__file__).resolve().parent / "results"
 VIEWER_RATIO_GOAL = 0.75  # GraphQL viewer req/s / bare Starlette doing the same read, at least
 SIGNIN_RATIO_GOAL = 0.8  # password sign-ins/s / argon2 hash-only/s, at least
 STORM_RATIO_GOAL = 2.0  # viewer p95 during a sign-in storm / viewer p95 alone, at most
+WORKERS_RATIO_GOAL = 1.6  # PostgreSQL viewer req/s with `serve --workers 2` / with `--workers 1`, at least
 # Above this share of all CPUs used by other processes during a measurement, it is flagged.
 BUSY_WARNING = 0.1
 # Above this share of refused sign-ins (e.g. TOO_MANY_ATTEMPTS), a load measured refusals, not sign-ins:
@@ -93,6 +94,104 @@ class EngineResult:
             "storm_signin_refused_share": round(self.storm_signin.refused_share, 4),
             "storm_p95_ratio": self.storm_ratio,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class WorkersRound:
+    """One round of the workers figure: `viewer` against `serve --workers 1`, then against `--workers 2`
+    (or the other way round), back to back; the 1-minute load average when the round started."""
+
+    one: WrkResult
+    two: WrkResult
+    load_average: float
+
+    @property
+    def ratio(self) -> float:
+        return _ratio(self.two.rps, self.one.rps)
+
+    @property
+    def foreign_cpu(self) -> float:
+        return max(self.one.foreign_cpu, self.two.foreign_cpu)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkersResult:
+    """`viewer` on PostgreSQL through `account-center serve --workers 2` over `--workers 1`, measured side by
+    side in alternating rounds; the figure is the least disturbed round's."""
+
+    engine: str
+    rounds: tuple[WorkersRound, ...]
+    cpus: int
+
+    @property
+    def best(self) -> WorkersRound:
+        return min(self.rounds, key=lambda r: r.foreign_cpu)
+
+    @property
+    def ratio(self) -> float:
+        return self.best.ratio
+
+    def goal(self) -> Goal:
+        return Goal(self.engine, "viewer rps 2 workers / 1 worker", self.ratio, ">=", WORKERS_RATIO_GOAL)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "ratio": self.ratio,
+            "best_round": self.rounds.index(self.best),
+            "rounds": [
+                {
+                    "one_worker": r.one.as_dict(),
+                    "two_workers": r.two.as_dict(),
+                    "ratio": r.ratio,
+                    "load_average_1m": r.load_average,
+                    "cpu_bound_ratio": _ratio(cpu_ceiling(r.two, self.cpus, 2), cpu_ceiling(r.one, self.cpus, 1)),
+                }
+                for r in self.rounds
+            ],
+        }
+
+
+def cpu_ceiling(r: WrkResult, cpus: int, workers: int) -> float:
+    """The req/s this machine could give if CPU were all a request needed and nothing else ran: every CPU
+    busy with the server's, the database's and wrk's time per request, and the server's processes each
+    on at most one CPU."""
+    per_request_ms = r.server_cpu_ms + r.db_cpu_ms + r.load_cpu_ms
+    if per_request_ms <= 0 or r.server_cpu_ms <= 0:
+        return float("nan")
+    return min(cpus * 1000 / per_request_ms, min(workers, cpus) * 1000 / r.server_cpu_ms)
+
+
+def _cpu_split(r: WrkResult) -> str:
+    return f"CPU/req server {r.server_cpu_ms:.2f} + db {r.db_cpu_ms:.2f} + wrk {r.load_cpu_ms:.2f} ms"
+
+
+def workers_table(result: WorkersResult) -> list[str]:
+    """Each round's two figures with their CPU per request, and where the ratio's ceiling lies."""
+    e = f"{result.engine:<10}"
+    lines = []
+    for i, r in enumerate(result.rounds):
+        mark = "*" if r is result.best else " "
+        lines.append(
+            f"{e} workers{mark} round {i + 1} (load avg {r.load_average:.2f}, others {r.foreign_cpu:.1%} of CPUs): "
+            f"1 worker {r.one.rps:5.0f} req/s {_latency(r.one)} {_cpu_split(r.one)} | "
+            f"2 workers {r.two.rps:5.0f} req/s {_latency(r.two)} {_cpu_split(r.two)} | ratio {r.ratio:.2f}"
+        )
+    best = result.best
+    one, two = cpu_ceiling(best.one, result.cpus, 1), cpu_ceiling(best.two, result.cpus, 2)
+    lines.append(
+        f"{e}          CPU-bound ceilings from the CPU per request (the {result.cpus} CPUs shared by the server, "
+        f"PostgreSQL and wrk; one CPU per server process): 1 worker {one:.0f} req/s (measured {best.one.rps / one:.0%} "
+        f"of it), 2 workers {two:.0f} req/s (measured {best.two.rps / two:.0%}); their ratio {_ratio(two, one):.2f} is "
+        f"the most this machine allows | {result.goal().describe()}"
+    )
+    lines.extend(w for label, r in (("1 worker", best.one), ("2 workers", best.two)) if (w := _errors(label, r)))
+    if best.foreign_cpu > BUSY_WARNING:
+        lines.append(
+            f"    ! other processes used {best.foreign_cpu:.1%} of the CPUs during the least disturbed round: "
+            "read the CPU per request, not the ratio"
+        )
+    return lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,12 +326,14 @@ def engine_table(result: EngineResult) -> list[str]:
     return lines
 
 
-def summary(results: list[EngineResult], notes: list[str]) -> list[str]:
+def summary(results: list[EngineResult], notes: list[str], workers: WorkersResult | None = None) -> list[str]:
     lines = ["", "== results (ratios are measured side by side in this run)"]
     for result in results:
         lines.extend(engine_table(result))
+    if workers is not None:
+        lines.extend(workers_table(workers))
     lines.extend(f"note: {n}" for n in notes)
-    goals = [g for r in results for g in r.goals()]
+    goals = [g for r in results for g in r.goals()] + ([workers.goal()] if workers is not None else [])
     met = sum(g.met for g in goals)
     lines.append("")
     lines.append(f"== goals: {met} of {len(goals)} met")
@@ -240,7 +341,9 @@ def summary(results: list[EngineResult], notes: list[str]) -> list[str]:
     return lines
 
 
-def write_json(results: list[EngineResult], notes: list[str], options: dict[str, Any]) -> Path:
+def write_json(
+    results: list[EngineResult], notes: list[str], options: dict[str, Any], workers: WorkersResult | None = None
+) -> Path:
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / "latest.json"
     document = {
@@ -252,7 +355,11 @@ def write_json(results: list[EngineResult], notes: list[str], options: dict[str,
         },
         "options": options,
         "engines": {r.engine: r.as_dict() for r in results},
-        "goals": [{**asdict(g), "met": g.met} for r in results for g in r.goals()],
+        "workers": workers.as_dict() if workers is not None else None,
+        "goals": [
+            {**asdict(g), "met": g.met}
+            for g in [g for r in results for g in r.goals()] + ([workers.goal()] if workers is not None else [])
+        ],
         "notes": notes,
     }
     path.write_text(json.dumps(document, indent=2) + "\n")

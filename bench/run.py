@@ -9,7 +9,11 @@ settings, behind one trusted proxy); then, with wrk on loopback (50 connections,
      (goal >= 0.75); and, for information, the floor: one Core SELECT in a bare handler;
   c. password sign-ins/s (answers with a session token) against the argon2 hash-only rate with the
      app's own parameters on every core (goal >= 0.8);
-  d. the p95 of `viewer` while a sign-in storm runs, against the p95 of `viewer` alone (goal <= 2).
+  d. the p95 of `viewer` while a sign-in storm runs, against the p95 of `viewer` alone (goal <= 2);
+  e. on PostgreSQL, `viewer` req/s through `account-center serve --workers 2` over `--workers 1` (goal >= 1.6),
+     both servers up, measured in alternating rounds (1 then 2, 2 then 1, ...); the least disturbed round
+     counts. Each figure comes with the CPU time per request of the server (supervisor and workers), of
+     PostgreSQL's processes for the run and of wrk, so it can be read on a busier machine.
 
 AUTH-5 holds a try per client address (20), login name and account (5 each) while a password's hash
 runs, so the sign-ins go round SIGNIN_ACCOUNTS accounts (each thread its share, one after the other)
@@ -17,7 +21,8 @@ and each comes from its own address (X-Forwarded-For, one trusted proxy): an acc
 sign-in in flight. Refused sign-ins are counted by error code; above report.REFUSED_WARNING of them
 the sign-in and storm ratios are void.
 
-Usage: `make bench BENCH_ARGS="--duration 5 --sqlite-only"` or `uv run python -m bench.run --help`.
+Usage: `make bench BENCH_ARGS="--duration 5 --sqlite-only"`, `make bench BENCH_ARGS=--workers-only` (only e.),
+or `uv run python -m bench.run --help`.
 """
 
 from __future__ import annotations
@@ -47,9 +52,9 @@ from bench.databases import (
     wait_sessions_settled,
 )
 from bench.hashing import HashRate, hash_rate
-from bench.machine import CpuMeter, process_cpu_s, wait_until_quiet
-from bench.report import BUSY_WARNING, EngineResult
-from bench.servers import Server, post_json, serve
+from bench.machine import CpuMeter, children_cpu_s, process_cpu_s, process_tree, tree_cpu_s, wait_until_quiet
+from bench.report import BUSY_WARNING, EngineResult, WorkersResult, WorkersRound
+from bench.servers import Server, post_json, serve, serve_workers
 from bench.wrk import Load, WrkResult
 from cli import migrate
 from settings import Settings
@@ -83,6 +88,8 @@ class Options:
     hash_seconds: int
     retries: int
     sqlite_only: bool
+    workers_only: bool = False
+    workers_rounds: int = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +113,34 @@ def parse_args(argv: list[str] | None) -> Options:
         default=2,
         help="repeat a measurement disturbed by other processes at most this often (default 2)",
     )
-    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL")
+    parser.add_argument("--sqlite-only", action="store_true", help="skip PostgreSQL (and the workers figure)")
+    parser.add_argument(
+        "--workers-only",
+        action="store_true",
+        help="only the PostgreSQL figure `serve --workers 2` over `--workers 1`",
+    )
+    parser.add_argument(
+        "--workers-rounds",
+        type=int,
+        default=2,
+        help="rounds of the workers figure, each measuring 1 and 2 workers back to back (default 2)",
+    )
     args = parser.parse_args(argv)
-    if args.duration < 1 or args.hash_seconds < 1 or args.warmup < 0 or args.retries < 0:
-        parser.error("--duration and --hash-seconds must be at least 1, --warmup and --retries at least 0")
-    return Options(args.duration, args.warmup, args.hash_seconds, args.retries, args.sqlite_only)
+    if args.duration < 1 or args.hash_seconds < 1 or args.warmup < 0 or args.retries < 0 or args.workers_rounds < 1:
+        parser.error(
+            "--duration, --hash-seconds and --workers-rounds must be at least 1, --warmup and --retries at least 0"
+        )
+    if args.sqlite_only and args.workers_only:
+        parser.error("--workers-only runs on PostgreSQL; it cannot go with --sqlite-only")
+    return Options(
+        args.duration,
+        args.warmup,
+        args.hash_seconds,
+        args.retries,
+        args.sqlite_only,
+        args.workers_only,
+        args.workers_rounds,
+    )
 
 
 def say(message: str) -> None:
@@ -120,7 +150,8 @@ def say(message: str) -> None:
 def server_env(database_url: str) -> dict[str, str]:
     """The environment of both servers: production, no sandbox, a random secret, no sweeper, one trusted
     proxy (so each sign-in's X-Forwarded-For is its client address)."""
-    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES}
+    # Not the caller's metrics directory either: `serve --workers 2` makes a private one (cli.metrics_directory).
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARIABLES and k != "PROMETHEUS_MULTIPROC_DIR"}
     env.update(
         DATABASE_URL=database_url,
         ENVIRONMENT="production",
@@ -174,10 +205,13 @@ class EngineBench:
         self.options = options
         self.wrk_path = wrk_path
         self.server_pids: list[int] = []
+        # Set by `prepare`: the servers' environment, a seeded login name and its password.
+        self.prepared: tuple[dict[str, str], str, str] | None = None
         self.meter = CpuMeter(self._our_pids)
 
     def _our_pids(self) -> list[int]:
-        return self.server_pids + (postgres_pids(self.database_url) if self.engine == "postgresql" else [])
+        servers = [pid for server in self.server_pids for pid in process_tree(server)]
+        return servers + self._db_pids()
 
     def settle(self) -> None:
         """Wait (bounded) until the machine is quiet: our servers idle, other processes calm."""
@@ -201,13 +235,31 @@ class EngineBench:
         if self.options.warmup > 0:
             wrk.run(self.wrk_path, load, self.options.warmup)
 
+    def _db_pids(self) -> list[int]:
+        return postgres_pids(self.database_url) if self.engine == "postgresql" else []
+
+    def _db_cpu(self) -> dict[int, float]:
+        return {pid: process_cpu_s(pid) for pid in self._db_pids()}
+
     def _wrk_once(self, load: Load) -> WrkResult:
         self.settle()
         self.meter.start()
-        cpu_before = process_cpu_s(load.server_pid)
+        server_before, db_before, load_before = tree_cpu_s(load.server_pid), self._db_cpu(), children_cpu_s()
         result = wrk.run(self.wrk_path, load, self.options.duration)
-        cpu_ms = 1000 * (process_cpu_s(load.server_pid) - cpu_before) / max(result.requests, 1)
-        return replace(result, foreign_cpu=self.meter.foreign_share(), server_cpu_ms=round(cpu_ms, 2))
+        server_after, db_after, load_after = tree_cpu_s(load.server_pid), self._db_cpu(), children_cpu_s()
+        # A backend the pool opened meanwhile counts from zero.
+        db_s = sum(cpu - db_before.get(pid, 0.0) for pid, cpu in db_after.items())
+        server_ms, db_ms, load_ms = (
+            round(1000 * seconds / max(result.requests, 1), 3)
+            for seconds in (server_after - server_before, db_s, load_after - load_before)
+        )
+        return replace(
+            result,
+            foreign_cpu=self.meter.foreign_share(),
+            server_cpu_ms=server_ms,
+            db_cpu_ms=db_ms,
+            load_cpu_ms=load_ms,
+        )
 
     def measure(self, label: str, load: Load) -> WrkResult:
         """A warm-up, then the measurement on a settled machine, with the foreign CPU share recorded."""
@@ -267,12 +319,64 @@ class EngineBench:
             "storm", lambda: self._storm_once(viewer_load, storm_load), lambda r: r[0].foreign_cpu
         )
 
-    def run(self, log_dir: Path) -> EngineResult:
-        say(f"== {self.engine}: migrate, seed {SIGNIN_ACCOUNTS} accounts, start the app and the bare baseline")
+    def prepare(self) -> tuple[dict[str, str], Settings, list[str], str]:
+        """Migrate and seed the run's database: (server environment, settings, login names, password)."""
         migrate(self.database_url)
         env = server_env(self.database_url)
         settings = Settings.from_env(env)
         login_names, password = seed_accounts(settings, SIGNIN_ACCOUNTS)
+        self.prepared = (env, login_names[0], password)
+        return env, settings, login_names, password
+
+    def workers(self, log_dir: Path) -> WorkersResult:
+        """`viewer` through `account-center serve --workers 1` and `--workers 2`, both up, in alternating
+        rounds: each round measures one then the other back to back, so both see the same machine. While
+        every round was disturbed by other processes, up to `--retries` more rounds run."""
+        if self.prepared is None:
+            raise RuntimeError("the database is not prepared (EngineBench.prepare)")
+        env, login_name, password = self.prepared
+        say(f"== {self.engine}: `serve --workers 1` and `serve --workers 2` side by side")
+        with (
+            serve_workers(f"{self.engine}-workers-1", 1, env, log_dir) as one,
+            serve_workers(f"{self.engine}-workers-2", 2, env, log_dir) as two,
+        ):
+            self.server_pids = [one.pid, two.pid]
+            token = sign_in(one, login_name, password)
+            viewer_body = json.dumps({"query": VIEWER_QUERY})
+            for server in (one, two):  # both answer the same, non-null viewer
+                answer = post_json(server, "/graphql", viewer_body, token)
+                if not (answer.get("data") or {}).get("viewer"):
+                    raise RuntimeError(f"{server.name} answered no viewer: {answer}")
+            loads = {
+                1: Load(one.url("/graphql"), viewer_body, token, server_pid=one.pid),
+                2: Load(two.url("/graphql"), viewer_body, token, server_pid=two.pid),
+            }
+            rounds: list[WorkersRound] = []
+            limit = self.options.workers_rounds + self.options.retries
+            for i in range(limit):
+                if i >= self.options.workers_rounds and min(r.foreign_cpu for r in rounds) <= BUSY_WARNING:
+                    break  # the rounds asked for, and one of them undisturbed
+                if i >= self.options.workers_rounds:
+                    say(f"  (every round disturbed by other processes; round {i + 1} of at most {limit})")
+                order = (1, 2) if i % 2 == 0 else (2, 1)
+                load_average = round(os.getloadavg()[0], 2)
+                measured: dict[int, WrkResult] = {}
+                for n in order:
+                    say(
+                        f"  round {i + 1}: viewer, {n} worker{'s' if n > 1 else ''}, {wrk.CONNECTIONS} connections, "
+                        f"{wrk.THREADS} threads, {self.options.duration} s (load average {os.getloadavg()[0]:.2f})"
+                    )
+                    self.warm_up(loads[n])
+                    measured[n] = self._wrk_once(loads[n])
+                rounds.append(WorkersRound(measured[1], measured[2], load_average))
+        result = WorkersResult(self.engine, tuple(rounds), os.cpu_count() or 1)
+        for line in report.workers_table(result):
+            say(line)
+        return result
+
+    def run(self, log_dir: Path) -> EngineResult:
+        say(f"== {self.engine}: migrate, seed {SIGNIN_ACCOUNTS} accounts, start the app and the bare baseline")
+        env, settings, login_names, password = self.prepare()
         with servers(self.engine, env, log_dir) as (app, bare):
             self.server_pids = [app.pid, bare.pid]
             token = sign_in(app, login_names[0], password)
@@ -326,6 +430,7 @@ class Outcome:
     results: list[EngineResult]
     notes: list[str]
     failed: bool = False
+    workers: WorkersResult | None = None
 
 
 def run(options: Options) -> Outcome:
@@ -334,7 +439,12 @@ def run(options: Options) -> Outcome:
     outcome = Outcome([], [])
     with tempfile.TemporaryDirectory(prefix="ac-bench-") as tmp:
         tmpdir = Path(tmp)
-        _run_engine(outcome, "sqlite", lambda: contextlib.nullcontext(sqlite_url(tmpdir)), options, wrk_path, tmpdir)
+        if options.workers_only:
+            say("== sqlite: skipped (--workers-only)")
+        else:
+            _run_engine(
+                outcome, "sqlite", lambda: contextlib.nullcontext(sqlite_url(tmpdir)), options, wrk_path, tmpdir
+            )
         if options.sqlite_only:
             outcome.notes.append("PostgreSQL skipped (--sqlite-only)")
             say("== postgresql: skipped (--sqlite-only)")
@@ -353,7 +463,14 @@ def _run_engine(
 ) -> None:
     try:
         with database() as url:
-            outcome.results.append(EngineBench(engine, url, options, wrk_path).run(log_dir))
+            bench = EngineBench(engine, url, options, wrk_path)
+            if not options.workers_only:
+                outcome.results.append(bench.run(log_dir))
+            if engine == "postgresql":  # several workers are for PostgreSQL (SQLite has one writer)
+                if options.workers_only:
+                    say(f"== {engine}: migrate, seed {SIGNIN_ACCOUNTS} accounts")
+                    bench.prepare()
+                outcome.workers = bench.workers(log_dir)
     except Exception as exc:  # report it, keep the other engine's figures, exit non-zero
         traceback.print_exc()
         _print_server_logs(log_dir, engine)
@@ -373,14 +490,15 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(argv)
     say(
         f"bench: wrk, {wrk.CONNECTIONS} connections, {wrk.THREADS} threads, {options.duration} s per measurement "
-        f"(+{options.warmup} s warm-up), one uvicorn worker per server, 127.0.0.1, {os.cpu_count()} CPUs"
+        f"(+{options.warmup} s warm-up), one uvicorn worker per server (but the workers figure), 127.0.0.1, "
+        f"{os.cpu_count()} CPUs"
     )
     try:
         outcome = run(options)
     except KeyboardInterrupt:  # the context managers have stopped the servers and dropped the database
         say("bench: interrupted")
         return 130
-    for line in report.summary(outcome.results, outcome.notes):
+    for line in report.summary(outcome.results, outcome.notes, outcome.workers):
         say(line)
     path = report.write_json(
         outcome.results,
@@ -396,7 +514,9 @@ def main(argv: list[str] | None = None) -> int:
             "storm_signin_connections": STORM_SIGNIN_CONNECTIONS,
             "signin_accounts": SIGNIN_ACCOUNTS,
             "trusted_proxy_count": TRUSTED_PROXY_COUNT,
+            "workers_rounds": options.workers_rounds,
         },
+        outcome.workers,
     )
     say(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
     return 1 if outcome.failed else 0

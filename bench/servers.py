@@ -1,10 +1,13 @@
-"""uvicorn servers on loopback, one worker each, waited for with a health check and always stopped."""
+"""Servers on loopback, waited for with a health check and always stopped: uvicorn with one worker (`serve`),
+or `account-center serve --workers N` (`serve_workers`), a supervisor and N worker processes."""
 
 from __future__ import annotations
 
 import contextlib
 import http.client
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
@@ -13,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from bench.machine import children_of
 
 HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +47,6 @@ def free_port() -> int:
 def serve(name: str, factory: str, env: dict[str, str], log_dir: Path) -> Iterator[Server]:
     """Run `uvicorn <factory> --factory` (one worker, no access log) until the block exits."""
     port = free_port()
-    log_path = log_dir / f"{name}.log"
     cmd = [
         sys.executable,
         "-m",
@@ -57,24 +61,66 @@ def serve(name: str, factory: str, env: dict[str, str], log_dir: Path) -> Iterat
         "--log-level",
         "warning",
     ]
+    with _run(name, cmd, port, env, log_dir, workers=0) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serve_workers(name: str, workers: int, env: dict[str, str], log_dir: Path) -> Iterator[Server]:
+    """Run `account-center serve --workers N --no-access-log` until the block exits; ready once every worker
+    process runs and /healthz answers. With N = 1 it is one process; otherwise `Server.pid` is uvicorn's
+    supervisor and the workers are its children (bench.machine.tree_cpu_s counts them all)."""
+    port = free_port()
+    cmd = [
+        sys.executable,
+        str(ROOT / "cli.py"),
+        "serve",
+        "--workers",
+        str(workers),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+    with _run(name, cmd, port, env, log_dir, workers=workers if workers > 1 else 0) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _run(name: str, cmd: list[str], port: int, env: dict[str, str], log_dir: Path, workers: int) -> Iterator[Server]:
+    log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         server = Server(name, port, process.pid, log_path)
-        _wait_healthy(server, process)
+        _wait_healthy(server, process, workers)
         yield server
     finally:
         _stop(process)
 
 
-def _wait_healthy(server: Server, process: subprocess.Popen[bytes]) -> None:
+def worker_pids(supervisor: int) -> list[int]:
+    """The worker processes uvicorn spawned under `supervisor` (multiprocessing's `spawn_main`), not
+    multiprocessing's resource tracker."""
+    found = []
+    for child in children_of(supervisor):
+        with contextlib.suppress(OSError):
+            cmdline = Path(f"/proc/{child}/cmdline").read_bytes()
+            if b"spawn_main" in cmdline and b"resource_tracker" not in cmdline:
+                found.append(child)
+    return found
+
+
+def _wait_healthy(server: Server, process: subprocess.Popen[bytes], workers: int = 0) -> None:
+    """Until /healthz answers 200 and, with `workers`, that many worker processes run."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"{server.name} server exited with {process.returncode}:\n{_tail(server.log_path)}")
         with contextlib.suppress(OSError):
             status, _ = request(server.port, "GET", "/healthz", timeout=1.0)
-            if status == 200:
+            if status == 200 and (workers == 0 or len(worker_pids(process.pid)) == workers):
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{server.name} server not healthy after {START_TIMEOUT_S:.0f} s:\n{_tail(server.log_path)}")
@@ -87,7 +133,9 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
     try:
         process.wait(timeout=STOP_TIMEOUT_S)
     except subprocess.TimeoutExpired:
-        process.kill()
+        # Its own session (start_new_session): the group holds uvicorn's worker processes too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
 
 

@@ -36,7 +36,7 @@ class Load:
     token: str | None = None
     connections: int = CONNECTIONS
     threads: int = THREADS
-    server_pid: int = 0  # the process answering, to charge its CPU time per request
+    server_pid: int = 0  # the process answering (with its worker processes), to charge its CPU time per request
     method: str = "POST"
     cookie: str | None = None
     login_names: tuple[str, ...] = ()
@@ -59,9 +59,13 @@ class WrkResult:
     signed_in: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     # Set by the caller: the share of all CPUs used by other processes meanwhile (bench.machine),
-    # and the server's CPU time per answered request, all its threads included.
+    # and the CPU time per answered request of the server (all its threads and worker processes), of
+    # the database's processes working for the run (PostgreSQL; 0 on SQLite, inside the server), and of
+    # wrk itself.
     foreign_cpu: float = 0.0
     server_cpu_ms: float = 0.0
+    db_cpu_ms: float = 0.0
+    load_cpu_ms: float = 0.0
 
     @property
     def error_count(self) -> int:

@@ -4,7 +4,8 @@ SQLite (aiosqlite) is the embedded default: WAL, a busy timeout, foreign keys on
 control of BEGIN (SQLAlchemy's documented pysqlite/aiosqlite recipe) so that write transactions
 start with BEGIN IMMEDIATE and never fail with "database is locked" when a read turns into a
 write. Read sessions issue no BEGIN at all (autocommit reads, never waiting for the writer in WAL).
-PostgreSQL (asyncpg) is the scale-out engine; nothing special is needed there.
+PostgreSQL (asyncpg) is the scale-out engine: read sessions run in autocommit there too (no BEGIN
+and ROLLBACK round trips), writes in READ COMMITTED transactions.
 """
 
 from __future__ import annotations
@@ -59,7 +60,14 @@ def create_sessionmakers(
     engine: AsyncEngine,
 ) -> tuple[async_sessionmaker[AsyncSession], async_sessionmaker[AsyncSession]]:
     """(read, write) session factories sharing one pool."""
-    read = async_sessionmaker(engine, expire_on_commit=False, autoflush=True)
+    read_bind = engine
+    if engine.dialect.name == "postgresql":
+        # Reads in autocommit, as on SQLite: no BEGIN and ROLLBACK round trips around a read, and no
+        # connection left "idle in transaction" between a request's reads. Each statement sees the
+        # data committed before it started, which is what READ COMMITTED (PostgreSQL's default, and
+        # ours) gave each statement inside the transaction. Writes keep their transaction.
+        read_bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    read = async_sessionmaker(read_bind, expire_on_commit=False, autoflush=True)
     write_bind = engine.execution_options(**{WRITE_OPTION: True})
     write = async_sessionmaker(write_bind, expire_on_commit=False, autoflush=True)
     return read, write

@@ -6,9 +6,10 @@ prometheus_client is a metrics library, not a web framework: services may import
 once the use case's transaction has committed (`Uow.on_commit`), so a refused or rolled-back operation
 counts nothing, as it records nothing (HIST-1).
 
-Several worker processes: with PROMETHEUS_MULTIPROC_DIR set (an empty directory, writable, emptied
-before the workers start), prometheus_client keeps each process's values in files there and a scrape
-adds them up (`render`). The variable must be set before this module is first imported.
+Several worker processes: with PROMETHEUS_MULTIPROC_DIR set (a writable directory, emptied before the
+workers start: `account-center serve` does it, or makes a private one for `--workers` above 1),
+prometheus_client keeps each process's values in files there and a scrape adds them up (`render`). The
+variable must be set before this module is first imported.
 
 Label values are bounded: event kinds, code purposes and error codes come from enums; a GraphQL
 operation name comes from the client, so each process keeps at most MAX_OPERATION_NAMES distinct ones

@@ -7,6 +7,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -50,25 +52,68 @@ def _wait_until_serving(base: str, process: subprocess.Popen[bytes], workers: in
     raise AssertionError("serve --workers did not start")
 
 
-def test_serve_with_two_workers_answers_from_two_processes_on_one_port(settings, tmp_path) -> None:
-    port = _free_port()
+def _env(settings, tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "PROMETHEUS_MULTIPROC_DIR"},
         "DATABASE_URL": settings.database_url,  # a file SQLite database, or the run's PostgreSQL one
         "ENVIRONMENT": "test",
         "SANDBOX": "true",
         "SWEEP_INTERVAL_SECONDS": "0",
     }
+    return {**env, **extra}
+
+
+@contextmanager
+def _serving(env: dict[str, str], workers: int) -> Iterator[tuple[str, subprocess.Popen[bytes], list[bytes]]]:
+    """`serve --workers N` on a free loopback port until the block ends, then SIGINT; yields the base URL, the
+    process and a list that holds its stderr once it has exited (checked by the caller after the block)."""
+    port = _free_port()
     process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
-        [sys.executable, str(ROOT / "cli.py"), "serve", "--workers", "2", "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            str(ROOT / "cli.py"),
+            "serve",
+            "--workers",
+            str(workers),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=True,  # a supervisor that does not stop is killed with its workers
     )
     base = f"http://127.0.0.1:{port}"
+    err: list[bytes] = []
     try:
-        _wait_until_serving(base, process, workers=2)
+        _wait_until_serving(base, process, workers=workers)
+        yield base, process, err
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            _, stderr = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            _, stderr = process.communicate()
+        err.append(stderr)
+
+
+def _metric_total(text: str, name: str) -> float:
+    """The sum of a metric's samples over all label values in Prometheus text."""
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{"))
+
+
+def _multiproc_dir_of(worker: int) -> str | None:
+    environ = Path(f"/proc/{worker}/environ").read_bytes().split(b"\0")
+    found = [e.split(b"=", 1)[1].decode() for e in environ if e.startswith(b"PROMETHEUS_MULTIPROC_DIR=")]
+    return found[0] if found else None
+
+
+def test_serve_with_two_workers_answers_from_two_processes_on_one_port(settings, tmp_path) -> None:
+    with _serving(_env(settings, tmp_path), workers=2) as (base, process, err):
         # Two worker processes under the supervisor, each with its own PID
         workers = _workers_of(process.pid)
         assert len(set(workers)) == 2
@@ -77,13 +122,63 @@ def test_serve_with_two_workers_answers_from_two_processes_on_one_port(settings,
             response = httpx.post(f"{base}/graphql", json={"query": "{ viewer { id } }"}, timeout=10)
             assert response.status_code == 200
             assert response.json() == {"data": {"viewer": None}}
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            _, err = process.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            _, err = process.communicate()
-    # The supervisor stops its workers and exits cleanly
-    assert process.returncode == 0, err.decode()[-2000:]
+        # PROMETHEUS_MULTIPROC_DIR was unset: serve made a private directory for the workers' metric values,
+        # so a scrape of whichever worker answers adds up the 20 operations both answered
+        (private,) = {_multiproc_dir_of(w) for w in workers}  # one directory, shared
+        assert private is not None
+        metrics_dir = Path(private)
+        assert metrics_dir.is_dir()
+        scraped = httpx.get(f"{base}/metrics", timeout=10)
+        assert scraped.status_code == 200
+        assert _metric_total(scraped.text, "account_center_graphql_requests_total") == 20
+    # The supervisor stops its workers and exits cleanly, and removes the private directory
+    assert process.returncode == 0, err[0].decode()[-2000:]
     assert all(not Path(f"/proc/{w}").exists() or b"zombie" in Path(f"/proc/{w}/status").read_bytes() for w in workers)
+    assert not metrics_dir.exists()
+
+
+def test_serve_empties_the_configured_metrics_directory_at_start(settings, tmp_path) -> None:
+    """A PROMETHEUS_MULTIPROC_DIR that a previous run left values in: serve deletes prometheus_client's files
+    there before the workers start (else a scrape would add the old run's counts to this one's), and leaves
+    anything else in the directory alone."""
+    metrics_dir = tmp_path / "metrics"
+    metrics_dir.mkdir()
+    (metrics_dir / "README").write_text("the operator's own file")
+    previous_run = "from services import metrics\nmetrics.CODES_SENT.labels('LOGIN', 'sms').inc(7)\n"
+    subprocess.run(  # noqa: S603 - this interpreter with a fixed script
+        [sys.executable, "-c", previous_run],
+        env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)},
+        cwd=ROOT,
+        check=True,
+    )
+    assert list(metrics_dir.glob("*.db"))  # the previous run's values
+    env = _env(settings, tmp_path, PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
+    with _serving(env, workers=2) as (base, process, err):
+        assert {_multiproc_dir_of(w) for w in _workers_of(process.pid)} == {str(metrics_dir)}
+        scraped = httpx.get(f"{base}/metrics", timeout=10)
+        assert scraped.status_code == 200
+        assert "account_center_codes_sent_total{" not in scraped.text  # nothing of the previous run's 7
+    assert process.returncode == 0, err[0].decode()[-2000:]
+    # The configured directory is the operator's: it stays, with their file in it
+    assert (metrics_dir / "README").read_text() == "the operator's own file"
+
+
+def test_serve_refuses_a_metrics_directory_it_cannot_create(settings, tmp_path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = _env(settings, tmp_path, PROMETHEUS_MULTIPROC_DIR=str(blocker / "metrics"))
+    process = subprocess.Popen(  # noqa: S603 - our own command, fixed arguments
+        [sys.executable, str(ROOT / "cli.py"), "serve", "--workers", "2", "--port", str(_free_port())],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # if it served instead of refusing, its workers are stopped with it below
+    )
+    try:
+        _, err = process.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        _, err = process.communicate()
+    assert process.returncode == 2
+    assert "refused to start: PROMETHEUS_MULTIPROC_DIR" in err.decode()
