@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import ssl
 from dataclasses import dataclass
 from typing import Self
 
@@ -180,6 +181,9 @@ class Settings:
     webhook_timeout_seconds: float = 10.0
     # Attempts of one delivery before it is `failed` (retried with exponential backoff in between).
     webhook_max_attempts: int = 12
+    # A PEM file of CA certificates the relay trusts for receivers' TLS certificates, besides the public
+    # CAs (receivers behind a private CA); empty: the public CAs only.
+    webhook_ca_file: str = ""
 
     @property
     def is_development(self) -> bool:
@@ -256,6 +260,7 @@ class Settings:
             ),
             webhook_timeout_seconds=float(e.get("WEBHOOK_TIMEOUT_SECONDS") or d.webhook_timeout_seconds),
             webhook_max_attempts=_int(e.get("WEBHOOK_MAX_ATTEMPTS"), d.webhook_max_attempts),
+            webhook_ca_file=e.get("WEBHOOK_CA_FILE") or d.webhook_ca_file,
         )
         settings.check()
         return settings
@@ -317,6 +322,11 @@ class Settings:
             raise ValueError("WEBHOOK_TIMEOUT_SECONDS must be between 0 and 60")
         if not 1 <= self.webhook_max_attempts <= 30:
             raise ValueError("WEBHOOK_MAX_ATTEMPTS must be between 1 and 30")
+        if self.webhook_ca_file:
+            try:
+                ssl.create_default_context(cafile=self.webhook_ca_file)
+            except (OSError, ssl.SSLError):
+                raise ValueError("WEBHOOK_CA_FILE must be a readable PEM file of CA certificates") from None
         for network in self.metrics_allowed_networks:
             try:
                 ipaddress.ip_network(network, strict=False)

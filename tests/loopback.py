@@ -34,10 +34,10 @@ def port_of(sock: socket.socket) -> int:
 
 
 @contextmanager
-def serve_in_thread(app: Any, sock: socket.socket) -> Iterator[None]:
+def serve_in_thread(app: Any, sock: socket.socket, **config: Any) -> Iterator[None]:
     """Serve `app` with uvicorn on `sock` in a daemon thread until the block ends; the socket is closed
-    afterwards."""
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    afterwards. `config`: more of uvicorn's settings (e.g. `ssl_certfile` and `ssl_keyfile` for TLS)."""
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off", **config))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:

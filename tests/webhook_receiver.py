@@ -46,9 +46,11 @@ class Receiver:
 
 
 @contextmanager
-def receiver(now: Callable[[], int]) -> Iterator[Receiver]:
+def receiver(now: Callable[[], int], tls: tuple[str, str] | None = None) -> Iterator[Receiver]:
+    """A receiver on a free loopback port; over https with `tls` (certificate file, key file)."""
     sock = listening_socket()
-    found = Receiver(url=f"http://127.0.0.1:{port_of(sock)}/hook", now=now)
+    scheme = "https" if tls else "http"
+    found = Receiver(url=f"{scheme}://127.0.0.1:{port_of(sock)}/hook", now=now)
 
     async def hook(request: Request) -> Response:
         raw = await request.body()
@@ -62,7 +64,8 @@ def receiver(now: Callable[[], int]) -> Iterator[Receiver]:
         return Response("x" * 100_000 if found.status >= 300 else "ok", status_code=found.status if valid else 400)
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])
-    with serve_in_thread(app, sock):
+    config = {"ssl_certfile": tls[0], "ssl_keyfile": tls[1]} if tls else {}
+    with serve_in_thread(app, sock, **config):
         yield found
         found.released.set()
 

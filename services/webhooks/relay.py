@@ -24,11 +24,13 @@ import json
 import logging
 import random
 import secrets
+import ssl
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+import certifi
 import httpx
 
 from services import metrics, secretbox
@@ -38,6 +40,7 @@ from services.webhooks import repository as repo
 from services.webhooks.events import iso
 from services.webhooks.repository import Claimed
 from services.webhooks.signing import EVENT_ID_HEADER, SIGNATURE_HEADER, header
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +176,19 @@ def http_client(deps: Deps) -> httpx.AsyncClient:
     """The relay's client: no redirects followed, WEBHOOK_TIMEOUT_SECONDS for each delivery, no proxy from
     the environment (the endpoints are the operator's own)."""
     timeout = deps.settings.webhook_timeout_seconds
-    return httpx.AsyncClient(follow_redirects=False, timeout=httpx.Timeout(timeout), trust_env=False)
+    return httpx.AsyncClient(
+        follow_redirects=False, timeout=httpx.Timeout(timeout), trust_env=False, verify=tls_context(deps.settings)
+    )
+
+
+def tls_context(settings: Settings) -> ssl.SSLContext:
+    """What the relay trusts for a receiver's certificate: the public CAs (certifi's bundle, as httpx by
+    default), and the CAs of WEBHOOK_CA_FILE when set (a receiver behind a private CA). Host names are
+    always checked."""
+    context = ssl.create_default_context(cafile=certifi.where())
+    if settings.webhook_ca_file:
+        context.load_verify_locations(cafile=settings.webhook_ca_file)
+    return context
 
 
 async def relay_forever(db: Database, deps: Deps, interval: float) -> None:
