@@ -11,6 +11,7 @@ WH-1 an event is written by the same transaction as its change (a transactional 
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from datetime import datetime
@@ -47,6 +48,12 @@ def iso(value: datetime) -> str:
 
 def subscribes(events: str, event_type: str) -> bool:
     return events == ALL or event_type in events.split(",")
+
+
+def api_id(type_name: str, row_id: int) -> str:
+    """The ID the GraphQL API shows for the object (its Relay global ID: base64 of "Type:id"), so a receiver
+    matches an event to what the API returns; tests compare the two."""
+    return base64.b64encode(f"{type_name}:{row_id}".encode()).decode()
 
 
 def new_public_id(prefix: str) -> str:

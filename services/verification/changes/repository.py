@@ -104,7 +104,7 @@ async def _record_end(
         uow,
         EventType.SUBJECT_CHANGE_DECIDED,
         account_id,
-        {"subjectChangeId": change_id, "state": state, "reason": detail},
+        {"subjectChangeId": webhook_events.api_id("SubjectChange", change_id), "state": state, "reason": detail},
     )
 
 
