@@ -37,6 +37,8 @@ ACCESS_LOGGER = "account_center.access"
 # Library loggers that would log bound values (SQL parameters, request URLs) below WARNING.
 _QUIET = {
     "sqlalchemy": logging.WARNING,
+    # Alembic announces each of its plugins at INFO when loaded (/readyz reads the migration head): noise.
+    "alembic.runtime.plugins": logging.WARNING,
     "aiosqlite": logging.WARNING,
     "asyncpg": logging.WARNING,
     "httpx": logging.WARNING,

@@ -421,3 +421,30 @@ async def test_a_receiver_that_does_not_answer_in_time_is_a_timeout_and_retried(
         assert await relay_round(db, app, http) == {"delivered": 0, "retried": 1, "failed": 0}
     (delivery,) = await _rows(db, WebhookDelivery)
     assert (delivery.state, delivery.last_error, delivery.last_status) == ("pending", "timeout", None)
+
+
+async def test_wh_5_failing_rounds_back_off_and_log_one_traceback(app, db, monkeypatch, caplog) -> None:
+    outcomes: list[Any] = [RuntimeError("database away")] * 4 + [{"delivered": 0}]
+    pauses: list[float] = []
+
+    async def round_(*_: Any) -> dict[str, int]:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return dict(outcome)
+
+    async def pause(seconds: float) -> None:  # the relay's waits, recorded instead of slept
+        pauses.append(seconds)
+        if not outcomes:
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr(relay, "relay_once", round_)
+    monkeypatch.setattr(relay.asyncio, "sleep", pause)
+    with caplog.at_level("INFO", logger=relay.__name__), pytest.raises(asyncio.CancelledError):
+        await relay.relay_forever(db, app.state.deps, 1.0)
+    # Each failed round doubles the pause; the round that works brings back the interval
+    assert pauses == [2.0, 4.0, 8.0, 16.0, 1.0]
+    assert relay.failure_pause(1.0, 40) == relay.MAX_FAILURE_PAUSE_S
+    records = [r for r in caplog.records if r.name == relay.__name__]
+    assert [r.exc_info is not None for r in records] == [True, False, False, False, False]
+    assert records[-1].getMessage() == "webhook relay recovered after 4 failed rounds"

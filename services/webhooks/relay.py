@@ -191,14 +191,35 @@ def tls_context(settings: Settings) -> ssl.SSLContext:
     return context
 
 
+# While rounds keep failing (the database away), the relay waits twice as long after each, up to this, and
+# logs the traceback of the first failure only.
+MAX_FAILURE_PAUSE_S = 60.0
+
+
+def failure_pause(interval: float, failures: int) -> float:
+    """The pause after `failures` rounds in a row failed: the interval, doubled per failure, at most a minute."""
+    return float(min(interval * 2 ** min(failures, 16), MAX_FAILURE_PAUSE_S))
+
+
 async def relay_forever(db: Database, deps: Deps, interval: float) -> None:
-    """Relay until cancelled: a round, then another at once while rounds find work, else a pause."""
+    """Relay until cancelled: a round, then another at once while rounds find work, else a pause. Rounds
+    that fail (the database away, a bug) are followed by longer pauses, and only the first logs its
+    traceback, so an outage does not flood the logs."""
+    failures = 0
     async with http_client(deps) as client:
         while True:
             try:
                 counted = await relay_once(db, deps, client)
-            except Exception:  # the relay must outlive a failed round (the database away, a bug)
-                log.exception("webhook relay round failed")
-                counted = {}
+            except Exception:  # the relay must outlive a failed round
+                failures += 1
+                if failures == 1:
+                    log.exception("webhook relay round failed")
+                else:
+                    log.warning("webhook relay round failed again (%d in a row)", failures)
+                await asyncio.sleep(failure_pause(interval, failures))
+                continue
+            if failures:
+                log.info("webhook relay recovered after %d failed rounds", failures)
+                failures = 0
             if not any(counted.values()):
                 await asyncio.sleep(interval)
