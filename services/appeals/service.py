@@ -305,7 +305,12 @@ async def _decided(uow: Uow, appeal: Appeal, outcome: str) -> None:
         uow,
         EventType.APPEAL_DECIDED,
         appeal.account_id,
-        {"appealId": webhook_events.api_id("Appeal", appeal.id), "kind": appeal.kind, "outcome": outcome, "reason": appeal.reject_reason},
+        {
+            "appealId": webhook_events.api_id("Appeal", appeal.id),
+            "kind": appeal.kind,
+            "outcome": outcome,
+            "reason": appeal.reject_reason,
+        },
     )
 
 

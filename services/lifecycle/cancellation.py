@@ -283,7 +283,12 @@ async def confirm(uow: Uow, viewer: Viewer, cancellation_id: int | None, confirm
     cancellation.confirmation_hash = None
     await _cancel(uow, account)
     # WH-1: integrators hear of the cancellation (the account's ID only: its data is being erased, CAN-6).
-    await webhook_events.emit(uow, EventType.ACCOUNT_CANCELLED, account_id, {"cancellationId": webhook_events.api_id("Cancellation", cancellation.id)})
+    await webhook_events.emit(
+        uow,
+        EventType.ACCOUNT_CANCELLED,
+        account_id,
+        {"cancellationId": webhook_events.api_id("Cancellation", cancellation.id)},
+    )
     for hook in AFTER_CANCELLATION:
         await hook(uow, account_id)
     await uow.session.flush()

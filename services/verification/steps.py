@@ -81,7 +81,12 @@ async def end(uow: Uow, attempt: VerificationAttempt, outcome: str, reason: Enum
             if attempt.subject_type == "enterprise"
             else EventType.VERIFICATION_PERSONAL_DECIDED,
             attempt.account_id,
-            {"attemptId": webhook_events.api_id("VerificationAttempt", attempt.id), "method": attempt.method, "outcome": outcome, "reason": attempt.reason},
+            {
+                "attemptId": webhook_events.api_id("VerificationAttempt", attempt.id),
+                "method": attempt.method,
+                "outcome": outcome,
+                "reason": attempt.reason,
+            },
         )
 
 
