@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models.webhooks import WebhookEvent
+from models.webhooks import WebhookDelivery, WebhookEvent, WebhookSequence
 from services.clock import ManualClock
 from services.database import Database
 from services.demo import seed
@@ -89,6 +89,24 @@ async def test_a_cancellation_is_an_event(client, clock: ManualClock, db, run) -
     assert event_type == "account.cancelled"
     assert account_id is not None
     assert data == {"cancellationId": cid}  # the ID the API gave the cancellation
+
+
+async def test_can_6_erasure_drops_the_message_events_to_the_accounts_phone_sent_or_not(
+    client, clock: ManualClock, db, run
+) -> None:
+    await run(endpoints.add, "http://127.0.0.1:9/in", None)  # every event; nothing listens, so none is sent
+    token = await registered_and_signed_in(client, "leaver09", PHONE)
+    cid, confirmation = await _to_acknowledged(client, token, clock)
+    assert {t for t, _, _ in await _events(db, "message.sms")} == {"message.sms"}  # the codes sent so far
+    assert (await _confirm(client, token, cid, confirmation))["errors"] == []
+    # The messages to the erased phone leave with their outbox rows: none is sent later (or fails as "gone"),
+    # and no delivery or sequence counter keyed by the phone is kept; the cancellation is still reported
+    assert [t for t, _, _ in await _events(db)] == ["account.cancelled"]
+    async with db.read_sessions() as session:
+        deliveries = list(await session.scalars(select(WebhookDelivery)))
+        streams = list(await session.scalars(select(WebhookSequence.stream)))
+    assert [d.stream.startswith("account:") for d in deliveries] == [True]
+    assert all(stream.startswith("account:") for stream in streams)
 
 
 # --- the sandbox receiver (docs/sandbox.md) ------------------------------------------------------------------

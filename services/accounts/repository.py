@@ -20,8 +20,10 @@ from models.lifecycle import DataExport
 from models.mfa import LoginChallenge, MfaDevice, MfaRecoveryCode
 from models.students import StudentStatus
 from models.verification import Verification, VerificationAttempt
+from models.webhooks import WebhookDelivery, WebhookEvent, WebhookSequence
 from services.sql import insert
 from services.uow import Uow
+from services.webhooks import events as webhook_events
 
 MAX_CLOUD_ACCOUNTS_PER_PHONE = 10  # REG-3
 MAX_PORTAL_ACCOUNTS_PER_PHONE = 5  # REG-4: the one the phone holds and the others that bind it
@@ -260,6 +262,14 @@ async def erase_addressed_records(uow: Uow, account_id: int, addresses: set[str]
     await uow.session.execute(delete(OneTimeCode).where(OneTimeCode.account_id == account_id))
     if not mine:
         return
+    # The webhook events of the messages to them (WH-1): a message not yet sent is not sent after all (its
+    # text goes with the outbox row), and the deliveries and sequence counters keyed by the destination go.
+    messages = select(OutboxMessage.id).where(OutboxMessage.destination.in_(mine))
+    message_events = select(WebhookEvent.id).where(WebhookEvent.outbox_id.in_(messages))
+    await uow.session.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(message_events)))
+    await uow.session.execute(delete(WebhookEvent).where(WebhookEvent.id.in_(message_events)))
+    streams = [webhook_events.message_stream(uow, address) for address in mine]
+    await uow.session.execute(delete(WebhookSequence).where(WebhookSequence.stream.in_(streams)))
     for model, column in (
         (OneTimeCode, OneTimeCode.destination),
         (OutboxMessage, OutboxMessage.destination),

@@ -75,7 +75,12 @@ async def message(uow: Uow, row: OutboxMessage) -> None:
         "purpose": row.purpose,
         "expiresAt": iso(row.secret_expires_at) if row.secret_expires_at is not None else None,
     }
-    await _write(uow, event_type, None, "to:" + uow.keyed(row.destination)[:64], data, row.id)
+    await _write(uow, event_type, None, message_stream(uow, row.destination), data, row.id)
+
+
+def message_stream(uow: Uow, destination: str) -> str:
+    """The stream of the messages to `destination`: its keyed hash, never the destination itself."""
+    return "to:" + uow.keyed(destination)[:64]
 
 
 async def _write(
