@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -216,7 +217,7 @@ def _reviewer_add(args: argparse.Namespace) -> int:
 
 
 def _webhooks(args: argparse.Namespace) -> int:
-    """`account-center webhooks add|list|remove|failed|resend|relay` (docs/webhooks.md)."""
+    """`account-center webhooks add|list|remove|roll-secret|failed|resend|relay` (docs/webhooks.md)."""
     from app import build_deps
     from services.database import Database, run_write
     from services.errors import ServiceError
@@ -264,6 +265,24 @@ def _webhooks(args: argparse.Namespace) -> int:
                 print(f"no endpoint {args.id}", file=sys.stderr)
                 return 1
             print(f"endpoint {args.id} removed (with its pending and failed deliveries)")
+            return 0
+        if command == "roll-secret":
+            try:
+                secret = await run_write(db, deps, endpoints.roll_secret, args.id, timedelta(hours=args.keep_old_hours))
+            except endpoints.EndpointRefused as exc:
+                print(f"refused: {exc}", file=sys.stderr)
+                return 2
+            if secret is None:
+                print(f"no endpoint {args.id}", file=sys.stderr)
+                return 1
+            assert isinstance(secret, str)
+            keep = (
+                f"the previous one also signs for {args.keep_old_hours} hours"
+                if args.keep_old_hours
+                else "the previous one no longer signs"
+            )
+            print(f"endpoint {args.id}: new signing secret ({keep}); shown once:")
+            print(secret)
             return 0
         if command == "failed":
             rows = await run_write(db, deps, endpoints.failed)
@@ -360,6 +379,14 @@ def main(argv: list[str] | None = None) -> int:
     webhooks_sub.add_parser("list", help="list the endpoints").set_defaults(func=_webhooks)
     p = webhooks_sub.add_parser("remove", help="remove an endpoint and its undelivered deliveries")
     p.add_argument("id")
+    p.set_defaults(func=_webhooks)
+    p = webhooks_sub.add_parser(
+        "roll-secret", help="give an endpoint a new signing secret (printed once); the old one signs too for a while"
+    )
+    p.add_argument("id")
+    p.add_argument(
+        "--keep-old-hours", type=int, default=24, help="hours the previous secret keeps signing beside it (0..168)"
+    )
     p.set_defaults(func=_webhooks)
     webhooks_sub.add_parser("failed", help="list the failed deliveries").set_defaults(func=_webhooks)
     p = webhooks_sub.add_parser("resend", help="send failed deliveries again")

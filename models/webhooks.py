@@ -22,6 +22,10 @@ class WebhookEndpoint(Base):
     url: Mapped[str] = mapped_column(String(2048))
     events: Mapped[str] = mapped_column(Text, default="*")
     secret_sealed: Mapped[str] = mapped_column(Text)
+    # WH-2: after `webhooks roll-secret`, the previous secret also signs until this time, so a receiver can
+    # switch to the new one without refusing a delivery.
+    previous_secret_sealed: Mapped[str | None] = mapped_column(Text, default=None)
+    previous_secret_expires_at: Mapped[datetime | None] = mapped_column(default=None)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 

@@ -448,3 +448,43 @@ async def test_wh_5_failing_rounds_back_off_and_log_one_traceback(app, db, monke
     records = [r for r in caplog.records if r.name == relay.__name__]
     assert [r.exc_info is not None for r in records] == [True, False, False, False, False]
     assert records[-1].getMessage() == "webhook relay recovered after 4 failed rounds"
+
+
+async def test_wh_2_a_rolled_secret_signs_beside_the_new_one_until_its_overlap_ends(
+    db, app, http, clock, hook, endpoint, run
+) -> None:
+    old = endpoint.secret
+    new = await run(endpoints.roll_secret, endpoint.public_id, timedelta(hours=24))
+    assert new.startswith("whsec_")
+    assert new != old
+    # During the overlap a delivery carries two signatures: a receiver with either secret verifies it
+    await run(_emit, 7, 1)
+    hook.secret = new
+    assert (await relay_round(db, app, http))["delivered"] == 1
+    (first,) = hook.received
+    assert first.valid
+    assert first.signature.count("v1=") == 2
+    assert verify(old, first.signature, first.raw, int(clock.now().timestamp()))
+    # After it, only the new secret signs
+    clock.advance(hours=24, seconds=1)
+    await run(_emit, 7, 2)
+    assert (await relay_round(db, app, http))["delivered"] == 1
+    second = hook.received[-1]
+    assert second.valid
+    assert second.signature.count("v1=") == 1
+    assert not verify(old, second.signature, second.raw, int(clock.now().timestamp()))
+
+
+async def test_wh_2_rolling_without_overlap_stops_the_old_secret_at_once_and_an_unknown_endpoint_is_none(
+    db, app, http, clock, hook, endpoint, run
+) -> None:
+    old = endpoint.secret
+    hook.secret = await run(endpoints.roll_secret, endpoint.public_id, timedelta(0))
+    await run(_emit, 7, 1)
+    assert (await relay_round(db, app, http))["delivered"] == 1
+    (got,) = hook.received
+    assert got.valid
+    assert not verify(old, got.signature, got.raw, int(clock.now().timestamp()))
+    assert await run(endpoints.roll_secret, "we_unknown", timedelta(hours=1)) is None
+    with pytest.raises(endpoints.EndpointRefused):
+        await run(endpoints.roll_secret, endpoint.public_id, timedelta(days=8))

@@ -1,4 +1,4 @@
-"""`account-center webhooks add|list|remove|failed|resend` (issue 16 item 2; docs/webhooks.md).
+"""`account-center webhooks add|list|remove|roll-secret|failed|resend` (issue 16 item 2; docs/webhooks.md).
 
 RULES: WH-2, WH-3
 """
@@ -99,3 +99,26 @@ async def test_failed_lists_failed_deliveries_and_resend_makes_them_pending(env,
     async with db.read_sessions() as session:
         rows = list(await session.scalars(select(WebhookDelivery)))
     assert [(d.state, d.attempts) for d in rows] == [("pending", 0), ("pending", 0)]
+
+
+async def test_roll_secret_prints_a_new_secret_once_and_keeps_the_old_one_signing_for_the_overlap(
+    env, db, capsys
+) -> None:
+    assert await account_center("webhooks", "add", "--url", "http://127.0.0.1:9/in") == 0
+    (before,) = await _endpoints(db)
+    capsys.readouterr()
+    assert await account_center("webhooks", "roll-secret", before.public_id, "--keep-old-hours", "48") == 0
+    out = capsys.readouterr().out
+    assert "whsec_" in out
+    assert "48 hours" in out
+    (after,) = await _endpoints(db)
+    assert after.previous_secret_sealed == before.secret_sealed
+    assert after.secret_sealed != before.secret_sealed
+    assert after.previous_secret_expires_at is not None
+    # Refused: an overlap over a week, an unknown endpoint; neither changes anything
+    assert await account_center("webhooks", "roll-secret", before.public_id, "--keep-old-hours", "169") == 2
+    assert "between 0 and 168 hours" in capsys.readouterr().err
+    assert await account_center("webhooks", "roll-secret", "we_unknown") == 1
+    assert "no endpoint we_unknown" in capsys.readouterr().err
+    (unchanged,) = await _endpoints(db)
+    assert unchanged.secret_sealed == after.secret_sealed

@@ -25,6 +25,8 @@ class Received:
     event_id: str
     body: dict[str, Any]
     valid: bool
+    signature: str = ""  # the Account-Center-Signature header as received
+    raw: bytes = b""
 
 
 @dataclass
@@ -60,7 +62,8 @@ def receiver(now: Callable[[], int], tls: tuple[str, str] | None = None) -> Iter
             await asyncio.to_thread(found.released.wait, 30)
             return Response(status_code=200)
         valid = signing.verify(found.secret, request.headers.get(signing.SIGNATURE_HEADER), raw, found.now())
-        found.received.append(Received(event_id, json.loads(raw), valid))
+        signature = request.headers.get(signing.SIGNATURE_HEADER, "")
+        found.received.append(Received(event_id, json.loads(raw), valid, signature, raw))
         return Response("x" * 100_000 if found.status >= 300 else "ok", status_code=found.status if valid else 400)
 
     app = Starlette(routes=[Route("/hook", hook, methods=["POST"])])

@@ -32,6 +32,8 @@ def upgrade() -> None:
     sa.Column('url', sa.String(length=2048), nullable=False),
     sa.Column('events', sa.Text(), nullable=False),
     sa.Column('secret_sealed', sa.Text(), nullable=False),
+    sa.Column('previous_secret_sealed', sa.Text(), nullable=True),
+    sa.Column('previous_secret_expires_at', models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('enabled', sa.Boolean(), nullable=False),
     sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints')),

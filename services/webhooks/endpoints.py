@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from models.webhooks import WebhookEndpoint
@@ -111,6 +112,27 @@ async def receiver_secrets(uow: Uow) -> list[str]:
         for endpoint in await repo.endpoints(uow)
         if urlsplit(endpoint.url).path == SANDBOX_RECEIVER_PATH
     ]
+
+
+MAX_OVERLAP = timedelta(days=7)
+
+
+async def roll_secret(uow: Uow, public_id: str, overlap: timedelta) -> str | None:
+    """WH-2: a new signing secret for the endpoint (returned once, in clear; None: no such endpoint). The
+    current one keeps signing beside it for `overlap` (0 to 7 days), so the receiver can switch without
+    refusing a delivery; a secret rolled earlier and still in its overlap stops at once."""
+    if not timedelta(0) <= overlap <= MAX_OVERLAP:
+        raise EndpointRefused("the overlap is between 0 and 168 hours")
+    endpoint = await repo.endpoint_by_public_id(uow, public_id)
+    if endpoint is None:
+        return None
+    secret = new_secret()
+    keep = overlap > timedelta(0)
+    endpoint.previous_secret_sealed = endpoint.secret_sealed if keep else None
+    endpoint.previous_secret_expires_at = uow.now() + overlap if keep else None
+    endpoint.secret_sealed = secretbox.seal(uow.settings.secret_key, secret)
+    await uow.session.flush()
+    return secret
 
 
 async def listed(uow: Uow) -> list[WebhookEndpoint]:

@@ -34,6 +34,7 @@ import certifi
 import httpx
 
 from services import metrics, secretbox
+from services.clock import as_utc
 from services.database import Database, run_write
 from services.uow import Deps, Uow
 from services.webhooks import repository as repo
@@ -110,13 +111,20 @@ async def post(client: httpx.AsyncClient, deps: Deps, claim: Claimed) -> Outcome
         return body
     try:
         secret = secretbox.open_sealed(deps.settings.secret_key, claim.secret_sealed)
+        previous = (
+            [secretbox.open_sealed(deps.settings.secret_key, claim.previous_secret_sealed)]
+            if claim.previous_secret_sealed is not None
+            and claim.previous_secret_expires_at is not None
+            and as_utc(claim.previous_secret_expires_at) > now
+            else []
+        )
     except Exception:  # sealed with another SECRET_KEY: retrying will not help until it is added again
         return Outcome(False, error="secret", final=True)
     headers = {
         "content-type": "application/json",
         "user-agent": USER_AGENT,
         EVENT_ID_HEADER: claim.event_public_id,
-        SIGNATURE_HEADER: header(secret, int(now.timestamp()), body),
+        SIGNATURE_HEADER: header(secret, int(now.timestamp()), body, *previous),
     }
     try:
         # The whole exchange within WEBHOOK_TIMEOUT_SECONDS (httpx's own time-outs are per read or write).

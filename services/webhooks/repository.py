@@ -46,6 +46,11 @@ async def endpoints(uow: Uow) -> list[WebhookEndpoint]:
     return list(await uow.session.scalars(select(WebhookEndpoint).order_by(WebhookEndpoint.id)))
 
 
+async def endpoint_by_public_id(uow: Uow, public_id: str) -> WebhookEndpoint | None:
+    found = await uow.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.public_id == public_id))
+    return found.first()
+
+
 async def endpoint_by_url(uow: Uow, url: str) -> WebhookEndpoint | None:
     found = await uow.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.url == url).limit(1))
     return found.first()
@@ -125,6 +130,8 @@ class Claimed:
     created_at: datetime
     url: str
     secret_sealed: str
+    previous_secret_sealed: str | None  # signs too until previous_secret_expires_at (a rolled secret)
+    previous_secret_expires_at: datetime | None
     outbox_id: int | None
     destination: str | None
     text: str | None
@@ -143,6 +150,8 @@ async def claimed(uow: Uow, ids: Sequence[int]) -> list[Claimed]:
             WebhookEvent.created_at,
             WebhookEndpoint.url,
             WebhookEndpoint.secret_sealed,
+            WebhookEndpoint.previous_secret_sealed,
+            WebhookEndpoint.previous_secret_expires_at,
             WebhookEvent.outbox_id,
             OutboxMessage.destination,
             OutboxMessage.text,

@@ -27,8 +27,11 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return mac.hexdigest()
 
 
-def header(secret: str, timestamp: int, body: bytes) -> str:
-    return f"t={timestamp},v1={signature(secret, timestamp, body)}"
+def header(secret: str, timestamp: int, body: bytes, *previous: str) -> str:
+    """The header: one `v1` for `secret`, then one for each `previous` secret still signing (a secret being
+    rolled), so a receiver that knows either verifies."""
+    signatures = ",".join(f"v1={signature(s, timestamp, body)}" for s in (secret, *previous))
+    return f"t={timestamp},{signatures}"
 
 
 def verify(secret: str, value: str | None, body: bytes, now: int, tolerance: int = TOLERANCE_SECONDS) -> bool:
