@@ -32,7 +32,6 @@ from services.accounts.service import record_acceptances
 from services.appeals.repository import OPEN as OPEN_APPEAL_STATES
 from services.auth import repository as auth_repo
 from services.errors import ServiceError
-from services.lifecycle import export
 from services.lifecycle import repository as repo
 from services.lifecycle.errors import LifecycleErrorCode as Code
 from services.mfa.service import require_step_up
@@ -321,7 +320,7 @@ async def _cancel(uow: Uow, account: Account) -> None:
         if item_id is not None:
             await review.withdraw(uow, item_id)
     await repo.expire_pending_attempts(uow, account_id, AttemptReason.ACCOUNT_CANCELLED.value, now)
-    await export.delete_of(uow, account_id)
+    # The data export goes with the personal data (CAN-6's erasure, an AFTER_CANCELLATION hook).
 
 
 async def flow_of(uow: Uow, account_id: int) -> Cancellation | None:

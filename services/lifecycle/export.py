@@ -228,7 +228,3 @@ async def download(uow: Uow, account_id: int, public_id: str) -> DataExport | No
 
 async def sweep(uow: Uow) -> dict[str, int]:
     return {"data_exports_deleted": await repo.delete_expired_exports(uow, uow.now())}
-
-
-async def delete_of(uow: Uow, account_id: int) -> None:
-    await repo.delete_exports_of(uow, account_id)

@@ -588,14 +588,9 @@ async def sweep(uow: Uow) -> dict[str, int]:
     """Expire face checks past their 10 minutes; give back bank-card attempts a stopped process left."""
     now = uow.now()
     expired = await repo.expire_run_out_tickets(uow, AttemptReason.FACE_CHECK_EXPIRED.value, now)
-    returned = 0
-    for attempt_id in await repo.stale_pending_attempts(uow, BANK_CARD, now - STALE_PENDING):
-        attempt = await steps.take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
-        if attempt is None:
-            continue
-        await steps.end(uow, attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+
+    async def give_back(attempt: VerificationAttempt) -> None:
         await repo.give_back_method_attempt(uow, attempt.account_id, attempt.method)
-        attempt.counted = False
-        returned += 1
-    await uow.session.flush()
+
+    returned = await steps.end_stale_pending(uow, BANK_CARD, now - STALE_PENDING, give_back)
     return {"face_checks_expired": expired, "bank_card_attempts_returned": returned}

@@ -4,9 +4,9 @@ attempt once, the agreement check, the face-check ticket's life and the methods'
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import TypeVar
 
@@ -19,6 +19,7 @@ from services.history.service import EventKind
 from services.providers.errors import ProviderUnavailable
 from services.uow import Uow
 from services.verification import repository as repo
+from services.verification.errors import AttemptReason
 from services.verification.errors import VerificationErrorCode as Code
 from services.webhooks import events as webhook_events
 from services.webhooks.events import EventType
@@ -91,6 +92,25 @@ async def end(uow: Uow, attempt: VerificationAttempt, outcome: str, reason: Enum
 
 
 _EVENTS = {"passed": EventKind.VERIFICATION_PASSED, "failed": EventKind.VERIFICATION_FAILED}
+
+
+async def end_stale_pending(
+    uow: Uow, method: str, before: datetime, give_back: Callable[[VerificationAttempt], Awaitable[None]]
+) -> int:
+    """Attempts of `method` still pending since `before` (their process stopped between the claim and the
+    provider's answer) end as provider errors, and `give_back` returns what each counted: how many. A late
+    answer racing this finds the attempt taken."""
+    returned = 0
+    for attempt_id in await repo.stale_pending_attempts(uow, method, before):
+        attempt = await take(uow, attempt_id)
+        if attempt is None:
+            continue
+        await end(uow, attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+        await give_back(attempt)
+        attempt.counted = False
+        returned += 1
+    await uow.session.flush()
+    return returned
 
 
 def check_agreement(version: str, field: str = "agreement.version") -> str:

@@ -313,16 +313,10 @@ async def sweep(uow: Uow) -> dict[str, int]:
     """CHG-5: an identity bank-card attempt a stopped process left pending (its provider step never decided
     it) is recorded as a provider error after STALE_PENDING, and the change's attempt is given back, as
     RNP-5's sweep does for the account's own bank-card attempts (`personal.sweep`)."""
-    returned = 0
-    stale = await verification_repo.stale_pending_attempts(uow, IDENTITY_BANK_CARD, uow.now() - STALE_PENDING)
-    for attempt_id in stale:
-        attempt = await steps.take(uow, attempt_id)  # a late answer racing the sweeper finds it taken
-        if attempt is None:
-            continue
-        await steps.end(uow, attempt, "error", AttemptReason.PROVIDER_UNAVAILABLE)
+
+    async def give_back(attempt: VerificationAttempt) -> None:
         if attempt.counted and attempt.change_id is not None:
             await inside.give_back(uow, attempt.change_id, attempt.method)
-            attempt.counted = False
-        returned += 1
-    await uow.session.flush()
+
+    returned = await steps.end_stale_pending(uow, IDENTITY_BANK_CARD, uow.now() - STALE_PENDING, give_back)
     return {"identity_bank_card_attempts_returned": returned}
